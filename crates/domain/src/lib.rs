@@ -1,0 +1,30 @@
+//! The domain of Rollcall: orgs, users, their statuses and the rules those statuses imply.
+//!
+//! Plain data and pure functions only: no I/O, no async, no SQL. Every other crate asks this one
+//! what a status means (see [`rules`]) instead of comparing statuses itself.
+
+pub mod audit;
+pub mod error;
+pub mod ids;
+pub mod org;
+pub mod password;
+pub mod rules;
+pub mod search;
+pub mod status;
+pub mod token;
+pub mod user;
+
+pub use audit::{Actor, AuditAction, AuditEvent, Reason};
+pub use error::FieldError;
+pub use ids::{EventId, OrgId, TokenId, UserId};
+pub use org::{Org, OrgName, OrgSlug};
+pub use password::{Password, PasswordHash, TemporaryPassword};
+pub use status::{ListFilter, Role, Status};
+pub use token::{ApiToken, TokenSecret};
+pub use user::{
+    Attributes, Email, ExternalId, NewUser, PersonName, Source, StatusChange, TransitionError,
+    User, UserPatch, Username,
+};
+
+/// Every timestamp in Rollcall: UTC, microsecond precision (what both stores keep).
+pub type Timestamp = chrono::DateTime<chrono::Utc>;

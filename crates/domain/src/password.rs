@@ -1,0 +1,176 @@
+//! Passwords: a policy for new ones, argon2id hashes for stored ones, generated temporary ones.
+
+use std::fmt;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Argon2, PasswordHash as ParsedHash};
+use rand::Rng;
+
+use crate::error::FieldError;
+
+const MIN_LENGTH: usize = 10;
+const MAX_LENGTH: usize = 128;
+const MIN_DISTINCT_CHARS: usize = 5;
+
+/// A plaintext password that meets the policy. Never printed by `Debug`.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl Password {
+    /// Checks the policy: 10 to 128 characters, at least 5 different ones, not the login itself.
+    ///
+    /// `field` names the field in the error (`password`, `temporary_password`); `logins` are the
+    /// user's username and e-mail, which a password may not contain.
+    pub fn parse(raw: &str, field: &str, logins: &[&str]) -> Result<Self, FieldError> {
+        let length = raw.chars().count();
+        if length < MIN_LENGTH {
+            return Err(FieldError::new(
+                field,
+                format!("is too short: use at least {MIN_LENGTH} characters"),
+            ));
+        }
+        if length > MAX_LENGTH {
+            return Err(FieldError::new(
+                field,
+                format!("is too long: use at most {MAX_LENGTH} characters"),
+            ));
+        }
+        let mut distinct: Vec<char> = raw.chars().collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if distinct.len() < MIN_DISTINCT_CHARS {
+            return Err(FieldError::new(
+                field,
+                "is too weak: use more different characters",
+            ));
+        }
+        let lowered = raw.to_lowercase();
+        for login in logins.iter().filter(|login| login.len() >= 3) {
+            let local = login.split('@').next().unwrap_or(login).to_lowercase();
+            if local.len() >= 3 && lowered.contains(&local) {
+                return Err(FieldError::new(
+                    field,
+                    "is too weak: it must not contain the username or e-mail",
+                ));
+            }
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+/// An argon2id hash in PHC string form, as stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash(String);
+
+impl PasswordHash {
+    /// Hashes with argon2id and a fresh salt. Costs tens of milliseconds by design.
+    pub fn new(password: &Password) -> Self {
+        let salt = SaltString::generate(&mut OsRng);
+        let hash = Argon2::default()
+            .hash_password(password.expose().as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+            // Hashing only fails on invalid parameters or salt, both fixed here.
+            .unwrap_or_else(|err| unreachable!("argon2 with default parameters failed: {err}"));
+        Self(hash)
+    }
+
+    /// Wraps a hash read back from storage.
+    pub fn from_stored(phc: String) -> Self {
+        Self(phc)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Does `candidate` match? A malformed stored hash matches nothing.
+    pub fn verify(&self, candidate: &str) -> bool {
+        ParsedHash::new(&self.0).is_ok_and(|parsed| {
+            Argon2::default()
+                .verify_password(candidate.as_bytes(), &parsed)
+                .is_ok()
+        })
+    }
+}
+
+impl fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordHash(<redacted>)")
+    }
+}
+
+/// A generated password for an admin to pass on; the user must change it at next sign-in.
+pub struct TemporaryPassword;
+
+impl TemporaryPassword {
+    /// Three groups of four characters from an alphabet without look-alikes: `kq7m-x3pd-9hwt`.
+    pub fn generate() -> Password {
+        const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+        let mut rng = rand::thread_rng();
+        let mut out = String::with_capacity(14);
+        for group in 0..3 {
+            if group > 0 {
+                out.push('-');
+            }
+            for _ in 0..4 {
+                out.push(char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]));
+            }
+        }
+        // Regenerate in the vanishingly rare case the policy refuses (too few distinct chars).
+        Password::parse(&out, "temporary_password", &[]).unwrap_or_else(|_| Self::generate())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hash_verifies_its_password_and_nothing_else() {
+        let password = Password::parse("correct horse battery", "password", &[]).unwrap();
+        let hash = PasswordHash::new(&password);
+        assert!(hash.as_str().starts_with("$argon2id$"));
+        assert!(hash.verify("correct horse battery"));
+        assert!(!hash.verify("correct horse batterY"));
+        assert!(!PasswordHash::from_stored("garbage".into()).verify("garbage"));
+    }
+
+    #[test]
+    fn weak_passwords_are_refused_with_the_field_named() {
+        for (raw, why) in [
+            ("short1!", "too short"),
+            ("aaaaaaaaaaaa", "too weak"),
+            ("xx-ada.lovelace-xx", "must not contain"),
+        ] {
+            let err = Password::parse(raw, "new_password", &["ada.lovelace"]).unwrap_err();
+            assert_eq!(err.field, "new_password");
+            assert!(err.message.contains(why), "{raw}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn generated_temporary_passwords_meet_the_policy_and_differ() {
+        let a = TemporaryPassword::generate();
+        let b = TemporaryPassword::generate();
+        assert_eq!(a.expose().len(), 14);
+        assert_ne!(a.expose(), b.expose());
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let password = Password::parse("correct horse battery", "password", &[]).unwrap();
+        assert!(!format!("{password:?}").contains("horse"));
+        assert!(!format!("{:?}", PasswordHash::new(&password)).contains("argon2"));
+    }
+}

@@ -1,0 +1,495 @@
+//! Users: validated fields, creation, edits and status changes.
+
+use std::collections::BTreeMap;
+
+use crate::Timestamp;
+use crate::audit::{Actor, AuditAction, AuditEvent, Reason};
+use crate::error::FieldError;
+use crate::ids::{EventId, OrgId, UserId};
+use crate::password::PasswordHash;
+use crate::rules;
+use crate::search;
+use crate::status::{Role, Status};
+
+/// A sign-in name: 1 to 64 letters, digits, `.`, `_` or `-`. Unique per org, ignoring case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let name = raw.trim();
+        if name.is_empty() {
+            return Err(FieldError::new("username", "must not be empty"));
+        }
+        if name.chars().count() > 64 {
+            return Err(FieldError::new("username", "must be at most 64 characters"));
+        }
+        if let Some(bad) = name
+            .chars()
+            .find(|c| !(c.is_alphanumeric() || matches!(c, '.' | '_' | '-')))
+        {
+            return Err(FieldError::new(
+                "username",
+                format!("may contain only letters, digits, '.', '_' and '-' (found {bad:?})"),
+            ));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The form uniqueness is checked on.
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+/// An e-mail address: one `@`, a local part, a dotted domain, at most 254 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let email = raw.trim();
+        let invalid = |why: &str| Err(FieldError::new("email", format!("'{email}' {why}")));
+        if email.is_empty() {
+            return Err(FieldError::new("email", "must not be empty"));
+        }
+        if email.len() > 254 {
+            return Err(FieldError::new("email", "must be at most 254 characters"));
+        }
+        let Some((local, domain)) = email.rsplit_once('@') else {
+            return invalid("is not an e-mail address: it has no '@'");
+        };
+        if local.is_empty() || local.len() > 64 || local.contains('@') {
+            return invalid("is not an e-mail address: the part before '@' is invalid");
+        }
+        let domain_ok = domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && domain
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+        if !domain_ok {
+            return invalid("is not an e-mail address: the domain is invalid");
+        }
+        if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return invalid("is not an e-mail address: it contains spaces");
+        }
+        Ok(Self(email.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The form uniqueness is checked on.
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+/// A given or family name: 1 to 100 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonName(String);
+
+impl PersonName {
+    pub fn parse(raw: &str, field: &str) -> Result<Self, FieldError> {
+        let name = raw.trim();
+        if name.is_empty() {
+            return Err(FieldError::new(field, "must not be empty"));
+        }
+        if name.chars().count() > 100 {
+            return Err(FieldError::new(field, "must be at most 100 characters"));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(FieldError::new(field, "must not contain control characters"));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Where a user's record is managed: `manual`, or a provisioning source's name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Source(String);
+
+impl Source {
+    pub const MANUAL: &'static str = "manual";
+
+    pub fn manual() -> Self {
+        Self(Self::MANUAL.to_owned())
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let source = raw.trim().to_ascii_lowercase();
+        let valid = !source.is_empty()
+            && source.len() <= 64
+            && source
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
+        if !valid {
+            return Err(FieldError::new(
+                "source",
+                "must be 1 to 64 characters of a-z, 0-9, '-', '_', '.' and ':'",
+            ));
+        }
+        Ok(Self(source))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_manual(&self) -> bool {
+        self.0 == Self::MANUAL
+    }
+}
+
+/// A user's id in their source's own records. Unique per (org, source).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ExternalId(String);
+
+impl ExternalId {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let id = raw.trim();
+        if id.is_empty() || id.chars().count() > 255 || id.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                "external_id",
+                "must be 1 to 255 characters without control characters",
+            ));
+        }
+        Ok(Self(id.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Free attributes (`department`, `location`, `grade`, …) that segments and reports key on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attributes(BTreeMap<String, String>);
+
+impl Attributes {
+    pub const MAX_COUNT: usize = 50;
+
+    pub fn parse(raw: BTreeMap<String, String>) -> Result<Self, FieldError> {
+        if raw.len() > Self::MAX_COUNT {
+            return Err(FieldError::new(
+                "attributes",
+                format!("at most {} attributes", Self::MAX_COUNT),
+            ));
+        }
+        let mut clean = BTreeMap::new();
+        for (key, value) in raw {
+            let key_ok = !key.is_empty()
+                && key.len() <= 40
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !key_ok {
+                return Err(FieldError::new(
+                    format!("attributes.{key}"),
+                    "names must be 1 to 40 characters of a-z, 0-9 and '_'",
+                ));
+            }
+            let value = value.trim();
+            if value.chars().count() > 200 || value.chars().any(char::is_control) {
+                return Err(FieldError::new(
+                    format!("attributes.{key}"),
+                    "values must be at most 200 characters without control characters",
+                ));
+            }
+            // An empty value removes the attribute.
+            if !value.is_empty() {
+                clean.insert(key, value.to_owned());
+            }
+        }
+        Ok(Self(clean))
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+
+    pub fn as_map(&self) -> &BTreeMap<String, String> {
+        &self.0
+    }
+}
+
+/// A person in an org.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub org_id: OrgId,
+    pub username: Option<Username>,
+    pub email: Option<Email>,
+    pub given_name: PersonName,
+    pub family_name: PersonName,
+    pub role: Role,
+    pub status: Status,
+    pub source: Source,
+    pub external_id: Option<ExternalId>,
+    /// When set, no source may auto-archive this user.
+    pub prevent_archiving: bool,
+    pub password: Option<PasswordHash>,
+    pub must_change_password: bool,
+    pub attributes: Attributes,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub status_changed_at: Timestamp,
+    /// Starts at 1; every change adds one. Writes name the version they read.
+    pub version: i64,
+}
+
+/// Everything needed to create a user; the fields are already validated.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: Option<Username>,
+    pub email: Option<Email>,
+    pub given_name: PersonName,
+    pub family_name: PersonName,
+    pub role: Role,
+    pub source: Source,
+    pub external_id: Option<ExternalId>,
+    /// Defaults to on for users created by hand and off for provisioned ones.
+    pub prevent_archiving: Option<bool>,
+    pub password: Option<PasswordHash>,
+    pub must_change_password: bool,
+    pub attributes: Attributes,
+}
+
+/// An edit: `None` leaves a field as it is; `Some(None)` clears an optional one.
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    pub username: Option<Option<Username>>,
+    pub email: Option<Option<Email>>,
+    pub given_name: Option<PersonName>,
+    pub family_name: Option<PersonName>,
+    pub role: Option<Role>,
+    pub external_id: Option<Option<ExternalId>>,
+    pub prevent_archiving: Option<bool>,
+    pub attributes: Option<Attributes>,
+}
+
+/// A requested change of status.
+#[derive(Debug, Clone)]
+pub struct StatusChange {
+    pub to: Status,
+    pub reason: Option<Reason>,
+    /// Required when a user without e-mail gets sign-in back; they must change it on sign-in.
+    pub temporary_password: Option<PasswordHash>,
+}
+
+/// Why a status change was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("the user is already {0}")]
+    Unchanged(Status),
+    #[error("a user cannot go from {from} to {to}; restore an archived user to active first")]
+    NotAllowed { from: Status, to: Status },
+    #[error(
+        "this user signs in with a username and has no e-mail: reactivating them needs a temporary password"
+    )]
+    TemporaryPasswordRequired,
+}
+
+fn require_login(username: Option<&Username>, email: Option<&Email>) -> Result<(), FieldError> {
+    if username.is_none() && email.is_none() {
+        return Err(FieldError::new(
+            "username",
+            "a user needs a username or an e-mail address (or both)",
+        ));
+    }
+    Ok(())
+}
+
+impl User {
+    /// Creates a user, active, with the event recording it.
+    pub fn create(
+        org_id: OrgId,
+        new: NewUser,
+        actor: &Actor,
+        at: Timestamp,
+    ) -> Result<(Self, AuditEvent), FieldError> {
+        require_login(new.username.as_ref(), new.email.as_ref())?;
+        let prevent_archiving = new.prevent_archiving.unwrap_or(new.source.is_manual());
+        let user = Self {
+            id: UserId::new(),
+            org_id,
+            username: new.username,
+            email: new.email,
+            given_name: new.given_name,
+            family_name: new.family_name,
+            role: new.role,
+            status: Status::Active,
+            source: new.source,
+            external_id: new.external_id,
+            prevent_archiving,
+            password: new.password,
+            must_change_password: new.must_change_password,
+            attributes: new.attributes,
+            created_at: at,
+            updated_at: at,
+            status_changed_at: at,
+            version: 1,
+        };
+        let event = user.event(
+            actor,
+            at,
+            AuditAction::Created,
+            (None, Some(user.status)),
+            None,
+            Vec::new(),
+        );
+        Ok((user, event))
+    }
+
+    /// Applies an edit. Returns `None` when it changes nothing (nothing to write).
+    pub fn apply(
+        &self,
+        patch: UserPatch,
+        actor: &Actor,
+        at: Timestamp,
+    ) -> Result<Option<(Self, AuditEvent)>, FieldError> {
+        let mut next = self.clone();
+        let mut changed = Vec::new();
+        macro_rules! set {
+            ($field:ident) => {
+                if let Some(value) = patch.$field {
+                    if next.$field != value {
+                        next.$field = value;
+                        changed.push(stringify!($field).to_owned());
+                    }
+                }
+            };
+        }
+        set!(username);
+        set!(email);
+        set!(given_name);
+        set!(family_name);
+        set!(role);
+        set!(external_id);
+        set!(prevent_archiving);
+        set!(attributes);
+        if changed.is_empty() {
+            return Ok(None);
+        }
+        require_login(next.username.as_ref(), next.email.as_ref())?;
+        next.updated_at = at;
+        next.version += 1;
+        let event = next.event(actor, at, AuditAction::Updated, (None, None), None, changed);
+        Ok(Some((next, event)))
+    }
+
+    /// Moves the user to another status, as the rules allow.
+    ///
+    /// Losing sign-in ends every session (the store does that in the same transaction) and,
+    /// for a user without e-mail, drops the password: nobody can reset it by mail, so the admin
+    /// who brings them back sets a temporary one that must be changed at next sign-in.
+    pub fn change_status(
+        &self,
+        change: StatusChange,
+        actor: &Actor,
+        at: Timestamp,
+    ) -> Result<(Self, AuditEvent), TransitionError> {
+        let (from, to) = (self.status, change.to);
+        if rules::is_unchanged(from, to) {
+            return Err(TransitionError::Unchanged(from));
+        }
+        if !rules::transition_allowed(from, to) {
+            return Err(TransitionError::NotAllowed { from, to });
+        }
+        let mut next = self.clone();
+        let no_email = self.email.is_none();
+        if rules::revokes_sign_in(from, to) && no_email {
+            next.password = None;
+            next.must_change_password = false;
+        }
+        if rules::restores_sign_in(from, to) {
+            match change.temporary_password {
+                Some(temporary) => {
+                    next.password = Some(temporary);
+                    next.must_change_password = true;
+                }
+                None if no_email && next.password.is_none() => {
+                    return Err(TransitionError::TemporaryPasswordRequired);
+                }
+                None => {}
+            }
+        }
+        next.status = to;
+        next.status_changed_at = at;
+        next.updated_at = at;
+        next.version += 1;
+        let event = next.event(
+            actor,
+            at,
+            AuditAction::StatusChanged,
+            (Some(from), Some(to)),
+            change.reason,
+            Vec::new(),
+        );
+        Ok((next, event))
+    }
+
+    fn event(
+        &self,
+        actor: &Actor,
+        at: Timestamp,
+        action: AuditAction,
+        (from_status, to_status): (Option<Status>, Option<Status>),
+        reason: Option<Reason>,
+        changed_fields: Vec<String>,
+    ) -> AuditEvent {
+        AuditEvent {
+            id: EventId::new(),
+            org_id: self.org_id,
+            user_id: self.id,
+            at,
+            actor: actor.clone(),
+            action,
+            from_status,
+            to_status,
+            reason,
+            changed_fields,
+        }
+    }
+
+    /// May this user sign in, keep sessions and use API tokens right now?
+    pub fn may_sign_in(&self) -> bool {
+        rules::may_sign_in(self.status)
+    }
+
+    /// The terms search finds this user by (see [`search`]).
+    pub fn search_terms(&self) -> Vec<String> {
+        let mut logins = Vec::with_capacity(2);
+        logins.extend(self.username.as_ref().map(Username::as_str));
+        logins.extend(self.email.as_ref().map(Email::as_str));
+        search::terms(self.given_name.as_str(), self.family_name.as_str(), &logins)
+    }
+
+    /// "Ada Lovelace".
+    pub fn display_name(&self) -> String {
+        format!("{} {}", self.given_name.as_str(), self.family_name.as_str())
+    }
+
+    /// The username, or else the e-mail: what this person signs in with.
+    pub fn login(&self) -> &str {
+        self.username
+            .as_ref()
+            .map(Username::as_str)
+            .or(self.email.as_ref().map(Email::as_str))
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,225 @@
+use super::*;
+use crate::password::Password;
+
+fn at(seconds: i64) -> Timestamp {
+    chrono::DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap()
+}
+
+fn admin() -> Actor {
+    Actor::system("test")
+}
+
+fn new_user(username: Option<&str>, email: Option<&str>) -> NewUser {
+    NewUser {
+        username: username.map(|u| Username::parse(u).unwrap()),
+        email: email.map(|e| Email::parse(e).unwrap()),
+        given_name: PersonName::parse("Ada", "given_name").unwrap(),
+        family_name: PersonName::parse("Lovelace", "family_name").unwrap(),
+        role: Role::Teacher,
+        source: Source::manual(),
+        external_id: None,
+        prevent_archiving: None,
+        password: Some(PasswordHash::new(
+            &Password::parse("analytical engine", "password", &[]).unwrap(),
+        )),
+        must_change_password: false,
+        attributes: Attributes::default(),
+    }
+}
+
+fn change(to: Status) -> StatusChange {
+    StatusChange {
+        to,
+        reason: None,
+        temporary_password: None,
+    }
+}
+
+fn created(username: Option<&str>, email: Option<&str>) -> User {
+    User::create(OrgId::new(), new_user(username, email), &admin(), at(0))
+        .unwrap()
+        .0
+}
+
+#[test]
+fn a_user_needs_a_username_or_an_email() {
+    let err = User::create(OrgId::new(), new_user(None, None), &admin(), at(0)).unwrap_err();
+    assert_eq!(err.field, "username");
+    assert!(created(Some("ada"), None).username.is_some());
+    assert!(created(None, Some("ada@example.org")).email.is_some());
+}
+
+#[test]
+fn a_new_user_is_active_at_version_one_and_its_event_says_created() {
+    let (user, event) =
+        User::create(OrgId::new(), new_user(Some("ada"), None), &admin(), at(5)).unwrap();
+    assert!(user.may_sign_in());
+    assert_eq!(user.version, 1);
+    assert_eq!(user.created_at, at(5));
+    assert_eq!(event.action, AuditAction::Created);
+    assert_eq!(event.to_status, Some(Status::Active));
+    assert_eq!(event.user_id, user.id);
+}
+
+#[test]
+fn manual_users_are_protected_from_archiving_and_provisioned_ones_are_not() {
+    assert!(created(Some("ada"), None).prevent_archiving);
+    let mut provisioned = new_user(Some("ada"), None);
+    provisioned.source = Source::parse("oneroster-main").unwrap();
+    let (user, _) = User::create(OrgId::new(), provisioned, &admin(), at(0)).unwrap();
+    assert!(!user.prevent_archiving);
+}
+
+#[test]
+fn deactivating_a_user_without_email_drops_their_password() {
+    let user = created(Some("ada"), None);
+    let (inactive, event) = user
+        .change_status(change(Status::Inactive), &admin(), at(10))
+        .unwrap();
+    assert!(inactive.password.is_none());
+    assert!(!inactive.may_sign_in());
+    assert_eq!(inactive.version, 2);
+    assert_eq!(inactive.status_changed_at, at(10));
+    assert_eq!(event.from_status, Some(Status::Active));
+    assert_eq!(event.to_status, Some(Status::Inactive));
+}
+
+#[test]
+fn deactivating_a_user_with_email_keeps_their_password() {
+    let user = created(Some("ada"), Some("ada@example.org"));
+    let (inactive, _) = user
+        .change_status(change(Status::Inactive), &admin(), at(10))
+        .unwrap();
+    assert!(inactive.password.is_some());
+    let (active, _) = inactive
+        .change_status(change(Status::Active), &admin(), at(20))
+        .unwrap();
+    assert!(active.may_sign_in());
+    assert!(!active.must_change_password);
+}
+
+#[test]
+fn reactivating_a_user_without_email_requires_a_temporary_password() {
+    let (inactive, _) = created(Some("ada"), None)
+        .change_status(change(Status::Inactive), &admin(), at(10))
+        .unwrap();
+    assert_eq!(
+        inactive.change_status(change(Status::Active), &admin(), at(20)),
+        Err(TransitionError::TemporaryPasswordRequired)
+    );
+    let temporary = TemporaryPasswordHash::make();
+    let (active, _) = inactive
+        .change_status(
+            StatusChange {
+                temporary_password: Some(temporary.clone()),
+                ..change(Status::Active)
+            },
+            &admin(),
+            at(20),
+        )
+        .unwrap();
+    assert_eq!(active.password, Some(temporary));
+    assert!(active.must_change_password, "must change it at next sign-in");
+}
+
+struct TemporaryPasswordHash;
+impl TemporaryPasswordHash {
+    fn make() -> PasswordHash {
+        PasswordHash::new(&crate::password::TemporaryPassword::generate())
+    }
+}
+
+#[test]
+fn restoring_an_archived_user_without_email_also_requires_a_temporary_password() {
+    let (archived, _) = created(Some("ada"), None)
+        .change_status(change(Status::Archived), &admin(), at(10))
+        .unwrap();
+    assert!(archived.password.is_none());
+    assert_eq!(
+        archived.change_status(change(Status::Active), &admin(), at(20)),
+        Err(TransitionError::TemporaryPasswordRequired)
+    );
+}
+
+#[test]
+fn refused_transitions_say_why() {
+    let user = created(Some("ada"), Some("ada@example.org"));
+    assert_eq!(
+        user.change_status(change(Status::Active), &admin(), at(1)),
+        Err(TransitionError::Unchanged(Status::Active))
+    );
+    let (archived, _) = user
+        .change_status(change(Status::Archived), &admin(), at(2))
+        .unwrap();
+    assert_eq!(
+        archived.change_status(change(Status::Inactive), &admin(), at(3)),
+        Err(TransitionError::NotAllowed {
+            from: Status::Archived,
+            to: Status::Inactive
+        })
+    );
+}
+
+#[test]
+fn an_edit_bumps_the_version_and_lists_the_changed_fields() {
+    let user = created(Some("ada"), None);
+    let patch = UserPatch {
+        email: Some(Some(Email::parse("ada@example.org").unwrap())),
+        role: Some(Role::Teacher),
+        ..UserPatch::default()
+    };
+    let (edited, event) = user.apply(patch, &admin(), at(3)).unwrap().unwrap();
+    assert_eq!(edited.version, 2);
+    assert_eq!(event.action, AuditAction::Updated);
+    assert_eq!(event.changed_fields, vec!["email".to_owned()], "role was unchanged");
+}
+
+#[test]
+fn an_edit_that_changes_nothing_writes_nothing() {
+    let user = created(Some("ada"), None);
+    let patch = UserPatch {
+        given_name: Some(user.given_name.clone()),
+        ..UserPatch::default()
+    };
+    assert!(user.apply(patch, &admin(), at(3)).unwrap().is_none());
+}
+
+#[test]
+fn an_edit_cannot_remove_the_last_login() {
+    let user = created(Some("ada"), None);
+    let patch = UserPatch {
+        username: Some(None),
+        ..UserPatch::default()
+    };
+    assert_eq!(user.apply(patch, &admin(), at(3)).unwrap_err().field, "username");
+}
+
+#[test]
+fn field_validation_names_the_field() {
+    assert_eq!(Username::parse("ada lovelace").unwrap_err().field, "username");
+    assert_eq!(Username::parse(&"a".repeat(65)).unwrap_err().field, "username");
+    assert_eq!(Email::parse("ada@").unwrap_err().field, "email");
+    assert_eq!(Email::parse("ada.example.org").unwrap_err().field, "email");
+    assert_eq!(
+        PersonName::parse("  ", "given_name").unwrap_err().field,
+        "given_name"
+    );
+    assert_eq!(
+        PersonName::parse(&"x".repeat(101), "family_name").unwrap_err().field,
+        "family_name"
+    );
+    let attrs = [("Grade".to_owned(), "7".to_owned())].into_iter().collect();
+    assert_eq!(Attributes::parse(attrs).unwrap_err().field, "attributes.Grade");
+}
+
+#[test]
+fn usernames_and_emails_are_unique_ignoring_case() {
+    assert_eq!(
+        Username::parse("Ada.L").unwrap().key(),
+        Username::parse("ada.l").unwrap().key()
+    );
+    assert_eq!(
+        Email::parse("Ada@Example.org").unwrap().key(),
+        "ada@example.org"
+    );
+}
