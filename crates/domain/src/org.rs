@@ -1,8 +1,8 @@
 //! Orgs: the tenants. Everything else belongs to exactly one.
 
+use crate::Timestamp;
 use crate::error::FieldError;
 use crate::ids::OrgId;
-use crate::Timestamp;
 
 /// The short name of an org used on the command line: `northfield-sd`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -186,13 +186,31 @@ mod tests {
             (Archived, false, Hidden,              KeptHidden,           Excluded,                    false, Suppress, ArchivedTab, true,   true),
         ];
         assert_eq!(table.len(), Status::ALL.len(), "one row per status");
-        for (status, sign_in, search, segments, everyone, courses, email, analytics, history, credits) in table {
+        for (
+            status,
+            sign_in,
+            search,
+            segments,
+            everyone,
+            courses,
+            email,
+            analytics,
+            history,
+            credits,
+        ) in table
+        {
             let r = rules(status);
             assert_eq!(r.may_sign_in, sign_in, "{status}: sign-in");
             assert_eq!(r.search, search, "{status}: search");
             assert_eq!(r.segments, segments, "{status}: segments");
-            assert_eq!(r.everyone_enrolment, everyone, "{status}: everyone enrolment");
-            assert_eq!(r.may_open_courses, courses, "{status}: courses and certificates");
+            assert_eq!(
+                r.everyone_enrolment, everyone,
+                "{status}: everyone enrolment"
+            );
+            assert_eq!(
+                r.may_open_courses, courses,
+                "{status}: courses and certificates"
+            );
             assert_eq!(r.email, email, "{status}: e-mail");
             assert_eq!(r.analytics, analytics, "{status}: analytics");
             assert_eq!(r.history_visible_to_admins, history, "{status}: history");
@@ -214,8 +232,16 @@ mod tests {
         ];
         for (filter, active, inactive, archived) in table {
             assert_eq!(shown_under(Active, filter), active, "{filter}: active");
-            assert_eq!(shown_under(Inactive, filter), inactive, "{filter}: inactive");
-            assert_eq!(shown_under(Archived, filter), archived, "{filter}: archived");
+            assert_eq!(
+                shown_under(Inactive, filter),
+                inactive,
+                "{filter}: inactive"
+            );
+            assert_eq!(
+                shown_under(Archived, filter),
+                archived,
+                "{filter}: archived"
+            );
         }
         assert_eq!(statuses_under(ListFilter::All), vec![Active, Inactive]);
         assert_eq!(statuses_under(ListFilter::Archived), vec![Archived]);
@@ -239,7 +265,11 @@ mod tests {
         for (from, to, allowed, revokes, restores) in table {
             assert_eq!(transition_allowed(from, to), allowed, "{from} -> {to}");
             assert_eq!(revokes_sign_in(from, to), revokes, "{from} -> {to} revokes");
-            assert_eq!(restores_sign_in(from, to), restores, "{from} -> {to} restores");
+            assert_eq!(
+                restores_sign_in(from, to),
+                restores,
+                "{from} -> {to} restores"
+            );
         }
     }
 }

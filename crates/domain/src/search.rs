@@ -65,7 +65,11 @@ pub fn query_words(query: &str) -> Vec<String> {
     words.dedup();
     // A word that is a prefix of another adds nothing: "ada adam" needs only "adam".
     let snapshot = words.clone();
-    words.retain(|w| !snapshot.iter().any(|other| other != w && other.starts_with(w.as_str())));
+    words.retain(|w| {
+        !snapshot
+            .iter()
+            .any(|other| other != w && other.starts_with(w.as_str()))
+    });
     words.truncate(MAX_QUERY_WORDS);
     words
 }
@@ -92,7 +96,10 @@ mod tests {
         assert!(matches(&t, &query_words("LOVE ada")));
         assert!(matches(&t, &query_words("ada@ex")));
         assert!(!matches(&t, &query_words("ada byron")));
-        assert!(!matches(&t, &query_words("velace")), "infix is not a prefix");
+        assert!(
+            !matches(&t, &query_words("velace")),
+            "infix is not a prefix"
+        );
     }
 
     #[test]
@@ -101,8 +108,14 @@ mod tests {
         assert!(matches(&t, &query_words("zoe")));
         assert!(matches(&t, &query_words("ZOË")));
         assert!(matches(&t, &query_words("orsted")));
-        assert!(matches(&t, &query_words("nunez")), "each part of a hyphenated name");
-        assert!(matches(&t, &query_words("orsted-n")), "the whole hyphenated name");
+        assert!(
+            matches(&t, &query_words("nunez")),
+            "each part of a hyphenated name"
+        );
+        assert!(
+            matches(&t, &query_words("orsted-n")),
+            "the whole hyphenated name"
+        );
     }
 
     #[test]

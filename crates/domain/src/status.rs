@@ -96,7 +96,10 @@ mod tests {
     #[test]
     fn statuses_and_roles_parse_ignoring_case_and_round_trip() {
         for status in Status::ALL {
-            assert_eq!(status.as_str().to_uppercase().parse::<Status>(), Ok(*status));
+            assert_eq!(
+                status.as_str().to_uppercase().parse::<Status>(),
+                Ok(*status)
+            );
         }
         for role in Role::ALL {
             assert_eq!(role.as_str().parse::<Role>(), Ok(*role));

@@ -57,10 +57,12 @@ impl fmt::Debug for TokenSecret {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
 }
 
 /// A stored token: it acts as `user_id`, within `org_id`, until revoked.
@@ -92,7 +94,13 @@ mod tests {
     #[test]
     fn malformed_tokens_do_not_parse() {
         let good = TokenSecret::generate(OrgId::new()).reveal();
-        for bad in ["", "rc_", "rc_nope_abc", &good[..good.len() - 1], &good.replace("rc_", "xx_")] {
+        for bad in [
+            "",
+            "rc_",
+            "rc_nope_abc",
+            &good[..good.len() - 1],
+            &good.replace("rc_", "xx_"),
+        ] {
             assert!(TokenSecret::parse(bad).is_none(), "{bad}");
         }
     }

@@ -106,7 +106,10 @@ impl PersonName {
             return Err(FieldError::new(field, "must be at most 100 characters"));
         }
         if name.chars().any(char::is_control) {
-            return Err(FieldError::new(field, "must not contain control characters"));
+            return Err(FieldError::new(
+                field,
+                "must not contain control characters",
+            ));
         }
         Ok(Self(name.to_owned()))
     }

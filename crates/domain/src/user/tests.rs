@@ -119,7 +119,10 @@ fn reactivating_a_user_without_email_requires_a_temporary_password() {
         )
         .unwrap();
     assert_eq!(active.password, Some(temporary));
-    assert!(active.must_change_password, "must change it at next sign-in");
+    assert!(
+        active.must_change_password,
+        "must change it at next sign-in"
+    );
 }
 
 struct TemporaryPasswordHash;
@@ -171,7 +174,11 @@ fn an_edit_bumps_the_version_and_lists_the_changed_fields() {
     let (edited, event) = user.apply(patch, &admin(), at(3)).unwrap().unwrap();
     assert_eq!(edited.version, 2);
     assert_eq!(event.action, AuditAction::Updated);
-    assert_eq!(event.changed_fields, vec!["email".to_owned()], "role was unchanged");
+    assert_eq!(
+        event.changed_fields,
+        vec!["email".to_owned()],
+        "role was unchanged"
+    );
 }
 
 #[test]
@@ -191,13 +198,22 @@ fn an_edit_cannot_remove_the_last_login() {
         username: Some(None),
         ..UserPatch::default()
     };
-    assert_eq!(user.apply(patch, &admin(), at(3)).unwrap_err().field, "username");
+    assert_eq!(
+        user.apply(patch, &admin(), at(3)).unwrap_err().field,
+        "username"
+    );
 }
 
 #[test]
 fn field_validation_names_the_field() {
-    assert_eq!(Username::parse("ada lovelace").unwrap_err().field, "username");
-    assert_eq!(Username::parse(&"a".repeat(65)).unwrap_err().field, "username");
+    assert_eq!(
+        Username::parse("ada lovelace").unwrap_err().field,
+        "username"
+    );
+    assert_eq!(
+        Username::parse(&"a".repeat(65)).unwrap_err().field,
+        "username"
+    );
     assert_eq!(Email::parse("ada@").unwrap_err().field, "email");
     assert_eq!(Email::parse("ada.example.org").unwrap_err().field, "email");
     assert_eq!(
@@ -205,11 +221,16 @@ fn field_validation_names_the_field() {
         "given_name"
     );
     assert_eq!(
-        PersonName::parse(&"x".repeat(101), "family_name").unwrap_err().field,
+        PersonName::parse(&"x".repeat(101), "family_name")
+            .unwrap_err()
+            .field,
         "family_name"
     );
     let attrs = [("Grade".to_owned(), "7".to_owned())].into_iter().collect();
-    assert_eq!(Attributes::parse(attrs).unwrap_err().field, "attributes.Grade");
+    assert_eq!(
+        Attributes::parse(attrs).unwrap_err().field,
+        "attributes.Grade"
+    );
 }
 
 #[test]

@@ -1,0 +1,294 @@
+//! Creating, editing and changing the status of users; reading a user and their history.
+
+use std::collections::BTreeMap;
+
+use rollcall_domain::{
+    Attributes, AuditEvent, Email, ExternalId, NewUser, Password, PersonName, Reason, Role, Source,
+    StatusChange, TemporaryPassword, User, UserId, UserPatch, Username,
+};
+use rollcall_store::StoreError;
+use tracing::instrument;
+
+use crate::error::Errors;
+use crate::{App, AppError, Principal, hash_password};
+
+/// A new user as typed: raw text, validated by [`App::create_user`].
+#[derive(Debug, Clone, Default)]
+pub struct CreateUser {
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub given_name: String,
+    pub family_name: String,
+    pub role: String,
+    pub source: Option<String>,
+    pub external_id: Option<String>,
+    pub prevent_archiving: Option<bool>,
+    pub password: Option<String>,
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// An edit as typed. `None` leaves a field alone; `Some(None)` clears an optional one.
+#[derive(Debug, Clone, Default)]
+pub struct EditUser {
+    /// The version the editor read; the edit is refused if the user has moved on.
+    pub version: Option<i64>,
+    pub username: Option<Option<String>>,
+    pub email: Option<Option<String>>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub role: Option<String>,
+    pub external_id: Option<Option<String>>,
+    pub prevent_archiving: Option<bool>,
+    pub attributes: Option<BTreeMap<String, String>>,
+}
+
+/// A status change as asked for.
+#[derive(Debug, Clone, Default)]
+pub struct ChangeStatus {
+    pub status: String,
+    pub reason: Option<String>,
+    /// Set by the admin; needed when a user without e-mail gets sign-in back.
+    pub temporary_password: Option<String>,
+    /// Let Rollcall pick the temporary password (returned once in [`StatusChanged`]).
+    pub generate_temporary_password: bool,
+    /// When given, the change is refused if the user has moved past this version.
+    pub version: Option<i64>,
+}
+
+/// The user after a status change, and the temporary password to pass on, if one was set.
+#[derive(Debug)]
+pub struct StatusChanged {
+    pub user: User,
+    pub temporary_password: Option<String>,
+}
+
+fn optional<T>(
+    errors: &mut Errors,
+    raw: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, rollcall_domain::FieldError>,
+) -> Option<T> {
+    raw.filter(|s| !s.trim().is_empty())
+        .and_then(|s| errors.take(parse(s)))
+}
+
+fn stale(expected: i64, err: StoreError) -> AppError {
+    match err {
+        StoreError::Stale { current } => AppError::Stale { expected, current },
+        other => other.into(),
+    }
+}
+
+impl App {
+    #[instrument(skip_all, fields(org.id = %who.org_id))]
+    pub async fn create_user(&self, who: &Principal, input: CreateUser) -> Result<User, AppError> {
+        who.require_admin()?;
+        let mut errors = Errors::default();
+        let username = optional(&mut errors, input.username.as_deref(), Username::parse);
+        let email = optional(&mut errors, input.email.as_deref(), Email::parse);
+        let given_name = errors.take(PersonName::parse(&input.given_name, "given_name"));
+        let family_name = errors.take(PersonName::parse(&input.family_name, "family_name"));
+        let role = errors.take(input.role.parse::<Role>());
+        let source = match input.source.as_deref() {
+            Some(raw) => errors.take(Source::parse(raw)),
+            None => Some(Source::manual()),
+        };
+        let external_id = optional(&mut errors, input.external_id.as_deref(), ExternalId::parse);
+        let attributes = errors.take(Attributes::parse(input.attributes));
+        let logins: Vec<&str> = [input.username.as_deref(), input.email.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        let password = optional(&mut errors, input.password.as_deref(), |p| {
+            Password::parse(p, "password", &logins)
+        });
+        errors.finish()?;
+        let (Some(given_name), Some(family_name), Some(role), Some(source), Some(attributes)) =
+            (given_name, family_name, role, source, attributes)
+        else {
+            return Err(AppError::Internal("validation lost a field".into()));
+        };
+        let password = match password {
+            Some(password) => Some(hash_password(password).await?),
+            None => None,
+        };
+        let new = NewUser {
+            username,
+            email,
+            given_name,
+            family_name,
+            role,
+            source,
+            external_id,
+            prevent_archiving: input.prevent_archiving,
+            password,
+            must_change_password: false,
+            attributes,
+        };
+        let (user, event) = User::create(who.org_id, new, &who.actor, self.now())?;
+        self.store.insert_user(&user, &event).await?;
+        tracing::info!(user.id = %user.id, "user created");
+        Ok(user)
+    }
+
+    #[instrument(skip_all, fields(org.id = %who.org_id, user.id = %id))]
+    pub async fn user(&self, who: &Principal, id: UserId) -> Result<User, AppError> {
+        who.require_admin()?;
+        self.store
+            .user(who.org_id, id)
+            .await?
+            .ok_or(AppError::NotFound("user"))
+    }
+
+    /// Finds a user by id, username or e-mail (for the command line).
+    pub async fn find_user(&self, who: &Principal, key: &str) -> Result<User, AppError> {
+        who.require_admin()?;
+        if let Ok(id) = key.parse::<UserId>() {
+            if let Some(user) = self.store.user(who.org_id, id).await? {
+                return Ok(user);
+            }
+        }
+        self.store
+            .user_by_login(who.org_id, key)
+            .await?
+            .ok_or(AppError::NotFound("user"))
+    }
+
+    #[instrument(skip_all, fields(org.id = %who.org_id, user.id = %id))]
+    pub async fn edit_user(
+        &self,
+        who: &Principal,
+        id: UserId,
+        input: EditUser,
+    ) -> Result<User, AppError> {
+        who.require_admin()?;
+        let Some(expected) = input.version else {
+            return Err(AppError::invalid(
+                "version",
+                "send the version you read (in the body or an If-Match header)",
+            ));
+        };
+        let mut errors = Errors::default();
+        let patch = UserPatch {
+            username: input
+                .username
+                .map(|value| optional(&mut errors, value.as_deref(), Username::parse)),
+            email: input
+                .email
+                .map(|value| optional(&mut errors, value.as_deref(), Email::parse)),
+            given_name: input
+                .given_name
+                .and_then(|n| errors.take(PersonName::parse(&n, "given_name"))),
+            family_name: input
+                .family_name
+                .and_then(|n| errors.take(PersonName::parse(&n, "family_name"))),
+            role: input.role.and_then(|r| errors.take(r.parse())),
+            external_id: input
+                .external_id
+                .map(|value| optional(&mut errors, value.as_deref(), ExternalId::parse)),
+            prevent_archiving: input.prevent_archiving,
+            attributes: input
+                .attributes
+                .and_then(|a| errors.take(Attributes::parse(a))),
+        };
+        errors.finish()?;
+        let user = self.user(who, id).await?;
+        if user.version != expected {
+            return Err(AppError::Stale {
+                expected,
+                current: user.version,
+            });
+        }
+        let Some((edited, event)) = user.apply(patch, &who.actor, self.now())? else {
+            return Ok(user);
+        };
+        self.store
+            .update_user(&edited, expected, &event)
+            .await
+            .map_err(|err| stale(expected, err))?;
+        Ok(edited)
+    }
+
+    #[instrument(skip_all, fields(org.id = %who.org_id, user.id = %id))]
+    pub async fn change_status(
+        &self,
+        who: &Principal,
+        id: UserId,
+        input: ChangeStatus,
+    ) -> Result<StatusChanged, AppError> {
+        who.require_admin()?;
+        let mut errors = Errors::default();
+        let to = errors.take(input.status.parse());
+        let reason = errors.take(Reason::parse(input.reason.as_deref()));
+        errors.finish()?;
+        let (Some(to), Some(reason)) = (to, reason) else {
+            return Err(AppError::Internal("validation lost a field".into()));
+        };
+        let user = self.user(who, id).await?;
+        if let Some(expected) = input.version.filter(|v| *v != user.version) {
+            return Err(AppError::Stale {
+                expected,
+                current: user.version,
+            });
+        }
+        let temporary = match (input.temporary_password, input.generate_temporary_password) {
+            (Some(raw), _) => {
+                let logins: Vec<&str> = [
+                    user.username.as_ref().map(Username::as_str),
+                    user.email.as_ref().map(Email::as_str),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                Some(Password::parse(&raw, "temporary_password", &logins)?)
+            }
+            (None, true) => Some(TemporaryPassword::generate()),
+            (None, false) => None,
+        };
+        let shown = temporary.as_ref().map(|p| p.expose().to_owned());
+        let temporary_password = match temporary {
+            Some(password) => Some(hash_password(password).await?),
+            None => None,
+        };
+        let change = StatusChange {
+            to,
+            reason,
+            temporary_password,
+        };
+        let (changed, event) = user.change_status(change, &who.actor, self.now())?;
+        self.store
+            .update_user(&changed, user.version, &event)
+            .await
+            .map_err(|err| stale(user.version, err))?;
+        tracing::info!(from = %user.status, to = %changed.status, "status changed");
+        Ok(StatusChanged {
+            user: changed,
+            temporary_password: shown,
+        })
+    }
+
+    /// A user's history, oldest first.
+    pub async fn user_events(
+        &self,
+        who: &Principal,
+        id: UserId,
+    ) -> Result<Vec<AuditEvent>, AppError> {
+        let user = self.user(who, id).await?;
+        Ok(self.store.user_events(who.org_id, user.id).await?)
+    }
+
+    /// The bulk path: creates many already-validated users of one org in one transaction.
+    pub async fn import_users(
+        &self,
+        who: &Principal,
+        users: Vec<NewUser>,
+    ) -> Result<usize, AppError> {
+        who.require_admin()?;
+        let at = self.now();
+        let rows = users
+            .into_iter()
+            .map(|new| User::create(who.org_id, new, &who.actor, at))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.store.insert_users(who.org_id, &rows).await?;
+        Ok(rows.len())
+    }
+}

@@ -1,0 +1,64 @@
+//! Small helpers shared by the suite.
+
+use rollcall_app::{App, CreateUser, Principal};
+use rollcall_domain::{Org, User};
+use rollcall_testkit::TestDb;
+
+pub struct Fixture {
+    pub app: App,
+    pub org: Org,
+    pub admin: Principal,
+    /// Kept alive for the database's sake.
+    pub db: TestDb,
+}
+
+pub async fn fixture(db: TestDb) -> Fixture {
+    let app = App::new(db.store.clone());
+    let org = app
+        .create_org("northfield", "Northfield District")
+        .await
+        .unwrap();
+    let admin = Principal::system(org.id, "conformance");
+    Fixture {
+        app,
+        org,
+        admin,
+        db,
+    }
+}
+
+pub fn person(
+    given: &str,
+    family: &str,
+    username: Option<&str>,
+    email: Option<&str>,
+) -> CreateUser {
+    CreateUser {
+        username: username.map(str::to_owned),
+        email: email.map(str::to_owned),
+        given_name: given.to_owned(),
+        family_name: family.to_owned(),
+        role: "student".to_owned(),
+        ..CreateUser::default()
+    }
+}
+
+impl Fixture {
+    pub async fn add(&self, given: &str, family: &str, username: &str) -> User {
+        self.app
+            .create_user(&self.admin, person(given, family, Some(username), None))
+            .await
+            .unwrap()
+    }
+
+    /// A second org with its own admin.
+    pub async fn other_org(&self) -> (Org, Principal) {
+        let org = self
+            .app
+            .create_org("elsewhere", "Elsewhere Academy")
+            .await
+            .unwrap();
+        let admin = Principal::system(org.id, "conformance");
+        (org, admin)
+    }
+}

@@ -1,0 +1,371 @@
+//! Writing users: round trips, uniqueness, versions, history, tenants, tokens.
+
+use std::collections::BTreeMap;
+
+use rollcall_app::{AppError, ChangeStatus, EditUser};
+use rollcall_domain::{AuditAction, Status, TransitionError, UserId};
+use rollcall_store::StoreError;
+use rollcall_testkit::TestDb;
+
+use crate::fixtures::{fixture, person};
+
+fn status(to: &str) -> ChangeStatus {
+    ChangeStatus {
+        status: to.to_owned(),
+        reason: Some("left the school".to_owned()),
+        ..ChangeStatus::default()
+    }
+}
+
+pub async fn a_created_user_reads_back_exactly(db: TestDb) {
+    let f = fixture(db).await;
+    let mut input = person("Zoë", "Ørsted", Some("zoe.o"), Some("Zoe@Example.org"));
+    input.role = "teacher".to_owned();
+    input.attributes = BTreeMap::from([("department".to_owned(), "Science".to_owned())]);
+    input.external_id = Some("T-100".to_owned());
+    input.password = Some("a long passphrase".to_owned());
+    let created = f.app.create_user(&f.admin, input).await.unwrap();
+    let read = f.app.user(&f.admin, created.id).await.unwrap();
+    assert_eq!(read, created);
+    assert_eq!(read.attributes.get("department"), Some("Science"));
+    assert!(read.password.as_ref().unwrap().verify("a long passphrase"));
+    assert!(read.prevent_archiving, "made by hand");
+    let by_login =
+        f.db.store
+            .user_by_login(f.org.id, "ZOE@example.ORG")
+            .await
+            .unwrap();
+    assert_eq!(by_login.map(|u| u.id), Some(created.id));
+}
+
+pub async fn usernames_and_emails_are_unique_ignoring_case_and_nothing_is_written(db: TestDb) {
+    let f = fixture(db).await;
+    f.app
+        .create_user(
+            &f.admin,
+            person("Ada", "Lovelace", Some("ada"), Some("ada@example.org")),
+        )
+        .await
+        .unwrap();
+    let dup_username = f
+        .app
+        .create_user(&f.admin, person("Ada", "Other", Some("ADA"), None))
+        .await;
+    assert!(
+        matches!(dup_username, Err(AppError::Taken { field: "username" })),
+        "{dup_username:?}"
+    );
+    let dup_email = f
+        .app
+        .create_user(
+            &f.admin,
+            person("Ada", "Other", None, Some("ADA@example.org")),
+        )
+        .await;
+    assert!(
+        matches!(dup_email, Err(AppError::Taken { field: "email" })),
+        "{dup_email:?}"
+    );
+    let all = f
+        .app
+        .count_users(&f.admin, &Default::default(), 100)
+        .await
+        .unwrap();
+    assert_eq!(all, 1, "the refused users were not written");
+}
+
+pub async fn external_ids_are_unique_per_source(db: TestDb) {
+    let f = fixture(db).await;
+    let mut first = person("A", "One", Some("a1"), None);
+    first.source = Some("roster".to_owned());
+    first.external_id = Some("S-1".to_owned());
+    f.app.create_user(&f.admin, first).await.unwrap();
+    let mut same = person("B", "Two", Some("b2"), None);
+    same.source = Some("roster".to_owned());
+    same.external_id = Some("S-1".to_owned());
+    let err = f.app.create_user(&f.admin, same).await;
+    assert!(
+        matches!(
+            err,
+            Err(AppError::Taken {
+                field: "external_id"
+            })
+        ),
+        "{err:?}"
+    );
+    let mut other_source = person("C", "Three", Some("c3"), None);
+    other_source.source = Some("scim".to_owned());
+    other_source.external_id = Some("S-1".to_owned());
+    f.app.create_user(&f.admin, other_source).await.unwrap();
+}
+
+pub async fn a_stale_write_is_refused_and_changes_nothing(db: TestDb) {
+    let f = fixture(db).await;
+    let user = f.add("Ada", "Lovelace", "ada").await;
+    let edit = |version, name: &str| EditUser {
+        version: Some(version),
+        given_name: Some(name.to_owned()),
+        ..EditUser::default()
+    };
+    let edited = f
+        .app
+        .edit_user(&f.admin, user.id, edit(1, "Augusta"))
+        .await
+        .unwrap();
+    assert_eq!(edited.version, 2);
+    let stale = f
+        .app
+        .edit_user(&f.admin, user.id, edit(1, "Countess"))
+        .await;
+    assert!(
+        matches!(
+            stale,
+            Err(AppError::Stale {
+                expected: 1,
+                current: 2
+            })
+        ),
+        "{stale:?}"
+    );
+
+    // The store itself refuses a write naming an old version, even if the caller skipped the check.
+    let (again, event) = user
+        .apply(
+            rollcall_domain::UserPatch {
+                family_name: Some(
+                    rollcall_domain::PersonName::parse("Byron", "family_name").unwrap(),
+                ),
+                ..Default::default()
+            },
+            &f.admin.actor,
+            user.updated_at,
+        )
+        .unwrap()
+        .unwrap();
+    let raw = f.db.store.update_user(&again, 1, &event).await;
+    assert!(
+        matches!(raw, Err(StoreError::Stale { current: 2 })),
+        "{raw:?}"
+    );
+
+    let now = f.app.user(&f.admin, user.id).await.unwrap();
+    assert_eq!(now.given_name.as_str(), "Augusta");
+    assert_eq!(now.family_name.as_str(), "Lovelace");
+    let history = f.app.user_events(&f.admin, user.id).await.unwrap();
+    assert_eq!(
+        history.len(),
+        2,
+        "created + one edit, nothing from the stale writes"
+    );
+}
+
+pub async fn a_status_change_is_recorded_with_actor_reason_and_statuses(db: TestDb) {
+    let f = fixture(db).await;
+    let user = f.add("Ada", "Lovelace", "ada").await;
+    let changed = f
+        .app
+        .change_status(&f.admin, user.id, status("inactive"))
+        .await
+        .unwrap();
+    assert_eq!(changed.user.status, Status::Inactive);
+    assert_eq!(changed.user.version, 2);
+    let history = f.app.user_events(&f.admin, user.id).await.unwrap();
+    let actions: Vec<_> = history.iter().map(|e| e.action).collect();
+    assert_eq!(actions, [AuditAction::Created, AuditAction::StatusChanged]);
+    let change = &history[1];
+    assert_eq!(change.from_status, Some(Status::Active));
+    assert_eq!(change.to_status, Some(Status::Inactive));
+    assert_eq!(
+        change.reason.as_ref().map(|r| r.as_str()),
+        Some("left the school")
+    );
+    assert_eq!(change.actor.label(), "conformance");
+    assert_eq!(change.at, changed.user.status_changed_at);
+}
+
+pub async fn reactivating_a_username_only_user_needs_a_temporary_password(db: TestDb) {
+    let f = fixture(db).await;
+    let user = f.add("Ada", "Lovelace", "ada").await;
+    f.app
+        .change_status(&f.admin, user.id, status("inactive"))
+        .await
+        .unwrap();
+    let refused = f
+        .app
+        .change_status(&f.admin, user.id, status("active"))
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(AppError::Transition(
+                TransitionError::TemporaryPasswordRequired
+            ))
+        ),
+        "{refused:?}"
+    );
+    let still = f.app.user(&f.admin, user.id).await.unwrap();
+    assert_eq!(
+        (still.status, still.version),
+        (Status::Inactive, 2),
+        "nothing written"
+    );
+
+    let back = f
+        .app
+        .change_status(
+            &f.admin,
+            user.id,
+            ChangeStatus {
+                generate_temporary_password: true,
+                ..status("active")
+            },
+        )
+        .await
+        .unwrap();
+    let temporary = back.temporary_password.expect("shown once");
+    let stored = f.app.user(&f.admin, user.id).await.unwrap();
+    assert!(stored.password.unwrap().verify(&temporary));
+    assert!(stored.must_change_password);
+}
+
+pub async fn another_orgs_users_are_invisible(db: TestDb) {
+    let f = fixture(db).await;
+    let ours = f.add("Ada", "Lovelace", "ada").await;
+    let (_, theirs) = f.other_org().await;
+    let theirs_user = f
+        .app
+        .create_user(&theirs, person("Ada", "Lovelace", Some("ada"), None))
+        .await
+        .expect("the same username is free in another org");
+    let not_found = |r: Result<_, AppError>| matches!(r, Err(AppError::NotFound("user")));
+    assert!(not_found(f.app.user(&theirs, ours.id).await.map(drop)));
+    assert!(not_found(
+        f.app.user_events(&theirs, ours.id).await.map(drop)
+    ));
+    assert!(not_found(
+        f.app
+            .change_status(&theirs, ours.id, status("inactive"))
+            .await
+            .map(drop)
+    ));
+    let edit = EditUser {
+        version: Some(1),
+        given_name: Some("Mallory".into()),
+        ..EditUser::default()
+    };
+    assert!(not_found(
+        f.app.edit_user(&theirs, ours.id, edit).await.map(drop)
+    ));
+    let listed = f.app.list_users(&theirs, Default::default()).await.unwrap();
+    assert_eq!(
+        listed.users.iter().map(|u| u.id).collect::<Vec<_>>(),
+        vec![theirs_user.id]
+    );
+    assert_eq!(
+        f.app
+            .user(&f.admin, ours.id)
+            .await
+            .unwrap()
+            .given_name
+            .as_str(),
+        "Ada"
+    );
+    assert!(
+        f.db.store
+            .user(f.org.id, UserId::new())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+pub async fn a_bulk_insert_is_all_or_nothing(db: TestDb) {
+    let f = fixture(db).await;
+    let make = |username: &str| {
+        rollcall_domain::User::create(
+            f.org.id,
+            rollcall_domain::NewUser {
+                username: Some(rollcall_domain::Username::parse(username).unwrap()),
+                email: None,
+                given_name: rollcall_domain::PersonName::parse("Bulk", "given_name").unwrap(),
+                family_name: rollcall_domain::PersonName::parse(username, "family_name").unwrap(),
+                role: rollcall_domain::Role::Student,
+                source: rollcall_domain::Source::manual(),
+                external_id: None,
+                prevent_archiving: None,
+                password: None,
+                must_change_password: false,
+                attributes: rollcall_domain::Attributes::default(),
+            },
+            &f.admin.actor,
+            f.org.created_at,
+        )
+        .unwrap()
+    };
+    let good: Vec<_> = (0..1500).map(|i| make(&format!("u{i}"))).collect();
+    f.db.store.insert_users(f.org.id, &good).await.unwrap();
+    let mut bad: Vec<_> = (0..1500).map(|i| make(&format!("v{i}"))).collect();
+    bad.push(make("U7"));
+    let err = f.db.store.insert_users(f.org.id, &bad).await;
+    assert!(
+        matches!(err, Err(StoreError::Conflict { field: "username" })),
+        "{err:?}"
+    );
+    let total = f
+        .app
+        .count_users(&f.admin, &Default::default(), 10_000)
+        .await
+        .unwrap();
+    assert_eq!(total, 1500, "none of the refused batch was written");
+    let history = f.app.user_events(&f.admin, good[0].0.id).await.unwrap();
+    assert_eq!(history.len(), 1, "each bulk user has its created event");
+}
+
+pub async fn tokens_work_until_revoked_or_their_user_stops_being_active(db: TestDb) {
+    let f = fixture(db).await;
+    let mut input = person("Grace", "Hopper", Some("grace"), Some("grace@example.org"));
+    input.role = "admin".to_owned();
+    let grace = f.app.create_user(&f.admin, input).await.unwrap();
+    let (token, secret) = f.app.create_token(&f.admin, "grace", "ci").await.unwrap();
+    let who = f.app.authenticate_token(&secret).await.unwrap();
+    assert_eq!(
+        (who.org_id, who.actor.user_id()),
+        (f.org.id, Some(grace.id))
+    );
+
+    f.app
+        .change_status(&f.admin, grace.id, status("inactive"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        f.app.authenticate_token(&secret).await,
+        Err(AppError::Unauthenticated)
+    ));
+    f.app
+        .change_status(&f.admin, grace.id, status("active"))
+        .await
+        .unwrap();
+    assert!(
+        f.app.authenticate_token(&secret).await.is_ok(),
+        "works again once active"
+    );
+
+    f.app.revoke_token(&f.admin, token.id).await.unwrap();
+    assert!(matches!(
+        f.app.authenticate_token(&secret).await,
+        Err(AppError::Unauthenticated)
+    ));
+    assert!(matches!(
+        f.app.revoke_token(&f.admin, token.id).await,
+        Err(AppError::NotFound(_))
+    ));
+    let (other, _) = f.other_org().await;
+    let forged = secret.replace(
+        &f.org.id.as_uuid().simple().to_string(),
+        &other.id.as_uuid().simple().to_string(),
+    );
+    assert!(matches!(
+        f.app.authenticate_token(&forged).await,
+        Err(AppError::Unauthenticated)
+    ));
+}

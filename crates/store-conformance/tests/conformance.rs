@@ -1,0 +1,19 @@
+//! Runs the whole conformance suite against SQLite and PostgreSQL.
+
+use rollcall_store_conformance::*;
+
+rollcall_testkit::backend_tests!(
+    a_created_user_reads_back_exactly,
+    usernames_and_emails_are_unique_ignoring_case_and_nothing_is_written,
+    external_ids_are_unique_per_source,
+    a_stale_write_is_refused_and_changes_nothing,
+    a_status_change_is_recorded_with_actor_reason_and_statuses,
+    reactivating_a_username_only_user_needs_a_temporary_password,
+    another_orgs_users_are_invisible,
+    a_bulk_insert_is_all_or_nothing,
+    tokens_work_until_revoked_or_their_user_stops_being_active,
+    search_and_paging_agree_with_the_domain_on_both_plans,
+    the_status_filters_follow_the_rules,
+    a_rename_is_found_by_the_new_name_only,
+    source_and_role_filters_narrow_the_list,
+);

@@ -1,0 +1,192 @@
+//! Writing user rows with their search terms, and the two plans of a listing.
+
+use rollcall_domain::{OrgId, User};
+use rollcall_store::rows::{USER_COLUMNS, UserColumns, user_columns_of_u};
+use rollcall_store::sql::{push_filters, push_page, push_word_checks};
+use rollcall_store::{StoreError, StoreResult, UserQuery, bind_user_columns};
+use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
+use uuid::Uuid;
+
+use crate::db_error;
+
+/// Every (org, term, user) row of the search table for these users.
+fn term_rows(rows: &[UserColumns]) -> Vec<(Uuid, &str, Uuid)> {
+    rows.iter()
+        .flat_map(|row| {
+            row.terms()
+                .split(' ')
+                .filter(|t| !t.is_empty())
+                .map(move |term| (row.org_id, term, row.user_id))
+        })
+        .collect()
+}
+
+async fn insert_terms(
+    tx: &mut Transaction<'static, Postgres>,
+    terms: &[(Uuid, &str, Uuid)],
+) -> StoreResult<()> {
+    for chunk in terms.chunks(10_000) {
+        let mut q = QueryBuilder::<Postgres>::new("insert into user_term (org_id, term, user_id) ");
+        q.push_values(chunk, |mut b, (org, term, user)| {
+            b.push_bind(*org)
+                .push_bind((*term).to_owned())
+                .push_bind(*user);
+        });
+        q.build().execute(&mut **tx).await.map_err(db_error)?;
+    }
+    Ok(())
+}
+
+/// Inserts users and their search terms.
+pub(crate) async fn insert_user_rows(
+    tx: &mut Transaction<'static, Postgres>,
+    rows: &[UserColumns],
+) -> StoreResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut q =
+        QueryBuilder::<Postgres>::new(format!("insert into user_account ({USER_COLUMNS}) "));
+    q.push_values(rows, |mut b, row| {
+        bind_user_columns!(b, push_bind, row);
+    });
+    q.build().execute(&mut **tx).await.map_err(db_error)?;
+    insert_terms(tx, &term_rows(rows)).await
+}
+
+/// Overwrites a user's row if it is still at `expected_version`, rewriting their search terms
+/// only when they changed (a status change does not touch them).
+pub(crate) async fn update_user_row(
+    tx: &mut Transaction<'static, Postgres>,
+    user: &User,
+    expected_version: i64,
+) -> StoreResult<()> {
+    let row = UserColumns::from_user(user);
+    let found: Option<(i64, String)> = sqlx::query_as(
+        "select version, search_text from user_account
+         where org_id = $1 and user_id = $2 for update",
+    )
+    .bind(row.org_id)
+    .bind(row.user_id)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    let old_search_text = match found {
+        None => return Err(StoreError::NotFound),
+        Some((current, _)) if current != expected_version => {
+            return Err(StoreError::Stale { current });
+        }
+        Some((_, search_text)) => search_text,
+    };
+    let mut q = QueryBuilder::<Postgres>::new("update user_account set (");
+    q.push(USER_COLUMNS).push(") = (");
+    {
+        let mut b = q.separated(", ");
+        bind_user_columns!(b, push_bind, &row);
+    }
+    q.push(") where org_id = ")
+        .push_bind(row.org_id)
+        .push(" and user_id = ")
+        .push_bind(row.user_id);
+    q.build().execute(&mut **tx).await.map_err(db_error)?;
+
+    if old_search_text != row.search_text {
+        sqlx::query("delete from user_term where org_id = $1 and user_id = $2")
+            .bind(row.org_id)
+            .bind(row.user_id)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_error)?;
+        insert_terms(tx, &term_rows(std::slice::from_ref(&row))).await?;
+    }
+    Ok(())
+}
+
+/// The exclusive upper bound of a prefix range: terms are [a-z0-9], all below '~'.
+fn upper_bound(word: &str) -> String {
+    format!("{word}~")
+}
+
+/// How many search entries a word's prefix covers, counting no further than the cut-off.
+async fn entries(pool: &PgPool, cutoff: i64, org: OrgId, word: &str) -> StoreResult<i64> {
+    sqlx::query_scalar(
+        "select count(*) from (select 1 from user_term
+         where org_id = $1 and term >= $2 and term < $3 limit $4) as hits",
+    )
+    .bind(org.as_uuid())
+    .bind(word)
+    .bind(upper_bound(word))
+    .bind(cutoff)
+    .fetch_one(pool)
+    .await
+    .map_err(db_error)
+}
+
+/// Starts the query for either plan: from the narrowest word's terms when it is narrow,
+/// otherwise walking the listing's index in order and checking each row's search text.
+async fn from_clause(
+    pool: &PgPool,
+    cutoff: i64,
+    select: &str,
+    org: OrgId,
+    query: &UserQuery,
+) -> StoreResult<QueryBuilder<'static, Postgres>> {
+    let mut narrowest: Option<(i64, &String)> = None;
+    for word in &query.words {
+        let n = entries(pool, cutoff, org, word).await?;
+        if n < cutoff && narrowest.is_none_or(|(best, _)| n < best) {
+            narrowest = Some((n, word));
+        }
+    }
+    let mut b = QueryBuilder::<Postgres>::new(select);
+    b.push(" from user_account u where");
+    push_filters(&mut b, org, query);
+    if let Some((_, word)) = narrowest {
+        b.push(" and u.user_id in (select t.user_id from user_term t where t.org_id = ")
+            .push_bind(org.as_uuid())
+            .push(" and t.term >= ")
+            .push_bind(word.clone())
+            .push(" and t.term < ")
+            .push_bind(upper_bound(word))
+            .push(")");
+    }
+    push_word_checks(&mut b, &query.words, "strpos");
+    Ok(b)
+}
+
+pub(crate) async fn list(
+    pool: &PgPool,
+    cutoff: i64,
+    org: OrgId,
+    query: &UserQuery,
+) -> StoreResult<Vec<User>> {
+    let select = format!("select {}", user_columns_of_u());
+    let mut b = from_clause(pool, cutoff, &select, org, query).await?;
+    push_page(&mut b, query);
+    b.build_query_as::<UserColumns>()
+        .fetch_all(pool)
+        .await
+        .map_err(db_error)?
+        .into_iter()
+        .map(UserColumns::into_user)
+        .collect()
+}
+
+pub(crate) async fn count(
+    pool: &PgPool,
+    cutoff: i64,
+    org: OrgId,
+    query: &UserQuery,
+    cap: u64,
+) -> StoreResult<u64> {
+    let mut b = from_clause(pool, cutoff, "select count(*) from (select 1", org, query).await?;
+    b.push(" limit ")
+        .push_bind(i64::try_from(cap).unwrap_or(i64::MAX))
+        .push(") as hits");
+    let n: i64 = b
+        .build_query_scalar()
+        .fetch_one(pool)
+        .await
+        .map_err(db_error)?;
+    Ok(u64::try_from(n).unwrap_or_default())
+}

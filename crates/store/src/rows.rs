@@ -1,0 +1,294 @@
+//! The columns both backends store, and their conversion to and from domain values.
+//!
+//! Timestamps are kept as microseconds since the Unix epoch (UTC) in both databases: exact,
+//! totally ordered, identical across backends. Attributes travel as JSON text.
+
+use chrono::{DateTime, Utc};
+use rollcall_domain::{
+    Actor, ApiToken, Attributes, AuditAction, AuditEvent, Email, EventId, ExternalId, FieldError,
+    Org, OrgId, OrgName, OrgSlug, PasswordHash, PersonName, Reason, Source, Timestamp, TokenId,
+    User, UserId, Username,
+};
+use uuid::Uuid;
+
+use crate::StoreError;
+
+/// The user columns, in the order [`bind_user_columns!`] binds them.
+pub const USER_COLUMNS: &str = "org_id, user_id, username, username_key, email, \
+    email_key, given_name, family_name, given_key, family_key, role, status, source, \
+    external_id, prevent_archiving, password_hash, must_change_password, attributes, \
+    search_text, created_at, updated_at, status_changed_at, version";
+pub const USER_COLUMN_COUNT: usize = 23;
+
+/// [`USER_COLUMNS`], each prefixed with the `u.` alias listings use.
+pub fn user_columns_of_u() -> String {
+    USER_COLUMNS
+        .split(',')
+        .map(|c| format!("u.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Other(format!("unreadable row: {what}"))
+}
+
+pub fn micros(at: Timestamp) -> i64 {
+    at.timestamp_micros()
+}
+
+pub fn from_micros(value: i64) -> Result<Timestamp, StoreError> {
+    DateTime::<Utc>::from_timestamp_micros(value).ok_or_else(|| corrupt("timestamp"))
+}
+
+fn parse_opt<T>(
+    raw: Option<String>,
+    parse: impl Fn(&str) -> Result<T, FieldError>,
+) -> Result<Option<T>, StoreError> {
+    raw.as_deref().map(parse).transpose().map_err(corrupt)
+}
+
+/// Every value of a user row.
+#[derive(Debug, sqlx::FromRow)]
+pub struct UserColumns {
+    pub org_id: Uuid,
+    pub user_id: Uuid,
+    pub username: Option<String>,
+    pub username_key: Option<String>,
+    pub email: Option<String>,
+    pub email_key: Option<String>,
+    pub given_name: String,
+    pub family_name: String,
+    pub given_key: String,
+    pub family_key: String,
+    pub role: String,
+    pub status: String,
+    pub source: String,
+    pub external_id: Option<String>,
+    pub prevent_archiving: bool,
+    pub password_hash: Option<String>,
+    pub must_change_password: bool,
+    pub attributes: String,
+    pub search_text: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub status_changed_at: i64,
+    pub version: i64,
+}
+
+impl UserColumns {
+    pub fn from_user(user: &User) -> Self {
+        use rollcall_domain::search::{search_text, sort_key};
+        Self {
+            org_id: user.org_id.as_uuid(),
+            user_id: user.id.as_uuid(),
+            username: user.username.as_ref().map(|u| u.as_str().to_owned()),
+            username_key: user.username.as_ref().map(Username::key),
+            email: user.email.as_ref().map(|e| e.as_str().to_owned()),
+            email_key: user.email.as_ref().map(Email::key),
+            given_name: user.given_name.as_str().to_owned(),
+            family_name: user.family_name.as_str().to_owned(),
+            given_key: sort_key(user.given_name.as_str()),
+            family_key: sort_key(user.family_name.as_str()),
+            role: user.role.as_str().to_owned(),
+            status: user.status.as_str().to_owned(),
+            source: user.source.as_str().to_owned(),
+            external_id: user.external_id.as_ref().map(|e| e.as_str().to_owned()),
+            prevent_archiving: user.prevent_archiving,
+            password_hash: user.password.as_ref().map(|p| p.as_str().to_owned()),
+            must_change_password: user.must_change_password,
+            attributes: serde_json::to_string(user.attributes.as_map())
+                .unwrap_or_else(|_| "{}".to_owned()),
+            search_text: search_text(&user.search_terms()),
+            created_at: micros(user.created_at),
+            updated_at: micros(user.updated_at),
+            status_changed_at: micros(user.status_changed_at),
+            version: user.version,
+        }
+    }
+
+    /// The user's search terms, space-separated (the search text without its outer spaces).
+    pub fn terms(&self) -> &str {
+        self.search_text.trim()
+    }
+
+    pub fn into_user(self) -> Result<User, StoreError> {
+        let attributes = serde_json::from_str(&self.attributes).map_err(corrupt)?;
+        Ok(User {
+            id: UserId::from_uuid(self.user_id),
+            org_id: OrgId::from_uuid(self.org_id),
+            username: parse_opt(self.username, Username::parse)?,
+            email: parse_opt(self.email, Email::parse)?,
+            given_name: PersonName::parse(&self.given_name, "given_name").map_err(corrupt)?,
+            family_name: PersonName::parse(&self.family_name, "family_name").map_err(corrupt)?,
+            role: self.role.parse().map_err(corrupt)?,
+            status: self.status.parse().map_err(corrupt)?,
+            source: Source::parse(&self.source).map_err(corrupt)?,
+            external_id: parse_opt(self.external_id, ExternalId::parse)?,
+            prevent_archiving: self.prevent_archiving,
+            password: self.password_hash.map(PasswordHash::from_stored),
+            must_change_password: self.must_change_password,
+            attributes: Attributes::parse(attributes).map_err(corrupt)?,
+            created_at: from_micros(self.created_at)?,
+            updated_at: from_micros(self.updated_at)?,
+            status_changed_at: from_micros(self.status_changed_at)?,
+            version: self.version,
+        })
+    }
+}
+
+/// Binds the values of [`USER_COLUMNS`], in order, onto a query or a query builder's row.
+#[macro_export]
+macro_rules! bind_user_columns {
+    ($q:expr, $bind:ident, $row:expr) => {{
+        let r = $row;
+        $q.$bind(r.org_id)
+            .$bind(r.user_id)
+            .$bind(r.username.clone())
+            .$bind(r.username_key.clone())
+            .$bind(r.email.clone())
+            .$bind(r.email_key.clone())
+            .$bind(r.given_name.clone())
+            .$bind(r.family_name.clone())
+            .$bind(r.given_key.clone())
+            .$bind(r.family_key.clone())
+            .$bind(r.role.clone())
+            .$bind(r.status.clone())
+            .$bind(r.source.clone())
+            .$bind(r.external_id.clone())
+            .$bind(r.prevent_archiving)
+            .$bind(r.password_hash.clone())
+            .$bind(r.must_change_password)
+            .$bind(r.attributes.clone())
+            .$bind(r.search_text.clone())
+            .$bind(r.created_at)
+            .$bind(r.updated_at)
+            .$bind(r.status_changed_at)
+            .$bind(r.version)
+    }};
+}
+
+/// The event columns, in the order [`bind_event_columns!`] binds them.
+pub const EVENT_COLUMNS: &str = "event_id, org_id, user_id, at, actor_kind, actor_user_id, \
+    actor_label, action, from_status, to_status, reason, changed_fields";
+pub const EVENT_COLUMN_COUNT: usize = 12;
+
+/// Every value of an audit event row.
+#[derive(Debug, sqlx::FromRow)]
+pub struct EventColumns {
+    pub event_id: Uuid,
+    pub org_id: Uuid,
+    pub user_id: Uuid,
+    pub at: i64,
+    pub actor_kind: String,
+    pub actor_user_id: Option<Uuid>,
+    pub actor_label: String,
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub reason: Option<String>,
+    pub changed_fields: String,
+}
+
+impl EventColumns {
+    pub fn from_event(event: &AuditEvent) -> Self {
+        Self {
+            event_id: event.id.as_uuid(),
+            org_id: event.org_id.as_uuid(),
+            user_id: event.user_id.as_uuid(),
+            at: micros(event.at),
+            actor_kind: event.actor.kind().to_owned(),
+            actor_user_id: event.actor.user_id().map(|id| id.as_uuid()),
+            actor_label: event.actor.label().to_owned(),
+            action: event.action.as_str().to_owned(),
+            from_status: event.from_status.map(|s| s.as_str().to_owned()),
+            to_status: event.to_status.map(|s| s.as_str().to_owned()),
+            reason: event.reason.as_ref().map(|r| r.as_str().to_owned()),
+            changed_fields: serde_json::to_string(&event.changed_fields)
+                .unwrap_or_else(|_| "[]".to_owned()),
+        }
+    }
+
+    pub fn into_event(self) -> Result<AuditEvent, StoreError> {
+        Ok(AuditEvent {
+            id: EventId::from_uuid(self.event_id),
+            org_id: OrgId::from_uuid(self.org_id),
+            user_id: UserId::from_uuid(self.user_id),
+            at: from_micros(self.at)?,
+            actor: Actor::from_stored(
+                &self.actor_kind,
+                self.actor_user_id.map(UserId::from_uuid),
+                self.actor_label,
+            ),
+            action: AuditAction::from_stored(&self.action).ok_or_else(|| corrupt(&self.action))?,
+            from_status: parse_opt(self.from_status, str::parse)?,
+            to_status: parse_opt(self.to_status, str::parse)?,
+            reason: Reason::parse(self.reason.as_deref()).map_err(corrupt)?,
+            changed_fields: serde_json::from_str(&self.changed_fields).map_err(corrupt)?,
+        })
+    }
+}
+
+/// Binds the values of [`EVENT_COLUMNS`], in order.
+#[macro_export]
+macro_rules! bind_event_columns {
+    ($q:expr, $bind:ident, $row:expr) => {{
+        let r = $row;
+        $q.$bind(r.event_id)
+            .$bind(r.org_id)
+            .$bind(r.user_id)
+            .$bind(r.at)
+            .$bind(r.actor_kind.clone())
+            .$bind(r.actor_user_id)
+            .$bind(r.actor_label.clone())
+            .$bind(r.action.clone())
+            .$bind(r.from_status.clone())
+            .$bind(r.to_status.clone())
+            .$bind(r.reason.clone())
+            .$bind(r.changed_fields.clone())
+    }};
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct OrgColumns {
+    pub org_id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+impl OrgColumns {
+    pub fn into_org(self) -> Result<Org, StoreError> {
+        Ok(Org {
+            id: OrgId::from_uuid(self.org_id),
+            slug: OrgSlug::parse(&self.slug).map_err(corrupt)?,
+            name: OrgName::parse(&self.name).map_err(corrupt)?,
+            created_at: from_micros(self.created_at)?,
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct TokenColumns {
+    pub token_id: Uuid,
+    pub org_id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    pub digest: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+impl TokenColumns {
+    pub fn into_token(self) -> Result<ApiToken, StoreError> {
+        Ok(ApiToken {
+            id: TokenId::from_uuid(self.token_id),
+            org_id: OrgId::from_uuid(self.org_id),
+            user_id: UserId::from_uuid(self.user_id),
+            name: self.name,
+            digest: self.digest,
+            created_at: from_micros(self.created_at)?,
+            revoked_at: self.revoked_at.map(from_micros).transpose()?,
+        })
+    }
+}
