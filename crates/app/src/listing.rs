@@ -126,7 +126,7 @@ impl App {
         input: ListUsers,
     ) -> Result<UserPage, AppError> {
         who.require_admin()?;
-        let (statuses, template) = self.query_template(&input)?;
+        let (statuses, template) = Self::query_template(&input)?;
         let sort_text = template.1;
         let mut query = template.0;
         let limit = input.limit.unwrap_or(DEFAULT_PAGE);
@@ -171,7 +171,7 @@ impl App {
         cap: u64,
     ) -> Result<u64, AppError> {
         who.require_admin()?;
-        let (statuses, (query, _)) = self.query_template(input)?;
+        let (statuses, (query, _)) = Self::query_template(input)?;
         let mut total = 0;
         for status in statuses {
             let slice = UserQuery {
@@ -184,7 +184,6 @@ impl App {
     }
 
     fn query_template(
-        &self,
         input: &ListUsers,
     ) -> Result<(Vec<rollcall_domain::Status>, (UserQuery, String)), AppError> {
         let mut errors = Errors::default();

@@ -142,10 +142,10 @@ impl App {
     /// Finds a user by id, username or e-mail (for the command line).
     pub async fn find_user(&self, who: &Principal, key: &str) -> Result<User, AppError> {
         who.require_admin()?;
-        if let Ok(id) = key.parse::<UserId>() {
-            if let Some(user) = self.store.user(who.org_id, id).await? {
-                return Ok(user);
-            }
+        if let Ok(id) = key.parse::<UserId>()
+            && let Some(user) = self.store.user(who.org_id, id).await?
+        {
+            return Ok(user);
         }
         self.store
             .user_by_login(who.org_id, key)
@@ -231,16 +231,7 @@ impl App {
             });
         }
         let temporary = match (input.temporary_password, input.generate_temporary_password) {
-            (Some(raw), _) => {
-                let logins: Vec<&str> = [
-                    user.username.as_ref().map(Username::as_str),
-                    user.email.as_ref().map(Email::as_str),
-                ]
-                .into_iter()
-                .flatten()
-                .collect();
-                Some(Password::parse(&raw, "temporary_password", &logins)?)
-            }
+            (Some(raw), _) => Some(Password::parse(&raw, "temporary_password", &user.logins())?),
             (None, true) => Some(TemporaryPassword::generate()),
             (None, false) => None,
         };
@@ -264,6 +255,26 @@ impl App {
             user: changed,
             temporary_password: shown,
         })
+    }
+
+    /// Sets a user's password as an admin; with `must_change` they choose their own at next
+    /// sign-in.
+    pub async fn set_password(
+        &self,
+        who: &Principal,
+        id: UserId,
+        password: &str,
+        must_change: bool,
+    ) -> Result<User, AppError> {
+        let user = self.user(who, id).await?;
+        let password = Password::parse(password, "password", &user.logins())?;
+        let hash = hash_password(password).await?;
+        let (next, event) = user.set_password(hash, must_change, &who.actor, self.now());
+        self.store
+            .update_user(&next, user.version, &event)
+            .await
+            .map_err(|err| stale(user.version, err))?;
+        Ok(next)
     }
 
     /// A user's history, oldest first.

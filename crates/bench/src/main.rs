@@ -1,1 +1,321 @@
-fn main() {}
+//! The Rollcall benchmark. For each backend, in one run:
+//!
+//! 1. loads N users through the store's bulk path, next to a raw one-insert-per-row load of the
+//!    same rows into the same schema and indexes (the baseline), as rows/s and their ratio;
+//! 2. times 1,000 random one- and two-word prefix searches under the Active filter (p50/p95/p99);
+//! 3. times status changes through the use-case layer (per second and p99).
+//!
+//! `cargo run --release -p rollcall-bench -- --users 1000000`
+
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "counts and rates of a benchmark: far from the limits of f64"
+)]
+
+mod population;
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use clap::{Parser, ValueEnum};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rollcall_app::{App, ChangeStatus, ListUsers, Principal};
+use rollcall_domain::{AuditEvent, User};
+use rollcall_store::Store;
+use rollcall_store_postgres::PostgresStore;
+use rollcall_store_sqlite::SqliteStore;
+use rollcall_testkit::{Backend, TestDb};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Which {
+    Sqlite,
+    Postgres,
+    Both,
+}
+
+#[derive(Debug, Parser)]
+#[command(about = "Rollcall benchmark: bulk load vs raw insert, search latency, status changes")]
+struct Args {
+    /// Users to load.
+    #[arg(long, default_value_t = 100_000)]
+    users: usize,
+    /// Search queries to time.
+    #[arg(long, default_value_t = 1_000)]
+    queries: usize,
+    /// Status changes to time.
+    #[arg(long, default_value_t = 2_000)]
+    status_changes: usize,
+    /// Backends to measure.
+    #[arg(long, value_enum, default_value = "both")]
+    backend: Which,
+    /// Seed of the generated population and queries.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+}
+
+#[derive(Debug, Default)]
+struct Figures {
+    backend: &'static str,
+    raw_rows_per_s: f64,
+    bulk_rows_per_s: f64,
+    search: Percentiles,
+    search_page_hits: f64,
+    changes_per_s: f64,
+    change_p99_ms: f64,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Percentiles {
+    p50: f64,
+    p95: f64,
+    p99: f64,
+}
+
+fn percentiles(mut samples: Vec<Duration>) -> Percentiles {
+    samples.sort_unstable();
+    let at = |q: f64| {
+        let index = ((samples.len() as f64 - 1.0) * q).round() as usize;
+        samples.get(index).map_or(0.0, |d| d.as_secs_f64() * 1e3)
+    };
+    Percentiles {
+        p50: at(0.50),
+        p95: at(0.95),
+        p99: at(0.99),
+    }
+}
+
+fn progress(label: &str, done: usize, total: usize) {
+    eprint!(
+        "\r  {label}: {done}/{total} ({:.0}%)   ",
+        100.0 * done as f64 / total.max(1) as f64
+    );
+    if done == total {
+        eprintln!();
+    }
+}
+
+/// A second, empty database of the same backend for the baseline.
+async fn baseline_load(
+    backend: Backend,
+    org: &rollcall_domain::Org,
+    rows: &[(User, AuditEvent)],
+) -> Result<f64> {
+    let db = TestDb::new(backend)
+        .await
+        .context("a database for the baseline")?;
+    db.store.insert_org(org).await?;
+    let started = Instant::now();
+    match backend {
+        Backend::Sqlite => {
+            let store = SqliteStore::connect(&db.url).await?;
+            store.insert_users_row_by_row(rows).await?;
+        }
+        Backend::Postgres => {
+            let store = PostgresStore::connect(&db.url).await?;
+            store.insert_users_row_by_row(rows).await?;
+        }
+    }
+    Ok(rows.len() as f64 / started.elapsed().as_secs_f64())
+}
+
+async fn bulk_load(
+    store: &Arc<dyn Store>,
+    org: rollcall_domain::OrgId,
+    rows: &[(User, AuditEvent)],
+) -> Result<f64> {
+    const BATCH: usize = 10_000;
+    let started = Instant::now();
+    for (i, chunk) in rows.chunks(BATCH).enumerate() {
+        store.insert_users(org, chunk).await?;
+        progress("bulk load", ((i + 1) * BATCH).min(rows.len()), rows.len());
+    }
+    Ok(rows.len() as f64 / started.elapsed().as_secs_f64())
+}
+
+async fn measure(backend: Backend, args: &Args) -> Result<Figures> {
+    let name = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    eprintln!("\n{name}:");
+    let db = TestDb::new(backend)
+        .await
+        .context("a database to measure")?;
+    let app = App::new(db.store.clone());
+    let org = app.create_org("bench", "Benchmark District").await?;
+    let who = Principal::system(org.id, "bench");
+    let mut rng = StdRng::seed_from_u64(args.seed);
+    let rows = population::generate(&mut rng, org.id, args.users, &who.actor)?;
+
+    eprintln!(
+        "  raw insert baseline: {} rows, one insert per row…",
+        rows.len()
+    );
+    let raw_rows_per_s = baseline_load(backend, &org, &rows).await?;
+    let bulk_rows_per_s = bulk_load(&db.store, org.id, &rows).await?;
+
+    let mut samples = Vec::with_capacity(args.queries);
+    let mut hits = 0usize;
+    for i in 0..args.queries {
+        let q = population::query(&mut rng, &rows);
+        let started = Instant::now();
+        let page = app
+            .list_users(
+                &who,
+                ListUsers {
+                    q: Some(q),
+                    ..ListUsers::default()
+                },
+            )
+            .await?;
+        samples.push(started.elapsed());
+        hits += page.users.len();
+        if (i + 1) % 100 == 0 || i + 1 == args.queries {
+            progress("searches", i + 1, args.queries);
+        }
+    }
+    let search = percentiles(samples);
+
+    // Deactivate, then reactivate, random users who have an e-mail (no temporary password).
+    let candidates: Vec<_> = rows
+        .iter()
+        .filter(|(u, _)| u.email.is_some() && u.may_sign_in())
+        .map(|(u, _)| u.id)
+        .collect();
+    let mut samples = Vec::with_capacity(args.status_changes);
+    let started = Instant::now();
+    for i in 0..args.status_changes / 2 {
+        let id = candidates[rng.gen_range(0..candidates.len())];
+        for to in ["inactive", "active"] {
+            let change = ChangeStatus {
+                status: to.into(),
+                reason: Some("benchmark".into()),
+                ..ChangeStatus::default()
+            };
+            let one = Instant::now();
+            app.change_status(&who, id, change).await?;
+            samples.push(one.elapsed());
+        }
+        if (i + 1) % 100 == 0 || i + 1 == args.status_changes / 2 {
+            progress("status changes", 2 * (i + 1), args.status_changes);
+        }
+    }
+    let changes_per_s = samples.len() as f64 / started.elapsed().as_secs_f64();
+    let change_p99_ms = percentiles(samples).p99;
+
+    Ok(Figures {
+        backend: name,
+        raw_rows_per_s,
+        bulk_rows_per_s,
+        search,
+        search_page_hits: hits as f64 / args.queries.max(1) as f64,
+        changes_per_s,
+        change_p99_ms,
+    })
+}
+
+fn print_table(args: &Args, figures: &[Figures]) {
+    println!();
+    println!(
+        "Rollcall benchmark: {} users, {} searches (Active filter, 50 per page), {} status changes",
+        args.users, args.queries, args.status_changes
+    );
+    println!();
+    let mut header = format!("| {:<28} |", "metric");
+    let mut rule = format!("|{}|", "-".repeat(30));
+    for f in figures {
+        let _ = write!(header, " {:>12} |", f.backend);
+        let _ = write!(rule, "{}|", "-".repeat(14));
+    }
+    header += " bar (SQLite, 1,000,000 users) |";
+    let _ = write!(rule, "{}|", "-".repeat(32));
+    println!("{header}\n{rule}");
+    let row = |label: &str, value: &dyn Fn(&Figures) -> String, bar: &str| {
+        let mut line = format!("| {label:<28} |");
+        for f in figures {
+            let _ = write!(line, " {:>12} |", value(f));
+        }
+        let _ = write!(line, " {bar:<30} |");
+        println!("{line}");
+    };
+    row(
+        "raw insert baseline (rows/s)",
+        &|f| format!("{:.0}", f.raw_rows_per_s),
+        "",
+    );
+    row(
+        "bulk load (rows/s)",
+        &|f| format!("{:.0}", f.bulk_rows_per_s),
+        "",
+    );
+    row(
+        "bulk load / raw insert",
+        &|f| format!("{:.2}", f.bulk_rows_per_s / f.raw_rows_per_s),
+        ">= 0.50",
+    );
+    row("search p50 (ms)", &|f| format!("{:.2}", f.search.p50), "");
+    row(
+        "search p95 (ms)",
+        &|f| format!("{:.2}", f.search.p95),
+        "< 10",
+    );
+    row("search p99 (ms)", &|f| format!("{:.2}", f.search.p99), "");
+    row(
+        "search hits per page (mean)",
+        &|f| format!("{:.1}", f.search_page_hits),
+        "",
+    );
+    row(
+        "status changes (per s)",
+        &|f| format!("{:.0}", f.changes_per_s),
+        "",
+    );
+    row(
+        "status change p99 (ms)",
+        &|f| format!("{:.2}", f.change_p99_ms),
+        "< 5",
+    );
+    if let Some(sqlite) = figures.iter().find(|f| f.backend == "sqlite") {
+        let pass = |ok: bool| if ok { "met" } else { "NOT met" };
+        println!();
+        println!(
+            "SQLite bars ({} users{}): bulk/raw {}, search p95 {}, status change p99 {}",
+            args.users,
+            if args.users < 1_000_000 {
+                "; the bars are set at 1,000,000"
+            } else {
+                ""
+            },
+            pass(sqlite.bulk_rows_per_s >= 0.5 * sqlite.raw_rows_per_s),
+            pass(sqlite.search.p95 < 10.0),
+            pass(sqlite.change_p99_ms < 5.0),
+        );
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    let backends: &[Backend] = match args.backend {
+        Which::Sqlite => &[Backend::Sqlite],
+        Which::Postgres => &[Backend::Postgres],
+        Which::Both => &[Backend::Sqlite, Backend::Postgres],
+    };
+    let mut figures = Vec::new();
+    for backend in backends {
+        match measure(*backend, &args).await {
+            Ok(f) => figures.push(f),
+            Err(err) if rollcall_testkit::skip_postgres() && *backend == Backend::Postgres => {
+                eprintln!("PostgreSQL skipped: {err:#}");
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    print_table(&args, &figures);
+    Ok(())
+}

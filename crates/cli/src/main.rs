@@ -1,1 +1,191 @@
-fn main() {}
+//! The `rollcall` binary: serve the API, run the demo, and manage orgs, tokens and users.
+
+mod commands;
+mod demo;
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use rollcall_app::App;
+use rollcall_store::Store;
+use rollcall_store_postgres::PostgresStore;
+use rollcall_store_sqlite::SqliteStore;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rollcall",
+    version,
+    about = "The user directory and user lifecycle of a learning platform"
+)]
+struct Cli {
+    /// The database: `sqlite://<file>` (created if missing) or `postgres://user@host/db`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://rollcall.db",
+        global = true
+    )]
+    database_url: String,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API (migrating the database first).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "ROLLCALL_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+    },
+    /// Create or reuse a demo org in `rollcall-demo.db`, print its credentials, and serve it.
+    Demo {
+        /// Address to listen on.
+        #[arg(long, env = "ROLLCALL_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// The demo's own database; `DATABASE_URL` is not used, so the demo never touches yours.
+        #[arg(
+            long,
+            env = "ROLLCALL_DEMO_DATABASE_URL",
+            default_value = "sqlite://rollcall-demo.db"
+        )]
+        demo_database_url: String,
+    },
+    /// Apply the database migrations that have not run yet.
+    Migrate,
+    /// Print the OpenAPI description of the API.
+    Openapi,
+    /// Manage orgs.
+    #[command(subcommand)]
+    Org(commands::OrgCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(commands::TokenCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(commands::UserCommand),
+}
+
+/// Opens (and migrates) the store a URL names.
+async fn open_store(url: &str) -> Result<Arc<dyn Store>> {
+    let redacted = redact(url);
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let store = PostgresStore::connect(url)
+            .await
+            .with_context(|| format!("connecting to {redacted}"))?;
+        store
+            .migrate()
+            .await
+            .context("migrating the PostgreSQL database")?;
+        Ok(Arc::new(store))
+    } else if url.starts_with("sqlite:") {
+        let store = SqliteStore::connect(url)
+            .await
+            .with_context(|| format!("opening {redacted}"))?;
+        store
+            .migrate()
+            .await
+            .context("migrating the SQLite database")?;
+        Ok(Arc::new(store))
+    } else {
+        bail!("unsupported database URL {redacted}: use sqlite://<file> or postgres://…")
+    }
+}
+
+/// A URL without its password, fit for messages and logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn serve(app: App, bind: &str) -> Result<()> {
+    let server = rollcall_web::Application::bind(app, bind)
+        .await
+        .with_context(|| format!("listening on {bind} (is another server using the port?)"))?;
+    let address = server.local_addr()?;
+    tracing::info!(%address, "serving");
+    eprintln!("Rollcall is listening on http://{address} (Ctrl-C to stop)");
+    server
+        .run_until(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ROLLCALL_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Openapi => {
+            print!("{}", rollcall_web::openapi_json());
+            Ok(())
+        }
+        Command::Demo {
+            bind,
+            demo_database_url,
+        } => {
+            let app = App::new(open_store(&demo_database_url).await?);
+            demo::prepare(&app, &demo_database_url, &bind).await?;
+            serve(app, &bind).await
+        }
+        Command::Serve { bind } => {
+            serve(App::new(open_store(&cli.database_url).await?), &bind).await
+        }
+        Command::Migrate => {
+            open_store(&cli.database_url).await?;
+            println!("{} is up to date", redact(&cli.database_url));
+            Ok(())
+        }
+        Command::Org(command) => {
+            commands::org(App::new(open_store(&cli.database_url).await?), command).await
+        }
+        Command::Token(command) => {
+            commands::token(App::new(open_store(&cli.database_url).await?), command).await
+        }
+        Command::User(command) => {
+            commands::user(App::new(open_store(&cli.database_url).await?), command).await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_their_password_in_messages() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db/rollcall"),
+            "postgres://app:***@db/rollcall"
+        );
+        assert_eq!(
+            redact("postgres://app@db/rollcall"),
+            "postgres://app@db/rollcall"
+        );
+        assert_eq!(redact("sqlite://rollcall.db"), "sqlite://rollcall.db");
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

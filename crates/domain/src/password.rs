@@ -79,9 +79,11 @@ impl PasswordHash {
         let salt = SaltString::generate(&mut OsRng);
         let hash = Argon2::default()
             .hash_password(password.expose().as_bytes(), &salt)
-            .map(|hash| hash.to_string())
             // Hashing only fails on invalid parameters or salt, both fixed here.
-            .unwrap_or_else(|err| unreachable!("argon2 with default parameters failed: {err}"));
+            .map_or_else(
+                |err| unreachable!("argon2 with default parameters failed: {err}"),
+                |hash| hash.to_string(),
+            );
         Self(hash)
     }
 

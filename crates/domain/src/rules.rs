@@ -143,10 +143,9 @@ pub fn statuses_under(filter: ListFilter) -> Vec<Status> {
 pub const fn transition_allowed(from: Status, to: Status) -> bool {
     matches!(
         (from, to),
-        (Status::Active, Status::Inactive)
-            | (Status::Inactive, Status::Active)
-            | (Status::Active | Status::Inactive, Status::Archived)
-            | (Status::Archived, Status::Active)
+        (Status::Active, Status::Inactive | Status::Archived)
+            | (Status::Inactive | Status::Archived, Status::Active)
+            | (Status::Inactive, Status::Archived)
     )
 }
 

@@ -466,17 +466,50 @@ impl User {
         }
     }
 
+    /// Sets a new password (an admin's reset, or the user's own change).
+    pub fn set_password(
+        &self,
+        password: PasswordHash,
+        must_change: bool,
+        actor: &Actor,
+        at: Timestamp,
+    ) -> (Self, AuditEvent) {
+        let mut next = self.clone();
+        next.password = Some(password);
+        next.must_change_password = must_change;
+        next.updated_at = at;
+        next.version += 1;
+        let event = next.event(
+            actor,
+            at,
+            AuditAction::Updated,
+            (None, None),
+            None,
+            vec!["password".to_owned()],
+        );
+        (next, event)
+    }
+
     /// May this user sign in, keep sessions and use API tokens right now?
     pub fn may_sign_in(&self) -> bool {
         rules::may_sign_in(self.status)
     }
 
-    /// The terms search finds this user by (see [`search`]).
-    pub fn search_terms(&self) -> Vec<String> {
+    /// The username and e-mail this user has, in that order.
+    pub fn logins(&self) -> Vec<&str> {
         let mut logins = Vec::with_capacity(2);
         logins.extend(self.username.as_ref().map(Username::as_str));
         logins.extend(self.email.as_ref().map(Email::as_str));
-        search::terms(self.given_name.as_str(), self.family_name.as_str(), &logins)
+        logins
+    }
+
+    /// The terms search finds this user by (see [`search`]).
+    pub fn search_terms(&self) -> Vec<String> {
+        search::terms(
+            self.given_name.as_str(),
+            self.family_name.as_str(),
+            &self.logins(),
+        )
     }
 
     /// "Ada Lovelace".

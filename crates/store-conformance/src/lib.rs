@@ -4,6 +4,13 @@
 //! cases (and the store trait where the use cases cannot reach). `tests/conformance.rs` runs
 //! every one of them against SQLite and PostgreSQL.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::cast_possible_wrap,
+    clippy::cast_possible_truncation,
+    reason = "a test suite: a failed step is a failed test"
+)]
+
 mod fixtures;
 mod listing;
 mod users;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use rollcall_app::{AppError, ChangeStatus, EditUser};
+use rollcall_app::{AppError, ChangeStatus, EditUser, ListUsers};
 use rollcall_domain::{AuditAction, Status, TransitionError, UserId};
 use rollcall_store::StoreError;
 use rollcall_testkit::TestDb;
@@ -68,7 +68,7 @@ pub async fn usernames_and_emails_are_unique_ignoring_case_and_nothing_is_writte
     );
     let all = f
         .app
-        .count_users(&f.admin, &Default::default(), 100)
+        .count_users(&f.admin, &ListUsers::default(), 100)
         .await
         .unwrap();
     assert_eq!(all, 1, "the refused users were not written");
@@ -176,7 +176,7 @@ pub async fn a_status_change_is_recorded_with_actor_reason_and_statuses(db: Test
     assert_eq!(change.from_status, Some(Status::Active));
     assert_eq!(change.to_status, Some(Status::Inactive));
     assert_eq!(
-        change.reason.as_ref().map(|r| r.as_str()),
+        change.reason.as_ref().map(rollcall_domain::Reason::as_str),
         Some("left the school")
     );
     assert_eq!(change.actor.label(), "conformance");
@@ -256,7 +256,11 @@ pub async fn another_orgs_users_are_invisible(db: TestDb) {
     assert!(not_found(
         f.app.edit_user(&theirs, ours.id, edit).await.map(drop)
     ));
-    let listed = f.app.list_users(&theirs, Default::default()).await.unwrap();
+    let listed = f
+        .app
+        .list_users(&theirs, ListUsers::default())
+        .await
+        .unwrap();
     assert_eq!(
         listed.users.iter().map(|u| u.id).collect::<Vec<_>>(),
         vec![theirs_user.id]
@@ -313,7 +317,7 @@ pub async fn a_bulk_insert_is_all_or_nothing(db: TestDb) {
     );
     let total = f
         .app
-        .count_users(&f.admin, &Default::default(), 10_000)
+        .count_users(&f.admin, &ListUsers::default(), 10_000)
         .await
         .unwrap();
     assert_eq!(total, 1500, "none of the refused batch was written");

@@ -13,10 +13,12 @@ use rollcall_domain::{
     ApiToken, AuditEvent, Org, OrgId, OrgSlug, Timestamp, TokenId, User, UserId,
 };
 use rollcall_store::rows::{
-    EVENT_COLUMNS, EventColumns, OrgColumns, TokenColumns, USER_COLUMNS, UserColumns, micros,
+    EVENT_COLUMN_COUNT, EVENT_COLUMNS, EventColumns, OrgColumns, TokenColumns, USER_COLUMN_COUNT,
+    USER_COLUMNS, UserColumns, micros,
 };
 use rollcall_store::{
     BROAD_PREFIX_ENTRIES, Store, StoreError, StoreResult, UserQuery, bind_event_columns,
+    bind_user_columns,
 };
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
@@ -30,6 +32,10 @@ pub struct PostgresStore {
     search_cutoff: i64,
 }
 
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "shaped for `.map_err(db_error)`"
+)]
 pub(crate) fn db_error(err: sqlx::Error) -> StoreError {
     match &err {
         sqlx::Error::Database(db) if db.is_unique_violation() => {
@@ -76,13 +82,44 @@ impl PostgresStore {
         self.pool.begin().await.map_err(db_error)
     }
 
-    /// The benchmark's baseline: the same rows as [`Store::insert_users`], written with one
-    /// plain `insert` per row (user, each search term, event) inside one transaction.
+    /// The benchmark's baseline: the same rows as [`Store::insert_users`], written the plainest
+    /// way (one `insert` per user, per search term and per event) inside one transaction.
     pub async fn insert_users_row_by_row(&self, users: &[(User, AuditEvent)]) -> StoreResult<()> {
+        let placeholders = |n: usize| {
+            (1..=n)
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let user_sql = format!(
+            "insert into user_account ({USER_COLUMNS}) values ({})",
+            placeholders(USER_COLUMN_COUNT)
+        );
+        let event_sql = format!(
+            "insert into audit_event ({EVENT_COLUMNS}) values ({})",
+            placeholders(EVENT_COLUMN_COUNT)
+        );
         let mut tx = self.begin().await?;
         for (user, event) in users {
-            users::insert_user_rows(&mut tx, &[UserColumns::from_user(user)]).await?;
-            insert_events(&mut tx, std::slice::from_ref(event)).await?;
+            let row = UserColumns::from_user(user);
+            bind_user_columns!(sqlx::query(&user_sql), bind, &row)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+            for term in row.terms().split(' ').filter(|t| !t.is_empty()) {
+                sqlx::query("insert into user_term (org_id, term, user_id) values ($1, $2, $3)")
+                    .bind(row.org_id)
+                    .bind(term)
+                    .bind(row.user_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+            }
+            let event = EventColumns::from_event(event);
+            bind_event_columns!(sqlx::query(&event_sql), bind, &event)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
         }
         tx.commit().await.map_err(db_error)
     }

@@ -14,10 +14,12 @@ use rollcall_domain::{
     ApiToken, AuditEvent, Org, OrgId, OrgSlug, Timestamp, TokenId, User, UserId,
 };
 use rollcall_store::rows::{
-    EVENT_COLUMNS, EventColumns, OrgColumns, TokenColumns, USER_COLUMNS, UserColumns, micros,
+    EVENT_COLUMN_COUNT, EVENT_COLUMNS, EventColumns, OrgColumns, TokenColumns, USER_COLUMN_COUNT,
+    USER_COLUMNS, UserColumns, micros,
 };
 use rollcall_store::{
     BROAD_PREFIX_ENTRIES, Store, StoreError, StoreResult, UserQuery, bind_event_columns,
+    bind_user_columns,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
@@ -33,6 +35,10 @@ pub struct SqliteStore {
     search_cutoff: i64,
 }
 
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "shaped for `.map_err(db_error)`"
+)]
 pub(crate) fn db_error(err: sqlx::Error) -> StoreError {
     match &err {
         sqlx::Error::Database(db) if db.is_unique_violation() => {
@@ -94,13 +100,35 @@ impl SqliteStore {
         self.writer.begin().await.map_err(db_error)
     }
 
-    /// The benchmark's baseline: the same rows as [`Store::insert_users`], written with one
-    /// plain `insert` per row (user, search entry, event) inside one transaction.
+    /// The benchmark's baseline: the same rows as [`Store::insert_users`], written the plainest
+    /// way (one `insert` per user, per search entry and per event) inside one transaction.
     pub async fn insert_users_row_by_row(&self, users: &[(User, AuditEvent)]) -> StoreResult<()> {
+        let user_sql = format!(
+            "insert into user_account ({USER_COLUMNS}) values ({})",
+            ["?"; USER_COLUMN_COUNT].join(", ")
+        );
+        let event_sql = format!(
+            "insert into audit_event ({EVENT_COLUMNS}) values ({})",
+            ["?"; EVENT_COLUMN_COUNT].join(", ")
+        );
         let mut tx = self.begin().await?;
         for (user, event) in users {
-            users::insert_user_rows(&mut tx, &[UserColumns::from_user(user)]).await?;
-            insert_events(&mut tx, std::slice::from_ref(event)).await?;
+            let row = UserColumns::from_user(user);
+            let done = bind_user_columns!(sqlx::query(&user_sql), bind, &row)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+            sqlx::query("insert into user_search (rowid, terms) values (?, ?)")
+                .bind(done.last_insert_rowid())
+                .bind(row.terms())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+            let event = EventColumns::from_event(event);
+            bind_event_columns!(sqlx::query(&event_sql), bind, &event)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
         }
         tx.commit().await.map_err(db_error)
     }

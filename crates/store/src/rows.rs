@@ -42,10 +42,10 @@ pub fn from_micros(value: i64) -> Result<Timestamp, StoreError> {
 }
 
 fn parse_opt<T>(
-    raw: Option<String>,
+    raw: Option<&str>,
     parse: impl Fn(&str) -> Result<T, FieldError>,
 ) -> Result<Option<T>, StoreError> {
-    raw.as_deref().map(parse).transpose().map_err(corrupt)
+    raw.map(parse).transpose().map_err(corrupt)
 }
 
 /// Every value of a user row.
@@ -117,14 +117,14 @@ impl UserColumns {
         Ok(User {
             id: UserId::from_uuid(self.user_id),
             org_id: OrgId::from_uuid(self.org_id),
-            username: parse_opt(self.username, Username::parse)?,
-            email: parse_opt(self.email, Email::parse)?,
+            username: parse_opt(self.username.as_deref(), Username::parse)?,
+            email: parse_opt(self.email.as_deref(), Email::parse)?,
             given_name: PersonName::parse(&self.given_name, "given_name").map_err(corrupt)?,
             family_name: PersonName::parse(&self.family_name, "family_name").map_err(corrupt)?,
             role: self.role.parse().map_err(corrupt)?,
             status: self.status.parse().map_err(corrupt)?,
             source: Source::parse(&self.source).map_err(corrupt)?,
-            external_id: parse_opt(self.external_id, ExternalId::parse)?,
+            external_id: parse_opt(self.external_id.as_deref(), ExternalId::parse)?,
             prevent_archiving: self.prevent_archiving,
             password: self.password_hash.map(PasswordHash::from_stored),
             must_change_password: self.must_change_password,
@@ -221,8 +221,8 @@ impl EventColumns {
                 self.actor_label,
             ),
             action: AuditAction::from_stored(&self.action).ok_or_else(|| corrupt(&self.action))?,
-            from_status: parse_opt(self.from_status, str::parse)?,
-            to_status: parse_opt(self.to_status, str::parse)?,
+            from_status: parse_opt(self.from_status.as_deref(), str::parse)?,
+            to_status: parse_opt(self.to_status.as_deref(), str::parse)?,
             reason: Reason::parse(self.reason.as_deref()).map_err(corrupt)?,
             changed_fields: serde_json::from_str(&self.changed_fields).map_err(corrupt)?,
         })

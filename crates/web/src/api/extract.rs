@@ -1,0 +1,131 @@
+//! Extractors whose rejections are problem reports that say what was wrong and where.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use rollcall_domain::{FieldError, UserId};
+use serde::de::DeserializeOwned;
+
+use super::Problem;
+
+/// A JSON body: malformed JSON is a 400 naming line and column; a body of the wrong shape
+/// (unknown field, missing field, wrong type) is a 422 naming the field.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                let essence = v.split(';').next().unwrap_or_default().trim();
+                essence.eq_ignore_ascii_case("application/json")
+                    || essence.to_ascii_lowercase().ends_with("+json")
+            });
+        if !is_json {
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Expected JSON",
+                "send the body as JSON with 'Content-Type: application/json'",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|err| {
+            Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "unreadable-body",
+                "Unreadable body",
+                err.body_text(),
+            )
+        })?;
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        match serde_path_to_error::deserialize::<_, T>(&mut de) {
+            Ok(value) => Ok(Self(value)),
+            Err(err) => Err(shape_problem(&err)),
+        }
+    }
+}
+
+fn shape_problem(err: &serde_path_to_error::Error<serde_json::Error>) -> Problem {
+    let inner = err.inner();
+    if inner.is_syntax() || inner.is_eof() {
+        return Problem::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-json",
+            "Malformed JSON",
+            format!("the body is not valid JSON: {inner}"),
+        );
+    }
+    let message = inner.to_string();
+    let path = err.path().to_string();
+    // A missing field is reported on its parent: name the field itself.
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next());
+    let field = match (path.as_str(), missing) {
+        (".", Some(name)) => name.to_owned(),
+        (parent, Some(name)) => format!("{parent}.{name}"),
+        (path, None) => path.to_owned(),
+    };
+    let clean = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(&message)
+        .to_owned();
+    Problem::invalid(vec![FieldError::new(field, clean)])
+}
+
+/// Query parameters, refused with the parameter named when they do not parse.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Self(value)),
+            Err(rejection) => {
+                // axum reports "Failed to deserialize query string: <param>: <why>".
+                let text = rejection.body_text();
+                let detail = text
+                    .split_once(": ")
+                    .map_or(text.as_str(), |(_, rest)| rest);
+                let (field, message) = detail.split_once(": ").unwrap_or(("query", detail));
+                Err(Problem::invalid(vec![FieldError::new(field, message)]))
+            }
+        }
+    }
+}
+
+/// The `{id}` of a user path. A malformed id names no user: 404, like another org's id.
+pub fn user_id(raw: &str) -> Result<UserId, Problem> {
+    raw.parse().map_err(|_| Problem::not_found("user"))
+}
+
+/// The version in an `If-Match: "<version>"` header, if one was sent.
+pub struct IfMatch(pub Option<i64>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let Some(raw) = parts.headers.get(header::IF_MATCH) else {
+            return Ok(Self(None));
+        };
+        raw.to_str()
+            .ok()
+            .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
+            .and_then(|v| v.parse().ok())
+            .map(|v| Self(Some(v)))
+            .ok_or_else(|| {
+                Problem::invalid(vec![FieldError::new(
+                    "If-Match",
+                    "must be the ETag of the user as read, like \"3\"",
+                )])
+            })
+    }
+}

@@ -1,0 +1,34 @@
+//! HTTP tests: the real router on a random port, over SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, reason = "tests: a failed step is a failed test")]
+
+mod helpers;
+mod suite;
+
+use suite::*;
+
+rollcall_testkit::backend_tests!(
+    health_reports_the_database,
+    listing_defaults_to_active_and_pages_with_cursors,
+    search_ignores_case_and_accents,
+    a_created_user_comes_back_with_location_and_etag,
+    bad_input_is_refused_with_the_field_named_and_nothing_written,
+    tokens_are_checked_on_every_request,
+    another_orgs_user_is_not_found,
+    stale_versions_are_refused,
+    status_changes_follow_the_rules_and_are_in_the_history,
+);
+
+#[test]
+fn the_committed_openapi_matches_the_code() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../openapi.json");
+    let generated = rollcall_web::openapi_json();
+    if std::env::var("ROLLCALL_UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, &generated).expect("write openapi.json");
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "openapi.json is out of date: run `ROLLCALL_UPDATE_OPENAPI=1 cargo test -p rollcall-web \
+         --test api the_committed_openapi` (or `rollcall openapi > openapi.json`) and commit it"
+    );
+}

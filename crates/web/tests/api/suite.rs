@@ -1,0 +1,373 @@
+//! The API's behaviour, endpoint by endpoint.
+
+use rollcall_testkit::TestDb;
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+
+pub async fn health_reports_the_database(db: TestDb) {
+    let backend = match db.backend {
+        rollcall_testkit::Backend::Sqlite => "sqlite",
+        rollcall_testkit::Backend::Postgres => "postgres",
+    };
+    let t = spawn_app(db).await;
+    let reply = t.send(t.client.get(format!("{}/healthz", t.address))).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body, json!({ "status": "ok", "database": backend }));
+}
+
+pub async fn listing_defaults_to_active_and_pages_with_cursors(db: TestDb) {
+    let t = spawn_app(db).await;
+    for i in 0..5 {
+        t.student("Kim", &format!("Pupil{i}"), &format!("pupil{i}"))
+            .await;
+    }
+    let gone = t.student("Kim", "Gone", "gone").await;
+    let reply = t
+        .set_status(
+            gone["id"].as_str().unwrap(),
+            json!({ "status": "inactive" }),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+
+    let first = t.get("/api/v1/users?role=student&limit=2").await;
+    assert_eq!(first.status, 200);
+    let names: Vec<_> = first.body["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].clone())
+        .collect();
+    assert_eq!(names, [json!("pupil0"), json!("pupil1")]);
+    let next = first.body["next"].as_str().expect("a next cursor");
+    let second = t
+        .get(&format!("/api/v1/users?role=student&limit=2&cursor={next}"))
+        .await;
+    let names: Vec<_> = second.body["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].clone())
+        .collect();
+    assert_eq!(names, [json!("pupil2"), json!("pupil3")]);
+
+    assert!(
+        !t.logins("role=student").await.contains(&"gone".to_owned()),
+        "inactive left Active"
+    );
+    assert_eq!(t.logins("status=inactive").await, ["gone"]);
+    assert_eq!(t.logins("status=all&role=student").await.len(), 6);
+    let wrong_sort = t
+        .get(&format!("/api/v1/users?sort=created&cursor={next}"))
+        .await;
+    wrong_sort.assert_problem(422, Some("cursor"));
+    t.get("/api/v1/users?status=gone")
+        .await
+        .assert_problem(422, Some("status"));
+    t.get("/api/v1/users?sort=shoe_size")
+        .await
+        .assert_problem(422, Some("sort"));
+    t.get("/api/v1/users?limit=0")
+        .await
+        .assert_problem(422, Some("limit"));
+    t.get("/api/v1/users?limit=many")
+        .await
+        .assert_problem(422, Some("limit"));
+}
+
+pub async fn search_ignores_case_and_accents(db: TestDb) {
+    let t = spawn_app(db).await;
+    t.student("Ada", "Lovelace", "ada").await;
+    t.student("Zoë", "Ørsted", "zoe.o").await;
+    t.student("Adam", "Smith", "asmith").await;
+    assert_eq!(t.logins("q=ada%20love").await, ["ada"]);
+    assert_eq!(t.logins("q=zoe").await, ["zoe.o"]);
+    assert_eq!(t.logins("q=ORST").await, ["zoe.o"]);
+    assert_eq!(t.logins("q=ad").await, ["ada", "asmith"]);
+    assert!(t.logins("q=velace").await.is_empty(), "prefixes only");
+}
+
+pub async fn a_created_user_comes_back_with_location_and_etag(db: TestDb) {
+    let t = spawn_app(db).await;
+    let reply = t
+        .create_user(json!({
+            "email": "grace@northfield.example", "given_name": "Grace", "family_name": "Hopper",
+            "role": "teacher", "attributes": { "department": "Computing" }
+        }))
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let id = reply.body["id"].as_str().unwrap();
+    assert_eq!(
+        reply.headers["location"],
+        format!("/api/v1/users/{id}").as_str()
+    );
+    assert_eq!(reply.headers["etag"], "\"1\"");
+    assert_eq!(reply.body["status"], "active");
+    assert_eq!(reply.body["source"], "manual");
+    assert_eq!(reply.body["prevent_archiving"], true);
+    assert!(reply.body.get("password").is_none() && reply.body.get("password_hash").is_none());
+    let read = t.get(&format!("/api/v1/users/{id}")).await;
+    assert_eq!(read.body, reply.body);
+}
+
+pub async fn bad_input_is_refused_with_the_field_named_and_nothing_written(db: TestDb) {
+    let t = spawn_app(db).await;
+    t.create_user(json!({
+        "username": "ada", "email": "ada@northfield.example", "given_name": "Ada",
+        "family_name": "Lovelace", "role": "teacher"
+    }))
+    .await;
+    let base = || json!({ "username": "new", "given_name": "New", "family_name": "Person", "role": "staff" });
+    let with = |key: &str, value: serde_json::Value| {
+        let mut body = base();
+        body[key] = value;
+        body
+    };
+    let cases = [
+        (with("role", json!("wizard")), 422, "role"),
+        (
+            json!({ "given_name": "No", "family_name": "Login", "role": "staff" }),
+            422,
+            "username",
+        ),
+        (with("username", json!("ADA")), 409, "username"),
+        (with("email", json!("Ada@Northfield.Example")), 409, "email"),
+        (with("given_name", json!("   ")), 422, "given_name"),
+        (
+            with("family_name", json!("x".repeat(101))),
+            422,
+            "family_name",
+        ),
+        (with("email", json!("not-an-address")), 422, "email"),
+        (with("shoe_size", json!(44)), 422, "shoe_size"),
+        (with("role", json!(7)), 422, "role"),
+        (
+            json!({ "username": "x", "family_name": "Person", "role": "staff" }),
+            422,
+            "given_name",
+        ),
+        (with("password", json!("short")), 422, "password"),
+    ];
+    for (body, status, field) in cases {
+        let reply = t.create_user(body.clone()).await;
+        reply.assert_problem(status, Some(field));
+    }
+    t.post_raw("/api/v1/users", "{\"given_name\": ")
+        .await
+        .assert_problem(400, None);
+    let not_json = t
+        .send(
+            t.client
+                .post(format!("{}/api/v1/users", t.address))
+                .bearer_auth(&t.token)
+                .body("username=x"),
+        )
+        .await;
+    not_json.assert_problem(415, None);
+    assert_eq!(
+        t.logins("status=all").await,
+        ["ada", "root"],
+        "nothing was written"
+    );
+}
+
+pub async fn tokens_are_checked_on_every_request(db: TestDb) {
+    let t = spawn_app(db).await;
+    let no_token = t
+        .send(t.client.get(format!("{}/api/v1/users", t.address)))
+        .await;
+    no_token.assert_problem(401, None);
+    assert_eq!(no_token.headers["www-authenticate"], "Bearer");
+    t.get_as("rc_nonsense", "/api/v1/users")
+        .await
+        .assert_problem(401, None);
+    let flipped = if t.token.ends_with('0') { '1' } else { '0' };
+    let forged = format!("{}{flipped}", &t.token[..t.token.len() - 1]);
+    t.get_as(&forged, "/api/v1/users")
+        .await
+        .assert_problem(401, None);
+
+    // A teacher's token authenticates but may not use the admin API.
+    t.create_user(json!({ "username": "teach", "given_name": "T", "family_name": "Eacher", "role": "teacher" }))
+        .await;
+    let (_, teacher_token) = t.app.create_token(&t.system, "teach", "t").await.unwrap();
+    t.get_as(&teacher_token, "/api/v1/users")
+        .await
+        .assert_problem(403, None);
+
+    // A second admin's token stops working the moment they are deactivated, and when revoked.
+    let admin = t
+        .create_user(json!({ "email": "ops@northfield.example", "given_name": "O", "family_name": "Ps", "role": "admin" }))
+        .await;
+    let (token, secret) = t
+        .app
+        .create_token(&t.system, "ops@northfield.example", "ops")
+        .await
+        .unwrap();
+    assert_eq!(t.get_as(&secret, "/api/v1/users").await.status, 200);
+    let id = admin.body["id"].as_str().unwrap();
+    t.set_status(id, json!({ "status": "inactive" })).await;
+    t.get_as(&secret, "/api/v1/users")
+        .await
+        .assert_problem(401, None);
+    t.set_status(id, json!({ "status": "active" })).await;
+    assert_eq!(t.get_as(&secret, "/api/v1/users").await.status, 200);
+    t.app.revoke_token(&t.system, token.id).await.unwrap();
+    t.get_as(&secret, "/api/v1/users")
+        .await
+        .assert_problem(401, None);
+}
+
+pub async fn another_orgs_user_is_not_found(db: TestDb) {
+    let t = spawn_app(db).await;
+    let other = t.app.create_org("elsewhere", "Elsewhere").await.unwrap();
+    let them = rollcall_app::Principal::system(other.id, "test");
+    let theirs = t
+        .app
+        .create_user(
+            &them,
+            rollcall_app::CreateUser {
+                username: Some("spy".into()),
+                given_name: "S".into(),
+                family_name: "Py".into(),
+                role: "student".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let path = format!("/api/v1/users/{}", theirs.id);
+    t.get(&path).await.assert_problem(404, None);
+    t.get(&format!("{path}/events"))
+        .await
+        .assert_problem(404, None);
+    t.patch(&path, &json!({ "version": 1, "given_name": "X" }), None)
+        .await
+        .assert_problem(404, None);
+    t.set_status(&theirs.id.to_string(), json!({ "status": "inactive" }))
+        .await
+        .assert_problem(404, None);
+    t.get("/api/v1/users/not-a-uuid")
+        .await
+        .assert_problem(404, None);
+    assert!(
+        !t.logins("q=spy&status=all")
+            .await
+            .contains(&"spy".to_owned())
+    );
+    let untouched = t.app.user(&them, theirs.id).await.unwrap();
+    assert_eq!((untouched.version, untouched.given_name.as_str()), (1, "S"));
+    let _ = &t.org;
+}
+
+pub async fn stale_versions_are_refused(db: TestDb) {
+    let t = spawn_app(db).await;
+    let user = t.student("Ada", "Lovelace", "ada").await;
+    let path = format!("/api/v1/users/{}", user["id"].as_str().unwrap());
+    let ok = t
+        .patch(&path, &json!({ "given_name": "Augusta" }), Some("\"1\""))
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(ok.headers["etag"], "\"2\"");
+    t.patch(&path, &json!({ "given_name": "Countess" }), Some("\"1\""))
+        .await
+        .assert_problem(412, Some("version"));
+    t.patch(
+        &path,
+        &json!({ "version": 1, "given_name": "Countess" }),
+        None,
+    )
+    .await
+    .assert_problem(409, Some("version"));
+    t.patch(&path, &json!({ "given_name": "Countess" }), None)
+        .await
+        .assert_problem(422, Some("version"));
+    t.patch(&path, &json!({ "version": 2, "status": "inactive" }), None)
+        .await
+        .assert_problem(422, Some("status"));
+    let status_path = format!("{path}/status");
+    t.post(&status_path, &json!({ "status": "inactive", "version": 1 }))
+        .await
+        .assert_problem(409, Some("version"));
+    let read = t.get(&path).await;
+    assert_eq!(
+        (
+            read.body["given_name"].as_str(),
+            read.body["version"].as_i64()
+        ),
+        (Some("Augusta"), Some(2))
+    );
+    assert_eq!(read.body["status"], "active");
+}
+
+pub async fn status_changes_follow_the_rules_and_are_in_the_history(db: TestDb) {
+    let t = spawn_app(db).await;
+    let user = t.student("Ada", "Lovelace", "ada").await;
+    let id = user["id"].as_str().unwrap();
+    let off = t
+        .set_status(
+            id,
+            json!({ "status": "inactive", "reason": "Left mid-term" }),
+        )
+        .await;
+    assert_eq!(off.status, 200, "{}", off.body);
+    assert_eq!(off.body["user"]["status"], "inactive");
+    t.set_status(id, json!({ "status": "inactive" }))
+        .await
+        .assert_problem(409, Some("status"));
+    t.set_status(id, json!({ "status": "retired" }))
+        .await
+        .assert_problem(422, Some("status"));
+    // No e-mail: coming back needs a temporary password.
+    t.set_status(id, json!({ "status": "active" }))
+        .await
+        .assert_problem(422, Some("temporary_password"));
+    t.set_status(
+        id,
+        json!({ "status": "active", "temporary_password": "abc" }),
+    )
+    .await
+    .assert_problem(422, Some("temporary_password"));
+    let back = t
+        .set_status(
+            id,
+            json!({ "status": "active", "generate_temporary_password": true }),
+        )
+        .await;
+    assert_eq!(back.status, 200, "{}", back.body);
+    assert_eq!(back.body["user"]["must_change_password"], true);
+    assert_eq!(
+        back.body["temporary_password"].as_str().map(str::len),
+        Some(14)
+    );
+    t.set_status(id, json!({ "status": "archived" })).await;
+    t.set_status(id, json!({ "status": "inactive" }))
+        .await
+        .assert_problem(409, Some("status"));
+
+    let history = t.get(&format!("/api/v1/users/{id}/events")).await;
+    let events = history.body["events"].as_array().unwrap();
+    let steps: Vec<_> = events
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["from_status"].as_str(),
+                e["to_status"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("created", None, Some("active")),
+            ("status_changed", Some("active"), Some("inactive")),
+            ("status_changed", Some("inactive"), Some("active")),
+            ("status_changed", Some("active"), Some("archived")),
+        ]
+    );
+    assert_eq!(events[1]["reason"], "Left mid-term");
+    assert_eq!(events[1]["actor"]["kind"], "user");
+    assert_eq!(events[1]["actor"]["label"], "Rita Root (token tests)");
+}
