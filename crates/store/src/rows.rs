@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::StoreError;
 
-/// The user columns, in the order [`bind_user_columns!`] binds them.
+/// The user columns, in the order [`crate::bind_user_columns!`] binds them.
 pub const USER_COLUMNS: &str = "org_id, user_id, username, username_key, email, \
     email_key, given_name, family_name, given_key, family_key, role, status, source, \
     external_id, prevent_archiving, password_hash, must_change_password, attributes, \
@@ -168,7 +168,7 @@ macro_rules! bind_user_columns {
     }};
 }
 
-/// The event columns, in the order [`bind_event_columns!`] binds them.
+/// The event columns, in the order [`crate::bind_event_columns!`] binds them.
 pub const EVENT_COLUMNS: &str = "event_id, org_id, user_id, at, actor_kind, actor_user_id, \
     actor_label, action, from_status, to_status, reason, changed_fields";
 pub const EVENT_COLUMN_COUNT: usize = 12;
