@@ -21,6 +21,12 @@ pub enum AppError {
     /// No valid credentials.
     #[error("not signed in")]
     Unauthenticated,
+    /// The right password for an account that may not sign in (inactive or archived).
+    #[error("this account is not active")]
+    AccountClosed,
+    /// Too many failed sign-ins; try again later.
+    #[error("too many attempts; try again in {retry_after_secs} seconds")]
+    Throttled { retry_after_secs: u64 },
     /// Valid credentials without the power to do this.
     #[error("not allowed")]
     Forbidden,

@@ -6,6 +6,8 @@
 mod error;
 mod listing;
 mod orgs;
+mod sessions;
+mod throttle;
 mod tokens;
 mod users;
 
@@ -17,6 +19,7 @@ use rollcall_store::Store;
 pub use error::AppError;
 pub use listing::{Cursor, ListUsers, UserPage};
 pub use rollcall_store::{StoreError, UserSort};
+pub use sessions::{SESSION_HOURS, SignedIn, Visitor, csrf_matches};
 pub use users::{ChangeStatus, CreateUser, EditUser, StatusChanged};
 
 /// Where the time comes from; tests may substitute their own.
@@ -66,6 +69,7 @@ impl Principal {
 pub struct App {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+    throttle: Arc<throttle::Throttle>,
 }
 
 impl App {
@@ -74,7 +78,11 @@ impl App {
     }
 
     pub fn with_clock(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
-        Self { store, clock }
+        Self {
+            store,
+            clock,
+            throttle: Arc::default(),
+        }
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

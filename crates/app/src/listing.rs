@@ -163,6 +163,12 @@ impl App {
         Ok(UserPage { users: rows, next })
     }
 
+    /// The sources the org's users come from (`manual` and each provisioning source).
+    pub async fn sources(&self, who: &Principal) -> Result<Vec<String>, AppError> {
+        who.require_admin()?;
+        Ok(self.store.sources(who.org_id).await?)
+    }
+
     /// How many users the listing would show in all, counting no further than `cap`.
     pub async fn count_users(
         &self,

@@ -39,6 +39,9 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "ROLLCALL_BIND", default_value = "127.0.0.1:8080")]
         bind: String,
+        /// Mark cookies Secure (set this when users reach Rollcall over HTTPS).
+        #[arg(long, env = "ROLLCALL_SECURE_COOKIES")]
+        secure_cookies: bool,
     },
     /// Create or reuse a demo org in `rollcall-demo.db`, print its credentials, and serve it.
     Demo {
@@ -108,8 +111,9 @@ fn redact(url: &str) -> String {
     }
 }
 
-async fn serve(app: App, bind: &str) -> Result<()> {
-    let server = rollcall_web::Application::bind(app, bind)
+async fn serve(app: App, bind: &str, secure_cookies: bool) -> Result<()> {
+    let settings = rollcall_web::Settings { secure_cookies };
+    let server = rollcall_web::Application::bind(app, bind, settings)
         .await
         .with_context(|| format!("listening on {bind} (is another server using the port?)"))?;
     let address = server.local_addr()?;
@@ -144,11 +148,12 @@ async fn main() -> Result<()> {
         } => {
             let app = App::new(open_store(&demo_database_url).await?);
             demo::prepare(&app, &demo_database_url, &bind).await?;
-            serve(app, &bind).await
+            serve(app, &bind, false).await
         }
-        Command::Serve { bind } => {
-            serve(App::new(open_store(&cli.database_url).await?), &bind).await
-        }
+        Command::Serve {
+            bind,
+            secure_cookies,
+        } => serve(App::new(open_store(&cli.database_url).await?), &bind, secure_cookies).await,
         Command::Migrate => {
             open_store(&cli.database_url).await?;
             println!("{} is up to date", redact(&cli.database_url));

@@ -20,7 +20,7 @@ pub use ids::{EventId, OrgId, TokenId, UserId};
 pub use org::{Org, OrgName, OrgSlug};
 pub use password::{Password, PasswordHash, TemporaryPassword};
 pub use status::{ListFilter, Role, Status};
-pub use token::{ApiToken, TokenSecret};
+pub use token::{ApiToken, SecretKind, Session, TokenSecret};
 pub use user::{
     Attributes, Email, ExternalId, NewUser, PersonName, Source, StatusChange, TransitionError,
     User, UserPatch, Username,

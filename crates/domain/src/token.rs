@@ -1,4 +1,5 @@
-//! API tokens: `rc_<org>_<secret>`. Only a SHA-256 of the secret is stored.
+//! Bearer secrets scoped to an org: API tokens (`rc_<org>_<secret>`) and console sessions
+//! (`rs_<org>_<secret>`). Only a SHA-256 of the secret is ever stored.
 
 use std::fmt;
 use std::fmt::Write as _;
@@ -9,39 +10,71 @@ use sha2::{Digest, Sha256};
 use crate::Timestamp;
 use crate::ids::{OrgId, TokenId, UserId};
 
-const PREFIX: &str = "rc_";
+/// The kinds of secret, told apart by their prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretKind {
+    ApiToken,
+    Session,
+}
 
-/// A token as issued: shown once, never stored.
+impl SecretKind {
+    const fn prefix(self) -> &'static str {
+        match self {
+            Self::ApiToken => "rc_",
+            Self::Session => "rs_",
+        }
+    }
+}
+
+/// A secret as issued: shown once (or set in a cookie), never stored.
 pub struct TokenSecret {
     pub org_id: OrgId,
+    kind: SecretKind,
     secret: String,
 }
 
 impl TokenSecret {
+    /// A new API token secret.
     pub fn generate(org_id: OrgId) -> Self {
+        Self::generate_kind(SecretKind::ApiToken, org_id)
+    }
+
+    pub fn generate_kind(kind: SecretKind, org_id: OrgId) -> Self {
         let mut bytes = [0u8; 24];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         Self {
             org_id,
+            kind,
             secret: hex(&bytes),
         }
     }
 
-    /// Reads a presented token. The org part lets every lookup stay scoped to one org.
+    /// Reads a presented API token.
     pub fn parse(raw: &str) -> Option<Self> {
-        let rest = raw.trim().strip_prefix(PREFIX)?;
+        Self::parse_kind(SecretKind::ApiToken, raw)
+    }
+
+    /// Reads a presented secret of `kind`. The org part keeps every lookup within one org.
+    pub fn parse_kind(kind: SecretKind, raw: &str) -> Option<Self> {
+        let rest = raw.trim().strip_prefix(kind.prefix())?;
         let (org, secret) = rest.split_once('_')?;
         let org_id = org.parse().ok()?;
         let valid = secret.len() == 48 && secret.bytes().all(|b| b.is_ascii_hexdigit());
         valid.then(|| Self {
             org_id,
+            kind,
             secret: secret.to_owned(),
         })
     }
 
-    /// The full token to hand to the client.
+    /// The full secret to hand to the client.
     pub fn reveal(&self) -> String {
-        format!("{PREFIX}{}_{}", self.org_id.as_uuid().simple(), self.secret)
+        format!(
+            "{}{}_{}",
+            self.kind.prefix(),
+            self.org_id.as_uuid().simple(),
+            self.secret
+        )
     }
 
     /// What the store keeps and looks up by.
@@ -66,6 +99,25 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// A stored token: it acts as `user_id`, within `org_id`, until revoked.
+/// A random value for forms to echo back (CSRF protection), 48 hex characters.
+pub fn random_hex() -> String {
+    let mut bytes = [0u8; 24];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex(&bytes)
+}
+
+/// A console session. Lives in the database so it ends the moment its user may no longer sign in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub digest: String,
+    pub org_id: OrgId,
+    pub user_id: UserId,
+    /// Echoed by every form and htmx request that changes something.
+    pub csrf_token: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiToken {
     pub id: TokenId,
@@ -89,6 +141,14 @@ mod tests {
         assert_eq!(parsed.org_id, org);
         assert_eq!(parsed.digest(), token.digest());
         assert_eq!(token.digest().len(), 64);
+    }
+
+    #[test]
+    fn a_session_secret_is_not_an_api_token() {
+        let session = TokenSecret::generate_kind(SecretKind::Session, OrgId::new()).reveal();
+        assert!(session.starts_with("rs_"));
+        assert!(TokenSecret::parse(&session).is_none());
+        assert!(TokenSecret::parse_kind(SecretKind::Session, &session).is_some());
     }
 
     #[test]

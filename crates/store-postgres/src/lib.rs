@@ -10,16 +10,18 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use rollcall_domain::{
+    Session,
     ApiToken, AuditEvent, Org, OrgId, OrgSlug, Timestamp, TokenId, User, UserId,
 };
 use rollcall_store::rows::{
     EVENT_COLUMN_COUNT, EVENT_COLUMNS, EventColumns, OrgColumns, TokenColumns, USER_COLUMN_COUNT,
-    USER_COLUMNS, UserColumns, micros,
+    SessionColumns, USER_COLUMNS, UserColumns, micros, session_user_sql,
 };
 use rollcall_store::{
     BROAD_PREFIX_ENTRIES, Store, StoreError, StoreResult, UserQuery, bind_event_columns,
     bind_user_columns,
 };
+use sqlx::FromRow;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
 
@@ -187,6 +189,17 @@ impl Store for PostgresStore {
             .transpose()
     }
 
+    async fn only_org(&self) -> StoreResult<Option<Org>> {
+        let mut orgs = sqlx::query_as::<_, OrgColumns>("select * from org limit 2")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        match (orgs.pop(), orgs.is_empty()) {
+            (Some(org), true) => org.into_org().map(Some),
+            _ => Ok(None),
+        }
+    }
+
     async fn insert_user(&self, user: &User, event: &AuditEvent) -> StoreResult<()> {
         self.insert_users(user.org_id, &[(user.clone(), event.clone())])
             .await
@@ -226,6 +239,14 @@ impl Store for PostgresStore {
         .transpose()
     }
 
+    async fn sources(&self, org: OrgId) -> StoreResult<Vec<String>> {
+        sqlx::query_scalar(&rollcall_store::distinct_sources_sql("$1"))
+            .bind(org.as_uuid())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)
+    }
+
     async fn user_by_login(&self, org: OrgId, login: &str) -> StoreResult<Option<User>> {
         let key = login.trim().to_lowercase();
         sqlx::query_as::<_, UserColumns>(&format!(
@@ -251,6 +272,14 @@ impl Store for PostgresStore {
         let mut tx = self.begin().await?;
         users::update_user_row(&mut tx, user, expected_version).await?;
         insert_events(&mut tx, std::slice::from_ref(event)).await?;
+        if !user.may_sign_in() {
+            sqlx::query("delete from session where org_id = $1 and user_id = $2")
+                .bind(user.org_id.as_uuid())
+                .bind(user.id.as_uuid())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        }
         tx.commit().await.map_err(db_error)
     }
 
@@ -275,6 +304,75 @@ impl Store for PostgresStore {
         .into_iter()
         .map(EventColumns::into_event)
         .collect()
+    }
+
+    async fn insert_session(&self, session: &Session) -> StoreResult<()> {
+        sqlx::query(
+            "insert into session (org_id, digest, user_id, csrf_token, created_at, expires_at)
+             values ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(session.org_id.as_uuid())
+        .bind(&session.digest)
+        .bind(session.user_id.as_uuid())
+        .bind(&session.csrf_token)
+        .bind(micros(session.created_at))
+        .bind(micros(session.expires_at))
+        .execute(&self.pool)
+        .await
+        .map(drop)
+        .map_err(db_error)
+    }
+
+    async fn session_user(
+        &self,
+        org: OrgId,
+        digest: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<(Session, User)>> {
+        let sql = session_user_sql(["$1", "$2", "$3"]);
+        let Some(row) = sqlx::query(&sql)
+            .bind(org.as_uuid())
+            .bind(digest)
+            .bind(micros(now))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?
+        else {
+            return Ok(None);
+        };
+        let user = UserColumns::from_row(&row).map_err(db_error)?.into_user()?;
+        let session = SessionColumns::from_row(&row)
+            .map_err(db_error)?
+            .into_session(&user)?;
+        Ok(Some((session, user)))
+    }
+
+    async fn delete_session(&self, org: OrgId, digest: &str) -> StoreResult<()> {
+        sqlx::query("delete from session where org_id = $1 and digest = $2")
+            .bind(org.as_uuid())
+            .bind(digest)
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(db_error)
+    }
+
+    async fn delete_user_sessions(
+        &self,
+        org: OrgId,
+        user: UserId,
+        keep: Option<&str>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "delete from session where org_id = $1 and user_id = $2 and digest <> coalesce($3, '')",
+        )
+        .bind(org.as_uuid())
+        .bind(user.as_uuid())
+        .bind(keep)
+        .execute(&self.pool)
+        .await
+        .map(drop)
+        .map_err(db_error)
     }
 
     async fn insert_token(&self, token: &ApiToken) -> StoreResult<()> {

@@ -9,8 +9,8 @@ pub mod sql;
 
 use async_trait::async_trait;
 use rollcall_domain::{
-    ApiToken, AuditEvent, Org, OrgId, OrgSlug, Role, Source, Status, Timestamp, TokenId, User,
-    UserId,
+    ApiToken, AuditEvent, Org, OrgId, OrgSlug, Role, Session, Source, Status, Timestamp, TokenId,
+    User, UserId,
 };
 
 /// What can go wrong in a store.
@@ -41,6 +41,20 @@ impl StoreError {
             .unwrap_or("id");
         Self::Conflict { field }
     }
+}
+
+/// Lists an org's distinct sources by hopping along the `(org_id, source, external_id)` index,
+/// one seek per source, so it costs the same with a thousand users or a million. Binds the org
+/// id at every `{org}`.
+pub fn distinct_sources_sql(org: &str) -> String {
+    format!(
+        "with recursive s(source) as ( \
+           select min(source) from user_account where org_id = {org} \
+           union all \
+           select (select min(source) from user_account where org_id = {org} and source > s.source) \
+           from s where s.source is not null) \
+         select source from s where source is not null"
+    )
 }
 
 /// A query word's search-index cut-off: once a prefix matches at least this many index entries,
@@ -135,6 +149,8 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_org(&self, org: &Org) -> StoreResult<()>;
     async fn org(&self, id: OrgId) -> StoreResult<Option<Org>>;
     async fn org_by_slug(&self, slug: &OrgSlug) -> StoreResult<Option<Org>>;
+    /// The org, when the database holds exactly one.
+    async fn only_org(&self) -> StoreResult<Option<Org>>;
 
     /// Inserts a new user and the event recording it.
     async fn insert_user(&self, user: &User, event: &AuditEvent) -> StoreResult<()>;
@@ -145,11 +161,15 @@ pub trait Store: Send + Sync + 'static {
 
     async fn user(&self, org: OrgId, id: UserId) -> StoreResult<Option<User>>;
 
+    /// The distinct sources an org's users come from, in order.
+    async fn sources(&self, org: OrgId) -> StoreResult<Vec<String>>;
+
     /// The user whose username or e-mail is `login`, ignoring case (username first).
     async fn user_by_login(&self, org: OrgId, login: &str) -> StoreResult<Option<User>>;
 
     /// Replaces a user read at `expected_version` by `user` (whose version is one more), and
-    /// records `event`, in one transaction.
+    /// records `event`, in one transaction. When `user` may no longer sign in (the status
+    /// rules say so), their sessions end in that same transaction.
     async fn update_user(
         &self,
         user: &User,
@@ -166,6 +186,23 @@ pub trait Store: Send + Sync + 'static {
 
     /// A user's history, oldest first.
     async fn user_events(&self, org: OrgId, user: UserId) -> StoreResult<Vec<AuditEvent>>;
+
+    async fn insert_session(&self, session: &Session) -> StoreResult<()>;
+    /// A live session (not expired at `now`) and its user.
+    async fn session_user(
+        &self,
+        org: OrgId,
+        digest: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<(Session, User)>>;
+    async fn delete_session(&self, org: OrgId, digest: &str) -> StoreResult<()>;
+    /// Ends every session of a user but `keep` (the one changing its password, say).
+    async fn delete_user_sessions(
+        &self,
+        org: OrgId,
+        user: UserId,
+        keep: Option<&str>,
+    ) -> StoreResult<()>;
 
     async fn insert_token(&self, token: &ApiToken) -> StoreResult<()>;
     async fn token_by_digest(&self, org: OrgId, digest: &str) -> StoreResult<Option<ApiToken>>;

@@ -6,8 +6,8 @@
 use chrono::{DateTime, Utc};
 use rollcall_domain::{
     Actor, ApiToken, Attributes, AuditAction, AuditEvent, Email, EventId, ExternalId, FieldError,
-    Org, OrgId, OrgName, OrgSlug, PasswordHash, PersonName, Reason, Source, Timestamp, TokenId,
-    User, UserId, Username,
+    Org, OrgId, OrgName, OrgSlug, PasswordHash, PersonName, Reason, Session, Source, Timestamp,
+    TokenId, User, UserId, Username,
 };
 use uuid::Uuid;
 
@@ -266,6 +266,40 @@ impl OrgColumns {
             created_at: from_micros(self.created_at)?,
         })
     }
+}
+
+/// The session columns, read back joined to their user's.
+#[derive(Debug, sqlx::FromRow)]
+pub struct SessionColumns {
+    pub digest: String,
+    pub csrf_token: String,
+    pub session_created_at: i64,
+    pub expires_at: i64,
+}
+
+impl SessionColumns {
+    pub fn into_session(self, user: &User) -> Result<Session, StoreError> {
+        Ok(Session {
+            digest: self.digest,
+            org_id: user.org_id,
+            user_id: user.id,
+            csrf_token: self.csrf_token,
+            created_at: from_micros(self.session_created_at)?,
+            expires_at: from_micros(self.expires_at)?,
+        })
+    }
+}
+
+/// Selects a live session and its user: the session's columns, then [`USER_COLUMNS`] of `u`.
+/// Binds: org, digest, now (microseconds). The placeholders are the backend's (`?` or `$n`).
+pub fn session_user_sql(placeholders: [&str; 3]) -> String {
+    let [org, digest, now] = placeholders;
+    format!(
+        "select s.digest, s.csrf_token, s.created_at as session_created_at, s.expires_at, {} \
+         from session s join user_account u on u.org_id = s.org_id and u.user_id = s.user_id \
+         where s.org_id = {org} and s.digest = {digest} and s.expires_at > {now}",
+        user_columns_of_u()
+    )
 }
 
 #[derive(Debug, sqlx::FromRow)]

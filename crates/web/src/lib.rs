@@ -2,6 +2,7 @@
 //! and `/healthz`. Handlers extract, call the use cases, and map the result; nothing more.
 
 pub mod api;
+pub mod console;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -20,11 +21,20 @@ pub use api::openapi::openapi_json;
 /// Bodies larger than this are refused before they are read.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// How the HTTP surface behaves where the deployment decides.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Mark cookies `Secure`: set when Rollcall is reached over HTTPS.
+    pub secure_cookies: bool,
+}
+
 /// Every route of the service.
-pub fn router(app: App) -> Router {
+pub fn router(app: App, settings: Settings) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .nest("/api/v1", api::routes())
+        .merge(console::routes())
+        .layer(axum::Extension(settings))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
         .with_state(app)
@@ -55,11 +65,11 @@ pub struct Application {
 }
 
 impl Application {
-    pub async fn bind(app: App, address: &str) -> std::io::Result<Self> {
+    pub async fn bind(app: App, address: &str, settings: Settings) -> std::io::Result<Self> {
         let listener = TcpListener::bind(address).await?;
         Ok(Self {
             listener,
-            router: router(app),
+            router: router(app, settings),
         })
     }
 
@@ -76,7 +86,9 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
+        // The client address feeds sign-in throttling.
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await
     }

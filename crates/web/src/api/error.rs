@@ -144,6 +144,18 @@ pub fn from_app(err: AppError, via_if_match: bool) -> Problem {
         AppError::Unauthenticated => Problem::unauthenticated(
             "the token is missing, invalid or revoked, or its user may not sign in",
         ),
+        AppError::AccountClosed => Problem::new(
+            StatusCode::FORBIDDEN,
+            "account-closed",
+            "Account not active",
+            "this account is not active and cannot sign in",
+        ),
+        AppError::Throttled { retry_after_secs } => Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "throttled",
+            "Too many attempts",
+            format!("too many attempts; try again in {retry_after_secs} seconds"),
+        ),
         AppError::Forbidden => Problem::new(
             StatusCode::FORBIDDEN,
             "forbidden",

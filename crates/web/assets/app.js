@@ -1,0 +1,57 @@
+// Rollcall console: small progressive enhancements on top of htmx. Every flow works without it.
+(function () {
+  "use strict";
+  function dialog() { return document.getElementById("dialog"); }
+
+  // Content loaded into the dialog opens it; a form inside it that succeeds closes it unless
+  // the server sent something to show there.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var d = dialog();
+    if (d && event.detail.target === d && d.innerHTML.trim() !== "" && !d.open) {
+      d.showModal();
+      var first = d.querySelector("[autofocus], input:not([type=hidden]), button");
+      if (first) { first.focus(); }
+    }
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    // Show validation and conflict messages (4xx) where they were asked for.
+    var status = event.detail.xhr.status;
+    if (status === 409 || status === 422 || status === 400) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+    if (status === 401) {
+      window.location.href = "/sign-in?expired=1";
+    }
+  });
+  document.addEventListener("rollcall:close-dialog", function () {
+    var d = dialog();
+    if (d && d.open) { d.close(); d.innerHTML = ""; }
+  });
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (target && target.matches && target.matches("[data-close-dialog]")) {
+      event.preventDefault();
+      var d = dialog();
+      if (d) { d.close(); d.innerHTML = ""; }
+    }
+  });
+
+  // Bulk selection: "select all" and a live count on the buttons.
+  function refreshBulk() {
+    var boxes = document.querySelectorAll("input[name=ids]");
+    var picked = Array.prototype.filter.call(boxes, function (b) { return b.checked; }).length;
+    var label = document.getElementById("selected-count");
+    if (label) { label.textContent = picked + " selected"; }
+    document.querySelectorAll("[data-bulk]").forEach(function (b) { b.disabled = picked === 0; });
+  }
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target && target.id === "select-all") {
+      document.querySelectorAll("input[name=ids]").forEach(function (b) { b.checked = target.checked; });
+    }
+    if (target && (target.name === "ids" || target.id === "select-all")) { refreshBulk(); }
+  });
+  document.addEventListener("htmx:afterSettle", refreshBulk);
+  document.addEventListener("DOMContentLoaded", refreshBulk);
+})();

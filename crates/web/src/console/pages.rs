@@ -1,0 +1,208 @@
+//! The template structs: one per page (and the blocks htmx swaps in).
+
+use askama::Template;
+
+/// What the frame of every page shows.
+#[derive(Debug, Clone, Default)]
+pub struct Chrome {
+    pub org_name: String,
+    pub user_name: String,
+    pub is_admin: bool,
+    /// The session's CSRF token; empty when signed out.
+    pub csrf: String,
+    pub flash: String,
+    /// Render only the page's content, without the frame: what htmx swaps into a dialog.
+    pub bare: bool,
+}
+
+#[derive(Template)]
+#[template(path = "pages/sign_in.html")]
+pub struct SignInPage {
+    pub chrome: Chrome,
+    pub form_csrf: String,
+    pub show_org: bool,
+    pub org: String,
+    pub login: String,
+    pub error: String,
+    pub notice: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/account.html")]
+pub struct AccountPage {
+    pub chrome: Chrome,
+    pub forced: bool,
+    pub name: String,
+    pub login: String,
+    pub role: String,
+    pub saved: String,
+    pub error: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/message.html")]
+pub struct MessagePage {
+    pub chrome: Chrome,
+    pub heading: String,
+    pub error: String,
+    pub lines: Vec<String>,
+    /// (whose, password) pairs to show once.
+    pub secrets: Vec<(String, String)>,
+    pub back: String,
+    pub back_label: String,
+}
+
+impl MessagePage {
+    pub fn new(chrome: Chrome, heading: &str, line: &str, back: &str, back_label: &str) -> Self {
+        Self {
+            chrome,
+            heading: heading.to_owned(),
+            error: String::new(),
+            lines: vec![line.to_owned()],
+            secrets: Vec::new(),
+            back: back.to_owned(),
+            back_label: back_label.to_owned(),
+        }
+    }
+}
+
+/// One row of the Users table.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub id: String,
+    pub name: String,
+    pub sort_name: String,
+    pub login: String,
+    pub role: String,
+    pub source: String,
+    pub active: bool,
+    pub inactive: bool,
+    pub archived: bool,
+}
+
+/// A sortable column header.
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub label: &'static str,
+    pub class: &'static str,
+    pub href: String,
+    pub arrow: &'static str,
+    pub aria_sort: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "pages/users.html")]
+pub struct UsersPage {
+    pub chrome: Chrome,
+    pub q: String,
+    pub status: String,
+    pub status_label: String,
+    pub role: String,
+    pub source: String,
+    pub sort: String,
+    pub status_options: Vec<(&'static str, &'static str)>,
+    pub role_options: Vec<&'static str>,
+    pub sort_options: Vec<(&'static str, &'static str)>,
+    pub source_options: Vec<String>,
+    pub columns: Vec<Column>,
+    pub rows: Vec<Row>,
+    pub count_text: String,
+    pub here: String,
+    /// Where row actions return to: this listing.
+    pub back: String,
+    pub next_href: String,
+    pub first_href: String,
+}
+
+/// A table row on its own (htmx swaps it in place after a change).
+#[derive(Template)]
+#[template(path = "partials/user_row.html")]
+pub struct RowPartial {
+    pub row: Row,
+    pub back: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/confirm_status.html")]
+pub struct ConfirmStatusPage {
+    pub chrome: Chrome,
+    pub id: String,
+    pub name: String,
+    pub heading: String,
+    pub explanation: String,
+    pub to: String,
+    pub version: i64,
+    pub back: String,
+    pub needs_password: bool,
+    pub destructive: bool,
+    pub error: String,
+}
+
+/// The editable fields of a user, as a form shows them.
+#[derive(Debug, Clone, Default)]
+pub struct UserForm {
+    pub version: i64,
+    pub given_name: String,
+    pub family_name: String,
+    pub username: String,
+    pub email: String,
+    pub role: String,
+    pub active: bool,
+    pub prevent_archiving: bool,
+}
+
+#[derive(Template)]
+#[template(path = "pages/edit_user.html")]
+pub struct EditPage {
+    pub chrome: Chrome,
+    pub id: String,
+    pub name: String,
+    pub form: UserForm,
+    pub roles: Vec<&'static str>,
+    pub can_toggle: bool,
+    pub needs_password: bool,
+    pub back: String,
+    pub error: String,
+}
+
+/// One line of a user's history.
+#[derive(Debug, Clone)]
+pub struct HistoryLine {
+    pub at: String,
+    pub who: String,
+    pub change: String,
+    pub why: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/user.html")]
+pub struct ProfilePage {
+    pub chrome: Chrome,
+    pub id: String,
+    pub name: String,
+    pub form: UserForm,
+    pub roles: Vec<&'static str>,
+    pub archived: bool,
+    pub needs_password: bool,
+    pub source: String,
+    pub external_id: String,
+    pub attributes: Vec<(String, String)>,
+    pub created: String,
+    pub history: Vec<HistoryLine>,
+    pub saved: String,
+    pub error: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/bulk_confirm.html")]
+pub struct BulkPage {
+    pub chrome: Chrome,
+    pub heading: String,
+    pub explanation: String,
+    pub action: String,
+    pub confirm_label: String,
+    pub ids: Vec<String>,
+    pub names: Vec<String>,
+    pub back: String,
+}
+

@@ -1,0 +1,98 @@
+// Starts the real `rollcall` binary on a fresh SQLite database with a few known people, and
+// opens Chromium. Nothing is mocked.
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const artifacts = join(here, "..", "artifacts");
+mkdirSync(artifacts, { recursive: true });
+
+const bin = process.env.ROLLCALL_BIN || join(here, "..", "..", "target", "debug", "rollcall");
+export const ADMIN_PASSWORD = "correct-horse-admin-1";
+export const TEACHER_PASSWORD = "teacher-secret-2024";
+
+export function cli(databaseUrl, ...args) {
+  return execFileSync(bin, args, {
+    env: { ...process.env, DATABASE_URL: databaseUrl, ROLLCALL_ORG: "northfield", ROLLCALL_LOG: "warn" },
+    encoding: "utf8",
+  });
+}
+
+function seed(databaseUrl) {
+  cli(databaseUrl, "org", "create", "northfield", "--name", "Northfield School District");
+  const add = (...args) => cli(databaseUrl, "user", "add", ...args);
+  add("--username", "admin", "--email", "admin@northfield.example", "--given-name", "Dana",
+    "--family-name", "Whitfield", "--role", "admin", "--password", ADMIN_PASSWORD);
+  add("--username", "ada.lovelace", "--email", "ada@northfield.example", "--given-name", "Ada",
+    "--family-name", "Lovelace", "--role", "teacher", "--password", TEACHER_PASSWORD,
+    "--attribute", "department=Mathematics");
+  add("--username", "zoe.orsted", "--given-name", "Zoë", "--family-name", "Ørsted", "--role", "student",
+    "--attribute", "grade=4");
+  for (const [given, family] of [["Bram", "Bulk"], ["Bea", "Bulk"], ["Bo", "Bulk"]]) {
+    add("--username", `${given.toLowerCase()}.bulk`, "--email", `${given.toLowerCase()}@northfield.example`,
+      "--given-name", given, "--family-name", family, "--role", "student");
+  }
+  for (let i = 0; i < 8; i++) {
+    add("--username", `pupil${i}`, "--given-name", "Pat", "--family-name", `Pupil${i}`, "--role", "student");
+  }
+  // A username-only student who was deactivated: their password is gone.
+  cli(databaseUrl, "user", "deactivate", "zoe.orsted", "--reason", "Moved away");
+}
+
+export async function startServer() {
+  const dir = mkdtempSync(join(tmpdir(), "rollcall-e2e-"));
+  const databaseUrl = process.env.ROLLCALL_E2E_DATABASE_URL || `sqlite://${join(dir, "e2e.db")}`;
+  seed(databaseUrl);
+  const child = spawn(bin, ["serve", "--bind", "127.0.0.1:0"], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, ROLLCALL_LOG: "warn" },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const address = await new Promise((resolve, reject) => {
+    let seen = "";
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${seen}`)), 30000);
+    child.stderr.on("data", (chunk) => {
+      seen += chunk.toString();
+      const match = seen.match(/listening on (http:\/\/[0-9.:]+)/);
+      if (match) { clearTimeout(timer); resolve(match[1]); }
+    });
+    child.on("exit", (code) => reject(new Error(`server exited (${code}):\n${seen}`)));
+  });
+  return { address, databaseUrl, stop: () => child.kill("SIGINT") };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}
+
+const axeSource = readFileSync(join(here, "..", "node_modules", "axe-core", "axe.min.js"), "utf8");
+
+/** Serious or critical accessibility violations on the page as it is now. */
+export async function axeViolations(page, include) {
+  await page.addScriptTag({ content: axeSource });
+  const results = await page.evaluate(async (context) => {
+    // eslint-disable-next-line no-undef
+    return axe.run(context || document, { resultTypes: ["violations"] });
+  }, include);
+  return results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}
+
+export async function screenshot(page, name) {
+  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+}
+
+export async function signIn(page, address, login, password) {
+  await page.goto(`${address}/sign-in`);
+  await page.getByLabel("Username or e-mail").fill(login);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
