@@ -12,7 +12,7 @@ export const artifacts = join(here, "..", "artifacts");
 mkdirSync(artifacts, { recursive: true });
 
 const bin = process.env.ROLLCALL_BIN || join(here, "..", "..", "target", "debug", "rollcall");
-export const ADMIN_PASSWORD = "correct-horse-admin-1";
+export const ADMIN_PASSWORD = "correct-horse-battery-9";
 export const TEACHER_PASSWORD = "teacher-secret-2024";
 
 export function cli(databaseUrl, ...args) {
