@@ -112,6 +112,9 @@ test("the edit dialog reactivates a user with the Active toggle and Update", asy
   await dialog.getByRole("heading", { name: "Edit Ada Lovelace" }).waitFor();
   assert.deepEqual(await axeViolations(admin), []);
   await screenshot(admin, "edit-dialog-desktop");
+  await admin.setViewportSize(PHONE);
+  await screenshot(admin, "edit-dialog-phone");
+  await admin.setViewportSize(DESKTOP);
   await dialog.getByRole("switch", { name: "Active" }).check();
   await dialog.getByRole("button", { name: "Update" }).click();
   await admin.locator("#flash").getByText("Ada Lovelace has been updated.").waitFor();
@@ -195,4 +198,21 @@ test("a change without the CSRF token is refused and changes nothing", async () 
   assert.equal(response.status(), 403);
   await admin.reload();
   assert.equal(await admin.getByRole("switch", { name: "Active" }).isChecked(), true);
+});
+
+test("without JavaScript, deactivating goes through a confirmation page", async () => {
+  const context = await browser.newContext({ viewport: DESKTOP, javaScriptEnabled: false });
+  const page = await context.newPage();
+  await signIn(page, server.address, "admin", ADMIN_PASSWORD);
+  await page.waitForURL("**/users");
+  await page.getByLabel("Search").fill("pupil0");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.waitForURL(/q=pupil0/);
+  await page.getByRole("link", { name: "Active. Deactivate Pat Pupil0" }).click();
+  await page.getByRole("heading", { name: "Deactivate Pat Pupil0?" }).waitFor();
+  await page.getByRole("button", { name: "Confirm" }).click();
+  await page.getByText("Pat Pupil0 is now inactive.").waitFor();
+  await page.getByRole("link", { name: "Back to users" }).click();
+  assert.equal(await page.locator("table.users tbody tr").count(), 0);
+  await context.close();
 });

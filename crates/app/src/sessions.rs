@@ -40,9 +40,10 @@ fn principal_of(user: &User) -> Principal {
 }
 
 async fn verify(hash: Option<PasswordHash>, candidate: String) -> Result<bool, AppError> {
-    tokio::task::spawn_blocking(move || match hash {
-        Some(hash) => hash.verify(&candidate),
-        None => {
+    tokio::task::spawn_blocking(move || {
+        if let Some(hash) = hash {
+            hash.verify(&candidate)
+        } else {
             // Spend the same time as a real check, so timing does not tell who exists.
             let decoy = PasswordHash::new(&TemporaryPassword::generate());
             let _ = decoy.verify(&candidate);
@@ -64,9 +65,16 @@ impl App {
         password: &str,
         client: &str,
     ) -> Result<SignedIn, AppError> {
-        let account_key = format!("{}:{}", org_slug.trim().to_lowercase(), login.trim().to_lowercase());
+        let account_key = format!(
+            "{}:{}",
+            org_slug.trim().to_lowercase(),
+            login.trim().to_lowercase()
+        );
         let client_key = format!("client:{client}");
-        for (key, limit) in [(&account_key, ACCOUNT_FAILURES), (&client_key, CLIENT_FAILURES)] {
+        for (key, limit) in [
+            (&account_key, ACCOUNT_FAILURES),
+            (&client_key, CLIENT_FAILURES),
+        ] {
             if let Some(wait) = self.throttle.blocked_for(key, limit) {
                 tracing::warn!(client, "sign-in throttled");
                 return Err(AppError::Throttled {
@@ -79,7 +87,11 @@ impl App {
             Err(AppError::NotFound(_) | AppError::Invalid(_)) => None,
             Err(err) => return Err(err),
         };
-        let matched = verify(user.as_ref().and_then(|u| u.password.clone()), password.to_owned()).await?;
+        let matched = verify(
+            user.as_ref().and_then(|u| u.password.clone()),
+            password.to_owned(),
+        )
+        .await?;
         let Some(user) = user.filter(|_| matched) else {
             self.throttle.record_failure(&account_key);
             self.throttle.record_failure(&client_key);
@@ -113,7 +125,8 @@ impl App {
     /// session ends the moment its user is deactivated (the store deletes it, and the status
     /// rules are asked again here).
     pub async fn visitor(&self, cookie: &str) -> Result<Visitor, AppError> {
-        let secret = TokenSecret::parse_kind(SecretKind::Session, cookie).ok_or(AppError::Unauthenticated)?;
+        let secret = TokenSecret::parse_kind(SecretKind::Session, cookie)
+            .ok_or(AppError::Unauthenticated)?;
         let (session, user) = self
             .store
             .session_user(secret.org_id, &secret.digest(), self.now())
@@ -144,10 +157,16 @@ impl App {
     ) -> Result<User, AppError> {
         let user = &visitor.user;
         if !verify(user.password.clone(), current.to_owned()).await? {
-            return Err(AppError::invalid("current_password", "is not your current password"));
+            return Err(AppError::invalid(
+                "current_password",
+                "is not your current password",
+            ));
         }
         if current == new {
-            return Err(AppError::invalid("new_password", "must differ from the current one"));
+            return Err(AppError::invalid(
+                "new_password",
+                "must differ from the current one",
+            ));
         }
         let password = Password::parse(new, "new_password", &user.logins())?;
         let hash = hash_password(password).await?;
@@ -161,7 +180,11 @@ impl App {
 
     /// The org to offer on the sign-in page when there is exactly one.
     pub async fn only_org_slug(&self) -> Result<Option<String>, AppError> {
-        Ok(self.store.only_org().await?.map(|org| org.slug.as_str().to_owned()))
+        Ok(self
+            .store
+            .only_org()
+            .await?
+            .map(|org| org.slug.as_str().to_owned()))
     }
 }
 

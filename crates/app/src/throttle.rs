@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 pub const ACCOUNT_FAILURES: usize = 5;
 /// Failures allowed per client address within the window (several people may share one).
 pub const CLIENT_FAILURES: usize = 20;
-pub const WINDOW: Duration = Duration::from_secs(15 * 60);
+pub const WINDOW: Duration = Duration::from_mins(15);
 
 #[derive(Debug, Default)]
 pub struct Throttle {
@@ -22,28 +22,42 @@ pub struct Throttle {
 impl Throttle {
     /// How long until `key` may try again, if it is blocked now.
     pub fn blocked_for(&self, key: &str, limit: usize) -> Option<Duration> {
-        let mut failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut failures = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let now = Instant::now();
         let entry = failures.get_mut(key)?;
         entry.retain(|at| now.duration_since(*at) < WINDOW);
         if entry.len() < limit {
             return None;
         }
-        entry.first().map(|oldest| WINDOW.saturating_sub(now.duration_since(*oldest)))
+        entry
+            .first()
+            .map(|oldest| WINDOW.saturating_sub(now.duration_since(*oldest)))
     }
 
     pub fn record_failure(&self, key: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut failures = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         // Keep the map from growing without bound under a spray of distinct keys.
         if failures.len() > 100_000 {
             let now = Instant::now();
             failures.retain(|_, v| v.last().is_some_and(|at| now.duration_since(*at) < WINDOW));
         }
-        failures.entry(key.to_owned()).or_default().push(Instant::now());
+        failures
+            .entry(key.to_owned())
+            .or_default()
+            .push(Instant::now());
     }
 
     pub fn clear(&self, key: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut failures = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         failures.remove(key);
     }
 }
@@ -60,8 +74,11 @@ mod tests {
             throttle.record_failure("ada");
         }
         let wait = throttle.blocked_for("ada", 3).expect("blocked");
-        assert!(wait <= WINDOW && wait > Duration::from_secs(60));
-        assert!(throttle.blocked_for("grace", 3).is_none(), "other keys are not affected");
+        assert!(wait <= WINDOW && wait > Duration::from_mins(1));
+        assert!(
+            throttle.blocked_for("grace", 3).is_none(),
+            "other keys are not affected"
+        );
         throttle.clear("ada");
         assert!(throttle.blocked_for("ada", 3).is_none());
     }

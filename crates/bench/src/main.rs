@@ -14,6 +14,7 @@
     reason = "counts and rates of a benchmark: far from the limits of f64"
 )]
 
+mod console;
 mod population;
 
 use std::fmt::Write as _;
@@ -50,9 +51,18 @@ struct Args {
     /// Status changes to time.
     #[arg(long, default_value_t = 2_000)]
     status_changes: usize,
+    /// Users-screen requests to time (first page, then as many searches).
+    #[arg(long, default_value_t = 200)]
+    pages: usize,
     /// Backends to measure.
     #[arg(long, value_enum, default_value = "both")]
     backend: Which,
+    /// Skip the raw-insert baseline (for quick looks at search and status changes).
+    #[arg(long)]
+    no_baseline: bool,
+    /// Keep the measured database and print where it is, to look at its query plans.
+    #[arg(long)]
+    keep: bool,
     /// Seed of the generated population and queries.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -67,6 +77,8 @@ struct Figures {
     search_page_hits: f64,
     changes_per_s: f64,
     change_p99_ms: f64,
+    first_page: Percentiles,
+    search_page: Percentiles,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -124,8 +136,15 @@ async fn baseline_load(
 }
 
 /// The whole population as one import: one call, one transaction, all or nothing.
-async fn bulk_load(store: &Arc<dyn Store>, org: rollcall_domain::OrgId, rows: &[(User, AuditEvent)]) -> Result<f64> {
-    eprintln!("  bulk load: {} rows through the store's bulk path…", rows.len());
+async fn bulk_load(
+    store: &Arc<dyn Store>,
+    org: rollcall_domain::OrgId,
+    rows: &[(User, AuditEvent)],
+) -> Result<f64> {
+    eprintln!(
+        "  bulk load: {} rows through the store's bulk path…",
+        rows.len()
+    );
     let started = Instant::now();
     store.insert_users(org, rows).await?;
     Ok(rows.len() as f64 / started.elapsed().as_secs_f64())
@@ -146,11 +165,15 @@ async fn measure(backend: Backend, args: &Args) -> Result<Figures> {
     let mut rng = StdRng::seed_from_u64(args.seed);
     let rows = population::generate(&mut rng, org.id, args.users, &who.actor)?;
 
-    eprintln!(
-        "  raw insert baseline: {} rows, one insert per row…",
-        rows.len()
-    );
-    let raw_rows_per_s = baseline_load(backend, &org, &rows).await?;
+    let raw_rows_per_s = if args.no_baseline {
+        f64::NAN
+    } else {
+        eprintln!(
+            "  raw insert baseline: {} rows, one insert per row…",
+            rows.len()
+        );
+        baseline_load(backend, &org, &rows).await?
+    };
     let bulk_rows_per_s = bulk_load(&db.store, org.id, &rows).await?;
 
     let mut samples = Vec::with_capacity(args.queries);
@@ -202,8 +225,20 @@ async fn measure(backend: Backend, args: &Args) -> Result<Figures> {
     let changes_per_s = samples.len() as f64 / started.elapsed().as_secs_f64();
     let change_p99_ms = percentiles(samples).p99;
 
+    eprintln!(
+        "  Users screen: {} first pages and {} searches over HTTP…",
+        args.pages, args.pages
+    );
+    let screens = console::measure(&app, &who, &rows, &mut rng, args.pages).await?;
+
+    if args.keep {
+        eprintln!("  kept the database: {}", db.url);
+        std::mem::forget(db);
+    }
     Ok(Figures {
         backend: name,
+        first_page: percentiles(screens.first_page),
+        search_page: percentiles(screens.search),
         raw_rows_per_s,
         bulk_rows_per_s,
         search,
@@ -288,6 +323,11 @@ fn print_table(args: &Args, figures: &[Figures]) {
             pass(sqlite.bulk_rows_per_s >= 0.5 * sqlite.raw_rows_per_s),
             pass(sqlite.search.p95 < 10.0),
             pass(sqlite.change_p99_ms < 5.0),
+        );
+        println!(
+            "Users screen bars: first page p95 {}, search p95 {}",
+            pass(sqlite.first_page.p95 < 50.0),
+            pass(sqlite.search_page.p95 < 50.0),
         );
     }
 }

@@ -153,7 +153,14 @@ async fn main() -> Result<()> {
         Command::Serve {
             bind,
             secure_cookies,
-        } => serve(App::new(open_store(&cli.database_url).await?), &bind, secure_cookies).await,
+        } => {
+            serve(
+                App::new(open_store(&cli.database_url).await?),
+                &bind,
+                secure_cookies,
+            )
+            .await
+        }
         Command::Migrate => {
             open_store(&cli.database_url).await?;
             println!("{} is up to date", redact(&cli.database_url));

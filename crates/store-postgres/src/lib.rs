@@ -10,12 +10,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use rollcall_domain::{
-    Session,
-    ApiToken, AuditEvent, Org, OrgId, OrgSlug, Timestamp, TokenId, User, UserId,
+    ApiToken, AuditEvent, Org, OrgId, OrgSlug, Session, Timestamp, TokenId, User, UserId,
 };
 use rollcall_store::rows::{
-    EVENT_COLUMN_COUNT, EVENT_COLUMNS, EventColumns, OrgColumns, TokenColumns, USER_COLUMN_COUNT,
-    SessionColumns, USER_COLUMNS, UserColumns, micros, session_user_sql,
+    EVENT_COLUMN_COUNT, EVENT_COLUMNS, EventColumns, OrgColumns, SessionColumns, TokenColumns,
+    USER_COLUMN_COUNT, USER_COLUMNS, UserColumns, micros, session_user_sql,
 };
 use rollcall_store::{
     BROAD_PREFIX_ENTRIES, Store, StoreError, StoreResult, UserQuery, bind_event_columns,
@@ -288,7 +287,7 @@ impl Store for PostgresStore {
     }
 
     async fn count_users(&self, org: OrgId, query: &UserQuery, cap: u64) -> StoreResult<u64> {
-        users::count(&self.pool, self.search_cutoff, org, query, cap).await
+        users::count(&self.pool, org, query, cap).await
     }
 
     async fn user_events(&self, org: OrgId, user: UserId) -> StoreResult<Vec<AuditEvent>> {

@@ -2,7 +2,7 @@
 
 use rollcall_domain::{OrgId, User};
 use rollcall_store::rows::{USER_COLUMNS, UserColumns, user_columns_of_u};
-use rollcall_store::sql::{push_filters, push_page, push_word_checks};
+use rollcall_store::sql::{push_changed_columns, push_filters, push_page, push_word_checks};
 use rollcall_store::{StoreError, StoreResult, UserQuery, bind_user_columns};
 use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
 use uuid::Uuid;
@@ -62,35 +62,32 @@ pub(crate) async fn update_user_row(
     expected_version: i64,
 ) -> StoreResult<()> {
     let row = UserColumns::from_user(user);
-    let found: Option<(i64, String)> = sqlx::query_as(
-        "select version, search_text from user_account
-         where org_id = $1 and user_id = $2 for update",
-    )
+    let old: Option<UserColumns> = sqlx::query_as(&format!(
+        "select {USER_COLUMNS} from user_account where org_id = $1 and user_id = $2 for update"
+    ))
     .bind(row.org_id)
     .bind(row.user_id)
     .fetch_optional(&mut **tx)
     .await
     .map_err(db_error)?;
-    let old_search_text = match found {
+    let old = match old {
         None => return Err(StoreError::NotFound),
-        Some((current, _)) if current != expected_version => {
-            return Err(StoreError::Stale { current });
+        Some(old) if old.version != expected_version => {
+            return Err(StoreError::Stale {
+                current: old.version,
+            });
         }
-        Some((_, search_text)) => search_text,
+        Some(old) => old,
     };
-    let mut q = QueryBuilder::<Postgres>::new("update user_account set (");
-    q.push(USER_COLUMNS).push(") = (");
-    {
-        let mut b = q.separated(", ");
-        bind_user_columns!(b, push_bind, &row);
+    let mut q = QueryBuilder::<Postgres>::new("update user_account set ");
+    if push_changed_columns(&mut q, &old, &row) {
+        q.push(" where org_id = ")
+            .push_bind(row.org_id)
+            .push(" and user_id = ")
+            .push_bind(row.user_id);
+        q.build().execute(&mut **tx).await.map_err(db_error)?;
     }
-    q.push(") where org_id = ")
-        .push_bind(row.org_id)
-        .push(" and user_id = ")
-        .push_bind(row.user_id);
-    q.build().execute(&mut **tx).await.map_err(db_error)?;
-
-    if old_search_text != row.search_text {
+    if old.search_text != row.search_text {
         sqlx::query("delete from user_term where org_id = $1 and user_id = $2")
             .bind(row.org_id)
             .bind(row.user_id)
@@ -172,14 +169,15 @@ pub(crate) async fn list(
         .collect()
 }
 
+/// Counts from the narrowest word's terms whenever words are given: the count stops at `cap`,
+/// while a scan for a rare word would read the whole status.
 pub(crate) async fn count(
     pool: &PgPool,
-    cutoff: i64,
     org: OrgId,
     query: &UserQuery,
     cap: u64,
 ) -> StoreResult<u64> {
-    let mut b = from_clause(pool, cutoff, "select count(*) from (select 1", org, query).await?;
+    let mut b = from_clause(pool, i64::MAX, "select count(*) from (select 1", org, query).await?;
     b.push(" limit ")
         .push_bind(i64::try_from(cap).unwrap_or(i64::MAX))
         .push(") as hits");

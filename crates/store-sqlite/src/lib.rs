@@ -11,12 +11,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use rollcall_domain::{
-    Session,
-    ApiToken, AuditEvent, Org, OrgId, OrgSlug, Timestamp, TokenId, User, UserId,
+    ApiToken, AuditEvent, Org, OrgId, OrgSlug, Session, Timestamp, TokenId, User, UserId,
 };
 use rollcall_store::rows::{
-    EVENT_COLUMN_COUNT, EVENT_COLUMNS, EventColumns, OrgColumns, TokenColumns, USER_COLUMN_COUNT,
-    SessionColumns, USER_COLUMNS, UserColumns, micros, session_user_sql,
+    EVENT_COLUMN_COUNT, EVENT_COLUMNS, EventColumns, OrgColumns, SessionColumns, TokenColumns,
+    USER_COLUMN_COUNT, USER_COLUMNS, UserColumns, micros, session_user_sql,
 };
 use rollcall_store::{
     BROAD_PREFIX_ENTRIES, Store, StoreError, StoreResult, UserQuery, bind_event_columns,
@@ -27,6 +26,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use uuid::Uuid;
 
+/// Imports at least this large are followed by a checkpoint and fresh planner statistics.
+const LARGE_BATCH: usize = 10_000;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Rollcall's store on a SQLite file.
@@ -35,6 +37,28 @@ pub struct SqliteStore {
     reader: SqlitePool,
     writer: SqlitePool,
     search_cutoff: i64,
+    /// Alive while any clone of the store is: the checkpointer stops when it goes.
+    _alive: std::sync::Arc<()>,
+}
+
+/// How often the write-ahead log is folded back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// Folds the write-ahead log into the file in the background, so no commit pays for it (SQLite's
+/// automatic checkpoint runs inside whichever commit crosses the threshold: a latency spike).
+fn spawn_checkpointer(pool: SqlitePool, alive: std::sync::Weak<()>) {
+    tokio::spawn(async move {
+        while alive.upgrade().is_some() {
+            tokio::time::sleep(CHECKPOINT_EVERY).await;
+            if let Err(err) = sqlx::query("pragma wal_checkpoint(passive)")
+                .execute(&pool)
+                .await
+            {
+                tracing::warn!(error = %err, "background checkpoint failed");
+            }
+        }
+        pool.close().await;
+    });
 }
 
 #[expect(
@@ -64,7 +88,10 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
             .pragma("cache_size", "-131072")
-            .pragma("temp_store", "memory");
+            .pragma("mmap_size", "1073741824")
+            .pragma("temp_store", "memory")
+            // Checkpoints run in the background (see `spawn_checkpointer`), not in commits.
+            .pragma("wal_autocheckpoint", "0");
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())
@@ -72,13 +99,21 @@ impl SqliteStore {
             .map_err(db_error)?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options.read_only(true))
+            .connect_with(options.clone().read_only(true))
             .await
             .map_err(db_error)?;
+        let checkpointer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(db_error)?;
+        let alive = std::sync::Arc::new(());
+        spawn_checkpointer(checkpointer, std::sync::Arc::downgrade(&alive));
         Ok(Self {
             reader,
             writer,
             search_cutoff: BROAD_PREFIX_ENTRIES,
+            _alive: alive,
         })
     }
 
@@ -96,6 +131,18 @@ impl SqliteStore {
             .run(&self.writer)
             .await
             .map_err(|err| StoreError::Other(format!("migration failed: {err}")))
+    }
+
+    /// After a large import: fold the write-ahead log back into the file (a huge log slows
+    /// every later read and commit) and refresh the planner's statistics.
+    async fn settle_after_large_write(&self) -> StoreResult<()> {
+        for pragma in ["pragma wal_checkpoint(truncate)", "pragma optimize"] {
+            sqlx::query(pragma)
+                .execute(&self.writer)
+                .await
+                .map_err(db_error)?;
+        }
+        Ok(())
     }
 
     async fn begin(&self) -> StoreResult<Transaction<'static, Sqlite>> {
@@ -234,7 +281,11 @@ impl Store for SqliteStore {
             users::insert_user_rows(&mut tx, chunk).await?;
         }
         insert_events(&mut tx, &events).await?;
-        tx.commit().await.map_err(db_error)
+        tx.commit().await.map_err(db_error)?;
+        if users.len() >= LARGE_BATCH {
+            self.settle_after_large_write().await?;
+        }
+        Ok(())
     }
 
     async fn user(&self, org: OrgId, id: UserId) -> StoreResult<Option<User>> {
@@ -299,7 +350,7 @@ impl Store for SqliteStore {
     }
 
     async fn count_users(&self, org: OrgId, query: &UserQuery, cap: u64) -> StoreResult<u64> {
-        users::count(&self.reader, self.search_cutoff, org, query, cap).await
+        users::count(&self.reader, org, query, cap).await
     }
 
     async fn user_events(&self, org: OrgId, user: UserId) -> StoreResult<Vec<AuditEvent>> {

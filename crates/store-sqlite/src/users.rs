@@ -2,9 +2,11 @@
 
 use rollcall_domain::{OrgId, User};
 use rollcall_store::rows::{USER_COLUMNS, UserColumns, user_columns_of_u};
-use rollcall_store::sql::{push_filters, push_page, push_word_checks};
+use rollcall_store::sql::{
+    order_by, push_changed_columns, push_filters, push_page, push_word_checks,
+};
 use rollcall_store::{StoreError, StoreResult, UserQuery, bind_user_columns};
-use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
+use sqlx::{FromRow, QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
 
 use crate::{current_version, db_error};
 
@@ -48,32 +50,30 @@ pub(crate) async fn update_user_row(
     expected_version: i64,
 ) -> StoreResult<()> {
     let row = UserColumns::from_user(user);
-    let found: Option<(i64, String)> = sqlx::query_as(
-        "select user_rowid, search_text from user_account
-         where org_id = ? and user_id = ? and version = ?",
-    )
+    let found = sqlx::query(&format!(
+        "select user_rowid, {USER_COLUMNS} from user_account
+         where org_id = ? and user_id = ? and version = ?"
+    ))
     .bind(row.org_id)
     .bind(row.user_id)
     .bind(expected_version)
     .fetch_optional(&mut **tx)
     .await
     .map_err(db_error)?;
-    let Some((rowid, old_search_text)) = found else {
+    let Some(found) = found else {
         return Err(match current_version(tx, row.org_id, row.user_id).await? {
             Some(current) => StoreError::Stale { current },
             None => StoreError::NotFound,
         });
     };
-    let mut q = QueryBuilder::<Sqlite>::new("update user_account set (");
-    q.push(USER_COLUMNS).push(") = (");
-    {
-        let mut b = q.separated(", ");
-        bind_user_columns!(b, push_bind, &row);
+    let rowid: i64 = found.try_get("user_rowid").map_err(db_error)?;
+    let old = UserColumns::from_row(&found).map_err(db_error)?;
+    let mut q = QueryBuilder::<Sqlite>::new("update user_account set ");
+    if push_changed_columns(&mut q, &old, &row) {
+        q.push(" where user_rowid = ").push_bind(rowid);
+        q.build().execute(&mut **tx).await.map_err(db_error)?;
     }
-    q.push(") where user_rowid = ").push_bind(rowid);
-    q.build().execute(&mut **tx).await.map_err(db_error)?;
-
-    if old_search_text != row.search_text {
+    if old.search_text != row.search_text {
         sqlx::query("delete from user_search where rowid = ?")
             .bind(rowid)
             .execute(&mut **tx)
@@ -99,55 +99,103 @@ fn match_expression(words: &[String]) -> String {
         .join(" AND ")
 }
 
-/// Does the full-text index match fewer than `cutoff` rows, few enough to gather and sort?
-async fn narrow_enough(pool: &SqlitePool, cutoff: i64, expression: &str) -> StoreResult<bool> {
-    let entries: i64 = sqlx::query_scalar(
-        "select count(*) from (select 1 from user_search where user_search match ? limit ?)",
-    )
-    .bind(expression)
-    .bind(cutoff)
-    .fetch_one(pool)
-    .await
-    .map_err(db_error)?;
-    Ok(entries < cutoff)
-}
-
-/// Starts the query for either plan: through the full-text index when the words are narrow,
-/// otherwise walking the listing's index in order and checking each row's search text.
-async fn from_clause(
+/// The rows the full-text index matches, when there are at most `cutoff` of them: few enough
+/// to look up and sort. `None` when there are more (a broad word).
+async fn narrow_matches(
     pool: &SqlitePool,
     cutoff: i64,
-    select: &str,
-    org: OrgId,
-    query: &UserQuery,
-) -> StoreResult<QueryBuilder<'static, Sqlite>> {
-    let mut b = QueryBuilder::<Sqlite>::new(select);
-    let expression = match_expression(&query.words);
-    if !query.words.is_empty() && narrow_enough(pool, cutoff, &expression).await? {
-        // CROSS JOIN pins the order: matches first, then each one's row by its key.
-        b.push(" from user_search s cross join user_account u on u.user_rowid = s.rowid")
-            .push(" where s.user_search match ")
-            .push_bind(expression)
-            .push(" and");
-        push_filters(&mut b, org, query);
-    } else {
-        b.push(" from user_account u where");
-        push_filters(&mut b, org, query);
-        push_word_checks(&mut b, &query.words, "instr");
-    }
-    Ok(b)
+    expression: &str,
+) -> StoreResult<Option<Vec<i64>>> {
+    let rowids: Vec<i64> =
+        sqlx::query_scalar("select rowid from user_search where user_search match ? limit ?")
+            .bind(expression)
+            .bind(cutoff.saturating_add(1))
+            .fetch_all(pool)
+            .await
+            .map_err(db_error)?;
+    Ok((i64::try_from(rowids.len()).unwrap_or(i64::MAX) <= cutoff).then_some(rowids))
 }
 
+/// Where a listing's rows come from.
+enum Rows {
+    /// Every row: no words were typed, or they are broad. Walk the listing's index in order,
+    /// checking each entry's search text.
+    Scan,
+    /// The rows the full-text index matched, already gathered (few of them).
+    Matched(Vec<i64>),
+    /// The full-text index's matches, joined as they come (for counting up to a cap).
+    Joined(String),
+}
+
+/// Starts the query, reading indexes only (see migration 0003); `select` names what to take
+/// of `u`.
+fn from_clause(
+    select: &str,
+    rows: Rows,
+    org: OrgId,
+    query: &UserQuery,
+) -> QueryBuilder<'static, Sqlite> {
+    let mut b = QueryBuilder::<Sqlite>::new(select);
+    match rows {
+        Rows::Matched(rowids) => {
+            // The matches travel as one JSON array; CROSS JOIN keeps them the outer loop.
+            let list = serde_json::to_string(&rowids).unwrap_or_else(|_| "[]".to_owned());
+            b.push(" from json_each(")
+                .push_bind(list)
+                .push(") m cross join user_account u indexed by user_account_keys")
+                .push(" on u.user_rowid = m.value where");
+            push_filters(&mut b, org, query);
+        }
+        Rows::Joined(expression) => {
+            b.push(" from user_search s cross join user_account u indexed by user_account_keys")
+                .push(" on u.user_rowid = s.rowid where s.user_search match ")
+                .push_bind(expression)
+                .push(" and");
+            push_filters(&mut b, org, query);
+        }
+        Rows::Scan => {
+            b.push(" from user_account u where");
+            push_filters(&mut b, org, query);
+            push_word_checks(&mut b, &query.words, "instr");
+        }
+    }
+    b
+}
+
+/// A page in two steps: the row ids in order from the indexes, then just those rows.
 pub(crate) async fn list(
     pool: &SqlitePool,
     cutoff: i64,
     org: OrgId,
     query: &UserQuery,
 ) -> StoreResult<Vec<User>> {
-    let select = format!("select {}", user_columns_of_u());
-    let mut b = from_clause(pool, cutoff, &select, org, query).await?;
+    let rows = if query.words.is_empty() {
+        Rows::Scan
+    } else {
+        narrow_matches(pool, cutoff, &match_expression(&query.words))
+            .await?
+            .map_or(Rows::Scan, Rows::Matched)
+    };
+    let mut b = from_clause("select u.user_rowid", rows, org, query);
     push_page(&mut b, query);
-    b.build_query_as::<UserColumns>()
+    let ids: Vec<i64> = b
+        .build_query_scalar()
+        .fetch_all(pool)
+        .await
+        .map_err(db_error)?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut rows = QueryBuilder::<Sqlite>::new(format!(
+        "select {} from user_account u where u.user_rowid in (",
+        user_columns_of_u()
+    ));
+    let mut list = rows.separated(", ");
+    for id in ids {
+        list.push_bind(id);
+    }
+    rows.push(format_args!(") order by {}", order_by(query, "u.")));
+    rows.build_query_as::<UserColumns>()
         .fetch_all(pool)
         .await
         .map_err(db_error)?
@@ -156,14 +204,20 @@ pub(crate) async fn list(
         .collect()
 }
 
+/// Counts through the full-text index whenever words are given: the count stops at `cap`, so
+/// gathering matches is bounded, while a scan for a rare word would read the whole status.
 pub(crate) async fn count(
     pool: &SqlitePool,
-    cutoff: i64,
     org: OrgId,
     query: &UserQuery,
     cap: u64,
 ) -> StoreResult<u64> {
-    let mut b = from_clause(pool, cutoff, "select count(*) from (select 1", org, query).await?;
+    let rows = if query.words.is_empty() {
+        Rows::Scan
+    } else {
+        Rows::Joined(match_expression(&query.words))
+    };
+    let mut b = from_clause("select count(*) from (select 1", rows, org, query);
     b.push(" limit ")
         .push_bind(i64::try_from(cap).unwrap_or(i64::MAX))
         .push(")");

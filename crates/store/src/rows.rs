@@ -49,7 +49,7 @@ fn parse_opt<T>(
 }
 
 /// Every value of a user row.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct UserColumns {
     pub org_id: Uuid,
     pub user_id: Uuid,

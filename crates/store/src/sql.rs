@@ -4,7 +4,7 @@ use rollcall_domain::OrgId;
 use sqlx::{Database, Encode, QueryBuilder, Type};
 use uuid::Uuid;
 
-use crate::rows::micros;
+use crate::rows::{UserColumns, micros};
 use crate::{SortKey, UserQuery, UserSort};
 
 /// The columns a sort orders by, most significant first; each ends with the id.
@@ -83,12 +83,70 @@ where
         }
         b.push(")");
     }
-    let direction = if query.descending { " desc" } else { "" };
-    let order = columns
-        .iter()
-        .map(|c| format!("u.{c}{direction}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    b.push(format_args!(" order by {order} limit "))
+    b.push(format_args!(" order by {} limit ", order_by(query, "u.")))
         .push_bind(i64::try_from(query.limit).unwrap_or(i64::MAX));
+}
+
+/// The listing's order: `u.family_key desc, u.given_key desc, …` (with `prefix` as the alias).
+pub fn order_by(query: &UserQuery, prefix: &str) -> String {
+    let direction = if query.descending { " desc" } else { "" };
+    sort_columns(query.sort)
+        .iter()
+        .map(|c| format!("{prefix}{c}{direction}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Pushes `col = value, …` for each column whose value differs between `old` and `new`, and
+/// says whether there was any. Writing only what changed keeps a status change from rewriting
+/// every index of the row (SQLite rewrites each index naming an assigned column).
+pub fn push_changed_columns<'a, DB>(
+    b: &mut QueryBuilder<'a, DB>,
+    old: &UserColumns,
+    new: &UserColumns,
+) -> bool
+where
+    DB: Database,
+    String: Encode<'a, DB> + Type<DB>,
+    Option<String>: Encode<'a, DB> + Type<DB>,
+    bool: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+{
+    let mut any = false;
+    macro_rules! changed {
+        ($($column:ident),+ $(,)?) => {
+            $(
+                if old.$column != new.$column {
+                    b.push(if any { ", " } else { "" })
+                        .push(concat!(stringify!($column), " = "))
+                        .push_bind(new.$column.clone());
+                    any = true;
+                }
+            )+
+        };
+    }
+    changed!(
+        username,
+        username_key,
+        email,
+        email_key,
+        given_name,
+        family_name,
+        given_key,
+        family_key,
+        role,
+        status,
+        source,
+        external_id,
+        prevent_archiving,
+        password_hash,
+        must_change_password,
+        attributes,
+        search_text,
+        created_at,
+        updated_at,
+        status_changed_at,
+        version,
+    );
+    any
 }

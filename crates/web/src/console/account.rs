@@ -41,7 +41,11 @@ fn cookie(name: &'static str, value: String, settings: &Settings) -> Cookie<'sta
 
 /// The sign-in page with a fresh double-submit token in its cookie.
 fn sign_in_form(jar: CookieJar, settings: &Settings, page: &SignInPage) -> (CookieJar, Response) {
-    let jar = jar.add(cookie(SIGN_IN_CSRF_COOKIE, page.form_csrf.clone(), settings));
+    let jar = jar.add(cookie(
+        SIGN_IN_CSRF_COOKIE,
+        page.form_csrf.clone(),
+        settings,
+    ));
     (jar, render(page))
 }
 
@@ -91,7 +95,10 @@ pub async fn sign_in(
     jar: CookieJar,
     Form(form): Form<SignInForm>,
 ) -> Response {
-    let expected = jar.get(SIGN_IN_CSRF_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
+    let expected = jar
+        .get(SIGN_IN_CSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
     let only_org = app.only_org_slug().await.ok().flatten();
     let again = |error: &str| SignInPage {
         chrome: Chrome::default(),
@@ -107,11 +114,21 @@ pub async fn sign_in(
         let (jar, body) = sign_in_form(jar, &settings, &page);
         return (StatusCode::FORBIDDEN, jar, body).into_response();
     }
-    match app.sign_in(&form.org, &form.login, &form.password, &client.ip().to_string()).await {
+    match app
+        .sign_in(
+            &form.org,
+            &form.login,
+            &form.password,
+            &client.ip().to_string(),
+        )
+        .await
+    {
         Ok(signed_in) => {
-            let jar = jar
-                .remove(Cookie::from(SIGN_IN_CSRF_COOKIE))
-                .add(cookie(SESSION_COOKIE, signed_in.cookie, &settings));
+            let jar = jar.remove(Cookie::from(SIGN_IN_CSRF_COOKIE)).add(cookie(
+                SESSION_COOKIE,
+                signed_in.cookie,
+                &settings,
+            ));
             (jar, Redirect::to("/")).into_response()
         }
         Err(err) => {
@@ -204,19 +221,31 @@ pub async fn change_password(
         return refused;
     }
     if form.new_password != form.confirm_password {
-        let page = account_view(signed_in, "", "The two new passwords differ. Type the same one twice.");
+        let page = account_view(
+            signed_in,
+            "",
+            "The two new passwords differ. Type the same one twice.",
+        );
         return (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
     }
     let was_forced = signed_in.visitor.user.must_change_password;
     match app
-        .change_own_password(&signed_in.visitor, &form.current_password, &form.new_password)
+        .change_own_password(
+            &signed_in.visitor,
+            &form.current_password,
+            &form.new_password,
+        )
         .await
     {
         Ok(_) if was_forced => Redirect::to("/").into_response(),
         Ok(user) => {
             let mut signed_in = signed_in;
             signed_in.visitor.user = user;
-            render(&account_view(signed_in, "Your password has been changed.", ""))
+            render(&account_view(
+                signed_in,
+                "Your password has been changed.",
+                "",
+            ))
         }
         Err(AppError::Invalid(fields)) => {
             let message = fields
@@ -229,7 +258,11 @@ pub async fn change_password(
         }
         Err(err) => {
             tracing::error!(error = %err, "password change failed");
-            let page = account_view(signed_in, "", "Something went wrong on our side. Try again.");
+            let page = account_view(
+                signed_in,
+                "",
+                "Something went wrong on our side. Try again.",
+            );
             (StatusCode::INTERNAL_SERVER_ERROR, render(&page)).into_response()
         }
     }

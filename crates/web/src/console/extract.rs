@@ -103,9 +103,16 @@ impl FromRequestParts<App> for Admin {
 impl SignedIn {
     /// Refuses a change whose form field or `X-CSRF-Token` header does not carry this
     /// session's token.
-    pub fn check_csrf(&self, headers: &HeaderMap, form_token: Option<&str>) -> Result<(), Response> {
+    pub fn check_csrf(
+        &self,
+        headers: &HeaderMap,
+        form_token: Option<&str>,
+    ) -> Result<(), Response> {
         let header = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
-        let presented = form_token.filter(|t| !t.is_empty()).or(header).unwrap_or_default();
+        let presented = form_token
+            .filter(|t| !t.is_empty())
+            .or(header)
+            .unwrap_or_default();
         if csrf_matches(&self.visitor.session, presented) {
             return Ok(());
         }

@@ -23,7 +23,10 @@ pub const SIGN_IN_CSRF_COOKIE: &str = "rollcall_csrf";
 pub fn routes() -> Router<App> {
     Router::new()
         .route("/", get(account::home))
-        .route("/sign-in", get(account::sign_in_page).post(account::sign_in))
+        .route(
+            "/sign-in",
+            get(account::sign_in_page).post(account::sign_in),
+        )
         .route("/sign-out", post(account::sign_out))
         .route("/account", get(account::account_page))
         .route("/account/password", post(account::change_password))
@@ -32,8 +35,14 @@ pub fn routes() -> Router<App> {
         .route("/users/bulk/confirm", post(status::bulk_apply))
         .route("/users/{id}", get(users::profile))
         .route("/users/{id}/details", post(users::save_details))
-        .route("/users/{id}/edit", get(users::edit_dialog).post(users::save_edit))
-        .route("/users/{id}/status", get(status::confirm).post(status::apply))
+        .route(
+            "/users/{id}/edit",
+            get(users::edit_dialog).post(users::save_edit),
+        )
+        .route(
+            "/users/{id}/status",
+            get(status::confirm).post(status::apply),
+        )
         .route("/users/{id}/switch", post(status::switch))
         .route("/assets/{name}", get(asset))
 }
@@ -44,7 +53,11 @@ pub(crate) fn render(template: &impl askama::Template) -> Response {
         Ok(html) => Html(html).into_response(),
         Err(err) => {
             tracing::error!(error = %err, "template failed to render");
-            (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+            (
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error",
+            )
+                .into_response()
         }
     }
 }
@@ -52,14 +65,26 @@ pub(crate) fn render(template: &impl askama::Template) -> Response {
 /// The embedded static assets.
 async fn asset(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
     let (body, content_type): (&'static str, &'static str) = match name.as_str() {
-        "app.css" => (include_str!("../../assets/app.css"), "text/css; charset=utf-8"),
-        "app.js" => (include_str!("../../assets/app.js"), "text/javascript; charset=utf-8"),
-        "htmx.min.js" => (include_str!("../../assets/htmx.min.js"), "text/javascript; charset=utf-8"),
+        "app.css" => (
+            include_str!("../../assets/app.css"),
+            "text/css; charset=utf-8",
+        ),
+        "app.js" => (
+            include_str!("../../assets/app.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "htmx.min.js" => (
+            include_str!("../../assets/htmx.min.js"),
+            "text/javascript; charset=utf-8",
+        ),
         _ => return (axum::http::StatusCode::NOT_FOUND, "no such asset").into_response(),
     };
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
     response
 }

@@ -205,4 +205,3 @@ pub struct BulkPage {
     pub names: Vec<String>,
     pub back: String,
 }
-

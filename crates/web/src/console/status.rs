@@ -11,7 +11,9 @@ use serde::Deserialize;
 use super::extract::{Admin, SignedIn, is_htmx};
 use super::pages::{BulkPage, ConfirmStatusPage, MessagePage};
 use super::render;
-use super::users::{explain, needs_temporary_password, profile_page, row_html, safe_back, user_form};
+use super::users::{
+    explain, needs_temporary_password, profile_page, row_html, safe_back, user_form,
+};
 
 /// What an admin asked for.
 pub struct StatusRequest {
@@ -23,7 +25,12 @@ pub struct StatusRequest {
     pub generate: bool,
 }
 
-pub async fn apply_change(app: &App, who: &Principal, user: &User, request: &StatusRequest) -> Result<StatusChanged, AppError> {
+pub async fn apply_change(
+    app: &App,
+    who: &Principal,
+    user: &User,
+    request: &StatusRequest,
+) -> Result<StatusChanged, AppError> {
     let typed = Some(request.temporary_password.trim().to_owned()).filter(|p| !p.is_empty());
     let needs = needs_temporary_password(user) && rules::restores_sign_in(user.status, request.to);
     let input = ChangeStatus {
@@ -40,12 +47,37 @@ pub async fn apply_change(app: &App, who: &Principal, user: &User, request: &Sta
 fn wording(user: &User, to: Status) -> (String, String, bool) {
     let name = user.display_name();
     if rules::restores_sign_in(user.status, to) {
-        let verb = if matches!(rules::rules(user.status).search, rules::SearchVisibility::Hidden) { "Restore" } else { "Reactivate" };
-        (format!("{verb} {name}?"), format!("{name} will be able to sign in again, with their history and enrolments as they were."), false)
+        let verb = if matches!(
+            rules::rules(user.status).search,
+            rules::SearchVisibility::Hidden
+        ) {
+            "Restore"
+        } else {
+            "Reactivate"
+        };
+        (
+            format!("{verb} {name}?"),
+            format!(
+                "{name} will be able to sign in again, with their history and enrolments as they were."
+            ),
+            false,
+        )
     } else if matches!(rules::rules(to).search, rules::SearchVisibility::Hidden) {
-        (format!("Archive {name}?"), format!("{name} will not be able to sign in and will leave search and rosters. Their history is kept and they can be restored."), true)
+        (
+            format!("Archive {name}?"),
+            format!(
+                "{name} will not be able to sign in and will leave search and rosters. Their history is kept and they can be restored."
+            ),
+            true,
+        )
     } else {
-        (format!("Deactivate {name}?"), format!("{name} will be signed out at once and will not be able to sign in. Their history is kept and they can be reactivated at any time."), true)
+        (
+            format!("Deactivate {name}?"),
+            format!(
+                "{name} will be signed out at once and will not be able to sign in. Their history is kept and they can be reactivated at any time."
+            ),
+            true,
+        )
     }
 }
 
@@ -55,9 +87,19 @@ pub struct ConfirmQuery {
     back: Option<String>,
 }
 
-pub async fn confirm(State(app): State<App>, headers: HeaderMap, Admin(signed_in): Admin, Path(id): Path<String>, Query(q): Query<ConfirmQuery>) -> Response {
-    let Some(user) = find(&app, &signed_in, &id).await else { return not_found(&signed_in) };
-    let Ok(to) = q.to.parse::<Status>() else { return not_found(&signed_in) };
+pub async fn confirm(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Admin(signed_in): Admin,
+    Path(id): Path<String>,
+    Query(q): Query<ConfirmQuery>,
+) -> Response {
+    let Some(user) = find(&app, &signed_in, &id).await else {
+        return not_found(&signed_in);
+    };
+    let Ok(to) = q.to.parse::<Status>() else {
+        return not_found(&signed_in);
+    };
     let back = safe_back(q.back.as_deref());
     let (heading, explanation, destructive) = wording(&user, to);
     let mut chrome = signed_in.chrome.clone();
@@ -83,7 +125,13 @@ async fn find(app: &App, signed_in: &SignedIn, id: &str) -> Option<User> {
 }
 
 fn not_found(signed_in: &SignedIn) -> Response {
-    let page = MessagePage::new(signed_in.chrome.clone(), "No such user", "That user does not exist in your organisation.", "/users", "Back to users");
+    let page = MessagePage::new(
+        signed_in.chrome.clone(),
+        "No such user",
+        "That user does not exist in your organisation.",
+        "/users",
+        "Back to users",
+    );
     (StatusCode::NOT_FOUND, render(&page)).into_response()
 }
 
@@ -106,13 +154,31 @@ pub struct StatusForm {
 /// The answer to a change made from the Users screen: for htmx, the row swapped in place (or
 /// removed when it leaves the filter), a message, and the temporary password when one was set;
 /// without JavaScript, a page saying what happened.
-pub fn respond(signed_in: &SignedIn, headers: &HeaderMap, user: &User, secret: Option<String>, back: &str, message: &str) -> Response {
+pub fn respond(
+    signed_in: &SignedIn,
+    headers: &HeaderMap,
+    user: &User,
+    secret: Option<String>,
+    back: &str,
+    message: &str,
+) -> Response {
     if !is_htmx(headers) {
-        let mut page = MessagePage::new(signed_in.chrome.clone(), "Done", message, back, "Back to users");
-        page.secrets = secret.map(|s| vec![(user.display_name(), s)]).unwrap_or_default();
+        let mut page = MessagePage::new(
+            signed_in.chrome.clone(),
+            "Done",
+            message,
+            back,
+            "Back to users",
+        );
+        page.secrets = secret
+            .map(|s| vec![(user.display_name(), s)])
+            .unwrap_or_default();
         return render(&page);
     }
-    let flash = format!("<div id=\"flash\" role=\"status\" aria-live=\"polite\" hx-swap-oob=\"true\"><div class=\"alert ok\">{}</div></div>", escape(message));
+    let flash = format!(
+        "<div id=\"flash\" role=\"status\" aria-live=\"polite\" hx-swap-oob=\"true\"><div class=\"alert ok\">{}</div></div>",
+        escape(message)
+    );
     let mut body = row_html(user, back) + &flash;
     let mut response;
     if let Some(secret) = secret {
@@ -125,49 +191,98 @@ pub fn respond(signed_in: &SignedIn, headers: &HeaderMap, user: &User, secret: O
         };
         body = format!(
             "<div class=\"card\"><h2 id=\"dialog-title\">Temporary password</h2><p>{}</p><p>Pass this temporary password on to {}. It is shown only now, and they must change it when they sign in:</p><p><span class=\"secret\" id=\"temporary-password\">{}</span></p><div class=\"actions-row\"><button type=\"button\" data-close-dialog autofocus>Done</button></div></div>{row_oob}{flash}",
-            escape(message), escape(&user.display_name()), escape(&secret)
+            escape(message),
+            escape(&user.display_name()),
+            escape(&secret)
         );
         response = Html(body).into_response();
-        response.headers_mut().insert("hx-retarget", HeaderValue::from_static("#dialog"));
-        response.headers_mut().insert("hx-reswap", HeaderValue::from_static("innerHTML"));
+        response
+            .headers_mut()
+            .insert("hx-retarget", HeaderValue::from_static("#dialog"));
+        response
+            .headers_mut()
+            .insert("hx-reswap", HeaderValue::from_static("innerHTML"));
     } else {
         response = Html(body).into_response();
-        response.headers_mut().insert("hx-trigger", HeaderValue::from_static("rollcall:close-dialog"));
+        response.headers_mut().insert(
+            "hx-trigger",
+            HeaderValue::from_static("rollcall:close-dialog"),
+        );
     }
     response
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn done_message(user: &User) -> String {
     format!("{} is now {}.", user.display_name(), user.status)
 }
 
-pub async fn apply(State(app): State<App>, headers: HeaderMap, Admin(signed_in): Admin, Path(id): Path<String>, Form(form): Form<StatusForm>) -> Response {
-    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) { return refused; }
-    let Some(user) = find(&app, &signed_in, &id).await else { return not_found(&signed_in) };
-    let Ok(to) = form.to.parse::<Status>() else { return not_found(&signed_in) };
+pub async fn apply(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Admin(signed_in): Admin,
+    Path(id): Path<String>,
+    Form(form): Form<StatusForm>,
+) -> Response {
+    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
+        return refused;
+    }
+    let Some(user) = find(&app, &signed_in, &id).await else {
+        return not_found(&signed_in);
+    };
+    let Ok(to) = form.to.parse::<Status>() else {
+        return not_found(&signed_in);
+    };
     let back = safe_back(form.back.as_deref());
-    let request = StatusRequest { to, version: form.version, reason: form.reason.clone(), temporary_password: form.temporary_password.clone(), generate: form.generate.is_some() };
+    let request = StatusRequest {
+        to,
+        version: form.version,
+        reason: form.reason.clone(),
+        temporary_password: form.temporary_password.clone(),
+        generate: form.generate.is_some(),
+    };
     match apply_change(&app, &signed_in.visitor.principal, &user, &request).await {
-        Ok(changed) => respond(&signed_in, &headers, &changed.user, changed.temporary_password, &back, &done_message(&changed.user)),
+        Ok(changed) => respond(
+            &signed_in,
+            &headers,
+            &changed.user,
+            changed.temporary_password,
+            &back,
+            &done_message(&changed.user),
+        ),
         Err(err) => {
             let (status, message) = explain(&err);
             let (heading, explanation, destructive) = wording(&user, to);
             let mut chrome = signed_in.chrome.clone();
             chrome.bare = is_htmx(&headers);
             let page = ConfirmStatusPage {
-                chrome, id: user.id.to_string(), name: user.display_name(), heading, explanation,
-                to: to.as_str().to_owned(), version: user.version, back,
-                needs_password: needs_temporary_password(&user) && rules::restores_sign_in(user.status, to),
-                destructive, error: message,
+                chrome,
+                id: user.id.to_string(),
+                name: user.display_name(),
+                heading,
+                explanation,
+                to: to.as_str().to_owned(),
+                version: user.version,
+                back,
+                needs_password: needs_temporary_password(&user)
+                    && rules::restores_sign_in(user.status, to),
+                destructive,
+                error: message,
             };
             let mut response = (status, render(&page)).into_response();
             if is_htmx(&headers) {
-                response.headers_mut().insert("hx-retarget", HeaderValue::from_static("#dialog"));
-                response.headers_mut().insert("hx-reswap", HeaderValue::from_static("innerHTML"));
+                response
+                    .headers_mut()
+                    .insert("hx-retarget", HeaderValue::from_static("#dialog"));
+                response
+                    .headers_mut()
+                    .insert("hx-reswap", HeaderValue::from_static("innerHTML"));
             }
             response
         }
@@ -186,26 +301,62 @@ pub struct SwitchForm {
 }
 
 /// The status switch on a user's page, with Confirm.
-pub async fn switch(State(app): State<App>, headers: HeaderMap, Admin(signed_in): Admin, Path(id): Path<String>, Form(form): Form<SwitchForm>) -> Response {
-    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) { return refused; }
-    let Some(user) = find(&app, &signed_in, &id).await else { return not_found(&signed_in) };
-    let to = if form.active.is_some() { Status::Active } else { Status::Inactive };
+pub async fn switch(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Admin(signed_in): Admin,
+    Path(id): Path<String>,
+    Form(form): Form<SwitchForm>,
+) -> Response {
+    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
+        return refused;
+    }
+    let Some(user) = find(&app, &signed_in, &id).await else {
+        return not_found(&signed_in);
+    };
+    let to = if form.active.is_some() {
+        Status::Active
+    } else {
+        Status::Inactive
+    };
     if rules::is_unchanged(user.status, to) {
         return Redirect::to(&format!("/users/{}", user.id)).into_response();
     }
-    let request = StatusRequest { to, version: form.version, reason: String::new(), temporary_password: form.temporary_password.clone(), generate: true };
+    let request = StatusRequest {
+        to,
+        version: form.version,
+        reason: String::new(),
+        temporary_password: form.temporary_password.clone(),
+        generate: true,
+    };
     match apply_change(&app, &signed_in.visitor.principal, &user, &request).await {
         Ok(changed) => {
             let message = done_message(&changed.user);
-            let mut page = profile_page(&app, &signed_in, &changed.user, user_form(&changed.user), &message, "").await;
+            let mut page = profile_page(
+                &app,
+                &signed_in,
+                &changed.user,
+                user_form(&changed.user),
+                &message,
+                "",
+            )
+            .await;
             if let Some(secret) = changed.temporary_password {
-                page.saved = format!("{message} Temporary password (shown once; they must change it at sign-in): {secret}");
+                page.saved = format!(
+                    "{message} Temporary password (shown once; they must change it at sign-in): {secret}"
+                );
             }
             render(&page)
         }
         Err(err) => {
             let (status, message) = explain(&err);
-            (status, render(&profile_page(&app, &signed_in, &user, user_form(&user), "", &message).await)).into_response()
+            (
+                status,
+                render(
+                    &profile_page(&app, &signed_in, &user, user_form(&user), "", &message).await,
+                ),
+            )
+                .into_response()
         }
     }
 }
@@ -244,9 +395,18 @@ async fn bulk_users(app: &App, signed_in: &SignedIn, ids: &[String], to: Status)
     users
 }
 
-pub async fn bulk_confirm(State(app): State<App>, headers: HeaderMap, Admin(signed_in): Admin, Form(form): Form<BulkForm>) -> Response {
-    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) { return refused; }
-    let Some((to, verb)) = bulk_target(&form.action) else { return not_found(&signed_in) };
+pub async fn bulk_confirm(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Admin(signed_in): Admin,
+    Form(form): Form<BulkForm>,
+) -> Response {
+    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
+        return refused;
+    }
+    let Some((to, verb)) = bulk_target(&form.action) else {
+        return not_found(&signed_in);
+    };
     let users = bulk_users(&app, &signed_in, &form.ids, to).await;
     let count = users.len();
     let noun = if count == 1 { "user" } else { "users" };
@@ -269,16 +429,31 @@ pub async fn bulk_confirm(State(app): State<App>, headers: HeaderMap, Admin(sign
     })
 }
 
-pub async fn bulk_apply(State(app): State<App>, headers: HeaderMap, Admin(signed_in): Admin, Form(form): Form<BulkForm>) -> Response {
-    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) { return refused; }
-    let Some((to, _)) = bulk_target(&form.action) else { return not_found(&signed_in) };
+pub async fn bulk_apply(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Admin(signed_in): Admin,
+    Form(form): Form<BulkForm>,
+) -> Response {
+    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
+        return refused;
+    }
+    let Some((to, _)) = bulk_target(&form.action) else {
+        return not_found(&signed_in);
+    };
     let back = safe_back(form.back.as_deref());
     let users = bulk_users(&app, &signed_in, &form.ids, to).await;
     let mut done = 0;
     let mut failures = Vec::new();
     let mut secrets = Vec::new();
     for user in &users {
-        let request = StatusRequest { to, version: user.version, reason: form.reason.clone(), temporary_password: String::new(), generate: true };
+        let request = StatusRequest {
+            to,
+            version: user.version,
+            reason: form.reason.clone(),
+            temporary_password: String::new(),
+            generate: true,
+        };
         match apply_change(&app, &signed_in.visitor.principal, user, &request).await {
             Ok(changed) => {
                 done += 1;
@@ -290,7 +465,13 @@ pub async fn bulk_apply(State(app): State<App>, headers: HeaderMap, Admin(signed
         }
     }
     let noun = if done == 1 { "user" } else { "users" };
-    let mut page = MessagePage::new(signed_in.chrome.clone(), "Done", &format!("{done} {noun} now {}.", to), &back, "Back to users");
+    let mut page = MessagePage::new(
+        signed_in.chrome.clone(),
+        "Done",
+        &format!("{done} {noun} now {to}."),
+        &back,
+        "Back to users",
+    );
     page.lines.extend(failures);
     page.secrets = secrets;
     render(&page)

@@ -9,9 +9,11 @@ use rollcall_domain::{AuditAction, ListFilter, Role, Status, User, UserId, rules
 use serde::Deserialize;
 
 use super::extract::{Admin, SignedIn, is_htmx};
-use super::pages::{Column, EditPage, HistoryLine, ProfilePage, Row, RowPartial, UserForm, UsersPage};
+use super::pages::{
+    Column, EditPage, HistoryLine, ProfilePage, Row, RowPartial, UserForm, UsersPage,
+};
 use super::render;
-use super::status::{apply_change, StatusRequest};
+use super::status::{StatusRequest, apply_change};
 
 /// Counts stop here: "more than 10,000" is as useful as the exact figure, and stays cheap.
 const COUNT_CAP: u64 = 10_000;
@@ -26,21 +28,17 @@ pub fn row(user: &User) -> Row {
     Row {
         id: user.id.to_string(),
         name: user.display_name(),
-        sort_name: user.family_name.as_str().to_owned(),
+        sort_name: format!(
+            "{}, {}",
+            user.family_name.as_str(),
+            user.given_name.as_str()
+        ),
         login: user.login().to_owned(),
         role: user.role.as_str().to_owned(),
         source: user.source.as_str().to_owned(),
         active: status.may_sign_in,
         inactive: matches!(status.search, rules::SearchVisibility::ShownMarkedInactive),
         archived: matches!(status.search, rules::SearchVisibility::Hidden),
-    }
-    .with_given(user)
-}
-
-impl Row {
-    fn with_given(mut self, user: &User) -> Self {
-        self.sort_name = format!("{}, {}", user.family_name.as_str(), user.given_name.as_str());
-        self
     }
 }
 
@@ -50,21 +48,14 @@ pub fn row_html(user: &User, back: &str) -> String {
     if !rules::shown_under(user.status, filter) {
         return String::new();
     }
-    RowPartial {
+    let partial = RowPartial {
         row: row(user),
         back: back.to_owned(),
-    }
-    .to_string_or_empty()
-}
-
-trait RenderOrEmpty {
-    fn to_string_or_empty(&self) -> String;
-}
-
-impl<T: askama::Template> RenderOrEmpty for T {
-    fn to_string_or_empty(&self) -> String {
-        self.render().unwrap_or_default()
-    }
+    };
+    askama::Template::render(&partial).unwrap_or_else(|err| {
+        tracing::error!(error = %err, "a user row failed to render");
+        String::new()
+    })
 }
 
 /// The status filter a Users-screen address shows (Active when it names none).
@@ -109,17 +100,32 @@ fn encode(value: &str) -> String {
 impl UsersQuery {
     fn href(&self, sort: &str, cursor: &str) -> String {
         let mut parts = Vec::new();
-        for (key, value) in [("q", self.q.as_str()), ("status", &self.status), ("role", &self.role), ("source", &self.source), ("sort", sort), ("cursor", cursor)] {
+        for (key, value) in [
+            ("q", self.q.as_str()),
+            ("status", &self.status),
+            ("role", &self.role),
+            ("source", &self.source),
+            ("sort", sort),
+            ("cursor", cursor),
+        ] {
             if !value.is_empty() {
                 parts.push(format!("{key}={}", encode(value)));
             }
         }
-        if parts.is_empty() { "/users".to_owned() } else { format!("/users?{}", parts.join("&")) }
+        if parts.is_empty() {
+            "/users".to_owned()
+        } else {
+            format!("/users?{}", parts.join("&"))
+        }
     }
 }
 
 fn columns(query: &UsersQuery) -> Vec<Column> {
-    let current = if query.sort.is_empty() { "family_name" } else { query.sort.as_str() };
+    let current = if query.sort.is_empty() {
+        "family_name"
+    } else {
+        query.sort.as_str()
+    };
     let sortable = |label, class, key: &str| {
         let (arrow, aria_sort, next) = if current == key {
             (" ▲", "ascending", format!("-{key}"))
@@ -128,9 +134,21 @@ fn columns(query: &UsersQuery) -> Vec<Column> {
         } else {
             ("", "", key.to_owned())
         };
-        Column { label, class, href: query.href(&next, ""), arrow, aria_sort }
+        Column {
+            label,
+            class,
+            href: query.href(&next, ""),
+            arrow,
+            aria_sort,
+        }
     };
-    let plain = |label, class| Column { label, class, href: String::new(), arrow: "", aria_sort: "" };
+    let plain = |label, class| Column {
+        label,
+        class,
+        href: String::new(),
+        arrow: "",
+        aria_sort: "",
+    };
     vec![
         sortable("Name", "", "family_name"),
         plain("Username or e-mail", "col-login"),
@@ -140,7 +158,12 @@ fn columns(query: &UsersQuery) -> Vec<Column> {
     ]
 }
 
-pub async fn index(State(app): State<App>, headers: HeaderMap, Admin(signed_in): Admin, Query(query): Query<UsersQuery>) -> Response {
+pub async fn index(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Admin(signed_in): Admin,
+    Query(query): Query<UsersQuery>,
+) -> Response {
     let who = &signed_in.visitor.principal;
     let input = ListUsers {
         status: Some(query.status.clone()).filter(|s| !s.is_empty()),
@@ -158,8 +181,18 @@ pub async fn index(State(app): State<App>, headers: HeaderMap, Admin(signed_in):
     ) {
         Ok(found) => found,
         Err(AppError::Invalid(fields)) => {
-            let detail = fields.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
-            let page = super::pages::MessagePage::new(signed_in.chrome, "Those filters do not work", &detail, "/users", "Show all users");
+            let detail = fields
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ");
+            let page = super::pages::MessagePage::new(
+                signed_in.chrome,
+                "Those filters do not work",
+                &detail,
+                "/users",
+                "Show all users",
+            );
             return (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
         }
         Err(err) => {
@@ -184,7 +217,10 @@ pub async fn index(State(app): State<App>, headers: HeaderMap, Admin(signed_in):
         role: query.role.clone(),
         source: query.source.clone(),
         sort: query.sort.clone(),
-        status_options: ListFilter::ALL.iter().map(|f| (f.as_str(), status_label(*f))).collect(),
+        status_options: ListFilter::ALL
+            .iter()
+            .map(|f| (f.as_str(), status_label(*f)))
+            .collect(),
         role_options: role_names(),
         sort_options: vec![
             ("family_name", "Family name"),
@@ -198,8 +234,16 @@ pub async fn index(State(app): State<App>, headers: HeaderMap, Admin(signed_in):
         count_text,
         back: here.clone(),
         here,
-        next_href: page.next.as_deref().map(|next| query.href(&query.sort, next)).unwrap_or_default(),
-        first_href: if query.cursor.is_empty() { String::new() } else { query.href(&query.sort, "") },
+        next_href: page
+            .next
+            .as_deref()
+            .map(|next| query.href(&query.sort, next))
+            .unwrap_or_default(),
+        first_href: if query.cursor.is_empty() {
+            String::new()
+        } else {
+            query.href(&query.sort, "")
+        },
         chrome,
     };
     render(&users_page)
@@ -219,8 +263,16 @@ pub fn user_form(user: &User) -> UserForm {
         version: user.version,
         given_name: user.given_name.as_str().to_owned(),
         family_name: user.family_name.as_str().to_owned(),
-        username: user.username.as_ref().map(|u| u.as_str().to_owned()).unwrap_or_default(),
-        email: user.email.as_ref().map(|e| e.as_str().to_owned()).unwrap_or_default(),
+        username: user
+            .username
+            .as_ref()
+            .map(|u| u.as_str().to_owned())
+            .unwrap_or_default(),
+        email: user
+            .email
+            .as_ref()
+            .map(|e| e.as_str().to_owned())
+            .unwrap_or_default(),
         role: user.role.as_str().to_owned(),
         active: user.may_sign_in(),
         prevent_archiving: user.prevent_archiving,
@@ -234,7 +286,13 @@ pub fn needs_temporary_password(user: &User) -> bool {
 
 async fn load(app: &App, signed_in: &SignedIn, id: &str) -> Result<User, Response> {
     let not_found = || {
-        let page = super::pages::MessagePage::new(signed_in.chrome.clone(), "No such user", "That user does not exist in your organisation.", "/users", "Back to users");
+        let page = super::pages::MessagePage::new(
+            signed_in.chrome.clone(),
+            "No such user",
+            "That user does not exist in your organisation.",
+            "/users",
+            "Back to users",
+        );
         (StatusCode::NOT_FOUND, render(&page)).into_response()
     };
     let id: UserId = id.parse().map_err(|_| not_found())?;
@@ -253,7 +311,14 @@ pub struct BackQuery {
     back: Option<String>,
 }
 
-fn edit_page(signed_in: &SignedIn, user: &User, form: UserForm, back: String, error: String, bare: bool) -> EditPage {
+fn edit_page(
+    signed_in: &SignedIn,
+    user: &User,
+    form: UserForm,
+    back: String,
+    error: String,
+    bare: bool,
+) -> EditPage {
     let mut chrome = signed_in.chrome.clone();
     chrome.bare = bare;
     EditPage {
@@ -262,16 +327,35 @@ fn edit_page(signed_in: &SignedIn, user: &User, form: UserForm, back: String, er
         name: user.display_name(),
         form,
         roles: role_names(),
-        can_toggle: !matches!(rules::rules(user.status).search, rules::SearchVisibility::Hidden),
+        can_toggle: !matches!(
+            rules::rules(user.status).search,
+            rules::SearchVisibility::Hidden
+        ),
         needs_password: needs_temporary_password(user),
         back,
         error,
     }
 }
 
-pub async fn edit_dialog(State(app): State<App>, headers: HeaderMap, Admin(signed_in): Admin, Path(id): Path<String>, Query(q): Query<BackQuery>) -> Response {
-    let user = match load(&app, &signed_in, &id).await { Ok(u) => u, Err(r) => return r };
-    let page = edit_page(&signed_in, &user, user_form(&user), safe_back(q.back.as_deref()), String::new(), is_htmx(&headers));
+pub async fn edit_dialog(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Admin(signed_in): Admin,
+    Path(id): Path<String>,
+    Query(q): Query<BackQuery>,
+) -> Response {
+    let user = match load(&app, &signed_in, &id).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let page = edit_page(
+        &signed_in,
+        &user,
+        user_form(&user),
+        safe_back(q.back.as_deref()),
+        String::new(),
+        is_htmx(&headers),
+    );
     render(&page)
 }
 
@@ -314,7 +398,8 @@ impl DetailsForm {
         }
     }
 
-    fn as_form(&self, user: &User) -> UserForm {
+    /// The form as typed, to show again with an error.
+    fn as_form(&self) -> UserForm {
         UserForm {
             version: self.version,
             given_name: self.given_name.clone(),
@@ -323,7 +408,7 @@ impl DetailsForm {
             email: self.email.clone(),
             role: self.role.clone(),
             active: self.active.is_some(),
-            prevent_archiving: self.prevent_archiving.is_some() || (user.prevent_archiving && self.prevent_archiving.is_none() && false),
+            prevent_archiving: self.prevent_archiving.is_some(),
         }
     }
 }
@@ -344,37 +429,101 @@ pub fn explain(err: &AppError) -> (StatusCode, String) {
 }
 
 /// The edit dialog's Update: details, then the Active toggle if it moved.
-pub async fn save_edit(State(app): State<App>, headers: HeaderMap, Admin(signed_in): Admin, Path(id): Path<String>, Form(form): Form<DetailsForm>) -> Response {
-    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) { return refused; }
-    let user = match load(&app, &signed_in, &id).await { Ok(u) => u, Err(r) => return r };
+pub async fn save_edit(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Admin(signed_in): Admin,
+    Path(id): Path<String>,
+    Form(form): Form<DetailsForm>,
+) -> Response {
+    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
+        return refused;
+    }
+    let user = match load(&app, &signed_in, &id).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
     let back = safe_back(form.back.as_deref());
     let htmx = is_htmx(&headers);
     let fail = |user: &User, err: &AppError| {
         let (status, message) = explain(err);
-        let mut response = (status, render(&edit_page(&signed_in, user, form.as_form(user), back.clone(), message, htmx))).into_response();
+        let mut response = (
+            status,
+            render(&edit_page(
+                &signed_in,
+                user,
+                form.as_form(),
+                back.clone(),
+                message,
+                htmx,
+            )),
+        )
+            .into_response();
         if htmx {
-            response.headers_mut().insert("hx-retarget", axum::http::HeaderValue::from_static("#dialog"));
-            response.headers_mut().insert("hx-reswap", axum::http::HeaderValue::from_static("innerHTML"));
+            response.headers_mut().insert(
+                "hx-retarget",
+                axum::http::HeaderValue::from_static("#dialog"),
+            );
+            response.headers_mut().insert(
+                "hx-reswap",
+                axum::http::HeaderValue::from_static("innerHTML"),
+            );
         }
         response
     };
     let who = &signed_in.visitor.principal;
-    let edited = match app.edit_user(who, user.id, form.edit(false)).await { Ok(u) => u, Err(err) => return fail(&user, &err) };
+    let edited = match app.edit_user(who, user.id, form.edit(false)).await {
+        Ok(u) => u,
+        Err(err) => return fail(&user, &err),
+    };
     let wants_active = form.active.is_some();
-    let toggled = !matches!(rules::rules(edited.status).search, rules::SearchVisibility::Hidden) && wants_active != edited.may_sign_in();
+    let toggled = !matches!(
+        rules::rules(edited.status).search,
+        rules::SearchVisibility::Hidden
+    ) && wants_active != edited.may_sign_in();
     let mut secret = None;
     let current = if toggled {
-        let request = StatusRequest { to: if wants_active { Status::Active } else { Status::Inactive }, version: edited.version, reason: String::new(), temporary_password: form.temporary_password.clone(), generate: form.temporary_password.trim().is_empty() };
+        let request = StatusRequest {
+            to: if wants_active {
+                Status::Active
+            } else {
+                Status::Inactive
+            },
+            version: edited.version,
+            reason: String::new(),
+            temporary_password: form.temporary_password.clone(),
+            generate: form.temporary_password.trim().is_empty(),
+        };
         match apply_change(&app, who, &edited, &request).await {
-            Ok(changed) => { secret = changed.temporary_password; changed.user }
+            Ok(changed) => {
+                secret = changed.temporary_password;
+                changed.user
+            }
             Err(err) => return fail(&edited, &err),
         }
-    } else { edited };
-    super::status::respond(&signed_in, &headers, &current, secret, &back, &format!("{} has been updated.", current.display_name()))
+    } else {
+        edited
+    };
+    super::status::respond(
+        &signed_in,
+        &headers,
+        &current,
+        secret,
+        &back,
+        &format!("{} has been updated.", current.display_name()),
+    )
 }
 
-pub async fn profile(State(app): State<App>, Admin(signed_in): Admin, Path(id): Path<String>, Query(q): Query<ProfileQuery>) -> Response {
-    let user = match load(&app, &signed_in, &id).await { Ok(u) => u, Err(r) => return r };
+pub async fn profile(
+    State(app): State<App>,
+    Admin(signed_in): Admin,
+    Path(id): Path<String>,
+    Query(q): Query<ProfileQuery>,
+) -> Response {
+    let user = match load(&app, &signed_in, &id).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
     let saved = if q.saved.is_some() { "Saved." } else { "" };
     render(&profile_page(&app, &signed_in, &user, user_form(&user), saved, "").await)
 }
@@ -384,8 +533,18 @@ pub struct ProfileQuery {
     saved: Option<String>,
 }
 
-pub async fn profile_page(app: &App, signed_in: &SignedIn, user: &User, form: UserForm, saved: &str, error: &str) -> ProfilePage {
-    let events = app.user_events(&signed_in.visitor.principal, user.id).await.unwrap_or_default();
+pub async fn profile_page(
+    app: &App,
+    signed_in: &SignedIn,
+    user: &User,
+    form: UserForm,
+    saved: &str,
+    error: &str,
+) -> ProfilePage {
+    let events = app
+        .user_events(&signed_in.visitor.principal, user.id)
+        .await
+        .unwrap_or_default();
     let history = events
         .iter()
         .rev()
@@ -393,11 +552,20 @@ pub async fn profile_page(app: &App, signed_in: &SignedIn, user: &User, form: Us
             at: event.at.format("%Y-%m-%d %H:%M").to_string(),
             who: event.actor.label().to_owned(),
             change: match (event.action, event.from_status, event.to_status) {
-                (AuditAction::StatusChanged, Some(from), Some(to)) => format!("{} → {}", capitalize_status(from), capitalize_status(to)),
+                (AuditAction::StatusChanged, Some(from), Some(to)) => {
+                    format!("{} → {}", capitalize_status(from), capitalize_status(to))
+                }
                 (AuditAction::Created, _, _) => "Created".to_owned(),
-                _ => format!("Updated {}", event.changed_fields.join(", ").replace('_', " ")),
+                _ => format!(
+                    "Updated {}",
+                    event.changed_fields.join(", ").replace('_', " ")
+                ),
             },
-            why: event.reason.as_ref().map(|r| r.as_str().to_owned()).unwrap_or_default(),
+            why: event
+                .reason
+                .as_ref()
+                .map(|r| r.as_str().to_owned())
+                .unwrap_or_default(),
         })
         .collect();
     ProfilePage {
@@ -406,11 +574,22 @@ pub async fn profile_page(app: &App, signed_in: &SignedIn, user: &User, form: Us
         name: user.display_name(),
         form,
         roles: role_names(),
-        archived: matches!(rules::rules(user.status).search, rules::SearchVisibility::Hidden),
+        archived: matches!(
+            rules::rules(user.status).search,
+            rules::SearchVisibility::Hidden
+        ),
         needs_password: needs_temporary_password(user),
         source: user.source.as_str().to_owned(),
-        external_id: user.external_id.as_ref().map_or("—".to_owned(), |e| e.as_str().to_owned()),
-        attributes: user.attributes.as_map().iter().map(|(k, v)| (k.replace('_', " "), v.clone())).collect(),
+        external_id: user
+            .external_id
+            .as_ref()
+            .map_or("—".to_owned(), |e| e.as_str().to_owned()),
+        attributes: user
+            .attributes
+            .as_map()
+            .iter()
+            .map(|(k, v)| (k.replace('_', " "), v.clone()))
+            .collect(),
         created: user.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
         history,
         saved: saved.to_owned(),
@@ -422,16 +601,34 @@ fn capitalize_status(status: Status) -> String {
     super::account::capitalize(status.as_str())
 }
 
-pub async fn save_details(State(app): State<App>, headers: HeaderMap, Admin(signed_in): Admin, Path(id): Path<String>, Form(form): Form<DetailsForm>) -> Response {
-    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) { return refused; }
-    let user = match load(&app, &signed_in, &id).await { Ok(u) => u, Err(r) => return r };
-    match app.edit_user(&signed_in.visitor.principal, user.id, form.edit(true)).await {
+pub async fn save_details(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Admin(signed_in): Admin,
+    Path(id): Path<String>,
+    Form(form): Form<DetailsForm>,
+) -> Response {
+    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
+        return refused;
+    }
+    let user = match load(&app, &signed_in, &id).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    match app
+        .edit_user(&signed_in.visitor.principal, user.id, form.edit(true))
+        .await
+    {
         Ok(_) => Redirect::to(&format!("/users/{}?saved=1", user.id)).into_response(),
         Err(err) => {
             let (status, message) = explain(&err);
-            let mut shown = form.as_form(&user);
+            let mut shown = form.as_form();
             shown.active = user.may_sign_in();
-            (status, render(&profile_page(&app, &signed_in, &user, shown, "", &message).await)).into_response()
+            (
+                status,
+                render(&profile_page(&app, &signed_in, &user, shown, "", &message).await),
+            )
+                .into_response()
         }
     }
 }

@@ -64,9 +64,13 @@ pub async fn spawn_app(db: TestDb) -> TestApp {
     app.create_user(&system, admin).await.unwrap();
     let (_, token) = app.create_token(&system, "root", "tests").await.unwrap();
 
-    let server = rollcall_web::Application::bind(app.clone(), "127.0.0.1:0", rollcall_web::Settings::default())
-        .await
-        .unwrap();
+    let server = rollcall_web::Application::bind(
+        app.clone(),
+        "127.0.0.1:0",
+        rollcall_web::Settings::default(),
+    )
+    .await
+    .unwrap();
     let address = format!("http://127.0.0.1:{}", server.port());
     let (tx, rx) = oneshot::channel::<()>();
     tokio::spawn(server.run_until(async {

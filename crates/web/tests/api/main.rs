@@ -1,9 +1,11 @@
 //! HTTP tests: the real router on a random port, over SQLite and PostgreSQL.
 #![allow(clippy::unwrap_used, reason = "tests: a failed step is a failed test")]
 
+mod console;
 mod helpers;
 mod suite;
 
+use console::*;
 use suite::*;
 
 rollcall_testkit::backend_tests!(
@@ -16,6 +18,13 @@ rollcall_testkit::backend_tests!(
     another_orgs_user_is_not_found,
     stale_versions_are_refused,
     status_changes_follow_the_rules_and_are_in_the_history,
+    sign_in_refusals_say_what_and_change_nothing,
+    repeated_failures_are_throttled,
+    deactivation_ends_an_open_session_at_once,
+    admin_pages_are_for_admins,
+    weak_passwords_and_missing_tokens_change_nothing,
+    a_stale_console_edit_shows_a_conflict,
+    an_expired_session_is_refused,
 );
 
 #[test]

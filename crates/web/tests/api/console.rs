@@ -1,0 +1,351 @@
+//! The console's sign-in, sessions and forms, over HTTP: what each refusal says and that it
+//! changes nothing.
+
+use reqwest::redirect::Policy;
+use rollcall_app::{ChangeStatus, CreateUser, EditUser};
+use rollcall_testkit::TestDb;
+
+use crate::helpers::{TestApp, spawn_app};
+
+const PASSWORD: &str = "a fine long passphrase";
+
+/// A browser-like client: keeps cookies, does not follow redirects (so tests see them).
+struct Browser {
+    client: reqwest::Client,
+    address: String,
+}
+
+struct Page {
+    status: u16,
+    location: String,
+    body: String,
+}
+
+impl Browser {
+    fn new(t: &TestApp) -> Self {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            client,
+            address: t.address.clone(),
+        }
+    }
+
+    async fn read(response: reqwest::Response) -> Page {
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        Page {
+            status,
+            location,
+            body: response.text().await.unwrap_or_default(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> Page {
+        Self::read(
+            self.client
+                .get(format!("{}{path}", self.address))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        Self::read(
+            self.client
+                .post(format!("{}{path}", self.address))
+                .form(form)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// The `_csrf` value of the first form on a page.
+    fn csrf(page: &Page) -> String {
+        page.body
+            .split("name=\"_csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    async fn sign_in(&self, login: &str, password: &str) -> Page {
+        let form = self.get("/sign-in").await;
+        let csrf = Self::csrf(&form);
+        self.post(
+            "/sign-in",
+            &[
+                ("_csrf", &csrf),
+                ("org", "northfield"),
+                ("login", login),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+}
+
+async fn person(
+    t: &TestApp,
+    username: &str,
+    role: &str,
+    email: Option<&str>,
+) -> rollcall_domain::User {
+    let input = CreateUser {
+        username: Some(username.into()),
+        email: email.map(str::to_owned),
+        given_name: "Pat".into(),
+        family_name: username.into(),
+        role: role.into(),
+        password: Some(PASSWORD.into()),
+        ..CreateUser::default()
+    };
+    t.app.create_user(&t.system, input).await.unwrap()
+}
+
+async fn set_status(t: &TestApp, id: rollcall_domain::UserId, to: &str) {
+    let change = ChangeStatus {
+        status: to.into(),
+        ..ChangeStatus::default()
+    };
+    t.app.change_status(&t.system, id, change).await.unwrap();
+}
+
+pub async fn sign_in_refusals_say_what_and_change_nothing(db: TestDb) {
+    let t = spawn_app(db).await;
+    let gone = person(&t, "gone", "teacher", Some("gone@northfield.example")).await;
+    set_status(&t, gone.id, "inactive").await;
+    let archived = person(&t, "archived", "teacher", Some("arch@northfield.example")).await;
+    set_status(&t, archived.id, "archived").await;
+    person(&t, "teach", "teacher", None).await;
+    let b = Browser::new(&t);
+
+    let wrong = b.sign_in("teach", "not the password").await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.body.contains("do not match"));
+    let unknown = b.sign_in("nobody", "not the password").await;
+    assert_eq!(unknown.status, 401);
+    assert!(
+        unknown.body.contains("do not match"),
+        "an unknown account reads the same"
+    );
+    for login in ["gone", "archived"] {
+        let closed = b.sign_in(login, PASSWORD).await;
+        assert_eq!(closed.status, 403, "{login}");
+        assert!(closed.body.contains("not active"), "{login}");
+    }
+    let no_csrf = b
+        .post(
+            "/sign-in",
+            &[
+                ("org", "northfield"),
+                ("login", "teach"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(no_csrf.status, 403);
+    assert!(no_csrf.body.contains("expired"));
+    b.get("/sign-in").await;
+    let bad_csrf = b
+        .post(
+            "/sign-in",
+            &[
+                ("_csrf", "forged"),
+                ("org", "northfield"),
+                ("login", "teach"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(bad_csrf.status, 403);
+    assert_eq!(
+        b.get("/account").await.location,
+        "/sign-in",
+        "none of these signed in"
+    );
+
+    let ok = b.sign_in("teach", PASSWORD).await;
+    assert_eq!((ok.status, ok.location.as_str()), (303, "/"));
+    assert_eq!(b.get("/account").await.status, 200);
+}
+
+pub async fn repeated_failures_are_throttled(db: TestDb) {
+    let t = spawn_app(db).await;
+    person(&t, "teach", "teacher", None).await;
+    let b = Browser::new(&t);
+    for _ in 0..5 {
+        assert_eq!(b.sign_in("teach", "guess guess guess").await.status, 401);
+    }
+    let blocked = b.sign_in("teach", PASSWORD).await;
+    assert_eq!(blocked.status, 429, "even the right password waits");
+    assert!(blocked.body.contains("Too many attempts"));
+}
+
+pub async fn deactivation_ends_an_open_session_at_once(db: TestDb) {
+    let t = spawn_app(db).await;
+    let teacher = person(&t, "teach", "teacher", Some("t@northfield.example")).await;
+    let b = Browser::new(&t);
+    b.sign_in("teach", PASSWORD).await;
+    assert_eq!(b.get("/account").await.status, 200);
+    set_status(&t, teacher.id, "inactive").await;
+    let refused = b.get("/account").await;
+    assert_eq!(
+        (refused.status, refused.location.as_str()),
+        (303, "/sign-in?expired=1")
+    );
+    set_status(&t, teacher.id, "active").await;
+    assert_eq!(
+        b.get("/account").await.status,
+        303,
+        "the session is gone, not merely paused"
+    );
+}
+
+pub async fn admin_pages_are_for_admins(db: TestDb) {
+    let t = spawn_app(db).await;
+    person(&t, "teach", "teacher", None).await;
+    let b = Browser::new(&t);
+    b.sign_in("teach", PASSWORD).await;
+    let page = b.get("/users").await;
+    assert_eq!(page.status, 403);
+    assert!(page.body.contains("Administrators only"));
+    assert_eq!(b.get("/").await.location, "/account");
+}
+
+pub async fn weak_passwords_and_missing_tokens_change_nothing(db: TestDb) {
+    let t = spawn_app(db).await;
+    person(&t, "teach", "teacher", None).await;
+    let b = Browser::new(&t);
+    b.sign_in("teach", PASSWORD).await;
+    let account = b.get("/account").await;
+    let csrf = Browser::csrf(&account);
+    let weak = b
+        .post(
+            "/account/password",
+            &[
+                ("_csrf", &csrf),
+                ("current_password", PASSWORD),
+                ("new_password", "aaaaaaaaaaaa"),
+                ("confirm_password", "aaaaaaaaaaaa"),
+            ],
+        )
+        .await;
+    assert_eq!(weak.status, 422);
+    assert!(weak.body.contains("too weak"));
+    let forged = b
+        .post(
+            "/account/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "another fine phrase"),
+                ("confirm_password", "another fine phrase"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    let again = Browser::new(&t);
+    assert_eq!(
+        again.sign_in("teach", PASSWORD).await.status,
+        303,
+        "the old password still works"
+    );
+}
+
+pub async fn a_stale_console_edit_shows_a_conflict(db: TestDb) {
+    let t = spawn_app(db).await;
+    let pupil = person(&t, "pupil", "student", None).await;
+    let b = Browser::new(&t);
+    assert_eq!(
+        b.sign_in("root", "").await.status,
+        401,
+        "root has no password yet"
+    );
+    t.app
+        .set_password(
+            &t.system,
+            t.app.find_user(&t.system, "root").await.unwrap().id,
+            PASSWORD,
+            false,
+        )
+        .await
+        .unwrap();
+    b.sign_in("root", PASSWORD).await;
+    let form = b.get(&format!("/users/{}/edit", pupil.id)).await;
+    assert_eq!(form.status, 200);
+    let csrf = Browser::csrf(&form);
+    // Someone else renames the pupil meanwhile.
+    let edit = EditUser {
+        version: Some(1),
+        given_name: Some("Robin".into()),
+        ..EditUser::default()
+    };
+    t.app.edit_user(&t.system, pupil.id, edit).await.unwrap();
+    let stale = b
+        .post(
+            &format!("/users/{}/edit", pupil.id),
+            &[
+                ("_csrf", &csrf),
+                ("version", "1"),
+                ("given_name", "Sam"),
+                ("family_name", "pupil"),
+                ("username", "pupil"),
+                ("role", "student"),
+                ("active", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(stale.status, 409);
+    assert!(stale.body.contains("Someone else changed this user"));
+    let now = t.app.user(&t.system, pupil.id).await.unwrap();
+    assert_eq!(now.given_name.as_str(), "Robin", "nothing was overwritten");
+    let no_token = b
+        .post(
+            &format!("/users/{}/status", pupil.id),
+            &[("to", "inactive"), ("version", "2")],
+        )
+        .await;
+    assert_eq!(no_token.status, 403);
+    assert!(t.app.user(&t.system, pupil.id).await.unwrap().may_sign_in());
+}
+
+pub async fn an_expired_session_is_refused(db: TestDb) {
+    use rollcall_domain::{SecretKind, Session, TokenSecret};
+    let t = spawn_app(db).await;
+    let teacher = person(&t, "teach", "teacher", None).await;
+    let secret = TokenSecret::generate_kind(SecretKind::Session, t.org.id);
+    let long_ago = chrono::Utc::now() - chrono::Duration::hours(13);
+    let session = Session {
+        digest: secret.digest(),
+        org_id: t.org.id,
+        user_id: teacher.id,
+        csrf_token: "0".repeat(48),
+        created_at: long_ago,
+        expires_at: long_ago + chrono::Duration::hours(12),
+    };
+    t.app.store().insert_session(&session).await.unwrap();
+    let response = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/account", t.address))
+        .header("cookie", format!("rollcall_session={}", secret.reveal()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(response.headers()["location"], "/sign-in?expired=1");
+}
