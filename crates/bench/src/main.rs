@@ -178,6 +178,7 @@ async fn measure(backend: Backend, args: &Args) -> Result<Figures> {
 
     let mut samples = Vec::with_capacity(args.queries);
     let mut hits = 0usize;
+    let mut slowest = Vec::new();
     for i in 0..args.queries {
         let q = population::query(&mut rng, &rows);
         let started = Instant::now();
@@ -185,18 +186,26 @@ async fn measure(backend: Backend, args: &Args) -> Result<Figures> {
             .list_users(
                 &who,
                 ListUsers {
-                    q: Some(q),
+                    q: Some(q.clone()),
                     ..ListUsers::default()
                 },
             )
             .await?;
         samples.push(started.elapsed());
+        slowest.push((started.elapsed(), q));
         hits += page.users.len();
         if (i + 1) % 100 == 0 || i + 1 == args.queries {
             progress("searches", i + 1, args.queries);
         }
     }
     let search = percentiles(samples);
+    slowest.sort_by(|a, b| b.0.cmp(&a.0));
+    let listed: Vec<String> = slowest
+        .iter()
+        .take(8)
+        .map(|(d, q)| format!("{q:?} {:.1} ms", d.as_secs_f64() * 1e3))
+        .collect();
+    eprintln!("  slowest searches: {}", listed.join(", "));
 
     // Deactivate, then reactivate, random users who have an e-mail (no temporary password).
     let candidates: Vec<_> = rows

@@ -6,9 +6,11 @@
 //! "Zoë" is `zoe` and "O'Brien" is `obrien`. A query matches when every word typed, reduced the
 //! same way, is a prefix of at least one term.
 
-/// Lower-case ASCII transliteration: the key the stores sort names by ("Ørsted" → "orsted").
+/// The key names sort by: the name's search term ("Ørsted" → `orsted`, "O'Brien" → `obrien`).
+/// Sorting by the term itself puts everyone whose name begins with a typed word side by side,
+/// which is what lets a store seek straight to them.
 pub fn sort_key(text: &str) -> String {
-    deunicode::deunicode(text).to_lowercase()
+    term(text)
 }
 
 /// The searchable form of one word: transliterated, lower-case, letters and digits only.

@@ -141,6 +141,8 @@ pub async fn search_and_paging_agree_with_the_domain_on_both_plans(db: TestDb) {
     // entry sends every word through the scan in listing order. Both must give the same pages.
     let index_plan = App::new(f.db.store_with_search_cutoff(1_000_000).await);
     let scan_plan = App::new(f.db.store_with_search_cutoff(1).await);
+    // In between, a word matching many sorted names but few other terms takes a store's seek.
+    let middle_plan = App::new(f.db.store_with_search_cutoff(100).await);
     let cases: &[(ListFilter, Option<Role>, &str)] = &[
         (ListFilter::Active, None, ""),
         (ListFilter::Active, None, "s"),
@@ -154,6 +156,10 @@ pub async fn search_and_paging_agree_with_the_domain_on_both_plans(db: TestDb) {
         (ListFilter::Active, None, "lovelace-by"),
         (ListFilter::All, None, "cruz de"),
         (ListFilter::Active, None, "qqq"),
+        (ListFilter::All, None, "lovelace"),
+        (ListFilter::Active, None, "smith"),
+        (ListFilter::All, None, "sa smi"),
+        (ListFilter::Active, None, "o'b"),
     ];
     for (filter, role, q) in cases {
         for (sort, name) in [
@@ -172,7 +178,11 @@ pub async fn search_and_paging_agree_with_the_domain_on_both_plans(db: TestDb) {
                 limit: Some(173),
                 ..ListUsers::default()
             };
-            for (plan, app) in [("index", &index_plan), ("scan", &scan_plan)] {
+            for (plan, app) in [
+                ("index", &index_plan),
+                ("scan", &scan_plan),
+                ("middle", &middle_plan),
+            ] {
                 let got = walk_with(app, &f, input.clone()).await;
                 assert_eq!(
                     got.len(),

@@ -22,7 +22,8 @@ create table user_account (
     email_key text,
     given_name text not null,
     family_name text not null,
-    -- Transliterated, lower-cased names: the sort order of the Users screen.
+    -- The names' search terms (transliterated, lower-case, letters and digits): the sort order
+    -- of the Users screen, and a range of them is everyone whose name begins with a word.
     given_key text not null,
     family_key text not null,
     role text not null check (role in ('admin', 'teacher', 'staff', 'student')),
@@ -45,18 +46,34 @@ create unique index user_account_username on user_account (org_id, username_key)
 create unique index user_account_email on user_account (org_id, email_key);
 create unique index user_account_external_id on user_account (org_id, source, external_id);
 -- One index per listing order, led by status: each status filter walks its own range in order.
-create index user_account_by_family on user_account (org_id, status, family_key, given_key, user_id);
-create index user_account_by_given on user_account (org_id, status, given_key, family_key, user_id);
-create index user_account_by_created on user_account (org_id, status, created_at, user_id);
-create index user_account_by_status_changed on user_account (org_id, status, status_changed_at, user_id);
+-- Listings read their page in two steps: first the 50-odd row ids in order, from indexes alone,
+-- then those rows. Reading a row costs a random page; reading an index entry rarely does. So
+-- each listing index also carries what a listing filters on (role, source, the search text),
+-- and a compact index keyed by row id carries what a full-text match is filtered and sorted by.
+create index user_account_by_family
+    on user_account (org_id, status, family_key, given_key, user_id, role, source, search_text);
+create index user_account_by_given
+    on user_account (org_id, status, given_key, family_key, user_id, role, source, search_text);
+create index user_account_by_created
+    on user_account (org_id, status, created_at, user_id, role, source, search_text);
+create index user_account_by_status_changed
+    on user_account (org_id, status, status_changed_at, user_id, role, source, search_text);
+create index user_account_keys
+    on user_account (user_rowid, org_id, status, role, source, family_key, given_key, created_at,
+                     status_changed_at, user_id);
 
 -- Word-prefix search. Terms are already folded to [a-z0-9] by the domain, so the ascii tokenizer
--- keeps each one whole; prefix indexes make one- to three-letter prefixes cheap.
+-- keeps each one whole; prefix indexes make one- to three-letter prefixes cheap. The whole
+-- family and given names (equal to family_key and given_key) have columns of their own: a query
+-- sorted by family name finds those matches by seeking in user_account_by_family, and asks this
+-- index only for the rest.
 create virtual table user_search using fts5 (
-    terms,
+    family,
+    given,
+    other,
     content = '',
     contentless_delete = 1,
-    detail = none,
+    detail = column,
     prefix = '1 2 3',
     tokenize = 'ascii'
 );

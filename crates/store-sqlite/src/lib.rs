@@ -167,12 +167,17 @@ impl SqliteStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(db_error)?;
-            sqlx::query("insert into user_search (rowid, terms) values (?, ?)")
-                .bind(done.last_insert_rowid())
-                .bind(row.terms())
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error)?;
+            let [family, given, other] = users::search_columns(&row);
+            sqlx::query(
+                "insert into user_search (rowid, family, given, other) values (?, ?, ?, ?)",
+            )
+            .bind(done.last_insert_rowid())
+            .bind(family)
+            .bind(given)
+            .bind(other)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
             let event = EventColumns::from_event(event);
             bind_event_columns!(sqlx::query(&event_sql), bind, &event)
                 .execute(&mut *tx)

@@ -3,12 +3,27 @@
 use rollcall_domain::{OrgId, User};
 use rollcall_store::rows::{USER_COLUMNS, UserColumns, user_columns_of_u};
 use rollcall_store::sql::{
-    order_by, push_changed_columns, push_filters, push_page, push_word_checks,
+    order_by, push_changed_columns, push_filters, push_page, push_word_checks, sort_columns,
 };
-use rollcall_store::{StoreError, StoreResult, UserQuery, bind_user_columns};
+use rollcall_store::{StoreError, StoreResult, UserQuery, UserSort, bind_user_columns};
 use sqlx::{FromRow, QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
 
 use crate::{current_version, db_error};
+
+/// A user's full-text columns: the whole family name, the whole given name, and every other
+/// term (name parts, username, e-mail).
+pub(crate) fn search_columns(row: &UserColumns) -> [String; 3] {
+    let other: Vec<&str> = row
+        .terms()
+        .split(' ')
+        .filter(|t| !t.is_empty() && *t != row.family_key && *t != row.given_key)
+        .collect();
+    [
+        row.family_key.clone(),
+        row.given_key.clone(),
+        other.join(" "),
+    ]
+}
 
 /// Inserts users and their search entries. Row ids are assigned here, on the single writer
 /// connection inside its transaction, so each search entry can name its user's row.
@@ -34,9 +49,14 @@ pub(crate) async fn insert_user_rows(
     });
     q.build().execute(&mut **tx).await.map_err(db_error)?;
 
-    let mut q = QueryBuilder::<Sqlite>::new("insert into user_search (rowid, terms) ");
+    let mut q =
+        QueryBuilder::<Sqlite>::new("insert into user_search (rowid, family, given, other) ");
     q.push_values(&numbered, |mut b, (rowid, row)| {
-        b.push_bind(*rowid).push_bind(row.terms().to_owned());
+        let [family, given, other] = search_columns(row);
+        b.push_bind(*rowid)
+            .push_bind(family)
+            .push_bind(given)
+            .push_bind(other);
     });
     q.build().execute(&mut **tx).await.map_err(db_error)?;
     Ok(())
@@ -79,9 +99,12 @@ pub(crate) async fn update_user_row(
             .execute(&mut **tx)
             .await
             .map_err(db_error)?;
-        sqlx::query("insert into user_search (rowid, terms) values (?, ?)")
+        let [family, given, other] = search_columns(&row);
+        sqlx::query("insert into user_search (rowid, family, given, other) values (?, ?, ?, ?)")
             .bind(rowid)
-            .bind(row.terms())
+            .bind(family)
+            .bind(given)
+            .bind(other)
             .execute(&mut **tx)
             .await
             .map_err(db_error)?;
@@ -123,12 +146,76 @@ enum Rows {
     Scan,
     /// The rows the full-text index matched, already gathered (few of them).
     Matched(Vec<i64>),
+    /// Sorted by a name and one word `prefix` matches that name in few rows elsewhere: those
+    /// rows (`Matched`), and everyone whose sorted name begins with `prefix`, found by seeking.
+    SeekAndMatched { prefix: String, rest: Vec<i64> },
     /// The full-text index's matches, joined as they come (for counting up to a cap).
     Joined(String),
 }
 
-/// Starts the query, reading indexes only (see migration 0003); `select` names what to take
-/// of `u`.
+/// The name column a sort orders by first, if it orders by a name.
+fn sorted_name(sort: UserSort) -> Option<(&'static str, &'static str)> {
+    match sort {
+        // (the full-text column holding the whole name, the key column of user_account)
+        UserSort::FamilyName => Some(("family", "family_key")),
+        UserSort::GivenName => Some(("given", "given_key")),
+        UserSort::Created | UserSort::StatusChanged => None,
+    }
+}
+
+/// Chooses the plan. Broad words (many matches) are found quickly by walking the listing in
+/// order, unless they match the very name the listing is sorted by: then the matches sit
+/// together, perhaps far down the list, and a seek to them beats any walk.
+async fn choose(pool: &SqlitePool, cutoff: i64, query: &UserQuery) -> StoreResult<Rows> {
+    if query.words.is_empty() {
+        return Ok(Rows::Scan);
+    }
+    if let Some(rows) = narrow_matches(pool, cutoff, &match_expression(&query.words)).await? {
+        return Ok(Rows::Matched(rows));
+    }
+    if let Some((column, _)) = sorted_name(query.sort) {
+        for (i, word) in query.words.iter().enumerate() {
+            // Matches of `word` outside the sorted name, that also match every other word.
+            let others: Vec<String> = query
+                .words
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, w)| format!("\"{w}\"*"))
+                .collect();
+            let mut expression = format!("(- {{{column}}} : \"{word}\"*)");
+            for other in others {
+                expression.push_str(" AND ");
+                expression.push_str(&other);
+            }
+            if let Some(rest) = narrow_matches(pool, cutoff, &expression).await? {
+                return Ok(Rows::SeekAndMatched {
+                    prefix: word.clone(),
+                    rest,
+                });
+            }
+        }
+    }
+    Ok(Rows::Scan)
+}
+
+/// Pushes the matched rows as a source: a JSON array of row ids, joined to the compact index.
+fn push_matched(
+    b: &mut QueryBuilder<'static, Sqlite>,
+    rowids: &[i64],
+    org: OrgId,
+    query: &UserQuery,
+) {
+    // The matches travel as one JSON array; CROSS JOIN keeps them the outer loop.
+    let list = serde_json::to_string(rowids).unwrap_or_else(|_| "[]".to_owned());
+    b.push(" from json_each(")
+        .push_bind(list)
+        .push(") m cross join user_account u indexed by user_account_keys")
+        .push(" on u.user_rowid = m.value where");
+    push_filters(b, org, query);
+}
+
+/// Starts the query, reading indexes only; `select` names what to take of `u`.
 fn from_clause(
     select: &str,
     rows: Rows,
@@ -137,15 +224,7 @@ fn from_clause(
 ) -> QueryBuilder<'static, Sqlite> {
     let mut b = QueryBuilder::<Sqlite>::new(select);
     match rows {
-        Rows::Matched(rowids) => {
-            // The matches travel as one JSON array; CROSS JOIN keeps them the outer loop.
-            let list = serde_json::to_string(&rowids).unwrap_or_else(|_| "[]".to_owned());
-            b.push(" from json_each(")
-                .push_bind(list)
-                .push(") m cross join user_account u indexed by user_account_keys")
-                .push(" on u.user_rowid = m.value where");
-            push_filters(&mut b, org, query);
-        }
+        Rows::Matched(rowids) => push_matched(&mut b, &rowids, org, query),
         Rows::Joined(expression) => {
             b.push(" from user_search s cross join user_account u indexed by user_account_keys")
                 .push(" on u.user_rowid = s.rowid where s.user_search match ")
@@ -158,8 +237,58 @@ fn from_clause(
             push_filters(&mut b, org, query);
             push_word_checks(&mut b, &query.words, "instr");
         }
+        Rows::SeekAndMatched { .. } => {
+            unreachable!("a seek is a union of two pages, built by `page_ids`")
+        }
     }
     b
+}
+
+/// The row ids of one page, in order.
+async fn page_ids(
+    pool: &SqlitePool,
+    rows: Rows,
+    org: OrgId,
+    query: &UserQuery,
+) -> StoreResult<Vec<i64>> {
+    let Rows::SeekAndMatched { prefix, rest } = rows else {
+        let mut b = from_clause("select u.user_rowid", rows, org, query);
+        push_page(&mut b, query);
+        return b
+            .build_query_scalar()
+            .fetch_all(pool)
+            .await
+            .map_err(db_error);
+    };
+    let Some((_, key)) = sorted_name(query.sort) else {
+        return Err(StoreError::Other("a seek needs a name sort".into()));
+    };
+    // Both halves come sorted and limited; the union is sorted and limited once more.
+    let keys = sort_columns(query.sort).join(", u.");
+    let mut b = QueryBuilder::<Sqlite>::new(format!(
+        "select user_rowid from (select * from (select u.user_rowid, u.{keys}"
+    ));
+    push_matched(&mut b, &rest, org, query);
+    push_page(&mut b, query);
+    b.push(format_args!(
+        ") union select * from (select u.user_rowid, u.{keys} from user_account u where"
+    ));
+    push_filters(&mut b, org, query);
+    b.push(format_args!(" and u.{key} >= "))
+        .push_bind(prefix.clone())
+        .push(format_args!(" and u.{key} < "))
+        .push_bind(format!("{prefix}~"));
+    push_word_checks(&mut b, &query.words, "instr");
+    push_page(&mut b, query);
+    b.push(format_args!(
+        ")) u order by {} limit ",
+        order_by(query, "u.")
+    ))
+    .push_bind(i64::try_from(query.limit).unwrap_or(i64::MAX));
+    b.build_query_scalar()
+        .fetch_all(pool)
+        .await
+        .map_err(db_error)
 }
 
 /// A page in two steps: the row ids in order from the indexes, then just those rows.
@@ -169,20 +298,8 @@ pub(crate) async fn list(
     org: OrgId,
     query: &UserQuery,
 ) -> StoreResult<Vec<User>> {
-    let rows = if query.words.is_empty() {
-        Rows::Scan
-    } else {
-        narrow_matches(pool, cutoff, &match_expression(&query.words))
-            .await?
-            .map_or(Rows::Scan, Rows::Matched)
-    };
-    let mut b = from_clause("select u.user_rowid", rows, org, query);
-    push_page(&mut b, query);
-    let ids: Vec<i64> = b
-        .build_query_scalar()
-        .fetch_all(pool)
-        .await
-        .map_err(db_error)?;
+    let rows = choose(pool, cutoff, query).await?;
+    let ids = page_ids(pool, rows, org, query).await?;
     if ids.is_empty() {
         return Ok(Vec::new());
     }
