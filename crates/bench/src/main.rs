@@ -318,6 +318,26 @@ fn print_table(args: &Args, figures: &[Figures]) {
         &|f| format!("{:.2}", f.change_p99_ms),
         "< 5",
     );
+    row(
+        "Users screen p50 (ms)",
+        &|f| format!("{:.2}", f.first_page.p50),
+        "",
+    );
+    row(
+        "Users screen p95 (ms)",
+        &|f| format!("{:.2}", f.first_page.p95),
+        "< 50",
+    );
+    row(
+        "Users screen search p50 (ms)",
+        &|f| format!("{:.2}", f.search_page.p50),
+        "",
+    );
+    row(
+        "Users screen search p95 (ms)",
+        &|f| format!("{:.2}", f.search_page.p95),
+        "< 50",
+    );
     if let Some(sqlite) = figures.iter().find(|f| f.backend == "sqlite") {
         let pass = |ok: bool| if ok { "met" } else { "NOT met" };
         println!();

@@ -63,7 +63,8 @@ create index user_account_keys
                      status_changed_at, user_id);
 
 -- Word-prefix search. Terms are already folded to [a-z0-9] by the domain, so the ascii tokenizer
--- keeps each one whole; prefix indexes make one- to three-letter prefixes cheap. The whole
+-- keeps each one whole; prefix indexes make prefixes of up to five letters cheap (usernames and
+-- e-mails make many distinct terms, which a longer prefix would otherwise have to merge). The whole
 -- family and given names (equal to family_key and given_key) have columns of their own: a query
 -- sorted by family name finds those matches by seeking in user_account_by_family, and asks this
 -- index only for the rest.
@@ -74,7 +75,7 @@ create virtual table user_search using fts5 (
     content = '',
     contentless_delete = 1,
     detail = column,
-    prefix = '1 2 3',
+    prefix = '1 2 3 4 5',
     tokenize = 'ascii'
 );
 

@@ -60,7 +60,7 @@ pub fn distinct_sources_sql(org: &str) -> String {
 /// A query word's search-index cut-off: once a prefix matches at least this many index entries,
 /// walking the listing's own index in order and checking each row beats gathering every match
 /// and sorting it (both backends decide the same way).
-pub const BROAD_PREFIX_ENTRIES: i64 = 3_000;
+pub const BROAD_PREFIX_ENTRIES: i64 = 1_000;
 
 /// The orders a user listing can come in. Each ends with the user id so it is total.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

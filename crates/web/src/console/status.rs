@@ -12,7 +12,7 @@ use super::extract::{Admin, SignedIn, is_htmx};
 use super::pages::{BulkPage, ConfirmStatusPage, MessagePage};
 use super::render;
 use super::users::{
-    explain, needs_temporary_password, profile_page, row_html, safe_back, user_form,
+    explain, load, needs_temporary_password, profile_page, row_html, safe_back, user_form,
 };
 
 /// What an admin asked for.
@@ -94,8 +94,9 @@ pub async fn confirm(
     Path(id): Path<String>,
     Query(q): Query<ConfirmQuery>,
 ) -> Response {
-    let Some(user) = find(&app, &signed_in, &id).await else {
-        return not_found(&signed_in);
+    let user = match load(&app, &signed_in, &id).await {
+        Ok(user) => user,
+        Err(refused) => return refused,
     };
     let Ok(to) = q.to.parse::<Status>() else {
         return not_found(&signed_in);
@@ -233,8 +234,9 @@ pub async fn apply(
     if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
         return refused;
     }
-    let Some(user) = find(&app, &signed_in, &id).await else {
-        return not_found(&signed_in);
+    let user = match load(&app, &signed_in, &id).await {
+        Ok(user) => user,
+        Err(refused) => return refused,
     };
     let Ok(to) = form.to.parse::<Status>() else {
         return not_found(&signed_in);
@@ -311,8 +313,9 @@ pub async fn switch(
     if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
         return refused;
     }
-    let Some(user) = find(&app, &signed_in, &id).await else {
-        return not_found(&signed_in);
+    let user = match load(&app, &signed_in, &id).await {
+        Ok(user) => user,
+        Err(refused) => return refused,
     };
     let to = if form.active.is_some() {
         Status::Active

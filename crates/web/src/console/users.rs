@@ -284,7 +284,8 @@ pub fn needs_temporary_password(user: &User) -> bool {
     user.email.is_none() && user.password.is_none() && !user.may_sign_in()
 }
 
-async fn load(app: &App, signed_in: &SignedIn, id: &str) -> Result<User, Response> {
+/// The user `id` of the visitor's org, or the page to answer with instead.
+pub async fn load(app: &App, signed_in: &SignedIn, id: &str) -> Result<User, Response> {
     let not_found = || {
         let page = super::pages::MessagePage::new(
             signed_in.chrome.clone(),
