@@ -199,7 +199,7 @@ async fn measure(backend: Backend, args: &Args) -> Result<Figures> {
         }
     }
     let search = percentiles(samples);
-    slowest.sort_by(|a, b| b.0.cmp(&a.0));
+    slowest.sort_by_key(|(took, _)| std::cmp::Reverse(*took));
     let listed: Vec<String> = slowest
         .iter()
         .take(8)
