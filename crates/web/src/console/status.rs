@@ -377,10 +377,20 @@ pub struct BulkForm {
     back: Option<String>,
 }
 
-fn bulk_target(action: &str) -> Option<(Status, &'static str)> {
+/// A bulk action: the status it moves people to, its verb, and what it means for them.
+fn bulk_target(action: &str) -> Option<(Status, &'static str, &'static str)> {
     match action {
-        "deactivate" => Some((Status::Inactive, "Deactivate")),
-        "reactivate" => Some((Status::Active, "Reactivate")),
+        "deactivate" => Some((
+            Status::Inactive,
+            "Deactivate",
+            "They will be signed out at once and will not be able to sign in. Their history is kept.",
+        )),
+        "reactivate" => Some((
+            Status::Active,
+            "Reactivate",
+            "They will be able to sign in again. Those without an e-mail get a generated temporary \
+             password, shown on the next page.",
+        )),
         _ => None,
     }
 }
@@ -407,17 +417,12 @@ pub async fn bulk_confirm(
     if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
         return refused;
     }
-    let Some((to, verb)) = bulk_target(&form.action) else {
+    let Some((to, verb, explanation)) = bulk_target(&form.action) else {
         return not_found(&signed_in);
     };
     let users = bulk_users(&app, &signed_in, &form.ids, to).await;
     let count = users.len();
     let noun = if count == 1 { "user" } else { "users" };
-    let explanation = if matches!(to, Status::Inactive) {
-        "They will be signed out at once and will not be able to sign in. Their history is kept."
-    } else {
-        "They will be able to sign in again. Those without an e-mail get a generated temporary password, shown on the next page."
-    };
     let mut chrome = signed_in.chrome.clone();
     chrome.bare = is_htmx(&headers);
     render(&BulkPage {
@@ -441,7 +446,7 @@ pub async fn bulk_apply(
     if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
         return refused;
     }
-    let Some((to, _)) = bulk_target(&form.action) else {
+    let Some((to, _, _)) = bulk_target(&form.action) else {
         return not_found(&signed_in);
     };
     let back = safe_back(form.back.as_deref());
