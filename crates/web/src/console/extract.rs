@@ -25,6 +25,16 @@ pub fn is_htmx(headers: &HeaderMap) -> bool {
     headers.contains_key("hx-request")
 }
 
+/// For htmx, shows `response` (a form with its error) in the dialog instead of the row.
+pub fn in_dialog(headers: &HeaderMap, mut response: Response) -> Response {
+    if is_htmx(headers) {
+        let headers = response.headers_mut();
+        headers.insert("hx-retarget", HeaderValue::from_static("#dialog"));
+        headers.insert("hx-reswap", HeaderValue::from_static("innerHTML"));
+    }
+    response
+}
+
 /// Sends the browser to `to`: a redirect, or for htmx an `HX-Redirect` it follows.
 pub fn go_to(headers: &HeaderMap, to: &str) -> Response {
     if is_htmx(headers) {

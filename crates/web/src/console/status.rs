@@ -1,18 +1,19 @@
 //! Changing status from the console: the status column, the ⋯ menu, a user's page, and bulk.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::Form;
 use rollcall_app::{App, AppError, ChangeStatus, Principal, StatusChanged};
 use rollcall_domain::{Status, User, UserId, rules};
 use serde::Deserialize;
 
-use super::extract::{Admin, SignedIn, is_htmx};
+use super::extract::{Admin, SignedIn, in_dialog, is_htmx};
 use super::pages::{BulkPage, ConfirmStatusPage, MessagePage};
 use super::render;
 use super::users::{
-    explain, load, needs_temporary_password, profile_page, row_html, safe_back, user_form,
+    explain, load, load_for_change, needs_temporary_password, not_found, profile_page, row_html,
+    safe_back, user_form,
 };
 
 /// What an admin asked for.
@@ -102,10 +103,29 @@ pub async fn confirm(
         return not_found(&signed_in);
     };
     let back = safe_back(q.back.as_deref());
-    let (heading, explanation, destructive) = wording(&user, to);
+    render(&confirm_page(
+        &signed_in,
+        &headers,
+        &user,
+        to,
+        back,
+        String::new(),
+    ))
+}
+
+/// The confirmation of a status change (as a dialog for htmx), with an error when it failed.
+fn confirm_page(
+    signed_in: &SignedIn,
+    headers: &HeaderMap,
+    user: &User,
+    to: Status,
+    back: String,
+    error: String,
+) -> ConfirmStatusPage {
+    let (heading, explanation, destructive) = wording(user, to);
     let mut chrome = signed_in.chrome.clone();
-    chrome.bare = is_htmx(&headers);
-    render(&ConfirmStatusPage {
+    chrome.bare = is_htmx(headers);
+    ConfirmStatusPage {
         chrome,
         id: user.id.to_string(),
         name: user.display_name(),
@@ -114,26 +134,15 @@ pub async fn confirm(
         to: to.as_str().to_owned(),
         version: user.version,
         back,
-        needs_password: needs_temporary_password(&user) && rules::restores_sign_in(user.status, to),
+        needs_password: needs_temporary_password(user) && rules::restores_sign_in(user.status, to),
         destructive,
-        error: String::new(),
-    })
+        error,
+    }
 }
 
 async fn find(app: &App, signed_in: &SignedIn, id: &str) -> Option<User> {
     let id: UserId = id.parse().ok()?;
     app.user(&signed_in.visitor.principal, id).await.ok()
-}
-
-fn not_found(signed_in: &SignedIn) -> Response {
-    let page = MessagePage::new(
-        signed_in.chrome.clone(),
-        "No such user",
-        "That user does not exist in your organisation.",
-        "/users",
-        "Back to users",
-    );
-    (StatusCode::NOT_FOUND, render(&page)).into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -231,10 +240,7 @@ pub async fn apply(
     Path(id): Path<String>,
     Form(form): Form<StatusForm>,
 ) -> Response {
-    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
-        return refused;
-    }
-    let user = match load(&app, &signed_in, &id).await {
+    let user = match load_for_change(&app, &signed_in, &headers, &form.csrf, &id).await {
         Ok(user) => user,
         Err(refused) => return refused,
     };
@@ -260,33 +266,8 @@ pub async fn apply(
         ),
         Err(err) => {
             let (status, message) = explain(&err);
-            let (heading, explanation, destructive) = wording(&user, to);
-            let mut chrome = signed_in.chrome.clone();
-            chrome.bare = is_htmx(&headers);
-            let page = ConfirmStatusPage {
-                chrome,
-                id: user.id.to_string(),
-                name: user.display_name(),
-                heading,
-                explanation,
-                to: to.as_str().to_owned(),
-                version: user.version,
-                back,
-                needs_password: needs_temporary_password(&user)
-                    && rules::restores_sign_in(user.status, to),
-                destructive,
-                error: message,
-            };
-            let mut response = (status, render(&page)).into_response();
-            if is_htmx(&headers) {
-                response
-                    .headers_mut()
-                    .insert("hx-retarget", HeaderValue::from_static("#dialog"));
-                response
-                    .headers_mut()
-                    .insert("hx-reswap", HeaderValue::from_static("innerHTML"));
-            }
-            response
+            let page = confirm_page(&signed_in, &headers, &user, to, back, message);
+            in_dialog(&headers, (status, render(&page)).into_response())
         }
     }
 }
@@ -310,10 +291,7 @@ pub async fn switch(
     Path(id): Path<String>,
     Form(form): Form<SwitchForm>,
 ) -> Response {
-    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
-        return refused;
-    }
-    let user = match load(&app, &signed_in, &id).await {
+    let user = match load_for_change(&app, &signed_in, &headers, &form.csrf, &id).await {
         Ok(user) => user,
         Err(refused) => return refused,
     };

@@ -8,7 +8,7 @@ use rollcall_app::{App, AppError, EditUser, ListUsers};
 use rollcall_domain::{AuditAction, ListFilter, Role, Status, User, UserId, rules};
 use serde::Deserialize;
 
-use super::extract::{Admin, SignedIn, is_htmx};
+use super::extract::{Admin, SignedIn, in_dialog, is_htmx};
 use super::pages::{
     Column, EditPage, HistoryLine, ProfilePage, Row, RowPartial, UserForm, UsersPage,
 };
@@ -286,25 +286,39 @@ pub fn needs_temporary_password(user: &User) -> bool {
 
 /// The user `id` of the visitor's org, or the page to answer with instead.
 pub async fn load(app: &App, signed_in: &SignedIn, id: &str) -> Result<User, Response> {
-    let not_found = || {
-        let page = super::pages::MessagePage::new(
-            signed_in.chrome.clone(),
-            "No such user",
-            "That user does not exist in your organisation.",
-            "/users",
-            "Back to users",
-        );
-        (StatusCode::NOT_FOUND, render(&page)).into_response()
-    };
-    let id: UserId = id.parse().map_err(|_| not_found())?;
+    let id: UserId = id.parse().map_err(|_| not_found(signed_in))?;
     match app.user(&signed_in.visitor.principal, id).await {
         Ok(user) => Ok(user),
-        Err(AppError::NotFound(_)) => Err(not_found()),
+        Err(AppError::NotFound(_)) => Err(not_found(signed_in)),
         Err(err) => {
             tracing::error!(error = %err, "loading a user failed");
             Err((StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response())
         }
     }
+}
+
+/// The page for a user id that names nobody in the visitor's org.
+pub fn not_found(signed_in: &SignedIn) -> Response {
+    let page = super::pages::MessagePage::new(
+        signed_in.chrome.clone(),
+        "No such user",
+        "That user does not exist in your organisation.",
+        "/users",
+        "Back to users",
+    );
+    (StatusCode::NOT_FOUND, render(&page)).into_response()
+}
+
+/// What every change to one user starts with: the form's CSRF token, then the user.
+pub async fn load_for_change(
+    app: &App,
+    signed_in: &SignedIn,
+    headers: &HeaderMap,
+    csrf: &str,
+    id: &str,
+) -> Result<User, Response> {
+    signed_in.check_csrf(headers, Some(csrf))?;
+    load(app, signed_in, id).await
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -437,18 +451,15 @@ pub async fn save_edit(
     Path(id): Path<String>,
     Form(form): Form<DetailsForm>,
 ) -> Response {
-    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
-        return refused;
-    }
-    let user = match load(&app, &signed_in, &id).await {
-        Ok(u) => u,
-        Err(r) => return r,
+    let user = match load_for_change(&app, &signed_in, &headers, &form.csrf, &id).await {
+        Ok(user) => user,
+        Err(refused) => return refused,
     };
     let back = safe_back(form.back.as_deref());
     let htmx = is_htmx(&headers);
     let fail = |user: &User, err: &AppError| {
         let (status, message) = explain(err);
-        let mut response = (
+        let response = (
             status,
             render(&edit_page(
                 &signed_in,
@@ -460,17 +471,7 @@ pub async fn save_edit(
             )),
         )
             .into_response();
-        if htmx {
-            response.headers_mut().insert(
-                "hx-retarget",
-                axum::http::HeaderValue::from_static("#dialog"),
-            );
-            response.headers_mut().insert(
-                "hx-reswap",
-                axum::http::HeaderValue::from_static("innerHTML"),
-            );
-        }
-        response
+        in_dialog(&headers, response)
     };
     let who = &signed_in.visitor.principal;
     let edited = match app.edit_user(who, user.id, form.edit(false)).await {
@@ -609,12 +610,9 @@ pub async fn save_details(
     Path(id): Path<String>,
     Form(form): Form<DetailsForm>,
 ) -> Response {
-    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
-        return refused;
-    }
-    let user = match load(&app, &signed_in, &id).await {
-        Ok(u) => u,
-        Err(r) => return r,
+    let user = match load_for_change(&app, &signed_in, &headers, &form.csrf, &id).await {
+        Ok(user) => user,
+        Err(refused) => return refused,
     };
     match app
         .edit_user(&signed_in.visitor.principal, user.id, form.edit(true))
