@@ -1,7 +1,11 @@
-//! The one error type of the use cases.
+//! The one error type of the use cases, and the one classification every surface renders
+//! (problem+json for the API, a page or fragment for the console).
 
 use rollcall_domain::{FieldError, TransitionError};
 use rollcall_store::StoreError;
+
+/// The cause of an internal failure, kept for the log.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -30,14 +34,121 @@ pub enum AppError {
     /// Valid credentials without the power to do this.
     #[error("not allowed")]
     Forbidden,
-    /// A failure that is ours, not the caller's. Logged; never shown in detail.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// A failure that is ours, not the caller's: logged with its cause, never shown.
+    #[error("internal failure while {doing}")]
+    Internal {
+        doing: &'static str,
+        #[source]
+        cause: Cause,
+    },
+}
+
+/// What kind of failure an error is: every surface maps these, and only these, to its own
+/// form (an HTTP status, a page, a SCIM error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// The request was wrong: fix the fields named.
+    Invalid,
+    NotFound,
+    /// It clashes with what is stored (a taken value, a move the rules refuse).
+    Conflict,
+    /// Someone else changed it first: reload and try again.
+    Stale,
+    Unauthenticated,
+    /// Signed in, but not allowed (including an account that may not sign in).
+    Forbidden,
+    Throttled,
+    /// Ours: logged, apologised for, never detailed.
+    Internal,
 }
 
 impl AppError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Invalid(vec![FieldError::new(field, message)])
+    }
+
+    /// An internal failure while doing something, with its cause.
+    pub fn internal(
+        doing: &'static str,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Internal {
+            doing,
+            cause: Box::new(cause),
+        }
+    }
+
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Self::Invalid(_) | Self::Transition(TransitionError::TemporaryPasswordRequired) => {
+                ErrorClass::Invalid
+            }
+            Self::NotFound(_) => ErrorClass::NotFound,
+            Self::Taken { .. } | Self::Transition(_) => ErrorClass::Conflict,
+            Self::Stale { .. } => ErrorClass::Stale,
+            Self::Unauthenticated => ErrorClass::Unauthenticated,
+            Self::AccountClosed | Self::Forbidden => ErrorClass::Forbidden,
+            Self::Throttled { .. } => ErrorClass::Throttled,
+            Self::Internal { .. } => ErrorClass::Internal,
+        }
+    }
+
+    /// The fields at fault, for surfaces that point at them.
+    pub fn fields(&self) -> Vec<FieldError> {
+        match self {
+            Self::Invalid(fields) => fields.clone(),
+            Self::Taken { field } => vec![FieldError::new(*field, "is already taken")],
+            Self::Stale { current, .. } => {
+                vec![FieldError::new("version", format!("is {current} now"))]
+            }
+            Self::Transition(err @ TransitionError::TemporaryPasswordRequired) => {
+                vec![FieldError::new("temporary_password", err.to_string())]
+            }
+            Self::Transition(err) => vec![FieldError::new("status", err.to_string())],
+            _ => Vec::new(),
+        }
+    }
+
+    /// What went wrong, in a sentence safe to show anyone (internal failures say nothing).
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Invalid(fields) => fields
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+            Self::NotFound(what) => format!("no such {what}"),
+            Self::Taken { field } => {
+                format!(
+                    "another user of this org already has this {}",
+                    field.replace('_', " ")
+                )
+            }
+            Self::Stale { expected, current } => format!(
+                "the user was changed since you read it (you sent version {expected}, it is now \
+                 at {current}); reload it and apply your change again"
+            ),
+            Self::Transition(err) => err.to_string(),
+            Self::Unauthenticated => "not signed in, or the credentials are no longer valid".into(),
+            Self::AccountClosed => "this account is not active and cannot sign in".into(),
+            Self::Throttled { retry_after_secs } => {
+                format!("too many attempts; try again in {retry_after_secs} seconds")
+            }
+            Self::Forbidden => "this needs an admin of the org".into(),
+            Self::Internal { .. } => "something went wrong on our side; it has been logged".into(),
+        }
+    }
+
+    /// The error and each cause under it, for the one log line an internal failure gets.
+    pub fn chain(&self) -> String {
+        let mut text = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(err) = cause {
+            text.push_str(": ");
+            text.push_str(&err.to_string());
+            cause = err.source();
+        }
+        text
     }
 }
 
@@ -51,13 +162,15 @@ impl From<StoreError> for AppError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::Conflict { field } => Self::Taken { field },
-            // Callers that know the expected version map Stale themselves.
+            // Callers that know the version they expected map Stale themselves.
             StoreError::Stale { current } => Self::Stale {
                 expected: current - 1,
                 current,
             },
             StoreError::NotFound => Self::NotFound("user"),
-            StoreError::Other(message) => Self::Internal(message),
+            other @ (StoreError::Corrupt { .. } | StoreError::Database(_)) => {
+                Self::internal("using the database", other)
+            }
         }
     }
 }
@@ -79,4 +192,12 @@ impl Errors {
             Err(AppError::Invalid(self.0))
         }
     }
+}
+
+/// A value validation promised but did not deliver: a bug, reported as internal.
+pub(crate) fn lost_field() -> AppError {
+    #[derive(Debug, thiserror::Error)]
+    #[error("validation passed without producing every field")]
+    struct LostField;
+    AppError::internal("validating input", LostField)
 }

@@ -1,5 +1,5 @@
-//! Rollcall's use cases. Each one checks the caller's powers, asks the domain, and writes the
-//! change with its audit event in one storage transaction.
+//! Rollcall's use cases. Each one checks the caller's powers, asks the domain, and writes what
+//! the domain decided (the change, its audit events, the sessions it ends) in one unit of work.
 //!
 //! The web and CLI layers call these and nothing below them.
 
@@ -7,20 +7,25 @@ mod error;
 mod listing;
 mod orgs;
 mod sessions;
+mod status;
 mod throttle;
 mod tokens;
 mod users;
 
 use std::sync::Arc;
 
-use rollcall_domain::{Actor, OrgId, Role, Timestamp};
-use rollcall_store::Store;
+use rollcall_domain::{Actor, OrgId, Role, Timestamp, UserChange};
+use rollcall_store::{Store, UnitOfWork};
 
-pub use error::AppError;
+pub use error::{AppError, ErrorClass};
 pub use listing::{Cursor, ListUsers, UserPage};
 pub use rollcall_store::{StoreError, UserSort};
+
 pub use sessions::{SESSION_HOURS, SignedIn, Visitor, csrf_matches};
-pub use users::{ChangeStatus, CreateUser, EditUser, StatusChanged};
+pub use status::{
+    BulkChange, BulkOutcome, ChangeStatus, Changed, LeftOut, MAX_BULK, StatusChanged,
+};
+pub use users::{CreateUser, EditUser};
 
 /// Where the time comes from; tests may substitute their own.
 pub trait Clock: Send + Sync {
@@ -56,6 +61,31 @@ impl Principal {
         }
     }
 
+    /// A token's caller: its owner's powers, recorded as the token.
+    pub fn token(token: &rollcall_domain::ApiToken, owner: &rollcall_domain::User) -> Self {
+        Self {
+            org_id: token.org_id,
+            actor: Actor::Token {
+                id: token.id,
+                user_id: owner.id(),
+                label: format!("{} (token {})", owner.display_name(), token.name),
+            },
+            role: owner.role(),
+        }
+    }
+
+    /// A person in the console.
+    pub fn user(user: &rollcall_domain::User) -> Self {
+        Self {
+            org_id: user.org_id(),
+            actor: Actor::User {
+                id: user.id(),
+                label: user.display_name(),
+            },
+            role: user.role(),
+        }
+    }
+
     fn require_admin(&self) -> Result<(), AppError> {
         match self.role {
             Role::Admin => Ok(()),
@@ -85,12 +115,46 @@ impl App {
         }
     }
 
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
-    }
-
     fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    /// Which database this runs on: `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        self.store.backend()
+    }
+
+    /// Is the database answering?
+    pub async fn healthy(&self) -> Result<(), AppError> {
+        Ok(self.store.ping().await?)
+    }
+}
+
+/// Writes one user's change as the domain decided it: the row (if still at `expected`), the
+/// event recording it, and the end of the user's sessions when the change ends them (all but
+/// `keep`, the session that made the change).
+async fn write_change(
+    uow: &mut dyn UnitOfWork,
+    change: &UserChange,
+    expected: i64,
+    keep: Option<&str>,
+) -> Result<(), AppError> {
+    uow.update_user(&change.user, expected)
+        .await
+        .map_err(|err| stale(expected, err))?;
+    uow.record(std::slice::from_ref(&change.event)).await?;
+    if change.ends_sessions {
+        uow.delete_user_sessions(change.user.org_id(), change.user.id(), keep)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A store's refusal of a write that named `expected`, as the caller should hear it.
+fn stale(expected: i64, err: StoreError) -> AppError {
+    match err {
+        StoreError::Stale { current } => AppError::Stale { expected, current },
+        other => other.into(),
     }
 }
 
@@ -100,5 +164,5 @@ async fn hash_password(
 ) -> Result<rollcall_domain::PasswordHash, AppError> {
     tokio::task::spawn_blocking(move || rollcall_domain::PasswordHash::new(&password))
         .await
-        .map_err(|err| AppError::Internal(format!("password hashing failed: {err}")))
+        .map_err(|err| AppError::internal("hashing a password", err))
 }

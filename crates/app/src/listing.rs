@@ -7,7 +7,7 @@ use rollcall_store::{SortKey, UserQuery, UserSort};
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
-use crate::error::Errors;
+use crate::error::{Errors, lost_field};
 use crate::{App, AppError, Principal};
 
 /// The largest page a caller may ask for.
@@ -210,7 +210,7 @@ impl App {
         let sort = errors.take(parse_sort(input.sort.as_deref()));
         errors.finish()?;
         let (Some(filter), Some((sort, descending, sort_text))) = (filter, sort) else {
-            return Err(AppError::Internal("validation lost a field".into()));
+            return Err(lost_field());
         };
         let query = UserQuery {
             status: rollcall_domain::Status::Active,

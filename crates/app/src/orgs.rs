@@ -2,7 +2,7 @@
 
 use rollcall_domain::{Org, OrgName, OrgSlug};
 
-use crate::error::Errors;
+use crate::error::{Errors, lost_field};
 use crate::{App, AppError};
 
 impl App {
@@ -12,10 +12,12 @@ impl App {
         let name = errors.take(OrgName::parse(name));
         errors.finish()?;
         let (Some(slug), Some(name)) = (slug, name) else {
-            return Err(AppError::Internal("validation lost a field".into()));
+            return Err(lost_field());
         };
         let org = Org::new(slug, name, self.now());
-        self.store.insert_org(&org).await?;
+        let mut uow = self.store.begin().await?;
+        uow.insert_org(&org).await?;
+        uow.commit().await?;
         Ok(org)
     }
 

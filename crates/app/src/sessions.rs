@@ -1,13 +1,13 @@
 //! Signing in and out of the console, sessions, and changing one's own password.
 
 use rollcall_domain::{
-    Actor, Password, PasswordHash, SecretKind, Session, TemporaryPassword, TokenSecret, User,
+    Password, PasswordHash, SecretKind, Session, TemporaryPassword, TokenSecret, User,
     token::random_hex,
 };
 use tracing::instrument;
 
 use crate::throttle::{ACCOUNT_FAILURES, CLIENT_FAILURES};
-use crate::{App, AppError, Principal, hash_password};
+use crate::{App, AppError, Principal, hash_password, write_change};
 
 /// How long a console session lasts.
 pub const SESSION_HOURS: i64 = 12;
@@ -28,17 +28,6 @@ pub struct Visitor {
     pub principal: Principal,
 }
 
-fn principal_of(user: &User) -> Principal {
-    Principal {
-        org_id: user.org_id,
-        actor: Actor::User {
-            id: user.id,
-            label: user.display_name(),
-        },
-        role: user.role,
-    }
-}
-
 async fn verify(hash: Option<PasswordHash>, candidate: String) -> Result<bool, AppError> {
     tokio::task::spawn_blocking(move || {
         if let Some(hash) = hash {
@@ -51,7 +40,7 @@ async fn verify(hash: Option<PasswordHash>, candidate: String) -> Result<bool, A
         }
     })
     .await
-    .map_err(|err| AppError::Internal(format!("password check failed: {err}")))
+    .map_err(|err| AppError::internal("checking a password", err))
 }
 
 impl App {
@@ -88,7 +77,7 @@ impl App {
             Err(err) => return Err(err),
         };
         let matched = verify(
-            user.as_ref().and_then(|u| u.password.clone()),
+            user.as_ref().and_then(|u| u.password().cloned()),
             password.to_owned(),
         )
         .await?;
@@ -102,18 +91,20 @@ impl App {
             return Err(AppError::AccountClosed);
         }
         self.throttle.clear(&account_key);
-        let secret = TokenSecret::generate_kind(SecretKind::Session, user.org_id);
+        let secret = TokenSecret::generate_kind(SecretKind::Session, user.org_id());
         let now = self.now();
         let session = Session {
             digest: secret.digest(),
-            org_id: user.org_id,
-            user_id: user.id,
+            org_id: user.org_id(),
+            user_id: user.id(),
             csrf_token: random_hex(),
             created_at: now,
             expires_at: now + chrono::Duration::hours(SESSION_HOURS),
         };
-        self.store.insert_session(&session).await?;
-        tracing::info!(user.id = %user.id, "signed in");
+        let mut uow = self.store.begin().await?;
+        uow.insert_session(&session).await?;
+        uow.commit().await?;
+        tracing::info!(user.id = %user.id(), "signed in");
         Ok(SignedIn {
             cookie: secret.reveal(),
             session,
@@ -122,7 +113,7 @@ impl App {
     }
 
     /// The visitor behind a session cookie. Read from the database at every request, so a
-    /// session ends the moment its user is deactivated (the store deletes it, and the status
+    /// session ends the moment its user is deactivated (the change deletes it, and the status
     /// rules are asked again here).
     pub async fn visitor(&self, cookie: &str) -> Result<Visitor, AppError> {
         let secret = TokenSecret::parse_kind(SecretKind::Session, cookie)
@@ -133,7 +124,7 @@ impl App {
             .await?
             .filter(|(_, user)| user.may_sign_in())
             .ok_or(AppError::Unauthenticated)?;
-        let principal = principal_of(&user);
+        let principal = Principal::user(&user);
         Ok(Visitor {
             session,
             user,
@@ -142,10 +133,10 @@ impl App {
     }
 
     pub async fn sign_out(&self, visitor: &Visitor) -> Result<(), AppError> {
-        Ok(self
-            .store
-            .delete_session(visitor.session.org_id, &visitor.session.digest)
-            .await?)
+        let mut uow = self.store.begin().await?;
+        uow.delete_session(visitor.session.org_id, &visitor.session.digest)
+            .await?;
+        Ok(uow.commit().await?)
     }
 
     /// Changes one's own password, after checking the current one. Other sessions end.
@@ -156,7 +147,7 @@ impl App {
         new: &str,
     ) -> Result<User, AppError> {
         let user = &visitor.user;
-        if !verify(user.password.clone(), current.to_owned()).await? {
+        if !verify(user.password().cloned(), current.to_owned()).await? {
             return Err(AppError::invalid(
                 "current_password",
                 "is not your current password",
@@ -170,12 +161,22 @@ impl App {
         }
         let password = Password::parse(new, "new_password", &user.logins())?;
         let hash = hash_password(password).await?;
-        let (next, event) = user.set_password(hash, false, &visitor.principal.actor, self.now());
-        self.store.update_user(&next, user.version, &event).await?;
-        self.store
-            .delete_user_sessions(user.org_id, user.id, Some(&visitor.session.digest))
-            .await?;
-        Ok(next)
+        let mut uow = self.store.begin().await?;
+        let current = uow
+            .user(user.org_id(), user.id())
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        if current.version() != user.version() {
+            return Err(AppError::Stale {
+                expected: user.version(),
+                current: current.version(),
+            });
+        }
+        let change = current.set_password(hash, false, &visitor.principal.actor, self.now());
+        let keep = Some(visitor.session.digest.as_str());
+        write_change(uow.as_mut(), &change, user.version(), keep).await?;
+        uow.commit().await?;
+        Ok(change.user)
     }
 
     /// The org to offer on the sign-in page when there is exactly one.
@@ -185,6 +186,21 @@ impl App {
             .only_org()
             .await?
             .map(|org| org.slug.as_str().to_owned()))
+    }
+
+    /// The org a signed-in visitor belongs to.
+    pub async fn org(&self, id: rollcall_domain::OrgId) -> Result<rollcall_domain::Org, AppError> {
+        self.store.org(id).await?.ok_or(AppError::NotFound("org"))
+    }
+
+    /// A user's open sessions (the console lists none yet; the tests check who is signed in).
+    pub async fn user_sessions(
+        &self,
+        who: &Principal,
+        id: rollcall_domain::UserId,
+    ) -> Result<Vec<Session>, AppError> {
+        let user = self.user(who, id).await?;
+        Ok(self.store.user_sessions(who.org_id, user.id()).await?)
     }
 }
 

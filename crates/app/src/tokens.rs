@@ -1,7 +1,7 @@
 //! API tokens: issued to a user of an org, stored hashed, revocable, and only as good as their
 //! user's right to sign in.
 
-use rollcall_domain::{Actor, ApiToken, TokenId, TokenSecret};
+use rollcall_domain::{ApiToken, TokenId, TokenSecret, User};
 
 use crate::{App, AppError, Principal};
 
@@ -22,32 +22,43 @@ impl App {
         if !user.may_sign_in() {
             return Err(AppError::invalid(
                 "user",
-                format!("{} is {} and may not use tokens", user.login(), user.status),
+                format!(
+                    "{} is {} and may not use tokens",
+                    user.login(),
+                    user.status()
+                ),
             ));
         }
         let secret = TokenSecret::generate(who.org_id);
         let token = ApiToken {
             id: TokenId::new(),
             org_id: who.org_id,
-            user_id: user.id,
+            user_id: user.id(),
             name: name.to_owned(),
             digest: secret.digest(),
             created_at: self.now(),
             revoked_at: None,
         };
-        self.store.insert_token(&token).await?;
+        let mut uow = self.store.begin().await?;
+        uow.insert_token(&token).await?;
+        uow.commit().await?;
         Ok((token, secret.reveal()))
     }
 
+    /// Revokes a token of the org: admins only.
     pub async fn revoke_token(&self, who: &Principal, id: TokenId) -> Result<(), AppError> {
-        if self.store.revoke_token(who.org_id, id, self.now()).await? {
-            Ok(())
-        } else {
-            Err(AppError::NotFound("live token"))
+        who.require_admin()?;
+        let mut uow = self.store.begin().await?;
+        if !uow.revoke_token(who.org_id, id, self.now()).await? {
+            return Err(AppError::NotFound("live token"));
         }
+        uow.commit().await?;
+        Ok(())
     }
 
+    /// The org's tokens (never their secrets): admins only.
     pub async fn tokens(&self, who: &Principal) -> Result<Vec<ApiToken>, AppError> {
+        who.require_admin()?;
         Ok(self.store.tokens(who.org_id).await?)
     }
 
@@ -65,15 +76,8 @@ impl App {
             .store
             .user(token.org_id, token.user_id)
             .await?
-            .filter(rollcall_domain::User::may_sign_in)
+            .filter(User::may_sign_in)
             .ok_or(AppError::Unauthenticated)?;
-        Ok(Principal {
-            org_id: token.org_id,
-            actor: Actor::User {
-                id: user.id,
-                label: format!("{} (token {})", user.display_name(), token.name),
-            },
-            role: user.role,
-        })
+        Ok(Principal::token(&token, &user))
     }
 }

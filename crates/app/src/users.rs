@@ -1,16 +1,15 @@
-//! Creating, editing and changing the status of users; reading a user and their history.
+//! Creating and editing users; reading a user and their history; the bulk path.
 
 use std::collections::BTreeMap;
 
 use rollcall_domain::{
-    Attributes, AuditEvent, Email, ExternalId, NewUser, Password, PersonName, Reason, Role, Source,
-    StatusChange, TemporaryPassword, User, UserId, UserPatch, Username,
+    Attributes, AuditEvent, Email, ExternalId, NewUser, Password, PersonName, Role, Source, User,
+    UserId, UserPatch, Username,
 };
-use rollcall_store::StoreError;
 use tracing::instrument;
 
-use crate::error::Errors;
-use crate::{App, AppError, Principal, hash_password};
+use crate::error::{Errors, lost_field};
+use crate::{App, AppError, Principal, hash_password, write_change};
 
 /// A new user as typed: raw text, validated by [`App::create_user`].
 #[derive(Debug, Clone, Default)]
@@ -42,26 +41,6 @@ pub struct EditUser {
     pub attributes: Option<BTreeMap<String, String>>,
 }
 
-/// A status change as asked for.
-#[derive(Debug, Clone, Default)]
-pub struct ChangeStatus {
-    pub status: String,
-    pub reason: Option<String>,
-    /// Set by the admin; needed when a user without e-mail gets sign-in back.
-    pub temporary_password: Option<String>,
-    /// Let Rollcall pick the temporary password (returned once in [`StatusChanged`]).
-    pub generate_temporary_password: bool,
-    /// When given, the change is refused if the user has moved past this version.
-    pub version: Option<i64>,
-}
-
-/// The user after a status change, and the temporary password to pass on, if one was set.
-#[derive(Debug)]
-pub struct StatusChanged {
-    pub user: User,
-    pub temporary_password: Option<String>,
-}
-
 fn optional<T>(
     errors: &mut Errors,
     raw: Option<&str>,
@@ -69,13 +48,6 @@ fn optional<T>(
 ) -> Option<T> {
     raw.filter(|s| !s.trim().is_empty())
         .and_then(|s| errors.take(parse(s)))
-}
-
-fn stale(expected: i64, err: StoreError) -> AppError {
-    match err {
-        StoreError::Stale { current } => AppError::Stale { expected, current },
-        other => other.into(),
-    }
 }
 
 impl App {
@@ -105,7 +77,7 @@ impl App {
         let (Some(given_name), Some(family_name), Some(role), Some(source), Some(attributes)) =
             (given_name, family_name, role, source, attributes)
         else {
-            return Err(AppError::Internal("validation lost a field".into()));
+            return Err(lost_field());
         };
         let password = match password {
             Some(password) => Some(hash_password(password).await?),
@@ -125,8 +97,12 @@ impl App {
             attributes,
         };
         let (user, event) = User::create(who.org_id, new, &who.actor, self.now())?;
-        self.store.insert_user(&user, &event).await?;
-        tracing::info!(user.id = %user.id, "user created");
+        let mut uow = self.store.begin().await?;
+        uow.insert_users(who.org_id, std::slice::from_ref(&user))
+            .await?;
+        uow.record(&[event]).await?;
+        uow.commit().await?;
+        tracing::info!(user.id = %user.id(), "user created");
         Ok(user)
     }
 
@@ -191,74 +167,27 @@ impl App {
                 .and_then(|a| errors.take(Attributes::parse(a))),
         };
         errors.finish()?;
-        let user = self.user(who, id).await?;
-        if user.version != expected {
+        let mut uow = self.store.begin().await?;
+        let user = uow
+            .user(who.org_id, id)
+            .await?
+            .ok_or(AppError::NotFound("user"))?;
+        if user.version() != expected {
             return Err(AppError::Stale {
                 expected,
-                current: user.version,
+                current: user.version(),
             });
         }
-        let Some((edited, event)) = user.apply(patch, &who.actor, self.now())? else {
+        let Some(change) = user.apply(patch, &who.actor, self.now())? else {
             return Ok(user);
         };
-        self.store
-            .update_user(&edited, expected, &event)
-            .await
-            .map_err(|err| stale(expected, err))?;
-        Ok(edited)
-    }
-
-    #[instrument(skip_all, fields(org.id = %who.org_id, user.id = %id))]
-    pub async fn change_status(
-        &self,
-        who: &Principal,
-        id: UserId,
-        input: ChangeStatus,
-    ) -> Result<StatusChanged, AppError> {
-        who.require_admin()?;
-        let mut errors = Errors::default();
-        let to = errors.take(input.status.parse());
-        let reason = errors.take(Reason::parse(input.reason.as_deref()));
-        errors.finish()?;
-        let (Some(to), Some(reason)) = (to, reason) else {
-            return Err(AppError::Internal("validation lost a field".into()));
-        };
-        let user = self.user(who, id).await?;
-        if let Some(expected) = input.version.filter(|v| *v != user.version) {
-            return Err(AppError::Stale {
-                expected,
-                current: user.version,
-            });
-        }
-        let temporary = match (input.temporary_password, input.generate_temporary_password) {
-            (Some(raw), _) => Some(Password::parse(&raw, "temporary_password", &user.logins())?),
-            (None, true) => Some(TemporaryPassword::generate()),
-            (None, false) => None,
-        };
-        let shown = temporary.as_ref().map(|p| p.expose().to_owned());
-        let temporary_password = match temporary {
-            Some(password) => Some(hash_password(password).await?),
-            None => None,
-        };
-        let change = StatusChange {
-            to,
-            reason,
-            temporary_password,
-        };
-        let (changed, event) = user.change_status(change, &who.actor, self.now())?;
-        self.store
-            .update_user(&changed, user.version, &event)
-            .await
-            .map_err(|err| stale(user.version, err))?;
-        tracing::info!(from = %user.status, to = %changed.status, "status changed");
-        Ok(StatusChanged {
-            user: changed,
-            temporary_password: shown,
-        })
+        write_change(uow.as_mut(), &change, expected, None).await?;
+        uow.commit().await?;
+        Ok(change.user)
     }
 
     /// Sets a user's password as an admin; with `must_change` they choose their own at next
-    /// sign-in.
+    /// sign-in. Their sessions end.
     pub async fn set_password(
         &self,
         who: &Principal,
@@ -269,12 +198,21 @@ impl App {
         let user = self.user(who, id).await?;
         let password = Password::parse(password, "password", &user.logins())?;
         let hash = hash_password(password).await?;
-        let (next, event) = user.set_password(hash, must_change, &who.actor, self.now());
-        self.store
-            .update_user(&next, user.version, &event)
-            .await
-            .map_err(|err| stale(user.version, err))?;
-        Ok(next)
+        let mut uow = self.store.begin().await?;
+        let current = uow
+            .user(who.org_id, id)
+            .await?
+            .ok_or(AppError::NotFound("user"))?;
+        if current.version() != user.version() {
+            return Err(AppError::Stale {
+                expected: user.version(),
+                current: current.version(),
+            });
+        }
+        let change = current.set_password(hash, must_change, &who.actor, self.now());
+        write_change(uow.as_mut(), &change, user.version(), None).await?;
+        uow.commit().await?;
+        Ok(change.user)
     }
 
     /// A user's history, oldest first.
@@ -284,7 +222,7 @@ impl App {
         id: UserId,
     ) -> Result<Vec<AuditEvent>, AppError> {
         let user = self.user(who, id).await?;
-        Ok(self.store.user_events(who.org_id, user.id).await?)
+        Ok(self.store.user_events(who.org_id, user.id()).await?)
     }
 
     /// The bulk path: creates many already-validated users of one org in one transaction.
@@ -295,11 +233,16 @@ impl App {
     ) -> Result<usize, AppError> {
         who.require_admin()?;
         let at = self.now();
-        let rows = users
+        let (users, events): (Vec<User>, Vec<AuditEvent>) = users
             .into_iter()
             .map(|new| User::create(who.org_id, new, &who.actor, at))
-            .collect::<Result<Vec<_>, _>>()?;
-        self.store.insert_users(who.org_id, &rows).await?;
-        Ok(rows.len())
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .unzip();
+        let mut uow = self.store.begin().await?;
+        uow.insert_users(who.org_id, &users).await?;
+        uow.record(&events).await?;
+        uow.commit().await?;
+        Ok(users.len())
     }
 }

@@ -120,16 +120,18 @@ async fn baseline_load(
     let db = TestDb::new(backend)
         .await
         .context("a database for the baseline")?;
-    db.store.insert_org(org).await?;
+    let mut uow = db.store.begin().await?;
+    uow.insert_org(org).await?;
+    uow.commit().await?;
     let started = Instant::now();
     match backend {
         Backend::Sqlite => {
             let store = SqliteStore::connect(&db.url).await?;
-            store.insert_users_row_by_row(rows).await?;
+            rollcall_store_sqlite::insert_users_row_by_row(&store, rows).await?;
         }
         Backend::Postgres => {
             let store = PostgresStore::connect(&db.url).await?;
-            store.insert_users_row_by_row(rows).await?;
+            rollcall_store_postgres::insert_users_row_by_row(&store, rows).await?;
         }
     }
     Ok(rows.len() as f64 / started.elapsed().as_secs_f64())
@@ -146,7 +148,11 @@ async fn bulk_load(
         rows.len()
     );
     let started = Instant::now();
-    store.insert_users(org, rows).await?;
+    let (users, events): (Vec<User>, Vec<AuditEvent>) = rows.iter().cloned().unzip();
+    let mut uow = store.begin().await?;
+    uow.insert_users(org, &users).await?;
+    uow.record(&events).await?;
+    uow.commit().await?;
     Ok(rows.len() as f64 / started.elapsed().as_secs_f64())
 }
 
@@ -210,8 +216,8 @@ async fn measure(backend: Backend, args: &Args) -> Result<Figures> {
     // Deactivate, then reactivate, random users who have an e-mail (no temporary password).
     let candidates: Vec<_> = rows
         .iter()
-        .filter(|(u, _)| u.email.is_some() && u.may_sign_in())
-        .map(|(u, _)| u.id)
+        .filter(|(u, _)| u.email().is_some() && u.may_sign_in())
+        .map(|(u, _)| u.id())
         .collect();
     let mut samples = Vec::with_capacity(args.status_changes);
     let started = Instant::now();

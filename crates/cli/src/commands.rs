@@ -200,12 +200,12 @@ pub async fn token(app: App, command: TokenCommand) -> Result<()> {
 fn line(user: &User) -> String {
     format!(
         "{}  {:<28} {:<24} {:<8} {:<8} {}",
-        user.id,
+        user.id(),
         user.display_name(),
         user.login(),
-        user.role,
-        user.status,
-        user.source.as_str()
+        user.role(),
+        user.status(),
+        user.source().as_str()
     )
 }
 
@@ -231,10 +231,10 @@ async fn change(
         version: None,
     };
     let changed = app
-        .change_status(&who, user.id, input)
+        .change_status(&who, user.id(), input)
         .await
         .map_err(|e| anyhow!("{}: {e}", user.login()))?;
-    println!("{} is now {}", changed.user.login(), changed.user.status);
+    println!("{} is now {}", changed.user.login(), changed.user.status());
     if let Some(password) = changed.temporary_password {
         println!("Temporary password (shown once; they must change it at sign-in): {password}");
     }
@@ -307,15 +307,15 @@ pub async fn user(app: App, command: UserCommand) -> Result<()> {
             println!("{}", line(&user));
             println!(
                 "  email {}  username {}  version {}",
-                user.email.as_ref().map_or("-", |e| e.as_str()),
-                user.username.as_ref().map_or("-", |u| u.as_str()),
-                user.version
+                user.email().as_ref().map_or("-", |e| e.as_str()),
+                user.username().as_ref().map_or("-", |u| u.as_str()),
+                user.version()
             );
-            for (key, value) in user.attributes.as_map() {
+            for (key, value) in user.attributes().as_map() {
                 println!("  {key}: {value}");
             }
             let events = app
-                .user_events(&who, user.id)
+                .user_events(&who, user.id())
                 .await
                 .context("reading history")?;
             for event in events {

@@ -334,7 +334,7 @@ pub async fn prepare(app: &App, database_url: &str, bind: &str) -> Result<()> {
     let who = Principal::system(org.id, "demo");
     let admin = app.find_user(&who, "admin").await.map_err(fail)?;
     let password = TemporaryPassword::generate();
-    app.set_password(&who, admin.id, password.expose(), false)
+    app.set_password(&who, admin.id(), password.expose(), false)
         .await
         .map_err(fail)?;
     let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
@@ -414,7 +414,7 @@ async fn seed(app: &App, who: &Principal) -> Result<()> {
                 page.users
                     .into_iter()
                     .filter(|_| rng.gen_bool(share))
-                    .map(|u| u.id),
+                    .map(|u| u.id()),
             );
             match page.next {
                 Some(next) => cursor = Some(next),

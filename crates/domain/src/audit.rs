@@ -4,16 +4,47 @@ use std::fmt;
 
 use crate::Timestamp;
 use crate::error::FieldError;
-use crate::ids::{EventId, OrgId, UserId};
+use crate::ids::{EventId, OrgId, RunId, SourceId, TokenId, UserId};
 use crate::status::Status;
 
 /// Who made a change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
-    /// A person, through the console or an API token of theirs.
+    /// A person, through the console.
     User { id: UserId, label: String },
-    /// Rollcall itself or an operator at the command line (`cli`, `demo`).
+    /// An API token, acting with its owner's powers.
+    Token {
+        id: TokenId,
+        user_id: UserId,
+        label: String,
+    },
+    /// A provisioning source, applying one of its import runs.
+    Source {
+        id: SourceId,
+        label: String,
+        run: Option<RunId>,
+    },
+    /// A SCIM connection (a source of the org), serving one request.
+    Scim {
+        id: SourceId,
+        label: String,
+        request: Option<RunId>,
+    },
+    /// Rollcall itself (a scheduled job) or an operator at the command line (`cli`, `demo`).
     System { label: String },
+}
+
+/// An actor's parts as stored beside an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredActor {
+    /// `user`, `token`, `source`, `scim` or `system`.
+    pub kind: String,
+    pub user_id: Option<UserId>,
+    /// The token's or the source's id.
+    pub actor_id: Option<uuid::Uuid>,
+    pub label: String,
+    /// The import run, or the SCIM request.
+    pub run_id: Option<RunId>,
 }
 
 impl Actor {
@@ -23,33 +54,91 @@ impl Actor {
         }
     }
 
+    /// Who, in words: "Dana Whitfield", "Dana Whitfield (token laptop)", "oneroster-main".
     pub fn label(&self) -> &str {
         match self {
-            Self::User { label, .. } | Self::System { label } => label,
+            Self::User { label, .. }
+            | Self::Token { label, .. }
+            | Self::Source { label, .. }
+            | Self::Scim { label, .. }
+            | Self::System { label } => label,
         }
     }
 
-    /// The kind as stored: `user` or `system`.
+    /// The kind as stored and shown by the API.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::User { .. } => "user",
+            Self::Token { .. } => "token",
+            Self::Source { .. } => "source",
+            Self::Scim { .. } => "scim",
             Self::System { .. } => "system",
         }
     }
 
+    /// The person behind the change: the console user, or the token's owner.
     pub fn user_id(&self) -> Option<UserId> {
         match self {
             Self::User { id, .. } => Some(*id),
-            Self::System { .. } => None,
+            Self::Token { user_id, .. } => Some(*user_id),
+            Self::Source { .. } | Self::Scim { .. } | Self::System { .. } => None,
         }
     }
 
-    /// Rebuilds an actor from its stored parts.
-    pub fn from_stored(kind: &str, user_id: Option<UserId>, label: String) -> Self {
-        match (kind, user_id) {
-            ("user", Some(id)) => Self::User { id, label },
-            _ => Self::System { label },
+    /// The import run or SCIM request that made the change, when there was one.
+    pub fn run(&self) -> Option<RunId> {
+        match self {
+            Self::Source { run, .. } => *run,
+            Self::Scim { request, .. } => *request,
+            Self::User { .. } | Self::Token { .. } | Self::System { .. } => None,
         }
+    }
+
+    /// The parts a store keeps.
+    pub fn to_stored(&self) -> StoredActor {
+        let actor_id = match self {
+            Self::Token { id, .. } => Some(id.as_uuid()),
+            Self::Source { id, .. } | Self::Scim { id, .. } => Some(id.as_uuid()),
+            Self::User { .. } | Self::System { .. } => None,
+        };
+        StoredActor {
+            kind: self.kind().to_owned(),
+            user_id: self.user_id(),
+            actor_id,
+            label: self.label().to_owned(),
+            run_id: self.run(),
+        }
+    }
+
+    /// Rebuilds an actor from its stored parts; `None` when they do not fit together.
+    pub fn from_stored(stored: StoredActor) -> Option<Self> {
+        let StoredActor {
+            kind,
+            user_id,
+            actor_id,
+            label,
+            run_id,
+        } = stored;
+        Some(match (kind.as_str(), user_id, actor_id) {
+            ("user", Some(id), None) => Self::User { id, label },
+            ("token", Some(user_id), Some(id)) => Self::Token {
+                id: TokenId::from_uuid(id),
+                user_id,
+                label,
+            },
+            ("source", None, Some(id)) => Self::Source {
+                id: SourceId::from_uuid(id),
+                label,
+                run: run_id,
+            },
+            ("scim", None, Some(id)) => Self::Scim {
+                id: SourceId::from_uuid(id),
+                label,
+                request: run_id,
+            },
+            ("system", None, None) => Self::System { label },
+            _ => return None,
+        })
     }
 }
 
@@ -121,4 +210,51 @@ pub struct AuditEvent {
     pub reason: Option<Reason>,
     /// The fields an update changed (`email`, `role`, …); empty for other actions.
     pub changed_fields: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_of_actor_survives_storage() {
+        let user = UserId::new();
+        let actors = [
+            Actor::User {
+                id: user,
+                label: "Dana Whitfield".into(),
+            },
+            Actor::Token {
+                id: TokenId::new(),
+                user_id: user,
+                label: "Dana Whitfield (token laptop)".into(),
+            },
+            Actor::Source {
+                id: SourceId::new(),
+                label: "oneroster-main".into(),
+                run: Some(RunId::new()),
+            },
+            Actor::Scim {
+                id: SourceId::new(),
+                label: "okta".into(),
+                request: Some(RunId::new()),
+            },
+            Actor::system("cli"),
+        ];
+        for actor in actors {
+            assert_eq!(Actor::from_stored(actor.to_stored()), Some(actor.clone()));
+        }
+    }
+
+    #[test]
+    fn stored_parts_that_do_not_fit_are_refused() {
+        let broken = StoredActor {
+            kind: "token".into(),
+            user_id: None,
+            actor_id: None,
+            label: "?".into(),
+            run_id: None,
+        };
+        assert_eq!(Actor::from_stored(broken), None);
+    }
 }

@@ -66,3 +66,11 @@ id_type!(
     /// One audit event.
     EventId
 );
+id_type!(
+    /// A provisioning source of an org (a roster feed, a OneRoster feed, a SCIM connection).
+    SourceId
+);
+id_type!(
+    /// One import run of a source, or one request of a SCIM connection: what undo reverts.
+    RunId
+);

@@ -14,16 +14,16 @@ pub mod status;
 pub mod token;
 pub mod user;
 
-pub use audit::{Actor, AuditAction, AuditEvent, Reason};
+pub use audit::{Actor, AuditAction, AuditEvent, Reason, StoredActor};
 pub use error::FieldError;
-pub use ids::{EventId, OrgId, TokenId, UserId};
+pub use ids::{EventId, OrgId, RunId, SourceId, TokenId, UserId};
 pub use org::{Org, OrgName, OrgSlug};
 pub use password::{Password, PasswordHash, TemporaryPassword};
 pub use status::{ListFilter, Role, Status};
 pub use token::{ApiToken, SecretKind, Session, TokenSecret};
 pub use user::{
-    Attributes, Email, ExternalId, NewUser, PersonName, Source, StatusChange, TransitionError,
-    User, UserPatch, Username,
+    Attributes, Email, ExternalId, NewUser, PersonName, Source, StatusChange, StoredUser,
+    TransitionError, User, UserChange, UserPatch, Username,
 };
 
 /// Every timestamp in Rollcall: UTC, microsecond precision (what both stores keep).

@@ -164,6 +164,253 @@ pub fn is_unchanged(from: Status, to: Status) -> bool {
     from == to
 }
 
+/// A move an admin may make from a status, with the words the console and API use for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AdminTransition {
+    pub to: Status,
+    /// The action's word: "Deactivate", "Reactivate", "Archive", "Restore".
+    pub verb: &'static str,
+    /// What the move does to the person, said before they confirm it.
+    pub consequence: &'static str,
+    /// It takes access away: confirmations show it as a destructive action.
+    pub destructive: bool,
+}
+
+const DEACTIVATE: AdminTransition = AdminTransition {
+    to: Status::Inactive,
+    verb: "Deactivate",
+    consequence: "They will be signed out at once and will not be able to sign in. Their history \
+                  is kept and they can be reactivated at any time.",
+    destructive: true,
+};
+const REACTIVATE: AdminTransition = AdminTransition {
+    to: Status::Active,
+    verb: "Reactivate",
+    consequence: "They will be able to sign in again, with their history and enrolments as \
+                  they were.",
+    destructive: false,
+};
+const ARCHIVE: AdminTransition = AdminTransition {
+    to: Status::Archived,
+    verb: "Archive",
+    consequence: "They will not be able to sign in and will leave search and rosters. Their \
+                  history is kept and they can be restored.",
+    destructive: true,
+};
+const RESTORE: AdminTransition = AdminTransition {
+    to: Status::Active,
+    verb: "Restore",
+    consequence: "They will be able to sign in again and will be back in search and rosters, \
+                  with their history as it was.",
+    destructive: false,
+};
+
+/// The moves an admin may make from a status, in the order menus list them. Every move
+/// [`transition_allowed`] permits appears here once (a test checks it).
+pub const fn admin_transitions(from: Status) -> &'static [AdminTransition] {
+    match from {
+        Status::Active => &[DEACTIVATE, ARCHIVE],
+        Status::Inactive => &[REACTIVATE, ARCHIVE],
+        Status::Archived => &[RESTORE],
+    }
+}
+
+/// The move named by `to` from `from`, if an admin may make it.
+pub fn admin_transition(from: Status, to: Status) -> Option<&'static AdminTransition> {
+    admin_transitions(from).iter().find(|t| t.to == to)
+}
+
+/// How a status is shown wherever a person is listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Presentation {
+    /// The status in a word: "Active", "Inactive", "Archived".
+    pub label: &'static str,
+    /// A badge beside the person's name, for statuses people must not mistake for current.
+    pub badge: Option<&'static str>,
+    /// The status column's one-click switch: the move it makes (with confirmation).
+    pub switch: Option<Status>,
+    /// The Active on/off switch of the edit dialog and the user's page is offered (it moves
+    /// between active and inactive only; archived people are restored first).
+    pub active_switch: bool,
+}
+
+/// How `status` is shown (see [`Presentation`]).
+pub const fn presentation(status: Status) -> Presentation {
+    match status {
+        Status::Active => Presentation {
+            label: "Active",
+            badge: None,
+            switch: Some(Status::Inactive),
+            active_switch: true,
+        },
+        Status::Inactive => Presentation {
+            label: "Inactive",
+            badge: Some("Inactive"),
+            switch: Some(Status::Active),
+            active_switch: true,
+        },
+        Status::Archived => Presentation {
+            label: "Archived",
+            badge: Some("Archived"),
+            switch: None,
+            active_switch: false,
+        },
+    }
+}
+
+/// The status the Active switch stands for, on or off.
+pub const fn active_switch_target(on: bool) -> Status {
+    if on { Status::Active } else { Status::Inactive }
+}
+
+/// One row of the rules table, as people read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleRow {
+    /// A stable name for the question (`may_sign_in`, `search`, …).
+    pub key: &'static str,
+    pub question: &'static str,
+    /// The answer for each status, in [`Status::ALL`] order.
+    pub answers: Vec<String>,
+}
+
+impl SearchVisibility {
+    pub const fn describe(self) -> &'static str {
+        match self {
+            Self::Shown => "yes",
+            Self::ShownMarkedInactive => "yes, marked inactive",
+            Self::Hidden => "no",
+        }
+    }
+}
+
+impl SegmentMembership {
+    pub const fn describe(self) -> &'static str {
+        match self {
+            Self::Member => "yes",
+            Self::MemberMarkedInactive => "yes, marked inactive",
+            Self::KeptHidden => "kept in the data, hidden from listings and counts",
+        }
+    }
+}
+
+impl EveryoneEnrolment {
+    pub const fn describe(self) -> &'static str {
+        match self {
+            Self::IncludedNotified => "yes, notified",
+            Self::IncludedSilentWithoutAccess => {
+                "yes, not notified and without access until reactivated (then at once)"
+            }
+            Self::Excluded => "no",
+        }
+    }
+}
+
+impl EmailDelivery {
+    pub const fn describe(self) -> &'static str {
+        match self {
+            Self::Send => "yes",
+            Self::Suppress => "no, recorded as suppressed",
+        }
+    }
+}
+
+impl Analytics {
+    pub const fn describe(self) -> &'static str {
+        match self {
+            Self::Counted => "yes",
+            Self::ArchivedTab => "no, results are in the reports' Archived tab",
+        }
+    }
+}
+
+const fn yes_no(value: bool) -> &'static str {
+    if value { "yes" } else { "no" }
+}
+
+/// Where the Users screen lists a status: "Active and All filters", "Archived filter".
+fn listed_under(status: Status) -> String {
+    let filters: Vec<&str> = ListFilter::ALL
+        .iter()
+        .filter(|filter| shown_under(status, **filter))
+        .map(|filter| match filter {
+            ListFilter::Active => "Active",
+            ListFilter::Inactive => "Inactive",
+            ListFilter::Archived => "Archived",
+            ListFilter::All => "All",
+        })
+        .collect();
+    match filters.as_slice() {
+        [one] => format!("under the {one} filter"),
+        many => format!("under the {} filters", many.join(" and ")),
+    }
+}
+
+/// The whole rules table, row by row, in words: what the API serves and the console shows.
+pub fn table() -> Vec<RuleRow> {
+    let row = |key, question, answer: &dyn Fn(StatusRules, Status) -> String| RuleRow {
+        key,
+        question,
+        answers: Status::ALL
+            .iter()
+            .map(|status| answer(rules(*status), *status))
+            .collect(),
+    };
+    vec![
+        row(
+            "may_sign_in",
+            "May sign in, keep sessions and use API tokens",
+            &|r, _| {
+                if r.may_sign_in {
+                    "yes".to_owned()
+                } else {
+                    "no: sessions and tokens stop working at once".to_owned()
+                }
+            },
+        ),
+        row("users_screen", "Listed on the Users screen", &|_, s| {
+            listed_under(s)
+        }),
+        row(
+            "search",
+            "Found by search, shown in rosters and pickers",
+            &|r, _| r.search.describe().to_owned(),
+        ),
+        row("segments", "Member of segments", &|r, _| {
+            r.segments.describe().to_owned()
+        }),
+        row(
+            "everyone_enrolment",
+            "Included by an 'everyone' enrolment",
+            &|r, _| r.everyone_enrolment.describe().to_owned(),
+        ),
+        row(
+            "may_open_courses",
+            "May open courses and view or download their certificates",
+            &|r, _| yes_no(r.may_open_courses).to_owned(),
+        ),
+        row(
+            "email",
+            "Receives e-mail (admin messages, enrolment notices)",
+            &|r, _| r.email.describe().to_owned(),
+        ),
+        row(
+            "analytics",
+            "Counted in analytics and completion reports",
+            &|r, _| r.analytics.describe().to_owned(),
+        ),
+        row(
+            "history_visible_to_admins",
+            "Training history visible to admins",
+            &|r, _| yes_no(r.history_visible_to_admins).to_owned(),
+        ),
+        row(
+            "consumed_credits_kept",
+            "Credits already consumed stay consumed",
+            &|r, _| yes_no(r.consumed_credits_kept).to_owned(),
+        ),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,5 +517,73 @@ mod tests {
                 "{from} -> {to} restores"
             );
         }
+    }
+
+    #[test]
+    fn admin_moves_are_exactly_the_allowed_transitions() {
+        for from in Status::ALL {
+            for to in Status::ALL {
+                let offered = admin_transitions(*from)
+                    .iter()
+                    .filter(|t| t.to == *to)
+                    .count();
+                let allowed = usize::from(transition_allowed(*from, *to));
+                assert_eq!(offered, allowed, "{from} -> {to}");
+            }
+            for t in admin_transitions(*from) {
+                assert_eq!(
+                    t.destructive,
+                    revokes_sign_in(*from, t.to) || matches!(rules(t.to).search, Hidden),
+                    "{from} -> {}: destructive when it takes sign-in or visibility away",
+                    t.to
+                );
+            }
+        }
+        assert_eq!(
+            admin_transition(Archived, Active).map(|t| t.verb),
+            Some("Restore")
+        );
+        assert_eq!(
+            admin_transition(Inactive, Active).map(|t| t.verb),
+            Some("Reactivate")
+        );
+        assert_eq!(admin_transition(Archived, Inactive), None);
+    }
+
+    #[test]
+    fn presentation_follows_the_transitions() {
+        for status in Status::ALL {
+            let p = presentation(*status);
+            if let Some(to) = p.switch {
+                assert!(
+                    transition_allowed(*status, to),
+                    "{status}: the switch moves"
+                );
+            }
+            assert_eq!(
+                p.active_switch,
+                [active_switch_target(true), active_switch_target(false)].contains(status),
+                "{status}: the Active switch is offered on the statuses it moves between"
+            );
+            assert_eq!(p.badge.is_some(), !may_sign_in(*status), "{status}: badge");
+        }
+    }
+
+    #[test]
+    fn the_table_in_words_has_an_answer_per_status() {
+        let table = table();
+        assert_eq!(table.len(), 10);
+        for row in &table {
+            assert_eq!(row.answers.len(), Status::ALL.len(), "{}", row.key);
+        }
+        let screen = table.iter().find(|r| r.key == "users_screen").unwrap();
+        assert_eq!(
+            screen.answers,
+            [
+                "under the Active and All filters",
+                "under the Inactive and All filters",
+                "under the Archived filter"
+            ]
+        );
     }
 }

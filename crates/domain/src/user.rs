@@ -230,6 +230,32 @@ impl Attributes {
 /// A person in an org.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
+    id: UserId,
+    org_id: OrgId,
+    username: Option<Username>,
+    email: Option<Email>,
+    given_name: PersonName,
+    family_name: PersonName,
+    role: Role,
+    status: Status,
+    source: Source,
+    external_id: Option<ExternalId>,
+    /// When set, no source may auto-archive this user.
+    prevent_archiving: bool,
+    password: Option<PasswordHash>,
+    must_change_password: bool,
+    attributes: Attributes,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    status_changed_at: Timestamp,
+    /// Starts at 1; every change adds one. Writes name the version they read.
+    version: i64,
+}
+
+/// A user exactly as a store wrote it: how a store hands a row back to the domain
+/// ([`User::from_stored`]). Nothing else builds one: statuses change through transitions.
+#[derive(Debug, Clone)]
+pub struct StoredUser {
     pub id: UserId,
     pub org_id: OrgId,
     pub username: Option<Username>,
@@ -240,7 +266,6 @@ pub struct User {
     pub status: Status,
     pub source: Source,
     pub external_id: Option<ExternalId>,
-    /// When set, no source may auto-archive this user.
     pub prevent_archiving: bool,
     pub password: Option<PasswordHash>,
     pub must_change_password: bool,
@@ -248,8 +273,19 @@ pub struct User {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub status_changed_at: Timestamp,
-    /// Starts at 1; every change adds one. Writes name the version they read.
     pub version: i64,
+}
+
+/// A change to one user, as it must be written: the user as they now are, the event recording
+/// the change, and whether the user's sessions end with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct UserChange {
+    pub user: User,
+    pub event: AuditEvent,
+    /// Their sessions end in the same unit of work (they lost sign-in, or their password was
+    /// replaced: the caller may keep the session that made the change).
+    pub ends_sessions: bool,
 }
 
 /// Everything needed to create a user; the fields are already validated.
@@ -315,6 +351,119 @@ fn require_login(username: Option<&Username>, email: Option<&Email>) -> Result<(
 }
 
 impl User {
+    /// Rebuilds a user from its stored form (stores only).
+    pub fn from_stored(stored: StoredUser) -> Self {
+        Self {
+            id: stored.id,
+            org_id: stored.org_id,
+            username: stored.username,
+            email: stored.email,
+            given_name: stored.given_name,
+            family_name: stored.family_name,
+            role: stored.role,
+            status: stored.status,
+            source: stored.source,
+            external_id: stored.external_id,
+            prevent_archiving: stored.prevent_archiving,
+            password: stored.password,
+            must_change_password: stored.must_change_password,
+            attributes: stored.attributes,
+            created_at: stored.created_at,
+            updated_at: stored.updated_at,
+            status_changed_at: stored.status_changed_at,
+            version: stored.version,
+        }
+    }
+
+    pub fn id(&self) -> UserId {
+        self.id
+    }
+
+    pub fn org_id(&self) -> OrgId {
+        self.org_id
+    }
+
+    pub fn username(&self) -> Option<&Username> {
+        self.username.as_ref()
+    }
+
+    pub fn email(&self) -> Option<&Email> {
+        self.email.as_ref()
+    }
+
+    pub fn given_name(&self) -> &PersonName {
+        &self.given_name
+    }
+
+    pub fn family_name(&self) -> &PersonName {
+        &self.family_name
+    }
+
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Where the user stands. What it means is asked of [`rules`], or of the methods below.
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    pub fn external_id(&self) -> Option<&ExternalId> {
+        self.external_id.as_ref()
+    }
+
+    /// When set, no source may auto-archive this user.
+    pub fn prevent_archiving(&self) -> bool {
+        self.prevent_archiving
+    }
+
+    pub fn password(&self) -> Option<&PasswordHash> {
+        self.password.as_ref()
+    }
+
+    /// They must choose a new password before anything else (after a temporary one).
+    pub fn must_change_password(&self) -> bool {
+        self.must_change_password
+    }
+
+    pub fn attributes(&self) -> &Attributes {
+        &self.attributes
+    }
+
+    pub fn created_at(&self) -> Timestamp {
+        self.created_at
+    }
+
+    pub fn updated_at(&self) -> Timestamp {
+        self.updated_at
+    }
+
+    pub fn status_changed_at(&self) -> Timestamp {
+        self.status_changed_at
+    }
+
+    /// Starts at 1; every change adds one. Writes name the version they read.
+    pub fn version(&self) -> i64 {
+        self.version
+    }
+
+    /// Does moving this user to `to` give them sign-in back without any way to use it? A user
+    /// without e-mail whose password was dropped on leaving needs a temporary one from the
+    /// admin in the same step.
+    pub fn needs_temporary_password_to(&self, to: Status) -> bool {
+        rules::restores_sign_in(self.status, to) && self.email.is_none() && self.password.is_none()
+    }
+
+    /// The moves an admin may offer for this user, with their wording (see
+    /// [`rules::admin_transitions`]).
+    pub fn admin_transitions(&self) -> &'static [rules::AdminTransition] {
+        rules::admin_transitions(self.status)
+    }
+
     /// Creates a user, active, with the event recording it.
     pub fn create(
         org_id: OrgId,
@@ -361,7 +510,7 @@ impl User {
         patch: UserPatch,
         actor: &Actor,
         at: Timestamp,
-    ) -> Result<Option<(Self, AuditEvent)>, FieldError> {
+    ) -> Result<Option<UserChange>, FieldError> {
         let mut next = self.clone();
         let mut changed = Vec::new();
         macro_rules! set {
@@ -389,20 +538,24 @@ impl User {
         next.updated_at = at;
         next.version += 1;
         let event = next.event(actor, at, AuditAction::Updated, (None, None), None, changed);
-        Ok(Some((next, event)))
+        Ok(Some(UserChange {
+            user: next,
+            event,
+            ends_sessions: false,
+        }))
     }
 
     /// Moves the user to another status, as the rules allow.
     ///
-    /// Losing sign-in ends every session (the store does that in the same transaction) and,
-    /// for a user without e-mail, drops the password: nobody can reset it by mail, so the admin
-    /// who brings them back sets a temporary one that must be changed at next sign-in.
+    /// Losing sign-in ends every session (in the same unit of work) and, for a user without
+    /// e-mail, drops the password: nobody can reset it by mail, so the admin who brings them
+    /// back sets a temporary one that must be changed at next sign-in.
     pub fn change_status(
         &self,
         change: StatusChange,
         actor: &Actor,
         at: Timestamp,
-    ) -> Result<(Self, AuditEvent), TransitionError> {
+    ) -> Result<UserChange, TransitionError> {
         let (from, to) = (self.status, change.to);
         if rules::is_unchanged(from, to) {
             return Err(TransitionError::Unchanged(from));
@@ -422,7 +575,7 @@ impl User {
                     next.password = Some(temporary);
                     next.must_change_password = true;
                 }
-                None if no_email && next.password.is_none() => {
+                None if self.needs_temporary_password_to(to) => {
                     return Err(TransitionError::TemporaryPasswordRequired);
                 }
                 None => {}
@@ -440,7 +593,11 @@ impl User {
             change.reason,
             Vec::new(),
         );
-        Ok((next, event))
+        Ok(UserChange {
+            user: next,
+            event,
+            ends_sessions: rules::revokes_sign_in(from, to),
+        })
     }
 
     fn event(
@@ -466,14 +623,15 @@ impl User {
         }
     }
 
-    /// Sets a new password (an admin's reset, or the user's own change).
+    /// Sets a new password (an admin's reset, or the user's own change). Every session made
+    /// with the old one ends (the caller may keep the one that made the change).
     pub fn set_password(
         &self,
         password: PasswordHash,
         must_change: bool,
         actor: &Actor,
         at: Timestamp,
-    ) -> (Self, AuditEvent) {
+    ) -> UserChange {
         let mut next = self.clone();
         next.password = Some(password);
         next.must_change_password = must_change;
@@ -487,7 +645,11 @@ impl User {
             None,
             vec!["password".to_owned()],
         );
-        (next, event)
+        UserChange {
+            user: next,
+            event,
+            ends_sessions: true,
+        }
     }
 
     /// May this user sign in, keep sessions and use API tokens right now?

@@ -1,7 +1,8 @@
 //! Small helpers shared by the suite.
 
 use rollcall_app::{App, CreateUser, Principal};
-use rollcall_domain::{Org, User};
+use rollcall_domain::{AuditEvent, Org, OrgId, User};
+use rollcall_store::StoreResult;
 use rollcall_testkit::TestDb;
 
 pub struct Fixture {
@@ -61,4 +62,13 @@ impl Fixture {
         let admin = Principal::system(org.id, "conformance");
         (org, admin)
     }
+}
+
+/// Writes users made by the domain, with their events, in one unit of work (the bulk path).
+pub async fn insert(db: &TestDb, org: OrgId, users: &[(User, AuditEvent)]) -> StoreResult<()> {
+    let (users, events): (Vec<User>, Vec<AuditEvent>) = users.iter().cloned().unzip();
+    let mut uow = db.store.begin().await?;
+    uow.insert_users(org, &users).await?;
+    uow.record(&events).await?;
+    uow.commit().await
 }

@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 
 use rollcall_app::{AppError, ChangeStatus, EditUser, ListUsers};
-use rollcall_domain::{AuditAction, Status, TransitionError, UserId};
+use rollcall_domain::{AuditAction, Status, TransitionError, User, UserId};
 use rollcall_store::StoreError;
 use rollcall_testkit::TestDb;
 
-use crate::fixtures::{fixture, person};
+use crate::fixtures::{fixture, insert, person};
 
 fn status(to: &str) -> ChangeStatus {
     ChangeStatus {
@@ -25,17 +25,22 @@ pub async fn a_created_user_reads_back_exactly(db: TestDb) {
     input.external_id = Some("T-100".to_owned());
     input.password = Some("a long passphrase".to_owned());
     let created = f.app.create_user(&f.admin, input).await.unwrap();
-    let read = f.app.user(&f.admin, created.id).await.unwrap();
+    let read = f.app.user(&f.admin, created.id()).await.unwrap();
     assert_eq!(read, created);
-    assert_eq!(read.attributes.get("department"), Some("Science"));
-    assert!(read.password.as_ref().unwrap().verify("a long passphrase"));
-    assert!(read.prevent_archiving, "made by hand");
+    assert_eq!(read.attributes().get("department"), Some("Science"));
+    assert!(
+        read.password()
+            .as_ref()
+            .unwrap()
+            .verify("a long passphrase")
+    );
+    assert!(read.prevent_archiving(), "made by hand");
     let by_login =
         f.db.store
             .user_by_login(f.org.id, "ZOE@example.ORG")
             .await
             .unwrap();
-    assert_eq!(by_login.map(|u| u.id), Some(created.id));
+    assert_eq!(by_login.as_ref().map(User::id), Some(created.id()));
 }
 
 pub async fn usernames_and_emails_are_unique_ignoring_case_and_nothing_is_written(db: TestDb) {
@@ -109,13 +114,13 @@ pub async fn a_stale_write_is_refused_and_changes_nothing(db: TestDb) {
     };
     let edited = f
         .app
-        .edit_user(&f.admin, user.id, edit(1, "Augusta"))
+        .edit_user(&f.admin, user.id(), edit(1, "Augusta"))
         .await
         .unwrap();
-    assert_eq!(edited.version, 2);
+    assert_eq!(edited.version(), 2);
     let stale = f
         .app
-        .edit_user(&f.admin, user.id, edit(1, "Countess"))
+        .edit_user(&f.admin, user.id(), edit(1, "Countess"))
         .await;
     assert!(
         matches!(
@@ -129,7 +134,7 @@ pub async fn a_stale_write_is_refused_and_changes_nothing(db: TestDb) {
     );
 
     // The store itself refuses a write naming an old version, even if the caller skipped the check.
-    let (again, event) = user
+    let again = user
         .apply(
             rollcall_domain::UserPatch {
                 family_name: Some(
@@ -138,20 +143,21 @@ pub async fn a_stale_write_is_refused_and_changes_nothing(db: TestDb) {
                 ..Default::default()
             },
             &f.admin.actor,
-            user.updated_at,
+            user.updated_at(),
         )
         .unwrap()
         .unwrap();
-    let raw = f.db.store.update_user(&again, 1, &event).await;
+    let mut uow = f.db.store.begin().await.unwrap();
+    let raw = uow.update_user(&again.user, 1).await;
     assert!(
         matches!(raw, Err(StoreError::Stale { current: 2 })),
         "{raw:?}"
     );
 
-    let now = f.app.user(&f.admin, user.id).await.unwrap();
-    assert_eq!(now.given_name.as_str(), "Augusta");
-    assert_eq!(now.family_name.as_str(), "Lovelace");
-    let history = f.app.user_events(&f.admin, user.id).await.unwrap();
+    let now = f.app.user(&f.admin, user.id()).await.unwrap();
+    assert_eq!(now.given_name().as_str(), "Augusta");
+    assert_eq!(now.family_name().as_str(), "Lovelace");
+    let history = f.app.user_events(&f.admin, user.id()).await.unwrap();
     assert_eq!(
         history.len(),
         2,
@@ -164,12 +170,12 @@ pub async fn a_status_change_is_recorded_with_actor_reason_and_statuses(db: Test
     let user = f.add("Ada", "Lovelace", "ada").await;
     let changed = f
         .app
-        .change_status(&f.admin, user.id, status("inactive"))
+        .change_status(&f.admin, user.id(), status("inactive"))
         .await
         .unwrap();
-    assert_eq!(changed.user.status, Status::Inactive);
-    assert_eq!(changed.user.version, 2);
-    let history = f.app.user_events(&f.admin, user.id).await.unwrap();
+    assert_eq!(changed.user.status(), Status::Inactive);
+    assert_eq!(changed.user.version(), 2);
+    let history = f.app.user_events(&f.admin, user.id()).await.unwrap();
     let actions: Vec<_> = history.iter().map(|e| e.action).collect();
     assert_eq!(actions, [AuditAction::Created, AuditAction::StatusChanged]);
     let change = &history[1];
@@ -180,19 +186,19 @@ pub async fn a_status_change_is_recorded_with_actor_reason_and_statuses(db: Test
         Some("left the school")
     );
     assert_eq!(change.actor.label(), "conformance");
-    assert_eq!(change.at, changed.user.status_changed_at);
+    assert_eq!(change.at, changed.user.status_changed_at());
 }
 
 pub async fn reactivating_a_username_only_user_needs_a_temporary_password(db: TestDb) {
     let f = fixture(db).await;
     let user = f.add("Ada", "Lovelace", "ada").await;
     f.app
-        .change_status(&f.admin, user.id, status("inactive"))
+        .change_status(&f.admin, user.id(), status("inactive"))
         .await
         .unwrap();
     let refused = f
         .app
-        .change_status(&f.admin, user.id, status("active"))
+        .change_status(&f.admin, user.id(), status("active"))
         .await;
     assert!(
         matches!(
@@ -203,9 +209,9 @@ pub async fn reactivating_a_username_only_user_needs_a_temporary_password(db: Te
         ),
         "{refused:?}"
     );
-    let still = f.app.user(&f.admin, user.id).await.unwrap();
+    let still = f.app.user(&f.admin, user.id()).await.unwrap();
     assert_eq!(
-        (still.status, still.version),
+        (still.status(), still.version()),
         (Status::Inactive, 2),
         "nothing written"
     );
@@ -214,7 +220,7 @@ pub async fn reactivating_a_username_only_user_needs_a_temporary_password(db: Te
         .app
         .change_status(
             &f.admin,
-            user.id,
+            user.id(),
             ChangeStatus {
                 generate_temporary_password: true,
                 ..status("active")
@@ -223,9 +229,9 @@ pub async fn reactivating_a_username_only_user_needs_a_temporary_password(db: Te
         .await
         .unwrap();
     let temporary = back.temporary_password.expect("shown once");
-    let stored = f.app.user(&f.admin, user.id).await.unwrap();
-    assert!(stored.password.unwrap().verify(&temporary));
-    assert!(stored.must_change_password);
+    let stored = f.app.user(&f.admin, user.id()).await.unwrap();
+    assert!(stored.password().unwrap().verify(&temporary));
+    assert!(stored.must_change_password());
 }
 
 pub async fn another_orgs_users_are_invisible(db: TestDb) {
@@ -238,13 +244,13 @@ pub async fn another_orgs_users_are_invisible(db: TestDb) {
         .await
         .expect("the same username is free in another org");
     let not_found = |r: Result<_, AppError>| matches!(r, Err(AppError::NotFound("user")));
-    assert!(not_found(f.app.user(&theirs, ours.id).await.map(drop)));
+    assert!(not_found(f.app.user(&theirs, ours.id()).await.map(drop)));
     assert!(not_found(
-        f.app.user_events(&theirs, ours.id).await.map(drop)
+        f.app.user_events(&theirs, ours.id()).await.map(drop)
     ));
     assert!(not_found(
         f.app
-            .change_status(&theirs, ours.id, status("inactive"))
+            .change_status(&theirs, ours.id(), status("inactive"))
             .await
             .map(drop)
     ));
@@ -254,7 +260,7 @@ pub async fn another_orgs_users_are_invisible(db: TestDb) {
         ..EditUser::default()
     };
     assert!(not_found(
-        f.app.edit_user(&theirs, ours.id, edit).await.map(drop)
+        f.app.edit_user(&theirs, ours.id(), edit).await.map(drop)
     ));
     let listed = f
         .app
@@ -262,15 +268,15 @@ pub async fn another_orgs_users_are_invisible(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(
-        listed.users.iter().map(|u| u.id).collect::<Vec<_>>(),
-        vec![theirs_user.id]
+        listed.users.iter().map(User::id).collect::<Vec<_>>(),
+        vec![theirs_user.id()]
     );
     assert_eq!(
         f.app
-            .user(&f.admin, ours.id)
+            .user(&f.admin, ours.id())
             .await
             .unwrap()
-            .given_name
+            .given_name()
             .as_str(),
         "Ada"
     );
@@ -307,10 +313,10 @@ pub async fn a_bulk_insert_is_all_or_nothing(db: TestDb) {
         .unwrap()
     };
     let good: Vec<_> = (0..1500).map(|i| make(&format!("u{i}"))).collect();
-    f.db.store.insert_users(f.org.id, &good).await.unwrap();
+    insert(&f.db, f.org.id, &good).await.unwrap();
     let mut bad: Vec<_> = (0..1500).map(|i| make(&format!("v{i}"))).collect();
     bad.push(make("U7"));
-    let err = f.db.store.insert_users(f.org.id, &bad).await;
+    let err = insert(&f.db, f.org.id, &bad).await;
     assert!(
         matches!(err, Err(StoreError::Conflict { field: "username" })),
         "{err:?}"
@@ -321,7 +327,7 @@ pub async fn a_bulk_insert_is_all_or_nothing(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(total, 1500, "none of the refused batch was written");
-    let history = f.app.user_events(&f.admin, good[0].0.id).await.unwrap();
+    let history = f.app.user_events(&f.admin, good[0].0.id()).await.unwrap();
     assert_eq!(history.len(), 1, "each bulk user has its created event");
 }
 
@@ -334,11 +340,11 @@ pub async fn tokens_work_until_revoked_or_their_user_stops_being_active(db: Test
     let who = f.app.authenticate_token(&secret).await.unwrap();
     assert_eq!(
         (who.org_id, who.actor.user_id()),
-        (f.org.id, Some(grace.id))
+        (f.org.id, Some(grace.id()))
     );
 
     f.app
-        .change_status(&f.admin, grace.id, status("inactive"))
+        .change_status(&f.admin, grace.id(), status("inactive"))
         .await
         .unwrap();
     assert!(matches!(
@@ -346,7 +352,7 @@ pub async fn tokens_work_until_revoked_or_their_user_stops_being_active(db: Test
         Err(AppError::Unauthenticated)
     ));
     f.app
-        .change_status(&f.admin, grace.id, status("active"))
+        .change_status(&f.admin, grace.id(), status("active"))
         .await
         .unwrap();
     assert!(

@@ -1,10 +1,10 @@
 //! Writing user rows with their search terms, and the two plans of a listing.
 
 use rollcall_domain::{OrgId, User};
+use rollcall_store::listing::{push_filters, push_page, push_word_checks};
 use rollcall_store::rows::{USER_COLUMNS, UserColumns, user_columns_of_u};
-use rollcall_store::sql::{push_changed_columns, push_filters, push_page, push_word_checks};
-use rollcall_store::{StoreError, StoreResult, UserQuery, bind_user_columns};
-use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
+use rollcall_store::{StoreResult, UserQuery, bind_user_columns};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use crate::db_error;
@@ -21,10 +21,7 @@ fn term_rows(rows: &[UserColumns]) -> Vec<(Uuid, &str, Uuid)> {
         .collect()
 }
 
-async fn insert_terms(
-    tx: &mut Transaction<'static, Postgres>,
-    terms: &[(Uuid, &str, Uuid)],
-) -> StoreResult<()> {
+async fn insert_terms(conn: &mut PgConnection, terms: &[(Uuid, &str, Uuid)]) -> StoreResult<()> {
     for chunk in terms.chunks(10_000) {
         let mut q = QueryBuilder::<Postgres>::new("insert into user_term (org_id, term, user_id) ");
         q.push_values(chunk, |mut b, (org, term, user)| {
@@ -32,14 +29,14 @@ async fn insert_terms(
                 .push_bind((*term).to_owned())
                 .push_bind(*user);
         });
-        q.build().execute(&mut **tx).await.map_err(db_error)?;
+        q.build().execute(&mut *conn).await.map_err(db_error)?;
     }
     Ok(())
 }
 
 /// Inserts users and their search terms.
 pub(crate) async fn insert_user_rows(
-    tx: &mut Transaction<'static, Postgres>,
+    conn: &mut PgConnection,
     rows: &[UserColumns],
 ) -> StoreResult<()> {
     if rows.is_empty() {
@@ -50,53 +47,19 @@ pub(crate) async fn insert_user_rows(
     q.push_values(rows, |mut b, row| {
         bind_user_columns!(b, push_bind, row);
     });
-    q.build().execute(&mut **tx).await.map_err(db_error)?;
-    insert_terms(tx, &term_rows(rows)).await
+    q.build().execute(&mut *conn).await.map_err(db_error)?;
+    insert_terms(conn, &term_rows(rows)).await
 }
 
-/// Overwrites a user's row if it is still at `expected_version`, rewriting their search terms
-/// only when they changed (a status change does not touch them).
-pub(crate) async fn update_user_row(
-    tx: &mut Transaction<'static, Postgres>,
-    user: &User,
-    expected_version: i64,
-) -> StoreResult<()> {
-    let row = UserColumns::from_user(user);
-    let old: Option<UserColumns> = sqlx::query_as(&format!(
-        "select {USER_COLUMNS} from user_account where org_id = $1 and user_id = $2 for update"
-    ))
-    .bind(row.org_id)
-    .bind(row.user_id)
-    .fetch_optional(&mut **tx)
-    .await
-    .map_err(db_error)?;
-    let old = match old {
-        None => return Err(StoreError::NotFound),
-        Some(old) if old.version != expected_version => {
-            return Err(StoreError::Stale {
-                current: old.version,
-            });
-        }
-        Some(old) => old,
-    };
-    let mut q = QueryBuilder::<Postgres>::new("update user_account set ");
-    if push_changed_columns(&mut q, &old, &row) {
-        q.push(" where org_id = ")
-            .push_bind(row.org_id)
-            .push(" and user_id = ")
-            .push_bind(row.user_id);
-        q.build().execute(&mut **tx).await.map_err(db_error)?;
-    }
-    if old.search_text != row.search_text {
-        sqlx::query("delete from user_term where org_id = $1 and user_id = $2")
-            .bind(row.org_id)
-            .bind(row.user_id)
-            .execute(&mut **tx)
-            .await
-            .map_err(db_error)?;
-        insert_terms(tx, &term_rows(std::slice::from_ref(&row))).await?;
-    }
-    Ok(())
+/// Replaces a user's search terms (their terms changed).
+pub(crate) async fn reindex_user(conn: &mut PgConnection, row: &UserColumns) -> StoreResult<()> {
+    sqlx::query("delete from user_term where org_id = $1 and user_id = $2")
+        .bind(row.org_id)
+        .bind(row.user_id)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    insert_terms(conn, &term_rows(std::slice::from_ref(row))).await
 }
 
 /// The exclusive upper bound of a prefix range: terms are [a-z0-9], all below '~'.

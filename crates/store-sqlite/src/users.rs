@@ -1,14 +1,12 @@
 //! Writing user rows with their search entries, and the two plans of a listing.
 
 use rollcall_domain::{OrgId, User};
+use rollcall_store::listing::{order_by, push_filters, push_page, push_word_checks, sort_columns};
 use rollcall_store::rows::{USER_COLUMNS, UserColumns, user_columns_of_u};
-use rollcall_store::sql::{
-    order_by, push_changed_columns, push_filters, push_page, push_word_checks, sort_columns,
-};
 use rollcall_store::{StoreError, StoreResult, UserQuery, UserSort, bind_user_columns};
-use sqlx::{FromRow, QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
-use crate::{current_version, db_error};
+use crate::db_error;
 
 /// A user's full-text columns: the whole family name, the whole given name, and every other
 /// term (name parts, username, e-mail).
@@ -28,14 +26,14 @@ pub(crate) fn search_columns(row: &UserColumns) -> [String; 3] {
 /// Inserts users and their search entries. Row ids are assigned here, on the single writer
 /// connection inside its transaction, so each search entry can name its user's row.
 pub(crate) async fn insert_user_rows(
-    tx: &mut Transaction<'static, Sqlite>,
+    conn: &mut SqliteConnection,
     rows: &[UserColumns],
 ) -> StoreResult<()> {
     if rows.is_empty() {
         return Ok(());
     }
     let last: i64 = sqlx::query_scalar("select coalesce(max(user_rowid), 0) from user_account")
-        .fetch_one(&mut **tx)
+        .fetch_one(&mut *conn)
         .await
         .map_err(db_error)?;
     let numbered: Vec<(i64, &UserColumns)> = (last + 1..).zip(rows).collect();
@@ -47,7 +45,7 @@ pub(crate) async fn insert_user_rows(
         b.push_bind(*rowid);
         bind_user_columns!(b, push_bind, *row);
     });
-    q.build().execute(&mut **tx).await.map_err(db_error)?;
+    q.build().execute(&mut *conn).await.map_err(db_error)?;
 
     let mut q =
         QueryBuilder::<Sqlite>::new("insert into user_search (rowid, family, given, other) ");
@@ -58,57 +56,36 @@ pub(crate) async fn insert_user_rows(
             .push_bind(given)
             .push_bind(other);
     });
-    q.build().execute(&mut **tx).await.map_err(db_error)?;
+    q.build().execute(&mut *conn).await.map_err(db_error)?;
     Ok(())
 }
 
-/// Overwrites a user's row if it is still at `expected_version`, re-indexing it for search
-/// only when its terms changed (a status change does not touch the index).
-pub(crate) async fn update_user_row(
-    tx: &mut Transaction<'static, Sqlite>,
-    user: &User,
-    expected_version: i64,
+/// Replaces a user's search entry (their terms changed).
+pub(crate) async fn reindex_user(
+    conn: &mut SqliteConnection,
+    row: &UserColumns,
 ) -> StoreResult<()> {
-    let row = UserColumns::from_user(user);
-    let found = sqlx::query(&format!(
-        "select user_rowid, {USER_COLUMNS} from user_account
-         where org_id = ? and user_id = ? and version = ?"
-    ))
-    .bind(row.org_id)
-    .bind(row.user_id)
-    .bind(expected_version)
-    .fetch_optional(&mut **tx)
-    .await
-    .map_err(db_error)?;
-    let Some(found) = found else {
-        return Err(match current_version(tx, row.org_id, row.user_id).await? {
-            Some(current) => StoreError::Stale { current },
-            None => StoreError::NotFound,
-        });
-    };
-    let rowid: i64 = found.try_get("user_rowid").map_err(db_error)?;
-    let old = UserColumns::from_row(&found).map_err(db_error)?;
-    let mut q = QueryBuilder::<Sqlite>::new("update user_account set ");
-    if push_changed_columns(&mut q, &old, &row) {
-        q.push(" where user_rowid = ").push_bind(rowid);
-        q.build().execute(&mut **tx).await.map_err(db_error)?;
-    }
-    if old.search_text != row.search_text {
-        sqlx::query("delete from user_search where rowid = ?")
-            .bind(rowid)
-            .execute(&mut **tx)
+    let rowid: i64 =
+        sqlx::query_scalar("select user_rowid from user_account where org_id = ? and user_id = ?")
+            .bind(row.org_id)
+            .bind(row.user_id)
+            .fetch_one(&mut *conn)
             .await
             .map_err(db_error)?;
-        let [family, given, other] = search_columns(&row);
-        sqlx::query("insert into user_search (rowid, family, given, other) values (?, ?, ?, ?)")
-            .bind(rowid)
-            .bind(family)
-            .bind(given)
-            .bind(other)
-            .execute(&mut **tx)
-            .await
-            .map_err(db_error)?;
-    }
+    sqlx::query("delete from user_search where rowid = ?")
+        .bind(rowid)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    let [family, given, other] = search_columns(row);
+    sqlx::query("insert into user_search (rowid, family, given, other) values (?, ?, ?, ?)")
+        .bind(rowid)
+        .bind(family)
+        .bind(given)
+        .bind(other)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
     Ok(())
 }
 
@@ -261,7 +238,9 @@ async fn page_ids(
             .map_err(db_error);
     };
     let Some((_, key)) = sorted_name(query.sort) else {
-        return Err(StoreError::Other("a seek needs a name sort".into()));
+        return Err(StoreError::Corrupt {
+            what: "a seek without a name sort".into(),
+        });
     };
     // Both halves come sorted and limited; the union is sorted and limited once more.
     let keys = sort_columns(query.sort).join(", u.");

@@ -1,10 +1,16 @@
-//! The storage trait of Rollcall, and the small vocabulary it speaks.
+//! The storage of Rollcall: the [`Store`] trait the use cases speak to, the [`UnitOfWork`] a
+//! use case writes through, and the SQL both backends share.
 //!
 //! Two implementations stand behind it: `rollcall-store-sqlite` (the embedded default) and
-//! `rollcall-store-postgres` (for scale). One conformance suite (`rollcall-store-conformance`)
-//! holds both to the same behaviour. Every method is scoped to one org: nothing crosses tenants.
+//! `rollcall-store-postgres` (for scale). Both are [`SqlStore`]s: every query that reads the
+//! same on both databases is written once here ([`shared`]); a backend adds only what truly
+//! differs (its search plans, its bulk path, its migrations) through [`Backend`]. One
+//! conformance suite (`rollcall-store-conformance`) holds both to the same behaviour. Every
+//! method is scoped to one org: nothing crosses tenants.
 
+pub mod listing;
 pub mod rows;
+pub mod shared;
 pub mod sql;
 
 use async_trait::async_trait;
@@ -12,6 +18,11 @@ use rollcall_domain::{
     ApiToken, AuditEvent, Org, OrgId, OrgSlug, Role, Session, Source, Status, Timestamp, TokenId,
     User, UserId,
 };
+
+pub use shared::{Backend, SqlStore};
+
+/// The cause of a storage failure, kept for the log.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
 
 /// What can go wrong in a store.
 #[derive(Debug, thiserror::Error)]
@@ -24,9 +35,12 @@ pub enum StoreError {
     Stale { current: i64 },
     #[error("not found")]
     NotFound,
-    /// Anything else: the database is unreachable, a row is corrupt… Logged, never shown.
-    #[error("storage failure: {0}")]
-    Other(String),
+    /// A stored row that no longer reads as a valid domain value.
+    #[error("unreadable row: {what}")]
+    Corrupt { what: String },
+    /// The database failed: unreachable, out of space, a bug in a query… Logged, never shown.
+    #[error("the database failed")]
+    Database(#[source] Cause),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -41,20 +55,18 @@ impl StoreError {
             .unwrap_or("id");
         Self::Conflict { field }
     }
-}
 
-/// Lists an org's distinct sources by hopping along the `(org_id, source, external_id)` index,
-/// one seek per source, so it costs the same with a thousand users or a million. Binds the org
-/// id at every `{org}`.
-pub fn distinct_sources_sql(org: &str) -> String {
-    format!(
-        "with recursive s(source) as ( \
-           select min(source) from user_account where org_id = {org} \
-           union all \
-           select (select min(source) from user_account where org_id = {org} and source > s.source) \
-           from s where s.source is not null) \
-         select source from s where source is not null"
-    )
+    /// Classifies an error of the database driver.
+    pub fn from_sqlx(err: sqlx::Error) -> Self {
+        match &err {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                // PostgreSQL names the constraint; SQLite names the columns in its message.
+                Self::unique_violation(db.constraint().unwrap_or(db.message()))
+            }
+            sqlx::Error::RowNotFound => Self::NotFound,
+            _ => Self::Database(Box::new(err)),
+        }
+    }
 }
 
 /// A query word's search-index cut-off: once a prefix matches at least this many index entries,
@@ -86,13 +98,13 @@ impl UserSort {
     /// The key of `user` in this order, as the stores compare it.
     pub fn key_of(self, user: &User) -> SortKey {
         use rollcall_domain::search::sort_key;
-        let given = || sort_key(user.given_name.as_str());
-        let family = || sort_key(user.family_name.as_str());
+        let given = || sort_key(user.given_name().as_str());
+        let family = || sort_key(user.family_name().as_str());
         match self {
-            Self::FamilyName => SortKey::Names(family(), given(), user.id),
-            Self::GivenName => SortKey::Names(given(), family(), user.id),
-            Self::Created => SortKey::Time(user.created_at, user.id),
-            Self::StatusChanged => SortKey::Time(user.status_changed_at, user.id),
+            Self::FamilyName => SortKey::Names(family(), given(), user.id()),
+            Self::GivenName => SortKey::Names(given(), family(), user.id()),
+            Self::Created => SortKey::Time(user.created_at(), user.id()),
+            Self::StatusChanged => SortKey::Time(user.status_changed_at(), user.id()),
         }
     }
 }
@@ -133,11 +145,10 @@ pub struct UserQuery {
     pub limit: usize,
 }
 
-/// The storage of Rollcall.
+/// The storage of Rollcall: reads, and [`Store::begin`] for everything that writes.
 ///
-/// Writes that change a user take the event recording the change and write both in one
-/// transaction. Writes of an existing user name the version they read and fail with
-/// [`StoreError::Stale`] when it moved on.
+/// Reads outside a unit of work see committed data and take no locks (on SQLite they go to
+/// the readers' pool, beside the one writer).
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Which backend this is: `sqlite` or `postgres`.
@@ -146,48 +157,28 @@ pub trait Store: Send + Sync + 'static {
     /// Is the database answering?
     async fn ping(&self) -> StoreResult<()>;
 
-    async fn insert_org(&self, org: &Org) -> StoreResult<()>;
+    /// Starts a unit of work: reads and writes of any tables, applied together by
+    /// [`UnitOfWork::commit`] or not at all (dropping it rolls everything back).
+    async fn begin(&self) -> StoreResult<Box<dyn UnitOfWork>>;
+
     async fn org(&self, id: OrgId) -> StoreResult<Option<Org>>;
     async fn org_by_slug(&self, slug: &OrgSlug) -> StoreResult<Option<Org>>;
     /// The org, when the database holds exactly one.
     async fn only_org(&self) -> StoreResult<Option<Org>>;
 
-    /// Inserts a new user and the event recording it.
-    async fn insert_user(&self, user: &User, event: &AuditEvent) -> StoreResult<()>;
-
-    /// The bulk path: inserts many users of one org, each with its event, in one transaction.
-    /// All or nothing: one conflict rejects the batch.
-    async fn insert_users(&self, org: OrgId, users: &[(User, AuditEvent)]) -> StoreResult<()>;
-
     async fn user(&self, org: OrgId, id: UserId) -> StoreResult<Option<User>>;
-
-    /// The distinct sources an org's users come from, in order.
-    async fn sources(&self, org: OrgId) -> StoreResult<Vec<String>>;
-
     /// The user whose username or e-mail is `login`, ignoring case (username first).
     async fn user_by_login(&self, org: OrgId, login: &str) -> StoreResult<Option<User>>;
-
-    /// Replaces a user read at `expected_version` by `user` (whose version is one more), and
-    /// records `event`, in one transaction. When `user` may no longer sign in (the status
-    /// rules say so), their sessions end in that same transaction.
-    async fn update_user(
-        &self,
-        user: &User,
-        expected_version: i64,
-        event: &AuditEvent,
-    ) -> StoreResult<()>;
-
+    /// The distinct sources an org's users come from, in order.
+    async fn sources(&self, org: OrgId) -> StoreResult<Vec<String>>;
     /// One status's page of users, in order.
     async fn list_users(&self, org: OrgId, query: &UserQuery) -> StoreResult<Vec<User>>;
-
     /// How many users of this status match the query's filters and words (paging ignored),
     /// counting no further than `cap` so a count never costs more than a page.
     async fn count_users(&self, org: OrgId, query: &UserQuery, cap: u64) -> StoreResult<u64>;
-
     /// A user's history, oldest first.
     async fn user_events(&self, org: OrgId, user: UserId) -> StoreResult<Vec<AuditEvent>>;
 
-    async fn insert_session(&self, session: &Session) -> StoreResult<()>;
     /// A live session (not expired at `now`) and its user.
     async fn session_user(
         &self,
@@ -195,18 +186,47 @@ pub trait Store: Send + Sync + 'static {
         digest: &str,
         now: Timestamp,
     ) -> StoreResult<Option<(Session, User)>>;
-    async fn delete_session(&self, org: OrgId, digest: &str) -> StoreResult<()>;
+    /// A user's sessions, oldest first.
+    async fn user_sessions(&self, org: OrgId, user: UserId) -> StoreResult<Vec<Session>>;
+
+    async fn token_by_digest(&self, org: OrgId, digest: &str) -> StoreResult<Option<ApiToken>>;
+    async fn tokens(&self, org: OrgId) -> StoreResult<Vec<ApiToken>>;
+}
+
+/// One atomic step of a use case: what it reads here is locked against other writers until it
+/// ends, and what it writes lands together on [`UnitOfWork::commit`], or not at all.
+///
+/// Writes of an existing user name the version they read and fail with
+/// [`StoreError::Stale`] when it moved on. Business rules (which sessions end, which events
+/// are written) are the caller's: a unit of work only stores.
+#[async_trait]
+pub trait UnitOfWork: Send {
+    async fn insert_org(&mut self, org: &Org) -> StoreResult<()>;
+
+    /// The user, locked until this unit of work ends.
+    async fn user(&mut self, org: OrgId, id: UserId) -> StoreResult<Option<User>>;
+    /// Inserts users of one org with their search entries. A large batch is the bulk path:
+    /// one conflict rejects the whole unit of work.
+    async fn insert_users(&mut self, org: OrgId, users: &[User]) -> StoreResult<()>;
+    /// Replaces a user read at `expected_version` by `user` (whose version is one more).
+    async fn update_user(&mut self, user: &User, expected_version: i64) -> StoreResult<()>;
+    /// Appends audit events.
+    async fn record(&mut self, events: &[AuditEvent]) -> StoreResult<()>;
+
+    async fn insert_session(&mut self, session: &Session) -> StoreResult<()>;
+    async fn delete_session(&mut self, org: OrgId, digest: &str) -> StoreResult<()>;
     /// Ends every session of a user but `keep` (the one changing its password, say).
     async fn delete_user_sessions(
-        &self,
+        &mut self,
         org: OrgId,
         user: UserId,
         keep: Option<&str>,
     ) -> StoreResult<()>;
 
-    async fn insert_token(&self, token: &ApiToken) -> StoreResult<()>;
-    async fn token_by_digest(&self, org: OrgId, digest: &str) -> StoreResult<Option<ApiToken>>;
-    async fn tokens(&self, org: OrgId) -> StoreResult<Vec<ApiToken>>;
+    async fn insert_token(&mut self, token: &ApiToken) -> StoreResult<()>;
     /// Marks a token revoked; `false` when no such live token exists.
-    async fn revoke_token(&self, org: OrgId, id: TokenId, at: Timestamp) -> StoreResult<bool>;
+    async fn revoke_token(&mut self, org: OrgId, id: TokenId, at: Timestamp) -> StoreResult<bool>;
+
+    /// Applies everything written, at once.
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
 }

@@ -6,12 +6,13 @@
 use chrono::{DateTime, Utc};
 use rollcall_domain::{
     Actor, ApiToken, Attributes, AuditAction, AuditEvent, Email, EventId, ExternalId, FieldError,
-    Org, OrgId, OrgName, OrgSlug, PasswordHash, PersonName, Reason, Session, Source, Timestamp,
-    TokenId, User, UserId, Username,
+    Org, OrgId, OrgName, OrgSlug, PasswordHash, PersonName, Reason, RunId, Session, Source,
+    StoredActor, StoredUser, Timestamp, TokenId, User, UserId, Username,
 };
 use uuid::Uuid;
 
 use crate::StoreError;
+use crate::sql::Value;
 
 /// The user columns, in the order [`crate::bind_user_columns!`] binds them.
 pub const USER_COLUMNS: &str = "org_id, user_id, username, username_key, email, \
@@ -30,7 +31,9 @@ pub fn user_columns_of_u() -> String {
 }
 
 pub fn corrupt(what: impl std::fmt::Display) -> StoreError {
-    StoreError::Other(format!("unreadable row: {what}"))
+    StoreError::Corrupt {
+        what: what.to_string(),
+    }
 }
 
 pub fn micros(at: Timestamp) -> i64 {
@@ -80,31 +83,103 @@ impl UserColumns {
     pub fn from_user(user: &User) -> Self {
         use rollcall_domain::search::{search_text, sort_key};
         Self {
-            org_id: user.org_id.as_uuid(),
-            user_id: user.id.as_uuid(),
-            username: user.username.as_ref().map(|u| u.as_str().to_owned()),
-            username_key: user.username.as_ref().map(Username::key),
-            email: user.email.as_ref().map(|e| e.as_str().to_owned()),
-            email_key: user.email.as_ref().map(Email::key),
-            given_name: user.given_name.as_str().to_owned(),
-            family_name: user.family_name.as_str().to_owned(),
-            given_key: sort_key(user.given_name.as_str()),
-            family_key: sort_key(user.family_name.as_str()),
-            role: user.role.as_str().to_owned(),
-            status: user.status.as_str().to_owned(),
-            source: user.source.as_str().to_owned(),
-            external_id: user.external_id.as_ref().map(|e| e.as_str().to_owned()),
-            prevent_archiving: user.prevent_archiving,
-            password_hash: user.password.as_ref().map(|p| p.as_str().to_owned()),
-            must_change_password: user.must_change_password,
-            attributes: serde_json::to_string(user.attributes.as_map())
+            org_id: user.org_id().as_uuid(),
+            user_id: user.id().as_uuid(),
+            username: user.username().map(|u| u.as_str().to_owned()),
+            username_key: user.username().map(Username::key),
+            email: user.email().map(|e| e.as_str().to_owned()),
+            email_key: user.email().map(Email::key),
+            given_name: user.given_name().as_str().to_owned(),
+            family_name: user.family_name().as_str().to_owned(),
+            given_key: sort_key(user.given_name().as_str()),
+            family_key: sort_key(user.family_name().as_str()),
+            role: user.role().as_str().to_owned(),
+            status: user.status().as_str().to_owned(),
+            source: user.source().as_str().to_owned(),
+            external_id: user.external_id().map(|e| e.as_str().to_owned()),
+            prevent_archiving: user.prevent_archiving(),
+            password_hash: user.password().map(|p| p.as_str().to_owned()),
+            must_change_password: user.must_change_password(),
+            attributes: serde_json::to_string(user.attributes().as_map())
                 .unwrap_or_else(|_| "{}".to_owned()),
             search_text: search_text(&user.search_terms()),
-            created_at: micros(user.created_at),
-            updated_at: micros(user.updated_at),
-            status_changed_at: micros(user.status_changed_at),
-            version: user.version,
+            created_at: micros(user.created_at()),
+            updated_at: micros(user.updated_at()),
+            status_changed_at: micros(user.status_changed_at()),
+            version: user.version(),
         }
+    }
+
+    /// The values of [`USER_COLUMNS`], in order.
+    pub fn values(&self) -> Vec<Value> {
+        let mut values = Vec::with_capacity(USER_COLUMN_COUNT);
+        macro_rules! each {
+            ($($column:ident),+ $(,)?) => { $(values.push(self.$column.clone().into());)+ };
+        }
+        each!(
+            org_id,
+            user_id,
+            username,
+            username_key,
+            email,
+            email_key,
+            given_name,
+            family_name,
+            given_key,
+            family_key,
+            role,
+            status,
+            source,
+            external_id,
+            prevent_archiving,
+            password_hash,
+            must_change_password,
+            attributes,
+            search_text,
+            created_at,
+            updated_at,
+            status_changed_at,
+            version,
+        );
+        values
+    }
+
+    /// The columns whose value differs in `new`, with their new values. Writing only these
+    /// keeps a status change from rewriting every index of the row (SQLite rewrites each index
+    /// naming an assigned column).
+    pub fn changed_columns(&self, new: &Self) -> Vec<(&'static str, Value)> {
+        let mut changed = Vec::new();
+        macro_rules! each {
+            ($($column:ident),+ $(,)?) => {
+                $(if self.$column != new.$column {
+                    changed.push((stringify!($column), new.$column.clone().into()));
+                })+
+            };
+        }
+        each!(
+            username,
+            username_key,
+            email,
+            email_key,
+            given_name,
+            family_name,
+            given_key,
+            family_key,
+            role,
+            status,
+            source,
+            external_id,
+            prevent_archiving,
+            password_hash,
+            must_change_password,
+            attributes,
+            search_text,
+            created_at,
+            updated_at,
+            status_changed_at,
+            version,
+        );
+        changed
     }
 
     /// The user's search terms, space-separated (the search text without its outer spaces).
@@ -114,7 +189,7 @@ impl UserColumns {
 
     pub fn into_user(self) -> Result<User, StoreError> {
         let attributes = serde_json::from_str(&self.attributes).map_err(corrupt)?;
-        Ok(User {
+        Ok(User::from_stored(StoredUser {
             id: UserId::from_uuid(self.user_id),
             org_id: OrgId::from_uuid(self.org_id),
             username: parse_opt(self.username.as_deref(), Username::parse)?,
@@ -133,7 +208,7 @@ impl UserColumns {
             updated_at: from_micros(self.updated_at)?,
             status_changed_at: from_micros(self.status_changed_at)?,
             version: self.version,
-        })
+        }))
     }
 }
 
@@ -170,8 +245,8 @@ macro_rules! bind_user_columns {
 
 /// The event columns, in the order [`crate::bind_event_columns!`] binds them.
 pub const EVENT_COLUMNS: &str = "event_id, org_id, user_id, at, actor_kind, actor_user_id, \
-    actor_label, action, from_status, to_status, reason, changed_fields";
-pub const EVENT_COLUMN_COUNT: usize = 12;
+    actor_label, action, from_status, to_status, reason, changed_fields, actor_id, run_id";
+pub const EVENT_COLUMN_COUNT: usize = 14;
 
 /// Every value of an audit event row.
 #[derive(Debug, sqlx::FromRow)]
@@ -188,25 +263,52 @@ pub struct EventColumns {
     pub to_status: Option<String>,
     pub reason: Option<String>,
     pub changed_fields: String,
+    /// The token's or the source's id.
+    pub actor_id: Option<Uuid>,
+    /// The import run or SCIM request that made the change.
+    pub run_id: Option<Uuid>,
 }
 
 impl EventColumns {
     pub fn from_event(event: &AuditEvent) -> Self {
+        let actor = event.actor.to_stored();
         Self {
             event_id: event.id.as_uuid(),
             org_id: event.org_id.as_uuid(),
             user_id: event.user_id.as_uuid(),
             at: micros(event.at),
-            actor_kind: event.actor.kind().to_owned(),
-            actor_user_id: event.actor.user_id().map(|id| id.as_uuid()),
-            actor_label: event.actor.label().to_owned(),
+            actor_kind: actor.kind,
+            actor_user_id: actor.user_id.map(|id| id.as_uuid()),
+            actor_label: actor.label,
             action: event.action.as_str().to_owned(),
             from_status: event.from_status.map(|s| s.as_str().to_owned()),
             to_status: event.to_status.map(|s| s.as_str().to_owned()),
             reason: event.reason.as_ref().map(|r| r.as_str().to_owned()),
             changed_fields: serde_json::to_string(&event.changed_fields)
                 .unwrap_or_else(|_| "[]".to_owned()),
+            actor_id: actor.actor_id,
+            run_id: actor.run_id.map(|id| id.as_uuid()),
         }
+    }
+
+    /// The values of [`EVENT_COLUMNS`], in order.
+    pub fn values(self) -> [Value; EVENT_COLUMN_COUNT] {
+        [
+            self.event_id.into(),
+            self.org_id.into(),
+            self.user_id.into(),
+            self.at.into(),
+            self.actor_kind.into(),
+            self.actor_user_id.into(),
+            self.actor_label.into(),
+            self.action.into(),
+            self.from_status.into(),
+            self.to_status.into(),
+            self.reason.into(),
+            self.changed_fields.into(),
+            self.actor_id.into(),
+            self.run_id.into(),
+        ]
     }
 
     pub fn into_event(self) -> Result<AuditEvent, StoreError> {
@@ -215,11 +317,14 @@ impl EventColumns {
             org_id: OrgId::from_uuid(self.org_id),
             user_id: UserId::from_uuid(self.user_id),
             at: from_micros(self.at)?,
-            actor: Actor::from_stored(
-                &self.actor_kind,
-                self.actor_user_id.map(UserId::from_uuid),
-                self.actor_label,
-            ),
+            actor: Actor::from_stored(StoredActor {
+                kind: self.actor_kind,
+                user_id: self.actor_user_id.map(UserId::from_uuid),
+                actor_id: self.actor_id,
+                label: self.actor_label,
+                run_id: self.run_id.map(RunId::from_uuid),
+            })
+            .ok_or_else(|| corrupt("an event's actor"))?,
             action: AuditAction::from_stored(&self.action).ok_or_else(|| corrupt(&self.action))?,
             from_status: parse_opt(self.from_status.as_deref(), str::parse)?,
             to_status: parse_opt(self.to_status.as_deref(), str::parse)?,
@@ -246,6 +351,8 @@ macro_rules! bind_event_columns {
             .$bind(r.to_status.clone())
             .$bind(r.reason.clone())
             .$bind(r.changed_fields.clone())
+            .$bind(r.actor_id)
+            .$bind(r.run_id)
     }};
 }
 
@@ -281,8 +388,8 @@ impl SessionColumns {
     pub fn into_session(self, user: &User) -> Result<Session, StoreError> {
         Ok(Session {
             digest: self.digest,
-            org_id: user.org_id,
-            user_id: user.id,
+            org_id: user.org_id(),
+            user_id: user.id(),
             csrf_token: self.csrf_token,
             created_at: from_micros(self.session_created_at)?,
             expires_at: from_micros(self.expires_at)?,
@@ -290,16 +397,13 @@ impl SessionColumns {
     }
 }
 
-/// Selects a live session and its user: the session's columns, then [`USER_COLUMNS`] of `u`.
-/// Binds: org, digest, now (microseconds). The placeholders are the backend's (`?` or `$n`).
-pub fn session_user_sql(placeholders: [&str; 3]) -> String {
-    let [org, digest, now] = placeholders;
-    format!(
-        "select s.digest, s.csrf_token, s.created_at as session_created_at, s.expires_at, {} \
-         from session s join user_account u on u.org_id = s.org_id and u.user_id = s.user_id \
-         where s.org_id = {org} and s.digest = {digest} and s.expires_at > {now}",
-        user_columns_of_u()
-    )
+/// A session read back with its user.
+#[derive(Debug, sqlx::FromRow)]
+pub struct SessionUserColumns {
+    #[sqlx(flatten)]
+    pub session: SessionColumns,
+    #[sqlx(flatten)]
+    pub user: UserColumns,
 }
 
 #[derive(Debug, sqlx::FromRow)]

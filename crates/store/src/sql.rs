@@ -1,152 +1,155 @@
-//! The parts of a user listing's SQL that both backends write the same way.
+//! A statement written once for every backend: its text, with each backend's own placeholders,
+//! and the values it binds.
+//!
+//! sqlx's `QueryBuilder` cannot be executed from code generic over the database (its
+//! arguments' lifetime is invariant there), so shared queries are built here and bound at the
+//! moment they run, by the backend ([`Backend::bind`]).
 
-use rollcall_domain::OrgId;
-use sqlx::{Database, Encode, QueryBuilder, Type};
+use std::marker::PhantomData;
+
+use sqlx::{Database, Executor, FromRow, IntoArguments};
 use uuid::Uuid;
 
-use crate::rows::{UserColumns, micros};
-use crate::{SortKey, UserQuery, UserSort};
+use crate::shared::{Backend, Conn};
+use crate::{StoreError, StoreResult};
 
-/// The columns a sort orders by, most significant first; each ends with the id.
-pub fn sort_columns(sort: UserSort) -> &'static [&'static str] {
-    match sort {
-        UserSort::FamilyName => &["family_key", "given_key", "user_id"],
-        UserSort::GivenName => &["given_key", "family_key", "user_id"],
-        UserSort::Created => &["created_at", "user_id"],
-        UserSort::StatusChanged => &["status_changed_at", "user_id"],
-    }
+/// A value a shared statement binds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Uuid(Uuid),
+    OptUuid(Option<Uuid>),
+    Text(String),
+    OptText(Option<String>),
+    Int(i64),
+    OptInt(Option<i64>),
+    Bool(bool),
 }
 
-/// Pushes ` u.org_id = … and u.status = …` plus the role and source filters.
-pub fn push_filters<'a, DB>(b: &mut QueryBuilder<'a, DB>, org: OrgId, query: &UserQuery)
-where
-    DB: Database,
-    Uuid: Encode<'a, DB> + Type<DB>,
-    String: Encode<'a, DB> + Type<DB>,
-{
-    b.push(" u.org_id = ").push_bind(org.as_uuid());
-    b.push(" and u.status = ")
-        .push_bind(query.status.as_str().to_owned());
-    if let Some(role) = query.role {
-        b.push(" and u.role = ").push_bind(role.as_str().to_owned());
-    }
-    if let Some(source) = &query.source {
-        b.push(" and u.source = ")
-            .push_bind(source.as_str().to_owned());
-    }
-}
-
-/// Pushes one ` and <find>(u.search_text, ' word') > 0` per word: a scan's word check.
-/// `find` is the backend's substring position function (`instr`, `strpos`).
-pub fn push_word_checks<'a, DB>(b: &mut QueryBuilder<'a, DB>, words: &[String], find: &str)
-where
-    DB: Database,
-    String: Encode<'a, DB> + Type<DB>,
-{
-    for word in words {
-        b.push(format_args!(" and {find}(u.search_text, "))
-            .push_bind(format!(" {word}"))
-            .push(") > 0");
-    }
-}
-
-/// Pushes the keyset condition, the order and the limit.
-pub fn push_page<'a, DB>(b: &mut QueryBuilder<'a, DB>, query: &UserQuery)
-where
-    DB: Database,
-    Uuid: Encode<'a, DB> + Type<DB>,
-    String: Encode<'a, DB> + Type<DB>,
-    i64: Encode<'a, DB> + Type<DB>,
-{
-    let columns = sort_columns(query.sort);
-    let list = |prefix: &str| {
-        columns
-            .iter()
-            .map(|c| format!("{prefix}{c}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+macro_rules! value_from {
+    ($($t:ty => $variant:ident),+ $(,)?) => {
+        $(impl From<$t> for Value {
+            fn from(value: $t) -> Self {
+                Self::$variant(value)
+            }
+        })+
     };
-    if let Some(after) = &query.after {
-        let op = if query.descending { "<" } else { ">" };
-        b.push(format_args!(" and ({}) {op} (", list("u.")));
-        match after {
-            SortKey::Names(first, second, id) => {
-                b.push_bind(first.clone())
-                    .push(", ")
-                    .push_bind(second.clone())
-                    .push(", ")
-                    .push_bind(id.as_uuid());
-            }
-            SortKey::Time(at, id) => {
-                b.push_bind(micros(*at)).push(", ").push_bind(id.as_uuid());
-            }
+}
+
+value_from!(
+    Uuid => Uuid,
+    Option<Uuid> => OptUuid,
+    String => Text,
+    Option<String> => OptText,
+    i64 => Int,
+    Option<i64> => OptInt,
+    bool => Bool,
+);
+
+impl From<&str> for Value {
+    fn from(value: &str) -> Self {
+        Self::Text(value.to_owned())
+    }
+}
+
+/// The text of a statement and its values, for backend `B`.
+pub struct Sql<B> {
+    text: String,
+    values: Vec<Value>,
+    backend: PhantomData<B>,
+}
+
+impl<B: Backend> Sql<B> {
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            values: Vec::new(),
+            backend: PhantomData,
         }
-        b.push(")");
     }
-    b.push(format_args!(" order by {} limit ", order_by(query, "u.")))
-        .push_bind(i64::try_from(query.limit).unwrap_or(i64::MAX));
+
+    /// Appends text.
+    pub fn push(&mut self, text: impl AsRef<str>) -> &mut Self {
+        self.text.push_str(text.as_ref());
+        self
+    }
+
+    /// Appends a placeholder bound to `value`.
+    pub fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
+        self.values.push(value.into());
+        B::placeholder(&mut self.text, self.values.len());
+        self
+    }
+
+    /// Appends `(v1, v2, …)` for one row of a multi-row `insert … values`, preceded by a
+    /// comma unless it is the first.
+    pub fn row(&mut self, first: bool, values: impl IntoIterator<Item = Value>) -> &mut Self {
+        self.push(if first { "(" } else { ", (" });
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(value);
+        }
+        self.push(")")
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
 }
 
-/// The listing's order: `u.family_key desc, u.given_key desc, …` (with `prefix` as the alias).
-pub fn order_by(query: &UserQuery, prefix: &str) -> String {
-    let direction = if query.descending { " desc" } else { "" };
-    sort_columns(query.sort)
-        .iter()
-        .map(|c| format!("{prefix}{c}{direction}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Pushes `col = value, …` for each column whose value differs between `old` and `new`, and
-/// says whether there was any. Writing only what changed keeps a status change from rewriting
-/// every index of the row (SQLite rewrites each index naming an assigned column).
-pub fn push_changed_columns<'a, DB>(
-    b: &mut QueryBuilder<'a, DB>,
-    old: &UserColumns,
-    new: &UserColumns,
-) -> bool
+impl<B: Backend> Sql<B>
 where
-    DB: Database,
-    String: Encode<'a, DB> + Type<DB>,
-    Option<String>: Encode<'a, DB> + Type<DB>,
-    bool: Encode<'a, DB> + Type<DB>,
-    i64: Encode<'a, DB> + Type<DB>,
+    for<'c> &'c mut Conn<B>: Executor<'c, Database = B::Db>,
+    for<'q> <B::Db as Database>::Arguments<'q>: IntoArguments<'q, B::Db>,
 {
-    let mut any = false;
-    macro_rules! changed {
-        ($($column:ident),+ $(,)?) => {
-            $(
-                if old.$column != new.$column {
-                    b.push(if any { ", " } else { "" })
-                        .push(concat!(stringify!($column), " = "))
-                        .push_bind(new.$column.clone());
-                    any = true;
-                }
-            )+
-        };
+    /// The values, bound by the backend. The arguments' lifetime is chosen by the caller,
+    /// which must borrow the text for no longer: so the text is declared first.
+    fn arguments<'q>(values: Vec<Value>) -> StoreResult<<B::Db as Database>::Arguments<'q>> {
+        let mut args = <B::Db as Database>::Arguments::default();
+        for value in values {
+            B::bind(&mut args, value).map_err(StoreError::Database)?;
+        }
+        Ok(args)
     }
-    changed!(
-        username,
-        username_key,
-        email,
-        email_key,
-        given_name,
-        family_name,
-        given_key,
-        family_key,
-        role,
-        status,
-        source,
-        external_id,
-        prevent_archiving,
-        password_hash,
-        must_change_password,
-        attributes,
-        search_text,
-        created_at,
-        updated_at,
-        status_changed_at,
-        version,
-    );
-    any
+
+    /// Runs the statement; how many rows it touched.
+    pub async fn execute<'e, E>(self, executor: E) -> StoreResult<u64>
+    where
+        E: Executor<'e, Database = B::Db>,
+    {
+        let text = self.text;
+        let args = Self::arguments(self.values)?;
+        let done = sqlx::query_with(&text, args)
+            .execute(executor)
+            .await
+            .map_err(StoreError::from_sqlx)?;
+        Ok(B::rows_affected(&done))
+    }
+
+    pub async fn fetch_all<'e, T, E>(self, executor: E) -> StoreResult<Vec<T>>
+    where
+        E: Executor<'e, Database = B::Db>,
+        T: for<'r> FromRow<'r, <B::Db as Database>::Row> + Send + Unpin,
+    {
+        let text = self.text;
+        let args = Self::arguments(self.values)?;
+        sqlx::query_as_with(&text, args)
+            .fetch_all(executor)
+            .await
+            .map_err(StoreError::from_sqlx)
+    }
+
+    pub async fn fetch_optional<'e, T, E>(self, executor: E) -> StoreResult<Option<T>>
+    where
+        E: Executor<'e, Database = B::Db>,
+        T: for<'r> FromRow<'r, <B::Db as Database>::Row> + Send + Unpin,
+    {
+        let text = self.text;
+        let args = Self::arguments(self.values)?;
+        sqlx::query_as_with(&text, args)
+            .fetch_optional(executor)
+            .await
+            .map_err(StoreError::from_sqlx)
+    }
 }

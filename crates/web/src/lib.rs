@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod console;
+mod failure;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -42,14 +43,14 @@ pub fn router(app: App, settings: Settings) -> Router {
 
 /// Is the service up, and does its database answer?
 async fn healthz(State(app): State<App>) -> impl IntoResponse {
-    let backend = app.store().backend();
-    match app.store().ping().await {
+    let backend = app.backend();
+    match app.healthy().await {
         Ok(()) => (
             StatusCode::OK,
             axum::Json(serde_json::json!({ "status": "ok", "database": backend })),
         ),
         Err(err) => {
-            tracing::error!(error = %err, "health check: the database does not answer");
+            tracing::error!(error = %err.chain(), "health check: the database does not answer");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 axum::Json(serde_json::json!({ "status": "unavailable", "database": backend })),

@@ -73,7 +73,11 @@ fn manual_users_are_protected_from_archiving_and_provisioned_ones_are_not() {
 #[test]
 fn deactivating_a_user_without_email_drops_their_password() {
     let user = created(Some("ada"), None);
-    let (inactive, event) = user
+    let UserChange {
+        user: inactive,
+        event,
+        ..
+    } = user
         .change_status(change(Status::Inactive), &admin(), at(10))
         .unwrap();
     assert!(inactive.password.is_none());
@@ -87,11 +91,19 @@ fn deactivating_a_user_without_email_drops_their_password() {
 #[test]
 fn deactivating_a_user_with_email_keeps_their_password() {
     let user = created(Some("ada"), Some("ada@example.org"));
-    let (inactive, _) = user
+    let UserChange {
+        user: inactive,
+        event: _,
+        ..
+    } = user
         .change_status(change(Status::Inactive), &admin(), at(10))
         .unwrap();
     assert!(inactive.password.is_some());
-    let (active, _) = inactive
+    let UserChange {
+        user: active,
+        event: _,
+        ..
+    } = inactive
         .change_status(change(Status::Active), &admin(), at(20))
         .unwrap();
     assert!(active.may_sign_in());
@@ -100,7 +112,11 @@ fn deactivating_a_user_with_email_keeps_their_password() {
 
 #[test]
 fn reactivating_a_user_without_email_requires_a_temporary_password() {
-    let (inactive, _) = created(Some("ada"), None)
+    let UserChange {
+        user: inactive,
+        event: _,
+        ..
+    } = created(Some("ada"), None)
         .change_status(change(Status::Inactive), &admin(), at(10))
         .unwrap();
     assert_eq!(
@@ -108,7 +124,11 @@ fn reactivating_a_user_without_email_requires_a_temporary_password() {
         Err(TransitionError::TemporaryPasswordRequired)
     );
     let temporary = TemporaryPasswordHash::make();
-    let (active, _) = inactive
+    let UserChange {
+        user: active,
+        event: _,
+        ..
+    } = inactive
         .change_status(
             StatusChange {
                 temporary_password: Some(temporary.clone()),
@@ -134,7 +154,11 @@ impl TemporaryPasswordHash {
 
 #[test]
 fn restoring_an_archived_user_without_email_also_requires_a_temporary_password() {
-    let (archived, _) = created(Some("ada"), None)
+    let UserChange {
+        user: archived,
+        event: _,
+        ..
+    } = created(Some("ada"), None)
         .change_status(change(Status::Archived), &admin(), at(10))
         .unwrap();
     assert!(archived.password.is_none());
@@ -151,7 +175,11 @@ fn refused_transitions_say_why() {
         user.change_status(change(Status::Active), &admin(), at(1)),
         Err(TransitionError::Unchanged(Status::Active))
     );
-    let (archived, _) = user
+    let UserChange {
+        user: archived,
+        event: _,
+        ..
+    } = user
         .change_status(change(Status::Archived), &admin(), at(2))
         .unwrap();
     assert_eq!(
@@ -171,7 +199,11 @@ fn an_edit_bumps_the_version_and_lists_the_changed_fields() {
         role: Some(Role::Teacher),
         ..UserPatch::default()
     };
-    let (edited, event) = user.apply(patch, &admin(), at(3)).unwrap().unwrap();
+    let UserChange {
+        user: edited,
+        event,
+        ..
+    } = user.apply(patch, &admin(), at(3)).unwrap().unwrap();
     assert_eq!(edited.version, 2);
     assert_eq!(event.action, AuditAction::Updated);
     assert_eq!(

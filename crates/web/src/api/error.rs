@@ -2,8 +2,8 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use rollcall_app::AppError;
-use rollcall_domain::{FieldError, TransitionError};
+use rollcall_app::{AppError, ErrorClass};
+use rollcall_domain::FieldError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -93,85 +93,35 @@ impl Problem {
             format!("no such {what}"),
         )
     }
-
-    /// A stale write: 412 when the version came in `If-Match`, 409 when it came in the body.
-    pub fn stale(expected: i64, current: i64, via_if_match: bool) -> Self {
-        let status = if via_if_match {
-            StatusCode::PRECONDITION_FAILED
-        } else {
-            StatusCode::CONFLICT
-        };
-        Self::new(
-            status,
-            "stale-version",
-            "Changed by someone else",
-            format!(
-                "the user was changed since you read it (you sent version {expected}, it is now \
-                 at {current}); reload it and apply your change again"
-            ),
-        )
-        .with_fields(vec![FieldError::new(
-            "version",
-            format!("is {current} now"),
-        )])
-    }
 }
 
-/// Maps a use-case error; `via_if_match` says where a stale version came from.
+/// Renders a use-case error; `via_if_match` says where a stale version came from.
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "shaped for `.map_err(|err| from_app(err, …))`"
+)]
 pub fn from_app(err: AppError, via_if_match: bool) -> Problem {
-    match err {
-        AppError::Invalid(fields) => Problem::invalid(fields),
-        AppError::NotFound(what) => Problem::not_found(what),
-        AppError::Taken { field } => Problem::new(
-            StatusCode::CONFLICT,
-            "taken",
-            "Already taken",
-            format!("another user of this org already has this {field}"),
-        )
-        .with_fields(vec![FieldError::new(field, "is already taken")]),
-        AppError::Stale { expected, current } => Problem::stale(expected, current, via_if_match),
-        AppError::Transition(TransitionError::TemporaryPasswordRequired) => {
-            let err = TransitionError::TemporaryPasswordRequired;
-            Problem::invalid(vec![FieldError::new("temporary_password", err.to_string())])
+    crate::failure::log(&err);
+    let class = err.class();
+    let (kind, title) = match (class, &err) {
+        (ErrorClass::Invalid, _) => ("invalid-input", "Invalid input"),
+        (ErrorClass::NotFound, _) => ("not-found", "Not found"),
+        (ErrorClass::Conflict, AppError::Taken { .. }) => ("taken", "Already taken"),
+        (ErrorClass::Conflict, _) => ("invalid-transition", "Status change refused"),
+        (ErrorClass::Stale, _) => ("stale-version", "Changed by someone else"),
+        (ErrorClass::Unauthenticated, _) => ("unauthenticated", "Not signed in"),
+        (ErrorClass::Forbidden, AppError::AccountClosed) => {
+            ("account-closed", "Account not active")
         }
-        AppError::Transition(err) => Problem::new(
-            StatusCode::CONFLICT,
-            "invalid-transition",
-            "Status change refused",
-            err.to_string(),
-        )
-        .with_fields(vec![FieldError::new("status", err.to_string())]),
-        AppError::Unauthenticated => Problem::unauthenticated(
-            "the token is missing, invalid or revoked, or its user may not sign in",
-        ),
-        AppError::AccountClosed => Problem::new(
-            StatusCode::FORBIDDEN,
-            "account-closed",
-            "Account not active",
-            "this account is not active and cannot sign in",
-        ),
-        AppError::Throttled { retry_after_secs } => Problem::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "throttled",
-            "Too many attempts",
-            format!("too many attempts; try again in {retry_after_secs} seconds"),
-        ),
-        AppError::Forbidden => Problem::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "Not allowed",
-            "this needs an admin of the org",
-        ),
-        AppError::Internal(message) => {
-            tracing::error!(error = %message, "request failed");
-            Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Internal error",
-                "something went wrong on our side; it has been logged",
-            )
-        }
-    }
+        (ErrorClass::Forbidden, _) => ("forbidden", "Not allowed"),
+        (ErrorClass::Throttled, _) => ("throttled", "Too many attempts"),
+        (ErrorClass::Internal, _) => ("internal", "Internal error"),
+    };
+    let status = crate::failure::http_status(class, via_if_match);
+    let mut problem =
+        Problem::new(status, kind, title, err.public_message()).with_fields(err.fields());
+    problem.challenge = class == ErrorClass::Unauthenticated;
+    problem
 }
 
 impl From<AppError> for Problem {

@@ -4,6 +4,7 @@ mod auth;
 mod error;
 mod extract;
 pub mod openapi;
+mod rules;
 mod users;
 
 use axum::Router;
@@ -15,6 +16,8 @@ pub use error::{FieldProblem, Problem};
 pub fn routes() -> Router<App> {
     Router::new()
         .route("/users", get(users::list).post(users::create))
+        .route("/users/status", post(users::change_statuses))
+        .route("/status-rules", get(rules::status_rules))
         .route("/users/{id}", get(users::show).patch(users::edit))
         .route("/users/{id}/status", post(users::change_status))
         .route("/users/{id}/events", get(users::events))

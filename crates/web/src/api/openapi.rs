@@ -4,20 +4,24 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::users;
 use super::{FieldProblem, Problem};
+use super::{rules, users};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Rollcall", description = "The user directory and user lifecycle of a learning platform."),
-    paths(users::list, users::create, users::show, users::edit, users::change_status, users::events),
+    paths(users::list, users::create, users::show, users::edit, users::change_status,
+        users::change_statuses, users::events, rules::status_rules),
     components(schemas(
         users::UserBody, users::UserListBody, users::CreateUserBody, users::EditUserBody,
         users::StatusBody, users::StatusChangedBody, users::EventBody, users::ActorBody,
-        users::EventListBody, Problem, FieldProblem
+        users::EventListBody, users::BulkStatusBody, users::BulkStatusChangedBody,
+        users::LeftOutBody, rules::StatusRulesBody, rules::RuleBody, rules::StatusDetailBody,
+        rules::TransitionBody, Problem, FieldProblem
     )),
     modifiers(&BearerToken),
-    tags((name = "users", description = "People of an org and their status"))
+    tags((name = "users", description = "People of an org and their status"),
+        (name = "status rules", description = "What each status means, as the code enforces it"))
 )]
 struct ApiDoc;
 

@@ -7,8 +7,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use rollcall_app::{App, ChangeStatus, CreateUser, EditUser, ListUsers};
-use rollcall_domain::{AuditEvent, User};
+use rollcall_app::{App, BulkChange, ChangeStatus, CreateUser, EditUser, ListUsers};
+use rollcall_domain::{AuditEvent, User, UserId};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -46,22 +46,22 @@ pub struct UserBody {
 impl From<&User> for UserBody {
     fn from(user: &User) -> Self {
         Self {
-            id: user.id.as_uuid(),
-            username: user.username.as_ref().map(|u| u.as_str().to_owned()),
-            email: user.email.as_ref().map(|e| e.as_str().to_owned()),
-            given_name: user.given_name.as_str().to_owned(),
-            family_name: user.family_name.as_str().to_owned(),
-            role: user.role.as_str().to_owned(),
-            status: user.status.as_str().to_owned(),
-            source: user.source.as_str().to_owned(),
-            external_id: user.external_id.as_ref().map(|e| e.as_str().to_owned()),
-            prevent_archiving: user.prevent_archiving,
-            must_change_password: user.must_change_password,
-            attributes: user.attributes.as_map().clone(),
-            version: user.version,
-            created_at: user.created_at,
-            updated_at: user.updated_at,
-            status_changed_at: user.status_changed_at,
+            id: user.id().as_uuid(),
+            username: user.username().map(|u| u.as_str().to_owned()),
+            email: user.email().map(|e| e.as_str().to_owned()),
+            given_name: user.given_name().as_str().to_owned(),
+            family_name: user.family_name().as_str().to_owned(),
+            role: user.role().as_str().to_owned(),
+            status: user.status().as_str().to_owned(),
+            source: user.source().as_str().to_owned(),
+            external_id: user.external_id().map(|e| e.as_str().to_owned()),
+            prevent_archiving: user.prevent_archiving(),
+            must_change_password: user.must_change_password(),
+            attributes: user.attributes().as_map().clone(),
+            version: user.version(),
+            created_at: user.created_at(),
+            updated_at: user.updated_at(),
+            status_changed_at: user.status_changed_at(),
         }
     }
 }
@@ -69,7 +69,7 @@ impl From<&User> for UserBody {
 /// One user, with its version as the ETag.
 fn user_response(status: StatusCode, user: &User) -> Response {
     let mut response = (status, Json(UserBody::from(user))).into_response();
-    if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", user.version)) {
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", user.version())) {
         response.headers_mut().insert(header::ETAG, etag);
     }
     response
@@ -165,7 +165,7 @@ pub async fn create(
     };
     let user = app.create_user(&who, input).await?;
     let mut response = user_response(StatusCode::CREATED, &user);
-    if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/users/{}", user.id)) {
+    if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/users/{}", user.id())) {
         response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(response)
@@ -303,7 +303,7 @@ pub async fn change_status(
         .await
         .map_err(|err| from_app(err, via_if_match))?;
     let mut headers = HeaderMap::new();
-    if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", changed.user.version)) {
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", changed.user.version())) {
         headers.insert(header::ETAG, etag);
     }
     let body = StatusChangedBody {
@@ -311,6 +311,74 @@ pub async fn change_status(
         temporary_password: changed.temporary_password,
     };
     Ok((headers, Json(body)).into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkStatusBody {
+    /// The users to move (at most 500).
+    ids: Vec<Uuid>,
+    /// `active`, `inactive` or `archived`.
+    status: String,
+    /// Why, for each user's history.
+    reason: Option<String>,
+}
+
+/// What a bulk change did, user by user. It happened in one transaction: every user in
+/// `changed` moved, and nobody else did.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BulkStatusChangedBody {
+    pub changed: Vec<StatusChangedBody>,
+    pub left_out: Vec<LeftOutBody>,
+}
+
+/// A user a bulk change left as they were.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LeftOutBody {
+    pub id: Uuid,
+    /// Their name, when they exist in the org.
+    pub name: Option<String>,
+    /// Why they were left out.
+    pub reason: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/users/status", tag = "users", request_body = BulkStatusBody,
+    responses((status = 200, body = BulkStatusChangedBody), (status = 422, body = Problem)),
+    security(("token" = [])))]
+pub async fn change_statuses(
+    State(app): State<App>,
+    ApiPrincipal(who): ApiPrincipal,
+    ApiJson(body): ApiJson<BulkStatusBody>,
+) -> Result<Json<BulkStatusChangedBody>, Problem> {
+    let to = body
+        .status
+        .parse()
+        .map_err(|err| Problem::invalid(vec![err]))?;
+    let input = BulkChange {
+        ids: body.ids.into_iter().map(UserId::from_uuid).collect(),
+        to,
+        reason: body.reason,
+    };
+    let outcome = app.bulk_change_status(&who, input).await?;
+    Ok(Json(BulkStatusChangedBody {
+        changed: outcome
+            .changed
+            .into_iter()
+            .map(|done| StatusChangedBody {
+                user: UserBody::from(&done.user),
+                temporary_password: done.temporary_password,
+            })
+            .collect(),
+        left_out: outcome
+            .left_out
+            .into_iter()
+            .map(|left| LeftOutBody {
+                id: left.id.as_uuid(),
+                name: left.name,
+                reason: left.why,
+            })
+            .collect(),
+    }))
 }
 
 /// One entry of a user's history.
@@ -330,10 +398,16 @@ pub struct EventBody {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ActorBody {
-    /// `user` or `system`.
+    /// `user` (the console), `token` (the API), `source` (a provisioning source), `scim` (a
+    /// SCIM connection) or `system` (Rollcall itself, or an operator at the command line).
     pub kind: String,
+    /// The person: the console user, or the token's owner.
     pub user_id: Option<Uuid>,
+    /// The token's, or the source's, id.
+    pub id: Option<Uuid>,
     pub label: String,
+    /// The import run, or the SCIM request, that made the change.
+    pub run_id: Option<Uuid>,
 }
 
 impl From<&AuditEvent> for EventBody {
@@ -342,10 +416,15 @@ impl From<&AuditEvent> for EventBody {
             id: event.id.as_uuid(),
             at: event.at,
             action: event.action.as_str().to_owned(),
-            actor: ActorBody {
-                kind: event.actor.kind().to_owned(),
-                user_id: event.actor.user_id().map(|id| id.as_uuid()),
-                label: event.actor.label().to_owned(),
+            actor: {
+                let actor = event.actor.to_stored();
+                ActorBody {
+                    kind: actor.kind,
+                    user_id: actor.user_id.map(|id| id.as_uuid()),
+                    id: actor.actor_id,
+                    label: actor.label,
+                    run_id: actor.run_id.map(|id| id.as_uuid()),
+                }
             },
             from_status: event.from_status.map(|s| s.as_str().to_owned()),
             to_status: event.to_status.map(|s| s.as_str().to_owned()),

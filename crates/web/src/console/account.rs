@@ -18,7 +18,7 @@ use crate::Settings;
 
 /// `/`: admins to the Users screen, everyone else to their account.
 pub async fn home(signed_in: SignedIn) -> Redirect {
-    match signed_in.visitor.user.role {
+    match signed_in.visitor.user.role() {
         Role::Admin => Redirect::to("/users"),
         Role::Teacher | Role::Staff | Role::Student => Redirect::to("/account"),
     }
@@ -141,17 +141,7 @@ pub async fn sign_in(
                     StatusCode::FORBIDDEN,
                     "This account is not active, so it cannot sign in. Ask your administrator if you need access.".to_owned(),
                 ),
-                AppError::Throttled { retry_after_secs } => (
-                    StatusCode::TOO_MANY_REQUESTS,
-                    format!(
-                        "Too many attempts. Wait {} minute(s) before trying again.",
-                        retry_after_secs.div_ceil(60)
-                    ),
-                ),
-                other => {
-                    tracing::error!(error = %other, "sign-in failed");
-                    (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Try again.".to_owned())
-                }
+                other => super::errors::explain(&other),
             };
             let (jar, body) = sign_in_form(jar, &settings, &again(&message));
             (status, jar, body).into_response()
@@ -176,7 +166,7 @@ pub async fn sign_out(
         return refused;
     }
     if let Err(err) = app.sign_out(&signed_in.visitor).await {
-        tracing::error!(error = %err, "sign-out failed");
+        crate::failure::log(&err);
     }
     let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
     (jar, go_to(&headers, "/sign-in?signed_out=1")).into_response()
@@ -185,10 +175,10 @@ pub async fn sign_out(
 fn account_view(signed_in: SignedIn, saved: &str, error: &str) -> AccountPage {
     let user = &signed_in.visitor.user;
     AccountPage {
-        forced: user.must_change_password,
+        forced: user.must_change_password(),
         name: user.display_name(),
         login: user.login().to_owned(),
-        role: user.role.as_str().to_owned(),
+        role: user.role().as_str().to_owned(),
         saved: saved.to_owned(),
         error: error.to_owned(),
         chrome: signed_in.chrome,
@@ -228,7 +218,7 @@ pub async fn change_password(
         );
         return (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
     }
-    let was_forced = signed_in.visitor.user.must_change_password;
+    let was_forced = signed_in.visitor.user.must_change_password();
     match app
         .change_own_password(
             &signed_in.visitor,
@@ -247,31 +237,10 @@ pub async fn change_password(
                 "",
             ))
         }
-        Err(AppError::Invalid(fields)) => {
-            let message = fields
-                .iter()
-                .map(|f| format!("{}: {}", f.field.replace('_', " "), f.message))
-                .collect::<Vec<_>>()
-                .join(" ");
-            let page = account_view(signed_in, "", &capitalize(&message));
-            (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
-        }
         Err(err) => {
-            tracing::error!(error = %err, "password change failed");
-            let page = account_view(
-                signed_in,
-                "",
-                "Something went wrong on our side. Try again.",
-            );
-            (StatusCode::INTERNAL_SERVER_ERROR, render(&page)).into_response()
+            let (status, message) = super::errors::explain(&err);
+            let page = account_view(signed_in, "", &message);
+            (status, render(&page)).into_response()
         }
     }
-}
-
-pub fn capitalize(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }

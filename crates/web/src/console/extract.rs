@@ -62,23 +62,23 @@ impl FromRequestParts<App> for SignedIn {
                 return Err(go_to(&parts.headers, "/sign-in?expired=1"));
             }
             Err(err) => {
-                tracing::error!(error = %err, "reading the session failed");
+                crate::failure::log(&err);
                 return Err((StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response());
             }
         };
-        if visitor.user.must_change_password
+        if visitor.user.must_change_password()
             && !ALLOWED_BEFORE_PASSWORD_CHANGE.contains(&parts.uri.path())
         {
             return Err(go_to(&parts.headers, "/account"));
         }
-        let org_name = match app.store().org(visitor.user.org_id).await {
-            Ok(Some(org)) => org.name.as_str().to_owned(),
-            _ => String::new(),
+        let org_name = match app.org(visitor.user.org_id()).await {
+            Ok(org) => org.name.as_str().to_owned(),
+            Err(_) => String::new(),
         };
         let chrome = Chrome {
             org_name,
             user_name: visitor.user.display_name(),
-            is_admin: matches!(visitor.user.role, Role::Admin),
+            is_admin: matches!(visitor.user.role(), Role::Admin),
             csrf: visitor.session.csrf_token.clone(),
             flash: String::new(),
             bare: false,
@@ -126,7 +126,7 @@ impl SignedIn {
         if csrf_matches(&self.visitor.session, presented) {
             return Ok(());
         }
-        tracing::warn!(user.id = %self.visitor.user.id, "a change without a valid CSRF token was refused");
+        tracing::warn!(user.id = %self.visitor.user.id(), "a change without a valid CSRF token was refused");
         let page = MessagePage::new(
             self.chrome.clone(),
             "This form has expired",

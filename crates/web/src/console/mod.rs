@@ -2,8 +2,11 @@
 //! Every flow works without JavaScript: htmx only swaps the same pages' parts in place.
 
 mod account;
+mod bulk;
+mod errors;
 mod extract;
 mod pages;
+mod rules;
 mod status;
 mod users;
 
@@ -30,14 +33,15 @@ pub fn routes() -> Router<App> {
         .route("/sign-out", post(account::sign_out))
         .route("/account", get(account::account_page))
         .route("/account/password", post(account::change_password))
-        .route("/users", get(users::index))
-        .route("/users/bulk", post(status::bulk_confirm))
-        .route("/users/bulk/confirm", post(status::bulk_apply))
-        .route("/users/{id}", get(users::profile))
-        .route("/users/{id}/details", post(users::save_details))
+        .route("/status-rules", get(rules::page))
+        .route("/users", get(users::list::index))
+        .route("/users/bulk", post(bulk::confirm))
+        .route("/users/bulk/confirm", post(bulk::apply))
+        .route("/users/{id}", get(users::profile::profile))
+        .route("/users/{id}/details", post(users::profile::save_details))
         .route(
             "/users/{id}/edit",
-            get(users::edit_dialog).post(users::save_edit),
+            get(users::edit::edit_dialog).post(users::edit::save_edit),
         )
         .route(
             "/users/{id}/status",

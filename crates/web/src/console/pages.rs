@@ -66,7 +66,7 @@ impl MessagePage {
     }
 }
 
-/// One row of the Users table.
+/// One row of the Users table, as the status rules say to show it.
 #[derive(Debug, Clone)]
 pub struct Row {
     pub id: String,
@@ -75,9 +75,24 @@ pub struct Row {
     pub login: String,
     pub role: String,
     pub source: String,
-    pub active: bool,
-    pub inactive: bool,
-    pub archived: bool,
+    /// "Active", "Inactive", "Archived".
+    pub status_label: &'static str,
+    /// Beside the name: "Inactive", "Archived".
+    pub badge: Option<&'static str>,
+    /// Shown as a green tick (may sign in) or a red cross.
+    pub signs_in: bool,
+    /// The status column's switch: where it moves the user, and its verb.
+    pub switch_to: Option<&'static str>,
+    pub switch_verb: &'static str,
+    /// The ⋯ menu's moves.
+    pub actions: Vec<RowAction>,
+}
+
+/// A move offered in a row's ⋯ menu.
+#[derive(Debug, Clone)]
+pub struct RowAction {
+    pub to: &'static str,
+    pub verb: &'static str,
 }
 
 /// A sortable column header.
@@ -120,6 +135,23 @@ pub struct UsersPage {
 pub struct RowPartial {
     pub row: Row,
     pub back: String,
+    /// Swapped out of band (beside a dialog's content) rather than as the response itself.
+    pub oob: bool,
+}
+
+/// What htmx receives after a change from the Users screen: the row (or its removal when it
+/// leaves the filter), the message, and a temporary password to show once.
+#[derive(Template)]
+#[template(path = "partials/changed.html")]
+pub struct ChangedPartial {
+    pub id: String,
+    pub name: String,
+    /// The row, rendered (out of band when a password is shown); empty when the user no
+    /// longer belongs under the screen's filter.
+    pub row_html: String,
+    pub message: String,
+    /// Empty when no temporary password was set.
+    pub secret: String,
 }
 
 #[derive(Template)]
@@ -182,7 +214,12 @@ pub struct ProfilePage {
     pub name: String,
     pub form: UserForm,
     pub roles: Vec<&'static str>,
-    pub archived: bool,
+    /// The Active on/off switch is offered.
+    pub active_switch: bool,
+    /// The status badge beside the name (empty when none).
+    pub badge: &'static str,
+    /// Where there is no switch: the verb of the move back ("Restore").
+    pub restore: &'static str,
     pub needs_password: bool,
     pub source: String,
     pub external_id: String,
@@ -199,9 +236,31 @@ pub struct BulkPage {
     pub chrome: Chrome,
     pub heading: String,
     pub explanation: String,
+    /// Users without e-mail get generated temporary passwords.
+    pub generates_passwords: bool,
+    /// Selected users this move does not apply to.
+    pub left_out: usize,
     pub action: String,
     pub confirm_label: String,
     pub ids: Vec<String>,
     pub names: Vec<String>,
     pub back: String,
+}
+
+/// One move of the rules page.
+#[derive(Debug, Clone)]
+pub struct MoveLine {
+    pub from: &'static str,
+    pub to: &'static str,
+    pub verb: &'static str,
+    pub consequence: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "pages/status_rules.html")]
+pub struct StatusRulesPage {
+    pub chrome: Chrome,
+    pub statuses: Vec<&'static str>,
+    pub rows: Vec<rollcall_domain::rules::RuleRow>,
+    pub moves: Vec<MoveLine>,
 }

@@ -1,20 +1,20 @@
-//! Changing status from the console: the status column, the ⋯ menu, a user's page, and bulk.
+//! Changing one user's status from the console: the status column, the ⋯ menu, and the
+//! status switch on a user's page.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Form;
 use rollcall_app::{App, AppError, ChangeStatus, Principal, StatusChanged};
-use rollcall_domain::{Status, User, UserId, rules};
+use rollcall_domain::{Status, User, rules};
 use serde::Deserialize;
 
+use super::errors::explain;
 use super::extract::{Admin, SignedIn, in_dialog, is_htmx};
-use super::pages::{BulkPage, ConfirmStatusPage, MessagePage};
+use super::pages::{ChangedPartial, ConfirmStatusPage, MessagePage};
 use super::render;
-use super::users::{
-    explain, load, load_for_change, needs_temporary_password, not_found, profile_page, row_html,
-    safe_back, user_form,
-};
+use super::users::profile::profile_page;
+use super::users::{load, load_for_change, not_found, row_html, safe_back, user_form};
 
 /// What an admin asked for.
 pub struct StatusRequest {
@@ -33,7 +33,7 @@ pub async fn apply_change(
     request: &StatusRequest,
 ) -> Result<StatusChanged, AppError> {
     let typed = Some(request.temporary_password.trim().to_owned()).filter(|p| !p.is_empty());
-    let needs = needs_temporary_password(user) && rules::restores_sign_in(user.status, request.to);
+    let needs = user.needs_temporary_password_to(request.to);
     let input = ChangeStatus {
         status: request.to.as_str().to_owned(),
         reason: Some(request.reason.clone()),
@@ -41,45 +41,7 @@ pub async fn apply_change(
         temporary_password: typed,
         version: Some(request.version),
     };
-    app.change_status(who, user.id, input).await
-}
-
-/// The words of a confirmation: heading, explanation, and whether it takes access away.
-fn wording(user: &User, to: Status) -> (String, String, bool) {
-    let name = user.display_name();
-    if rules::restores_sign_in(user.status, to) {
-        let verb = if matches!(
-            rules::rules(user.status).search,
-            rules::SearchVisibility::Hidden
-        ) {
-            "Restore"
-        } else {
-            "Reactivate"
-        };
-        (
-            format!("{verb} {name}?"),
-            format!(
-                "{name} will be able to sign in again, with their history and enrolments as they were."
-            ),
-            false,
-        )
-    } else if matches!(rules::rules(to).search, rules::SearchVisibility::Hidden) {
-        (
-            format!("Archive {name}?"),
-            format!(
-                "{name} will not be able to sign in and will leave search and rosters. Their history is kept and they can be restored."
-            ),
-            true,
-        )
-    } else {
-        (
-            format!("Deactivate {name}?"),
-            format!(
-                "{name} will be signed out at once and will not be able to sign in. Their history is kept and they can be reactivated at any time."
-            ),
-            true,
-        )
-    }
+    app.change_status(who, user.id(), input).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -103,11 +65,18 @@ pub async fn confirm(
         return not_found(&signed_in);
     };
     let back = safe_back(q.back.as_deref());
+    let Some(move_) = rules::admin_transition(user.status(), to) else {
+        let refused = AppError::Transition(rollcall_domain::TransitionError::NotAllowed {
+            from: user.status(),
+            to,
+        });
+        return super::users::failure_page(&signed_in, &refused);
+    };
     render(&confirm_page(
         &signed_in,
         &headers,
         &user,
-        to,
+        move_,
         back,
         String::new(),
     ))
@@ -118,31 +87,25 @@ fn confirm_page(
     signed_in: &SignedIn,
     headers: &HeaderMap,
     user: &User,
-    to: Status,
+    move_: &rules::AdminTransition,
     back: String,
     error: String,
 ) -> ConfirmStatusPage {
-    let (heading, explanation, destructive) = wording(user, to);
     let mut chrome = signed_in.chrome.clone();
     chrome.bare = is_htmx(headers);
     ConfirmStatusPage {
         chrome,
-        id: user.id.to_string(),
+        id: user.id().to_string(),
         name: user.display_name(),
-        heading,
-        explanation,
-        to: to.as_str().to_owned(),
-        version: user.version,
+        heading: format!("{} {}?", move_.verb, user.display_name()),
+        explanation: move_.consequence.to_owned(),
+        to: move_.to.as_str().to_owned(),
+        version: user.version(),
         back,
-        needs_password: needs_temporary_password(user) && rules::restores_sign_in(user.status, to),
-        destructive,
+        needs_password: user.needs_temporary_password_to(move_.to),
+        destructive: move_.destructive,
         error,
     }
-}
-
-async fn find(app: &App, signed_in: &SignedIn, id: &str) -> Option<User> {
-    let id: UserId = id.parse().ok()?;
-    app.user(&signed_in.visitor.principal, id).await.ok()
 }
 
 #[derive(Debug, Deserialize)]
@@ -185,36 +148,22 @@ pub fn respond(
             .unwrap_or_default();
         return render(&page);
     }
-    let flash = format!(
-        "<div id=\"flash\" role=\"status\" aria-live=\"polite\" hx-swap-oob=\"true\"><div class=\"alert ok\">{}</div></div>",
-        escape(message)
-    );
-    let mut body = row_html(user, back) + &flash;
-    let mut response;
-    if let Some(secret) = secret {
-        // Show the password in the dialog; the row is updated out of band.
-        let row = row_html(user, back);
-        let row_oob = if row.is_empty() {
-            format!("<tr id=\"user-{}\" hx-swap-oob=\"delete\"></tr>", user.id)
-        } else {
-            row.replacen("<tr ", "<tr hx-swap-oob=\"true\" ", 1)
-        };
-        body = format!(
-            "<div class=\"card\"><h2 id=\"dialog-title\">Temporary password</h2><p>{}</p><p>Pass this temporary password on to {}. It is shown only now, and they must change it when they sign in:</p><p><span class=\"secret\" id=\"temporary-password\">{}</span></p><div class=\"actions-row\"><button type=\"button\" data-close-dialog autofocus>Done</button></div></div>{row_oob}{flash}",
-            escape(message),
-            escape(&user.display_name()),
-            escape(&secret)
-        );
-        response = Html(body).into_response();
-        response
-            .headers_mut()
-            .insert("hx-retarget", HeaderValue::from_static("#dialog"));
-        response
-            .headers_mut()
-            .insert("hx-reswap", HeaderValue::from_static("innerHTML"));
+    let shows_password = secret.is_some();
+    let partial = ChangedPartial {
+        id: user.id().to_string(),
+        name: user.display_name(),
+        row_html: row_html(user, back, shows_password),
+        message: message.to_owned(),
+        secret: secret.unwrap_or_default(),
+    };
+    let mut response = render(&partial);
+    let headers = response.headers_mut();
+    if shows_password {
+        // The password stays on screen in the dialog; the row changes out of band.
+        headers.insert("hx-retarget", HeaderValue::from_static("#dialog"));
+        headers.insert("hx-reswap", HeaderValue::from_static("innerHTML"));
     } else {
-        response = Html(body).into_response();
-        response.headers_mut().insert(
+        headers.insert(
             "hx-trigger",
             HeaderValue::from_static("rollcall:close-dialog"),
         );
@@ -222,15 +171,12 @@ pub fn respond(
     response
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 fn done_message(user: &User) -> String {
-    format!("{} is now {}.", user.display_name(), user.status)
+    format!(
+        "{} is now {}.",
+        user.display_name(),
+        rules::presentation(user.status()).label.to_lowercase()
+    )
 }
 
 pub async fn apply(
@@ -248,6 +194,13 @@ pub async fn apply(
         return not_found(&signed_in);
     };
     let back = safe_back(form.back.as_deref());
+    let Some(move_) = rules::admin_transition(user.status(), to) else {
+        let refused = AppError::Transition(rollcall_domain::TransitionError::NotAllowed {
+            from: user.status(),
+            to,
+        });
+        return super::users::failure_page(&signed_in, &refused);
+    };
     let request = StatusRequest {
         to,
         version: form.version,
@@ -266,7 +219,7 @@ pub async fn apply(
         ),
         Err(err) => {
             let (status, message) = explain(&err);
-            let page = confirm_page(&signed_in, &headers, &user, to, back, message);
+            let page = confirm_page(&signed_in, &headers, &user, move_, back, message);
             in_dialog(&headers, (status, render(&page)).into_response())
         }
     }
@@ -295,13 +248,9 @@ pub async fn switch(
         Ok(user) => user,
         Err(refused) => return refused,
     };
-    let to = if form.active.is_some() {
-        Status::Active
-    } else {
-        Status::Inactive
-    };
-    if rules::is_unchanged(user.status, to) {
-        return Redirect::to(&format!("/users/{}", user.id)).into_response();
+    let to = rules::active_switch_target(form.active.is_some());
+    if rules::is_unchanged(user.status(), to) {
+        return Redirect::to(&format!("/users/{}", user.id())).into_response();
     }
     let request = StatusRequest {
         to,
@@ -340,125 +289,4 @@ pub async fn switch(
                 .into_response()
         }
     }
-}
-
-#[derive(Debug, Deserialize)]
-pub struct BulkForm {
-    #[serde(default, rename = "_csrf")]
-    csrf: String,
-    #[serde(default)]
-    action: String,
-    #[serde(default)]
-    ids: Vec<String>,
-    #[serde(default)]
-    reason: String,
-    back: Option<String>,
-}
-
-/// A bulk action: the status it moves people to, its verb, and what it means for them.
-fn bulk_target(action: &str) -> Option<(Status, &'static str, &'static str)> {
-    match action {
-        "deactivate" => Some((
-            Status::Inactive,
-            "Deactivate",
-            "They will be signed out at once and will not be able to sign in. Their history is kept.",
-        )),
-        "reactivate" => Some((
-            Status::Active,
-            "Reactivate",
-            "They will be able to sign in again. Those without an e-mail get a generated temporary \
-             password, shown on the next page.",
-        )),
-        _ => None,
-    }
-}
-
-/// Users among `ids` who can make the move (others are left out of the confirmation).
-async fn bulk_users(app: &App, signed_in: &SignedIn, ids: &[String], to: Status) -> Vec<User> {
-    let mut users = Vec::new();
-    for id in ids.iter().take(200) {
-        if let Some(user) = find(app, signed_in, id).await
-            && rules::transition_allowed(user.status, to)
-        {
-            users.push(user);
-        }
-    }
-    users
-}
-
-pub async fn bulk_confirm(
-    State(app): State<App>,
-    headers: HeaderMap,
-    Admin(signed_in): Admin,
-    Form(form): Form<BulkForm>,
-) -> Response {
-    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
-        return refused;
-    }
-    let Some((to, verb, explanation)) = bulk_target(&form.action) else {
-        return not_found(&signed_in);
-    };
-    let users = bulk_users(&app, &signed_in, &form.ids, to).await;
-    let count = users.len();
-    let noun = if count == 1 { "user" } else { "users" };
-    let mut chrome = signed_in.chrome.clone();
-    chrome.bare = is_htmx(&headers);
-    render(&BulkPage {
-        chrome,
-        heading: format!("{verb} {count} {noun}?"),
-        explanation: explanation.to_owned(),
-        action: form.action.clone(),
-        confirm_label: format!("{verb} {count} {noun}"),
-        ids: users.iter().map(|u| u.id.to_string()).collect(),
-        names: users.iter().map(User::display_name).collect(),
-        back: safe_back(form.back.as_deref()),
-    })
-}
-
-pub async fn bulk_apply(
-    State(app): State<App>,
-    headers: HeaderMap,
-    Admin(signed_in): Admin,
-    Form(form): Form<BulkForm>,
-) -> Response {
-    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
-        return refused;
-    }
-    let Some((to, _, _)) = bulk_target(&form.action) else {
-        return not_found(&signed_in);
-    };
-    let back = safe_back(form.back.as_deref());
-    let users = bulk_users(&app, &signed_in, &form.ids, to).await;
-    let mut done = 0;
-    let mut failures = Vec::new();
-    let mut secrets = Vec::new();
-    for user in &users {
-        let request = StatusRequest {
-            to,
-            version: user.version,
-            reason: form.reason.clone(),
-            temporary_password: String::new(),
-            generate: true,
-        };
-        match apply_change(&app, &signed_in.visitor.principal, user, &request).await {
-            Ok(changed) => {
-                done += 1;
-                if let Some(secret) = changed.temporary_password {
-                    secrets.push((changed.user.display_name(), secret));
-                }
-            }
-            Err(err) => failures.push(format!("{}: {}", user.display_name(), explain(&err).1)),
-        }
-    }
-    let noun = if done == 1 { "user" } else { "users" };
-    let mut page = MessagePage::new(
-        signed_in.chrome.clone(),
-        "Done",
-        &format!("{done} {noun} now {to}."),
-        &back,
-        "Back to users",
-    );
-    page.lines.extend(failures);
-    page.secrets = secrets;
-    render(&page)
 }

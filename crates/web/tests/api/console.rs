@@ -127,9 +127,9 @@ async fn set_status(t: &TestApp, id: rollcall_domain::UserId, to: &str) {
 pub async fn sign_in_refusals_say_what_and_change_nothing(db: TestDb) {
     let t = spawn_app(db).await;
     let gone = person(&t, "gone", "teacher", Some("gone@northfield.example")).await;
-    set_status(&t, gone.id, "inactive").await;
+    set_status(&t, gone.id(), "inactive").await;
     let archived = person(&t, "archived", "teacher", Some("arch@northfield.example")).await;
-    set_status(&t, archived.id, "archived").await;
+    set_status(&t, archived.id(), "archived").await;
     person(&t, "teach", "teacher", None).await;
     let b = Browser::new(&t);
 
@@ -201,13 +201,13 @@ pub async fn deactivation_ends_an_open_session_at_once(db: TestDb) {
     let b = Browser::new(&t);
     b.sign_in("teach", PASSWORD).await;
     assert_eq!(b.get("/account").await.status, 200);
-    set_status(&t, teacher.id, "inactive").await;
+    set_status(&t, teacher.id(), "inactive").await;
     let refused = b.get("/account").await;
     assert_eq!(
         (refused.status, refused.location.as_str()),
         (303, "/sign-in?expired=1")
     );
-    set_status(&t, teacher.id, "active").await;
+    set_status(&t, teacher.id(), "active").await;
     assert_eq!(
         b.get("/account").await.status,
         303,
@@ -277,14 +277,14 @@ pub async fn a_stale_console_edit_shows_a_conflict(db: TestDb) {
     t.app
         .set_password(
             &t.system,
-            t.app.find_user(&t.system, "root").await.unwrap().id,
+            t.app.find_user(&t.system, "root").await.unwrap().id(),
             PASSWORD,
             false,
         )
         .await
         .unwrap();
     b.sign_in("root", PASSWORD).await;
-    let form = b.get(&format!("/users/{}/edit", pupil.id)).await;
+    let form = b.get(&format!("/users/{}/edit", pupil.id())).await;
     assert_eq!(form.status, 200);
     let csrf = Browser::csrf(&form);
     // Someone else renames the pupil meanwhile.
@@ -293,10 +293,10 @@ pub async fn a_stale_console_edit_shows_a_conflict(db: TestDb) {
         given_name: Some("Robin".into()),
         ..EditUser::default()
     };
-    t.app.edit_user(&t.system, pupil.id, edit).await.unwrap();
+    t.app.edit_user(&t.system, pupil.id(), edit).await.unwrap();
     let stale = b
         .post(
-            &format!("/users/{}/edit", pupil.id),
+            &format!("/users/{}/edit", pupil.id()),
             &[
                 ("_csrf", &csrf),
                 ("version", "1"),
@@ -310,16 +310,26 @@ pub async fn a_stale_console_edit_shows_a_conflict(db: TestDb) {
         .await;
     assert_eq!(stale.status, 409);
     assert!(stale.body.contains("Someone else changed this user"));
-    let now = t.app.user(&t.system, pupil.id).await.unwrap();
-    assert_eq!(now.given_name.as_str(), "Robin", "nothing was overwritten");
+    let now = t.app.user(&t.system, pupil.id()).await.unwrap();
+    assert_eq!(
+        now.given_name().as_str(),
+        "Robin",
+        "nothing was overwritten"
+    );
     let no_token = b
         .post(
-            &format!("/users/{}/status", pupil.id),
+            &format!("/users/{}/status", pupil.id()),
             &[("to", "inactive"), ("version", "2")],
         )
         .await;
     assert_eq!(no_token.status, 403);
-    assert!(t.app.user(&t.system, pupil.id).await.unwrap().may_sign_in());
+    assert!(
+        t.app
+            .user(&t.system, pupil.id())
+            .await
+            .unwrap()
+            .may_sign_in()
+    );
 }
 
 pub async fn an_expired_session_is_refused(db: TestDb) {
@@ -331,12 +341,14 @@ pub async fn an_expired_session_is_refused(db: TestDb) {
     let session = Session {
         digest: secret.digest(),
         org_id: t.org.id,
-        user_id: teacher.id,
+        user_id: teacher.id(),
         csrf_token: "0".repeat(48),
         created_at: long_ago,
         expires_at: long_ago + chrono::Duration::hours(12),
     };
-    t.app.store().insert_session(&session).await.unwrap();
+    let mut uow = t.db.store.begin().await.unwrap();
+    uow.insert_session(&session).await.unwrap();
+    uow.commit().await.unwrap();
     let response = reqwest::Client::builder()
         .redirect(Policy::none())
         .build()

@@ -16,7 +16,7 @@ pub struct TestApp {
     /// An admin's API token.
     pub token: String,
     _shutdown: oneshot::Sender<()>,
-    _db: TestDb,
+    pub db: TestDb,
 }
 
 pub struct Reply {
@@ -84,7 +84,7 @@ pub async fn spawn_app(db: TestDb) -> TestApp {
         system,
         token,
         _shutdown: tx,
-        _db: db,
+        db,
     }
 }
 

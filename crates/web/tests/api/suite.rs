@@ -237,7 +237,7 @@ pub async fn another_orgs_user_is_not_found(db: TestDb) {
         )
         .await
         .unwrap();
-    let path = format!("/api/v1/users/{}", theirs.id);
+    let path = format!("/api/v1/users/{}", theirs.id());
     t.get(&path).await.assert_problem(404, None);
     t.get(&format!("{path}/events"))
         .await
@@ -245,7 +245,7 @@ pub async fn another_orgs_user_is_not_found(db: TestDb) {
     t.patch(&path, &json!({ "version": 1, "given_name": "X" }), None)
         .await
         .assert_problem(404, None);
-    t.set_status(&theirs.id.to_string(), json!({ "status": "inactive" }))
+    t.set_status(&theirs.id().to_string(), json!({ "status": "inactive" }))
         .await
         .assert_problem(404, None);
     t.get("/api/v1/users/not-a-uuid")
@@ -256,8 +256,11 @@ pub async fn another_orgs_user_is_not_found(db: TestDb) {
             .await
             .contains(&"spy".to_owned())
     );
-    let untouched = t.app.user(&them, theirs.id).await.unwrap();
-    assert_eq!((untouched.version, untouched.given_name.as_str()), (1, "S"));
+    let untouched = t.app.user(&them, theirs.id()).await.unwrap();
+    assert_eq!(
+        (untouched.version(), untouched.given_name().as_str()),
+        (1, "S")
+    );
     let _ = &t.org;
 }
 
@@ -368,6 +371,9 @@ pub async fn status_changes_follow_the_rules_and_are_in_the_history(db: TestDb) 
         ]
     );
     assert_eq!(events[1]["reason"], "Left mid-term");
-    assert_eq!(events[1]["actor"]["kind"], "user");
+    // Made through the API: the actor is the token, on behalf of its owner.
+    assert_eq!(events[1]["actor"]["kind"], "token");
     assert_eq!(events[1]["actor"]["label"], "Rita Root (token tests)");
+    assert!(events[1]["actor"]["id"].is_string(), "the token's id");
+    assert!(events[1]["actor"]["user_id"].is_string(), "its owner");
 }

@@ -1,0 +1,551 @@
+//! The SQL both backends share, written once over sqlx's [`Database`] trait.
+//!
+//! [`SqlStore`] implements [`Store`] and [`UnitOfWork`] for any [`Backend`]. Queries are built
+//! with [`Sql`], which writes each backend's own placeholders (`?` or `$n`), so the same text
+//! serves SQLite and PostgreSQL. What truly differs (opening the database, migrations, search
+//! plans, how a user's search entries are written) is asked of the backend.
+//!
+//! ## Adding a table
+//!
+//! Write its migration in both backends' `migrations/`, a `…Columns` row type in
+//! [`crate::rows`], a method on [`UnitOfWork`] (writes) or [`Store`] (reads), and its query
+//! once, below. The `where` clauses name every type the queries bind or read; a new column type
+//! is one more line there.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use rollcall_domain::{
+    ApiToken, AuditEvent, Org, OrgId, OrgSlug, Session, Timestamp, TokenId, User, UserId,
+};
+use sqlx::{Database, Executor, FromRow, IntoArguments, Pool};
+
+use crate::rows::{
+    EVENT_COLUMNS, EventColumns, OrgColumns, SessionColumns, SessionUserColumns, TokenColumns,
+    USER_COLUMNS, UserColumns, micros, user_columns_of_u,
+};
+use crate::sql::{Sql, Value};
+use crate::{BROAD_PREFIX_ENTRIES, Store, StoreError, StoreResult, UnitOfWork, UserQuery};
+
+/// A database connection of backend `B`.
+pub type Conn<B> = <<B as Backend>::Db as Database>::Connection;
+
+/// What a backend adds to the shared SQL: the parts that truly differ between databases.
+pub trait Backend: Send + Sync + Sized + 'static {
+    type Db: Database;
+    /// `sqlite` or `postgres`.
+    const NAME: &'static str;
+    /// Appended to a unit of work's read of a row it will write (` for update`), when the
+    /// database needs it to keep other writers off the row until the commit.
+    const LOCK_ROW: &'static str;
+    /// Rows per multi-row `insert` of users, below the backend's bound-parameter limit.
+    const USER_CHUNK: usize;
+
+    /// Opens the database at `url`: the readers' pool, the writer's pool (the same pool
+    /// where the database handles concurrent writers itself), and the backend's own state.
+    fn open(url: &str) -> impl Future<Output = StoreResult<Opened<Self>>> + Send;
+
+    /// Applies the migrations that have not run yet.
+    fn migrate(writer: &Pool<Self::Db>) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Starts the writer's transaction.
+    fn begin(
+        writer: &Pool<Self::Db>,
+    ) -> impl Future<Output = StoreResult<sqlx::Transaction<'static, Self::Db>>> + Send;
+
+    fn rows_affected(result: &<Self::Db as Database>::QueryResult) -> u64;
+
+    /// Appends the placeholder of the `index`-th bound value (from 1): `?` or `$1`.
+    fn placeholder(text: &mut String, index: usize);
+
+    /// Binds one value of a shared statement.
+    fn bind(
+        args: &mut <Self::Db as Database>::Arguments<'_>,
+        value: Value,
+    ) -> Result<(), sqlx::error::BoxDynError>;
+
+    /// Inserts user rows (at most [`Backend::USER_CHUNK`]) and their search entries.
+    fn insert_user_rows<'a>(
+        conn: &'a mut Conn<Self>,
+        rows: &'a [UserColumns],
+    ) -> impl Future<Output = StoreResult<()>> + Send + 'a;
+
+    /// Rewrites a user's search entries after their terms changed.
+    fn reindex_user<'a>(
+        conn: &'a mut Conn<Self>,
+        row: &'a UserColumns,
+    ) -> impl Future<Output = StoreResult<()>> + Send + 'a;
+
+    /// Runs after a unit of work that inserted many users has committed (SQLite folds its
+    /// write-ahead log back; PostgreSQL refreshes the planner's statistics).
+    fn after_large_write(
+        &self,
+        writer: &Pool<Self::Db>,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// One status's page of users: the backend's search plans.
+    fn list_users(
+        reader: &Pool<Self::Db>,
+        cutoff: i64,
+        org: OrgId,
+        query: &UserQuery,
+    ) -> impl Future<Output = StoreResult<Vec<User>>> + Send;
+
+    /// How many users one status's slice holds, up to `cap`.
+    fn count_users(
+        reader: &Pool<Self::Db>,
+        org: OrgId,
+        query: &UserQuery,
+        cap: u64,
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
+}
+
+/// A freshly opened database.
+pub struct Opened<B: Backend> {
+    pub reader: Pool<B::Db>,
+    pub writer: Pool<B::Db>,
+    pub backend: B,
+}
+
+/// Units of work that insert at least this many users are followed by
+/// [`Backend::after_large_write`].
+const LARGE_BATCH: usize = 10_000;
+
+/// Rollcall's store on a SQL database.
+pub struct SqlStore<B: Backend> {
+    reader: Pool<B::Db>,
+    writer: Pool<B::Db>,
+    backend: Arc<B>,
+    search_cutoff: i64,
+}
+
+impl<B: Backend> std::fmt::Debug for SqlStore<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlStore")
+            .field("backend", &B::NAME)
+            .finish()
+    }
+}
+
+impl<B: Backend> SqlStore<B> {
+    /// Opens (and on SQLite creates) the database at `url`.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let opened = B::open(url).await?;
+        Ok(Self {
+            reader: opened.reader,
+            writer: opened.writer,
+            backend: Arc::new(opened.backend),
+            search_cutoff: BROAD_PREFIX_ENTRIES,
+        })
+    }
+
+    /// Applies the migrations that have not run yet.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        B::migrate(&self.writer).await
+    }
+
+    /// Changes how many search-index entries make a query word "broad" (see
+    /// [`BROAD_PREFIX_ENTRIES`]). Tests use it to drive each plan on a small population.
+    #[must_use]
+    pub fn with_search_cutoff(mut self, entries: i64) -> Self {
+        self.search_cutoff = entries;
+        self
+    }
+
+    /// The writer's pool, for a backend's own work beside the store (the benchmark's baseline).
+    pub fn writer(&self) -> &Pool<B::Db> {
+        &self.writer
+    }
+}
+
+/// A unit of work on a SQL database: one transaction on the writer.
+pub struct SqlUnitOfWork<B: Backend> {
+    tx: sqlx::Transaction<'static, B::Db>,
+    writer: Pool<B::Db>,
+    backend: Arc<B>,
+    inserted_users: usize,
+}
+
+#[async_trait]
+impl<B: Backend> Store for SqlStore<B>
+where
+    for<'c> &'c mut Conn<B>: Executor<'c, Database = B::Db>,
+    for<'q> <B::Db as Database>::Arguments<'q>: IntoArguments<'q, B::Db>,
+    for<'r> UserColumns: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> EventColumns: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> OrgColumns: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> SessionColumns: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> SessionUserColumns: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> TokenColumns: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> (String,): FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> (i64,): FromRow<'r, <B::Db as Database>::Row>,
+{
+    fn backend(&self) -> &'static str {
+        B::NAME
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        Sql::<B>::new("select cast(1 as bigint)")
+            .fetch_optional::<(i64,), _>(&self.reader)
+            .await
+            .map(drop)
+    }
+
+    async fn begin(&self) -> StoreResult<Box<dyn UnitOfWork>> {
+        Ok(Box::new(SqlUnitOfWork {
+            tx: B::begin(&self.writer).await?,
+            writer: self.writer.clone(),
+            backend: self.backend.clone(),
+            inserted_users: 0,
+        }))
+    }
+
+    async fn org(&self, id: OrgId) -> StoreResult<Option<Org>> {
+        let mut q = Sql::<B>::new("select * from org where org_id = ");
+        q.bind(id.as_uuid());
+        q.fetch_optional::<OrgColumns, _>(&self.reader)
+            .await?
+            .map(OrgColumns::into_org)
+            .transpose()
+    }
+
+    async fn org_by_slug(&self, slug: &OrgSlug) -> StoreResult<Option<Org>> {
+        let mut q = Sql::<B>::new("select * from org where slug = ");
+        q.bind(slug.as_str());
+        q.fetch_optional::<OrgColumns, _>(&self.reader)
+            .await?
+            .map(OrgColumns::into_org)
+            .transpose()
+    }
+
+    async fn only_org(&self) -> StoreResult<Option<Org>> {
+        let mut orgs = Sql::<B>::new("select * from org limit 2")
+            .fetch_all::<OrgColumns, _>(&self.reader)
+            .await?;
+        match (orgs.pop(), orgs.is_empty()) {
+            (Some(org), true) => org.into_org().map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    async fn user(&self, org: OrgId, id: UserId) -> StoreResult<Option<User>> {
+        select_user::<B>(org, id)
+            .fetch_optional::<UserColumns, _>(&self.reader)
+            .await?
+            .map(UserColumns::into_user)
+            .transpose()
+    }
+
+    async fn user_by_login(&self, org: OrgId, login: &str) -> StoreResult<Option<User>> {
+        let key = login.trim().to_lowercase();
+        let mut q = Sql::<B>::new(format!(
+            "select {USER_COLUMNS} from user_account where org_id = "
+        ));
+        q.bind(org.as_uuid())
+            .push(" and (username_key = ")
+            .bind(key.clone())
+            .push(" or email_key = ")
+            .bind(key.clone())
+            // Someone's username wins over someone else's identical e-mail.
+            .push(") order by case when username_key = ")
+            .bind(key)
+            .push(" then 0 else 1 end limit 1");
+        q.fetch_optional::<UserColumns, _>(&self.reader)
+            .await?
+            .map(UserColumns::into_user)
+            .transpose()
+    }
+
+    async fn sources(&self, org: OrgId) -> StoreResult<Vec<String>> {
+        // Hops along the (org_id, source, external_id) index, one seek per source, so it costs
+        // the same with a thousand users or a million.
+        let mut q = Sql::<B>::new(
+            "with recursive s(source) as (select min(source) from user_account where org_id = ",
+        );
+        q.bind(org.as_uuid())
+            .push(" union all select (select min(source) from user_account where org_id = ")
+            .bind(org.as_uuid())
+            .push(" and source > s.source) from s where s.source is not null) ")
+            .push("select source from s where source is not null");
+        let rows = q.fetch_all::<(String,), _>(&self.reader).await?;
+        Ok(rows.into_iter().map(|(source,)| source).collect())
+    }
+
+    async fn list_users(&self, org: OrgId, query: &UserQuery) -> StoreResult<Vec<User>> {
+        B::list_users(&self.reader, self.search_cutoff, org, query).await
+    }
+
+    async fn count_users(&self, org: OrgId, query: &UserQuery, cap: u64) -> StoreResult<u64> {
+        B::count_users(&self.reader, org, query, cap).await
+    }
+
+    async fn user_events(&self, org: OrgId, user: UserId) -> StoreResult<Vec<AuditEvent>> {
+        let mut q = Sql::<B>::new(format!(
+            "select {EVENT_COLUMNS} from audit_event where org_id = "
+        ));
+        q.bind(org.as_uuid())
+            .push(" and user_id = ")
+            .bind(user.as_uuid())
+            .push(" order by at, event_id");
+        q.fetch_all::<EventColumns, _>(&self.reader)
+            .await?
+            .into_iter()
+            .map(EventColumns::into_event)
+            .collect()
+    }
+
+    async fn session_user(
+        &self,
+        org: OrgId,
+        digest: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<(Session, User)>> {
+        let mut q = Sql::<B>::new(format!(
+            "select s.digest, s.csrf_token, s.created_at as session_created_at, s.expires_at, {} \
+             from session s join user_account u \
+             on u.org_id = s.org_id and u.user_id = s.user_id where s.org_id = ",
+            user_columns_of_u()
+        ));
+        q.bind(org.as_uuid())
+            .push(" and s.digest = ")
+            .bind(digest)
+            .push(" and s.expires_at > ")
+            .bind(micros(now));
+        let Some(row) = q
+            .fetch_optional::<SessionUserColumns, _>(&self.reader)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let user = row.user.into_user()?;
+        let session = row.session.into_session(&user)?;
+        Ok(Some((session, user)))
+    }
+
+    async fn user_sessions(&self, org: OrgId, user: UserId) -> StoreResult<Vec<Session>> {
+        let Some(owner) = Store::user(self, org, user).await? else {
+            return Ok(Vec::new());
+        };
+        let mut q = Sql::<B>::new(
+            "select digest, csrf_token, created_at as session_created_at, expires_at \
+             from session where org_id = ",
+        );
+        q.bind(org.as_uuid())
+            .push(" and user_id = ")
+            .bind(user.as_uuid())
+            .push(" order by created_at, digest");
+        q.fetch_all::<SessionColumns, _>(&self.reader)
+            .await?
+            .into_iter()
+            .map(|row| row.into_session(&owner))
+            .collect()
+    }
+
+    async fn token_by_digest(&self, org: OrgId, digest: &str) -> StoreResult<Option<ApiToken>> {
+        let mut q = Sql::<B>::new("select * from api_token where org_id = ");
+        q.bind(org.as_uuid()).push(" and digest = ").bind(digest);
+        q.fetch_optional::<TokenColumns, _>(&self.reader)
+            .await?
+            .map(TokenColumns::into_token)
+            .transpose()
+    }
+
+    async fn tokens(&self, org: OrgId) -> StoreResult<Vec<ApiToken>> {
+        let mut q = Sql::<B>::new("select * from api_token where org_id = ");
+        q.bind(org.as_uuid()).push(" order by created_at, token_id");
+        q.fetch_all::<TokenColumns, _>(&self.reader)
+            .await?
+            .into_iter()
+            .map(TokenColumns::into_token)
+            .collect()
+    }
+}
+
+/// `select <user columns> from user_account where org_id = … and user_id = …`.
+fn select_user<B: Backend>(org: OrgId, id: UserId) -> Sql<B> {
+    let mut q = Sql::new(format!(
+        "select {USER_COLUMNS} from user_account where org_id = "
+    ));
+    q.bind(org.as_uuid())
+        .push(" and user_id = ")
+        .bind(id.as_uuid());
+    q
+}
+
+#[async_trait]
+impl<B: Backend> UnitOfWork for SqlUnitOfWork<B>
+where
+    for<'c> &'c mut Conn<B>: Executor<'c, Database = B::Db>,
+    for<'q> <B::Db as Database>::Arguments<'q>: IntoArguments<'q, B::Db>,
+    for<'r> UserColumns: FromRow<'r, <B::Db as Database>::Row>,
+{
+    async fn insert_org(&mut self, org: &Org) -> StoreResult<()> {
+        let mut q = Sql::<B>::new("insert into org (org_id, slug, name, created_at) values ");
+        q.row(
+            true,
+            [
+                org.id.as_uuid().into(),
+                org.slug.as_str().into(),
+                org.name.as_str().into(),
+                micros(org.created_at).into(),
+            ],
+        );
+        q.execute(&mut *self.tx).await.map(drop)
+    }
+
+    async fn user(&mut self, org: OrgId, id: UserId) -> StoreResult<Option<User>> {
+        let mut q = select_user::<B>(org, id);
+        q.push(B::LOCK_ROW);
+        q.fetch_optional::<UserColumns, _>(&mut *self.tx)
+            .await?
+            .map(UserColumns::into_user)
+            .transpose()
+    }
+
+    async fn insert_users(&mut self, org: OrgId, users: &[User]) -> StoreResult<()> {
+        if let Some(stranger) = users.iter().find(|user| user.org_id() != org) {
+            return Err(StoreError::Corrupt {
+                what: format!("a bulk insert into one org held user {}", stranger.id()),
+            });
+        }
+        let rows: Vec<UserColumns> = users.iter().map(UserColumns::from_user).collect();
+        for chunk in rows.chunks(B::USER_CHUNK) {
+            B::insert_user_rows(&mut self.tx, chunk).await?;
+        }
+        self.inserted_users += users.len();
+        Ok(())
+    }
+
+    async fn update_user(&mut self, user: &User, expected_version: i64) -> StoreResult<()> {
+        let row = UserColumns::from_user(user);
+        let mut q = select_user::<B>(user.org_id(), user.id());
+        q.push(B::LOCK_ROW);
+        let old = match q.fetch_optional::<UserColumns, _>(&mut *self.tx).await? {
+            None => return Err(StoreError::NotFound),
+            Some(old) if old.version != expected_version => {
+                return Err(StoreError::Stale {
+                    current: old.version,
+                });
+            }
+            Some(old) => old,
+        };
+        let changed = old.changed_columns(&row);
+        if !changed.is_empty() {
+            let mut q = Sql::<B>::new("update user_account set ");
+            for (i, (column, value)) in changed.into_iter().enumerate() {
+                q.push(if i == 0 { "" } else { ", " })
+                    .push(column)
+                    .push(" = ")
+                    .bind(value);
+            }
+            q.push(" where org_id = ")
+                .bind(row.org_id)
+                .push(" and user_id = ")
+                .bind(row.user_id);
+            q.execute(&mut *self.tx).await?;
+        }
+        if old.search_text != row.search_text {
+            B::reindex_user(&mut self.tx, &row).await?;
+        }
+        Ok(())
+    }
+
+    async fn record(&mut self, events: &[AuditEvent]) -> StoreResult<()> {
+        // 14 columns: 500 rows stay far below either backend's bound-parameter limit.
+        for chunk in events.chunks(500) {
+            let mut q = Sql::<B>::new(format!("insert into audit_event ({EVENT_COLUMNS}) values "));
+            for (i, event) in chunk.iter().enumerate() {
+                q.row(i == 0, EventColumns::from_event(event).values());
+            }
+            q.execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_session(&mut self, session: &Session) -> StoreResult<()> {
+        let mut q = Sql::<B>::new(
+            "insert into session (org_id, digest, user_id, csrf_token, created_at, expires_at) \
+             values ",
+        );
+        q.row(
+            true,
+            [
+                session.org_id.as_uuid().into(),
+                session.digest.as_str().into(),
+                session.user_id.as_uuid().into(),
+                session.csrf_token.as_str().into(),
+                micros(session.created_at).into(),
+                micros(session.expires_at).into(),
+            ],
+        );
+        q.execute(&mut *self.tx).await.map(drop)
+    }
+
+    async fn delete_session(&mut self, org: OrgId, digest: &str) -> StoreResult<()> {
+        let mut q = Sql::<B>::new("delete from session where org_id = ");
+        q.bind(org.as_uuid()).push(" and digest = ").bind(digest);
+        q.execute(&mut *self.tx).await.map(drop)
+    }
+
+    async fn delete_user_sessions(
+        &mut self,
+        org: OrgId,
+        user: UserId,
+        keep: Option<&str>,
+    ) -> StoreResult<()> {
+        let mut q = Sql::<B>::new("delete from session where org_id = ");
+        q.bind(org.as_uuid())
+            .push(" and user_id = ")
+            .bind(user.as_uuid());
+        if let Some(keep) = keep {
+            q.push(" and digest <> ").bind(keep);
+        }
+        q.execute(&mut *self.tx).await.map(drop)
+    }
+
+    async fn insert_token(&mut self, token: &ApiToken) -> StoreResult<()> {
+        let mut q = Sql::<B>::new(
+            "insert into api_token \
+             (token_id, org_id, user_id, name, digest, created_at, revoked_at) values ",
+        );
+        q.row(
+            true,
+            [
+                token.id.as_uuid().into(),
+                token.org_id.as_uuid().into(),
+                token.user_id.as_uuid().into(),
+                token.name.as_str().into(),
+                token.digest.as_str().into(),
+                micros(token.created_at).into(),
+                token.revoked_at.map(micros).into(),
+            ],
+        );
+        q.execute(&mut *self.tx).await.map(drop)
+    }
+
+    async fn revoke_token(&mut self, org: OrgId, id: TokenId, at: Timestamp) -> StoreResult<bool> {
+        let mut q = Sql::<B>::new("update api_token set revoked_at = ");
+        q.bind(micros(at))
+            .push(" where org_id = ")
+            .bind(org.as_uuid())
+            .push(" and token_id = ")
+            .bind(id.as_uuid())
+            .push(" and revoked_at is null");
+        Ok(q.execute(&mut *self.tx).await? == 1)
+    }
+
+    async fn commit(self: Box<Self>) -> StoreResult<()> {
+        let Self {
+            tx,
+            writer,
+            backend,
+            inserted_users,
+        } = *self;
+        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        if inserted_users >= LARGE_BATCH {
+            backend.after_large_write(&writer).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,146 @@
+//! Bulk status changes from the Users screen: a confirmation naming everyone it will move, then
+//! one use case that moves them together and says who was left out and why.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum_extra::extract::Form;
+use rollcall_app::{App, BulkChange, MAX_BULK};
+use rollcall_domain::{Status, User, UserId, rules};
+use serde::Deserialize;
+
+use super::extract::{Admin, SignedIn, is_htmx};
+use super::pages::{BulkPage, MessagePage};
+use super::render;
+use super::users::{failure_page, not_found, safe_back};
+
+#[derive(Debug, Deserialize)]
+pub struct BulkForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    ids: Vec<String>,
+    #[serde(default)]
+    reason: String,
+    back: Option<String>,
+}
+
+/// The move a bulk button makes, with its wording from the rules.
+fn bulk_move(action: &str) -> Option<(Status, &'static rules::AdminTransition)> {
+    let (from, to) = match action {
+        "deactivate" => (Status::Active, Status::Inactive),
+        "reactivate" => (Status::Inactive, Status::Active),
+        _ => return None,
+    };
+    rules::admin_transition(from, to).map(|t| (from, t))
+}
+
+fn ids(form: &BulkForm) -> Vec<UserId> {
+    form.ids
+        .iter()
+        .take(MAX_BULK)
+        .filter_map(|id| id.parse().ok())
+        .collect()
+}
+
+/// The selected users who can make the move (the others are left out of the confirmation).
+async fn movable(app: &App, signed_in: &SignedIn, ids: &[UserId], to: Status) -> Vec<User> {
+    let mut users = Vec::new();
+    for id in ids {
+        if let Ok(user) = app.user(&signed_in.visitor.principal, *id).await
+            && rules::transition_allowed(user.status(), to)
+        {
+            users.push(user);
+        }
+    }
+    users
+}
+
+fn plural(count: usize) -> &'static str {
+    if count == 1 { "user" } else { "users" }
+}
+
+pub async fn confirm(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Admin(signed_in): Admin,
+    Form(form): Form<BulkForm>,
+) -> Response {
+    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
+        return refused;
+    }
+    let Some((from, move_)) = bulk_move(&form.action) else {
+        return not_found(&signed_in);
+    };
+    let selected = ids(&form);
+    let users = movable(&app, &signed_in, &selected, move_.to).await;
+    let count = users.len();
+    let mut chrome = signed_in.chrome.clone();
+    chrome.bare = is_htmx(&headers);
+    render(&BulkPage {
+        chrome,
+        heading: format!("{} {count} {}?", move_.verb, plural(count)),
+        explanation: move_.consequence.to_owned(),
+        generates_passwords: rules::restores_sign_in(from, move_.to),
+        left_out: selected.len() - count,
+        action: form.action.clone(),
+        confirm_label: format!("{} {count} {}", move_.verb, plural(count)),
+        ids: users.iter().map(|u| u.id().to_string()).collect(),
+        names: users.iter().map(User::display_name).collect(),
+        back: safe_back(form.back.as_deref()),
+    })
+}
+
+pub async fn apply(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Admin(signed_in): Admin,
+    Form(form): Form<BulkForm>,
+) -> Response {
+    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
+        return refused;
+    }
+    let Some((_, move_)) = bulk_move(&form.action) else {
+        return not_found(&signed_in);
+    };
+    let back = safe_back(form.back.as_deref());
+    let input = BulkChange {
+        ids: ids(&form),
+        to: move_.to,
+        reason: Some(form.reason.clone()),
+    };
+    let outcome = match app
+        .bulk_change_status(&signed_in.visitor.principal, input)
+        .await
+    {
+        Ok(outcome) => outcome,
+        Err(err) => return failure_page(&signed_in, &err),
+    };
+    let done = outcome.changed.len();
+    let label = rules::presentation(move_.to).label.to_lowercase();
+    let mut page = MessagePage::new(
+        signed_in.chrome.clone(),
+        "Done",
+        &format!("{done} {} now {label}.", plural(done)),
+        &back,
+        "Back to users",
+    );
+    page.lines.extend(outcome.left_out.iter().map(|left| {
+        format!(
+            "Left out: {}: {}.",
+            left.name.as_deref().unwrap_or("an unknown user"),
+            left.why
+        )
+    }));
+    page.secrets = outcome
+        .changed
+        .into_iter()
+        .filter_map(|changed| {
+            let name = changed.user.display_name();
+            changed.temporary_password.map(|secret| (name, secret))
+        })
+        .collect();
+    render(&page)
+}

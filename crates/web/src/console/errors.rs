@@ -1,0 +1,51 @@
+//! The console's words for each class of failure: the same classification the API renders as
+//! problem+json, said so that an administrator knows what to do next.
+
+use axum::http::StatusCode;
+use rollcall_app::{AppError, ErrorClass};
+
+/// The status and the sentence a page or dialog shows for `err`.
+pub fn explain(err: &AppError) -> (StatusCode, String) {
+    crate::failure::log(err);
+    let status = crate::failure::http_status(err.class(), false);
+    let message = match (err.class(), err) {
+        (ErrorClass::Stale, _) => "Someone else changed this user while you were editing, so \
+             nothing was saved. Reload to see their changes, then make yours again."
+            .to_owned(),
+        (_, AppError::Taken { field }) => {
+            format!("Another user already has this {}.", field.replace('_', " "))
+        }
+        (ErrorClass::Invalid, _) => err
+            .fields()
+            .iter()
+            .map(|f| format!("{}: {}.", capitalize(&f.field.replace('_', " ")), f.message))
+            .collect::<Vec<_>>()
+            .join(" "),
+        (ErrorClass::Conflict, _) => capitalize(&err.public_message()) + ".",
+        (ErrorClass::NotFound, _) => "That user no longer exists.".to_owned(),
+        (ErrorClass::Unauthenticated, _) => {
+            "Your session has ended. Sign in again to continue.".to_owned()
+        }
+        (ErrorClass::Forbidden, _) => {
+            "Only administrators of your organisation can do this.".to_owned()
+        }
+        (ErrorClass::Throttled, AppError::Throttled { retry_after_secs }) => format!(
+            "Too many attempts. Wait {} minute(s) before trying again.",
+            retry_after_secs.div_ceil(60)
+        ),
+        (ErrorClass::Throttled, _) => "Too many attempts. Wait a little and try again.".to_owned(),
+        (ErrorClass::Internal, _) => {
+            "Something went wrong on our side; nothing was changed. Try again.".to_owned()
+        }
+    };
+    (status, message)
+}
+
+/// "deactivate" → "Deactivate".
+pub fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}

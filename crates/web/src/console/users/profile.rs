@@ -1,0 +1,133 @@
+//! A user's page: details, the status switch, and the history.
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::Form;
+use rollcall_app::App;
+use rollcall_domain::{AuditAction, Status, User, rules};
+use serde::Deserialize;
+
+use super::edit::DetailsForm;
+use super::{load, load_for_change, role_names, user_form};
+use crate::console::errors::capitalize;
+use crate::console::extract::{Admin, SignedIn};
+use crate::console::pages::{HistoryLine, ProfilePage, UserForm};
+use crate::console::render;
+
+pub async fn profile(
+    State(app): State<App>,
+    Admin(signed_in): Admin,
+    Path(id): Path<String>,
+    Query(q): Query<ProfileQuery>,
+) -> Response {
+    let user = match load(&app, &signed_in, &id).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let saved = if q.saved.is_some() { "Saved." } else { "" };
+    render(&profile_page(&app, &signed_in, &user, user_form(&user), saved, "").await)
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct ProfileQuery {
+    saved: Option<String>,
+}
+
+pub async fn profile_page(
+    app: &App,
+    signed_in: &SignedIn,
+    user: &User,
+    form: UserForm,
+    saved: &str,
+    error: &str,
+) -> ProfilePage {
+    let events = app
+        .user_events(&signed_in.visitor.principal, user.id())
+        .await
+        .unwrap_or_default();
+    let history = events
+        .iter()
+        .rev()
+        .map(|event| HistoryLine {
+            at: event.at.format("%Y-%m-%d %H:%M").to_string(),
+            who: event.actor.label().to_owned(),
+            change: match (event.action, event.from_status, event.to_status) {
+                (AuditAction::StatusChanged, Some(from), Some(to)) => {
+                    format!("{} → {}", capitalize_status(from), capitalize_status(to))
+                }
+                (AuditAction::Created, _, _) => "Created".to_owned(),
+                _ => format!(
+                    "Updated {}",
+                    event.changed_fields.join(", ").replace('_', " ")
+                ),
+            },
+            why: event
+                .reason
+                .as_ref()
+                .map(|r| r.as_str().to_owned())
+                .unwrap_or_default(),
+        })
+        .collect();
+    ProfilePage {
+        chrome: signed_in.chrome.clone(),
+        id: user.id().to_string(),
+        name: user.display_name(),
+        form,
+        roles: role_names(),
+        active_switch: rules::presentation(user.status()).active_switch,
+        badge: rules::presentation(user.status()).badge.unwrap_or_default(),
+        restore: rules::admin_transition(user.status(), rules::active_switch_target(true))
+            .filter(|_| !rules::presentation(user.status()).active_switch)
+            .map_or("", |t| t.verb),
+        needs_password: user.needs_temporary_password_to(rules::active_switch_target(true)),
+        source: user.source().as_str().to_owned(),
+        external_id: user
+            .external_id()
+            .as_ref()
+            .map_or("—".to_owned(), |e| e.as_str().to_owned()),
+        attributes: user
+            .attributes()
+            .as_map()
+            .iter()
+            .map(|(k, v)| (k.replace('_', " "), v.clone()))
+            .collect(),
+        created: user.created_at().format("%Y-%m-%d %H:%M UTC").to_string(),
+        history,
+        saved: saved.to_owned(),
+        error: error.to_owned(),
+    }
+}
+
+fn capitalize_status(status: Status) -> String {
+    capitalize(status.as_str())
+}
+
+pub async fn save_details(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Admin(signed_in): Admin,
+    Path(id): Path<String>,
+    Form(form): Form<DetailsForm>,
+) -> Response {
+    let user = match load_for_change(&app, &signed_in, &headers, &form.csrf, &id).await {
+        Ok(user) => user,
+        Err(refused) => return refused,
+    };
+    match app
+        .edit_user(&signed_in.visitor.principal, user.id(), form.edit(true))
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/users/{}?saved=1", user.id())).into_response(),
+        Err(err) => {
+            let (status, message) = crate::console::errors::explain(&err);
+            let mut shown = form.as_form();
+            shown.active = user.may_sign_in();
+            (
+                status,
+                render(&profile_page(&app, &signed_in, &user, shown, "", &message).await),
+            )
+                .into_response()
+        }
+    }
+}
