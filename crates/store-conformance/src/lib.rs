@@ -13,7 +13,9 @@
 
 mod fixtures;
 mod listing;
+mod units;
 mod users;
 
 pub use listing::*;
+pub use units::*;
 pub use users::*;

@@ -9,7 +9,7 @@ use rollcall_testkit::TestDb;
 
 use crate::fixtures::{fixture, insert, person};
 
-fn status(to: &str) -> ChangeStatus {
+pub(crate) fn status(to: &str) -> ChangeStatus {
     ChangeStatus {
         status: to.to_owned(),
         reason: Some("left the school".to_owned()),

@@ -16,4 +16,8 @@ rollcall_testkit::backend_tests!(
     the_status_filters_follow_the_rules,
     a_rename_is_found_by_the_new_name_only,
     source_and_role_filters_narrow_the_list,
+    two_writers_racing_on_one_user_cannot_both_win,
+    bulk_reactivation_moves_who_it_can_and_says_why_not_for_the_rest,
+    sessions_end_when_the_rules_say_so,
+    only_admins_manage_tokens,
 );

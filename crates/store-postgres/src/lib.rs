@@ -175,3 +175,42 @@ pub async fn insert_users_row_by_row(
     }
     tx.commit().await.map_err(db_error)
 }
+
+#[cfg(test)]
+mod tests {
+    /// Applied migrations are never edited: sqlx refuses to start on a database whose applied
+    /// migration no longer matches its file. Add a new migration instead, and its line here.
+    #[test]
+    fn applied_migrations_are_unchanged() {
+        #[rustfmt::skip]
+        let applied: &[(i64, &str)] = &[
+        (1, "32af4721f4fe6b04725110c2fa43055536ed013b0e8ebc8af4c0fff92fee250a163635b3f66a084b88c49a851ed0114e"),
+        (2, "bbb9c642f8e9756708c3949a17dc76106487838a8195388acd91e7389c8cd7fc141ff82bd5c5754f67d4c73a76a65f26"),
+        (3, "c03efd36a926e828dc3973e86f8c2a5aa56664ebe3d799a2a75ee87ae5c66382fd9c9c9d23308b32b07250155d2f7f60"),
+        ];
+        let found: Vec<(i64, String)> = super::MIGRATOR
+            .iter()
+            .map(|m| {
+                let hex = m
+                    .checksum
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>();
+                (m.version, hex)
+            })
+            .collect();
+        for (version, checksum) in applied {
+            let now = found.iter().find(|(v, _)| v == version);
+            assert_eq!(
+                now.map(|(_, c)| c.as_str()),
+                Some(*checksum),
+                "migration {version} was edited or removed after it was applied"
+            );
+        }
+        assert_eq!(
+            found.len(),
+            applied.len(),
+            "a new migration needs its line above"
+        );
+    }
+}

@@ -225,3 +225,42 @@ pub async fn insert_users_row_by_row(
     }
     tx.commit().await.map_err(db_error)
 }
+
+#[cfg(test)]
+mod tests {
+    /// Applied migrations are never edited: sqlx refuses to start on a database whose applied
+    /// migration no longer matches its file. Add a new migration instead, and its line here.
+    #[test]
+    fn applied_migrations_are_unchanged() {
+        #[rustfmt::skip]
+        let applied: &[(i64, &str)] = &[
+        (1, "3508b2602a4dcd7b0e61283b86f5a7edd26b07ed738b512300639c965b246020712c89758454dbdb046dfa6d32802f99"),
+        (2, "018184cd2e63c5f0a7282de43860815875c573ce29749573767009f7d1ecb768f2f96f59c928f0ef575499f1eff7c080"),
+        (3, "396c77d536fdb52c285ba90b5eb4bd4bde3036e6da41d0de85946287ca205dab76c3260710447016304cf16e3ef83c33"),
+        ];
+        let found: Vec<(i64, String)> = super::MIGRATOR
+            .iter()
+            .map(|m| {
+                let hex = m
+                    .checksum
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>();
+                (m.version, hex)
+            })
+            .collect();
+        for (version, checksum) in applied {
+            let now = found.iter().find(|(v, _)| v == version);
+            assert_eq!(
+                now.map(|(_, c)| c.as_str()),
+                Some(*checksum),
+                "migration {version} was edited or removed after it was applied"
+            );
+        }
+        assert_eq!(
+            found.len(),
+            applied.len(),
+            "a new migration needs its line above"
+        );
+    }
+}
