@@ -191,11 +191,11 @@ mod tests {
         let found: Vec<(i64, String)> = super::MIGRATOR
             .iter()
             .map(|m| {
-                let hex = m
-                    .checksum
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect::<String>();
+                let hex = m.checksum.iter().fold(String::new(), |mut hex, b| {
+                    use std::fmt::Write as _;
+                    let _ = write!(hex, "{b:02x}");
+                    hex
+                });
                 (m.version, hex)
             })
             .collect();
