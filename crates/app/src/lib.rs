@@ -150,6 +150,23 @@ async fn write_change(
     Ok(())
 }
 
+/// The user, locked in `uow`, if they are still at the version the caller read.
+async fn locked_at(
+    uow: &mut dyn UnitOfWork,
+    org: OrgId,
+    id: rollcall_domain::UserId,
+    expected: i64,
+) -> Result<rollcall_domain::User, AppError> {
+    let user = uow.user(org, id).await?.ok_or(AppError::NotFound("user"))?;
+    if user.version() != expected {
+        return Err(AppError::Stale {
+            expected,
+            current: user.version(),
+        });
+    }
+    Ok(user)
+}
+
 /// A store's refusal of a write that named `expected`, as the caller should hear it.
 fn stale(expected: i64, err: StoreError) -> AppError {
     match err {

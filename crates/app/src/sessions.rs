@@ -7,7 +7,7 @@ use rollcall_domain::{
 use tracing::instrument;
 
 use crate::throttle::{ACCOUNT_FAILURES, CLIENT_FAILURES};
-use crate::{App, AppError, Principal, hash_password, write_change};
+use crate::{App, AppError, Principal, hash_password, locked_at, write_change};
 
 /// How long a console session lasts.
 pub const SESSION_HOURS: i64 = 12;
@@ -162,16 +162,13 @@ impl App {
         let password = Password::parse(new, "new_password", &user.logins())?;
         let hash = hash_password(password).await?;
         let mut uow = self.store.begin().await?;
-        let current = uow
-            .user(user.org_id(), user.id())
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
-        if current.version() != user.version() {
-            return Err(AppError::Stale {
-                expected: user.version(),
-                current: current.version(),
-            });
-        }
+        // A user who vanished meanwhile is signed out, not "not found".
+        let current = locked_at(uow.as_mut(), user.org_id(), user.id(), user.version())
+            .await
+            .map_err(|err| match err {
+                AppError::NotFound(_) => AppError::Unauthenticated,
+                other => other,
+            })?;
         let change = current.set_password(hash, false, &visitor.principal.actor, self.now());
         let keep = Some(visitor.session.digest.as_str());
         write_change(uow.as_mut(), &change, user.version(), keep).await?;

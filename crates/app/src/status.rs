@@ -8,7 +8,7 @@ use rollcall_domain::{
 use tracing::instrument;
 
 use crate::error::{Errors, lost_field};
-use crate::{App, AppError, Principal, hash_password, write_change};
+use crate::{App, AppError, Principal, hash_password, locked_at, write_change};
 
 /// The most users one bulk change may name.
 pub const MAX_BULK: usize = 500;
@@ -109,16 +109,7 @@ impl App {
             None => None,
         };
         let mut uow = self.store.begin().await?;
-        let user = uow
-            .user(who.org_id, id)
-            .await?
-            .ok_or(AppError::NotFound("user"))?;
-        if user.version() != expected {
-            return Err(AppError::Stale {
-                expected,
-                current: user.version(),
-            });
-        }
+        let user = locked_at(uow.as_mut(), who.org_id, id, expected).await?;
         let (shown, hash) = temporary.map(|t| (t.shown, t.hash)).unzip();
         let change = user.change_status(
             StatusChange {

@@ -9,7 +9,7 @@ use rollcall_domain::{
 use tracing::instrument;
 
 use crate::error::{Errors, lost_field};
-use crate::{App, AppError, Principal, hash_password, write_change};
+use crate::{App, AppError, Principal, hash_password, locked_at, write_change};
 
 /// A new user as typed: raw text, validated by [`App::create_user`].
 #[derive(Debug, Clone, Default)]
@@ -168,16 +168,7 @@ impl App {
         };
         errors.finish()?;
         let mut uow = self.store.begin().await?;
-        let user = uow
-            .user(who.org_id, id)
-            .await?
-            .ok_or(AppError::NotFound("user"))?;
-        if user.version() != expected {
-            return Err(AppError::Stale {
-                expected,
-                current: user.version(),
-            });
-        }
+        let user = locked_at(uow.as_mut(), who.org_id, id, expected).await?;
         let Some(change) = user.apply(patch, &who.actor, self.now())? else {
             return Ok(user);
         };
@@ -199,16 +190,7 @@ impl App {
         let password = Password::parse(password, "password", &user.logins())?;
         let hash = hash_password(password).await?;
         let mut uow = self.store.begin().await?;
-        let current = uow
-            .user(who.org_id, id)
-            .await?
-            .ok_or(AppError::NotFound("user"))?;
-        if current.version() != user.version() {
-            return Err(AppError::Stale {
-                expected: user.version(),
-                current: current.version(),
-            });
-        }
+        let current = locked_at(uow.as_mut(), who.org_id, id, user.version()).await?;
         let change = current.set_password(hash, must_change, &who.actor, self.now());
         write_change(uow.as_mut(), &change, user.version(), None).await?;
         uow.commit().await?;

@@ -69,6 +69,45 @@ impl StoreError {
     }
 }
 
+/// Checks that every migration in `applied` (version, SHA-384 in hex, as sqlx checks it) is
+/// still in `migrator` unchanged, and that nothing else is: each backend's test lists what has
+/// been applied, so an edited migration fails there before it fails on a real database.
+pub fn check_applied_migrations(
+    migrator: &sqlx::migrate::Migrator,
+    applied: &[(i64, &str)],
+) -> Result<(), String> {
+    use std::fmt::Write as _;
+    let found: Vec<(i64, String)> = migrator
+        .iter()
+        .map(|m| {
+            let hex = m.checksum.iter().fold(String::new(), |mut hex, b| {
+                let _ = write!(hex, "{b:02x}");
+                hex
+            });
+            (m.version, hex)
+        })
+        .collect();
+    for (version, checksum) in applied {
+        match found.iter().find(|(v, _)| v == version) {
+            Some((_, now)) if now == checksum => {}
+            Some(_) => {
+                return Err(format!(
+                    "migration {version} was edited after it was applied"
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "migration {version} was removed after it was applied"
+                ));
+            }
+        }
+    }
+    if found.len() != applied.len() {
+        return Err("a new migration needs its line in the backend's list".to_owned());
+    }
+    Ok(())
+}
+
 /// A query word's search-index cut-off: once a prefix matches at least this many index entries,
 /// walking the listing's own index in order and checking each row beats gathering every match
 /// and sorting it (both backends decide the same way).

@@ -148,38 +148,13 @@ impl UserColumns {
     /// keeps a status change from rewriting every index of the row (SQLite rewrites each index
     /// naming an assigned column).
     pub fn changed_columns(&self, new: &Self) -> Vec<(&'static str, Value)> {
-        let mut changed = Vec::new();
-        macro_rules! each {
-            ($($column:ident),+ $(,)?) => {
-                $(if self.$column != new.$column {
-                    changed.push((stringify!($column), new.$column.clone().into()));
-                })+
-            };
-        }
-        each!(
-            username,
-            username_key,
-            email,
-            email_key,
-            given_name,
-            family_name,
-            given_key,
-            family_key,
-            role,
-            status,
-            source,
-            external_id,
-            prevent_archiving,
-            password_hash,
-            must_change_password,
-            attributes,
-            search_text,
-            created_at,
-            updated_at,
-            status_changed_at,
-            version,
-        );
-        changed
+        USER_COLUMNS
+            .split(',')
+            .map(str::trim)
+            .zip(self.values().into_iter().zip(new.values()))
+            .filter(|(_, (old, new))| old != new)
+            .map(|(column, (_, new))| (column, new))
+            .collect()
     }
 
     /// The user's search terms, space-separated (the search text without its outer spaces).

@@ -92,10 +92,6 @@ impl<B: Backend> Sql<B> {
         }
         self.push(")")
     }
-
-    pub fn text(&self) -> &str {
-        &self.text
-    }
 }
 
 impl<B: Backend> Sql<B>
