@@ -298,50 +298,54 @@ pub async fn user(app: App, command: UserCommand) -> Result<()> {
             }
             eprintln!("{} shown of {total} matching", page.users.len());
         }
-        UserCommand::Show { org, user } => {
-            let who = principal(&app, &org).await?;
-            let user = app
-                .find_user(&who, &user)
-                .await
-                .map_err(|e| anyhow!("{e}"))?;
-            println!("{}", line(&user));
-            println!(
-                "  email {}  username {}  version {}",
-                user.email().as_ref().map_or("-", |e| e.as_str()),
-                user.username().as_ref().map_or("-", |u| u.as_str()),
-                user.version()
-            );
-            for (key, value) in user.attributes().as_map() {
-                println!("  {key}: {value}");
-            }
-            let events = app
-                .user_events(&who, user.id())
-                .await
-                .context("reading history")?;
-            for event in events {
-                let statuses = match (event.from_status, event.to_status) {
-                    (Some(from), Some(to)) => format!("{from} -> {to}"),
-                    (None, Some(to)) => to.to_string(),
-                    _ => event.changed_fields.join(", "),
-                };
-                let reason = event
-                    .reason
-                    .map(|r| format!(" ({})", r.as_str()))
-                    .unwrap_or_default();
-                println!(
-                    "  {}  {:<14} {statuses}  by {}{reason}",
-                    event.at,
-                    event.action.as_str(),
-                    event.actor
-                );
-            }
-        }
+        UserCommand::Show { org, user } => show(&app, &org, &user).await?,
         UserCommand::Deactivate(target) => change(&app, target, "inactive", None).await?,
         UserCommand::Archive(target) => change(&app, target, "archived", None).await?,
         UserCommand::Reactivate { target, password }
         | UserCommand::Restore { target, password } => {
             change(&app, target, "active", Some(password)).await?;
         }
+    }
+    Ok(())
+}
+
+/// Prints a user, their attributes and their history.
+async fn show(app: &App, org: &str, user: &str) -> Result<()> {
+    let who = principal(app, org).await?;
+    let user = app
+        .find_user(&who, user)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    println!("{}", line(&user));
+    println!(
+        "  email {}  username {}  version {}",
+        user.email().as_ref().map_or("-", |e| e.as_str()),
+        user.username().as_ref().map_or("-", |u| u.as_str()),
+        user.version()
+    );
+    for (key, value) in user.attributes().as_map() {
+        println!("  {key}: {value}");
+    }
+    let events = app
+        .user_events(&who, user.id())
+        .await
+        .context("reading history")?;
+    for event in events {
+        let statuses = match (event.from_status, event.to_status) {
+            (Some(from), Some(to)) => format!("{from} -> {to}"),
+            (None, Some(to)) => to.to_string(),
+            _ => event.changed_fields.join(", "),
+        };
+        let reason = event
+            .reason
+            .map(|r| format!(" ({})", r.as_str()))
+            .unwrap_or_default();
+        println!(
+            "  {}  {:<14} {statuses}  by {}{reason}",
+            event.at,
+            event.action.as_str(),
+            event.actor
+        );
     }
     Ok(())
 }
