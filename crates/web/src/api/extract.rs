@@ -7,7 +7,7 @@ use axum::http::{StatusCode, header};
 use rollcall_domain::{FieldError, UserId};
 use serde::de::DeserializeOwned;
 
-use super::Problem;
+use super::{Problem, shape};
 
 /// A JSON body: malformed JSON is a 400 naming line and column; a body of the wrong shape
 /// (unknown field, missing field, wrong type) is a 422 naming the field.
@@ -42,41 +42,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 err.body_text(),
             )
         })?;
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
-        match serde_path_to_error::deserialize::<_, T>(&mut de) {
-            Ok(value) => Ok(Self(value)),
-            Err(err) => Err(shape_problem(&err)),
-        }
+        let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|err| {
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "malformed-json",
+                "Malformed JSON",
+                format!("the body is not valid JSON: {err}"),
+            )
+        })?;
+        shape::from_json(value)
+            .map(Self)
+            .map_err(|field| Problem::invalid(vec![field]))
     }
-}
-
-fn shape_problem(err: &serde_path_to_error::Error<serde_json::Error>) -> Problem {
-    let inner = err.inner();
-    if inner.is_syntax() || inner.is_eof() {
-        return Problem::new(
-            StatusCode::BAD_REQUEST,
-            "malformed-json",
-            "Malformed JSON",
-            format!("the body is not valid JSON: {inner}"),
-        );
-    }
-    let message = inner.to_string();
-    let path = err.path().to_string();
-    // A missing field is reported on its parent: name the field itself.
-    let missing = message
-        .strip_prefix("missing field `")
-        .and_then(|rest| rest.split('`').next());
-    let field = match (path.as_str(), missing) {
-        (".", Some(name)) => name.to_owned(),
-        (parent, Some(name)) => format!("{parent}.{name}"),
-        (path, None) => path.to_owned(),
-    };
-    let clean = message
-        .split(" at line ")
-        .next()
-        .unwrap_or(&message)
-        .to_owned();
-    Problem::invalid(vec![FieldError::new(field, clean)])
 }
 
 /// Query parameters, refused with the parameter named when they do not parse.
@@ -85,19 +62,14 @@ pub struct ApiQuery<T>(pub T);
 impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = Problem;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Query(value)) => Ok(Self(value)),
-            Err(rejection) => {
-                // axum reports "Failed to deserialize query string: <param>: <why>".
-                let text = rejection.body_text();
-                let detail = text
-                    .split_once(": ")
-                    .map_or(text.as_str(), |(_, rest)| rest);
-                let (field, message) = detail.split_once(": ").unwrap_or(("query", detail));
-                Err(Problem::invalid(vec![FieldError::new(field, message)]))
-            }
-        }
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let pairs = form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        shape::from_query(pairs)
+            .map(Self)
+            .map_err(|field| Problem::invalid(vec![field]))
     }
 }
 

@@ -5,6 +5,7 @@ mod error;
 mod extract;
 pub mod openapi;
 mod rules;
+mod shape;
 mod users;
 
 use axum::Router;
