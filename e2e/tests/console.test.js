@@ -1,5 +1,7 @@
-// The console, clicked through in Chromium against the real binary.
-import { test, before, after } from "node:test";
+// The console, clicked through in Chromium against the real binary. One server for the file;
+// each test signs in on its own page and works on its own people (see harness.js), so the tests
+// pass in any order, and one alone (`node --test --test-name-pattern=...`).
+import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
   ADMIN_PASSWORD, TEACHER_PASSWORD, axeViolations, launchBrowser, screenshot, signIn, startServer,
@@ -7,7 +9,6 @@ import {
 
 let server;
 let browser;
-let admin; // the admin's page, signed in once for the whole run
 
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 860 };
@@ -15,14 +16,22 @@ const DESKTOP = { width: 1280, height: 860 };
 before(async () => {
   server = await startServer();
   browser = await launchBrowser();
-  const context = await browser.newContext({ viewport: DESKTOP });
-  admin = await context.newPage();
 });
 
 after(async () => {
   await browser?.close();
   server?.stop();
 });
+
+/** A page of its own, signed in as the admin, on the Users screen. Closed by `t.after`. */
+async function signedInAdmin(t, options = {}) {
+  const context = await browser.newContext({ viewport: DESKTOP, ...options });
+  t.after(() => context.close());
+  const page = await context.newPage();
+  await signIn(page, server.address, "admin", ADMIN_PASSWORD);
+  await page.waitForURL("**/users");
+  return page;
+}
 
 async function rowOf(page, name) {
   return page.locator("table.users tbody tr", { hasText: name });
@@ -42,177 +51,190 @@ async function filter(page, status) {
   await page.waitForLoadState("networkidle");
 }
 
-test("the sign-in page is accessible and refuses a wrong password without saying why", async () => {
-  const page = await browser.newPage({ viewport: DESKTOP });
-  await page.goto(`${server.address}/sign-in`);
-  assert.deepEqual(await axeViolations(page), []);
-  await screenshot(page, "sign-in-desktop");
-  await page.setViewportSize(PHONE);
-  await screenshot(page, "sign-in-phone");
-  await signIn(page, server.address, "admin", "not the password");
-  await page.getByText("do not match").waitFor();
-  await signIn(page, server.address, "nobody-here", "not the password");
-  await page.getByText("do not match").waitFor();
-  await page.close();
-});
-
-test("an admin signs in and lands on the Users screen", async () => {
-  await signIn(admin, server.address, "admin", ADMIN_PASSWORD);
-  await admin.waitForURL("**/users");
-  await admin.getByRole("heading", { name: "Users" }).waitFor();
-  assert.match(await admin.locator("#match-count").innerText(), /\d+ users/);
-  assert.deepEqual(await axeViolations(admin), []);
-  await screenshot(admin, "users-desktop");
-  await admin.setViewportSize(PHONE);
-  await screenshot(admin, "users-phone");
-  await admin.setViewportSize(DESKTOP);
-});
-
-test("search finds people as you type, ignoring case and accents", async () => {
-  await search(admin, "ada love");
-  const rows = admin.locator("table.users tbody tr");
-  assert.equal(await rows.count(), 1);
-  assert.match(await rows.first().innerText(), /Lovelace, Ada/);
-  await search(admin, "");
-});
-
-test("deactivating from the status column ends the user's session and sign-in at once", async () => {
-  // Ada is signed in elsewhere.
-  const adaContext = await browser.newContext({ viewport: DESKTOP });
-  const ada = await adaContext.newPage();
-  await signIn(ada, server.address, "ada.lovelace", TEACHER_PASSWORD);
-  await ada.waitForURL("**/account");
-  await ada.getByRole("heading", { name: "Your account" }).waitFor();
-
-  await search(admin, "lovelace");
-  const row = await rowOf(admin, "Lovelace, Ada");
-  await row.getByRole("link", { name: "Active. Deactivate Ada Lovelace" }).click();
-  const dialog = admin.locator("dialog#dialog");
-  await dialog.getByRole("heading", { name: "Deactivate Ada Lovelace?" }).waitFor();
-  await dialog.getByLabel(/Reason/).fill("Left mid-term");
-  await dialog.getByRole("button", { name: "Confirm" }).click();
-  await admin.locator("#flash").getByText("Ada Lovelace is now inactive.").waitFor();
-  await (await rowOf(admin, "Lovelace, Ada")).waitFor({ state: "detached" });
-
-  await filter(admin, "inactive");
-  await (await rowOf(admin, "Lovelace, Ada")).waitFor();
-
-  // Her open session is refused at the very next request, and so is a new sign-in.
-  await ada.reload();
-  await ada.waitForURL("**/sign-in?expired=1");
-  await signIn(ada, server.address, "ada.lovelace", TEACHER_PASSWORD);
-  await ada.getByText("This account is not active").waitFor();
-  await adaContext.close();
-});
-
-test("the edit dialog reactivates a user with the Active toggle and Update", async () => {
-  const row = await rowOf(admin, "Lovelace, Ada");
-  await row.getByRole("link", { name: "Edit Ada Lovelace" }).click();
-  const dialog = admin.locator("dialog#dialog");
-  await dialog.getByRole("heading", { name: "Edit Ada Lovelace" }).waitFor();
-  assert.deepEqual(await axeViolations(admin), []);
-  await screenshot(admin, "edit-dialog-desktop");
-  await admin.setViewportSize(PHONE);
-  await screenshot(admin, "edit-dialog-phone");
-  await admin.setViewportSize(DESKTOP);
-  await dialog.getByRole("switch", { name: "Active" }).check();
-  await dialog.getByRole("button", { name: "Update" }).click();
-  await admin.locator("#flash").getByText("Ada Lovelace has been updated.").waitFor();
-  await (await rowOf(admin, "Lovelace, Ada")).waitFor({ state: "detached" });
-
-  const ada = await browser.newPage({ viewport: DESKTOP });
-  await signIn(ada, server.address, "ada.lovelace", TEACHER_PASSWORD);
-  await ada.waitForURL("**/account");
-  await ada.close();
-});
-
-test("reactivating a username-only user gives a temporary password they must change", async () => {
-  await search(admin, "zoe");
-  const row = await rowOf(admin, "Ørsted, Zoë");
-  await row.getByRole("link", { name: "Inactive. Reactivate Zoë Ørsted" }).click();
-  const dialog = admin.locator("dialog#dialog");
-  await dialog.getByText("Temporary password").first().waitFor();
-  await dialog.getByRole("button", { name: "Confirm" }).click();
-  const secret = await dialog.locator("#temporary-password").innerText();
-  assert.match(secret, /^[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}$/);
-  await dialog.getByRole("button", { name: "Done" }).click();
-
-  const zoe = await browser.newPage({ viewport: PHONE });
-  await signIn(zoe, server.address, "zoe.orsted", secret);
-  await zoe.waitForURL("**/account");
-  await zoe.getByRole("heading", { name: "Choose a new password" }).waitFor();
-  await zoe.goto(`${server.address}/users`);
-  await zoe.waitForURL("**/account");
-  await zoe.getByLabel("Current password").fill(secret);
-  await zoe.getByLabel("New password", { exact: true }).fill("short");
-  await zoe.getByLabel("New password, again").fill("short");
-  await zoe.getByRole("button", { name: "Change password" }).click();
-  await zoe.getByText(/too short/).waitFor();
-  await zoe.getByLabel("Current password").fill(secret);
-  await zoe.getByLabel("New password", { exact: true }).fill("my own river stone");
-  await zoe.getByLabel("New password, again").fill("my own river stone");
-  await zoe.getByRole("button", { name: "Change password" }).click();
-  await zoe.getByRole("heading", { name: "Your account" }).waitFor();
-  await screenshot(zoe, "account-phone");
-  await zoe.close();
-});
-
-test("three users are deactivated together after confirming the count", async () => {
-  await filter(admin, "active");
-  await search(admin, "bulk");
-  for (const name of ["Bulk, Bea", "Bulk, Bo", "Bulk, Bram"]) {
-    await (await rowOf(admin, name)).getByRole("checkbox").check();
-  }
-  await admin.getByRole("button", { name: "Deactivate selected" }).click();
-  const dialog = admin.locator("dialog#dialog");
-  await dialog.getByRole("heading", { name: "Deactivate 3 users?" }).waitFor();
-  await screenshot(admin, "bulk-confirm-desktop");
-  await dialog.getByRole("button", { name: "Deactivate 3 users" }).click();
-  await admin.getByText("3 users now inactive.").waitFor();
-  await admin.getByRole("link", { name: "Back to users" }).click();
-  await admin.waitForURL(/q=bulk/);
-  assert.equal(await admin.locator("table.users tbody tr").count(), 0, "they left the Active list");
-  await filter(admin, "inactive");
-  assert.equal(await admin.locator("table.users tbody tr").count(), 3, "and are under Inactive");
-});
-
-test("a user's page shows details, the status switch and the history", async () => {
-  await filter(admin, "all");
-  await search(admin, "ada love");
-  await (await rowOf(admin, "Lovelace, Ada")).getByRole("link", { name: "Lovelace, Ada" }).click();
-  await admin.getByRole("heading", { name: "Ada Lovelace" }).waitFor();
-  await admin.getByRole("cell", { name: "Left mid-term" }).waitFor();
-  assert.deepEqual(await axeViolations(admin), []);
-  await screenshot(admin, "user-page-desktop");
-  await admin.setViewportSize(PHONE);
-  await screenshot(admin, "user-page-phone");
-  await admin.setViewportSize(DESKTOP);
-});
-
-test("a change without the CSRF token is refused and changes nothing", async () => {
-  const url = admin.url();
-  const id = url.split("/users/")[1];
-  const response = await admin.request.post(`${server.address}/users/${id}/status`, {
-    form: { to: "inactive", version: "1" },
+// Two at a time: the tests share nothing but the server, and running them out of order keeps
+// it that way.
+describe("the console", { concurrency: 2 }, () => {
+  test("the sign-in page is accessible and refuses a wrong password without saying why", async () => {
+    const page = await browser.newPage({ viewport: DESKTOP });
+    await page.goto(`${server.address}/sign-in`);
+    assert.deepEqual(await axeViolations(page), []);
+    await screenshot(page, "sign-in-desktop");
+    await page.setViewportSize(PHONE);
+    await screenshot(page, "sign-in-phone");
+    await signIn(page, server.address, "admin", "not the password");
+    await page.getByText("do not match").waitFor();
+    await signIn(page, server.address, "nobody-here", "not the password");
+    await page.getByText("do not match").waitFor();
+    await page.close();
   });
-  assert.equal(response.status(), 403);
-  await admin.reload();
-  assert.equal(await admin.getByRole("switch", { name: "Active" }).isChecked(), true);
-});
 
-test("without JavaScript, deactivating goes through a confirmation page", async () => {
-  const context = await browser.newContext({ viewport: DESKTOP, javaScriptEnabled: false });
-  const page = await context.newPage();
-  await signIn(page, server.address, "admin", ADMIN_PASSWORD);
-  await page.waitForURL("**/users");
-  await page.getByLabel("Search").fill("pupil0");
-  await page.getByRole("button", { name: "Search" }).click();
-  await page.waitForURL(/q=pupil0/);
-  await page.getByRole("link", { name: "Active. Deactivate Pat Pupil0" }).click();
-  await page.getByRole("heading", { name: "Deactivate Pat Pupil0?" }).waitFor();
-  await page.getByRole("button", { name: "Confirm" }).click();
-  await page.getByText("Pat Pupil0 is now inactive.").waitFor();
-  await page.getByRole("link", { name: "Back to users" }).click();
-  assert.equal(await page.locator("table.users tbody tr").count(), 0);
-  await context.close();
+  test("an admin signs in and lands on the Users screen", async (t) => {
+    const admin = await signedInAdmin(t);
+    await admin.getByRole("heading", { name: "Users" }).waitFor();
+    assert.match(await admin.locator("#match-count").innerText(), /\d+ users/);
+    assert.deepEqual(await axeViolations(admin), []);
+    await screenshot(admin, "users-desktop");
+    await admin.setViewportSize(PHONE);
+    await screenshot(admin, "users-phone");
+    await admin.setViewportSize(DESKTOP);
+  });
+
+  test("search finds people as you type, ignoring case and accents", async (t) => {
+    const admin = await signedInAdmin(t);
+    await search(admin, "ADA love");
+    const rows = admin.locator("table.users tbody tr");
+    assert.equal(await rows.count(), 1);
+    assert.match(await rows.first().innerText(), /Lovelace, Ada/);
+    await filter(admin, "all");
+    await search(admin, "zoe ORSTED");
+    assert.equal(await rows.count(), 1);
+    assert.match(await rows.first().innerText(), /Ørsted, Zoë/);
+  });
+
+  test("deactivating from the status column ends the user's session and sign-in at once", async (t) => {
+    const admin = await signedInAdmin(t);
+    // Grace is signed in elsewhere.
+    const graceContext = await browser.newContext({ viewport: DESKTOP });
+    const grace = await graceContext.newPage();
+    await signIn(grace, server.address, "grace.hopper", TEACHER_PASSWORD);
+    await grace.waitForURL("**/account");
+    await grace.getByRole("heading", { name: "Your account" }).waitFor();
+
+    await search(admin, "hopper");
+    const row = await rowOf(admin, "Hopper, Grace");
+    await row.getByRole("link", { name: "Active. Deactivate Grace Hopper" }).click();
+    const dialog = admin.locator("dialog#dialog");
+    await dialog.getByRole("heading", { name: "Deactivate Grace Hopper?" }).waitFor();
+    await dialog.getByLabel(/Reason/).fill("Left mid-term");
+    await dialog.getByRole("button", { name: "Confirm" }).click();
+    await admin.locator("#flash").getByText("Grace Hopper is now inactive.").waitFor();
+    await (await rowOf(admin, "Hopper, Grace")).waitFor({ state: "detached" });
+
+    await filter(admin, "inactive");
+    await (await rowOf(admin, "Hopper, Grace")).waitFor();
+
+    // Her open session is refused at the very next request, and so is a new sign-in.
+    await grace.reload();
+    await grace.waitForURL("**/sign-in?expired=1");
+    await signIn(grace, server.address, "grace.hopper", TEACHER_PASSWORD);
+    await grace.getByText("This account is not active").waitFor();
+    await graceContext.close();
+  });
+
+  test("the edit dialog reactivates a user with the Active toggle and Update", async (t) => {
+    const admin = await signedInAdmin(t);
+    await filter(admin, "inactive");
+    await search(admin, "lamarr");
+    const row = await rowOf(admin, "Lamarr, Hedy");
+    await row.getByRole("link", { name: "Edit Hedy Lamarr" }).click();
+    const dialog = admin.locator("dialog#dialog");
+    await dialog.getByRole("heading", { name: "Edit Hedy Lamarr" }).waitFor();
+    assert.deepEqual(await axeViolations(admin), []);
+    await screenshot(admin, "edit-dialog-desktop");
+    await admin.setViewportSize(PHONE);
+    await screenshot(admin, "edit-dialog-phone");
+    await admin.setViewportSize(DESKTOP);
+    await dialog.getByRole("switch", { name: "Active" }).check();
+    await dialog.getByRole("button", { name: "Update" }).click();
+    await admin.locator("#flash").getByText("Hedy Lamarr has been updated.").waitFor();
+    await (await rowOf(admin, "Lamarr, Hedy")).waitFor({ state: "detached" });
+
+    const hedy = await browser.newPage({ viewport: DESKTOP });
+    await signIn(hedy, server.address, "hedy.lamarr", TEACHER_PASSWORD);
+    await hedy.waitForURL("**/account");
+    await hedy.close();
+  });
+
+  test("reactivating a username-only user gives a temporary password they must change", async (t) => {
+    const admin = await signedInAdmin(t);
+    await filter(admin, "inactive");
+    await search(admin, "zoe");
+    const row = await rowOf(admin, "Ørsted, Zoë");
+    await row.getByRole("link", { name: "Inactive. Reactivate Zoë Ørsted" }).click();
+    const dialog = admin.locator("dialog#dialog");
+    await dialog.getByText("Temporary password").first().waitFor();
+    await dialog.getByRole("button", { name: "Confirm" }).click();
+    const secret = await dialog.locator("#temporary-password").innerText();
+    assert.match(secret, /^[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}$/);
+    await dialog.getByRole("button", { name: "Done" }).click();
+
+    const zoe = await browser.newPage({ viewport: PHONE });
+    await signIn(zoe, server.address, "zoe.orsted", secret);
+    await zoe.waitForURL("**/account");
+    await zoe.getByRole("heading", { name: "Choose a new password" }).waitFor();
+    await zoe.goto(`${server.address}/users`);
+    await zoe.waitForURL("**/account");
+    await zoe.getByLabel("Current password").fill(secret);
+    await zoe.getByLabel("New password", { exact: true }).fill("short");
+    await zoe.getByLabel("New password, again").fill("short");
+    await zoe.getByRole("button", { name: "Change password" }).click();
+    await zoe.getByText(/too short/).waitFor();
+    await zoe.getByLabel("Current password").fill(secret);
+    await zoe.getByLabel("New password", { exact: true }).fill("my own river stone");
+    await zoe.getByLabel("New password, again").fill("my own river stone");
+    await zoe.getByRole("button", { name: "Change password" }).click();
+    await zoe.getByRole("heading", { name: "Your account" }).waitFor();
+    await screenshot(zoe, "account-phone");
+    await zoe.close();
+  });
+
+  test("three users are deactivated together after confirming the count", async (t) => {
+    const admin = await signedInAdmin(t);
+    await search(admin, "bulk");
+    for (const name of ["Bulk, Bea", "Bulk, Bo", "Bulk, Bram"]) {
+      await (await rowOf(admin, name)).getByRole("checkbox").check();
+    }
+    await admin.getByRole("button", { name: "Deactivate selected" }).click();
+    const dialog = admin.locator("dialog#dialog");
+    await dialog.getByRole("heading", { name: "Deactivate 3 users?" }).waitFor();
+    await screenshot(admin, "bulk-confirm-desktop");
+    await dialog.getByRole("button", { name: "Deactivate 3 users" }).click();
+    await admin.getByText("3 users now inactive.").waitFor();
+    await admin.getByRole("link", { name: "Back to users" }).click();
+    await admin.waitForURL(/q=bulk/);
+    assert.equal(await admin.locator("table.users tbody tr").count(), 0, "they left the Active list");
+    await filter(admin, "inactive");
+    assert.equal(await admin.locator("table.users tbody tr").count(), 3, "and are under Inactive");
+  });
+
+  test("a user's page shows details, the status switch and the history", async (t) => {
+    const admin = await signedInAdmin(t);
+    await filter(admin, "all");
+    await search(admin, "somerville");
+    await (await rowOf(admin, "Somerville, Mary")).getByRole("link", { name: "Somerville, Mary" }).click();
+    await admin.getByRole("heading", { name: "Mary Somerville" }).waitFor();
+    await admin.getByRole("cell", { name: "Sabbatical" }).waitFor();
+    assert.deepEqual(await axeViolations(admin), []);
+    await screenshot(admin, "user-page-desktop");
+    await admin.setViewportSize(PHONE);
+    await screenshot(admin, "user-page-phone");
+    await admin.setViewportSize(DESKTOP);
+  });
+
+  test("a change without the CSRF token is refused and changes nothing", async (t) => {
+    const admin = await signedInAdmin(t);
+    await search(admin, "noether");
+    await (await rowOf(admin, "Noether, Emmy")).getByRole("link", { name: "Noether, Emmy" }).click();
+    await admin.getByRole("heading", { name: "Emmy Noether" }).waitFor();
+    const id = admin.url().split("/users/")[1];
+    const response = await admin.request.post(`${server.address}/users/${id}/status`, {
+      form: { to: "inactive", version: "1" },
+    });
+    assert.equal(response.status(), 403);
+    await admin.reload();
+    assert.equal(await admin.getByRole("switch", { name: "Active" }).isChecked(), true);
+  });
+
+  test("without JavaScript, deactivating goes through a confirmation page", async (t) => {
+    const page = await signedInAdmin(t, { javaScriptEnabled: false });
+    await page.getByLabel("Search").fill("pupil0");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.waitForURL(/q=pupil0/);
+    await page.getByRole("link", { name: "Active. Deactivate Pat Pupil0" }).click();
+    await page.getByRole("heading", { name: "Deactivate Pat Pupil0?" }).waitFor();
+    await page.getByRole("button", { name: "Confirm" }).click();
+    await page.getByText("Pat Pupil0 is now inactive.").waitFor();
+    await page.getByRole("link", { name: "Back to users" }).click();
+    assert.equal(await page.locator("table.users tbody tr").count(), 0);
+  });
 });

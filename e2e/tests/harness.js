@@ -27,9 +27,15 @@ function seed(databaseUrl) {
   const add = (...args) => cli(databaseUrl, "user", "add", ...args);
   add("--username", "admin", "--email", "admin@northfield.example", "--given-name", "Dana",
     "--family-name", "Whitfield", "--role", "admin", "--password", ADMIN_PASSWORD);
-  add("--username", "ada.lovelace", "--email", "ada@northfield.example", "--given-name", "Ada",
-    "--family-name", "Lovelace", "--role", "teacher", "--password", TEACHER_PASSWORD,
-    "--attribute", "department=Mathematics");
+  // Each test works on its own people, so tests pass in any order and alone.
+  const teacher = (username, given, family) => add("--username", username, "--email",
+    `${username}@northfield.example`, "--given-name", given, "--family-name", family, "--role", "teacher",
+    "--password", TEACHER_PASSWORD, "--attribute", "department=Mathematics");
+  teacher("ada.lovelace", "Ada", "Lovelace"); // searched for, never changed
+  teacher("grace.hopper", "Grace", "Hopper"); // deactivated while signed in
+  teacher("hedy.lamarr", "Hedy", "Lamarr"); // inactive, reactivated in the edit dialog
+  teacher("mary.somerville", "Mary", "Somerville"); // inactive, her page and history shown
+  teacher("emmy.noether", "Emmy", "Noether"); // a forged change to her is refused
   add("--username", "zoe.orsted", "--given-name", "Zoë", "--family-name", "Ørsted", "--role", "student",
     "--attribute", "grade=4");
   for (const [given, family] of [["Bram", "Bulk"], ["Bea", "Bulk"], ["Bo", "Bulk"]]) {
@@ -41,6 +47,8 @@ function seed(databaseUrl) {
   }
   // A username-only student who was deactivated: their password is gone.
   cli(databaseUrl, "user", "deactivate", "zoe.orsted", "--reason", "Moved away");
+  cli(databaseUrl, "user", "deactivate", "hedy.lamarr", "--reason", "On leave");
+  cli(databaseUrl, "user", "deactivate", "mary.somerville", "--reason", "Sabbatical");
 }
 
 export async function startServer() {

@@ -26,7 +26,8 @@ pub struct ChangeStatus {
     pub version: Option<i64>,
 }
 
-/// The user after a status change, and the temporary password to pass on, if one was set.
+/// The user after a status change, and the temporary password Rollcall generated, if it did
+/// (to pass on, shown this once).
 #[derive(Debug)]
 pub struct StatusChanged {
     pub user: User,
@@ -99,11 +100,16 @@ impl App {
         // argon2 takes tens of milliseconds, and no writer should wait on it.
         let read = self.user(who, id).await?;
         let expected = input.version.unwrap_or(read.version());
-        let temporary = match (input.temporary_password, input.generate_temporary_password) {
-            (Some(raw), _) => Some(Password::parse(&raw, "temporary_password", &read.logins())?),
-            (None, true) => Some(TemporaryPassword::generate()),
-            (None, false) => None,
-        };
+        // A typed password is the caller's own: only a generated one is handed back.
+        let (temporary, generated) =
+            match (input.temporary_password, input.generate_temporary_password) {
+                (Some(raw), _) => (
+                    Some(Password::parse(&raw, "temporary_password", &read.logins())?),
+                    false,
+                ),
+                (None, true) => (Some(TemporaryPassword::generate()), true),
+                (None, false) => (None, false),
+            };
         let temporary = match temporary {
             Some(password) => Some(hashed(password).await?),
             None => None,
@@ -125,7 +131,7 @@ impl App {
         tracing::info!(from = %user.status(), to = %change.user.status(), "status changed");
         Ok(StatusChanged {
             user: change.user,
-            temporary_password: shown,
+            temporary_password: shown.filter(|_| generated),
         })
     }
 

@@ -171,12 +171,20 @@ pub fn respond(
     response
 }
 
-fn done_message(user: &User) -> String {
-    format!(
+/// "Ada Lovelace is now inactive.", and a reminder when the admin typed a temporary password
+/// (a generated one is shown beside the message instead).
+fn done_message(user: &User, request: &StatusRequest) -> String {
+    let mut message = format!(
         "{} is now {}.",
         user.display_name(),
         rules::presentation(user.status()).label.to_lowercase()
-    )
+    );
+    if user.must_change_password() && !request.temporary_password.trim().is_empty() {
+        message.push_str(
+            " They sign in with the temporary password you typed and then choose their own.",
+        );
+    }
+    message
 }
 
 pub async fn apply(
@@ -215,7 +223,7 @@ pub async fn apply(
             &changed.user,
             changed.temporary_password,
             &back,
-            &done_message(&changed.user),
+            &done_message(&changed.user, &request),
         ),
         Err(err) => {
             let (status, message) = explain(&err);
@@ -261,7 +269,7 @@ pub async fn switch(
     };
     match apply_change(&app, &signed_in.visitor.principal, &user, &request).await {
         Ok(changed) => {
-            let message = done_message(&changed.user);
+            let message = done_message(&changed.user, &request);
             let mut page = profile_page(
                 &app,
                 &signed_in,

@@ -116,6 +116,45 @@ async fn person(
     t.app.create_user(&t.system, input).await.unwrap()
 }
 
+/// A browser signed in as the org's admin, `root`.
+async fn admin(t: &TestApp) -> Browser {
+    let root = t.app.find_user(&t.system, "root").await.unwrap();
+    t.app
+        .set_password(&t.system, root.id(), PASSWORD, false)
+        .await
+        .unwrap();
+    let b = Browser::new(t);
+    assert_eq!(b.sign_in("root", PASSWORD).await.status, 303);
+    b
+}
+
+/// A user's history as (to status, reason, who) steps.
+async fn history(
+    t: &TestApp,
+    id: rollcall_domain::UserId,
+) -> Vec<(Option<&'static str>, Option<String>, String)> {
+    let events = t.app.user_events(&t.system, id).await.unwrap();
+    events
+        .iter()
+        .map(|e| {
+            (
+                e.to_status.map(rollcall_domain::Status::as_str),
+                e.reason.as_ref().map(|r| r.as_str().to_owned()),
+                e.actor.label().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The value of a secret shown once on a page (`<span class="secret">…</span>`).
+fn shown_secret(page: &Page) -> Option<String> {
+    page.body
+        .split("<span class=\"secret\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .map(str::to_owned)
+}
+
 async fn set_status(t: &TestApp, id: rollcall_domain::UserId, to: &str) {
     let change = ChangeStatus {
         status: to.into(),
@@ -360,4 +399,117 @@ pub async fn an_expired_session_is_refused(db: TestDb) {
         .unwrap();
     assert_eq!(response.status().as_u16(), 303);
     assert_eq!(response.headers()["location"], "/sign-in?expired=1");
+}
+
+#[expect(
+    clippy::too_many_lines,
+    reason = "one person's story: archived, a refused move, restored, signing in again"
+)]
+pub async fn archive_and_restore_from_the_console_keep_the_person_whole(db: TestDb) {
+    let t = spawn_app(db).await;
+    let input = CreateUser {
+        username: Some("leaver".into()),
+        given_name: "Lee".into(),
+        family_name: "Vance".into(),
+        role: "student".into(),
+        password: Some(PASSWORD.into()),
+        attributes: [("grade".to_owned(), "7".to_owned())].into(),
+        ..CreateUser::default()
+    };
+    let leaver = t.app.create_user(&t.system, input).await.unwrap();
+    let b = admin(&t).await;
+    let path = format!("/users/{}/status", leaver.id());
+
+    let confirm = b.get(&format!("{path}?to=archived")).await;
+    assert!(confirm.body.contains("Archive"), "{}", confirm.body);
+    assert!(
+        confirm.body.contains("leave search and rosters"),
+        "the rules' words"
+    );
+    let csrf = Browser::csrf(&confirm);
+    let archived = b
+        .post(
+            &path,
+            &[
+                ("_csrf", &csrf),
+                ("to", "archived"),
+                ("version", "1"),
+                ("reason", "Moved away"),
+            ],
+        )
+        .await;
+    assert_eq!(archived.status, 200, "{}", archived.body);
+    assert!(archived.body.contains("Lee Vance is now archived."));
+    assert!(
+        !b.get("/users").await.body.contains("leaver"),
+        "not in Active"
+    );
+    assert!(
+        !b.get("/users?status=all").await.body.contains("leaver"),
+        "not in All (active and inactive)"
+    );
+    assert!(
+        b.get("/users?status=archived")
+            .await
+            .body
+            .contains("leaver")
+    );
+
+    // An archived user cannot be made inactive: refused, nothing changed.
+    let refused = b
+        .post(
+            &path,
+            &[("_csrf", &csrf), ("to", "inactive"), ("version", "2")],
+        )
+        .await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    let still = t.app.user(&t.system, leaver.id()).await.unwrap();
+    assert_eq!((still.status().as_str(), still.version()), ("archived", 2));
+
+    let confirm = b.get(&format!("{path}?to=active")).await;
+    assert!(confirm.body.contains("Restore"), "{}", confirm.body);
+    let restored = b
+        .post(
+            &path,
+            &[
+                ("_csrf", &Browser::csrf(&confirm)),
+                ("to", "active"),
+                ("version", "2"),
+                ("reason", "Came back"),
+                ("generate", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(restored.status, 200, "{}", restored.body);
+    assert!(restored.body.contains("Lee Vance is now active."));
+    let temporary = shown_secret(&restored).expect("a temporary password is shown once");
+
+    let back = t.app.user(&t.system, leaver.id()).await.unwrap();
+    assert_eq!(back.status().as_str(), "active");
+    assert!(back.must_change_password());
+    assert_eq!(back.attributes().get("grade"), Some("7"), "attributes kept");
+    let steps = history(&t, leaver.id()).await;
+    assert_eq!(steps.len(), 3, "{steps:?}");
+    assert_eq!(
+        steps[1..],
+        [
+            (
+                Some("archived"),
+                Some("Moved away".to_owned()),
+                "Rita Root".to_owned()
+            ),
+            (
+                Some("active"),
+                Some("Came back".to_owned()),
+                "Rita Root".to_owned()
+            ),
+        ]
+    );
+    let person = Browser::new(&t);
+    assert_eq!(
+        person.sign_in("leaver", PASSWORD).await.status,
+        401,
+        "old password gone"
+    );
+    assert_eq!(person.sign_in("leaver", &temporary).await.status, 303);
 }

@@ -25,6 +25,8 @@ rollcall_testkit::backend_tests!(
     weak_passwords_and_missing_tokens_change_nothing,
     a_stale_console_edit_shows_a_conflict,
     an_expired_session_is_refused,
+    archive_and_restore_from_the_console_keep_the_person_whole,
+    archive_and_restore_through_the_api_keep_the_person_whole,
 );
 
 #[test]

@@ -377,3 +377,96 @@ pub async fn status_changes_follow_the_rules_and_are_in_the_history(db: TestDb) 
     assert!(events[1]["actor"]["id"].is_string(), "the token's id");
     assert!(events[1]["actor"]["user_id"].is_string(), "its owner");
 }
+
+pub async fn archive_and_restore_through_the_api_keep_the_person_whole(db: TestDb) {
+    let t = spawn_app(db).await;
+    let reply = t
+        .create_user(json!({
+            "username": "leaver", "given_name": "Lee", "family_name": "Vance",
+            "role": "student", "attributes": { "grade": "7" }
+        }))
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let leaver = reply.body["id"].as_str().unwrap().to_owned();
+    let stays = t.student("Sam", "Stone", "stays").await;
+    let stays = stays["id"].as_str().unwrap().to_owned();
+    let gone = t.student("Gail", "Gone", "gone").await;
+    let gone = gone["id"].as_str().unwrap().to_owned();
+    t.set_status(&gone, json!({ "status": "archived" })).await;
+
+    // Archive two people in one call; the one already archived is left out, with why.
+    let bulk = t
+        .post(
+            "/api/v1/users/status",
+            &json!({ "ids": [leaver, gone], "status": "archived", "reason": "End of year" }),
+        )
+        .await;
+    assert_eq!(bulk.status, 200, "{}", bulk.body);
+    let changed: Vec<_> = bulk.body["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["user"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(changed, [leaver.as_str()]);
+    let left_out = &bulk.body["left_out"];
+    assert_eq!(left_out.as_array().map(Vec::len), Some(1), "{left_out}");
+    assert_eq!(left_out[0]["id"], gone.as_str());
+    assert_eq!(left_out[0]["name"], "Gail Gone");
+    assert!(left_out[0]["reason"].as_str().unwrap().contains("archived"));
+    assert_eq!(t.logins("status=all").await, ["root", "stays"]);
+    assert_eq!(t.logins("status=archived").await, ["gone", "leaver"]);
+    assert_eq!(
+        t.logins("q=lee").await,
+        Vec::<String>::new(),
+        "out of search"
+    );
+
+    // Restore: no e-mail, so a temporary password is needed.
+    t.set_status(&leaver, json!({ "status": "active" }))
+        .await
+        .assert_problem(422, Some("temporary_password"));
+    let restored = t
+        .set_status(
+            &leaver,
+            json!({ "status": "active", "temporary_password": "a long enough temporary", "reason": "Came back" }),
+        )
+        .await;
+    assert_eq!(restored.status, 200, "{}", restored.body);
+    let user = &restored.body["user"];
+    assert_eq!(
+        (
+            user["id"].as_str(),
+            user["status"].as_str(),
+            user["must_change_password"].as_bool()
+        ),
+        (Some(leaver.as_str()), Some("active"), Some(true))
+    );
+    assert_eq!(user["attributes"]["grade"], "7", "attributes kept");
+    assert!(
+        restored.body["temporary_password"].is_null(),
+        "typed: not echoed"
+    );
+    assert_eq!(t.logins("q=lee").await, ["leaver"], "back in search");
+
+    let history = t.get(&format!("/api/v1/users/{leaver}/events")).await;
+    let steps: Vec<_> = history.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["to_status"].as_str(), e["reason"].as_str()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (Some("active"), None),
+            (Some("archived"), Some("End of year")),
+            (Some("active"), Some("Came back")),
+        ]
+    );
+    let untouched = t.get(&format!("/api/v1/users/{stays}")).await;
+    assert_eq!(
+        untouched.body["version"], 1,
+        "a user not named is not touched"
+    );
+}
