@@ -96,26 +96,32 @@ impl App {
         let (Some(to), Some(reason)) = (to, reason) else {
             return Err(lost_field());
         };
-        // Read first (without locks) to hash a temporary password outside the unit of work:
-        // argon2 takes tens of milliseconds, and no writer should wait on it.
-        let read = self.user(who, id).await?;
-        let expected = input.version.unwrap_or(read.version());
-        // A typed password is the caller's own: only a generated one is handed back.
-        let (temporary, generated) =
+        // Argon2 takes tens of milliseconds: hash before the unit of work, so no writer waits
+        // on it. A typed password must not contain the user's logins, so it needs a read first
+        // (without locks; the version read is then the one the change must find).
+        let (temporary, generated, expected) =
             match (input.temporary_password, input.generate_temporary_password) {
-                (Some(raw), _) => (
-                    Some(Password::parse(&raw, "temporary_password", &read.logins())?),
-                    false,
-                ),
-                (None, true) => (Some(TemporaryPassword::generate()), true),
-                (None, false) => (None, false),
+                (Some(raw), _) => {
+                    let read = self.user(who, id).await?;
+                    let password = Password::parse(&raw, "temporary_password", &read.logins())?;
+                    let expected = input.version.unwrap_or(read.version());
+                    (Some(hashed(password).await?), false, Some(expected))
+                }
+                (None, true) => {
+                    let password = hashed(TemporaryPassword::generate()).await?;
+                    (Some(password), true, input.version)
+                }
+                (None, false) => (None, false, input.version),
             };
-        let temporary = match temporary {
-            Some(password) => Some(hashed(password).await?),
-            None => None,
-        };
         let mut uow = self.store.begin().await?;
-        let user = locked_at(uow.as_mut(), who.org_id, id, expected).await?;
+        let user = match expected {
+            Some(expected) => locked_at(uow.as_mut(), who.org_id, id, expected).await?,
+            None => uow
+                .user(who.org_id, id)
+                .await?
+                .ok_or(AppError::NotFound("user"))?,
+        };
+        let expected = user.version();
         let (shown, hash) = temporary.map(|t| (t.shown, t.hash)).unzip();
         let change = user.change_status(
             StatusChange {

@@ -18,7 +18,7 @@ use rollcall_store::{
     Backend, SqlStore, StoreError, StoreResult, UserQuery, bind_event_columns, bind_user_columns,
 };
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgQueryResult};
-use sqlx::{Arguments, PgPool, Postgres};
+use sqlx::{PgPool, Postgres};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -78,15 +78,7 @@ impl Backend for PostgresBackend {
     }
 
     fn bind(args: &mut PgArguments, value: Value) -> Result<(), sqlx::error::BoxDynError> {
-        match value {
-            Value::Uuid(v) => args.add(v),
-            Value::OptUuid(v) => args.add(v),
-            Value::Text(v) => args.add(v),
-            Value::OptText(v) => args.add(v),
-            Value::Int(v) => args.add(v),
-            Value::OptInt(v) => args.add(v),
-            Value::Bool(v) => args.add(v),
-        }
+        rollcall_store::sql::bind_value::<Postgres>(args, value)
     }
 
     fn insert_user_rows<'a>(

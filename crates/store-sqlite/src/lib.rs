@@ -22,7 +22,7 @@ use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult,
     SqliteSynchronous,
 };
-use sqlx::{Arguments, Sqlite, SqlitePool};
+use sqlx::{Sqlite, SqlitePool};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -131,15 +131,7 @@ impl Backend for SqliteBackend {
     }
 
     fn bind(args: &mut SqliteArguments<'_>, value: Value) -> Result<(), sqlx::error::BoxDynError> {
-        match value {
-            Value::Uuid(v) => args.add(v),
-            Value::OptUuid(v) => args.add(v),
-            Value::Text(v) => args.add(v),
-            Value::OptText(v) => args.add(v),
-            Value::Int(v) => args.add(v),
-            Value::OptInt(v) => args.add(v),
-            Value::Bool(v) => args.add(v),
-        }
+        rollcall_store::sql::bind_value::<Sqlite>(args, value)
     }
 
     fn insert_user_rows<'a>(

@@ -12,6 +12,7 @@
 //! once, below. The `where` clauses name every type the queries bind or read; a new column type
 //! is one more line there.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -165,6 +166,9 @@ pub struct SqlUnitOfWork<B: Backend> {
     writer: Pool<B::Db>,
     backend: Arc<B>,
     inserted_users: usize,
+    /// The user rows this unit of work has locked, as they stand in it: an update compares
+    /// with these instead of reading the row again.
+    locked: HashMap<UserId, UserColumns>,
 }
 
 #[async_trait]
@@ -198,6 +202,7 @@ where
             writer: self.writer.clone(),
             backend: self.backend.clone(),
             inserted_users: 0,
+            locked: HashMap::new(),
         }))
     }
 
@@ -397,10 +402,11 @@ where
     async fn user(&mut self, org: OrgId, id: UserId) -> StoreResult<Option<User>> {
         let mut q = select_user::<B>(org, id);
         q.push(B::LOCK_ROW);
-        q.fetch_optional::<UserColumns, _>(&mut *self.tx)
-            .await?
-            .map(UserColumns::into_user)
-            .transpose()
+        let Some(row) = q.fetch_optional::<UserColumns, _>(&mut *self.tx).await? else {
+            return Ok(None);
+        };
+        self.locked.insert(id, row.clone());
+        row.into_user().map(Some)
     }
 
     async fn insert_users(&mut self, org: OrgId, users: &[User]) -> StoreResult<()> {
@@ -419,9 +425,15 @@ where
 
     async fn update_user(&mut self, user: &User, expected_version: i64) -> StoreResult<()> {
         let row = UserColumns::from_user(user);
-        let mut q = select_user::<B>(user.org_id(), user.id());
-        q.push(B::LOCK_ROW);
-        let old = match q.fetch_optional::<UserColumns, _>(&mut *self.tx).await? {
+        let old = match self.locked.remove(&user.id()) {
+            Some(old) if old.org_id == row.org_id => Some(old),
+            _ => {
+                let mut q = select_user::<B>(user.org_id(), user.id());
+                q.push(B::LOCK_ROW);
+                q.fetch_optional::<UserColumns, _>(&mut *self.tx).await?
+            }
+        };
+        let old = match old {
             None => return Err(StoreError::NotFound),
             Some(old) if old.version != expected_version => {
                 return Err(StoreError::Stale {
@@ -448,6 +460,7 @@ where
         if old.search_text != row.search_text {
             B::reindex_user(&mut self.tx, &row).await?;
         }
+        self.locked.insert(user.id(), row);
         Ok(())
     }
 
@@ -541,6 +554,7 @@ where
             writer,
             backend,
             inserted_users,
+            ..
         } = *self;
         tx.commit().await.map_err(StoreError::from_sqlx)?;
         if inserted_users >= LARGE_BATCH {

@@ -7,7 +7,7 @@
 
 use std::marker::PhantomData;
 
-use sqlx::{Database, Executor, FromRow, IntoArguments};
+use sqlx::{Arguments, Database, Encode, Executor, FromRow, IntoArguments, Type};
 use uuid::Uuid;
 
 use crate::shared::{Backend, Conn};
@@ -23,6 +23,32 @@ pub enum Value {
     Int(i64),
     OptInt(Option<i64>),
     Bool(bool),
+}
+
+/// Adds `value` to a backend's arguments: what each backend's [`Backend::bind`] does, written
+/// once for any database that encodes every kind of [`Value`].
+pub fn bind_value<'q, DB: Database>(
+    args: &mut DB::Arguments<'q>,
+    value: Value,
+) -> Result<(), sqlx::error::BoxDynError>
+where
+    Uuid: Encode<'q, DB> + Type<DB>,
+    Option<Uuid>: Encode<'q, DB> + Type<DB>,
+    String: Encode<'q, DB> + Type<DB>,
+    Option<String>: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+    Option<i64>: Encode<'q, DB> + Type<DB>,
+    bool: Encode<'q, DB> + Type<DB>,
+{
+    match value {
+        Value::Uuid(v) => args.add(v),
+        Value::OptUuid(v) => args.add(v),
+        Value::Text(v) => args.add(v),
+        Value::OptText(v) => args.add(v),
+        Value::Int(v) => args.add(v),
+        Value::OptInt(v) => args.add(v),
+        Value::Bool(v) => args.add(v),
+    }
 }
 
 macro_rules! value_from {
