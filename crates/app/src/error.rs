@@ -31,6 +31,9 @@ pub enum AppError {
     /// Too many failed sign-ins; try again later.
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     Throttled { retry_after_secs: u64 },
+    /// Too much work under way (password checks): come back shortly.
+    #[error("busy; try again in {retry_after_secs} seconds")]
+    Busy { retry_after_secs: u64 },
     /// Valid credentials without the power to do this.
     #[error("not allowed")]
     Forbidden,
@@ -58,6 +61,8 @@ pub enum ErrorClass {
     /// Signed in, but not allowed (including an account that may not sign in).
     Forbidden,
     Throttled,
+    /// Not now: the service is saturated and says when to come back.
+    Busy,
     /// Ours: logged, apologised for, never detailed.
     Internal,
 }
@@ -89,6 +94,7 @@ impl AppError {
             Self::Unauthenticated => ErrorClass::Unauthenticated,
             Self::AccountClosed | Self::Forbidden => ErrorClass::Forbidden,
             Self::Throttled { .. } => ErrorClass::Throttled,
+            Self::Busy { .. } => ErrorClass::Busy,
             Self::Internal { .. } => ErrorClass::Internal,
         }
     }
@@ -134,8 +140,21 @@ impl AppError {
             Self::Throttled { retry_after_secs } => {
                 format!("too many attempts; try again in {retry_after_secs} seconds")
             }
+            Self::Busy { retry_after_secs } => {
+                format!("too many sign-ins at once; try again in {retry_after_secs} seconds")
+            }
             Self::Forbidden => "this needs an admin of the org".into(),
             Self::Internal { .. } => "something went wrong on our side; it has been logged".into(),
+        }
+    }
+
+    /// When the caller may try again, for a `Retry-After` header.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::Throttled { retry_after_secs } | Self::Busy { retry_after_secs } => {
+                Some(*retry_after_secs)
+            }
+            _ => None,
         }
     }
 

@@ -6,6 +6,7 @@
 mod error;
 mod listing;
 mod orgs;
+mod passwords;
 mod sessions;
 mod status;
 mod throttle;
@@ -108,6 +109,7 @@ impl App {
     }
 
     pub fn with_clock(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Self {
+        passwords::prepare();
         Self {
             store,
             clock,
@@ -173,13 +175,4 @@ fn stale(expected: i64, err: StoreError) -> AppError {
         StoreError::Stale { current } => AppError::Stale { expected, current },
         other => other.into(),
     }
-}
-
-/// Runs argon2 off the async threads: hashing costs tens of milliseconds on purpose.
-async fn hash_password(
-    password: rollcall_domain::Password,
-) -> Result<rollcall_domain::PasswordHash, AppError> {
-    tokio::task::spawn_blocking(move || rollcall_domain::PasswordHash::new(&password))
-        .await
-        .map_err(|err| AppError::internal("hashing a password", err))
 }

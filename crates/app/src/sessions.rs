@@ -1,13 +1,11 @@
 //! Signing in and out of the console, sessions, and changing one's own password.
 
-use rollcall_domain::{
-    Password, PasswordHash, SecretKind, Session, TemporaryPassword, TokenSecret, User,
-    token::random_hex,
-};
+use rollcall_domain::token::{random_hex, sha256_hex};
+use rollcall_domain::{Password, SecretKind, Session, TokenSecret, User};
 use tracing::instrument;
 
-use crate::throttle::{ACCOUNT_FAILURES, CLIENT_FAILURES};
-use crate::{App, AppError, Principal, hash_password, locked_at, write_change};
+use crate::throttle::{ACCOUNT_FAILURES, CLIENT_FAILURES, PAIR_FAILURES};
+use crate::{App, AppError, Principal, locked_at, passwords, write_change};
 
 /// How long a console session lasts.
 pub const SESSION_HOURS: i64 = 12;
@@ -28,19 +26,26 @@ pub struct Visitor {
     pub principal: Principal,
 }
 
-async fn verify(hash: Option<PasswordHash>, candidate: String) -> Result<bool, AppError> {
-    tokio::task::spawn_blocking(move || {
-        if let Some(hash) = hash {
-            hash.verify(&candidate)
-        } else {
-            // Spend the same time as a real check, so timing does not tell who exists.
-            let decoy = PasswordHash::new(&TemporaryPassword::generate());
-            let _ = decoy.verify(&candidate);
-            false
-        }
-    })
-    .await
-    .map_err(|err| AppError::internal("checking a password", err))
+/// Logins longer than this name nobody (an e-mail address has at most 254 characters).
+const MAX_LOGIN_CHARS: usize = 320;
+
+/// The throttle keys of an attempt: the account from this address, the account, the address.
+/// An account found is keyed by its id (its username and e-mail count as one); a login that
+/// names nobody by a digest of it, so keys stay small whatever is typed.
+fn throttle_keys(org_slug: &str, login: &str, user: Option<&User>, client: &str) -> [String; 3] {
+    let account = match user {
+        Some(user) => format!("user:{}", user.id()),
+        None => format!(
+            "login:{}",
+            sha256_hex(&format!(
+                "{}\n{}",
+                org_slug.trim().to_lowercase(),
+                login.trim().to_lowercase()
+            ))
+        ),
+    };
+    let client = format!("client:{}", client.chars().take(64).collect::<String>());
+    [format!("{account}|{client}"), account, client]
 }
 
 impl App {
@@ -54,43 +59,44 @@ impl App {
         password: &str,
         client: &str,
     ) -> Result<SignedIn, AppError> {
-        let account_key = format!(
-            "{}:{}",
-            org_slug.trim().to_lowercase(),
-            login.trim().to_lowercase()
-        );
-        let client_key = format!("client:{client}");
-        for (key, limit) in [
-            (&account_key, ACCOUNT_FAILURES),
-            (&client_key, CLIENT_FAILURES),
-        ] {
-            if let Some(wait) = self.throttle.blocked_for(key, limit) {
-                tracing::warn!(client, "sign-in throttled");
-                return Err(AppError::Throttled {
-                    retry_after_secs: wait.as_secs().max(1),
-                });
+        let plausible = login.chars().count() <= MAX_LOGIN_CHARS
+            && !login.chars().any(char::is_control)
+            && !org_slug.chars().any(char::is_control);
+        let user = if plausible {
+            match self.org_by_slug(org_slug).await {
+                Ok(org) => self.store.user_by_login(org.id, login).await?,
+                Err(AppError::NotFound(_) | AppError::Invalid(_)) => None,
+                Err(err) => return Err(err),
             }
-        }
-        let user = match self.org_by_slug(org_slug).await {
-            Ok(org) => self.store.user_by_login(org.id, login).await?,
-            Err(AppError::NotFound(_) | AppError::Invalid(_)) => None,
-            Err(err) => return Err(err),
+        } else {
+            None
         };
-        let matched = verify(
+        let keys = throttle_keys(org_slug, login, user.as_ref(), client);
+        let limits = [
+            (keys[0].as_str(), PAIR_FAILURES),
+            (keys[1].as_str(), ACCOUNT_FAILURES),
+            (keys[2].as_str(), CLIENT_FAILURES),
+        ];
+        if let Err(wait) = self.throttle.attempt(&limits) {
+            tracing::warn!(client, "sign-in throttled");
+            return Err(AppError::Throttled {
+                retry_after_secs: wait.as_secs().max(1),
+            });
+        }
+        let matched = passwords::verify(
             user.as_ref().and_then(|u| u.password().cloned()),
             password.to_owned(),
         )
         .await?;
         let Some(user) = user.filter(|_| matched) else {
-            self.throttle.record_failure(&account_key);
-            self.throttle.record_failure(&client_key);
             return Err(AppError::Unauthenticated);
         };
+        self.throttle
+            .succeeded(&[keys[0].as_str(), keys[1].as_str(), keys[2].as_str()]);
         if !user.may_sign_in() {
             // The password was right: saying the account is closed reveals nothing about others.
             return Err(AppError::AccountClosed);
         }
-        self.throttle.clear(&account_key);
         let secret = TokenSecret::generate_kind(SecretKind::Session, user.org_id());
         let now = self.now();
         let session = Session {
@@ -147,7 +153,7 @@ impl App {
         new: &str,
     ) -> Result<User, AppError> {
         let user = &visitor.user;
-        if !verify(user.password().cloned(), current.to_owned()).await? {
+        if !passwords::verify(user.password().cloned(), current.to_owned()).await? {
             return Err(AppError::invalid(
                 "current_password",
                 "is not your current password",
@@ -160,7 +166,7 @@ impl App {
             ));
         }
         let password = Password::parse(new, "new_password", &user.logins())?;
-        let hash = hash_password(password).await?;
+        let hash = passwords::hash(password).await?;
         let mut uow = self.store.begin().await?;
         // A user who vanished meanwhile is signed out, not "not found".
         let current = locked_at(uow.as_mut(), user.org_id(), user.id(), user.version())

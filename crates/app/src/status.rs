@@ -8,7 +8,7 @@ use rollcall_domain::{
 use tracing::instrument;
 
 use crate::error::{Errors, lost_field};
-use crate::{App, AppError, Principal, hash_password, locked_at, write_change};
+use crate::{App, AppError, Principal, locked_at, write_change};
 
 /// The most users one bulk change may name.
 pub const MAX_BULK: usize = 500;
@@ -75,7 +75,7 @@ struct Temporary {
 async fn hashed(password: Password) -> Result<Temporary, AppError> {
     let shown = password.expose().to_owned();
     Ok(Temporary {
-        hash: hash_password(password).await?,
+        hash: crate::passwords::hash(password).await?,
         shown,
     })
 }

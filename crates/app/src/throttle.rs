@@ -1,64 +1,102 @@
-//! Sign-in throttling: too many failures for one account, or from one client address, within a
-//! window, and further attempts are refused until the window has passed.
+//! Sign-in throttling with backoff. Every attempt is counted *before* its password is checked
+//! (one lock takes the decision and the count together), so concurrent guesses cannot slip
+//! past the limit. Past a key's free attempts, each further one must wait twice as long after
+//! the last failure as the one before (1 s, 2 s, 4 s… up to [`MAX_WAIT`]): the right password
+//! is slowed, never refused for good, and a failure run fades after [`WINDOW`] without one.
 //!
-//! Kept in memory: it protects one process. Behind a load balancer each process counts its own,
-//! which still bounds guessing to a small multiple.
+//! Kept in memory: it protects one process. Behind a load balancer each process counts its own.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Failures allowed per account within the window.
-pub const ACCOUNT_FAILURES: usize = 5;
-/// Failures allowed per client address within the window (several people may share one).
-pub const CLIENT_FAILURES: usize = 20;
+/// Free failed attempts for one account from one address.
+pub const PAIR_FAILURES: u32 = 5;
+/// Free failed attempts for one account from every address together (a spray from many
+/// addresses slows down; one mistyping person does not slow down the others).
+pub const ACCOUNT_FAILURES: u32 = 20;
+/// Free failed attempts from one address for every account (a school behind one NAT).
+pub const CLIENT_FAILURES: u32 = 50;
+/// A run of failures is forgotten once this long has passed without another.
 pub const WINDOW: Duration = Duration::from_mins(15);
+/// The longest a key waits between attempts.
+pub const MAX_WAIT: Duration = Duration::from_mins(15);
+/// Keys kept at most; past it, runs that have faded are dropped first.
+const MAX_KEYS: usize = 100_000;
+
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    failures: u32,
+    last: Instant,
+}
 
 #[derive(Debug, Default)]
 pub struct Throttle {
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
+    runs: Mutex<HashMap<String, Run>>,
+}
+
+/// How long a key with `failures` past failures waits after the last one.
+fn wait_after(failures: u32, free: u32) -> Duration {
+    if failures < free {
+        return Duration::ZERO;
+    }
+    let doublings = (failures - free).min(16);
+    Duration::from_secs(1u64 << doublings).min(MAX_WAIT)
 }
 
 impl Throttle {
-    /// How long until `key` may try again, if it is blocked now.
-    pub fn blocked_for(&self, key: &str, limit: usize) -> Option<Duration> {
-        let mut failures = self
-            .failures
+    /// Counts an attempt for every key, or refuses it with the longest wait among them. Each
+    /// key comes with its number of free failures. A counted attempt that succeeds is taken
+    /// back with [`Throttle::succeeded`].
+    pub fn attempt(&self, keys: &[(&str, u32)]) -> Result<(), Duration> {
+        let mut runs = self
+            .runs
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let now = Instant::now();
-        let entry = failures.get_mut(key)?;
-        entry.retain(|at| now.duration_since(*at) < WINDOW);
-        if entry.len() < limit {
-            return None;
+        let mut wait = Duration::ZERO;
+        for (key, free) in keys {
+            if let Some(run) = runs.get(*key)
+                && now.duration_since(run.last) < WINDOW
+            {
+                let ready = run.last + wait_after(run.failures, *free);
+                wait = wait.max(ready.saturating_duration_since(now));
+            }
         }
-        entry
-            .first()
-            .map(|oldest| WINDOW.saturating_sub(now.duration_since(*oldest)))
+        if !wait.is_zero() {
+            return Err(wait);
+        }
+        if runs.len() >= MAX_KEYS {
+            runs.retain(|_, run| now.duration_since(run.last) < WINDOW);
+        }
+        for (key, _) in keys {
+            let run = runs.entry((*key).to_owned()).or_insert(Run {
+                failures: 0,
+                last: now,
+            });
+            if now.duration_since(run.last) >= WINDOW {
+                run.failures = 0;
+            }
+            run.failures += 1;
+            run.last = now;
+        }
+        Ok(())
     }
 
-    pub fn record_failure(&self, key: &str) {
-        let mut failures = self
-            .failures
+    /// The attempt was right: the first key's run ends (the account from that address); the
+    /// others keep their count less this attempt.
+    pub fn succeeded(&self, keys: &[&str]) {
+        let mut runs = self
+            .runs
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        // Keep the map from growing without bound under a spray of distinct keys.
-        if failures.len() > 100_000 {
-            let now = Instant::now();
-            failures.retain(|_, v| v.last().is_some_and(|at| now.duration_since(*at) < WINDOW));
+        for (i, key) in keys.iter().enumerate() {
+            if i == 0 {
+                runs.remove(*key);
+            } else if let Some(run) = runs.get_mut(*key) {
+                run.failures = run.failures.saturating_sub(1);
+            }
         }
-        failures
-            .entry(key.to_owned())
-            .or_default()
-            .push(Instant::now());
-    }
-
-    pub fn clear(&self, key: &str) {
-        let mut failures = self
-            .failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        failures.remove(key);
     }
 }
 
@@ -67,19 +105,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_key_is_blocked_after_its_limit_and_cleared_on_success() {
+    fn free_attempts_then_waits_that_double() {
         let throttle = Throttle::default();
         for _ in 0..3 {
-            assert!(throttle.blocked_for("ada", 3).is_none());
-            throttle.record_failure("ada");
+            assert!(throttle.attempt(&[("ada", 3)]).is_ok());
         }
-        let wait = throttle.blocked_for("ada", 3).expect("blocked");
-        assert!(wait <= WINDOW && wait > Duration::from_mins(1));
+        let wait = throttle
+            .attempt(&[("ada", 3)])
+            .expect_err("past the free attempts");
         assert!(
-            throttle.blocked_for("grace", 3).is_none(),
+            wait <= Duration::from_secs(1) && wait > Duration::ZERO,
+            "{wait:?}"
+        );
+        assert!(
+            throttle.attempt(&[("grace", 3)]).is_ok(),
             "other keys are not affected"
         );
-        throttle.clear("ada");
-        assert!(throttle.blocked_for("ada", 3).is_none());
+        assert_eq!(wait_after(3, 3), Duration::from_secs(1));
+        assert_eq!(wait_after(5, 3), Duration::from_secs(4));
+        assert_eq!(wait_after(60, 3), MAX_WAIT);
+    }
+
+    #[test]
+    fn a_refused_attempt_counts_nothing_and_success_ends_the_run() {
+        let throttle = Throttle::default();
+        for _ in 0..2 {
+            throttle
+                .attempt(&[("pair", 2), ("client", 10)])
+                .unwrap_or_default();
+        }
+        assert!(throttle.attempt(&[("pair", 2), ("client", 10)]).is_err());
+        assert!(
+            throttle.attempt(&[("other", 2), ("client", 10)]).is_ok(),
+            "client still free"
+        );
+        throttle.succeeded(&["pair", "client"]);
+        assert!(throttle.attempt(&[("pair", 2)]).is_ok(), "the run ended");
     }
 }

@@ -9,7 +9,7 @@ use rollcall_domain::{
 use tracing::instrument;
 
 use crate::error::{Errors, lost_field};
-use crate::{App, AppError, Principal, hash_password, locked_at, write_change};
+use crate::{App, AppError, Principal, locked_at, write_change};
 
 /// A new user as typed: raw text, validated by [`App::create_user`].
 #[derive(Debug, Clone, Default)]
@@ -80,7 +80,7 @@ impl App {
             return Err(lost_field());
         };
         let password = match password {
-            Some(password) => Some(hash_password(password).await?),
+            Some(password) => Some(crate::passwords::hash(password).await?),
             None => None,
         };
         let new = NewUser {
@@ -188,7 +188,7 @@ impl App {
     ) -> Result<User, AppError> {
         let user = self.user(who, id).await?;
         let password = Password::parse(password, "password", &user.logins())?;
-        let hash = hash_password(password).await?;
+        let hash = crate::passwords::hash(password).await?;
         let mut uow = self.store.begin().await?;
         let current = locked_at(uow.as_mut(), who.org_id, id, user.version()).await?;
         let change = current.set_password(hash, must_change, &who.actor, self.now());

@@ -100,6 +100,11 @@ fn hex(bytes: &[u8]) -> String {
 
 /// A stored token: it acts as `user_id`, within `org_id`, until revoked.
 /// A random value for forms to echo back (CSRF protection), 48 hex characters.
+/// The SHA-256 of `text`, in hex: a fixed-size stand-in for text of any length (throttle keys).
+pub fn sha256_hex(text: &str) -> String {
+    hex(&Sha256::digest(text.as_bytes()))
+}
+
 pub fn random_hex() -> String {
     let mut bytes = [0u8; 24];
     rand::rngs::OsRng.fill_bytes(&mut bytes);

@@ -15,6 +15,7 @@ pub(crate) fn http_status(class: ErrorClass, if_match: bool) -> StatusCode {
         ErrorClass::Unauthenticated => StatusCode::UNAUTHORIZED,
         ErrorClass::Forbidden => StatusCode::FORBIDDEN,
         ErrorClass::Throttled => StatusCode::TOO_MANY_REQUESTS,
+        ErrorClass::Busy => StatusCode::SERVICE_UNAVAILABLE,
         ErrorClass::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

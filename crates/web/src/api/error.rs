@@ -24,6 +24,9 @@ pub struct Problem {
     status_code: StatusCode,
     #[serde(skip)]
     challenge: bool,
+    /// Seconds for a `Retry-After` header.
+    #[serde(skip)]
+    retry_after: Option<u64>,
 }
 
 /// One field at fault.
@@ -44,6 +47,7 @@ impl Problem {
             errors: Vec::new(),
             status_code: status,
             challenge: false,
+            retry_after: None,
         }
     }
 
@@ -115,12 +119,14 @@ pub fn from_app(err: AppError, via_if_match: bool) -> Problem {
         }
         (ErrorClass::Forbidden, _) => ("forbidden", "Not allowed"),
         (ErrorClass::Throttled, _) => ("throttled", "Too many attempts"),
+        (ErrorClass::Busy, _) => ("busy", "Busy"),
         (ErrorClass::Internal, _) => ("internal", "Internal error"),
     };
     let status = crate::failure::http_status(class, via_if_match);
     let mut problem =
         Problem::new(status, kind, title, err.public_message()).with_fields(err.fields());
     problem.challenge = class == ErrorClass::Unauthenticated;
+    problem.retry_after = err.retry_after_secs();
     problem
 }
 
@@ -134,6 +140,7 @@ impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = self.status_code;
         let challenge = self.challenge;
+        let retry_after = self.retry_after;
         let mut response = (status, axum::Json(&self)).into_response();
         let headers = response.headers_mut();
         headers.insert(
@@ -142,6 +149,9 @@ impl IntoResponse for Problem {
         );
         if challenge {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(secs) = retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use axum_extra::extract::{CookieJar, Form};
@@ -132,6 +132,7 @@ pub async fn sign_in(
             (jar, Redirect::to("/")).into_response()
         }
         Err(err) => {
+            let retry_after = err.retry_after_secs();
             let (status, message) = match err {
                 AppError::Unauthenticated => (
                     StatusCode::UNAUTHORIZED,
@@ -144,7 +145,13 @@ pub async fn sign_in(
                 other => super::errors::explain(&other),
             };
             let (jar, body) = sign_in_form(jar, &settings, &again(&message));
-            (status, jar, body).into_response()
+            let mut response = (status, jar, body).into_response();
+            if let Some(secs) = retry_after {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            }
+            response
         }
     }
 }

@@ -29,11 +29,18 @@ pub fn explain(err: &AppError) -> (StatusCode, String) {
         (ErrorClass::Forbidden, _) => {
             "Only administrators of your organisation can do this.".to_owned()
         }
-        (ErrorClass::Throttled, AppError::Throttled { retry_after_secs }) => format!(
-            "Too many attempts. Wait {} minute(s) before trying again.",
-            retry_after_secs.div_ceil(60)
-        ),
+        (ErrorClass::Throttled, AppError::Throttled { retry_after_secs }) => {
+            let wait = match *retry_after_secs {
+                1 => "a second".to_owned(),
+                secs @ 2..60 => format!("{secs} seconds"),
+                secs => format!("{} minutes", secs.div_ceil(60)),
+            };
+            format!("Too many attempts. Wait {wait} before trying again.")
+        }
         (ErrorClass::Throttled, _) => "Too many attempts. Wait a little and try again.".to_owned(),
+        (ErrorClass::Busy, _) => {
+            "Many people are signing in right now. Try again in a few seconds.".to_owned()
+        }
         (ErrorClass::Internal, _) => {
             "Something went wrong on our side; nothing was changed. Try again.".to_owned()
         }

@@ -2,7 +2,7 @@
 //! changes nothing.
 
 use reqwest::redirect::Policy;
-use rollcall_app::{ChangeStatus, CreateUser, EditUser};
+use rollcall_app::{AppError, ChangeStatus, CreateUser, EditUser};
 use rollcall_testkit::TestDb;
 
 use crate::helpers::{TestApp, spawn_app};
@@ -512,4 +512,103 @@ pub async fn archive_and_restore_from_the_console_keep_the_person_whole(db: Test
         "old password gone"
     );
     assert_eq!(person.sign_in("leaver", &temporary).await.status, 303);
+}
+
+/// Signs in straight through the app, from `client`.
+async fn attempt(t: &TestApp, login: &str, password: &str, client: &str) -> Result<(), AppError> {
+    t.app
+        .sign_in("northfield", login, password, client)
+        .await
+        .map(drop)
+}
+
+pub async fn concurrent_guesses_cannot_pass_the_limit(db: TestDb) {
+    let t = spawn_app(db).await;
+    person(&t, "teach", "teacher", Some("teach@northfield.example")).await;
+    let guesses = (0..30).map(|i| {
+        let t = &t;
+        async move { attempt(t, "teach", &format!("guess number {i}"), "10.0.0.1").await }
+    });
+    let outcomes = futures::future::join_all(guesses).await;
+    let checked = outcomes
+        .iter()
+        .filter(|o| matches!(o, Err(AppError::Unauthenticated)))
+        .count();
+    let throttled = outcomes
+        .iter()
+        .filter(|o| matches!(o, Err(AppError::Throttled { .. })))
+        .count();
+    assert_eq!((checked, throttled), (5, 25), "{outcomes:?}");
+    // Username and e-mail name one account: guesses through the e-mail count with the rest.
+    let by_email = attempt(&t, "TEACH@northfield.example", PASSWORD, "10.0.0.1").await;
+    assert!(
+        matches!(by_email, Err(AppError::Throttled { .. })),
+        "{by_email:?}"
+    );
+}
+
+pub async fn failures_slow_one_address_down_without_locking_others_out(db: TestDb) {
+    let t = spawn_app(db).await;
+    person(&t, "teach", "teacher", None).await;
+    for _ in 0..5 {
+        let wrong = attempt(&t, "teach", "a wrong guess here", "10.0.0.1").await;
+        assert!(matches!(wrong, Err(AppError::Unauthenticated)), "{wrong:?}");
+    }
+    let waiting = attempt(&t, "teach", PASSWORD, "10.0.0.1").await;
+    let Err(AppError::Throttled { retry_after_secs }) = waiting else {
+        panic!("the sixth attempt from that address waits: {waiting:?}");
+    };
+    assert_eq!(
+        retry_after_secs, 1,
+        "a short wait first, not fifteen minutes"
+    );
+    attempt(&t, "teach", PASSWORD, "10.0.0.2")
+        .await
+        .expect("the right password from another address is not refused");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    attempt(&t, "teach", PASSWORD, "10.0.0.1")
+        .await
+        .expect("after the wait, the right password signs in");
+}
+
+pub async fn unknown_logins_take_as_long_as_real_ones(db: TestDb) {
+    const TRIES: usize = 10;
+    let t = spawn_app(db).await;
+    for i in 0..TRIES {
+        person(&t, &format!("real{i}"), "teacher", None).await;
+    }
+    let (mut real, mut unknown) = (Vec::new(), Vec::new());
+    // Interleaved, each login tried once (no throttle in the way), on distinct addresses.
+    for i in 0..TRIES {
+        let started = std::time::Instant::now();
+        let _ = attempt(
+            &t,
+            &format!("real{i}"),
+            "not their password",
+            &format!("10.1.0.{i}"),
+        )
+        .await;
+        real.push(started.elapsed().as_secs_f64());
+        let started = std::time::Instant::now();
+        let _ = attempt(
+            &t,
+            &format!("ghost{i}"),
+            "not their password",
+            &format!("10.2.0.{i}"),
+        )
+        .await;
+        unknown.push(started.elapsed().as_secs_f64());
+    }
+    // Means without the extremes (other tests share the cores): a decoy that costs two argon2
+    // runs where a real check costs one shows as a ratio near 2.
+    let trimmed_mean = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[2..TRIES - 2].iter().sum::<f64>() / 6.0
+    };
+    let (real, unknown) = (trimmed_mean(real), trimmed_mean(unknown));
+    let ratio = unknown.max(real) / unknown.min(real);
+    assert!(
+        ratio <= 1.2,
+        "unknown logins take {unknown:.3} s, real ones {real:.3} s (ratio {ratio:.2})"
+    );
 }

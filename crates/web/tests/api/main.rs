@@ -27,6 +27,9 @@ rollcall_testkit::backend_tests!(
     an_expired_session_is_refused,
     archive_and_restore_from_the_console_keep_the_person_whole,
     archive_and_restore_through_the_api_keep_the_person_whole,
+    concurrent_guesses_cannot_pass_the_limit,
+    failures_slow_one_address_down_without_locking_others_out,
+    unknown_logins_take_as_long_as_real_ones,
 );
 
 #[test]
