@@ -149,6 +149,18 @@ async fn write_change(
         uow.delete_user_sessions(change.user.org_id(), change.user.id(), keep)
             .await?;
     }
+    if change.revokes_tokens {
+        let event = &change.event;
+        let revoked = uow
+            .revoke_user_tokens(change.user.org_id(), change.user.id(), event.at)
+            .await?;
+        if revoked > 0 {
+            let revoked = change
+                .user
+                .tokens_revoked_event(&event.actor, event.at, revoked);
+            uow.record(&[revoked]).await?;
+        }
+    }
     Ok(())
 }
 

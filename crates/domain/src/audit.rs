@@ -167,6 +167,11 @@ impl Reason {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// A reason Rollcall writes itself (short, never blank).
+    pub(crate) fn from_trusted(text: String) -> Self {
+        Self(text)
+    }
 }
 
 /// What kind of change an event records.
@@ -175,6 +180,8 @@ pub enum AuditAction {
     Created,
     Updated,
     StatusChanged,
+    /// The user's API tokens were revoked because they lost sign-in.
+    TokensRevoked,
 }
 
 impl AuditAction {
@@ -183,6 +190,7 @@ impl AuditAction {
             Self::Created => "created",
             Self::Updated => "updated",
             Self::StatusChanged => "status_changed",
+            Self::TokensRevoked => "tokens_revoked",
         }
     }
 
@@ -191,6 +199,7 @@ impl AuditAction {
             "created" => Some(Self::Created),
             "updated" => Some(Self::Updated),
             "status_changed" => Some(Self::StatusChanged),
+            "tokens_revoked" => Some(Self::TokensRevoked),
             _ => None,
         }
     }

@@ -286,6 +286,9 @@ pub struct UserChange {
     /// Their sessions end in the same unit of work (they lost sign-in, or their password was
     /// replaced: the caller may keep the session that made the change).
     pub ends_sessions: bool,
+    /// Their API tokens are revoked for good in the same unit of work (they lost sign-in; a
+    /// later reactivation does not bring the tokens back).
+    pub revokes_tokens: bool,
 }
 
 /// Everything needed to create a user; the fields are already validated.
@@ -542,6 +545,7 @@ impl User {
             user: next,
             event,
             ends_sessions: false,
+            revokes_tokens: false,
         }))
     }
 
@@ -597,7 +601,25 @@ impl User {
             user: next,
             event,
             ends_sessions: rules::revokes_sign_in(from, to),
+            revokes_tokens: rules::revokes_sign_in(from, to),
         })
+    }
+
+    /// The history entry for API tokens revoked with a change that ended sign-in.
+    pub fn tokens_revoked_event(&self, actor: &Actor, at: Timestamp, count: u64) -> AuditEvent {
+        let what = if count == 1 {
+            "1 API token revoked".to_owned()
+        } else {
+            format!("{count} API tokens revoked")
+        };
+        self.event(
+            actor,
+            at,
+            AuditAction::TokensRevoked,
+            (None, None),
+            Some(Reason::from_trusted(what)),
+            vec!["api_tokens".to_owned()],
+        )
     }
 
     fn event(
@@ -649,6 +671,7 @@ impl User {
             user: next,
             event,
             ends_sessions: true,
+            revokes_tokens: false,
         }
     }
 

@@ -356,18 +356,29 @@ pub async fn tokens_work_until_revoked_or_their_user_stops_being_active(db: Test
         .await
         .unwrap();
     assert!(
-        f.app.authenticate_token(&secret).await.is_ok(),
-        "works again once active"
+        matches!(
+            f.app.authenticate_token(&secret).await,
+            Err(AppError::Unauthenticated)
+        ),
+        "revoked for good when she lost sign-in: reactivation does not bring it back"
+    );
+    assert!(
+        matches!(
+            f.app.revoke_token(&f.admin, token.id).await,
+            Err(AppError::NotFound(_))
+        ),
+        "no live token is left to revoke"
     );
 
+    let (token, secret) = f.app.create_token(&f.admin, "grace", "ci 2").await.unwrap();
+    assert!(
+        f.app.authenticate_token(&secret).await.is_ok(),
+        "a new one works"
+    );
     f.app.revoke_token(&f.admin, token.id).await.unwrap();
     assert!(matches!(
         f.app.authenticate_token(&secret).await,
         Err(AppError::Unauthenticated)
-    ));
-    assert!(matches!(
-        f.app.revoke_token(&f.admin, token.id).await,
-        Err(AppError::NotFound(_))
     ));
     let (other, _) = f.other_org().await;
     let forged = secret.replace(

@@ -263,6 +263,13 @@ pub trait UnitOfWork: Send {
     ) -> StoreResult<()>;
 
     async fn insert_token(&mut self, token: &ApiToken) -> StoreResult<()>;
+    /// Revokes every live token of a user; returns how many there were.
+    async fn revoke_user_tokens(
+        &mut self,
+        org: OrgId,
+        user: UserId,
+        at: Timestamp,
+    ) -> StoreResult<u64>;
     /// Marks a token revoked; `false` when no such live token exists.
     async fn revoke_token(&mut self, org: OrgId, id: TokenId, at: Timestamp) -> StoreResult<bool>;
 

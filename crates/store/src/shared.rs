@@ -537,6 +537,22 @@ where
         q.execute(&mut *self.tx).await.map(drop)
     }
 
+    async fn revoke_user_tokens(
+        &mut self,
+        org: OrgId,
+        user: UserId,
+        at: Timestamp,
+    ) -> StoreResult<u64> {
+        let mut q = Sql::<B>::new("update api_token set revoked_at = ");
+        q.bind(micros(at))
+            .push(" where org_id = ")
+            .bind(org.as_uuid())
+            .push(" and user_id = ")
+            .bind(user.as_uuid())
+            .push(" and revoked_at is null");
+        q.execute(&mut *self.tx).await
+    }
+
     async fn revoke_token(&mut self, org: OrgId, id: TokenId, at: Timestamp) -> StoreResult<bool> {
         let mut q = Sql::<B>::new("update api_token set revoked_at = ");
         q.bind(micros(at))

@@ -386,7 +386,8 @@ pub async fn change_statuses(
 pub struct EventBody {
     pub id: Uuid,
     pub at: DateTime<Utc>,
-    /// `created`, `updated` or `status_changed`.
+    /// `created`, `updated`, `status_changed` or `tokens_revoked` (with a change that ended
+    /// sign-in).
     pub action: String,
     pub actor: ActorBody,
     pub from_status: Option<String>,

@@ -196,11 +196,11 @@ pub async fn tokens_are_checked_on_every_request(db: TestDb) {
         .await
         .assert_problem(403, None);
 
-    // A second admin's token stops working the moment they are deactivated, and when revoked.
+    // A second admin's token ends for good the moment they are deactivated.
     let admin = t
         .create_user(json!({ "email": "ops@northfield.example", "given_name": "O", "family_name": "Ps", "role": "admin" }))
         .await;
-    let (token, secret) = t
+    let (_, secret) = t
         .app
         .create_token(&t.system, "ops@northfield.example", "ops")
         .await
@@ -212,6 +212,15 @@ pub async fn tokens_are_checked_on_every_request(db: TestDb) {
         .await
         .assert_problem(401, None);
     t.set_status(id, json!({ "status": "active" })).await;
+    t.get_as(&secret, "/api/v1/users")
+        .await
+        .assert_problem(401, None);
+    // A token revoked by hand stops too.
+    let (token, secret) = t
+        .app
+        .create_token(&t.system, "ops@northfield.example", "ops 2")
+        .await
+        .unwrap();
     assert_eq!(t.get_as(&secret, "/api/v1/users").await.status, 200);
     t.app.revoke_token(&t.system, token.id).await.unwrap();
     t.get_as(&secret, "/api/v1/users")
@@ -468,5 +477,46 @@ pub async fn archive_and_restore_through_the_api_keep_the_person_whole(db: TestD
     assert_eq!(
         untouched.body["version"], 1,
         "a user not named is not touched"
+    );
+}
+
+pub async fn a_users_tokens_end_for_good_when_they_lose_sign_in(db: TestDb) {
+    let t = spawn_app(db).await;
+    let second = t
+        .create_user(json!({
+            "username": "second", "email": "second@northfield.example", "given_name": "Sam",
+            "family_name": "Second", "role": "admin"
+        }))
+        .await;
+    let id = second.body["id"].as_str().unwrap().to_owned();
+    let (_, token) = t
+        .app
+        .create_token(&t.system, "second", "laptop")
+        .await
+        .unwrap();
+    assert_eq!(t.get_as(&token, "/api/v1/users").await.status, 200);
+
+    t.set_status(&id, json!({ "status": "inactive", "reason": "Left" }))
+        .await;
+    assert_eq!(t.get_as(&token, "/api/v1/users").await.status, 401);
+    let back = t.set_status(&id, json!({ "status": "active" })).await;
+    assert_eq!(back.status, 200, "{}", back.body);
+    assert_eq!(
+        t.get_as(&token, "/api/v1/users").await.status,
+        401,
+        "revoked, not suspended: reactivation does not bring it back"
+    );
+    let history = t.get(&format!("/api/v1/users/{id}/events")).await;
+    let revoked: Vec<_> = history.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "tokens_revoked")
+        .collect();
+    assert_eq!(revoked.len(), 1, "{}", history.body);
+    assert_eq!(revoked[0]["reason"], "1 API token revoked");
+    assert_eq!(
+        revoked[0]["actor"]["kind"], "token",
+        "by whoever deactivated them"
     );
 }

@@ -57,6 +57,7 @@ pub async fn profile_page(
                     format!("{} → {}", capitalize_status(from), capitalize_status(to))
                 }
                 (AuditAction::Created, _, _) => "Created".to_owned(),
+                (AuditAction::TokensRevoked, _, _) => "API tokens revoked".to_owned(),
                 _ => format!(
                     "Updated {}",
                     event.changed_fields.join(", ").replace('_', " ")
