@@ -156,6 +156,12 @@ pub async fn bad_input_is_refused_with_the_field_named_and_nothing_written(db: T
     t.post_raw("/api/v1/users", "{\"given_name\": ")
         .await
         .assert_problem(400, None);
+    t.post_raw(
+        "/api/v1/users",
+        "{\"username\": \"x\", \"given_name\": \"X\", \"family_name\": \"Y\", \"role\": \"staff\"} trailing",
+    )
+    .await
+    .assert_problem(400, None);
     let not_json = t
         .send(
             t.client
