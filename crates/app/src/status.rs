@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use rollcall_domain::{
-    Password, PasswordHash, Reason, Status, StatusChange, TemporaryPassword, User, UserId,
+    Password, PasswordHash, Reason, Status, StatusChange, TemporaryPassword, User, UserId, rules,
 };
 use tracing::instrument;
 
@@ -217,6 +217,10 @@ impl App {
         to: Status,
     ) -> Result<HashMap<UserId, Temporary>, AppError> {
         let mut needing = Vec::new();
+        if !rules::may_sign_in(to) {
+            // Nobody gets a password to a status without sign-in: no need to read anyone.
+            return Ok(HashMap::new());
+        }
         for id in ids {
             if let Some(user) = self.store.user(who.org_id, *id).await?
                 && user.needs_temporary_password_to(to)

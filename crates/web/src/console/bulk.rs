@@ -37,6 +37,16 @@ fn bulk_move(action: &str) -> Option<(Status, &'static rules::AdminTransition)> 
     rules::admin_transition(from, to).map(|t| (from, t))
 }
 
+/// What both steps start with: the form's CSRF token, then the move its button names.
+fn checked_move(
+    signed_in: &SignedIn,
+    headers: &HeaderMap,
+    form: &BulkForm,
+) -> Result<(Status, &'static rules::AdminTransition), Response> {
+    signed_in.check_csrf(headers, Some(&form.csrf))?;
+    bulk_move(&form.action).ok_or_else(|| not_found(signed_in))
+}
+
 fn ids(form: &BulkForm) -> Vec<UserId> {
     form.ids
         .iter()
@@ -68,11 +78,9 @@ pub async fn confirm(
     Admin(signed_in): Admin,
     Form(form): Form<BulkForm>,
 ) -> Response {
-    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
-        return refused;
-    }
-    let Some((from, move_)) = bulk_move(&form.action) else {
-        return not_found(&signed_in);
+    let (from, move_) = match checked_move(&signed_in, &headers, &form) {
+        Ok(found) => found,
+        Err(refused) => return refused,
     };
     let selected = ids(&form);
     let users = movable(&app, &signed_in, &selected, move_.to).await;
@@ -99,11 +107,9 @@ pub async fn apply(
     Admin(signed_in): Admin,
     Form(form): Form<BulkForm>,
 ) -> Response {
-    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
-        return refused;
-    }
-    let Some((_, move_)) = bulk_move(&form.action) else {
-        return not_found(&signed_in);
+    let (_, move_) = match checked_move(&signed_in, &headers, &form) {
+        Ok(found) => found,
+        Err(refused) => return refused,
     };
     let back = safe_back(form.back.as_deref());
     let input = BulkChange {
