@@ -37,6 +37,25 @@ async function rowOf(page, name) {
   return page.locator("table.users tbody tr", { hasText: name });
 }
 
+/** A control a person can click: scrolled to, inside the viewport, and the element under its
+ *  centre (not clipped by a container or covered by another element). */
+async function expectReachable(page, locator) {
+  await locator.scrollIntoViewIfNeeded();
+  const box = await locator.boundingBox();
+  assert.ok(box, "it is laid out");
+  const viewport = page.viewportSize();
+  const edge = 1; // sub-pixel layout
+  assert.ok(box.x >= -edge && box.y >= -edge && box.x + box.width <= viewport.width + edge
+    && box.y + box.height <= viewport.height + edge, `inside the ${viewport.width}px viewport: ${JSON.stringify(box)}`);
+  assert.ok(box.height >= 20, `tall enough to press: ${box.height}px`);
+  const onTop = await locator.evaluate((el) => {
+    const r = el.getBoundingClientRect();
+    const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+    return hit === el || el.contains(hit);
+  });
+  assert.ok(onTop, "nothing covers or clips it");
+}
+
 async function search(page, words) {
   const results = page.waitForResponse((r) => r.url().includes("/users?") && r.request().method() === "GET");
   await page.getByLabel("Search").fill(words);
@@ -236,5 +255,51 @@ describe("the console", { concurrency: 2 }, () => {
     await page.getByText("Pat Pupil0 is now inactive.").waitFor();
     await page.getByRole("link", { name: "Back to users" }).click();
     assert.equal(await page.locator("table.users tbody tr").count(), 0);
+  });
+
+  test("the ⋯ menu archives and restores a person, on the last row of a one-row result, at 390 px", async (t) => {
+    const admin = await signedInAdmin(t, { viewport: PHONE });
+    await search(admin, "franklin");
+    assert.equal(await admin.locator("table.users tbody tr").count(), 1);
+    const menuButton = admin.getByLabel("More actions for Rosalind Franklin");
+    await menuButton.click();
+    const archive = admin.getByRole("link", { name: "Archive", exact: true });
+    await archive.waitFor();
+    await expectReachable(admin, archive);
+    await screenshot(admin, "row-menu-phone");
+    await admin.keyboard.press("Escape");
+    await archive.waitFor({ state: "hidden" });
+    await menuButton.click();
+    await archive.click();
+    const dialog = admin.locator("dialog#dialog");
+    await dialog.getByRole("heading", { name: /Archive Rosalind Franklin/ }).waitFor();
+    await dialog.getByText("leave search and rosters").waitFor();
+    await screenshot(admin, "archive-confirm-phone");
+    await dialog.getByLabel(/Reason/).fill("Left the school");
+    await dialog.getByRole("button", { name: "Confirm" }).click();
+    await admin.locator("#flash").getByText("Rosalind Franklin is now archived.").waitFor();
+    await (await rowOf(admin, "Franklin, Rosalind")).waitFor({ state: "detached" });
+
+    await filter(admin, "archived");
+    await admin.getByLabel("More actions for Rosalind Franklin").click();
+    const restore = admin.getByRole("link", { name: "Restore", exact: true });
+    await expectReachable(admin, restore);
+    await restore.click();
+    await dialog.getByRole("heading", { name: /Restore Rosalind Franklin/ }).waitFor();
+    await dialog.getByRole("button", { name: "Confirm" }).click();
+    await admin.locator("#flash").getByText("Rosalind Franklin is now active.").waitFor();
+    await (await rowOf(admin, "Franklin, Rosalind")).waitFor({ state: "detached" });
+    await screenshot(admin, "after-restore-phone");
+  });
+
+  test("the Status rules page says what each status means, at 1280 and 390 px", async (t) => {
+    const admin = await signedInAdmin(t);
+    await admin.getByRole("link", { name: "Status rules" }).click();
+    await admin.getByRole("heading", { name: "What each status means" }).waitFor();
+    await admin.getByRole("rowheader", { name: /^Restore/ }).waitFor();
+    assert.deepEqual(await axeViolations(admin), []);
+    await screenshot(admin, "status-rules-desktop");
+    await admin.setViewportSize(PHONE);
+    await screenshot(admin, "status-rules-phone");
   });
 });

@@ -36,6 +36,7 @@ function seed(databaseUrl) {
   teacher("hedy.lamarr", "Hedy", "Lamarr"); // inactive, reactivated in the edit dialog
   teacher("mary.somerville", "Mary", "Somerville"); // inactive, her page and history shown
   teacher("emmy.noether", "Emmy", "Noether"); // a forged change to her is refused
+  teacher("rosalind.franklin", "Rosalind", "Franklin"); // archived and restored from the ⋯ menu
   add("--username", "zoe.orsted", "--given-name", "Zoë", "--family-name", "Ørsted", "--role", "student",
     "--attribute", "grade=4");
   for (const [given, family] of [["Bram", "Bulk"], ["Bea", "Bulk"], ["Bo", "Bulk"]]) {

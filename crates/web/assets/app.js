@@ -37,6 +37,21 @@
     }
   });
 
+  // A row's ⋯ menu closes with Escape (focus back on its button) and when clicking elsewhere.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      menu.open = false;
+      var summary = menu.querySelector("summary");
+      if (summary) { summary.focus(); }
+    });
+  });
+  document.addEventListener("click", function (event) {
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (!menu.contains(event.target)) { menu.open = false; }
+    });
+  });
+
   // Bulk selection: "select all" and a live count on the buttons.
   function refreshBulk() {
     var boxes = document.querySelectorAll("input[name=ids]");
