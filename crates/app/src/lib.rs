@@ -4,6 +4,7 @@
 //! The web and CLI layers call these and nothing below them.
 
 mod error;
+mod forms;
 mod listing;
 mod orgs;
 mod passwords;
@@ -19,6 +20,7 @@ use rollcall_domain::{Actor, OrgId, Role, Timestamp, UserChange};
 use rollcall_store::{Store, UnitOfWork};
 
 pub use error::{AppError, ErrorClass};
+pub use forms::FORM_TOKEN_HOURS;
 pub use listing::{Cursor, ListUsers, UserPage};
 pub use rollcall_store::{StoreError, UserSort};
 
@@ -101,6 +103,8 @@ pub struct App {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     throttle: Arc<throttle::Throttle>,
+    /// The key that signs sign-in forms, once read (see [`forms`]).
+    form_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
 
 impl App {
@@ -114,6 +118,7 @@ impl App {
             store,
             clock,
             throttle: Arc::default(),
+            form_key: Arc::default(),
         }
     }
 

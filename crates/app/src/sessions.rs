@@ -77,11 +77,11 @@ impl App {
             (keys[1].as_str(), ACCOUNT_FAILURES),
             (keys[2].as_str(), CLIENT_FAILURES),
         ];
-        if let Err(wait) = self.throttle.attempt(&limits) {
-            tracing::warn!(client, "sign-in throttled");
-            return Err(AppError::Throttled {
-                retry_after_secs: wait.as_secs().max(1),
-            });
+        if let Err(err) = self.throttle_attempt(&limits).await {
+            if matches!(err, AppError::Throttled { .. }) {
+                tracing::warn!(client, "sign-in throttled");
+            }
+            return Err(err);
         }
         let matched = passwords::verify(
             user.as_ref().and_then(|u| u.password().cloned()),
@@ -91,8 +91,8 @@ impl App {
         let Some(user) = user.filter(|_| matched) else {
             return Err(AppError::Unauthenticated);
         };
-        self.throttle
-            .succeeded(&[keys[0].as_str(), keys[1].as_str(), keys[2].as_str()]);
+        self.throttle_succeeded(&[keys[0].as_str(), keys[1].as_str(), keys[2].as_str()])
+            .await?;
         if !user.may_sign_in() {
             // The password was right: saying the account is closed reveals nothing about others.
             return Err(AppError::AccountClosed);
@@ -207,9 +207,7 @@ impl App {
     }
 }
 
-/// Exposed for the tests of other crates.
+/// Whether a form echoed its session's anti-forgery token.
 pub fn csrf_matches(session: &Session, presented: &str) -> bool {
-    // Both are short hex strings: compare in constant time all the same.
-    let (a, b) = (session.csrf_token.as_bytes(), presented.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    rollcall_domain::token::same_secret(&session.csrf_token, presented)
 }

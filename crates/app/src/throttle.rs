@@ -1,14 +1,20 @@
-//! Sign-in throttling with backoff. Every attempt is counted *before* its password is checked
-//! (one lock takes the decision and the count together), so concurrent guesses cannot slip
-//! past the limit. Past a key's free attempts, each further one must wait twice as long after
-//! the last failure as the one before (1 s, 2 s, 4 s… up to [`MAX_WAIT`]): the right password
-//! is slowed, never refused for good, and a failure run fades after [`WINDOW`] without one.
+//! Sign-in throttling with backoff, held in the database so every server process counts the
+//! same attempts.
 //!
-//! Kept in memory: it protects one process. Behind a load balancer each process counts its own.
+//! Every attempt is counted *before* its password is checked, in one unit of work that locks
+//! the keys' runs, decides and counts together: concurrent guesses, on one server or several,
+//! cannot slip past the limit. Past a key's free attempts, each further one must wait twice as
+//! long after the last failure as the one before (1 s, 2 s, 4 s… up to [`MAX_WAIT`]): the right
+//! password is slowed, never refused for good, and a run fades after [`WINDOW`] without an
+//! attempt. Faded runs are pruned now and then, so the table holds at most the keys of the
+//! last [`WINDOW`].
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use rollcall_store::ThrottleRun;
+
+use crate::{App, AppError};
 
 /// Free failed attempts for one account from one address.
 pub const PAIR_FAILURES: u32 = 5;
@@ -21,82 +27,123 @@ pub const CLIENT_FAILURES: u32 = 50;
 pub const WINDOW: Duration = Duration::from_mins(15);
 /// The longest a key waits between attempts.
 pub const MAX_WAIT: Duration = Duration::from_mins(15);
-/// Keys kept at most; past it, runs that have faded are dropped first.
-const MAX_KEYS: usize = 100_000;
+/// Faded runs are pruned once every this many attempts of a process.
+const PRUNE_EVERY: u64 = 256;
 
-#[derive(Debug, Clone, Copy)]
-struct Run {
-    failures: u32,
-    last: Instant,
-}
-
+/// One process's count of attempts, to prune now and then.
 #[derive(Debug, Default)]
 pub struct Throttle {
-    runs: Mutex<HashMap<String, Run>>,
+    attempts: AtomicU64,
+}
+
+fn micros(duration: Duration) -> i64 {
+    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
 }
 
 /// How long a key with `failures` past failures waits after the last one.
-fn wait_after(failures: u32, free: u32) -> Duration {
-    if failures < free {
+fn wait_after(failures: i64, free: u32) -> Duration {
+    let past = failures - i64::from(free);
+    if past < 0 {
         return Duration::ZERO;
     }
-    let doublings = (failures - free).min(16);
+    let doublings = u32::try_from(past.min(16)).unwrap_or(16);
     Duration::from_secs(1u64 << doublings).min(MAX_WAIT)
 }
 
-impl Throttle {
-    /// Counts an attempt for every key, or refuses it with the longest wait among them. Each
-    /// key comes with its number of free failures. A counted attempt that succeeds is taken
-    /// back with [`Throttle::succeeded`].
-    pub fn attempt(&self, keys: &[(&str, u32)]) -> Result<(), Duration> {
-        let mut runs = self
-            .runs
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let now = Instant::now();
-        let mut wait = Duration::ZERO;
-        for (key, free) in keys {
-            if let Some(run) = runs.get(*key)
-                && now.duration_since(run.last) < WINDOW
-            {
-                let ready = run.last + wait_after(run.failures, *free);
-                wait = wait.max(ready.saturating_duration_since(now));
+/// A run as it stands at `now`: a faded one counts nothing.
+fn current(run: &ThrottleRun, now: i64) -> i64 {
+    if now.saturating_sub(run.last_at) >= micros(WINDOW) {
+        0
+    } else {
+        run.failures
+    }
+}
+
+/// Decides an attempt on locked runs: `Err` with the longest wait among them, or the runs
+/// with this attempt counted. `free` gives each key's free failures.
+fn count(
+    runs: &[ThrottleRun],
+    free: impl Fn(&str) -> u32,
+    now: i64,
+) -> Result<Vec<ThrottleRun>, Duration> {
+    let mut wait = Duration::ZERO;
+    for run in runs {
+        let failures = current(run, now);
+        let ready = run
+            .last_at
+            .saturating_add(micros(wait_after(failures, free(&run.key))));
+        if failures > 0 && ready > now {
+            let left = u64::try_from(ready - now).unwrap_or(0);
+            wait = wait.max(Duration::from_micros(left));
+        }
+    }
+    if !wait.is_zero() {
+        return Err(wait);
+    }
+    Ok(runs
+        .iter()
+        .map(|run| ThrottleRun {
+            key: run.key.clone(),
+            failures: current(run, now) + 1,
+            last_at: now,
+        })
+        .collect())
+}
+
+/// After a right password: the first key's run ends (the account from that address); the
+/// others keep their count less this attempt.
+fn forgive(runs: &[ThrottleRun], first: &str) -> Vec<ThrottleRun> {
+    runs.iter()
+        .map(|run| ThrottleRun {
+            key: run.key.clone(),
+            failures: if run.key == first {
+                0
+            } else {
+                (run.failures - 1).max(0)
+            },
+            last_at: run.last_at,
+        })
+        .collect()
+}
+
+impl App {
+    /// Counts a sign-in attempt for every key, or refuses it with
+    /// [`AppError::Throttled`] and counts nothing. Each key comes with its free failures.
+    pub(crate) async fn throttle_attempt(&self, keys: &[(&str, u32)]) -> Result<(), AppError> {
+        let now = self.now().timestamp_micros();
+        let names: Vec<&str> = keys.iter().map(|(key, _)| *key).collect();
+        let free = |key: &str| {
+            keys.iter()
+                .find(|(k, _)| *k == key)
+                .map_or(0, |(_, free)| *free)
+        };
+        let mut uow = self.store.begin().await?;
+        let runs = uow.lock_throttle_runs(&names).await?;
+        let counted = match count(&runs, free, now) {
+            Ok(counted) => counted,
+            Err(wait) => {
+                return Err(AppError::Throttled {
+                    retry_after_secs: wait.as_secs().max(1),
+                });
             }
+        };
+        uow.put_throttle_runs(&counted).await?;
+        if self.throttle.attempts.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
+            let pruned = uow.prune_throttle_runs(now - micros(WINDOW)).await?;
+            tracing::debug!(pruned, "faded sign-in throttle runs pruned");
         }
-        if !wait.is_zero() {
-            return Err(wait);
-        }
-        if runs.len() >= MAX_KEYS {
-            runs.retain(|_, run| now.duration_since(run.last) < WINDOW);
-        }
-        for (key, _) in keys {
-            let run = runs.entry((*key).to_owned()).or_insert(Run {
-                failures: 0,
-                last: now,
-            });
-            if now.duration_since(run.last) >= WINDOW {
-                run.failures = 0;
-            }
-            run.failures += 1;
-            run.last = now;
-        }
-        Ok(())
+        Ok(uow.commit().await?)
     }
 
-    /// The attempt was right: the first key's run ends (the account from that address); the
-    /// others keep their count less this attempt.
-    pub fn succeeded(&self, keys: &[&str]) {
-        let mut runs = self
-            .runs
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        for (i, key) in keys.iter().enumerate() {
-            if i == 0 {
-                runs.remove(*key);
-            } else if let Some(run) = runs.get_mut(*key) {
-                run.failures = run.failures.saturating_sub(1);
-            }
-        }
+    /// Takes back a counted attempt whose password was right (see [`forgive`]).
+    pub(crate) async fn throttle_succeeded(&self, keys: &[&str]) -> Result<(), AppError> {
+        let Some(first) = keys.first() else {
+            return Ok(());
+        };
+        let mut uow = self.store.begin().await?;
+        let runs = uow.lock_throttle_runs(keys).await?;
+        uow.put_throttle_runs(&forgive(&runs, first)).await?;
+        Ok(uow.commit().await?)
     }
 }
 
@@ -104,42 +151,65 @@ impl Throttle {
 mod tests {
     use super::*;
 
+    const SECOND: i64 = 1_000_000;
+
+    fn run(key: &str, failures: i64, last_at: i64) -> ThrottleRun {
+        ThrottleRun {
+            key: key.to_owned(),
+            failures,
+            last_at,
+        }
+    }
+
     #[test]
     fn free_attempts_then_waits_that_double() {
-        let throttle = Throttle::default();
+        let mut runs = vec![run("ada", 0, 0)];
+        let now = 100 * SECOND;
         for _ in 0..3 {
-            assert!(throttle.attempt(&[("ada", 3)]).is_ok());
+            runs = count(&runs, |_| 3, now).expect("free attempt");
         }
-        let wait = throttle
-            .attempt(&[("ada", 3)])
-            .expect_err("past the free attempts");
-        assert!(
-            wait <= Duration::from_secs(1) && wait > Duration::ZERO,
-            "{wait:?}"
-        );
-        assert!(
-            throttle.attempt(&[("grace", 3)]).is_ok(),
-            "other keys are not affected"
+        assert_eq!(runs[0].failures, 3);
+        let wait = count(&runs, |_| 3, now).expect_err("past the free attempts");
+        assert_eq!(wait, Duration::from_secs(1));
+        let later = count(&runs, |_| 3, now + SECOND).expect("the wait is over");
+        assert_eq!(later[0].failures, 4);
+        assert_eq!(
+            count(&later, |_| 3, now + 2 * SECOND).expect_err("now two seconds"),
+            Duration::from_secs(1),
+            "two seconds after the last attempt, one of them already gone"
         );
         assert_eq!(wait_after(3, 3), Duration::from_secs(1));
         assert_eq!(wait_after(5, 3), Duration::from_secs(4));
         assert_eq!(wait_after(60, 3), MAX_WAIT);
+        assert_eq!(wait_after(i64::MAX, 3), MAX_WAIT);
     }
 
     #[test]
-    fn a_refused_attempt_counts_nothing_and_success_ends_the_run() {
-        let throttle = Throttle::default();
-        for _ in 0..2 {
-            throttle
-                .attempt(&[("pair", 2), ("client", 10)])
-                .unwrap_or_default();
-        }
-        assert!(throttle.attempt(&[("pair", 2), ("client", 10)]).is_err());
-        assert!(
-            throttle.attempt(&[("other", 2), ("client", 10)]).is_ok(),
-            "client still free"
+    fn the_longest_wait_of_any_key_holds_and_a_refusal_counts_nothing() {
+        let now = 100 * SECOND;
+        let runs = vec![run("client", 1, now), run("pair", 4, now)];
+        let free = |key: &str| if key == "pair" { 2 } else { 10 };
+        assert_eq!(
+            count(&runs, free, now).expect_err("the pair is past its free attempts"),
+            Duration::from_secs(4)
         );
-        throttle.succeeded(&["pair", "client"]);
-        assert!(throttle.attempt(&[("pair", 2)]).is_ok(), "the run ended");
+    }
+
+    #[test]
+    fn a_run_fades_after_the_window() {
+        let now = 10_000 * SECOND;
+        let runs = vec![run("ada", 40, now - micros(WINDOW))];
+        let counted = count(&runs, |_| 3, now).expect("faded");
+        assert_eq!(counted[0].failures, 1, "a faded run starts again");
+    }
+
+    #[test]
+    fn success_ends_the_pairs_run_and_takes_one_off_the_others() {
+        let runs = vec![run("account", 7, 5), run("pair", 3, 5), run("client", 0, 5)];
+        let forgiven = forgive(&runs, "pair");
+        assert_eq!(
+            forgiven,
+            vec![run("account", 6, 5), run("pair", 0, 5), run("client", 0, 5)]
+        );
     }
 }

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::fmt::Write as _;
 
+use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -98,13 +99,32 @@ fn hex(bytes: &[u8]) -> String {
         })
 }
 
-/// A stored token: it acts as `user_id`, within `org_id`, until revoked.
-/// A random value for forms to echo back (CSRF protection), 48 hex characters.
 /// The SHA-256 of `text`, in hex: a fixed-size stand-in for text of any length (throttle keys).
 pub fn sha256_hex(text: &str) -> String {
     hex(&Sha256::digest(text.as_bytes()))
 }
 
+/// The HMAC-SHA-256 of `message` under `key`, in hex: proof that whoever holds the key wrote it.
+pub fn sign(key: &[u8], message: &str) -> String {
+    // HMAC takes a key of any length; `new_from_slice` cannot fail for it.
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC accepts keys of every length");
+    mac.update(message.as_bytes());
+    hex(&mac.finalize().into_bytes())
+}
+
+/// Whether `signature` is [`sign`]'s for `message` under `key`.
+pub fn is_signed(key: &[u8], message: &str, signature: &str) -> bool {
+    same_secret(&sign(key, message), signature)
+}
+
+/// Compares two secrets in time that depends on their lengths only, not on where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A random value for forms to echo back (CSRF protection), 48 hex characters.
 pub fn random_hex() -> String {
     let mut bytes = [0u8; 24];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
@@ -123,6 +143,7 @@ pub struct Session {
     pub expires_at: Timestamp,
 }
 
+/// A stored token: it acts as `user_id`, within `org_id`, until revoked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiToken {
     pub id: TokenId,

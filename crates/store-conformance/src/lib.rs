@@ -13,9 +13,11 @@
 
 mod fixtures;
 mod listing;
+mod throttle;
 mod units;
 mod users;
 
 pub use listing::*;
+pub use throttle::*;
 pub use units::*;
 pub use users::*;

@@ -179,6 +179,7 @@ mod tests {
         (1, "32af4721f4fe6b04725110c2fa43055536ed013b0e8ebc8af4c0fff92fee250a163635b3f66a084b88c49a851ed0114e"),
         (2, "bbb9c642f8e9756708c3949a17dc76106487838a8195388acd91e7389c8cd7fc141ff82bd5c5754f67d4c73a76a65f26"),
         (3, "c03efd36a926e828dc3973e86f8c2a5aa56664ebe3d799a2a75ee87ae5c66382fd9c9c9d23308b32b07250155d2f7f60"),
+        (4, "500309772122ee794756494e3e85ea183759f0e59ad915f5b2412274074315ab7ffd9a85b676b13dd30a74a404677962"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

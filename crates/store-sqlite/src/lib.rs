@@ -229,6 +229,7 @@ mod tests {
         (1, "3508b2602a4dcd7b0e61283b86f5a7edd26b07ed738b512300639c965b246020712c89758454dbdb046dfa6d32802f99"),
         (2, "018184cd2e63c5f0a7282de43860815875c573ce29749573767009f7d1ecb768f2f96f59c928f0ef575499f1eff7c080"),
         (3, "396c77d536fdb52c285ba90b5eb4bd4bde3036e6da41d0de85946287ca205dab76c3260710447016304cf16e3ef83c33"),
+        (4, "500309772122ee794756494e3e85ea183759f0e59ad915f5b2412274074315ab7ffd9a85b676b13dd30a74a404677962"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

@@ -19,6 +19,7 @@ use rollcall_domain::{
     User, UserId,
 };
 
+pub use rows::ThrottleRun;
 pub use shared::{Backend, SqlStore};
 
 /// The cause of a storage failure, kept for the log.
@@ -272,6 +273,17 @@ pub trait UnitOfWork: Send {
     ) -> StoreResult<u64>;
     /// Marks a token revoked; `false` when no such live token exists.
     async fn revoke_token(&mut self, org: OrgId, id: TokenId, at: Timestamp) -> StoreResult<bool>;
+
+    /// The throttle runs of `keys`, locked until this unit of work ends. A key never seen
+    /// comes back fresh (no failures, last at 0), so the answer holds every key.
+    async fn lock_throttle_runs(&mut self, keys: &[&str]) -> StoreResult<Vec<ThrottleRun>>;
+    /// Writes runs, replacing what their keys held.
+    async fn put_throttle_runs(&mut self, runs: &[ThrottleRun]) -> StoreResult<()>;
+    /// Forgets runs whose last attempt came before `before_micros`; how many went.
+    async fn prune_throttle_runs(&mut self, before_micros: i64) -> StoreResult<u64>;
+    /// The shared secret called `name`; `fresh` becomes it when there is none yet, so every
+    /// server reads the same value whichever came first.
+    async fn server_secret(&mut self, name: &str, fresh: &str) -> StoreResult<String>;
 
     /// Applies everything written, at once.
     async fn commit(self: Box<Self>) -> StoreResult<()>;

@@ -350,6 +350,16 @@ impl OrgColumns {
     }
 }
 
+/// One key's run of sign-in failures.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ThrottleRun {
+    pub key: String,
+    /// Attempts counted since the run began (none: a fresh or faded key).
+    pub failures: i64,
+    /// When the last attempt came, in microseconds since the epoch (0 for a fresh key).
+    pub last_at: i64,
+}
+
 /// The session columns, read back joined to their user's.
 #[derive(Debug, sqlx::FromRow)]
 pub struct SessionColumns {

@@ -23,8 +23,8 @@ use rollcall_domain::{
 use sqlx::{Database, Executor, FromRow, IntoArguments, Pool};
 
 use crate::rows::{
-    EVENT_COLUMNS, EventColumns, OrgColumns, SessionColumns, SessionUserColumns, TokenColumns,
-    USER_COLUMNS, UserColumns, micros, user_columns_of_u,
+    EVENT_COLUMNS, EventColumns, OrgColumns, SessionColumns, SessionUserColumns, ThrottleRun,
+    TokenColumns, USER_COLUMNS, UserColumns, micros, user_columns_of_u,
 };
 use crate::sql::{Sql, Value};
 use crate::{BROAD_PREFIX_ENTRIES, Store, StoreError, StoreResult, UnitOfWork, UserQuery};
@@ -182,6 +182,7 @@ where
     for<'r> SessionColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> SessionUserColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> TokenColumns: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> ThrottleRun: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (String,): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (i64,): FromRow<'r, <B::Db as Database>::Row>,
 {
@@ -384,6 +385,8 @@ where
     for<'c> &'c mut Conn<B>: Executor<'c, Database = B::Db>,
     for<'q> <B::Db as Database>::Arguments<'q>: IntoArguments<'q, B::Db>,
     for<'r> UserColumns: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> ThrottleRun: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> (String,): FromRow<'r, <B::Db as Database>::Row>,
 {
     async fn insert_org(&mut self, org: &Org) -> StoreResult<()> {
         let mut q = Sql::<B>::new("insert into org (org_id, slug, name, created_at) values ");
@@ -562,6 +565,72 @@ where
             .bind(id.as_uuid())
             .push(" and revoked_at is null");
         Ok(q.execute(&mut *self.tx).await? == 1)
+    }
+
+    async fn lock_throttle_runs(&mut self, keys: &[&str]) -> StoreResult<Vec<ThrottleRun>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Every key gets a row first (in key order, so two attempts never wait on each other
+        // crosswise), then all are read locked: a key nobody has seen yet is locked too.
+        let mut sorted = keys.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let mut q = Sql::<B>::new("insert into sign_in_throttle (key, failures, last_at) values ");
+        for (i, key) in sorted.iter().enumerate() {
+            q.row(i == 0, [(*key).into(), 0i64.into(), 0i64.into()]);
+        }
+        q.push(" on conflict (key) do nothing");
+        q.execute(&mut *self.tx).await?;
+        let mut q =
+            Sql::<B>::new("select key, failures, last_at from sign_in_throttle where key in (");
+        for (i, key) in sorted.iter().enumerate() {
+            q.push(if i == 0 { "" } else { ", " }).bind(*key);
+        }
+        q.push(") order by key").push(B::LOCK_ROW);
+        q.fetch_all::<ThrottleRun, _>(&mut *self.tx).await
+    }
+
+    async fn put_throttle_runs(&mut self, runs: &[ThrottleRun]) -> StoreResult<()> {
+        if runs.is_empty() {
+            return Ok(());
+        }
+        let mut q = Sql::<B>::new("insert into sign_in_throttle (key, failures, last_at) values ");
+        for (i, run) in runs.iter().enumerate() {
+            q.row(
+                i == 0,
+                [
+                    run.key.as_str().into(),
+                    run.failures.into(),
+                    run.last_at.into(),
+                ],
+            );
+        }
+        q.push(
+            " on conflict (key) do update \
+             set failures = excluded.failures, last_at = excluded.last_at",
+        );
+        q.execute(&mut *self.tx).await.map(drop)
+    }
+
+    async fn prune_throttle_runs(&mut self, before_micros: i64) -> StoreResult<u64> {
+        let mut q = Sql::<B>::new("delete from sign_in_throttle where last_at < ");
+        q.bind(before_micros);
+        q.execute(&mut *self.tx).await
+    }
+
+    async fn server_secret(&mut self, name: &str, fresh: &str) -> StoreResult<String> {
+        let mut q = Sql::<B>::new("insert into server_secret (name, value) values ");
+        q.row(true, [name.into(), fresh.into()])
+            .push(" on conflict (name) do nothing");
+        q.execute(&mut *self.tx).await?;
+        let mut q = Sql::<B>::new("select value from server_secret where name = ");
+        q.bind(name);
+        let (value,) = q
+            .fetch_optional::<(String,), _>(&mut *self.tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(value)
     }
 
     async fn commit(self: Box<Self>) -> StoreResult<()> {

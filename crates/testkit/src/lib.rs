@@ -143,6 +143,12 @@ impl TestDb {
 }
 
 impl TestDb {
+    /// A second store on the same database, as a second server process would open it.
+    pub async fn another_store(&self) -> Arc<dyn Store> {
+        self.store_with_search_cutoff(rollcall_store::BROAD_PREFIX_ENTRIES)
+            .await
+    }
+
     /// A second store on the same database whose search treats a word as broad once it
     /// covers `entries` index entries (see `BROAD_PREFIX_ENTRIES`), to drive each search plan.
     pub async fn store_with_search_cutoff(&self, entries: i64) -> Arc<dyn Store> {

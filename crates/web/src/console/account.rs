@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use axum_extra::extract::{CookieJar, Form};
 use rollcall_app::{App, AppError};
-use rollcall_domain::{Role, token::random_hex};
+use rollcall_domain::Role;
+use rollcall_domain::token::same_secret;
 use serde::Deserialize;
 
 use super::extract::{SignedIn, go_to};
@@ -63,9 +64,13 @@ pub async fn sign_in_page(
     } else {
         ""
     };
+    let form_csrf = match app.sign_in_form_token().await {
+        Ok(token) => token,
+        Err(err) => return super::errors::failure(&err),
+    };
     let page = SignInPage {
         chrome: Chrome::default(),
-        form_csrf: random_hex(),
+        form_csrf,
         show_org: only_org.is_none(),
         org: only_org.unwrap_or_default(),
         login: String::new(),
@@ -100,16 +105,28 @@ pub async fn sign_in(
         .map(|c| c.value().to_owned())
         .unwrap_or_default();
     let only_org = app.only_org_slug().await.ok().flatten();
+    let form_csrf = match app.sign_in_form_token().await {
+        Ok(token) => token,
+        Err(err) => return super::errors::failure(&err),
+    };
     let again = |error: &str| SignInPage {
         chrome: Chrome::default(),
-        form_csrf: random_hex(),
+        form_csrf: form_csrf.clone(),
         show_org: only_org.is_none(),
         org: form.org.clone(),
         login: form.login.clone(),
         error: error.to_owned(),
         notice: String::new(),
     };
-    if expected.is_empty() || expected != form.csrf {
+    // The cookie and the field must agree, and the token must be one this deployment signed:
+    // an attacker can plant a cookie of their own but cannot sign one.
+    let genuine = !expected.is_empty()
+        && same_secret(&expected, &form.csrf)
+        && app
+            .sign_in_form_token_is_good(&form.csrf)
+            .await
+            .unwrap_or(false);
+    if !genuine {
         let page = again("This form has expired. Please sign in again.");
         let (jar, body) = sign_in_form(jar, &settings, &page);
         return (StatusCode::FORBIDDEN, jar, body).into_response();

@@ -2,7 +2,10 @@
 //! problem+json, said so that an administrator knows what to do next.
 
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use rollcall_app::{AppError, ErrorClass};
+
+use super::pages::{Chrome, MessagePage};
 
 /// The status and the sentence a page or dialog shows for `err`.
 pub fn explain(err: &AppError) -> (StatusCode, String) {
@@ -46,6 +49,19 @@ pub fn explain(err: &AppError) -> (StatusCode, String) {
         }
     };
     (status, message)
+}
+
+/// A page for someone not signed in, saying why a request failed (the database is down, say).
+pub fn failure(err: &AppError) -> Response {
+    let (status, message) = explain(err);
+    let page = MessagePage::new(
+        Chrome::default(),
+        "That did not work",
+        &message,
+        "/sign-in",
+        "Back to sign-in",
+    );
+    (status, super::render(&page)).into_response()
 }
 
 /// "deactivate" → "Deactivate".

@@ -211,6 +211,23 @@ pub async fn sign_in_refusals_say_what_and_change_nothing(db: TestDb) {
         )
         .await;
     assert_eq!(bad_csrf.status, 403);
+    // A cookie and field of the visitor's own making agree, but the server never signed them.
+    let planted = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}/sign-in", t.address))
+        .header("cookie", "rollcall_csrf=x")
+        .form(&[
+            ("_csrf", "x"),
+            ("org", "northfield"),
+            ("login", "teach"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(planted.status(), 403, "a planted cookie/field pair");
     assert_eq!(
         b.get("/account").await.location,
         "/sign-in",
