@@ -17,9 +17,14 @@ pub enum AppError {
     /// A unique value is taken.
     #[error("{field} is already taken")]
     Taken { field: &'static str },
+    /// A username that looks like another user's of the org (it differs only in case, width,
+    /// or characters of another script that look the same).
+    #[error("{field} looks like another user's")]
+    LooksLike { field: &'static str },
     /// The caller read an older version than the one stored.
-    #[error("the user was changed by someone else since version {expected} (now {current})")]
-    Stale { expected: i64, current: i64 },
+    /// `sent` is the version the caller sent, if they sent one.
+    #[error("the user was changed by someone else (now at version {current})")]
+    Stale { sent: Option<i64>, current: i64 },
     #[error(transparent)]
     Transition(#[from] TransitionError),
     /// No valid credentials.
@@ -89,7 +94,9 @@ impl AppError {
                 ErrorClass::Invalid
             }
             Self::NotFound(_) => ErrorClass::NotFound,
-            Self::Taken { .. } | Self::Transition(_) => ErrorClass::Conflict,
+            Self::Taken { .. } | Self::LooksLike { .. } | Self::Transition(_) => {
+                ErrorClass::Conflict
+            }
             Self::Stale { .. } => ErrorClass::Stale,
             Self::Unauthenticated => ErrorClass::Unauthenticated,
             Self::AccountClosed | Self::Forbidden => ErrorClass::Forbidden,
@@ -104,6 +111,10 @@ impl AppError {
         match self {
             Self::Invalid(fields) => fields.clone(),
             Self::Taken { field } => vec![FieldError::new(*field, "is already taken")],
+            Self::LooksLike { field } => vec![FieldError::new(
+                *field,
+                "looks like another user's: choose one that reads differently",
+            )],
             Self::Stale { current, .. } => {
                 vec![FieldError::new("version", format!("is {current} now"))]
             }
@@ -130,9 +141,25 @@ impl AppError {
                     field.replace('_', " ")
                 )
             }
-            Self::Stale { expected, current } => format!(
-                "the user was changed since you read it (you sent version {expected}, it is now \
+            Self::LooksLike { field } => format!(
+                "another user of this org has a {} that looks the same (it differs only in \
+                 case, width or look-alike characters of another script); choose one that reads \
+                 differently",
+                field.replace('_', " ")
+            ),
+            Self::Stale {
+                sent: Some(sent),
+                current,
+            } => format!(
+                "the user was changed since you read it (you sent version {sent}, it is now \
                  at {current}); reload it and apply your change again"
+            ),
+            Self::Stale {
+                sent: None,
+                current,
+            } => format!(
+                "the user was changed by someone else while this change was being made (it is \
+                 now at version {current}); reload it and apply your change again"
             ),
             Self::Transition(err) => err.to_string(),
             Self::Unauthenticated => "not signed in, or the credentials are no longer valid".into(),
@@ -183,7 +210,7 @@ impl From<StoreError> for AppError {
             StoreError::Conflict { field } => Self::Taken { field },
             // Callers that know the version they expected map Stale themselves.
             StoreError::Stale { current } => Self::Stale {
-                expected: current - 1,
+                sent: None,
                 current,
             },
             StoreError::NotFound => Self::NotFound("user"),
@@ -219,4 +246,25 @@ pub(crate) fn lost_field() -> AppError {
     #[error("validation passed without producing every field")]
     struct LostField;
     AppError::internal("validating input", LostField)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_caller_who_sent_no_version_is_not_told_which_one_they_sent() {
+        let sent = AppError::Stale {
+            sent: Some(3),
+            current: 4,
+        };
+        assert!(sent.public_message().contains("you sent version 3"));
+        let unsent = AppError::Stale {
+            sent: None,
+            current: 4,
+        }
+        .public_message();
+        assert!(!unsent.contains("you sent"), "{unsent}");
+        assert!(unsent.contains("now at version 4"), "{unsent}");
+    }
 }

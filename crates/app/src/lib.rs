@@ -146,9 +146,8 @@ async fn write_change(
     expected: i64,
     keep: Option<&str>,
 ) -> Result<(), AppError> {
-    uow.update_user(&change.user, expected)
-        .await
-        .map_err(|err| stale(expected, err))?;
+    // The row is locked at `expected` by now: a stale write here is someone else's bug.
+    uow.update_user(&change.user, expected).await?;
     uow.record(std::slice::from_ref(&change.event)).await?;
     if change.ends_sessions {
         uow.delete_user_sessions(change.user.org_id(), change.user.id(), keep)
@@ -169,27 +168,42 @@ async fn write_change(
     Ok(())
 }
 
-/// The user, locked in `uow`, if they are still at the version the caller read.
+/// The version a write must find: one the caller sent, or one read for them (a caller who sent
+/// none must not be told which version they sent).
+#[derive(Debug, Clone, Copy)]
+enum Expected {
+    Sent(i64),
+    Read(i64),
+}
+
+impl Expected {
+    fn from_input(sent: Option<i64>, read: i64) -> Self {
+        sent.map_or(Self::Read(read), Self::Sent)
+    }
+
+    fn version(self) -> i64 {
+        match self {
+            Self::Sent(version) | Self::Read(version) => version,
+        }
+    }
+}
+
+/// The user, locked in `uow`, if they are still at the version expected.
 async fn locked_at(
     uow: &mut dyn UnitOfWork,
     org: OrgId,
     id: rollcall_domain::UserId,
-    expected: i64,
+    expected: Expected,
 ) -> Result<rollcall_domain::User, AppError> {
     let user = uow.user(org, id).await?.ok_or(AppError::NotFound("user"))?;
-    if user.version() != expected {
+    if user.version() != expected.version() {
         return Err(AppError::Stale {
-            expected,
+            sent: match expected {
+                Expected::Sent(version) => Some(version),
+                Expected::Read(_) => None,
+            },
             current: user.version(),
         });
     }
     Ok(user)
-}
-
-/// A store's refusal of a write that named `expected`, as the caller should hear it.
-fn stale(expected: i64, err: StoreError) -> AppError {
-    match err {
-        StoreError::Stale { current } => AppError::Stale { expected, current },
-        other => other.into(),
-    }
 }

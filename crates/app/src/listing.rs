@@ -82,7 +82,12 @@ impl Cursor {
             ));
         }
         match (cursor.first, cursor.second, cursor.micros) {
-            (Some(first), Some(second), None) => Ok(SortKey::Names(first, second, cursor.id)),
+            // Sort keys are folded names: no control character (nor a NUL for the database).
+            (Some(first), Some(second), None)
+                if !format!("{first}{second}").chars().any(char::is_control) =>
+            {
+                Ok(SortKey::Names(first, second, cursor.id))
+            }
             (None, None, Some(micros)) => chrono::DateTime::from_timestamp_micros(micros)
                 .map(|at| SortKey::Time(at, cursor.id))
                 .ok_or_else(invalid),

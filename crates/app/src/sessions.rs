@@ -5,7 +5,7 @@ use rollcall_domain::{Password, SecretKind, Session, TokenSecret, User};
 use tracing::instrument;
 
 use crate::throttle::{ACCOUNT_FAILURES, CLIENT_FAILURES, PAIR_FAILURES};
-use crate::{App, AppError, Principal, locked_at, passwords, write_change};
+use crate::{App, AppError, Expected, Principal, locked_at, passwords, write_change};
 
 /// How long a console session lasts.
 pub const SESSION_HOURS: i64 = 12;
@@ -169,12 +169,17 @@ impl App {
         let hash = passwords::hash(password).await?;
         let mut uow = self.store.begin().await?;
         // A user who vanished meanwhile is signed out, not "not found".
-        let current = locked_at(uow.as_mut(), user.org_id(), user.id(), user.version())
-            .await
-            .map_err(|err| match err {
-                AppError::NotFound(_) => AppError::Unauthenticated,
-                other => other,
-            })?;
+        let current = locked_at(
+            uow.as_mut(),
+            user.org_id(),
+            user.id(),
+            Expected::Read(user.version()),
+        )
+        .await
+        .map_err(|err| match err {
+            AppError::NotFound(_) => AppError::Unauthenticated,
+            other => other,
+        })?;
         let change = current.set_password(hash, false, &visitor.principal.actor, self.now());
         let keep = Some(visitor.session.digest.as_str());
         write_change(uow.as_mut(), &change, user.version(), keep).await?;

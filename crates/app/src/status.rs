@@ -8,7 +8,7 @@ use rollcall_domain::{
 use tracing::instrument;
 
 use crate::error::{Errors, lost_field};
-use crate::{App, AppError, Principal, locked_at, write_change};
+use crate::{App, AppError, Expected, Principal, locked_at, write_change};
 
 /// The most users one bulk change may name.
 pub const MAX_BULK: usize = 500;
@@ -104,14 +104,14 @@ impl App {
                 (Some(raw), _) => {
                     let read = self.user(who, id).await?;
                     let password = Password::parse(&raw, "temporary_password", &read.logins())?;
-                    let expected = input.version.unwrap_or(read.version());
+                    let expected = Expected::from_input(input.version, read.version());
                     (Some(hashed(password).await?), false, Some(expected))
                 }
                 (None, true) => {
                     let password = hashed(TemporaryPassword::generate()).await?;
-                    (Some(password), true, input.version)
+                    (Some(password), true, input.version.map(Expected::Sent))
                 }
-                (None, false) => (None, false, input.version),
+                (None, false) => (None, false, input.version.map(Expected::Sent)),
             };
         let mut uow = self.store.begin().await?;
         let user = match expected {

@@ -15,7 +15,7 @@ impl App {
         name: &str,
     ) -> Result<(ApiToken, String), AppError> {
         let user = self.find_user(who, login).await?;
-        let name = name.trim();
+        let name = rollcall_domain::text::clean(name, "name", false)?;
         if name.is_empty() || name.chars().count() > 100 {
             return Err(AppError::invalid("name", "must be 1 to 100 characters"));
         }
@@ -34,7 +34,7 @@ impl App {
             id: TokenId::new(),
             org_id: who.org_id,
             user_id: user.id(),
-            name: name.to_owned(),
+            name,
             digest: secret.digest(),
             created_at: self.now(),
             revoked_at: None,

@@ -9,7 +9,7 @@ use rollcall_domain::{
 use tracing::instrument;
 
 use crate::error::{Errors, lost_field};
-use crate::{App, AppError, Principal, locked_at, write_change};
+use crate::{App, AppError, Expected, Principal, locked_at, write_change};
 
 /// A new user as typed: raw text, validated by [`App::create_user`].
 #[derive(Debug, Clone, Default)]
@@ -97,11 +97,18 @@ impl App {
             attributes,
         };
         let (user, event) = User::create(who.org_id, new, &who.actor, self.now())?;
-        let mut uow = self.store.begin().await?;
-        uow.insert_users(who.org_id, std::slice::from_ref(&user))
-            .await?;
-        uow.record(&[event]).await?;
-        uow.commit().await?;
+        let written = async {
+            let mut uow = self.store.begin().await?;
+            uow.insert_users(who.org_id, std::slice::from_ref(&user))
+                .await?;
+            uow.record(&[event]).await?;
+            uow.commit().await
+        };
+        if let Err(err) = written.await {
+            return Err(self
+                .username_refusal(who.org_id, user.username(), err.into())
+                .await);
+        }
         tracing::info!(user.id = %user.id(), "user created");
         Ok(user)
     }
@@ -118,6 +125,10 @@ impl App {
     /// Finds a user by id, username or e-mail (for the command line).
     pub async fn find_user(&self, who: &Principal, key: &str) -> Result<User, AppError> {
         who.require_admin()?;
+        // No username, e-mail or id holds a control character.
+        if key.chars().any(char::is_control) {
+            return Err(AppError::NotFound("user"));
+        }
         if let Ok(id) = key.parse::<UserId>()
             && let Some(user) = self.store.user(who.org_id, id).await?
         {
@@ -168,13 +179,38 @@ impl App {
         };
         errors.finish()?;
         let mut uow = self.store.begin().await?;
-        let user = locked_at(uow.as_mut(), who.org_id, id, expected).await?;
+        let user = locked_at(uow.as_mut(), who.org_id, id, Expected::Sent(expected)).await?;
         let Some(change) = user.apply(patch, &who.actor, self.now())? else {
             return Ok(user);
         };
-        write_change(uow.as_mut(), &change, expected, None).await?;
-        uow.commit().await?;
+        let written = async {
+            write_change(uow.as_mut(), &change, expected, None).await?;
+            Ok::<_, AppError>(uow.commit().await?)
+        };
+        if let Err(err) = written.await {
+            return Err(self
+                .username_refusal(who.org_id, change.user.username(), err)
+                .await);
+        }
         Ok(change.user)
+    }
+
+    /// A refused username, as its author should hear it: taken (the same name, ignoring case),
+    /// or only looking like another's (the stores refuse both through one `username` field).
+    async fn username_refusal(
+        &self,
+        org: rollcall_domain::OrgId,
+        username: Option<&Username>,
+        err: AppError,
+    ) -> AppError {
+        let (AppError::Taken { field: "username" }, Some(name)) = (&err, username) else {
+            return err;
+        };
+        match self.store.user_by_login(org, name.as_str()).await {
+            Ok(Some(other)) if other.username().map(Username::key) == Some(name.key()) => err,
+            Ok(_) => AppError::LooksLike { field: "username" },
+            Err(lookup) => lookup.into(),
+        }
     }
 
     /// Sets a user's password as an admin; with `must_change` they choose their own at next
@@ -190,7 +226,8 @@ impl App {
         let password = Password::parse(password, "password", &user.logins())?;
         let hash = crate::passwords::hash(password).await?;
         let mut uow = self.store.begin().await?;
-        let current = locked_at(uow.as_mut(), who.org_id, id, user.version()).await?;
+        let current =
+            locked_at(uow.as_mut(), who.org_id, id, Expected::Read(user.version())).await?;
         let change = current.set_password(hash, must_change, &who.actor, self.now());
         write_change(uow.as_mut(), &change, user.version(), None).await?;
         uow.commit().await?;

@@ -155,7 +155,7 @@ pub async fn org(app: App, command: OrgCommand) -> Result<()> {
             println!(
                 "Created org {} ({}) with id {}",
                 org.slug.as_str(),
-                org.name.as_str(),
+                shown(org.name.as_str()),
                 org.id
             );
         }
@@ -189,7 +189,9 @@ pub async fn token(app: App, command: TokenCommand) -> Result<()> {
                     .map_or_else(|| "live".to_owned(), |at| format!("revoked {at}"));
                 println!(
                     "{}  {:<20} user {}  {state}",
-                    token.id, token.name, token.user_id
+                    token.id,
+                    shown(&token.name),
+                    token.user_id
                 );
             }
         }
@@ -197,12 +199,18 @@ pub async fn token(app: App, command: TokenCommand) -> Result<()> {
     Ok(())
 }
 
+/// Stored text as a terminal should print it: control and direction characters escaped, so a
+/// name or reason cannot move the cursor or recolour the screen.
+fn shown(text: &str) -> String {
+    rollcall_domain::text::escape_for_terminal(text)
+}
+
 fn line(user: &User) -> String {
     format!(
         "{}  {:<28} {:<24} {:<8} {:<8} {}",
         user.id(),
-        user.display_name(),
-        user.login(),
+        shown(&user.display_name()),
+        shown(user.login()),
         user.role(),
         user.status(),
         user.source().as_str()
@@ -234,7 +242,11 @@ async fn change(
         .change_status(&who, user.id(), input)
         .await
         .map_err(|e| anyhow!("{}: {e}", user.login()))?;
-    println!("{} is now {}", changed.user.login(), changed.user.status());
+    println!(
+        "{} is now {}",
+        shown(changed.user.login()),
+        changed.user.status()
+    );
     if let Some(password) = changed.temporary_password {
         println!("Temporary password (shown once; they must change it at sign-in): {password}");
     }
@@ -319,12 +331,12 @@ async fn show(app: &App, org: &str, user: &str) -> Result<()> {
     println!("{}", line(&user));
     println!(
         "  email {}  username {}  version {}",
-        user.email().as_ref().map_or("-", |e| e.as_str()),
-        user.username().as_ref().map_or("-", |u| u.as_str()),
+        shown(user.email().as_ref().map_or("-", |e| e.as_str())),
+        shown(user.username().as_ref().map_or("-", |u| u.as_str())),
         user.version()
     );
     for (key, value) in user.attributes().as_map() {
-        println!("  {key}: {value}");
+        println!("  {key}: {}", shown(value));
     }
     let events = app
         .user_events(&who, user.id())
@@ -338,13 +350,13 @@ async fn show(app: &App, org: &str, user: &str) -> Result<()> {
         };
         let reason = event
             .reason
-            .map(|r| format!(" ({})", r.as_str()))
+            .map(|r| format!(" ({})", shown(r.as_str())))
             .unwrap_or_default();
         println!(
             "  {}  {:<14} {statuses}  by {}{reason}",
             event.at,
             event.action.as_str(),
-            event.actor
+            shown(&event.actor.to_string())
         );
     }
     Ok(())

@@ -155,13 +155,17 @@ pub struct Reason(String);
 impl Reason {
     /// Blank reasons are no reason at all.
     pub fn parse(raw: Option<&str>) -> Result<Option<Self>, FieldError> {
-        let Some(text) = raw.map(str::trim).filter(|t| !t.is_empty()) else {
+        let Some(raw) = raw else {
             return Ok(None);
         };
+        let text = crate::text::clean(raw, "reason", true)?;
+        if text.is_empty() {
+            return Ok(None);
+        }
         if text.chars().count() > 500 {
             return Err(FieldError::new("reason", "must be at most 500 characters"));
         }
-        Ok(Some(Self(text.to_owned())))
+        Ok(Some(Self(text)))
     }
 
     pub fn as_str(&self) -> &str {

@@ -11,6 +11,7 @@ pub mod password;
 pub mod rules;
 pub mod search;
 pub mod status;
+pub mod text;
 pub mod token;
 pub mod user;
 

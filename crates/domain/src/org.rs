@@ -34,14 +34,11 @@ pub struct OrgName(String);
 
 impl OrgName {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let name = raw.trim();
-        if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-            return Err(FieldError::new(
-                "name",
-                "must be 1 to 200 characters without control characters",
-            ));
+        let name = crate::text::clean(raw, "name", false)?;
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(FieldError::new("name", "must be 1 to 200 characters"));
         }
-        Ok(Self(name.to_owned()))
+        Ok(Self(name))
     }
 
     pub fn as_str(&self) -> &str {

@@ -10,14 +10,16 @@ use crate::password::PasswordHash;
 use crate::rules;
 use crate::search;
 use crate::status::{Role, Status};
+use crate::text;
 
-/// A sign-in name: 1 to 64 letters, digits, `.`, `_` or `-`. Unique per org, ignoring case.
+/// A sign-in name: 1 to 64 letters, digits, `.`, `_` or `-`, in NFC. Unique per org, ignoring
+/// case, and no two in an org may look alike ([`Username::skeleton`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Username(String);
 
 impl Username {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let name = raw.trim();
+        let name = &text::clean(raw, "username", false)?;
         if name.is_empty() {
             return Err(FieldError::new("username", "must not be empty"));
         }
@@ -44,6 +46,12 @@ impl Username {
     pub fn key(&self) -> String {
         self.0.to_lowercase()
     }
+
+    /// What the name looks like, ignoring case, width and characters of other scripts that
+    /// look the same (UTS #39): unique per org too, so `аdmin` cannot pose as `admin`.
+    pub fn skeleton(&self) -> String {
+        text::skeleton(&self.0)
+    }
 }
 
 /// An e-mail address: one `@`, a local part, a dotted domain, at most 254 characters.
@@ -52,7 +60,7 @@ pub struct Email(String);
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let email = raw.trim();
+        let email = &text::clean(raw, "email", false)?;
         let invalid = |why: &str| Err(FieldError::new("email", format!("'{email}' {why}")));
         if email.is_empty() {
             return Err(FieldError::new("email", "must not be empty"));
@@ -76,7 +84,10 @@ impl Email {
         if !domain_ok {
             return invalid("is not an e-mail address: the domain is invalid");
         }
-        if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if email
+            .chars()
+            .any(|c| c.is_whitespace() || text::is_invisible(c))
+        {
             return invalid("is not an e-mail address: it contains spaces");
         }
         Ok(Self(email.to_owned()))
@@ -92,26 +103,26 @@ impl Email {
     }
 }
 
-/// A given or family name: 1 to 100 characters, no control characters.
+/// A given or family name: 1 to 100 characters in NFC, with a letter that shows, and no
+/// control, invisible or text-direction characters ([`text::clean_name`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonName(String);
 
 impl PersonName {
     pub fn parse(raw: &str, field: &str) -> Result<Self, FieldError> {
-        let name = raw.trim();
+        let name = text::clean_name(raw, field)?;
         if name.is_empty() {
             return Err(FieldError::new(field, "must not be empty"));
         }
         if name.chars().count() > 100 {
             return Err(FieldError::new(field, "must be at most 100 characters"));
         }
-        if name.chars().any(char::is_control) {
-            return Err(FieldError::new(
-                field,
-                "must not contain control characters",
-            ));
-        }
-        Ok(Self(name.to_owned()))
+        Ok(Self(name))
+    }
+
+    /// A name as stored: accepted as it is, even if written before today's rules.
+    pub fn from_stored(name: String) -> Self {
+        Self(name)
     }
 
     pub fn as_str(&self) -> &str {
@@ -161,8 +172,8 @@ pub struct ExternalId(String);
 
 impl ExternalId {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let id = raw.trim();
-        if id.is_empty() || id.chars().count() > 255 || id.chars().any(char::is_control) {
+        let id = &text::clean(raw, "external_id", false)?;
+        if id.is_empty() || id.chars().count() > 255 {
             return Err(FieldError::new(
                 "external_id",
                 "must be 1 to 255 characters without control characters",
@@ -203,8 +214,8 @@ impl Attributes {
                     "names must be 1 to 40 characters of a-z, 0-9 and '_'",
                 ));
             }
-            let value = value.trim();
-            if value.chars().count() > 200 || value.chars().any(char::is_control) {
+            let value = &text::clean(&value, &format!("attributes.{key}"), false)?;
+            if value.chars().count() > 200 {
                 return Err(FieldError::new(
                     format!("attributes.{key}"),
                     "values must be at most 200 characters without control characters",

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use rollcall_app::{AppError, ChangeStatus, EditUser, ListUsers};
+use rollcall_app::{App, AppError, ChangeStatus, EditUser, ListUsers};
 use rollcall_domain::{AuditAction, Status, TransitionError, User, UserId};
 use rollcall_store::StoreError;
 use rollcall_testkit::TestDb;
@@ -126,7 +126,7 @@ pub async fn a_stale_write_is_refused_and_changes_nothing(db: TestDb) {
         matches!(
             stale,
             Err(AppError::Stale {
-                expected: 1,
+                sent: Some(1),
                 current: 2
             })
         ),
@@ -389,4 +389,77 @@ pub async fn tokens_work_until_revoked_or_their_user_stops_being_active(db: Test
         f.app.authenticate_token(&forged).await,
         Err(AppError::Unauthenticated)
     ));
+}
+
+/// Usernames that only look like another (another script's letters, full width) are refused,
+/// on create and on rename, and nothing is written.
+pub async fn look_alike_usernames_are_refused(db: TestDb) {
+    let f = fixture(db).await;
+    f.add("Site", "Admin", "admin").await;
+    let pat = f.add("Pat", "Jones", "pat").await;
+    for look_alike in ["\u{0430}dmin", "ａｄｍｉｎ", "adm\u{0456}n"] {
+        let created = f
+            .app
+            .create_user(&f.admin, person("Eve", "Mallory", Some(look_alike), None))
+            .await;
+        assert!(
+            matches!(created, Err(AppError::LooksLike { field: "username" })),
+            "{look_alike}: {created:?}"
+        );
+        let renamed = f
+            .app
+            .edit_user(
+                &f.admin,
+                pat.id(),
+                EditUser {
+                    version: Some(1),
+                    username: Some(Some(look_alike.to_owned())),
+                    ..EditUser::default()
+                },
+            )
+            .await;
+        assert!(
+            matches!(renamed, Err(AppError::LooksLike { field: "username" })),
+            "{look_alike}: {renamed:?}"
+        );
+    }
+    let same = f
+        .app
+        .create_user(&f.admin, person("Eve", "Mallory", Some("ADMIN"), None))
+        .await;
+    assert!(
+        matches!(
+            same,
+            Err(AppError::Taken { field: "username" } | AppError::LooksLike { .. })
+        ),
+        "{same:?}"
+    );
+    let all = f
+        .app
+        .count_users(&f.admin, &ListUsers::default(), 100)
+        .await
+        .unwrap();
+    assert_eq!(all, 2, "Site and Pat; nobody else");
+    let pat_now = f.app.user(&f.admin, pat.id()).await.unwrap();
+    assert_eq!(pat_now.version(), 1, "the refused renames wrote nothing");
+}
+
+/// Rows written before usernames had skeletons get theirs when a server starts, so a
+/// look-alike of an old username is refused as well.
+pub async fn old_usernames_get_their_skeletons_when_a_server_starts(db: TestDb) {
+    let f = fixture(db).await;
+    f.add("Site", "Admin", "admin").await;
+    f.db.execute_sql("update user_account set username_skeleton = null")
+        .await;
+    let restarted = App::new(f.db.restart().await);
+    let look_alike = restarted
+        .create_user(
+            &f.admin,
+            person("Eve", "Mallory", Some("\u{0430}dmin"), None),
+        )
+        .await;
+    assert!(
+        matches!(look_alike, Err(AppError::LooksLike { field: "username" })),
+        "{look_alike:?}"
+    );
 }

@@ -20,6 +20,8 @@ rollcall_testkit::backend_tests!(
     bulk_reactivation_moves_who_it_can_and_says_why_not_for_the_rest,
     sessions_end_when_the_rules_say_so,
     only_admins_manage_tokens,
+    look_alike_usernames_are_refused,
+    old_usernames_get_their_skeletons_when_a_server_starts,
     two_servers_share_one_sign_in_throttle,
     throttle_runs_count_once_per_unit_of_work,
     a_server_secret_is_created_once_and_shared,

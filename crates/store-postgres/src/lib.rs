@@ -180,6 +180,7 @@ mod tests {
         (2, "bbb9c642f8e9756708c3949a17dc76106487838a8195388acd91e7389c8cd7fc141ff82bd5c5754f67d4c73a76a65f26"),
         (3, "c03efd36a926e828dc3973e86f8c2a5aa56664ebe3d799a2a75ee87ae5c66382fd9c9c9d23308b32b07250155d2f7f60"),
         (4, "500309772122ee794756494e3e85ea183759f0e59ad915f5b2412274074315ab7ffd9a85b676b13dd30a74a404677962"),
+        (5, "472a57cf73f9d7e1fd65c204affc6fb71c2f88655ca2fc4c2227cf7cdcd38bc6f15b57cf83bf2b4ca4b17991eb39ad5d"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

@@ -230,6 +230,7 @@ mod tests {
         (2, "018184cd2e63c5f0a7282de43860815875c573ce29749573767009f7d1ecb768f2f96f59c928f0ef575499f1eff7c080"),
         (3, "396c77d536fdb52c285ba90b5eb4bd4bde3036e6da41d0de85946287ca205dab76c3260710447016304cf16e3ef83c33"),
         (4, "500309772122ee794756494e3e85ea183759f0e59ad915f5b2412274074315ab7ffd9a85b676b13dd30a74a404677962"),
+        (5, "472a57cf73f9d7e1fd65c204affc6fb71c2f88655ca2fc4c2227cf7cdcd38bc6f15b57cf83bf2b4ca4b17991eb39ad5d"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

@@ -29,6 +29,7 @@ pub type Cause = Box<dyn std::error::Error + Send + Sync>;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// A unique value is taken; `field` names it (`username`, `email`, `external_id`, `slug`).
+    /// A username that only looks like another's is `username` too.
     #[error("{field} is already taken")]
     Conflict { field: &'static str },
     /// The row changed since it was read: the write named an old version.
@@ -50,6 +51,7 @@ impl StoreError {
     /// Maps a unique-constraint violation, described by the name of the index or columns it
     /// hit, to the field at fault. Both backends name their indexes after the field.
     pub fn unique_violation(detail: &str) -> Self {
+        // The look-alike index (`username_skeleton`) names the username too.
         let field = ["username", "email", "external_id", "slug", "digest"]
             .into_iter()
             .find(|field| detail.contains(field))

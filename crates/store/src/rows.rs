@@ -15,11 +15,11 @@ use crate::StoreError;
 use crate::sql::Value;
 
 /// The user columns, in the order [`crate::bind_user_columns!`] binds them.
-pub const USER_COLUMNS: &str = "org_id, user_id, username, username_key, email, \
+pub const USER_COLUMNS: &str = "org_id, user_id, username, username_key, username_skeleton, email, \
     email_key, given_name, family_name, given_key, family_key, role, status, source, \
     external_id, prevent_archiving, password_hash, must_change_password, attributes, \
     search_text, created_at, updated_at, status_changed_at, version";
-pub const USER_COLUMN_COUNT: usize = 23;
+pub const USER_COLUMN_COUNT: usize = 24;
 
 /// [`USER_COLUMNS`], each prefixed with the `u.` alias listings use.
 pub fn user_columns_of_u() -> String {
@@ -58,6 +58,7 @@ pub struct UserColumns {
     pub user_id: Uuid,
     pub username: Option<String>,
     pub username_key: Option<String>,
+    pub username_skeleton: Option<String>,
     pub email: Option<String>,
     pub email_key: Option<String>,
     pub given_name: String,
@@ -87,6 +88,7 @@ impl UserColumns {
             user_id: user.id().as_uuid(),
             username: user.username().map(|u| u.as_str().to_owned()),
             username_key: user.username().map(Username::key),
+            username_skeleton: user.username().map(Username::skeleton),
             email: user.email().map(|e| e.as_str().to_owned()),
             email_key: user.email().map(Email::key),
             given_name: user.given_name().as_str().to_owned(),
@@ -121,6 +123,7 @@ impl UserColumns {
             user_id,
             username,
             username_key,
+            username_skeleton,
             email,
             email_key,
             given_name,
@@ -169,8 +172,8 @@ impl UserColumns {
             org_id: OrgId::from_uuid(self.org_id),
             username: parse_opt(self.username.as_deref(), Username::parse)?,
             email: parse_opt(self.email.as_deref(), Email::parse)?,
-            given_name: PersonName::parse(&self.given_name, "given_name").map_err(corrupt)?,
-            family_name: PersonName::parse(&self.family_name, "family_name").map_err(corrupt)?,
+            given_name: PersonName::from_stored(self.given_name),
+            family_name: PersonName::from_stored(self.family_name),
             role: self.role.parse().map_err(corrupt)?,
             status: self.status.parse().map_err(corrupt)?,
             source: Source::parse(&self.source).map_err(corrupt)?,
@@ -196,6 +199,7 @@ macro_rules! bind_user_columns {
             .$bind(r.user_id)
             .$bind(r.username.clone())
             .$bind(r.username_key.clone())
+            .$bind(r.username_skeleton.clone())
             .$bind(r.email.clone())
             .$bind(r.email_key.clone())
             .$bind(r.given_name.clone())

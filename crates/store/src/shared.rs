@@ -21,6 +21,7 @@ use rollcall_domain::{
     ApiToken, AuditEvent, Org, OrgId, OrgSlug, Session, Timestamp, TokenId, User, UserId,
 };
 use sqlx::{Database, Executor, FromRow, IntoArguments, Pool};
+use uuid::Uuid;
 
 use crate::rows::{
     EVENT_COLUMNS, EventColumns, OrgColumns, SessionColumns, SessionUserColumns, ThrottleRun,
@@ -141,11 +142,6 @@ impl<B: Backend> SqlStore<B> {
         })
     }
 
-    /// Applies the migrations that have not run yet.
-    pub async fn migrate(&self) -> StoreResult<()> {
-        B::migrate(&self.writer).await
-    }
-
     /// Changes how many search-index entries make a query word "broad" (see
     /// [`BROAD_PREFIX_ENTRIES`]). Tests use it to drive each plan on a small population.
     #[must_use]
@@ -157,6 +153,55 @@ impl<B: Backend> SqlStore<B> {
     /// The writer's pool, for a backend's own work beside the store (the benchmark's baseline).
     pub fn writer(&self) -> &Pool<B::Db> {
         &self.writer
+    }
+}
+
+impl<B: Backend> SqlStore<B>
+where
+    for<'c> &'c mut Conn<B>: Executor<'c, Database = B::Db>,
+    for<'q> <B::Db as Database>::Arguments<'q>: IntoArguments<'q, B::Db>,
+    for<'r> (Uuid, Uuid, String): FromRow<'r, <B::Db as Database>::Row>,
+{
+    /// Applies the migrations that have not run yet, then fills in what SQL alone cannot.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        B::migrate(&self.writer).await?;
+        self.fill_username_skeletons().await
+    }
+
+    /// Gives rows written before usernames had skeletons theirs (migration 0005), in one
+    /// transaction. Where two existing usernames already look alike, the older keeps the
+    /// skeleton and the other is left without one (and logged): its owner can still sign in,
+    /// and the next rename of either is checked.
+    async fn fill_username_skeletons(&self) -> StoreResult<()> {
+        let mut tx = B::begin(&self.writer).await?;
+        let rows = Sql::<B>::new(
+            "select org_id, user_id, username from user_account \
+             where username is not null and username_skeleton is null \
+             order by org_id, created_at, user_id",
+        )
+        .fetch_all::<(Uuid, Uuid, String), _>(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (org, user, username) in &rows {
+            let skeleton = rollcall_domain::text::skeleton(username);
+            if !seen.insert((*org, skeleton.clone())) {
+                tracing::warn!(%user, "a username looks like an older one; left without a skeleton");
+                continue;
+            }
+            let mut q = Sql::<B>::new("update user_account set username_skeleton = ");
+            q.bind(skeleton)
+                .push(" where org_id = ")
+                .bind(*org)
+                .push(" and user_id = ")
+                .bind(*user);
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        tracing::info!(users = rows.len(), "username skeletons filled in");
+        Ok(())
     }
 }
 
@@ -244,7 +289,11 @@ where
     }
 
     async fn user_by_login(&self, org: OrgId, login: &str) -> StoreResult<Option<User>> {
-        let key = login.trim().to_lowercase();
+        let key = rollcall_domain::text::login_key(login);
+        if key.contains('\0') {
+            // No login holds a NUL, and PostgreSQL refuses one in text.
+            return Ok(None);
+        }
         let mut q = Sql::<B>::new(format!(
             "select {USER_COLUMNS} from user_account where org_id = "
         ));

@@ -143,6 +143,52 @@ impl TestDb {
 }
 
 impl TestDb {
+    /// Runs raw SQL beside the store, for a test that must set up what the app never writes
+    /// (rows as an older version left them).
+    pub async fn execute_sql(&self, sql: &str) {
+        match self.backend {
+            Backend::Sqlite => {
+                let store = SqliteStore::connect(&self.url)
+                    .await
+                    .expect("reopen the SQLite test database");
+                sqlx::query(sql)
+                    .execute(store.writer())
+                    .await
+                    .expect("raw SQL on the SQLite test database");
+            }
+            Backend::Postgres => {
+                let store = PostgresStore::connect(&self.url)
+                    .await
+                    .expect("reconnect to the test database");
+                sqlx::query(sql)
+                    .execute(store.writer())
+                    .await
+                    .expect("raw SQL on the PostgreSQL test database");
+            }
+        }
+    }
+
+    /// The database opened again as a starting server opens it: migrations and their fill-ins
+    /// run first.
+    pub async fn restart(&self) -> Arc<dyn Store> {
+        match self.backend {
+            Backend::Sqlite => {
+                let store = SqliteStore::connect(&self.url)
+                    .await
+                    .expect("reopen the SQLite test database");
+                store.migrate().await.expect("migrate again");
+                Arc::new(store)
+            }
+            Backend::Postgres => {
+                let store = PostgresStore::connect(&self.url)
+                    .await
+                    .expect("reconnect to the test database");
+                store.migrate().await.expect("migrate again");
+                Arc::new(store)
+            }
+        }
+    }
+
     /// A second store on the same database, as a second server process would open it.
     pub async fn another_store(&self) -> Arc<dyn Store> {
         self.store_with_search_cutoff(rollcall_store::BROAD_PREFIX_ENTRIES)

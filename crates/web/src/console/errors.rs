@@ -18,6 +18,10 @@ pub fn explain(err: &AppError) -> (StatusCode, String) {
         (_, AppError::Taken { field }) => {
             format!("Another user already has this {}.", field.replace('_', " "))
         }
+        (_, AppError::LooksLike { field }) => format!(
+            "Another user has a {} that looks the same. Choose one that reads differently.",
+            field.replace('_', " ")
+        ),
         (ErrorClass::Invalid, _) => err
             .fields()
             .iter()

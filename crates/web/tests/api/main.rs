@@ -31,6 +31,7 @@ rollcall_testkit::backend_tests!(
     failures_slow_one_address_down_without_locking_others_out,
     unknown_logins_take_as_long_as_real_ones,
     a_users_tokens_end_for_good_when_they_lose_sign_in,
+    hostile_text_is_refused_naming_the_field,
 );
 
 #[test]

@@ -526,3 +526,83 @@ pub async fn a_users_tokens_end_for_good_when_they_lose_sign_in(db: TestDb) {
         "by whoever deactivated them"
     );
 }
+
+/// Text a probe would send: NULs and control characters, invisible or direction-overriding
+/// names, look-alike usernames. Each is refused naming its field, and nothing changes.
+pub async fn hostile_text_is_refused_naming_the_field(db: TestDb) {
+    use base64::Engine as _;
+    let t = spawn_app(db).await;
+    let ada = t.student("Ada", "Lovelace", "ada").await;
+    let id = ada["id"].as_str().unwrap();
+    t.set_status(
+        id,
+        json!({ "status": "inactive", "reason": "left\u{0}today" }),
+    )
+    .await
+    .assert_problem(422, Some("reason"));
+    t.set_status(
+        id,
+        json!({ "status": "inactive", "reason": "\u{1b}[2Jcleared" }),
+    )
+    .await
+    .assert_problem(422, Some("reason"));
+    let base = || json!({ "username": "new", "given_name": "New", "family_name": "Person", "role": "staff" });
+    let with = |key: &str, value: &str| {
+        let mut body = base();
+        body[key] = json!(value);
+        body
+    };
+    let cases = [
+        (with("given_name", "\u{0301}\u{0301}"), 422, "given_name"),
+        (with("given_name", "\u{200B}"), 422, "given_name"),
+        (with("family_name", "Smith\u{202E}evil"), 422, "family_name"),
+        (with("family_name", "Nul\u{0}"), 422, "family_name"),
+        (with("username", "\u{0430}da"), 409, "username"),
+        (with("username", "ａｄａ"), 409, "username"),
+        (with("email", "x\u{0}@northfield.example"), 422, "email"),
+    ];
+    for (body, status, field) in cases {
+        t.create_user(body.clone())
+            .await
+            .assert_problem(status, Some(field));
+    }
+    let look_alike = t.create_user(with("username", "\u{0430}da")).await;
+    assert_eq!(
+        look_alike.body["type"]
+            .as_str()
+            .map(|t| t.ends_with("looks-alike")),
+        Some(true),
+        "{}",
+        look_alike.body
+    );
+    // A decomposed é is stored composed.
+    let composed = t.create_user(with("given_name", "Zoe\u{0301}")).await;
+    assert_eq!(composed.status, 201, "{}", composed.body);
+    assert_eq!(composed.body["given_name"], "Zoé");
+
+    let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
+        r#"{{"sort":"family_name","first":"a\u0000","second":"b","id":"{id}"}}"#
+    ));
+    t.get(&format!("/api/v1/users?cursor={forged}"))
+        .await
+        .assert_problem(422, Some("cursor"));
+    let user = t.get(&format!("/api/v1/users/{id}")).await;
+    assert_eq!(
+        user.body["status"], "active",
+        "the refused changes wrote nothing"
+    );
+    assert_eq!(
+        t.logins("status=all").await,
+        ["ada", "new", "root"],
+        "only the composed Zoé was written"
+    );
+    // A NUL in a sign-in login names nobody: refused like any wrong login, not a failure.
+    let nul = t
+        .app
+        .sign_in("northfield", "ada\u{0}", "whatever it is", "10.1.1.1")
+        .await;
+    assert!(
+        matches!(nul, Err(rollcall_app::AppError::Unauthenticated)),
+        "{nul:?}"
+    );
+}
