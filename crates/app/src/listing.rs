@@ -213,15 +213,18 @@ impl App {
             .filter(|s| !s.is_empty())
             .and_then(|s| errors.take(Source::parse(s)));
         let sort = errors.take(parse_sort(input.sort.as_deref()));
+        let words = errors.take(search::parse_query(input.q.as_deref().unwrap_or_default()));
         errors.finish()?;
-        let (Some(filter), Some((sort, descending, sort_text))) = (filter, sort) else {
+        let (Some(filter), Some((sort, descending, sort_text)), Some(words)) =
+            (filter, sort, words)
+        else {
             return Err(lost_field());
         };
         let query = UserQuery {
             status: rollcall_domain::Status::Active,
             role,
             source,
-            words: search::query_words(input.q.as_deref().unwrap_or_default()),
+            words,
             sort,
             descending,
             after: None,

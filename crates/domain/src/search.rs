@@ -6,6 +6,8 @@
 //! "Zoë" is `zoe` and "O'Brien" is `obrien`. A query matches when every word typed, reduced the
 //! same way, is a prefix of at least one term.
 
+use crate::error::FieldError;
+
 /// The key names sort by: the name's search term ("Ørsted" → `orsted`, "O'Brien" → `obrien`).
 /// Sorting by the term itself puts everyone whose name begins with a typed word side by side,
 /// which is what lets a store seek straight to them.
@@ -76,6 +78,23 @@ pub fn query_words(query: &str) -> Vec<String> {
     words
 }
 
+/// The words of a typed search. A blank one is no search (everyone is listed); one with
+/// nothing searchable in it (`%`, `*`, a zero-width space) is refused rather than silently
+/// listing everyone.
+pub fn parse_query(query: &str) -> Result<Vec<String>, FieldError> {
+    if query.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let words = query_words(query);
+    if words.is_empty() {
+        return Err(FieldError::new(
+            "q",
+            "has no letter or digit to search for; leave it empty to list everyone",
+        ));
+    }
+    Ok(words)
+}
+
 /// Does a user with these terms match every word? The reference every store must agree with.
 pub fn matches(terms: &[String], words: &[String]) -> bool {
     words
@@ -89,6 +108,20 @@ mod tests {
 
     fn user_terms(given: &str, family: &str, logins: &[&str]) -> Vec<String> {
         terms(given, family, logins)
+    }
+
+    #[test]
+    fn a_search_needs_something_to_search_for() {
+        assert_eq!(
+            parse_query("  ").unwrap(),
+            Vec::<String>::new(),
+            "blank: no search"
+        );
+        assert_eq!(parse_query("Zoë %").unwrap(), ["zoe"]);
+        for nothing in ["%", "_", "\\", "*", "\u{200B}", "% * _"] {
+            let err = parse_query(nothing).unwrap_err();
+            assert_eq!(err.field, "q", "{nothing:?}");
+        }
     }
 
     #[test]

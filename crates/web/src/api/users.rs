@@ -82,7 +82,10 @@ pub struct ListParams {
     status: Option<String>,
     role: Option<String>,
     source: Option<String>,
-    /// Words that must each begin the given name, family name, username or e-mail.
+    /// Words that must each begin the given name, family name, username or e-mail (case and
+    /// accents ignored). Blank means no search. A search with no letter or digit in it (only
+    /// `%`, `*`, `_`, punctuation or invisible characters) is refused with 422 naming `q`,
+    /// rather than listing everyone.
     q: Option<String>,
     /// `family_name` (default), `given_name`, `created` or `status_changed`; `-` first reverses.
     sort: Option<String>,

@@ -629,3 +629,27 @@ pub async fn unknown_logins_take_as_long_as_real_ones(db: TestDb) {
         "unknown logins take {unknown:.3} s, real ones {real:.3} s (ratio {ratio:.2})"
     );
 }
+
+/// A search with nothing searchable in it is refused, in the API (naming `q`) and on the Users
+/// page (saying why); a blank search lists everyone.
+pub async fn a_search_with_nothing_to_search_for_is_refused(db: TestDb) {
+    let t = spawn_app(db).await;
+    person(&t, "teach", "teacher", None).await;
+    for q in ["%25", "_", "%5C", "*", "%E2%80%8B", "%25%20%2A"] {
+        t.get(&format!("/api/v1/users?q={q}"))
+            .await
+            .assert_problem(422, Some("q"));
+    }
+    assert_eq!(
+        t.logins("q=%20").await,
+        ["root", "teach"],
+        "blank: no search"
+    );
+    let b = admin(&t).await;
+    let page = b.get("/users?q=%25").await;
+    assert_eq!(page.status, 422);
+    assert!(page.body.contains("no letter or digit"), "{}", page.body);
+    let found = b.get("/users?q=tea").await;
+    assert_eq!(found.status, 200);
+    assert!(found.body.contains("teach"));
+}

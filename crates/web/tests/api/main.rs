@@ -32,6 +32,7 @@ rollcall_testkit::backend_tests!(
     unknown_logins_take_as_long_as_real_ones,
     a_users_tokens_end_for_good_when_they_lose_sign_in,
     hostile_text_is_refused_naming_the_field,
+    a_search_with_nothing_to_search_for_is_refused,
 );
 
 #[test]
