@@ -19,7 +19,7 @@ use super::{rules, users};
         users::LeftOutBody, rules::StatusRulesBody, rules::RuleBody, rules::StatusDetailBody,
         rules::TransitionBody, Problem, FieldProblem
     )),
-    modifiers(&BearerToken),
+    modifiers(&BearerToken, &ProblemResponses),
     tags((name = "users", description = "People of an org and their status"),
         (name = "status rules", description = "What each status means, as the code enforces it"))
 )]
@@ -34,6 +34,96 @@ impl Modify for BearerToken {
                 "token",
                 SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
             );
+        }
+    }
+}
+
+/// Every error is a problem document: each error response is described as
+/// `application/problem+json`, and each operation lists the errors any request can meet
+/// (unreadable body, missing token, not an admin, the service failing or saturated), not only
+/// the ones its handler names.
+struct ProblemResponses;
+
+/// Errors any operation of the kind can answer, with their descriptions.
+const ANY_REQUEST: [(&str, &str); 2] = [
+    ("500", "Something failed on our side; nothing was changed"),
+    (
+        "503",
+        "The database does not answer, or the service is saturated (see Retry-After)",
+    ),
+];
+const WITH_TOKEN: [(&str, &str); 2] = [
+    (
+        "401",
+        "No token, or a token that is revoked or whose user may not sign in",
+    ),
+    ("403", "The token's user is not an admin of the org"),
+];
+const WITH_BODY: [(&str, &str); 4] = [
+    ("400", "The body is not JSON, or has data after it"),
+    ("413", "The body is larger than the limit"),
+    ("415", "The body is not sent as application/json"),
+    (
+        "422",
+        "A field is missing, unknown or invalid; each is named",
+    ),
+];
+const WITH_PARAMETERS: [(&str, &str); 1] = [("422", "A parameter is invalid; each is named")];
+
+fn problem_response(description: &str) -> utoipa::openapi::Response {
+    utoipa::openapi::ResponseBuilder::new()
+        .description(description)
+        .content(
+            PROBLEM_JSON,
+            utoipa::openapi::ContentBuilder::new()
+                .schema(Some(utoipa::openapi::Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+}
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+impl Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+                let mut common: Vec<(&str, &str)> = ANY_REQUEST.to_vec();
+                if secured {
+                    common.extend(WITH_TOKEN);
+                }
+                if operation.request_body.is_some() {
+                    common.extend(WITH_BODY);
+                }
+                if operation.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
+                    common.extend(WITH_PARAMETERS);
+                }
+                let responses = &mut operation.responses.responses;
+                for (status, description) in common {
+                    responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| problem_response(description).into());
+                }
+                for (status, response) in responses.iter_mut() {
+                    let utoipa::openapi::RefOr::T(response) = response else {
+                        continue;
+                    };
+                    if (status.starts_with('4') || status.starts_with('5'))
+                        && let Some(content) = response.content.shift_remove("application/json")
+                    {
+                        response.content.insert(PROBLEM_JSON.to_owned(), content);
+                    }
+                }
+            }
         }
     }
 }
