@@ -4,7 +4,8 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  ADMIN_PASSWORD, TEACHER_PASSWORD, axeViolations, launchBrowser, screenshot, signIn, startServer,
+  ADMIN_PASSWORD, TEACHER_PASSWORD, axeViolations, launchBrowser, policyRefusals, screenshot, signIn,
+  startServer,
 } from "./harness.js";
 
 let server;
@@ -21,6 +22,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   server?.stop();
+  assert.deepEqual(policyRefusals, [], "no page lost a script or style to its security policy");
 });
 
 /** A page of its own, signed in as the admin, on the Users screen. Closed by `t.after`. */

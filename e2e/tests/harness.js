@@ -73,19 +73,40 @@ export async function startServer() {
   return { address, databaseUrl, stop: () => child.kill("SIGINT") };
 }
 
+/** Content-Security-Policy refusals seen on any page: each is a script or a style the page
+ *  lost, so a test run that saw one fails (see the file's `after`). */
+export const policyRefusals = [];
+
+function watchPolicy(page) {
+  page.on("console", (message) => {
+    if (/Content Security Policy/i.test(message.text())) {
+      policyRefusals.push(`${page.url()}: ${message.text()}`);
+    }
+  });
+}
+
 export async function launchBrowser() {
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
       "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
+  // Every page of every context is watched (`browser.newPage` goes through `newContext`).
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (options) => {
+    const context = await newContext(options);
+    context.on("page", watchPolicy);
+    return context;
+  };
+  return browser;
 }
 
 const axeSource = readFileSync(join(here, "..", "node_modules", "axe-core", "axe.min.js"), "utf8");
 
 /** Serious or critical accessibility violations on the page as it is now. */
 export async function axeViolations(page, include) {
-  await page.addScriptTag({ content: axeSource });
+  // Evaluated rather than added as a <script>: the pages allow no inline script.
+  await page.evaluate(axeSource);
   const results = await page.evaluate(async (context) => {
     // eslint-disable-next-line no-undef
     return axe.run(context || document, { resultTypes: ["violations"] });
