@@ -19,7 +19,7 @@ pub use audit::{Actor, AuditAction, AuditEvent, Reason, StoredActor};
 pub use error::FieldError;
 pub use ids::{EventId, OrgId, RunId, SourceId, TokenId, UserId};
 pub use org::{Org, OrgName, OrgSlug};
-pub use password::{Password, PasswordHash, TemporaryPassword};
+pub use password::{HashMemory, Password, PasswordHash, TemporaryPassword};
 pub use status::{ListFilter, Role, Status};
 pub use token::{ApiToken, SecretKind, Session, TokenSecret};
 pub use user::{

@@ -120,7 +120,11 @@ pub fn is_signed(key: &[u8], message: &str, signature: &str) -> bool {
 
 /// Compares two secrets in time that depends on their lengths only, not on where they differ.
 pub fn same_secret(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+    same_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// [`same_secret`] for bytes.
+pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
