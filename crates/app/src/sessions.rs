@@ -79,7 +79,8 @@ impl App {
         ];
         if let Err(err) = self.throttle_attempt(&limits).await {
             if matches!(err, AppError::Throttled { .. }) {
-                tracing::warn!(client, "sign-in throttled");
+                // Debug, not warn: a flood of guesses must not become a flood of log lines.
+                tracing::debug!(client, "sign-in throttled");
             }
             return Err(err);
         }

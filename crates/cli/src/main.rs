@@ -4,6 +4,7 @@ mod commands;
 mod demo;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
@@ -39,9 +40,18 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "ROLLCALL_BIND", default_value = "127.0.0.1:8080")]
         bind: String,
-        /// Mark cookies Secure (set this when users reach Rollcall over HTTPS).
-        #[arg(long, env = "ROLLCALL_SECURE_COOKIES")]
-        secure_cookies: bool,
+        /// Mark cookies Secure, so browsers send them over HTTPS only. On by default unless
+        /// the bind address is loopback (a server others reach sits behind HTTPS); `false`
+        /// turns it off.
+        #[arg(long, env = "ROLLCALL_SECURE_COOKIES", num_args = 0..=1, default_missing_value = "true")]
+        secure_cookies: Option<bool>,
+        /// Seconds a client may take to send a request's headers; also how long a connection
+        /// may stay open waiting for its next request.
+        #[arg(long, env = "ROLLCALL_HEADER_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        header_timeout: u64,
+        /// Seconds a client may pause while sending a request body.
+        #[arg(long, env = "ROLLCALL_BODY_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        body_timeout: u64,
     },
     /// Create or reuse a demo org in `rollcall-demo.db`, print its credentials, and serve it.
     Demo {
@@ -111,8 +121,29 @@ fn redact(url: &str) -> String {
     }
 }
 
-async fn serve(app: App, bind: &str, secure_cookies: bool) -> Result<()> {
-    let settings = rollcall_web::Settings { secure_cookies };
+/// Whether `bind` (`host:port`) only listens on this machine.
+fn is_loopback(bind: &str) -> bool {
+    let host = bind.rsplit_once(':').map_or(bind, |(host, _)| host);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Secure cookies as asked, or by default whenever others can reach the server.
+fn secure_cookies(asked: Option<bool>, bind: &str) -> bool {
+    asked.unwrap_or(!is_loopback(bind))
+}
+
+async fn serve(app: App, bind: &str, settings: rollcall_web::Settings) -> Result<()> {
+    if !settings.secure_cookies && !is_loopback(bind) {
+        tracing::warn!(
+            bind,
+            "cookies are not marked Secure on an address others can reach; serve over HTTPS and \
+             drop --secure-cookies=false"
+        );
+    }
     let server = rollcall_web::Application::bind(app, bind, settings)
         .await
         .with_context(|| format!("listening on {bind} (is another server using the port?)"))?;
@@ -148,16 +179,29 @@ async fn main() -> Result<()> {
         } => {
             let app = App::new(open_store(&demo_database_url).await?);
             demo::prepare(&app, &demo_database_url, &bind).await?;
-            serve(app, &bind, false).await
+            let settings = rollcall_web::Settings {
+                secure_cookies: secure_cookies(None, &bind),
+                timeouts: rollcall_web::Timeouts::default(),
+            };
+            serve(app, &bind, settings).await
         }
         Command::Serve {
             bind,
             secure_cookies,
+            header_timeout,
+            body_timeout,
         } => {
+            let settings = rollcall_web::Settings {
+                secure_cookies: self::secure_cookies(secure_cookies, &bind),
+                timeouts: rollcall_web::Timeouts {
+                    header_read: Duration::from_secs(header_timeout),
+                    body: Duration::from_secs(body_timeout),
+                },
+            };
             serve(
                 App::new(open_store(&cli.database_url).await?),
                 &bind,
-                secure_cookies,
+                settings,
             )
             .await
         }
@@ -193,6 +237,31 @@ mod tests {
             "postgres://app@db/rollcall"
         );
         assert_eq!(redact("sqlite://rollcall.db"), "sqlite://rollcall.db");
+    }
+
+    #[test]
+    fn cookies_are_secure_unless_the_server_listens_on_loopback() {
+        for bind in ["127.0.0.1:8080", "localhost:80", "[::1]:8080"] {
+            assert!(!secure_cookies(None, bind), "{bind}");
+        }
+        for bind in [
+            "0.0.0.0:8080",
+            "10.0.0.5:443",
+            "[::]:8080",
+            "rollcall.example:80",
+        ] {
+            assert!(secure_cookies(None, bind), "{bind}");
+        }
+        assert!(secure_cookies(Some(true), "127.0.0.1:8080"));
+        assert!(!secure_cookies(Some(false), "0.0.0.0:8080"));
+        let parsed = Cli::try_parse_from(["rollcall", "serve", "--secure-cookies"]).unwrap();
+        assert!(matches!(
+            parsed.command,
+            Command::Serve {
+                secure_cookies: Some(true),
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod console;
 mod failure;
+mod server;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -18,6 +19,7 @@ use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
 pub use api::openapi::openapi_json;
+pub use server::Timeouts;
 
 /// Bodies larger than this are refused before they are read.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -27,6 +29,8 @@ const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct Settings {
     /// Mark cookies `Secure`: set when Rollcall is reached over HTTPS.
     pub secure_cookies: bool,
+    /// How long clients may take to send their requests.
+    pub timeouts: Timeouts,
 }
 
 /// Every route of the service.
@@ -35,10 +39,52 @@ pub fn router(app: App, settings: Settings) -> Router {
         .route("/healthz", get(healthz))
         .nest("/api/v1", api::routes())
         .merge(console::routes())
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            settings.timeouts.body,
+        ))
         .layer(axum::Extension(settings))
+        .layer(axum::middleware::map_response(security_headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(TraceLayer::new_for_http())
+        // A failure that is ours is logged where it happens, with its cause (`failure::log`);
+        // the answers to load (503 busy) must not write a line each at error level.
+        .layer(
+            TraceLayer::new_for_http().on_failure(
+                tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG),
+            ),
+        )
         .with_state(app)
+}
+
+/// What every page may load: its own scripts and styles only (no inline script or style, so an
+/// injected tag does nothing), forms that post back here, and no framing by anyone.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+    img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; \
+    object-src 'none'";
+
+/// Headers on every response: no framing (the one-button confirmations cannot be clickjacked),
+/// no content sniffing, no referrer beyond this site, and nothing stored by caches unless the
+/// response says otherwise (pages show temporary passwords and people's records; only the
+/// static assets may be cached).
+async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
 }
 
 /// Is the service up, and does its database answer?
@@ -63,6 +109,7 @@ async fn healthz(State(app): State<App>) -> impl IntoResponse {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    timeouts: Timeouts,
 }
 
 impl Application {
@@ -70,6 +117,7 @@ impl Application {
         let listener = TcpListener::bind(address).await?;
         Ok(Self {
             listener,
+            timeouts: settings.timeouts,
             router: router(app, settings),
         })
     }
@@ -87,12 +135,6 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        // The client address feeds sign-in throttling.
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await
+        server::serve(self.listener, self.router, self.timeouts, shutdown).await
     }
 }

@@ -653,3 +653,61 @@ pub async fn a_search_with_nothing_to_search_for_is_refused(db: TestDb) {
     assert_eq!(found.status, 200);
     assert!(found.body.contains("teach"));
 }
+
+/// Every console response carries the security headers: no framing, a policy with no inline
+/// script or style, no sniffing, no caching of pages (which may show temporary passwords);
+/// only the static assets may be cached.
+pub async fn console_responses_carry_security_headers(db: TestDb) {
+    let t = spawn_app(db).await;
+    let client = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    for path in [
+        "/sign-in",
+        "/users",
+        "/account",
+        "/api/v1/users",
+        "/no-such-page",
+    ] {
+        let reply = client
+            .get(format!("{}{path}", t.address))
+            .send()
+            .await
+            .unwrap();
+        let header = |name: &str| {
+            reply
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let policy = header("content-security-policy");
+        assert!(
+            policy.contains("frame-ancestors 'none'"),
+            "{path}: {policy}"
+        );
+        assert!(policy.contains("script-src 'self'"), "{path}: {policy}");
+        assert!(!policy.contains("unsafe-inline"), "{path}: {policy}");
+        assert_eq!(header("x-frame-options"), "DENY", "{path}");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header("referrer-policy"), "same-origin", "{path}");
+        assert_eq!(header("cache-control"), "no-store", "{path}");
+    }
+    let b = admin(&t).await;
+    let page = b.get("/users").await;
+    assert!(!page.body.contains("<script>"), "no inline script");
+    assert!(!page.body.contains(" style=\""), "no inline style");
+    let css = client
+        .get(format!("{}/assets/app.css", t.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        css.headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("public, max-age=3600")
+    );
+}

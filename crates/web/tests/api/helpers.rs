@@ -50,6 +50,11 @@ impl Reply {
 }
 
 pub async fn spawn_app(db: TestDb) -> TestApp {
+    spawn_app_with(db, rollcall_web::Settings::default()).await
+}
+
+/// The app with settings of the test's choosing.
+pub async fn spawn_app_with(db: TestDb, settings: rollcall_web::Settings) -> TestApp {
     let app = App::new(db.store.clone());
     let org = app.create_org("northfield", "Northfield").await.unwrap();
     let system = Principal::system(org.id, "test");
@@ -64,13 +69,9 @@ pub async fn spawn_app(db: TestDb) -> TestApp {
     app.create_user(&system, admin).await.unwrap();
     let (_, token) = app.create_token(&system, "root", "tests").await.unwrap();
 
-    let server = rollcall_web::Application::bind(
-        app.clone(),
-        "127.0.0.1:0",
-        rollcall_web::Settings::default(),
-    )
-    .await
-    .unwrap();
+    let server = rollcall_web::Application::bind(app.clone(), "127.0.0.1:0", settings)
+        .await
+        .unwrap();
     let address = format!("http://127.0.0.1:{}", server.port());
     let (tx, rx) = oneshot::channel::<()>();
     tokio::spawn(server.run_until(async {

@@ -33,6 +33,9 @@ rollcall_testkit::backend_tests!(
     a_users_tokens_end_for_good_when_they_lose_sign_in,
     hostile_text_is_refused_naming_the_field,
     a_search_with_nothing_to_search_for_is_refused,
+    every_error_is_a_documented_problem,
+    console_responses_carry_security_headers,
+    slow_and_idle_clients_are_cut_off,
 );
 
 #[test]

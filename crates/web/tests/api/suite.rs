@@ -1,7 +1,7 @@
 //! The API's behaviour, endpoint by endpoint.
 
 use rollcall_testkit::TestDb;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::spawn_app;
 
@@ -604,5 +604,128 @@ pub async fn hostile_text_is_refused_naming_the_field(db: TestDb) {
     assert!(
         matches!(nul, Err(rollcall_app::AppError::Unauthenticated)),
         "{nul:?}"
+    );
+}
+
+/// The OpenAPI document describes every error as a problem document, and the API answers
+/// with one, including for errors no handler names (a body over the limit).
+pub async fn every_error_is_a_documented_problem(db: TestDb) {
+    let doc: Value = serde_json::from_str(&rollcall_web::openapi_json()).unwrap();
+    let mut errors = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            let secured = operation["security"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty());
+            let expected: &[&str] = if secured {
+                &["401", "403", "500", "503"]
+            } else {
+                &["500", "503"]
+            };
+            for code in expected {
+                assert!(
+                    responses.contains_key(*code),
+                    "{method} {path} lacks {code}"
+                );
+            }
+            for (code, response) in responses {
+                if code.starts_with('4') || code.starts_with('5') {
+                    errors += 1;
+                    let types: Vec<&String> =
+                        response["content"].as_object().unwrap().keys().collect();
+                    assert_eq!(
+                        types,
+                        ["application/problem+json"],
+                        "{method} {path} {code}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(errors > 30, "{errors} error responses described");
+    let t = spawn_app(db).await;
+    let big = "x".repeat(2 * 1024 * 1024);
+    let reply = t
+        .send(
+            t.client
+                .post(format!("{}/api/v1/users", t.address))
+                .bearer_auth(&t.token)
+                .header("content-type", "application/json")
+                .body(big),
+        )
+        .await;
+    reply.assert_problem(413, None);
+}
+
+/// Reads from `stream` until the server closes it; how long that took, and what came.
+async fn until_closed(stream: &mut tokio::net::TcpStream) -> (std::time::Duration, String) {
+    use tokio::io::AsyncReadExt as _;
+    let started = std::time::Instant::now();
+    let mut seen = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut seen),
+    )
+    .await;
+    assert!(read.is_ok(), "the server kept the connection open");
+    (
+        started.elapsed(),
+        String::from_utf8_lossy(&seen).into_owned(),
+    )
+}
+
+/// Clients that send too slowly, or keep a connection open without asking anything, are cut
+/// off; the server keeps answering everyone else meanwhile.
+pub async fn slow_and_idle_clients_are_cut_off(db: TestDb) {
+    use tokio::io::AsyncWriteExt as _;
+    let settings = rollcall_web::Settings {
+        timeouts: rollcall_web::Timeouts {
+            header_read: std::time::Duration::from_millis(600),
+            body: std::time::Duration::from_millis(600),
+        },
+        ..rollcall_web::Settings::default()
+    };
+    let t = crate::helpers::spawn_app_with(db, settings).await;
+    let host = t.address.trim_start_matches("http://").to_owned();
+    let limit = std::time::Duration::from_secs(3);
+    let mut stalled = Vec::new();
+    for _ in 0..50 {
+        let mut half = tokio::net::TcpStream::connect(&host).await.unwrap();
+        half.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        stalled.push(half);
+    }
+    assert_eq!(
+        t.get("/api/v1/users").await.status,
+        200,
+        "others are served"
+    );
+    for half in &mut stalled {
+        let (took, _) = until_closed(half).await;
+        assert!(took < limit, "half-sent headers held {took:?}");
+    }
+    let mut idle = tokio::net::TcpStream::connect(&host).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let (took, answer) = until_closed(&mut idle).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(took < limit, "an idle kept-alive connection held {took:?}");
+    let mut slow = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let head = format!(
+        "POST /api/v1/users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{{\"given_name\":",
+        t.token
+    );
+    slow.write_all(head.as_bytes()).await.unwrap();
+    let (took, answer) = until_closed(&mut slow).await;
+    assert!(took < limit, "a stalled body held {took:?}");
+    assert!(!answer.starts_with("HTTP/1.1 201"), "{answer}");
+    assert_eq!(
+        t.logins("status=all").await,
+        ["root"],
+        "nothing was written"
     );
 }
