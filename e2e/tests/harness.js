@@ -78,6 +78,13 @@ export async function startServer() {
 export const policyRefusals = [];
 
 function watchPolicy(page) {
+  // Names what was refused: the browser's own console line does not say which element.
+  page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (event) => {
+      const what = event.target?.outerHTML?.slice(0, 120) ?? "";
+      console.error(`Content Security Policy refused ${event.violatedDirective} at ${event.sourceFile}:${event.lineNumber}: ${what}`);
+    });
+  });
   page.on("console", (message) => {
     if (/Content Security Policy/i.test(message.text())) {
       policyRefusals.push(`${page.url()}: ${message.text()}`);

@@ -107,6 +107,46 @@ async fn open_store(url: &str) -> Result<Arc<dyn Store>> {
     }
 }
 
+/// The file a `sqlite:` URL names, if any (`sqlite://rollcall.db`, `sqlite:///srv/r.db?mode=rwc`;
+/// none for an in-memory database).
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
+}
+
+/// One server per SQLite file: a second would fight the first for SQLite's single write lock
+/// and fail a share of its writes. The server holds an exclusive lock on `<file>.serve-lock`
+/// for as long as it runs (the system releases it when the process ends, however it ends);
+/// one-shot commands do not take it, so they work beside a running server.
+fn hold_server_lock(url: &str) -> Result<Option<std::fs::File>> {
+    let Some(database) = sqlite_file(url) else {
+        return Ok(None);
+    };
+    let mut name = database.clone().into_os_string();
+    name.push(".serve-lock");
+    let path = std::path::PathBuf::from(name);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => bail!(
+            "another `rollcall serve` is already using {}. One SQLite file serves one server: \
+             stop the other one, or move to PostgreSQL to run several servers side by side",
+            database.display()
+        ),
+        Err(std::fs::TryLockError::Error(err)) => {
+            Err(err).with_context(|| format!("locking {}", path.display()))
+        }
+    }
+}
+
 /// A URL without its password, fit for messages and logs.
 fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -177,6 +217,7 @@ async fn main() -> Result<()> {
             bind,
             demo_database_url,
         } => {
+            let _lock = hold_server_lock(&demo_database_url)?;
             let app = App::new(open_store(&demo_database_url).await?);
             demo::prepare(&app, &demo_database_url, &bind).await?;
             let settings = rollcall_web::Settings {
@@ -198,6 +239,7 @@ async fn main() -> Result<()> {
                     body: Duration::from_secs(body_timeout),
                 },
             };
+            let _lock = hold_server_lock(&cli.database_url)?;
             serve(
                 App::new(open_store(&cli.database_url).await?),
                 &bind,
@@ -262,6 +304,19 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn sqlite_urls_name_their_file() {
+        let file = |url| sqlite_file(url).map(|p| p.display().to_string());
+        assert_eq!(file("sqlite://rollcall.db").as_deref(), Some("rollcall.db"));
+        assert_eq!(
+            file("sqlite:///srv/r.db?mode=rwc").as_deref(),
+            Some("/srv/r.db")
+        );
+        assert_eq!(file("sqlite:r.db").as_deref(), Some("r.db"));
+        assert_eq!(file("sqlite::memory:"), None);
+        assert_eq!(file("postgres://db/rollcall"), None);
     }
 
     #[test]

@@ -1,0 +1,177 @@
+//! The `rollcall` binary as an operator runs it: one server per SQLite file, one-shot commands
+//! beside it, and stored text printed safely.
+#![allow(clippy::unwrap_used, reason = "tests: a failed step is a failed test")]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Runs a command to its end; one still running after 30 s (a server that should have
+/// refused to start, say) is stopped and fails the test.
+fn rollcall(url: &str, args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rollcall"))
+        .args(["--database-url", url])
+        .args(args)
+        .env("RUST_BACKTRACE", "0")
+        .env("ROLLCALL_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("`rollcall {}` was still running after 30 s", args.join(" "));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn ok(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A server on a free port, once it says it is listening.
+fn serve(url: &str) -> Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rollcall"))
+        .args(["--database-url", url, "serve", "--bind", "127.0.0.1:0"])
+        .env("ROLLCALL_LOG", "warn")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let started = Instant::now();
+    loop {
+        let line = lines
+            .next()
+            .expect("the server speaks before it exits")
+            .unwrap();
+        if line.contains("is listening") {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "no start");
+    }
+    child
+}
+
+struct Stop(Child);
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_second_server_on_one_sqlite_file_refuses_to_start_and_commands_still_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("school.db").display());
+    ok(&rollcall(
+        &url,
+        &["org", "create", "northfield", "--name", "Northfield"],
+    ));
+    let _first = Stop(serve(&url));
+
+    let second = rollcall(&url, &["serve", "--bind", "127.0.0.1:0"]);
+    assert!(!second.status.success(), "a second server started");
+    let said = String::from_utf8_lossy(&second.stderr);
+    assert!(said.contains("already using"), "{said}");
+    assert!(said.contains("PostgreSQL"), "{said}");
+
+    ok(&rollcall(
+        &url,
+        &[
+            "user",
+            "add",
+            "--org",
+            "northfield",
+            "--username",
+            "ada",
+            "--given-name",
+            "Ada",
+            "--family-name",
+            "Lovelace",
+            "--role",
+            "teacher",
+        ],
+    ));
+    let listed = ok(&rollcall(&url, &["user", "list", "--org", "northfield"]));
+    assert!(listed.contains("ada"), "{listed}");
+}
+
+#[test]
+fn stored_text_reaches_the_terminal_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("school.db").display());
+    ok(&rollcall(
+        &url,
+        &["org", "create", "northfield", "--name", "Northfield"],
+    ));
+    ok(&rollcall(
+        &url,
+        &[
+            "user",
+            "add",
+            "--org",
+            "northfield",
+            "--username",
+            "ada",
+            "--given-name",
+            "Ada",
+            "--family-name",
+            "Lovelace",
+            "--role",
+            "teacher",
+        ],
+    ));
+    ok(&rollcall(
+        &url,
+        &[
+            "user",
+            "deactivate",
+            "--org",
+            "northfield",
+            "ada",
+            "--reason",
+            "left\nto teach\telsewhere",
+        ],
+    ));
+    let refused = rollcall(
+        &url,
+        &[
+            "user",
+            "archive",
+            "--org",
+            "northfield",
+            "ada",
+            "--reason",
+            "x\u{1b}[2J",
+        ],
+    );
+    assert!(
+        !refused.status.success(),
+        "an escape sequence in a reason is refused"
+    );
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("U+001B"));
+    let shown = ok(&rollcall(
+        &url,
+        &["user", "show", "--org", "northfield", "ada"],
+    ));
+    assert!(
+        shown.contains(r"left\u{a}to teach\u{9}elsewhere"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains('\t') && !shown.contains('\u{1b}'),
+        "{shown}"
+    );
+}
