@@ -62,6 +62,21 @@ fn serve(url: &str) -> Child {
     child
 }
 
+/// The org `northfield`.
+fn create_school(url: &str) {
+    ok(&rollcall(
+        url,
+        &["org", "create", "northfield", "--name", "Northfield"],
+    ));
+}
+
+/// Its teacher `ada`.
+fn add_ada(url: &str) {
+    let args = "user add --org northfield --username ada --given-name Ada --family-name Lovelace \
+                --role teacher";
+    ok(&rollcall(url, &args.split_whitespace().collect::<Vec<_>>()));
+}
+
 struct Stop(Child);
 
 impl Drop for Stop {
@@ -75,10 +90,7 @@ impl Drop for Stop {
 fn a_second_server_on_one_sqlite_file_refuses_to_start_and_commands_still_work() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("school.db").display());
-    ok(&rollcall(
-        &url,
-        &["org", "create", "northfield", "--name", "Northfield"],
-    ));
+    create_school(&url);
     let _first = Stop(serve(&url));
 
     let second = rollcall(&url, &["serve", "--bind", "127.0.0.1:0"]);
@@ -87,23 +99,7 @@ fn a_second_server_on_one_sqlite_file_refuses_to_start_and_commands_still_work()
     assert!(said.contains("already using"), "{said}");
     assert!(said.contains("PostgreSQL"), "{said}");
 
-    ok(&rollcall(
-        &url,
-        &[
-            "user",
-            "add",
-            "--org",
-            "northfield",
-            "--username",
-            "ada",
-            "--given-name",
-            "Ada",
-            "--family-name",
-            "Lovelace",
-            "--role",
-            "teacher",
-        ],
-    ));
+    add_ada(&url);
     let listed = ok(&rollcall(&url, &["user", "list", "--org", "northfield"]));
     assert!(listed.contains("ada"), "{listed}");
 }
@@ -112,27 +108,8 @@ fn a_second_server_on_one_sqlite_file_refuses_to_start_and_commands_still_work()
 fn stored_text_reaches_the_terminal_escaped() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("school.db").display());
-    ok(&rollcall(
-        &url,
-        &["org", "create", "northfield", "--name", "Northfield"],
-    ));
-    ok(&rollcall(
-        &url,
-        &[
-            "user",
-            "add",
-            "--org",
-            "northfield",
-            "--username",
-            "ada",
-            "--given-name",
-            "Ada",
-            "--family-name",
-            "Lovelace",
-            "--role",
-            "teacher",
-        ],
-    ));
+    create_school(&url);
+    add_ada(&url);
     ok(&rollcall(
         &url,
         &[
