@@ -44,8 +44,25 @@ fn throttle_keys(org_slug: &str, login: &str, user: Option<&User>, client: &str)
             ))
         ),
     };
-    let client = format!("client:{}", client.chars().take(64).collect::<String>());
+    let client = format!("client:{}", client_key(client));
     [format!("{account}|{client}"), account, client]
+}
+
+/// The address a throttle counts: an IPv4 address whole, an IPv6 one by its /64 (one host
+/// usually holds a whole /64, and could otherwise rotate through it), anything else cut short.
+fn client_key(client: &str) -> String {
+    match client.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                v4.to_string()
+            } else {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        }
+        Ok(ip) => ip.to_string(),
+        Err(_) => client.chars().take(64).collect(),
+    }
 }
 
 impl App {
@@ -216,4 +233,18 @@ impl App {
 /// Whether a form echoed its session's anti-forgery token.
 pub fn csrf_matches(session: &Session, presented: &str) -> bool {
     rollcall_domain::token::same_secret(&session.csrf_token, presented)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_key;
+
+    #[test]
+    fn an_ipv6_client_is_counted_by_its_64_bit_prefix() {
+        assert_eq!(client_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(client_key("2001:db8:1:2:ffff::9"), "2001:db8:1:2::/64");
+        assert_eq!(client_key("::ffff:10.0.0.1"), "10.0.0.1");
+        assert_eq!(client_key("10.0.0.1"), "10.0.0.1");
+        assert_eq!(client_key(&"x".repeat(500)).len(), 64);
+    }
 }

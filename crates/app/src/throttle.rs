@@ -23,8 +23,9 @@ pub const PAIR_FAILURES: u32 = 5;
 pub const ACCOUNT_FAILURES: u32 = 20;
 /// Free failed attempts from one address for every account (a school behind one NAT).
 pub const CLIENT_FAILURES: u32 = 50;
-/// A run of failures is forgotten once this long has passed without another.
-pub const WINDOW: Duration = Duration::from_mins(15);
+/// A run of failures is forgotten once this long has passed without another attempt: longer
+/// than [`MAX_WAIT`], so waiting out the longest wait does not give the free attempts back.
+pub const WINDOW: Duration = Duration::from_hours(1);
 /// The longest a key waits between attempts.
 pub const MAX_WAIT: Duration = Duration::from_mins(15);
 /// Faded runs are pruned once every this many attempts of a process.
@@ -122,17 +123,23 @@ impl App {
         let counted = match count(&runs, free, now) {
             Ok(counted) => counted,
             Err(wait) => {
+                // Rounded up: coming back after the time said is never too early.
+                let secs = u64::try_from(wait.as_millis().div_ceil(1000)).unwrap_or(u64::MAX);
                 return Err(AppError::Throttled {
-                    retry_after_secs: wait.as_secs().max(1),
+                    retry_after_secs: secs.max(1),
                 });
             }
         };
         uow.put_throttle_runs(&counted).await?;
+        uow.commit().await?;
         if self.throttle.attempts.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
+            // In a unit of work of its own, holding none of this attempt's rows.
+            let mut uow = self.store.begin().await?;
             let pruned = uow.prune_throttle_runs(now - micros(WINDOW)).await?;
+            uow.commit().await?;
             tracing::debug!(pruned, "faded sign-in throttle runs pruned");
         }
-        Ok(uow.commit().await?)
+        Ok(())
     }
 
     /// Takes back a counted attempt whose password was right (see [`forgive`]).

@@ -105,9 +105,7 @@ impl App {
             uow.commit().await
         };
         if let Err(err) = written.await {
-            return Err(self
-                .username_refusal(who.org_id, user.username(), err.into())
-                .await);
+            return Err(self.username_refusal(&user, err.into()).await);
         }
         tracing::info!(user.id = %user.id(), "user created");
         Ok(user)
@@ -188,26 +186,24 @@ impl App {
             Ok::<_, AppError>(uow.commit().await?)
         };
         if let Err(err) = written.await {
-            return Err(self
-                .username_refusal(who.org_id, change.user.username(), err)
-                .await);
+            return Err(self.username_refusal(&change.user, err).await);
         }
         Ok(change.user)
     }
 
     /// A refused username, as its author should hear it: taken (the same name, ignoring case),
     /// or only looking like another's (the stores refuse both through one `username` field).
-    async fn username_refusal(
-        &self,
-        org: rollcall_domain::OrgId,
-        username: Option<&Username>,
-        err: AppError,
-    ) -> AppError {
-        let (AppError::Taken { field: "username" }, Some(name)) = (&err, username) else {
+    async fn username_refusal(&self, user: &User, err: AppError) -> AppError {
+        let (AppError::Taken { field: "username" }, Some(name)) = (&err, user.username()) else {
             return err;
         };
-        match self.store.user_by_login(org, name.as_str()).await {
-            Ok(Some(other)) if other.username().map(Username::key) == Some(name.key()) => err,
+        match self.store.user_by_login(user.org_id(), name.as_str()).await {
+            Ok(Some(other))
+                if other.id() != user.id()
+                    && other.username().map(Username::key) == Some(name.key()) =>
+            {
+                err
+            }
             Ok(_) => AppError::LooksLike { field: "username" },
             Err(lookup) => lookup.into(),
         }

@@ -63,7 +63,8 @@ pub fn clean(raw: &str, field: &str, keep_lines: bool) -> Result<String, FieldEr
 }
 
 /// A name as a person would write it: [`clean`], free of invisible characters, and holding at
-/// least one letter that shows (a combining mark alone does not).
+/// least one letter that shows (a combining mark alone does not). A lone `-` or `.` is let
+/// through: rosters write it for the name a person with one name does not have.
 pub fn clean_name(raw: &str, field: &str) -> Result<String, FieldError> {
     let name = clean(raw, field, false)?;
     if let Some(c) = name.chars().find(|&c| is_invisible(c)) {
@@ -76,6 +77,7 @@ pub fn clean_name(raw: &str, field: &str) -> Result<String, FieldError> {
         ));
     }
     if !name.is_empty()
+        && !matches!(name.as_str(), "-" | ".")
         && !name
             .chars()
             .any(|c| c.is_alphabetic() && !is_combining_mark(c))
@@ -91,11 +93,25 @@ pub fn login_key(login: &str) -> String {
     login.trim().nfc().collect::<String>().to_lowercase()
 }
 
-/// The UTS #39 skeleton of an identifier, ignoring case and width: two usernames with the same
-/// skeleton look alike (`admin`, `аdmin` with a Cyrillic `а`, full-width `ａｄｍｉｎ`, `ADMIN`).
+/// What an identifier looks like, ignoring case and width: two usernames with the same skeleton
+/// look alike (`admin`, `аdmin` with a Cyrillic `а`, full-width `ａｄｍｉｎ`, `ADMIN`). Each
+/// character outside ASCII is replaced by its UTS #39 prototype; ASCII characters stay as they
+/// are (lower-cased), so the plain names rosters generate (`jhall`, `jhal1`, `modern`, `modem`)
+/// stay distinct from each other, while a look-alike from another script matches the plain
+/// name it imitates.
 pub fn skeleton(text: &str) -> String {
     let folded: String = text.nfkc().collect::<String>().to_lowercase();
-    unicode_security::skeleton(&folded).collect()
+    let mut out = String::with_capacity(folded.len());
+    for c in folded.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let prototype: String =
+                unicode_security::skeleton(c.encode_utf8(&mut [0; 4])).collect();
+            out.push_str(&prototype.to_lowercase());
+        }
+    }
+    out
 }
 
 /// Shows text on a terminal as it is, except that control and direction characters are written
@@ -140,6 +156,11 @@ mod tests {
             "O'Brien-Smith"
         );
         assert_eq!(clean_name("李", "family_name").unwrap(), "李");
+        assert_eq!(
+            clean_name(".", "family_name").unwrap(),
+            ".",
+            "a roster's one-name marker"
+        );
         for bad in ["\u{0301}\u{0301}", "\u{200B}", "--", "42", "a\u{200B}b"] {
             assert!(clean_name(bad, "given_name").is_err(), "{bad:?}");
         }
@@ -153,6 +174,17 @@ mod tests {
         assert_eq!(skeleton("ADMIN"), admin, "case");
         assert_ne!(skeleton("admin2"), admin);
         assert_ne!(skeleton("maria"), skeleton("mario"));
+        assert_ne!(
+            skeleton("jhall"),
+            skeleton("jhal1"),
+            "plain names stay apart"
+        );
+        assert_ne!(skeleton("modern"), skeleton("modem"));
+        assert_eq!(
+            skeleton("jh\u{0430}l1"),
+            skeleton("jhal1"),
+            "a Cyrillic a among them"
+        );
     }
 
     #[test]

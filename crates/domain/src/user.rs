@@ -18,6 +18,12 @@ use crate::text;
 pub struct Username(String);
 
 impl Username {
+    /// As stored: accepted as it is, even if written before today's rules (a row must always
+    /// read back; the rules apply to what is typed).
+    pub fn from_stored(value: String) -> Self {
+        Self(value)
+    }
+
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let name = &text::clean(raw, "username", false)?;
         if name.is_empty() {
@@ -59,6 +65,12 @@ impl Username {
 pub struct Email(String);
 
 impl Email {
+    /// As stored: accepted as it is, even if written before today's rules (a row must always
+    /// read back; the rules apply to what is typed).
+    pub fn from_stored(value: String) -> Self {
+        Self(value)
+    }
+
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let email = &text::clean(raw, "email", false)?;
         let invalid = |why: &str| Err(FieldError::new("email", format!("'{email}' {why}")));
@@ -171,6 +183,12 @@ impl Source {
 pub struct ExternalId(String);
 
 impl ExternalId {
+    /// As stored: accepted as it is, even if written before today's rules (a row must always
+    /// read back; the rules apply to what is typed).
+    pub fn from_stored(value: String) -> Self {
+        Self(value)
+    }
+
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let id = &text::clean(raw, "external_id", false)?;
         if id.is_empty() || id.chars().count() > 255 {
@@ -227,6 +245,11 @@ impl Attributes {
             }
         }
         Ok(Self(clean))
+    }
+
+    /// As stored: accepted as it is, even if written before today's rules.
+    pub fn from_stored(map: BTreeMap<String, String>) -> Self {
+        Self(map)
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {

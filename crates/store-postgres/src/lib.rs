@@ -38,6 +38,7 @@ impl Backend for PostgresBackend {
     const NAME: &'static str = "postgres";
     // Writers run concurrently: a unit of work locks the rows it will write.
     const LOCK_ROW: &'static str = " for update";
+    const SKIP_LOCKED: &'static str = " for update skip locked";
     // 23 columns: 2,000 rows stay below PostgreSQL's 65,535 bound parameters.
     const USER_CHUNK: usize = 2_000;
 

@@ -65,6 +65,7 @@ impl Backend for SqliteBackend {
     const NAME: &'static str = "sqlite";
     // One writer connection: a unit of work already holds the only write lock.
     const LOCK_ROW: &'static str = "";
+    const SKIP_LOCKED: &'static str = "";
     // 24 columns: 1,000 rows stay below SQLite's 32,766 bound parameters.
     const USER_CHUNK: usize = 1_000;
 

@@ -281,7 +281,8 @@ pub trait UnitOfWork: Send {
     async fn lock_throttle_runs(&mut self, keys: &[&str]) -> StoreResult<Vec<ThrottleRun>>;
     /// Writes runs, replacing what their keys held.
     async fn put_throttle_runs(&mut self, runs: &[ThrottleRun]) -> StoreResult<()>;
-    /// Forgets runs whose last attempt came before `before_micros`; how many went.
+    /// Forgets runs whose last attempt came before `before_micros`, a batch of at most 1,000
+    /// that no other unit of work holds; how many went.
     async fn prune_throttle_runs(&mut self, before_micros: i64) -> StoreResult<u64>;
     /// The shared secret called `name`; `fresh` becomes it when there is none yet, so every
     /// server reads the same value whichever came first.

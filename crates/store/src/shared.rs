@@ -41,6 +41,9 @@ pub trait Backend: Send + Sync + Sized + 'static {
     /// Appended to a unit of work's read of a row it will write (` for update`), when the
     /// database needs it to keep other writers off the row until the commit.
     const LOCK_ROW: &'static str;
+    /// Appended to a read of rows to work through that others may hold: skip those rather
+    /// than wait for them (` for update skip locked`).
+    const SKIP_LOCKED: &'static str;
     /// Rows per multi-row `insert` of users, below the backend's bound-parameter limit.
     const USER_CHUNK: usize;
 
@@ -161,6 +164,7 @@ where
     for<'c> &'c mut Conn<B>: Executor<'c, Database = B::Db>,
     for<'q> <B::Db as Database>::Arguments<'q>: IntoArguments<'q, B::Db>,
     for<'r> (Uuid, Uuid, String): FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> (Uuid, String): FromRow<'r, <B::Db as Database>::Row>,
 {
     /// Applies the migrations that have not run yet, then fills in what SQL alone cannot.
     pub async fn migrate(&self) -> StoreResult<()> {
@@ -170,8 +174,9 @@ where
 
     /// Gives rows written before usernames had skeletons theirs (migration 0005), in one
     /// transaction. Where two existing usernames already look alike, the older keeps the
-    /// skeleton and the other is left without one (and logged): its owner can still sign in,
-    /// and the next rename of either is checked.
+    /// skeleton and the other gets a placeholder no real skeleton can equal (`!` and its id),
+    /// logged: its owner can still sign in and be changed, and a rename is checked. Rows done
+    /// are never read again.
     async fn fill_username_skeletons(&self) -> StoreResult<()> {
         let mut tx = B::begin(&self.writer).await?;
         let rows = Sql::<B>::new(
@@ -184,12 +189,19 @@ where
         if rows.is_empty() {
             return Ok(());
         }
-        let mut seen = std::collections::HashSet::new();
+        let mut seen: std::collections::HashSet<(Uuid, String)> = Sql::<B>::new(
+            "select org_id, username_skeleton from user_account \
+             where username_skeleton is not null",
+        )
+        .fetch_all::<(Uuid, String), _>(&mut *tx)
+        .await?
+        .into_iter()
+        .collect();
         for (org, user, username) in &rows {
-            let skeleton = rollcall_domain::text::skeleton(username);
+            let mut skeleton = rollcall_domain::text::skeleton(username);
             if !seen.insert((*org, skeleton.clone())) {
-                tracing::warn!(%user, "a username looks like an older one; left without a skeleton");
-                continue;
+                tracing::warn!(%user, "a username looks like an older one of its org");
+                skeleton = format!("!{user}");
             }
             let mut q = Sql::<B>::new("update user_account set username_skeleton = ");
             q.bind(skeleton)
@@ -476,7 +488,7 @@ where
     }
 
     async fn update_user(&mut self, user: &User, expected_version: i64) -> StoreResult<()> {
-        let row = UserColumns::from_user(user);
+        let mut row = UserColumns::from_user(user);
         let old = match self.locked.remove(&user.id()) {
             Some(old) if old.org_id == row.org_id => Some(old),
             _ => {
@@ -494,6 +506,11 @@ where
             }
             Some(old) => old,
         };
+        if old.username_key == row.username_key {
+            // The same username keeps the skeleton it has (a placeholder, for one that looked
+            // like another before skeletons were kept): only a new one is checked.
+            row.username_skeleton.clone_from(&old.username_skeleton);
+        }
         let changed = old.changed_columns(&row);
         if !changed.is_empty() {
             let mut q = Sql::<B>::new("update user_account set ");
@@ -637,7 +654,19 @@ where
             q.push(if i == 0 { "" } else { ", " }).bind(*key);
         }
         q.push(") order by key").push(B::LOCK_ROW);
-        q.fetch_all::<ThrottleRun, _>(&mut *self.tx).await
+        let mut runs = q.fetch_all::<ThrottleRun, _>(&mut *self.tx).await?;
+        // A faded row pruned between the insert and the read comes back fresh; the write that
+        // follows puts it back.
+        for key in sorted {
+            if !runs.iter().any(|run| run.key == key) {
+                runs.push(ThrottleRun {
+                    key: key.to_owned(),
+                    failures: 0,
+                    last_at: 0,
+                });
+            }
+        }
+        Ok(runs)
     }
 
     async fn put_throttle_runs(&mut self, runs: &[ThrottleRun]) -> StoreResult<()> {
@@ -663,8 +692,16 @@ where
     }
 
     async fn prune_throttle_runs(&mut self, before_micros: i64) -> StoreResult<u64> {
-        let mut q = Sql::<B>::new("delete from sign_in_throttle where last_at < ");
-        q.bind(before_micros);
+        // A batch at a time, skipping rows a sign-in holds: pruning never waits on a sign-in,
+        // and a sign-in never waits on pruning.
+        let mut q = Sql::<B>::new(
+            "delete from sign_in_throttle where key in \
+             (select key from sign_in_throttle where last_at < ",
+        );
+        q.bind(before_micros)
+            .push(" limit 1000")
+            .push(B::SKIP_LOCKED)
+            .push(")");
         q.execute(&mut *self.tx).await
     }
 

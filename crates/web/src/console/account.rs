@@ -93,10 +93,25 @@ pub struct SignInForm {
     password: String,
 }
 
+/// Whether a request came from a page of another site: the browser says so (`Sec-Fetch-Site`),
+/// or its `Origin` names another host than the one it was sent to.
+fn from_another_site(headers: &HeaderMap) -> bool {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if text("sec-fetch-site") == Some("cross-site") {
+        return true;
+    }
+    match (text("origin"), text("host")) {
+        (Some("null"), _) => true,
+        (Some(origin), Some(host)) => origin.split_once("://").map(|(_, rest)| rest) != Some(host),
+        _ => false,
+    }
+}
+
 pub async fn sign_in(
     State(app): State<App>,
     axum::Extension(settings): axum::Extension<Settings>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     jar: CookieJar,
     Form(form): Form<SignInForm>,
 ) -> Response {
@@ -118,9 +133,12 @@ pub async fn sign_in(
         error: error.to_owned(),
         notice: String::new(),
     };
-    // The cookie and the field must agree, and the token must be one this deployment signed:
-    // an attacker can plant a cookie of their own but cannot sign one.
-    let genuine = !expected.is_empty()
+    // The cookie and the field must agree, and the token must be one this deployment signed
+    // (an attacker can plant a cookie of their own but cannot sign one); and the form must be
+    // posted from this site's own page (a signed token fetched by an attacker and planted in a
+    // victim's browser is still posted from the attacker's page).
+    let genuine = !from_another_site(&headers)
+        && !expected.is_empty()
         && same_secret(&expected, &form.csrf)
         && app
             .sign_in_form_token_is_good(&form.csrf)

@@ -228,6 +228,28 @@ pub async fn sign_in_refusals_say_what_and_change_nothing(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(planted.status(), 403, "a planted cookie/field pair");
+    // A genuine form posted from another site's page is refused too.
+    for (name, value) in [
+        ("sec-fetch-site", "cross-site"),
+        ("origin", "http://attacker.example"),
+        ("origin", "null"),
+    ] {
+        let csrf = Browser::csrf(&b.get("/sign-in").await);
+        let reply = b
+            .client
+            .post(format!("{}/sign-in", t.address))
+            .header(name, value)
+            .form(&[
+                ("_csrf", csrf.as_str()),
+                ("org", "northfield"),
+                ("login", "teach"),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 403, "{name}: {value}");
+    }
     assert_eq!(
         b.get("/account").await.location,
         "/sign-in",
