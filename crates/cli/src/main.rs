@@ -52,6 +52,11 @@ enum Command {
         /// Seconds a client may pause while sending a request body.
         #[arg(long, env = "ROLLCALL_BODY_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
         body_timeout: u64,
+        /// A load balancer or proxy in front of the server (an address or a CIDR range;
+        /// repeatable, or comma-separated): requests from it are throttled by the client its
+        /// X-Forwarded-For names. Without one, X-Forwarded-For is ignored.
+        #[arg(long = "trusted-proxy", env = "ROLLCALL_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]
+        trusted_proxies: Vec<ipnet::IpNet>,
     },
     /// Create or reuse a demo org in `rollcall-demo.db`, print its credentials, and serve it.
     Demo {
@@ -161,6 +166,14 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// A network as `10.0.0.0/8`, or one address.
+fn parse_network(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("'{text}' is neither an address nor a CIDR range like 10.0.0.0/8"))
+}
+
 /// Whether `bind` (`host:port`) only listens on this machine.
 fn is_loopback(bind: &str) -> bool {
     let host = bind.rsplit_once(':').map_or(bind, |(host, _)| host);
@@ -223,6 +236,7 @@ async fn main() -> Result<()> {
             let settings = rollcall_web::Settings {
                 secure_cookies: secure_cookies(None, &bind),
                 timeouts: rollcall_web::Timeouts::default(),
+                trusted_proxies: Vec::new(),
             };
             serve(app, &bind, settings).await
         }
@@ -231,6 +245,7 @@ async fn main() -> Result<()> {
             secure_cookies,
             header_timeout,
             body_timeout,
+            trusted_proxies,
         } => {
             let settings = rollcall_web::Settings {
                 secure_cookies: self::secure_cookies(secure_cookies, &bind),
@@ -238,6 +253,7 @@ async fn main() -> Result<()> {
                     header_read: Duration::from_secs(header_timeout),
                     body: Duration::from_secs(body_timeout),
                 },
+                trusted_proxies,
             };
             let _lock = hold_server_lock(&cli.database_url)?;
             serve(
@@ -304,6 +320,28 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_ranges() {
+        let parsed = Cli::try_parse_from([
+            "rollcall",
+            "serve",
+            "--trusted-proxy",
+            "10.0.0.0/8,192.0.2.7",
+            "--trusted-proxy",
+            "fd00::/8",
+        ])
+        .unwrap();
+        let Command::Serve {
+            trusted_proxies, ..
+        } = parsed.command
+        else {
+            panic!("serve");
+        };
+        let shown: Vec<String> = trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "192.0.2.7/32", "fd00::/8"]);
+        assert!(Cli::try_parse_from(["rollcall", "serve", "--trusted-proxy", "lb"]).is_err());
     }
 
     #[test]

@@ -31,6 +31,40 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// How long clients may take to send their requests.
     pub timeouts: Timeouts,
+    /// Load balancers and proxies in front of the servers: a request from one of these is
+    /// counted (sign-in throttling) as coming from the address its `X-Forwarded-For` names.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// The address a request comes from: the peer, or, when the peer is a trusted proxy, the
+/// nearest address in `X-Forwarded-For` that is not one (read from the right: the entries
+/// on the left are whatever the client wrote).
+pub fn client_address(
+    peer: std::net::IpAddr,
+    headers: &axum::http::HeaderMap,
+    trusted: &[ipnet::IpNet],
+) -> std::net::IpAddr {
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|item| item.trim().parse::<std::net::IpAddr>())
+        .collect::<Vec<_>>();
+    let mut client = peer;
+    for hop in forwarded.into_iter().rev() {
+        match hop {
+            Ok(ip) if is_trusted(&ip) => client = ip,
+            Ok(ip) => return ip,
+            // Unreadable: whatever lies beyond it cannot be trusted.
+            Err(_) => return client,
+        }
+    }
+    client
 }
 
 /// Every route of the service.
@@ -136,5 +170,49 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         server::serve(self.listener, self.router, self.timeouts, shutdown).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_address;
+
+    fn client(peer: &str, forwarded: &[&str], trusted: &[&str]) -> String {
+        let mut headers = axum::http::HeaderMap::new();
+        for value in forwarded {
+            headers.append(
+                "x-forwarded-for",
+                axum::http::HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        let trusted: Vec<ipnet::IpNet> = trusted.iter().map(|t| t.parse().unwrap()).collect();
+        client_address(peer.parse().unwrap(), &headers, &trusted).to_string()
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
+        let lb = ["10.0.0.0/8"];
+        assert_eq!(
+            client("203.0.113.9", &["1.2.3.4"], &lb),
+            "203.0.113.9",
+            "not a proxy"
+        );
+        assert_eq!(client("10.0.0.2", &["198.51.100.7"], &lb), "198.51.100.7");
+        assert_eq!(
+            client("10.0.0.2", &["6.6.6.6, 198.51.100.7, 10.0.0.3"], &lb),
+            "198.51.100.7",
+            "the nearest untrusted hop; the client's own claims on the left are ignored"
+        );
+        assert_eq!(
+            client("10.0.0.2", &["6.6.6.6", "198.51.100.7"], &lb),
+            "198.51.100.7"
+        );
+        assert_eq!(client("10.0.0.2", &[], &lb), "10.0.0.2");
+        assert_eq!(
+            client("10.0.0.2", &["junk, 198.51.100.7"], &lb),
+            "198.51.100.7"
+        );
+        assert_eq!(client("10.0.0.2", &["198.51.100.7, junk"], &lb), "10.0.0.2");
+        assert_eq!(client("127.0.0.1", &["198.51.100.7"], &[]), "127.0.0.1");
     }
 }

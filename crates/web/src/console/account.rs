@@ -154,7 +154,7 @@ pub async fn sign_in(
             &form.org,
             &form.login,
             &form.password,
-            &client.ip().to_string(),
+            &crate::client_address(client.ip(), &headers, &settings.trusted_proxies).to_string(),
         )
         .await
     {

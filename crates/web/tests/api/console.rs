@@ -733,3 +733,63 @@ pub async fn console_responses_carry_security_headers(db: TestDb) {
         Some("public, max-age=3600")
     );
 }
+
+/// Behind a trusted proxy, sign-in attempts are counted by the client `X-Forwarded-For` names;
+/// from anyone else, the header is ignored.
+pub async fn a_trusted_proxy_names_the_client_and_no_one_else_does(db: TestDb) {
+    async fn attempt_from(t: &TestApp, forwarded_for: &str, password: &str) -> u16 {
+        let b = Browser::new(t);
+        let csrf = Browser::csrf(&b.get("/sign-in").await);
+        b.client
+            .post(format!("{}/sign-in", t.address))
+            .header("x-forwarded-for", forwarded_for)
+            .form(&[
+                ("_csrf", csrf.as_str()),
+                ("org", "northfield"),
+                ("login", "teach"),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+    let settings = rollcall_web::Settings {
+        trusted_proxies: vec!["127.0.0.0/8".parse().unwrap()],
+        ..rollcall_web::Settings::default()
+    };
+    let t = crate::helpers::spawn_app_with(db, settings).await;
+    person(&t, "teach", "teacher", None).await;
+    for _ in 0..5 {
+        assert_eq!(
+            attempt_from(&t, "198.51.100.1", "wrong guess here").await,
+            401
+        );
+    }
+    assert_eq!(
+        attempt_from(&t, "198.51.100.1", PASSWORD).await,
+        429,
+        "that client waits"
+    );
+    assert_eq!(
+        attempt_from(&t, "198.51.100.2", PASSWORD).await,
+        303,
+        "another client behind the same proxy signs in"
+    );
+
+    let db = TestDb::sqlite().await;
+    let untrusting = spawn_app(db).await;
+    person(&untrusting, "teach", "teacher", None).await;
+    for _ in 0..5 {
+        assert_eq!(
+            attempt_from(&untrusting, "198.51.100.1", "wrong guess here").await,
+            401
+        );
+    }
+    assert_eq!(
+        attempt_from(&untrusting, "198.51.100.2", PASSWORD).await,
+        429,
+        "a header anyone can write changes nothing without a trusted proxy"
+    );
+}

@@ -36,6 +36,7 @@ rollcall_testkit::backend_tests!(
     every_error_is_a_documented_problem,
     console_responses_carry_security_headers,
     slow_and_idle_clients_are_cut_off,
+    a_trusted_proxy_names_the_client_and_no_one_else_does,
 );
 
 #[test]
