@@ -48,6 +48,11 @@ pub struct StoredActor {
 }
 
 impl Actor {
+    /// A provisioning source or a SCIM connection: what the org's feeds do, not a person.
+    pub fn is_provisioning(&self) -> bool {
+        matches!(self, Self::Source { .. } | Self::Scim { .. })
+    }
+
     pub fn system(label: impl Into<String>) -> Self {
         Self::System {
             label: label.into(),

@@ -8,6 +8,7 @@ pub mod error;
 pub mod ids;
 pub mod org;
 pub mod password;
+pub mod provisioning;
 pub mod rules;
 pub mod search;
 pub mod status;

@@ -613,7 +613,9 @@ impl User {
                     next.password = Some(temporary);
                     next.must_change_password = true;
                 }
-                None if self.needs_temporary_password_to(to) => {
+                // A source that enables someone again carries no password: they sign in
+                // through the source's identity provider, or an admin sets one.
+                None if self.needs_temporary_password_to(to) && !actor.is_provisioning() => {
                     return Err(TransitionError::TemporaryPasswordRequired);
                 }
                 None => {}
@@ -637,6 +639,37 @@ impl User {
             ends_sessions: rules::revokes_sign_in(from, to),
             revokes_tokens: rules::revokes_sign_in(from, to),
         })
+    }
+
+    /// The user becomes managed by `source` under `external_id` (a user an admin added by hand,
+    /// matched by a source's row). Their prevent-archiving flag stays as it was: an admin
+    /// unchecks it to hand them over to the source's auto-archiving.
+    pub fn link(
+        &self,
+        source: Source,
+        external_id: Option<ExternalId>,
+        actor: &Actor,
+        at: Timestamp,
+    ) -> UserChange {
+        let mut next = self.clone();
+        let mut changed = Vec::new();
+        if next.source != source {
+            next.source = source;
+            changed.push("source".to_owned());
+        }
+        if next.external_id != external_id {
+            next.external_id = external_id;
+            changed.push("external_id".to_owned());
+        }
+        next.updated_at = at;
+        next.version += 1;
+        let event = next.event(actor, at, AuditAction::Updated, (None, None), None, changed);
+        UserChange {
+            user: next,
+            event,
+            ends_sessions: false,
+            revokes_tokens: false,
+        }
     }
 
     /// The history entry for API tokens revoked with a change that ended sign-in.

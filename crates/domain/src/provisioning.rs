@@ -1,0 +1,787 @@
+//! Provisioning: planning a source's run against the people the org already has.
+//!
+//! A source (a roster feed, an HR export) sends its people as rows. [`plan`] compares them with
+//! the org's users and says, person by person, what the run would do and why: create, link a
+//! user the source did not manage yet, update fields, and change statuses (a disabled row makes
+//! a user inactive, a re-enabled one active again; a full run that no longer lists someone
+//! applies the org's policy for their role; someone who reappears is restored). It is pure: the
+//! preview, the safeguard and the apply all read the same [`Plan`], and [`apply_in_memory`] is
+//! the reference an applying store must agree with.
+//!
+//! **An admin's decision sticks.** For every user it manages, a source remembers what it last
+//! said of them ([`Said`]). It moves a user's status only when what it says changes: re-running
+//! an unchanged file never undoes an admin who deactivated, reactivated or restored someone.
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{HashMap, HashSet};
+
+use crate::audit::{Actor, Reason};
+use crate::error::FieldError;
+use crate::ids::UserId;
+use crate::status::{Role, Status};
+use crate::user::{
+    Attributes, Email, ExternalId, NewUser, PersonName, Source, StatusChange, TransitionError,
+    User, UserChange, UserPatch, Username,
+};
+use crate::{OrgId, Timestamp};
+
+/// What a source last said of a user's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Said {
+    /// Listed, enabled.
+    Enabled,
+    /// Listed, disabled (OneRoster `enabledUser=false`).
+    Disabled,
+    /// No longer listed by a full run, or deleted by a delta one; the policy was applied.
+    Gone,
+}
+
+/// A person as a source's file lists them, every field already validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// The row's line in its file (the header is line 1).
+    pub line: u64,
+    pub external_id: ExternalId,
+    pub username: Option<Username>,
+    pub email: Option<Email>,
+    pub given_name: PersonName,
+    pub family_name: PersonName,
+    pub role: Role,
+    pub enabled: bool,
+    pub attributes: Attributes,
+}
+
+/// One row of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Row {
+    Listed(Listed),
+    /// A delta run's deletion (`tobedeleted`): handled as a full run handles someone missing.
+    Deleted {
+        line: u64,
+        external_id: ExternalId,
+    },
+}
+
+/// Whether a run is the whole list (who is missing is gone) or only changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Full,
+    Delta,
+}
+
+/// What happens to a user a full run no longer lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhenMissing {
+    Archive,
+    Deactivate,
+    Keep,
+}
+
+/// The org's policy per role for users missing from a full run. By default students are
+/// archived and adults kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MissingPolicy {
+    pub student: WhenMissing,
+    pub teacher: WhenMissing,
+    pub staff: WhenMissing,
+    pub admin: WhenMissing,
+}
+
+impl Default for MissingPolicy {
+    fn default() -> Self {
+        Self {
+            student: WhenMissing::Archive,
+            teacher: WhenMissing::Keep,
+            staff: WhenMissing::Keep,
+            admin: WhenMissing::Keep,
+        }
+    }
+}
+
+impl MissingPolicy {
+    pub fn for_role(&self, role: Role) -> WhenMissing {
+        match role {
+            Role::Student => self.student,
+            Role::Teacher => self.teacher,
+            Role::Staff => self.staff,
+            Role::Admin => self.admin,
+        }
+    }
+}
+
+/// A user of the org as the planner sees them: who they are, and what this source last said
+/// of them (`None`: it never has, or they are not its user).
+#[derive(Debug, Clone)]
+pub struct Known {
+    pub user: User,
+    pub said: Option<Said>,
+}
+
+/// How a listed person was found among the org's users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchedBy {
+    ExternalId,
+    Username,
+    Email,
+}
+
+/// Why a status moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Because {
+    /// The source disabled them.
+    Disabled,
+    /// The source enabled them again.
+    Enabled,
+    /// They were gone and the source lists them again.
+    Reappeared,
+    /// A full run no longer lists them (or a delta run deleted them).
+    Missing,
+}
+
+impl Because {
+    fn reason(self, source: &Source) -> String {
+        let name = source.as_str();
+        match self {
+            Self::Disabled => format!("disabled by {name}"),
+            Self::Enabled => format!("enabled again by {name}"),
+            Self::Reappeared => format!("listed again by {name}"),
+            Self::Missing => format!("no longer listed by {name}"),
+        }
+    }
+}
+
+/// Why a run leaves someone as they are where it might have changed them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kept {
+    /// Missing, but prevent-archiving is set.
+    PreventArchiving,
+    /// Missing, and the org's policy keeps users of their role.
+    Policy,
+    /// The source says what it said before; an admin's different decision stands.
+    AdminDecision,
+}
+
+/// One thing a run does to one person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// A new user from the row (active; a disabled row adds a [`Step::Status`]).
+    Create,
+    /// A user managed by hand (or by no source) becomes this source's: its source and external
+    /// id change; its prevent-archiving flag stays as it was.
+    Link {
+        by: MatchedBy,
+    },
+    /// Fields the source changed, by name.
+    Update {
+        fields: Vec<&'static str>,
+    },
+    Status {
+        to: Status,
+        because: Because,
+    },
+}
+
+/// What a run does to one person, and what the source will remember of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    /// The row's line; none for a user a full run no longer lists.
+    pub line: Option<u64>,
+    pub external_id: ExternalId,
+    /// The user concerned; none for one the run creates.
+    pub user: Option<UserId>,
+    pub steps: Vec<Step>,
+    pub kept: Option<Kept>,
+    /// What the source says of them after this run (`None`: nothing new to remember).
+    pub said: Option<Said>,
+}
+
+/// A whole run: one item per row, then one per user a full run no longer lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub items: Vec<Item>,
+}
+
+/// How many people each kind of change touches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub created: usize,
+    pub linked: usize,
+    pub updated: usize,
+    pub deactivated: usize,
+    pub reactivated: usize,
+    pub archived: usize,
+    pub restored: usize,
+    pub kept: usize,
+    pub unchanged: usize,
+}
+
+impl Plan {
+    pub fn counts(&self) -> Counts {
+        let mut counts = Counts::default();
+        for item in &self.items {
+            if item.steps.is_empty() {
+                if item.kept.is_some() {
+                    counts.kept += 1;
+                } else {
+                    counts.unchanged += 1;
+                }
+            }
+            for step in &item.steps {
+                match step {
+                    Step::Create => counts.created += 1,
+                    Step::Link { .. } => counts.linked += 1,
+                    Step::Update { .. } => counts.updated += 1,
+                    Step::Status {
+                        to: Status::Inactive,
+                        ..
+                    } => counts.deactivated += 1,
+                    Step::Status {
+                        to: Status::Archived,
+                        ..
+                    } => counts.archived += 1,
+                    Step::Status {
+                        to: Status::Active,
+                        because: Because::Reappeared,
+                    } => counts.restored += 1,
+                    Step::Status {
+                        to: Status::Active, ..
+                    } => counts.reactivated += 1,
+                }
+            }
+        }
+        counts
+    }
+
+    /// Whether the run changes anyone.
+    pub fn changes_anything(&self) -> bool {
+        self.items
+            .iter()
+            .any(|item| !item.steps.is_empty() || item.said.is_some())
+    }
+}
+
+/// What a run may not do, row by row: each names its line, the column and why.
+pub type Problems = Vec<(u64, FieldError)>;
+
+/// The org's users, indexed as the planner looks them up.
+struct Directory<'a> {
+    known: &'a [Known],
+    by_external: HashMap<(&'a str, &'a str), usize>,
+    by_username: HashMap<String, usize>,
+    by_email: HashMap<String, usize>,
+}
+
+impl<'a> Directory<'a> {
+    fn new(known: &'a [Known]) -> Self {
+        let mut by_external = HashMap::new();
+        let mut by_username = HashMap::new();
+        let mut by_email = HashMap::new();
+        for (i, k) in known.iter().enumerate() {
+            if let Some(id) = k.user.external_id() {
+                by_external.insert((k.user.source().as_str(), id.as_str()), i);
+            }
+            if let Some(name) = k.user.username() {
+                by_username.insert(name.key(), i);
+            }
+            if let Some(email) = k.user.email() {
+                by_email.insert(email.key(), i);
+            }
+        }
+        Self {
+            known,
+            by_external,
+            by_username,
+            by_email,
+        }
+    }
+
+    /// The user a row names: this source's by external id; else a manual user by external id,
+    /// username, then e-mail (to be linked). A username or e-mail of another source's user is
+    /// a problem: two sources cannot manage one person.
+    fn find(
+        &self,
+        source: &Source,
+        row: &Listed,
+    ) -> Result<Option<(usize, MatchedBy)>, FieldError> {
+        let external = row.external_id.as_str();
+        if let Some(&i) = self.by_external.get(&(source.as_str(), external)) {
+            return Ok(Some((i, MatchedBy::ExternalId)));
+        }
+        if let Some(&i) = self.by_external.get(&(Source::MANUAL, external)) {
+            return Ok(Some((i, MatchedBy::ExternalId)));
+        }
+        let candidates = [
+            (
+                row.username
+                    .as_ref()
+                    .map(Username::key)
+                    .and_then(|k| self.by_username.get(&k)),
+                MatchedBy::Username,
+                "username",
+            ),
+            (
+                row.email
+                    .as_ref()
+                    .map(Email::key)
+                    .and_then(|k| self.by_email.get(&k)),
+                MatchedBy::Email,
+                "email",
+            ),
+        ];
+        for (found, by, field) in candidates {
+            let Some(&i) = found else { continue };
+            let owner = self.known[i].user.source();
+            if owner.is_manual() {
+                return Ok(Some((i, by)));
+            }
+            if owner != source {
+                return Err(FieldError::new(
+                    field,
+                    format!(
+                        "belongs to a user managed by the source '{}'",
+                        owner.as_str()
+                    ),
+                ));
+            }
+            return Err(FieldError::new(
+                field,
+                format!(
+                    "belongs to this source's user with external id '{}'",
+                    self.known[i]
+                        .user
+                        .external_id()
+                        .map_or("", ExternalId::as_str)
+                ),
+            ));
+        }
+        Ok(None)
+    }
+}
+
+/// Plans a run of `source` over `rows`, against `known` (the org's users, with what this
+/// source last said of each). Refused with every row's problem when any row cannot be applied.
+pub fn plan(
+    source: &Source,
+    mode: Mode,
+    policy: MissingPolicy,
+    rows: &[Row],
+    known: &[Known],
+) -> Result<Plan, Problems> {
+    let directory = Directory::new(known);
+    let mut problems = Problems::new();
+    let mut items = Vec::with_capacity(rows.len());
+    let mut seen_external = HashSet::new();
+    let mut seen_usernames = HashMap::new();
+    let mut touched = HashSet::new();
+    for row in rows {
+        let (line, external_id) = match row {
+            Row::Listed(listed) => (listed.line, &listed.external_id),
+            Row::Deleted { line, external_id } => (*line, external_id),
+        };
+        if !seen_external.insert(external_id.as_str()) {
+            problems.push((
+                line,
+                FieldError::new(
+                    "external_id",
+                    format!("'{}' is listed twice", external_id.as_str()),
+                ),
+            ));
+            continue;
+        }
+        match row {
+            Row::Listed(listed) => {
+                if let Some(name) = &listed.username
+                    && let Some(first) = seen_usernames.insert(name.key(), line)
+                {
+                    problems.push((
+                        line,
+                        FieldError::new(
+                            "username",
+                            format!("'{}' is also on line {first}", name.as_str()),
+                        ),
+                    ));
+                    continue;
+                }
+                match directory.find(source, listed) {
+                    Ok(found) => {
+                        if let Some((i, _)) = found
+                            && !touched.insert(i)
+                        {
+                            problems.push((
+                                line,
+                                FieldError::new(
+                                    "external_id",
+                                    "names a user another row of this file names too",
+                                ),
+                            ));
+                            continue;
+                        }
+                        items.push(plan_listed(
+                            source,
+                            listed,
+                            found.map(|(i, by)| (&known[i], by)),
+                        ));
+                    }
+                    Err(problem) => problems.push((line, problem)),
+                }
+            }
+            Row::Deleted { line, external_id } => {
+                let found = directory
+                    .by_external
+                    .get(&(source.as_str(), external_id.as_str()));
+                if let Some(&i) = found {
+                    touched.insert(i);
+                    items.push(plan_missing(policy, &known[i], Some(*line)));
+                }
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    if mode == Mode::Full {
+        for (i, k) in known.iter().enumerate() {
+            if k.user.source() == source && !touched.contains(&i) {
+                items.push(plan_missing(policy, k, None));
+            }
+        }
+    }
+    Ok(Plan { items })
+}
+
+/// A listed person: created, or found (and linked when the source did not manage them yet).
+fn plan_listed(source: &Source, row: &Listed, found: Option<(&Known, MatchedBy)>) -> Item {
+    let says = if row.enabled {
+        Said::Enabled
+    } else {
+        Said::Disabled
+    };
+    let Some((known, by)) = found else {
+        let mut steps = vec![Step::Create];
+        if !row.enabled {
+            steps.push(Step::Status {
+                to: Status::Inactive,
+                because: Because::Disabled,
+            });
+        }
+        return Item {
+            line: Some(row.line),
+            external_id: row.external_id.clone(),
+            user: None,
+            steps,
+            kept: None,
+            said: Some(says),
+        };
+    };
+    let user = &known.user;
+    let mut steps = Vec::new();
+    let ours = user.source() == source;
+    if !ours {
+        steps.push(Step::Link { by });
+    }
+    let fields = changed_fields(user, row);
+    if !fields.is_empty() {
+        steps.push(Step::Update { fields });
+    }
+    // A user linked just now has never heard from this source: what it says now is news.
+    let said_before = if ours { known.said } else { None };
+    let mut kept = None;
+    if said_before == Some(says) {
+        let wanted = if row.enabled {
+            Status::Active
+        } else {
+            Status::Inactive
+        };
+        if user.status() != wanted {
+            kept = Some(Kept::AdminDecision);
+        }
+    } else {
+        steps.extend(status_steps(user.status(), says, said_before));
+    }
+    Item {
+        line: Some(row.line),
+        external_id: row.external_id.clone(),
+        user: Some(user.id()),
+        steps,
+        kept,
+        said: (said_before != Some(says)).then_some(says),
+    }
+}
+
+/// The moves from `status` to what the source now says.
+fn status_steps(status: Status, says: Said, before: Option<Said>) -> Vec<Step> {
+    let back = if before == Some(Said::Gone) {
+        Because::Reappeared
+    } else {
+        Because::Enabled
+    };
+    match (status, says) {
+        (Status::Archived, Said::Enabled) => vec![Step::Status {
+            to: Status::Active,
+            because: Because::Reappeared,
+        }],
+        // An archived person comes back through active (the rules allow no other way).
+        (Status::Archived, Said::Disabled) => vec![
+            Step::Status {
+                to: Status::Active,
+                because: Because::Reappeared,
+            },
+            Step::Status {
+                to: Status::Inactive,
+                because: Because::Disabled,
+            },
+        ],
+        (Status::Inactive, Said::Enabled) => vec![Step::Status {
+            to: Status::Active,
+            because: back,
+        }],
+        (Status::Active, Said::Disabled) => vec![Step::Status {
+            to: Status::Inactive,
+            because: Because::Disabled,
+        }],
+        _ => Vec::new(),
+    }
+}
+
+/// Which of a found user's fields the row changes.
+fn changed_fields(user: &User, row: &Listed) -> Vec<&'static str> {
+    let mut fields = Vec::new();
+    if row.username.is_some() && user.username() != row.username.as_ref() {
+        fields.push("username");
+    }
+    if row.email.is_some() && user.email() != row.email.as_ref() {
+        fields.push("email");
+    }
+    if user.given_name() != &row.given_name {
+        fields.push("given_name");
+    }
+    if user.family_name() != &row.family_name {
+        fields.push("family_name");
+    }
+    if user.role() != row.role {
+        fields.push("role");
+    }
+    if user.attributes() != &row.attributes {
+        fields.push("attributes");
+    }
+    fields
+}
+
+/// A user of the source no longer listed (or deleted by a delta run).
+fn plan_missing(policy: MissingPolicy, known: &Known, line: Option<u64>) -> Item {
+    let user = &known.user;
+    let mut item = Item {
+        line,
+        external_id: user
+            .external_id()
+            .cloned()
+            .unwrap_or_else(|| ExternalId::from_stored(user.id().to_string())),
+        user: Some(user.id()),
+        steps: Vec::new(),
+        kept: None,
+        said: None,
+    };
+    if known.said == Some(Said::Gone) {
+        // Said before: whatever an admin did since stands.
+        return item;
+    }
+    let to = match policy.for_role(user.role()) {
+        WhenMissing::Keep => {
+            item.kept = Some(Kept::Policy);
+            return item;
+        }
+        _ if user.prevent_archiving() => {
+            item.kept = Some(Kept::PreventArchiving);
+            return item;
+        }
+        WhenMissing::Archive => Status::Archived,
+        WhenMissing::Deactivate => Status::Inactive,
+    };
+    let moves = !matches!(
+        (user.status(), to),
+        (Status::Archived, _) | (Status::Inactive, Status::Inactive)
+    );
+    if moves {
+        item.steps.push(Step::Status {
+            to,
+            because: Because::Missing,
+        });
+    }
+    item.said = Some(Said::Gone);
+    item
+}
+
+/// Why a plan could not be applied to the users it was planned against.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApplyError {
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+}
+
+/// The org's users after `plan` is applied, with what the source remembers: the reference an
+/// applying store must agree with. Each change comes with its audit event, by `actor` at `at`.
+pub fn apply_in_memory(
+    org: OrgId,
+    source: &Source,
+    plan: &Plan,
+    rows: &[Row],
+    known: &[Known],
+    actor: &Actor,
+    at: Timestamp,
+) -> Result<(Vec<Known>, Vec<UserChange>), ApplyError> {
+    let by_line: HashMap<u64, &Listed> = rows
+        .iter()
+        .filter_map(|row| match row {
+            Row::Listed(listed) => Some((listed.line, listed)),
+            Row::Deleted { .. } => None,
+        })
+        .collect();
+    let mut after: Vec<Known> = known.to_vec();
+    let mut changes = Vec::new();
+    for item in &plan.items {
+        let row = item.line.and_then(|line| by_line.get(&line)).copied();
+        let mut index = item
+            .user
+            .and_then(|id| after.iter().position(|k| k.user.id() == id));
+        for step in &item.steps {
+            let change = match (step, row, index) {
+                (Step::Create, Some(row), _) => {
+                    let (user, event) = User::create(org, new_user(source, row), actor, at)?;
+                    after.push(Known {
+                        user: user.clone(),
+                        said: None,
+                    });
+                    index = Some(after.len() - 1);
+                    UserChange {
+                        user,
+                        event,
+                        ends_sessions: false,
+                        revokes_tokens: false,
+                    }
+                }
+                (Step::Link { .. }, Some(row), Some(i)) => {
+                    after[i]
+                        .user
+                        .link(source.clone(), Some(row.external_id.clone()), actor, at)
+                }
+                (Step::Update { .. }, Some(row), Some(i)) => {
+                    let Ok(Some(change)) = after[i].user.apply(patch(row), actor, at) else {
+                        continue;
+                    };
+                    change
+                }
+                (Step::Status { to, because }, _, Some(i)) => after[i].user.change_status(
+                    StatusChange {
+                        to: *to,
+                        reason: Some(Reason::from_trusted(because.reason(source))),
+                        temporary_password: None,
+                    },
+                    actor,
+                    at,
+                )?,
+                _ => continue,
+            };
+            if let Some(i) = index {
+                after[i].user = change.user.clone();
+            }
+            changes.push(change);
+        }
+        if let (Some(said), Some(i)) = (item.said, index) {
+            after[i].said = Some(said);
+        }
+    }
+    Ok((after, changes))
+}
+
+fn new_user(source: &Source, row: &Listed) -> NewUser {
+    NewUser {
+        username: row.username.clone(),
+        email: row.email.clone(),
+        given_name: row.given_name.clone(),
+        family_name: row.family_name.clone(),
+        role: row.role,
+        source: source.clone(),
+        external_id: Some(row.external_id.clone()),
+        prevent_archiving: None,
+        password: None,
+        must_change_password: false,
+        attributes: row.attributes.clone(),
+    }
+}
+
+fn patch(row: &Listed) -> UserPatch {
+    UserPatch {
+        username: row.username.clone().map(Some),
+        email: row.email.clone().map(Some),
+        given_name: Some(row.given_name.clone()),
+        family_name: Some(row.family_name.clone()),
+        role: Some(row.role),
+        external_id: None,
+        prevent_archiving: None,
+        attributes: Some(row.attributes.clone()),
+    }
+}
+
+/// The statuses a user passes through from `from` to `to`: straight there when the rules allow
+/// it, or through active (an archived user reaches inactive only that way).
+pub fn path(from: Status, to: Status) -> Vec<Status> {
+    if from == to {
+        Vec::new()
+    } else if crate::rules::transition_allowed(from, to) {
+        vec![to]
+    } else {
+        vec![Status::Active, to]
+    }
+}
+
+/// Undoes an applied run in memory: `before` is the org as the run found it, `after` as it
+/// left it. Users the run created are archived; users it linked go back to how they were
+/// managed; everyone's status returns to what it was; what the source remembers is forgotten
+/// back. The reference for the stored undo (which also leaves alone users changed since).
+pub fn undo_in_memory(
+    before: &[Known],
+    after: &[Known],
+    actor: &Actor,
+    at: Timestamp,
+) -> Result<Vec<Known>, ApplyError> {
+    let was: HashMap<UserId, &Known> = before.iter().map(|k| (k.user.id(), k)).collect();
+    let mut undone = Vec::with_capacity(after.len());
+    for now in after {
+        let mut user = now.user.clone();
+        let (target, said) = match was.get(&user.id()) {
+            Some(old) => {
+                if old.user.source() != user.source() {
+                    user = user
+                        .link(
+                            old.user.source().clone(),
+                            old.user.external_id().cloned(),
+                            actor,
+                            at,
+                        )
+                        .user;
+                }
+                (old.user.status(), old.said)
+            }
+            None => (Status::Archived, None),
+        };
+        for to in path(user.status(), target) {
+            user = user
+                .change_status(
+                    StatusChange {
+                        to,
+                        reason: Some(Reason::from_trusted("import run undone".to_owned())),
+                        temporary_password: None,
+                    },
+                    actor,
+                    at,
+                )?
+                .user;
+        }
+        undone.push(Known { user, said });
+    }
+    Ok(undone)
+}

@@ -1,0 +1,433 @@
+//! The planner's rules, one example each, and the properties every run must have.
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::audit::Actor;
+
+fn at() -> Timestamp {
+    chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+}
+
+fn org() -> OrgId {
+    OrgId::from_uuid(uuid::Uuid::nil())
+}
+
+fn roster() -> Source {
+    Source::parse("roster").unwrap()
+}
+
+fn admin() -> Actor {
+    Actor::system("admin")
+}
+
+fn feed() -> Actor {
+    Actor::Source {
+        id: crate::SourceId::new(),
+        label: "roster".to_owned(),
+        run: None,
+    }
+}
+
+/// Person `i` of the pool: `p{i}`, `p{i}@school.example`, external id `e{i}`.
+fn listed(i: usize, role: Role, enabled: bool) -> Row {
+    Row::Listed(Listed {
+        line: i as u64 + 2,
+        external_id: ExternalId::parse(&format!("e{i}")).unwrap(),
+        username: Some(Username::parse(&format!("p{i}")).unwrap()),
+        email: Some(Email::parse(&format!("p{i}@school.example")).unwrap()),
+        given_name: PersonName::parse("Pat", "given_name").unwrap(),
+        family_name: PersonName::parse(&format!("Person{i}"), "family_name").unwrap(),
+        role,
+        enabled,
+        attributes: Attributes::default(),
+    })
+}
+
+/// Person `i` as the org has them: the source's user (or a manual one), in `status`.
+fn known(i: usize, role: Role, ours: bool, status: Status, said: Option<Said>) -> Known {
+    let Row::Listed(row) = listed(i, role, true) else {
+        unreachable!()
+    };
+    let mut new = new_user(&roster(), &row);
+    if !ours {
+        new.source = Source::manual();
+        new.external_id = None;
+        new.prevent_archiving = None;
+    }
+    let (mut user, _) = User::create(org(), new, &admin(), at()).unwrap();
+    for to in path(Status::Active, status) {
+        let change = StatusChange {
+            to,
+            reason: None,
+            temporary_password: None,
+        };
+        user = user.change_status(change, &admin(), at()).unwrap().user;
+    }
+    Known {
+        user,
+        said: if ours { said } else { None },
+    }
+}
+
+fn steps(plan: &Plan, i: usize) -> Vec<Step> {
+    let external = format!("e{i}");
+    plan.items
+        .iter()
+        .find(|item| item.external_id.as_str() == external)
+        .map(|item| item.steps.clone())
+        .unwrap_or_default()
+}
+
+fn status(to: Status, because: Because) -> Step {
+    Step::Status { to, because }
+}
+
+#[test]
+fn new_people_are_created_and_a_disabled_one_starts_inactive() {
+    let rows = [
+        listed(1, Role::Student, true),
+        listed(2, Role::Student, false),
+    ];
+    let plan = plan(&roster(), Mode::Full, MissingPolicy::default(), &rows, &[]).unwrap();
+    assert_eq!(steps(&plan, 1), [Step::Create]);
+    assert_eq!(
+        steps(&plan, 2),
+        [Step::Create, status(Status::Inactive, Because::Disabled)]
+    );
+    assert_eq!(plan.counts().created, 2);
+}
+
+#[test]
+fn a_manual_user_is_linked_by_username_and_keeps_prevent_archiving() {
+    let people = [known(1, Role::Teacher, false, Status::Active, None)];
+    let rows = [listed(1, Role::Teacher, true)];
+    let plan = plan(
+        &roster(),
+        Mode::Full,
+        MissingPolicy::default(),
+        &rows,
+        &people,
+    )
+    .unwrap();
+    assert_eq!(
+        steps(&plan, 1),
+        [Step::Link {
+            by: MatchedBy::Username
+        }]
+    );
+    let (after, _) =
+        apply_in_memory(org(), &roster(), &plan, &rows, &people, &feed(), at()).unwrap();
+    assert_eq!(after[0].user.source(), &roster());
+    assert!(after[0].user.prevent_archiving(), "as it was: set by hand");
+}
+
+#[test]
+fn missing_students_are_archived_adults_kept_and_prevent_archiving_holds() {
+    let mut protected = known(3, Role::Student, true, Status::Active, Some(Said::Enabled));
+    protected.user = protected
+        .user
+        .apply(
+            UserPatch {
+                prevent_archiving: Some(true),
+                ..UserPatch::default()
+            },
+            &admin(),
+            at(),
+        )
+        .unwrap()
+        .unwrap()
+        .user;
+    let people = [
+        known(1, Role::Student, true, Status::Active, Some(Said::Enabled)),
+        known(2, Role::Teacher, true, Status::Active, Some(Said::Enabled)),
+        protected,
+        known(4, Role::Student, false, Status::Active, None),
+    ];
+    let plan = plan(
+        &roster(),
+        Mode::Full,
+        MissingPolicy::default(),
+        &[],
+        &people,
+    )
+    .unwrap();
+    assert_eq!(
+        steps(&plan, 1),
+        [status(Status::Archived, Because::Missing)]
+    );
+    assert_eq!(steps(&plan, 2), []);
+    assert_eq!(steps(&plan, 3), []);
+    let kept: Vec<Option<Kept>> = plan.items.iter().map(|item| item.kept).collect();
+    assert_eq!(
+        kept,
+        [None, Some(Kept::Policy), Some(Kept::PreventArchiving)],
+        "a manual user is never the source's to remove"
+    );
+    let delta = plan_delta_nothing(&people);
+    assert!(
+        !delta.changes_anything(),
+        "a delta run touches only its rows"
+    );
+}
+
+fn plan_delta_nothing(people: &[Known]) -> Plan {
+    plan(
+        &roster(),
+        Mode::Delta,
+        MissingPolicy::default(),
+        &[],
+        people,
+    )
+    .unwrap()
+}
+
+#[test]
+fn an_admins_decision_sticks_until_the_source_says_something_new() {
+    // The source enabled them; an admin deactivated them since.
+    let people = [known(
+        1,
+        Role::Student,
+        true,
+        Status::Inactive,
+        Some(Said::Enabled),
+    )];
+    let same = [listed(1, Role::Student, true)];
+    let plan_same = plan(
+        &roster(),
+        Mode::Full,
+        MissingPolicy::default(),
+        &same,
+        &people,
+    )
+    .unwrap();
+    assert_eq!(steps(&plan_same, 1), []);
+    assert_eq!(plan_same.items[0].kept, Some(Kept::AdminDecision));
+    // The source disables, then enables again: now it is news.
+    let people = [known(
+        1,
+        Role::Student,
+        true,
+        Status::Active,
+        Some(Said::Disabled),
+    )];
+    let plan_new = plan(
+        &roster(),
+        Mode::Full,
+        MissingPolicy::default(),
+        &same,
+        &people,
+    )
+    .unwrap();
+    assert_eq!(plan_new.items[0].kept, None);
+    assert_eq!(steps(&plan_new, 1), [], "already active: only remembered");
+    assert_eq!(plan_new.items[0].said, Some(Said::Enabled));
+}
+
+#[test]
+fn someone_who_reappears_is_restored() {
+    let people = [known(
+        1,
+        Role::Student,
+        true,
+        Status::Archived,
+        Some(Said::Gone),
+    )];
+    let rows = [listed(1, Role::Student, true)];
+    let plan = plan(
+        &roster(),
+        Mode::Full,
+        MissingPolicy::default(),
+        &rows,
+        &people,
+    )
+    .unwrap();
+    assert_eq!(
+        steps(&plan, 1),
+        [status(Status::Active, Because::Reappeared)]
+    );
+    assert_eq!(plan.counts().restored, 1);
+}
+
+#[test]
+fn rows_that_cannot_be_applied_are_all_reported_by_line() {
+    // p5 belongs to another source, "hr".
+    let hr = Source::parse("hr").unwrap();
+    let user = known(5, Role::Teacher, true, Status::Active, None).user;
+    let user = user
+        .link(hr, Some(ExternalId::parse("h5").unwrap()), &admin(), at())
+        .user;
+    let people = [Known { user, said: None }];
+    let rows = [
+        listed(1, Role::Student, true),
+        listed(1, Role::Student, true),
+        listed(5, Role::Teacher, true),
+    ];
+    let problems = plan(
+        &roster(),
+        Mode::Full,
+        MissingPolicy::default(),
+        &rows,
+        &people,
+    )
+    .unwrap_err();
+    let lines: Vec<(u64, &str)> = problems
+        .iter()
+        .map(|(line, problem)| (*line, problem.field.as_str()))
+        .collect();
+    assert_eq!(lines, [(3, "external_id"), (7, "username")]);
+}
+
+// ---- properties ----
+
+#[derive(Debug, Clone)]
+struct Case {
+    people: Vec<Known>,
+    rows: Vec<Row>,
+    mode: Mode,
+    policy: MissingPolicy,
+}
+
+fn role() -> impl Strategy<Value = Role> {
+    prop_oneof![
+        Just(Role::Student),
+        Just(Role::Teacher),
+        Just(Role::Staff),
+        Just(Role::Admin)
+    ]
+}
+
+fn when_missing() -> impl Strategy<Value = WhenMissing> {
+    prop_oneof![
+        Just(WhenMissing::Archive),
+        Just(WhenMissing::Deactivate),
+        Just(WhenMissing::Keep)
+    ]
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    let person = (
+        any::<bool>(),
+        role(),
+        any::<bool>(),
+        prop_oneof![
+            Just(Status::Active),
+            Just(Status::Inactive),
+            Just(Status::Archived)
+        ],
+        prop_oneof![
+            Just(None),
+            Just(Some(Said::Enabled)),
+            Just(Some(Said::Disabled)),
+            Just(Some(Said::Gone))
+        ],
+        any::<bool>(),
+    );
+    let row = (any::<bool>(), role(), any::<bool>());
+    (
+        proptest::collection::vec(person, 12),
+        proptest::collection::vec(row, 12),
+        any::<bool>(),
+        (
+            when_missing(),
+            when_missing(),
+            when_missing(),
+            when_missing(),
+        ),
+    )
+        .prop_map(
+            |(people, rows, full, (student, teacher, staff, admins))| Case {
+                people: people
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(_, (exists, ..))| *exists)
+                    .map(|(i, (_, role, ours, status, said, protect))| {
+                        let mut k = known(i, role, ours, status, said);
+                        if !protect && k.user.prevent_archiving() {
+                            let patch = UserPatch {
+                                prevent_archiving: Some(false),
+                                ..UserPatch::default()
+                            };
+                            k.user = k.user.apply(patch, &admin(), at()).unwrap().unwrap().user;
+                        }
+                        k
+                    })
+                    .collect(),
+                rows: rows
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(_, (listed, ..))| *listed)
+                    .map(|(i, (_, role, enabled))| listed(i, role, enabled))
+                    .collect(),
+                mode: if full { Mode::Full } else { Mode::Delta },
+                policy: MissingPolicy {
+                    student,
+                    teacher,
+                    staff,
+                    admin: admins,
+                },
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Planning the same run again once it is applied changes nothing.
+    #[test]
+    fn a_run_applied_twice_changes_nothing_the_second_time(case in case()) {
+        let first = plan(&roster(), case.mode, case.policy, &case.rows, &case.people).unwrap();
+        let (after, _) = apply_in_memory(
+            org(), &roster(), &first, &case.rows, &case.people, &feed(), at(),
+        ).unwrap();
+        let again = plan(&roster(), case.mode, case.policy, &case.rows, &after).unwrap();
+        prop_assert!(!again.changes_anything(), "{:#?}", again);
+    }
+
+    /// A run and its undo leave everyone in the status they had; whom it created is archived.
+    #[test]
+    fn a_run_and_its_undo_restore_the_statuses(case in case()) {
+        let run = plan(&roster(), case.mode, case.policy, &case.rows, &case.people).unwrap();
+        let (after, _) = apply_in_memory(
+            org(), &roster(), &run, &case.rows, &case.people, &feed(), at(),
+        ).unwrap();
+        let undone = undo_in_memory(&case.people, &after, &admin(), at()).unwrap();
+        for k in &undone {
+            let before = case.people.iter().find(|b| b.user.id() == k.user.id());
+            if let Some(before) = before {
+                prop_assert_eq!(k.user.status(), before.user.status());
+                prop_assert_eq!(k.user.source(), before.user.source());
+                prop_assert_eq!(k.said, before.said);
+            } else {
+                prop_assert_eq!(k.user.status(), Status::Archived);
+            }
+        }
+    }
+
+    /// Once a run is applied, whatever an admin does to anyone's status stands when the same
+    /// file comes again: a source moves a status only when what it says changes.
+    #[test]
+    fn an_admins_decisions_survive_the_same_file_again(
+        case in case(),
+        decisions in proptest::collection::vec(
+            prop_oneof![Just(Status::Active), Just(Status::Inactive), Just(Status::Archived)],
+            24,
+        ),
+    ) {
+        let run = plan(&roster(), case.mode, case.policy, &case.rows, &case.people).unwrap();
+        let (mut after, _) = apply_in_memory(
+            org(), &roster(), &run, &case.rows, &case.people, &feed(), at(),
+        ).unwrap();
+        for (k, decided) in after.iter_mut().zip(decisions) {
+            for to in path(k.user.status(), decided) {
+                let change = StatusChange { to, reason: None, temporary_password: None };
+                k.user = k.user.change_status(change, &admin(), at()).unwrap().user;
+            }
+        }
+        let again = plan(&roster(), case.mode, case.policy, &case.rows, &after).unwrap();
+        for item in &again.items {
+            let moved = item.steps.iter().any(|step| matches!(step, Step::Status { .. }));
+            prop_assert!(!moved, "{:#?}", item);
+        }
+    }
+}
