@@ -1,0 +1,371 @@
+//! Plain CSV: one person per row, under headers Rollcall documents (`docs/formats/plain-csv.md`)
+//! or the ones other learning platforms' "upload users" files use (`firstname`, `lastname`,
+//! `email`, `username`, …), so a school can bring the file it already has.
+//!
+//! Headers are matched ignoring case, spaces, `_` and `-`; a header that names no known column
+//! is an attribute (`Department` → `department`). UTF-8 with or without a byte-order mark, CRLF
+//! or LF line ends, RFC 4180 quoting.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io;
+
+use rollcall_domain::provisioning::{Listed, Row};
+use rollcall_domain::{Attributes, Email, ExternalId, FieldError, PersonName, Role, Username};
+
+use crate::{Problem, Report};
+
+/// A column Rollcall knows.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Column {
+    ExternalId,
+    Username,
+    Email,
+    GivenName,
+    FamilyName,
+    Role,
+    Status,
+    /// Any other header: an attribute of that name.
+    Attribute(String),
+}
+
+/// The header as it is compared: lower case, without spaces, `_` or `-`.
+fn squeezed(header: &str) -> String {
+    header
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '_' | '-'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn column_of(header: &str) -> Result<Column, String> {
+    let column = match squeezed(header).as_str() {
+        "externalid" | "id" | "userid" | "sourcedid" | "studentid" | "employeeid" | "idnumber"
+        | "personid" => Column::ExternalId,
+        "username" | "login" | "loginname" | "userlogin" => Column::Username,
+        "email" | "emailaddress" | "mail" => Column::Email,
+        "givenname" | "firstname" | "first" | "forename" => Column::GivenName,
+        "familyname" | "lastname" | "last" | "surname" => Column::FamilyName,
+        "role" | "usertype" | "type" => Column::Role,
+        "status" | "enabled" | "enableduser" | "active" => Column::Status,
+        "" => return Err("a column has no header".to_owned()),
+        _ => {
+            let name: String = header
+                .trim()
+                .chars()
+                .map(|c| if matches!(c, ' ' | '-') { '_' } else { c })
+                .flat_map(char::to_lowercase)
+                .collect();
+            let valid = name.len() <= 40
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !valid {
+                return Err(
+                    "is not a column Rollcall knows, and not an attribute name (1 to 40 \
+                            characters of a-z, 0-9 and '_')"
+                        .to_owned(),
+                );
+            }
+            Column::Attribute(name)
+        }
+    };
+    Ok(column)
+}
+
+/// A role as the files of several platforms write it.
+fn role_of(value: &str) -> Result<Role, String> {
+    let role = match squeezed(value).as_str() {
+        "" | "student" | "learner" | "pupil" => Role::Student,
+        "teacher" | "instructor" | "trainer" | "faculty" | "aide" => Role::Teacher,
+        "staff" | "employee" | "counselor" | "principal" => Role::Staff,
+        "admin" | "administrator" | "siteadministrator" | "districtadministrator" => Role::Admin,
+        _ => {
+            return Err("is not a role: use student, teacher, staff or admin".to_owned());
+        }
+    };
+    Ok(role)
+}
+
+/// Whether a row's person is enabled; blank means yes.
+fn enabled_of(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "" | "active" | "enabled" | "true" | "yes" | "y" | "1" => Ok(true),
+        "inactive" | "disabled" | "suspended" | "false" | "no" | "n" | "0" => Ok(false),
+        _ => Err("is not a status: use active or inactive (or true/false)".to_owned()),
+    }
+}
+
+/// Where each known column sits.
+struct Layout {
+    headers: Vec<String>,
+    columns: Vec<Column>,
+}
+
+impl Layout {
+    fn read(headers: &[String], report: &mut Report) -> Option<Self> {
+        let mut columns = Vec::with_capacity(headers.len());
+        let mut seen = HashSet::new();
+        for header in headers {
+            match column_of(header) {
+                Ok(column) => {
+                    if !seen.insert(column.clone()) {
+                        report.push(Problem::at(1, header, header, "names a column twice"));
+                    }
+                    columns.push(column);
+                }
+                Err(why) => report.push(Problem::at(1, header, header, why)),
+            }
+        }
+        for (needed, name) in [
+            (Column::GivenName, "given_name"),
+            (Column::FamilyName, "family_name"),
+        ] {
+            if !seen.contains(&needed) {
+                report.push(Problem::at_line(
+                    1,
+                    format!("the header has no {name} column"),
+                ));
+            }
+        }
+        if !seen.contains(&Column::Username) && !seen.contains(&Column::Email) {
+            report.push(Problem::at_line(
+                1,
+                "the header needs a username or an email column (people sign in with one)",
+            ));
+        }
+        report.is_empty().then(|| Self {
+            headers: headers.to_vec(),
+            columns,
+        })
+    }
+
+    fn position(&self, column: &Column) -> Option<usize> {
+        self.columns.iter().position(|c| c == column)
+    }
+}
+
+/// Reads a plain CSV file whole: its people, or every problem in it.
+pub fn read(input: impl io::Read) -> Result<Vec<Row>, Vec<Problem>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(input);
+    let mut report = Report::default();
+    let mut records = reader.byte_records();
+    let headers = match records.next() {
+        None => {
+            report.push(Problem::at_line(1, "the file is empty"));
+            return Err(report.finish());
+        }
+        Some(Err(err)) => {
+            report.push(csv_problem(&err));
+            return Err(report.finish());
+        }
+        Some(Ok(record)) => match texts(&record, None, 1) {
+            Ok(mut headers) => {
+                if let Some(first) = headers.first_mut() {
+                    *first = first.trim_start_matches('\u{feff}').to_owned();
+                }
+                headers
+            }
+            Err(problem) => {
+                report.push(problem);
+                return Err(report.finish());
+            }
+        },
+    };
+    let Some(layout) = Layout::read(&headers, &mut report) else {
+        return Err(report.finish());
+    };
+    let mut rows = Vec::new();
+    for record in records {
+        let record = match record {
+            Ok(record) => record,
+            Err(err) => {
+                report.push(csv_problem(&err));
+                // A broken quote leaves the reader unable to tell where rows start again.
+                break;
+            }
+        };
+        let line = record.position().map_or(0, csv::Position::line);
+        if record
+            .iter()
+            .all(|field| field.iter().all(u8::is_ascii_whitespace))
+        {
+            continue;
+        }
+        if record.len() != headers.len() {
+            report.push(Problem::at_line(
+                line,
+                format!(
+                    "has {} fields where the header has {}",
+                    record.len(),
+                    headers.len()
+                ),
+            ));
+            continue;
+        }
+        match texts(&record, Some(&headers), line) {
+            Ok(fields) => match person(&layout, &fields, line) {
+                Ok(listed) => rows.push(Row::Listed(listed)),
+                Err(problems) => problems.into_iter().for_each(|p| report.push(p)),
+            },
+            Err(problem) => report.push(problem),
+        }
+    }
+    if rows.is_empty() && report.is_empty() {
+        report.push(Problem::at_line(
+            1,
+            "the file has a header but no people: a run never empties a source by accident",
+        ));
+    }
+    if report.is_empty() {
+        Ok(rows)
+    } else {
+        Err(report.finish())
+    }
+}
+
+fn csv_problem(err: &csv::Error) -> Problem {
+    let line = err.position().map_or(1, csv::Position::line);
+    Problem::at_line(line, format!("is not valid CSV: {err}"))
+}
+
+/// A record's fields as text, or the first that is not UTF-8.
+fn texts(
+    record: &csv::ByteRecord,
+    headers: Option<&[String]>,
+    line: u64,
+) -> Result<Vec<String>, Problem> {
+    record
+        .iter()
+        .enumerate()
+        .map(|(i, bytes)| {
+            std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| {
+                let column = headers
+                    .and_then(|h| h.get(i))
+                    .map_or_else(|| format!("#{}", i + 1), Clone::clone);
+                Problem::at(
+                    line,
+                    &column,
+                    &String::from_utf8_lossy(bytes),
+                    "is not UTF-8 text (save the file as UTF-8)",
+                )
+            })
+        })
+        .collect()
+}
+
+/// A value, when there is one.
+fn optional(text: &str) -> Option<&str> {
+    (!text.is_empty()).then_some(text)
+}
+
+/// One row's person, or every problem in the row.
+fn person(layout: &Layout, fields: &[String], line: u64) -> Result<Listed, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let value = |column: &Column| {
+        layout
+            .position(column)
+            .map(|i| (layout.headers[i].as_str(), fields[i].trim()))
+    };
+    let mut check = |column: &Column, parse: &dyn Fn(&str) -> Result<(), String>| {
+        if let Some((header, text)) = value(column)
+            && let Err(why) = parse(text)
+        {
+            problems.push(Problem::at(line, header, text, why));
+        }
+    };
+    let field_error = |err: FieldError| err.message;
+    check(&Column::Role, &|text| role_of(text).map(drop));
+    check(&Column::Status, &|text| enabled_of(text).map(drop));
+    check(&Column::GivenName, &|text| {
+        PersonName::parse(text, "given_name")
+            .map(drop)
+            .map_err(field_error)
+    });
+    check(&Column::FamilyName, &|text| {
+        PersonName::parse(text, "family_name")
+            .map(drop)
+            .map_err(field_error)
+    });
+    check(&Column::Username, &|text| match optional(text) {
+        Some(text) => Username::parse(text).map(drop).map_err(field_error),
+        None => Ok(()),
+    });
+    check(&Column::Email, &|text| match optional(text) {
+        Some(text) => Email::parse(text).map(drop).map_err(field_error),
+        None => Ok(()),
+    });
+    check(&Column::ExternalId, &|text| {
+        ExternalId::parse(text).map(drop).map_err(field_error)
+    });
+    let text = |column: &Column| value(column).map(|(_, text)| text).and_then(optional);
+    let username = text(&Column::Username).and_then(|t| Username::parse(t).ok());
+    let email = text(&Column::Email).and_then(|t| Email::parse(t).ok());
+    if username.is_none() && email.is_none() && problems.is_empty() {
+        problems.push(Problem::at_line(
+            line,
+            "has neither a username nor an email: people sign in with one",
+        ));
+    }
+    let mut attributes = BTreeMap::new();
+    for (i, column) in layout.columns.iter().enumerate() {
+        if let Column::Attribute(name) = column {
+            attributes.insert(name.clone(), fields[i].clone());
+        }
+    }
+    let attributes = match Attributes::parse(attributes) {
+        Ok(attributes) => Some(attributes),
+        Err(err) => {
+            problems.push(Problem::at_line(
+                line,
+                format!("{}: {}", err.field, err.message),
+            ));
+            None
+        }
+    };
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    // Without an id column, a person is known to the source by their username, else e-mail.
+    let key = text(&Column::ExternalId)
+        .map(str::to_owned)
+        .or_else(|| username.as_ref().map(Username::key))
+        .or_else(|| email.as_ref().map(Email::key))
+        .unwrap_or_default();
+    let parsed = (
+        ExternalId::parse(&key),
+        PersonName::parse(text(&Column::GivenName).unwrap_or_default(), "given_name"),
+        PersonName::parse(text(&Column::FamilyName).unwrap_or_default(), "family_name"),
+        role_of(text(&Column::Role).unwrap_or("student")),
+        enabled_of(text(&Column::Status).unwrap_or_default()),
+        attributes,
+    );
+    match parsed {
+        (
+            Ok(external_id),
+            Ok(given_name),
+            Ok(family_name),
+            Ok(role),
+            Ok(enabled),
+            Some(attributes),
+        ) => Ok(Listed {
+            line,
+            external_id,
+            username,
+            email,
+            given_name,
+            family_name,
+            role,
+            enabled,
+            attributes,
+        }),
+        // Every part was checked above; one failing here is a row with an empty required
+        // value the checks let through.
+        _ => Err(vec![Problem::at_line(line, "is missing a required value")]),
+    }
+}
+
+#[cfg(test)]
+mod tests;
