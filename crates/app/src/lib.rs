@@ -8,6 +8,7 @@ mod forms;
 mod listing;
 mod orgs;
 mod passwords;
+mod provisioning;
 mod sessions;
 mod status;
 mod throttle;
@@ -22,6 +23,7 @@ use rollcall_store::{Store, UnitOfWork};
 pub use error::{AppError, ErrorClass};
 pub use forms::FORM_TOKEN_HOURS;
 pub use listing::{Cursor, ListUsers, UserPage};
+pub use provisioning::{ImportOutcome, NewSource};
 pub use rollcall_store::{StoreError, UserSort};
 
 pub use sessions::{SESSION_HOURS, SignedIn, Visitor, csrf_matches};

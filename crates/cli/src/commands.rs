@@ -137,7 +137,7 @@ fn parse_attribute(raw: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("'{raw}' is not key=value"))
 }
 
-async fn principal(app: &App, org: &str) -> Result<Principal> {
+pub async fn principal(app: &App, org: &str) -> Result<Principal> {
     let org = app
         .org_by_slug(org)
         .await
@@ -201,7 +201,7 @@ pub async fn token(app: App, command: TokenCommand) -> Result<()> {
 
 /// Stored text as a terminal should print it: control and direction characters escaped, so a
 /// name or reason cannot move the cursor or recolour the screen.
-fn shown(text: &str) -> String {
+pub fn shown(text: &str) -> String {
     rollcall_domain::text::escape_for_terminal(text)
 }
 

@@ -2,6 +2,7 @@
 
 mod commands;
 mod demo;
+mod sources;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,6 +85,24 @@ enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(commands::UserCommand),
+    /// Manage provisioning sources.
+    #[command(subcommand)]
+    Source(sources::SourceCommand),
+    /// Import a roster file through a source: prints the plan, then applies it all or nothing.
+    Import {
+        #[arg(long, env = "ROLLCALL_ORG")]
+        org: String,
+        /// The source the file comes from.
+        #[arg(long)]
+        source: String,
+        /// `full` or `delta`, for this run only (the source's own by default).
+        #[arg(long)]
+        mode: Option<String>,
+        /// Print the plan and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        file: std::path::PathBuf,
+    },
 }
 
 /// Opens (and migrates) the store a URL names.
@@ -212,7 +231,19 @@ async fn serve(app: App, bind: &str, settings: rollcall_web::Settings) -> Result
 }
 
 #[tokio::main]
-async fn main() -> Result<()> {
+async fn main() -> std::process::ExitCode {
+    // An operator reads the error and its causes, never a stack trace (whatever
+    // RUST_BACKTRACE says).
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("Error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("ROLLCALL_LOG")
@@ -276,6 +307,19 @@ async fn main() -> Result<()> {
         }
         Command::User(command) => {
             commands::user(App::new(open_store(&cli.database_url).await?), command).await
+        }
+        Command::Source(command) => {
+            sources::source(App::new(open_store(&cli.database_url).await?), command).await
+        }
+        Command::Import {
+            org,
+            source,
+            mode,
+            dry_run,
+            file,
+        } => {
+            let app = App::new(open_store(&cli.database_url).await?);
+            sources::import(app, &org, &source, &file, mode, dry_run).await
         }
     }
 }

@@ -152,3 +152,58 @@ fn stored_text_reaches_the_terminal_escaped() {
         "{shown}"
     );
 }
+
+#[test]
+fn a_roster_file_is_previewed_then_imported_and_a_paused_source_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("school.db").display());
+    let file = dir.path().join("roster.csv");
+    std::fs::write(
+        &file,
+        "external_id,username,given_name,family_name,role\nS1,ada,Ada,Lovelace,student\n",
+    )
+    .unwrap();
+    let file = file.display().to_string();
+    create_school(&url);
+    ok(&rollcall(
+        &url,
+        &["source", "add", "--org", "northfield", "sis"],
+    ));
+    let preview = ok(&rollcall(
+        &url,
+        &[
+            "import",
+            "--org",
+            "northfield",
+            "--source",
+            "sis",
+            "--dry-run",
+            &file,
+        ],
+    ));
+    assert!(preview.contains("created 1"), "{preview}");
+    assert!(preview.contains("nothing was changed"), "{preview}");
+    let listed = ok(&rollcall(&url, &["user", "list", "--org", "northfield"]));
+    assert!(!listed.contains("ada"), "{listed}");
+    ok(&rollcall(
+        &url,
+        &["import", "--org", "northfield", "--source", "sis", &file],
+    ));
+    let listed = ok(&rollcall(&url, &["user", "list", "--org", "northfield"]));
+    assert!(listed.contains("ada"), "{listed}");
+    ok(&rollcall(
+        &url,
+        &["source", "pause", "--org", "northfield", "sis"],
+    ));
+    let paused = rollcall(
+        &url,
+        &["import", "--org", "northfield", "--source", "sis", &file],
+    );
+    assert!(!paused.status.success());
+    let said = String::from_utf8_lossy(&paused.stderr);
+    assert!(said.contains("paused"), "{said}");
+    assert!(
+        !said.contains("backtrace"),
+        "an operator sees no stack trace: {said}"
+    );
+}

@@ -27,6 +27,63 @@ use crate::user::{
 };
 use crate::{OrgId, Timestamp};
 
+/// A word stored for a value, and read back.
+macro_rules! words {
+    ($name:ident, $what:literal { $($variant:ident => $word:literal),+ $(,)? }) => {
+        impl $name {
+            pub const fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $word),+ }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = FieldError;
+
+            fn from_str(text: &str) -> Result<Self, FieldError> {
+                match text.trim().to_ascii_lowercase().as_str() {
+                    $($word => Ok(Self::$variant),)+
+                    other => Err(FieldError::new(
+                        $what,
+                        format!(
+                            "'{other}' is not one of {}",
+                            [$($word),+].join(", ")
+                        ),
+                    )),
+                }
+            }
+        }
+    };
+}
+
+words!(Said, "said" { Enabled => "enabled", Disabled => "disabled", Gone => "gone" });
+words!(Mode, "mode" { Full => "full", Delta => "delta" });
+words!(WhenMissing, "when_missing" { Archive => "archive", Deactivate => "deactivate", Keep => "keep" });
+words!(Format, "format" { PlainCsv => "plain_csv" });
+
+/// The file format a source reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Rollcall's documented columns, or other platforms' upload files.
+    PlainCsv,
+}
+
+/// A provisioning source of an org: what it reads, how, and what it does to people it no
+/// longer lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceSettings {
+    pub id: crate::SourceId,
+    pub org_id: OrgId,
+    /// The name users' `source` carries.
+    pub name: Source,
+    pub format: Format,
+    /// What a run is unless it says otherwise.
+    pub mode: Mode,
+    pub policy: MissingPolicy,
+    /// A paused source's runs are refused until it is resumed.
+    pub paused: bool,
+    pub created_at: Timestamp,
+}
+
 /// What a source last said of a user's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Said {
@@ -48,8 +105,11 @@ pub struct Listed {
     pub email: Option<Email>,
     pub given_name: PersonName,
     pub family_name: PersonName,
-    pub role: Role,
+    /// `None` when the file says nothing of roles: a new person is a student, a known one
+    /// keeps theirs.
+    pub role: Option<Role>,
     pub enabled: bool,
+    /// The attributes the row sets; others the person has are left as they are.
     pub attributes: Attributes,
 }
 
@@ -560,10 +620,10 @@ fn changed_fields(user: &User, row: &Listed) -> Vec<&'static str> {
     if user.family_name() != &row.family_name {
         fields.push("family_name");
     }
-    if user.role() != row.role {
+    if row.role.is_some_and(|role| role != user.role()) {
         fields.push("role");
     }
-    if user.attributes() != &row.attributes {
+    if &merged(user.attributes(), &row.attributes) != user.attributes() {
         fields.push("attributes");
     }
     fields
@@ -669,7 +729,9 @@ pub fn apply_in_memory(
                         .link(source.clone(), Some(row.external_id.clone()), actor, at)
                 }
                 (Step::Update { .. }, Some(row), Some(i)) => {
-                    let Ok(Some(change)) = after[i].user.apply(patch(row), actor, at) else {
+                    let Ok(Some(change)) =
+                        after[i].user.apply(patch(row, &after[i].user), actor, at)
+                    else {
                         continue;
                     };
                     change
@@ -703,7 +765,7 @@ fn new_user(source: &Source, row: &Listed) -> NewUser {
         email: row.email.clone(),
         given_name: row.given_name.clone(),
         family_name: row.family_name.clone(),
-        role: row.role,
+        role: row.role.unwrap_or(Role::Student),
         source: source.clone(),
         external_id: Some(row.external_id.clone()),
         prevent_archiving: None,
@@ -713,16 +775,23 @@ fn new_user(source: &Source, row: &Listed) -> NewUser {
     }
 }
 
-fn patch(row: &Listed) -> UserPatch {
+/// A user's attributes with the row's set over them.
+fn merged(current: &Attributes, row: &Attributes) -> Attributes {
+    let mut all = current.as_map().clone();
+    all.extend(row.as_map().iter().map(|(k, v)| (k.clone(), v.clone())));
+    Attributes::from_stored(all)
+}
+
+fn patch(row: &Listed, user: &User) -> UserPatch {
     UserPatch {
         username: row.username.clone().map(Some),
         email: row.email.clone().map(Some),
         given_name: Some(row.given_name.clone()),
         family_name: Some(row.family_name.clone()),
-        role: Some(row.role),
+        role: row.role,
         external_id: None,
         prevent_archiving: None,
-        attributes: Some(row.attributes.clone()),
+        attributes: Some(merged(user.attributes(), &row.attributes)),
     }
 }
 

@@ -338,7 +338,7 @@ fn person(layout: &Layout, fields: &[String], line: u64) -> Result<Listed, Vec<P
         ExternalId::parse(&key),
         PersonName::parse(text(&Column::GivenName).unwrap_or_default(), "given_name"),
         PersonName::parse(text(&Column::FamilyName).unwrap_or_default(), "family_name"),
-        role_of(text(&Column::Role).unwrap_or("student")),
+        text(&Column::Role).map(role_of).transpose(),
         enabled_of(text(&Column::Status).unwrap_or_default()),
         attributes,
     );

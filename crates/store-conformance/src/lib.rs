@@ -13,11 +13,13 @@
 
 mod fixtures;
 mod listing;
+mod provisioning;
 mod throttle;
 mod units;
 mod users;
 
 pub use listing::*;
+pub use provisioning::*;
 pub use throttle::*;
 pub use units::*;
 pub use users::*;

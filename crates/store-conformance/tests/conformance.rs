@@ -26,4 +26,6 @@ rollcall_testkit::backend_tests!(
     throttle_runs_count_once_per_unit_of_work,
     a_server_secret_is_created_once_and_shared,
     sign_in_forms_are_signed_for_every_server,
+    an_import_creates_links_and_archives_missing_students,
+    refused_imports_change_nothing,
 );

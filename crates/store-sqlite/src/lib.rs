@@ -232,6 +232,7 @@ mod tests {
         (3, "396c77d536fdb52c285ba90b5eb4bd4bde3036e6da41d0de85946287ca205dab76c3260710447016304cf16e3ef83c33"),
         (4, "500309772122ee794756494e3e85ea183759f0e59ad915f5b2412274074315ab7ffd9a85b676b13dd30a74a404677962"),
         (5, "472a57cf73f9d7e1fd65c204affc6fb71c2f88655ca2fc4c2227cf7cdcd38bc6f15b57cf83bf2b4ca4b17991eb39ad5d"),
+        (6, "c27039b347ca040f4f139a352902fe4abac6abf049502b94e641e13477b5c98b5917c4a5e0dc5656aaedd6b8a21b9116"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

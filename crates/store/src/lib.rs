@@ -14,9 +14,10 @@ pub mod shared;
 pub mod sql;
 
 use async_trait::async_trait;
+use rollcall_domain::provisioning::{Known, Said, SourceSettings};
 use rollcall_domain::{
-    ApiToken, AuditEvent, Org, OrgId, OrgSlug, Role, Session, Source, Status, Timestamp, TokenId,
-    User, UserId,
+    ApiToken, AuditEvent, Org, OrgId, OrgSlug, Role, Session, Source, SourceId, Status, Timestamp,
+    TokenId, User, UserId,
 };
 
 pub use rows::ThrottleRun;
@@ -231,6 +232,18 @@ pub trait Store: Send + Sync + 'static {
     /// A user's sessions, oldest first.
     async fn user_sessions(&self, org: OrgId, user: UserId) -> StoreResult<Vec<Session>>;
 
+    /// An org's provisioning sources, by name.
+    async fn provisioning_sources(&self, org: OrgId) -> StoreResult<Vec<SourceSettings>>;
+    async fn source_by_name(
+        &self,
+        org: OrgId,
+        name: &Source,
+    ) -> StoreResult<Option<SourceSettings>>;
+    /// The users a run of `source` is planned against: its own and those managed by hand (it
+    /// may link them), each with what the source last said of them.
+    async fn provisioning_candidates(&self, org: OrgId, source: &Source)
+    -> StoreResult<Vec<Known>>;
+
     async fn token_by_digest(&self, org: OrgId, digest: &str) -> StoreResult<Option<ApiToken>>;
     async fn tokens(&self, org: OrgId) -> StoreResult<Vec<ApiToken>>;
 }
@@ -287,6 +300,17 @@ pub trait UnitOfWork: Send {
     /// The shared secret called `name`; `fresh` becomes it when there is none yet, so every
     /// server reads the same value whichever came first.
     async fn server_secret(&mut self, name: &str, fresh: &str) -> StoreResult<String>;
+
+    async fn insert_source(&mut self, source: &SourceSettings) -> StoreResult<()>;
+    /// Pauses or resumes a source; `false` when there is no such source.
+    async fn set_source_paused(
+        &mut self,
+        org: OrgId,
+        id: SourceId,
+        paused: bool,
+    ) -> StoreResult<bool>;
+    /// Records what a source now says of each of these users.
+    async fn put_said(&mut self, org: OrgId, said: &[(UserId, Said)]) -> StoreResult<()>;
 
     /// Applies everything written, at once.
     async fn commit(self: Box<Self>) -> StoreResult<()>;

@@ -4,10 +4,11 @@
 //! totally ordered, identical across backends. Attributes travel as JSON text.
 
 use chrono::{DateTime, Utc};
+use rollcall_domain::provisioning::{MissingPolicy, SourceSettings};
 use rollcall_domain::{
     Actor, ApiToken, Attributes, AuditAction, AuditEvent, Email, EventId, ExternalId, FieldError,
     Org, OrgId, OrgName, OrgSlug, PasswordHash, PersonName, Reason, RunId, Session, Source,
-    StoredActor, StoredUser, Timestamp, TokenId, User, UserId, Username,
+    SourceId, StoredActor, StoredUser, Timestamp, TokenId, User, UserId, Username,
 };
 use uuid::Uuid;
 
@@ -352,6 +353,71 @@ impl OrgColumns {
             created_at: from_micros(self.created_at)?,
         })
     }
+}
+
+/// A provisioning source's columns.
+#[derive(Debug, sqlx::FromRow)]
+pub struct SourceColumns {
+    pub org_id: Uuid,
+    pub source_id: Uuid,
+    pub name: String,
+    pub format: String,
+    pub mode: String,
+    pub missing_student: String,
+    pub missing_teacher: String,
+    pub missing_staff: String,
+    pub missing_admin: String,
+    pub paused: bool,
+    pub created_at: i64,
+}
+
+impl SourceColumns {
+    pub fn values(source: &SourceSettings) -> Vec<Value> {
+        let policy = &source.policy;
+        vec![
+            source.org_id.as_uuid().into(),
+            source.id.as_uuid().into(),
+            source.name.as_str().into(),
+            source.format.as_str().into(),
+            source.mode.as_str().into(),
+            policy.student.as_str().into(),
+            policy.teacher.as_str().into(),
+            policy.staff.as_str().into(),
+            policy.admin.as_str().into(),
+            source.paused.into(),
+            micros(source.created_at).into(),
+        ]
+    }
+
+    pub fn into_source(self) -> Result<SourceSettings, StoreError> {
+        Ok(SourceSettings {
+            id: SourceId::from_uuid(self.source_id),
+            org_id: OrgId::from_uuid(self.org_id),
+            name: Source::parse(&self.name).map_err(corrupt)?,
+            format: self.format.parse().map_err(corrupt)?,
+            mode: self.mode.parse().map_err(corrupt)?,
+            policy: MissingPolicy {
+                student: self.missing_student.parse().map_err(corrupt)?,
+                teacher: self.missing_teacher.parse().map_err(corrupt)?,
+                staff: self.missing_staff.parse().map_err(corrupt)?,
+                admin: self.missing_admin.parse().map_err(corrupt)?,
+            },
+            paused: self.paused,
+            created_at: from_micros(self.created_at)?,
+        })
+    }
+}
+
+/// The columns of [`SourceColumns`], in the order of its values.
+pub const SOURCE_COLUMNS: &str = "org_id, source_id, name, format, mode, missing_student, \
+    missing_teacher, missing_staff, missing_admin, paused, created_at";
+
+/// A user row with what their source last said of them.
+#[derive(Debug, sqlx::FromRow)]
+pub struct KnownColumns {
+    #[sqlx(flatten)]
+    pub user: UserColumns,
+    pub said: Option<String>,
 }
 
 /// One key's run of sign-in failures.

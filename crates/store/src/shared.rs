@@ -17,15 +17,18 @@ use std::future::Future;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use rollcall_domain::provisioning::{Known, Said, SourceSettings};
 use rollcall_domain::{
-    ApiToken, AuditEvent, Org, OrgId, OrgSlug, Session, Timestamp, TokenId, User, UserId,
+    ApiToken, AuditEvent, Org, OrgId, OrgSlug, Session, Source, SourceId, Timestamp, TokenId, User,
+    UserId,
 };
 use sqlx::{Database, Executor, FromRow, IntoArguments, Pool};
 use uuid::Uuid;
 
 use crate::rows::{
-    EVENT_COLUMNS, EventColumns, OrgColumns, SessionColumns, SessionUserColumns, ThrottleRun,
-    TokenColumns, USER_COLUMNS, UserColumns, micros, user_columns_of_u,
+    EVENT_COLUMNS, EventColumns, KnownColumns, OrgColumns, SOURCE_COLUMNS, SessionColumns,
+    SessionUserColumns, SourceColumns, ThrottleRun, TokenColumns, USER_COLUMNS, UserColumns,
+    micros, user_columns_of_u,
 };
 use crate::sql::{Sql, Value};
 use crate::{BROAD_PREFIX_ENTRIES, Store, StoreError, StoreResult, UnitOfWork, UserQuery};
@@ -240,6 +243,8 @@ where
     for<'r> SessionUserColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> TokenColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> ThrottleRun: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> SourceColumns: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> KnownColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (String,): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (i64,): FromRow<'r, <B::Db as Database>::Row>,
 {
@@ -406,6 +411,71 @@ where
             .await?
             .into_iter()
             .map(|row| row.into_session(&owner))
+            .collect()
+    }
+
+    async fn provisioning_sources(&self, org: OrgId) -> StoreResult<Vec<SourceSettings>> {
+        let mut q = Sql::<B>::new(format!(
+            "select {SOURCE_COLUMNS} from source where org_id = "
+        ));
+        q.bind(org.as_uuid()).push(" order by name");
+        q.fetch_all::<SourceColumns, _>(&self.reader)
+            .await?
+            .into_iter()
+            .map(SourceColumns::into_source)
+            .collect()
+    }
+
+    async fn source_by_name(
+        &self,
+        org: OrgId,
+        name: &Source,
+    ) -> StoreResult<Option<SourceSettings>> {
+        let mut q = Sql::<B>::new(format!(
+            "select {SOURCE_COLUMNS} from source where org_id = "
+        ));
+        q.bind(org.as_uuid())
+            .push(" and name = ")
+            .bind(name.as_str());
+        q.fetch_optional::<SourceColumns, _>(&self.reader)
+            .await?
+            .map(SourceColumns::into_source)
+            .transpose()
+    }
+
+    async fn provisioning_candidates(
+        &self,
+        org: OrgId,
+        source: &Source,
+    ) -> StoreResult<Vec<Known>> {
+        let mut q = Sql::<B>::new(format!(
+            "select {}, s.said from user_account u left join source_said s \
+             on s.org_id = u.org_id and s.user_id = u.user_id where u.org_id = ",
+            user_columns_of_u()
+        ));
+        q.bind(org.as_uuid())
+            .push(" and u.source in (")
+            .bind(source.as_str())
+            .push(", ")
+            .bind(Source::MANUAL)
+            .push(")");
+        q.fetch_all::<KnownColumns, _>(&self.reader)
+            .await?
+            .into_iter()
+            .map(|row| {
+                let said = row
+                    .said
+                    .as_deref()
+                    .map(str::parse::<Said>)
+                    .transpose()
+                    .map_err(|err| StoreError::Corrupt {
+                        what: err.to_string(),
+                    })?;
+                Ok(Known {
+                    user: row.user.into_user()?,
+                    said,
+                })
+            })
             .collect()
     }
 
@@ -717,6 +787,46 @@ where
             .await?
             .ok_or(StoreError::NotFound)?;
         Ok(value)
+    }
+
+    async fn insert_source(&mut self, source: &SourceSettings) -> StoreResult<()> {
+        let mut q = Sql::<B>::new(format!("insert into source ({SOURCE_COLUMNS}) values "));
+        q.row(true, SourceColumns::values(source));
+        q.execute(&mut *self.tx).await.map(drop)
+    }
+
+    async fn set_source_paused(
+        &mut self,
+        org: OrgId,
+        id: SourceId,
+        paused: bool,
+    ) -> StoreResult<bool> {
+        let mut q = Sql::<B>::new("update source set paused = ");
+        q.bind(paused)
+            .push(" where org_id = ")
+            .bind(org.as_uuid())
+            .push(" and source_id = ")
+            .bind(id.as_uuid());
+        Ok(q.execute(&mut *self.tx).await? == 1)
+    }
+
+    async fn put_said(&mut self, org: OrgId, said: &[(UserId, Said)]) -> StoreResult<()> {
+        for chunk in said.chunks(1_000) {
+            let mut q = Sql::<B>::new("insert into source_said (org_id, user_id, said) values ");
+            for (i, (user, said)) in chunk.iter().enumerate() {
+                q.row(
+                    i == 0,
+                    [
+                        org.as_uuid().into(),
+                        user.as_uuid().into(),
+                        said.as_str().into(),
+                    ],
+                );
+            }
+            q.push(" on conflict (org_id, user_id) do update set said = excluded.said");
+            q.execute(&mut *self.tx).await?;
+        }
+        Ok(())
     }
 
     async fn commit(self: Box<Self>) -> StoreResult<()> {

@@ -38,7 +38,7 @@ fn listed(i: usize, role: Role, enabled: bool) -> Row {
         email: Some(Email::parse(&format!("p{i}@school.example")).unwrap()),
         given_name: PersonName::parse("Pat", "given_name").unwrap(),
         family_name: PersonName::parse(&format!("Person{i}"), "family_name").unwrap(),
-        role,
+        role: Some(role),
         enabled,
         attributes: Attributes::default(),
     })

@@ -33,7 +33,7 @@ fn the_documented_sample_reads_whole() {
     let zoe = &read[4];
     assert_eq!(zoe.line, 6);
     assert_eq!(zoe.given_name.as_str(), "Zoë");
-    assert_eq!(zoe.role, Role::Teacher);
+    assert_eq!(zoe.role, Some(Role::Teacher));
     assert_eq!(zoe.attributes.get("department"), Some("Science, Biology"));
     let grace = &read[2];
     assert!(!grace.enabled);
@@ -53,7 +53,7 @@ fn other_platforms_headers_a_bom_and_crlf_are_understood() {
                 Alan,Turing,alan@x.example,,\r\n";
     let read = people(file.as_bytes());
     assert_eq!(read.len(), 2);
-    assert_eq!(read[0].role, Role::Student);
+    assert_eq!(read[0].role, Some(Role::Student));
     assert_eq!(
         read[0].external_id.as_str(),
         "ada",
