@@ -58,18 +58,26 @@ async function expectReachable(page, locator) {
   assert.ok(onTop, "nothing covers or clips it");
 }
 
+/** Waits until htmx has swapped and settled what it asked for. (`waitForLoadState` would not
+ *  do: once a page has loaded, it answers at once, whatever is still in flight.) */
+async function settled(page) {
+  await page.waitForFunction(() => !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling"));
+}
+
 async function search(page, words) {
-  const results = page.waitForResponse((r) => r.url().includes("/users?") && r.request().method() === "GET");
+  // The answer to these words, not to an earlier keystroke or filter.
+  const results = page.waitForResponse((r) => r.request().method() === "GET"
+    && r.url().includes("/users?") && new URL(r.url()).searchParams.get("q") === words);
   await page.getByLabel("Search").fill(words);
-  await results;
-  await page.waitForLoadState("networkidle");
+  await (await results).finished();
+  await settled(page);
 }
 
 async function filter(page, status) {
   const results = page.waitForResponse((r) => r.url().includes(`status=${status}`));
   await page.getByLabel("Status").selectOption(status);
-  await results;
-  await page.waitForLoadState("networkidle");
+  await (await results).finished();
+  await settled(page);
 }
 
 // Two at a time: the tests share nothing but the server, and running them out of order keeps

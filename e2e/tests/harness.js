@@ -70,7 +70,14 @@ export async function startServer() {
     });
     child.on("exit", (code) => reject(new Error(`server exited (${code}):\n${seen}`)));
   });
-  return { address, databaseUrl, stop: () => child.kill("SIGINT") };
+  // What the server says after it starts (warnings and errors only) is shown when it stops.
+  let said = "";
+  child.stderr.on("data", (chunk) => { said += chunk.toString(); });
+  const stop = () => {
+    child.kill("SIGINT");
+    if (said.trim()) console.error(`The server said:\n${said}`);
+  };
+  return { address, databaseUrl, stop };
 }
 
 /** Content-Security-Policy refusals seen on any page: each is a script or a style the page
