@@ -2,10 +2,13 @@
 //! (a preview anyone can read), then applied in one unit of work, all or nothing.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use rollcall_domain::provisioning::{
-    self, Format, Known, MissingPolicy, Mode, Plan, Said, SourceSettings,
+    self, Counts, Format, Known, MissingPolicy, Mode, Outcome, Plan, ReportLine, RunRecord, Said,
+    SourceSettings,
 };
+use rollcall_domain::token::sha256_hex;
 use rollcall_domain::{Actor, AuditAction, RunId, Source, SourceId, User, UserChange, UserId};
 use rollcall_import::Problem;
 use tracing::instrument;
@@ -108,11 +111,28 @@ impl App {
         &self,
         who: &Principal,
         source_name: &str,
+        file_name: &str,
         file: &[u8],
         mode: Option<Mode>,
         dry_run: bool,
     ) -> Result<ImportOutcome, AppError> {
+        let started_at = self.now();
         let source = self.source(who, source_name).await?;
+        let mode = mode.unwrap_or(source.mode);
+        let record = |outcome, counts, report| RunRecord {
+            id: RunId::new(),
+            org_id: who.org_id,
+            source_id: source.id,
+            actor_label: who.actor.label().to_owned(),
+            file_name: file_name.chars().take(255).collect(),
+            checksum: sha256_hex(file),
+            mode,
+            outcome,
+            counts,
+            report,
+            started_at,
+            finished_at: self.now(),
+        };
         if source.paused && !dry_run {
             return Err(AppError::invalid(
                 "source",
@@ -123,35 +143,48 @@ impl App {
             ));
         }
         let rows = match source.format {
-            Format::PlainCsv => match rollcall_import::plain::read(file) {
-                Ok(rows) => rows,
-                Err(problems) => return Ok(ImportOutcome::Refused(problems)),
-            },
+            Format::PlainCsv => rollcall_import::plain::read(file),
+        };
+        let rows = match rows {
+            Ok(rows) => rows,
+            Err(problems) => {
+                if !dry_run {
+                    let report = problems.iter().map(problem_line).collect();
+                    self.keep_refused(&record(Outcome::Refused, Counts::default(), report))
+                        .await?;
+                }
+                return Ok(ImportOutcome::Refused(problems));
+            }
         };
         let known = self
             .store
             .provisioning_candidates(who.org_id, &source.name)
             .await?;
-        let mode = mode.unwrap_or(source.mode);
         let plan = match provisioning::plan(&source.name, mode, source.policy, &rows, &known) {
             Ok(plan) => plan,
             Err(problems) => {
-                let problems = problems
+                let problems: Vec<Problem> = problems
                     .into_iter()
                     .map(|(line, err)| {
                         Problem::at_line(line, format!("{}: {}", err.field, err.message))
                     })
                     .collect();
+                if !dry_run {
+                    let report = problems.iter().map(problem_line).collect();
+                    self.keep_refused(&record(Outcome::Refused, Counts::default(), report))
+                        .await?;
+                }
                 return Ok(ImportOutcome::Refused(problems));
             }
         };
         if dry_run {
             return Ok(ImportOutcome::Preview(plan));
         }
+        let run = record(Outcome::Applied, plan.counts(), plan.report());
         let actor = Actor::Source {
             id: source.id,
             label: source.name.as_str().to_owned(),
-            run: Some(RunId::new()),
+            run: Some(run.id),
         };
         let (after, changes) = provisioning::apply_in_memory(
             who.org_id,
@@ -163,7 +196,11 @@ impl App {
             self.now(),
         )
         .map_err(|err| AppError::internal("applying an import run", err))?;
-        self.write_run(who, &known, &after, &changes).await?;
+        let run = RunRecord {
+            finished_at: self.now(),
+            ..run
+        };
+        self.write_run(who, &known, &after, &changes, &run).await?;
         let counts = plan.counts();
         tracing::info!(?counts, "import run applied");
         Ok(ImportOutcome::Applied(plan))
@@ -177,6 +214,7 @@ impl App {
         before: &[Known],
         after: &[Known],
         changes: &[UserChange],
+        run: &RunRecord,
     ) -> Result<(), AppError> {
         let mut created: HashMap<UserId, User> = HashMap::new();
         let mut created_events = Vec::new();
@@ -209,6 +247,58 @@ impl App {
             })
             .collect();
         uow.put_said(who.org_id, &said).await?;
+        uow.insert_run(run).await?;
         Ok(uow.commit().await?)
+    }
+
+    /// Keeps a refused run in the history (nothing else was written).
+    async fn keep_refused(&self, run: &RunRecord) -> Result<(), AppError> {
+        let mut uow = self.store.begin().await?;
+        uow.insert_run(run).await?;
+        Ok(uow.commit().await?)
+    }
+
+    /// The org's import runs, newest first (of one source when named), at most `limit`.
+    pub async fn runs(
+        &self,
+        who: &Principal,
+        source: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<RunRecord>, AppError> {
+        who.require_admin()?;
+        let source = match source {
+            Some(name) => Some(self.source(who, name).await?.id),
+            None => None,
+        };
+        Ok(self.store.runs(who.org_id, source, limit).await?)
+    }
+
+    pub async fn run(&self, who: &Principal, id: RunId) -> Result<RunRecord, AppError> {
+        who.require_admin()?;
+        self.store
+            .run(who.org_id, id)
+            .await?
+            .ok_or(AppError::NotFound("import run"))
+    }
+}
+
+/// A problem as a line of a run's report.
+fn problem_line(problem: &Problem) -> ReportLine {
+    let mut what = String::new();
+    if let Some(column) = &problem.column {
+        what.push_str("column ");
+        what.push_str(column);
+    }
+    if let Some(value) = &problem.value {
+        let _ = write!(what, " ({value:?})");
+    }
+    if !what.is_empty() {
+        what.push_str(": ");
+    }
+    what.push_str(&problem.reason);
+    ReportLine {
+        line: Some(problem.line),
+        external_id: None,
+        what,
     }
 }

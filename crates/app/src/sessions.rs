@@ -37,7 +37,7 @@ fn throttle_keys(org_slug: &str, login: &str, user: Option<&User>, client: &str)
         Some(user) => format!("user:{}", user.id()),
         None => format!(
             "login:{}",
-            sha256_hex(&format!(
+            sha256_hex(format!(
                 "{}\n{}",
                 org_slug.trim().to_lowercase(),
                 login.trim().to_lowercase()

@@ -88,6 +88,9 @@ enum Command {
     /// Manage provisioning sources.
     #[command(subcommand)]
     Source(sources::SourceCommand),
+    /// Import runs: their history and reports.
+    #[command(subcommand)]
+    Runs(sources::RunCommand),
     /// Import a roster file through a source: prints the plan, then applies it all or nothing.
     Import {
         #[arg(long, env = "ROLLCALL_ORG")]
@@ -310,6 +313,9 @@ async fn run() -> Result<()> {
         }
         Command::Source(command) => {
             sources::source(App::new(open_store(&cli.database_url).await?), command).await
+        }
+        Command::Runs(command) => {
+            sources::runs(App::new(open_store(&cli.database_url).await?), command).await
         }
         Command::Import {
             org,

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Subcommand;
 use rollcall_app::{App, ImportOutcome, NewSource};
-use rollcall_domain::provisioning::{Item, Kept, MissingPolicy, Mode, Plan, Step, WhenMissing};
+use rollcall_domain::RunId;
+use rollcall_domain::provisioning::{MissingPolicy, Mode, Plan, WhenMissing};
 
 use crate::commands::{principal, shown};
 
@@ -134,7 +135,7 @@ pub async fn import(
         .transpose()
         .map_err(|e| anyhow!("{e}"))?;
     let outcome = app
-        .import(&who, source, &bytes, mode, dry_run)
+        .import(&who, source, &file_name(file), &bytes, mode, dry_run)
         .await
         .map_err(|e| anyhow!("{e}"))?;
     match outcome {
@@ -176,7 +177,7 @@ fn print_plan(plan: &Plan) {
         c.unchanged
     );
     for item in &plan.items {
-        if let Some(what) = describe(item) {
+        if let Some(what) = item.describe() {
             let line = item
                 .line
                 .map_or_else(|| "missing".to_owned(), |l| format!("line {l}"));
@@ -188,27 +189,80 @@ fn print_plan(plan: &Plan) {
     }
 }
 
-/// What a run does to one person, in words; nothing for someone it leaves as they are.
-fn describe(item: &Item) -> Option<String> {
-    let mut words: Vec<String> = item
-        .steps
-        .iter()
-        .map(|step| match step {
-            Step::Create => "create".to_owned(),
-            Step::Link { by } => format!("link (matched by {by:?})").to_lowercase(),
-            Step::Update { fields } => format!("update {}", fields.join(", ")),
-            Step::Status { to, because } => {
-                format!("{to} ({})", format!("{because:?}").to_lowercase())
+/// The name a file is kept under in a run's history.
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunCommand {
+    /// The org's import runs, newest first.
+    List {
+        #[arg(long, env = "ROLLCALL_ORG")]
+        org: String,
+        /// Only this source's runs.
+        #[arg(long)]
+        source: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: u64,
+    },
+    /// One run: its counts and its report, line by line.
+    Show {
+        #[arg(long, env = "ROLLCALL_ORG")]
+        org: String,
+        id: RunId,
+    },
+}
+
+pub async fn runs(app: App, command: RunCommand) -> Result<()> {
+    match command {
+        RunCommand::List { org, source, limit } => {
+            let who = principal(&app, &org).await?;
+            let runs = app
+                .runs(&who, source.as_deref(), limit)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            for run in runs {
+                let c = run.counts;
+                println!(
+                    "{}  {}  {:<8} {:<24} created {}, archived {}, deactivated {}, updated {}  by {}",
+                    run.id,
+                    run.started_at.format("%Y-%m-%d %H:%M"),
+                    run.outcome.as_str(),
+                    shown(&run.file_name),
+                    c.created,
+                    c.archived,
+                    c.deactivated,
+                    c.updated,
+                    shown(&run.actor_label)
+                );
             }
-        })
-        .collect();
-    match item.kept {
-        Some(Kept::PreventArchiving) => words.push("kept: prevent archiving is set".to_owned()),
-        Some(Kept::Policy) => {
-            words.push("kept: the org keeps missing users of this role".to_owned());
         }
-        Some(Kept::AdminDecision) => words.push("kept: an admin's decision stands".to_owned()),
-        None => {}
+        RunCommand::Show { org, id } => {
+            let who = principal(&app, &org).await?;
+            let run = app.run(&who, id).await.map_err(|e| anyhow!("{e}"))?;
+            println!(
+                "{} {} ({} run of {}, sha256 {}) by {}, {} to {}",
+                run.outcome.as_str(),
+                shown(&run.file_name),
+                run.mode.as_str(),
+                run.source_id,
+                run.checksum,
+                shown(&run.actor_label),
+                run.started_at,
+                run.finished_at
+            );
+            for line in &run.report {
+                let at = line
+                    .line
+                    .map_or_else(|| "missing".to_owned(), |l| format!("line {l}"));
+                let who = line.external_id.as_deref().map(shown).unwrap_or_default();
+                println!("  {at:<10} {who:<24} {}", shown(&line.what));
+            }
+        }
     }
-    (!words.is_empty()).then(|| words.join("; "))
+    Ok(())
 }

@@ -191,6 +191,21 @@ fn a_roster_file_is_previewed_then_imported_and_a_paused_source_refuses() {
     ));
     let listed = ok(&rollcall(&url, &["user", "list", "--org", "northfield"]));
     assert!(listed.contains("ada"), "{listed}");
+    let history = ok(&rollcall(&url, &["runs", "list", "--org", "northfield"]));
+    assert!(history.contains("applied  roster.csv"), "{history}");
+    let id = history
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let shown = ok(&rollcall(
+        &url,
+        &["runs", "show", "--org", "northfield", &id],
+    ));
+    assert!(
+        shown.contains("line 2") && shown.contains("create"),
+        "{shown}"
+    );
     ok(&rollcall(
         &url,
         &["source", "pause", "--org", "northfield", "sis"],

@@ -84,6 +84,44 @@ pub struct SourceSettings {
     pub created_at: Timestamp,
 }
 
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Applied, all of it.
+    Applied,
+    /// Not applied: the file or a row could not be; the report says why.
+    Refused,
+}
+
+words!(Outcome, "outcome" { Applied => "applied", Refused => "refused" });
+
+/// One line of a run's report: a person it changed or kept, or a problem that refused it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReportLine {
+    pub line: Option<u64>,
+    pub external_id: Option<String>,
+    pub what: String,
+}
+
+/// A run as history keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRecord {
+    pub id: crate::RunId,
+    pub org_id: OrgId,
+    pub source_id: crate::SourceId,
+    /// Who started it (an admin, a token, the command line, a drop folder).
+    pub actor_label: String,
+    pub file_name: String,
+    /// SHA-256 of the file, in hex.
+    pub checksum: String,
+    pub mode: Mode,
+    pub outcome: Outcome,
+    pub counts: Counts,
+    pub report: Vec<ReportLine>,
+    pub started_at: Timestamp,
+    pub finished_at: Timestamp,
+}
+
 /// What a source last said of a user's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Said {
@@ -264,7 +302,7 @@ pub struct Plan {
 }
 
 /// How many people each kind of change touches.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Counts {
     pub created: usize,
     pub linked: usize,
@@ -853,4 +891,60 @@ pub fn undo_in_memory(
         undone.push(Known { user, said });
     }
     Ok(undone)
+}
+
+impl Item {
+    /// What the run does to this person, in words; `None` when it leaves them as they are.
+    pub fn describe(&self) -> Option<String> {
+        let mut words: Vec<String> = self
+            .steps
+            .iter()
+            .map(|step| match step {
+                Step::Create => "create".to_owned(),
+                Step::Link { by } => format!(
+                    "link (matched by {})",
+                    match by {
+                        MatchedBy::ExternalId => "external id",
+                        MatchedBy::Username => "username",
+                        MatchedBy::Email => "e-mail",
+                    }
+                ),
+                Step::Update { fields } => format!("update {}", fields.join(", ")),
+                Step::Status { to, because } => format!(
+                    "{to} ({})",
+                    match because {
+                        Because::Disabled => "disabled",
+                        Because::Enabled => "enabled again",
+                        Because::Reappeared => "listed again",
+                        Because::Missing => "no longer listed",
+                    }
+                ),
+            })
+            .collect();
+        match self.kept {
+            Some(Kept::PreventArchiving) => words.push("kept: prevent archiving is set".to_owned()),
+            Some(Kept::Policy) => {
+                words.push("kept: the org keeps missing users of this role".to_owned());
+            }
+            Some(Kept::AdminDecision) => words.push("kept: an admin's decision stands".to_owned()),
+            None => {}
+        }
+        (!words.is_empty()).then(|| words.join("; "))
+    }
+}
+
+impl Plan {
+    /// The report of an applied run: a line per person it changed or kept.
+    pub fn report(&self) -> Vec<ReportLine> {
+        self.items
+            .iter()
+            .filter_map(|item| {
+                item.describe().map(|what| ReportLine {
+                    line: item.line,
+                    external_id: Some(item.external_id.as_str().to_owned()),
+                    what,
+                })
+            })
+            .collect()
+    }
 }

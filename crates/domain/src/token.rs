@@ -100,8 +100,8 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// The SHA-256 of `text`, in hex: a fixed-size stand-in for text of any length (throttle keys).
-pub fn sha256_hex(text: &str) -> String {
-    hex(&Sha256::digest(text.as_bytes()))
+pub fn sha256_hex(data: impl AsRef<[u8]>) -> String {
+    hex(&Sha256::digest(data.as_ref()))
 }
 
 /// The HMAC-SHA-256 of `message` under `key`, in hex: proof that whoever holds the key wrote it.

@@ -21,7 +21,14 @@ const SECOND: &str = "external_id,username,given_name,family_name,role,status\n\
 async fn run(f: &Fixture, file: &str, dry_run: bool) -> Plan {
     match f
         .app
-        .import(&f.admin, "roster", file.as_bytes(), None, dry_run)
+        .import(
+            &f.admin,
+            "roster",
+            "roster.csv",
+            file.as_bytes(),
+            None,
+            dry_run,
+        )
         .await
         .unwrap()
     {
@@ -145,7 +152,7 @@ pub async fn refused_imports_change_nothing(db: TestDb) {
     let bad = "external_id,username,given_name,family_name,role\nS1,ada,Ada,Lovelace,wizard\n";
     let outcome = f
         .app
-        .import(&f.admin, "roster", bad.as_bytes(), None, false)
+        .import(&f.admin, "roster", "bad.csv", bad.as_bytes(), None, false)
         .await
         .unwrap();
     let ImportOutcome::Refused(problems) = outcome else {
@@ -156,7 +163,14 @@ pub async fn refused_imports_change_nothing(db: TestDb) {
     let twice = "external_id,username,given_name,family_name\nS9,zed,Z,Z\nS9,zoe,Z,Z\n";
     let outcome = f
         .app
-        .import(&f.admin, "roster", twice.as_bytes(), None, false)
+        .import(
+            &f.admin,
+            "roster",
+            "twice.csv",
+            twice.as_bytes(),
+            None,
+            false,
+        )
         .await
         .unwrap();
     assert!(matches!(outcome, ImportOutcome::Refused(_)), "{outcome:?}");
@@ -172,7 +186,14 @@ pub async fn refused_imports_change_nothing(db: TestDb) {
         .unwrap();
     let paused = f
         .app
-        .import(&f.admin, "roster", SECOND.as_bytes(), None, false)
+        .import(
+            &f.admin,
+            "roster",
+            "second.csv",
+            SECOND.as_bytes(),
+            None,
+            false,
+        )
         .await;
     assert!(matches!(paused, Err(AppError::Invalid(_))), "{paused:?}");
     assert_eq!(status_of(&f, "bob").await, Status::Active);
@@ -188,4 +209,42 @@ pub async fn refused_imports_change_nothing(db: TestDb) {
         .unwrap();
     run(&f, SECOND, false).await;
     assert_eq!(status_of(&f, "bob").await, Status::Archived);
+
+    runs_are_kept_with_their_reports(&f).await;
+}
+
+/// History: newest first; refused runs kept with their report, dry runs not kept at all.
+async fn runs_are_kept_with_their_reports(f: &Fixture) {
+    let runs = f.app.runs(&f.admin, Some("roster"), 10).await.unwrap();
+    let outcomes: Vec<(&str, &str)> = runs
+        .iter()
+        .map(|r| (r.outcome.as_str(), r.file_name.as_str()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("applied", "roster.csv"),
+            ("refused", "twice.csv"),
+            ("refused", "bad.csv"),
+            ("applied", "roster.csv"),
+        ]
+    );
+    assert_eq!(runs[0].counts.archived, 2);
+    assert!(
+        runs[0]
+            .report
+            .iter()
+            .any(|l| l.what == "archived (no longer listed)")
+    );
+    assert_eq!(runs[2].report[0].line, Some(2));
+    assert!(
+        runs[2].report[0]
+            .what
+            .starts_with("column role (\"wizard\")"),
+        "{:?}",
+        runs[2].report
+    );
+    assert_eq!(runs[0].checksum.len(), 64);
+    let again = f.app.run(&f.admin, runs[0].id).await.unwrap();
+    assert_eq!(again, runs[0]);
 }

@@ -14,10 +14,10 @@ pub mod shared;
 pub mod sql;
 
 use async_trait::async_trait;
-use rollcall_domain::provisioning::{Known, Said, SourceSettings};
+use rollcall_domain::provisioning::{Known, RunRecord, Said, SourceSettings};
 use rollcall_domain::{
-    ApiToken, AuditEvent, Org, OrgId, OrgSlug, Role, Session, Source, SourceId, Status, Timestamp,
-    TokenId, User, UserId,
+    ApiToken, AuditEvent, Org, OrgId, OrgSlug, Role, RunId, Session, Source, SourceId, Status,
+    Timestamp, TokenId, User, UserId,
 };
 
 pub use rows::ThrottleRun;
@@ -244,6 +244,15 @@ pub trait Store: Send + Sync + 'static {
     async fn provisioning_candidates(&self, org: OrgId, source: &Source)
     -> StoreResult<Vec<Known>>;
 
+    /// An org's import runs, newest first, of one source or all; at most `limit`.
+    async fn runs(
+        &self,
+        org: OrgId,
+        source: Option<SourceId>,
+        limit: u64,
+    ) -> StoreResult<Vec<RunRecord>>;
+    async fn run(&self, org: OrgId, id: RunId) -> StoreResult<Option<RunRecord>>;
+
     async fn token_by_digest(&self, org: OrgId, digest: &str) -> StoreResult<Option<ApiToken>>;
     async fn tokens(&self, org: OrgId) -> StoreResult<Vec<ApiToken>>;
 }
@@ -302,6 +311,7 @@ pub trait UnitOfWork: Send {
     async fn server_secret(&mut self, name: &str, fresh: &str) -> StoreResult<String>;
 
     async fn insert_source(&mut self, source: &SourceSettings) -> StoreResult<()>;
+    async fn insert_run(&mut self, run: &RunRecord) -> StoreResult<()>;
     /// Pauses or resumes a source; `false` when there is no such source.
     async fn set_source_paused(
         &mut self,

@@ -4,7 +4,7 @@
 //! totally ordered, identical across backends. Attributes travel as JSON text.
 
 use chrono::{DateTime, Utc};
-use rollcall_domain::provisioning::{MissingPolicy, SourceSettings};
+use rollcall_domain::provisioning::{MissingPolicy, RunRecord, SourceSettings};
 use rollcall_domain::{
     Actor, ApiToken, Attributes, AuditAction, AuditEvent, Email, EventId, ExternalId, FieldError,
     Org, OrgId, OrgName, OrgSlug, PasswordHash, PersonName, Reason, RunId, Session, Source,
@@ -411,6 +411,67 @@ impl SourceColumns {
 /// The columns of [`SourceColumns`], in the order of its values.
 pub const SOURCE_COLUMNS: &str = "org_id, source_id, name, format, mode, missing_student, \
     missing_teacher, missing_staff, missing_admin, paused, created_at";
+
+/// An import run's columns.
+#[derive(Debug, sqlx::FromRow)]
+pub struct RunColumns {
+    pub org_id: Uuid,
+    pub run_id: Uuid,
+    pub source_id: Uuid,
+    pub actor_label: String,
+    pub file_name: String,
+    pub checksum: String,
+    pub mode: String,
+    pub outcome: String,
+    pub counts: String,
+    pub report: String,
+    pub started_at: i64,
+    pub finished_at: i64,
+}
+
+/// The columns of [`RunColumns`], in the order of its values.
+pub const RUN_COLUMNS: &str = "org_id, run_id, source_id, actor_label, file_name, checksum, \
+    mode, outcome, counts, report, started_at, finished_at";
+
+impl RunColumns {
+    pub fn values(run: &RunRecord) -> Vec<Value> {
+        vec![
+            run.org_id.as_uuid().into(),
+            run.id.as_uuid().into(),
+            run.source_id.as_uuid().into(),
+            run.actor_label.as_str().into(),
+            run.file_name.as_str().into(),
+            run.checksum.as_str().into(),
+            run.mode.as_str().into(),
+            run.outcome.as_str().into(),
+            serde_json::to_string(&run.counts)
+                .unwrap_or_else(|_| "{}".to_owned())
+                .into(),
+            serde_json::to_string(&run.report)
+                .unwrap_or_else(|_| "[]".to_owned())
+                .into(),
+            micros(run.started_at).into(),
+            micros(run.finished_at).into(),
+        ]
+    }
+
+    pub fn into_run(self) -> Result<RunRecord, StoreError> {
+        Ok(RunRecord {
+            id: RunId::from_uuid(self.run_id),
+            org_id: OrgId::from_uuid(self.org_id),
+            source_id: SourceId::from_uuid(self.source_id),
+            actor_label: self.actor_label,
+            file_name: self.file_name,
+            checksum: self.checksum,
+            mode: self.mode.parse().map_err(corrupt)?,
+            outcome: self.outcome.parse().map_err(corrupt)?,
+            counts: serde_json::from_str(&self.counts).map_err(corrupt)?,
+            report: serde_json::from_str(&self.report).map_err(corrupt)?,
+            started_at: from_micros(self.started_at)?,
+            finished_at: from_micros(self.finished_at)?,
+        })
+    }
+}
 
 /// A user row with what their source last said of them.
 #[derive(Debug, sqlx::FromRow)]

@@ -17,18 +17,18 @@ use std::future::Future;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use rollcall_domain::provisioning::{Known, Said, SourceSettings};
+use rollcall_domain::provisioning::{Known, RunRecord, Said, SourceSettings};
 use rollcall_domain::{
-    ApiToken, AuditEvent, Org, OrgId, OrgSlug, Session, Source, SourceId, Timestamp, TokenId, User,
-    UserId,
+    ApiToken, AuditEvent, Org, OrgId, OrgSlug, RunId, Session, Source, SourceId, Timestamp,
+    TokenId, User, UserId,
 };
 use sqlx::{Database, Executor, FromRow, IntoArguments, Pool};
 use uuid::Uuid;
 
 use crate::rows::{
-    EVENT_COLUMNS, EventColumns, KnownColumns, OrgColumns, SOURCE_COLUMNS, SessionColumns,
-    SessionUserColumns, SourceColumns, ThrottleRun, TokenColumns, USER_COLUMNS, UserColumns,
-    micros, user_columns_of_u,
+    EVENT_COLUMNS, EventColumns, KnownColumns, OrgColumns, RUN_COLUMNS, RunColumns, SOURCE_COLUMNS,
+    SessionColumns, SessionUserColumns, SourceColumns, ThrottleRun, TokenColumns, USER_COLUMNS,
+    UserColumns, micros, user_columns_of_u,
 };
 use crate::sql::{Sql, Value};
 use crate::{BROAD_PREFIX_ENTRIES, Store, StoreError, StoreResult, UnitOfWork, UserQuery};
@@ -245,6 +245,7 @@ where
     for<'r> ThrottleRun: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> SourceColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> KnownColumns: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> RunColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (String,): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (i64,): FromRow<'r, <B::Db as Database>::Row>,
 {
@@ -477,6 +478,41 @@ where
                 })
             })
             .collect()
+    }
+
+    async fn runs(
+        &self,
+        org: OrgId,
+        source: Option<SourceId>,
+        limit: u64,
+    ) -> StoreResult<Vec<RunRecord>> {
+        let mut q = Sql::<B>::new(format!(
+            "select {RUN_COLUMNS} from import_run where org_id = "
+        ));
+        q.bind(org.as_uuid());
+        if let Some(source) = source {
+            q.push(" and source_id = ").bind(source.as_uuid());
+        }
+        q.push(" order by started_at desc, run_id desc limit ")
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX));
+        q.fetch_all::<RunColumns, _>(&self.reader)
+            .await?
+            .into_iter()
+            .map(RunColumns::into_run)
+            .collect()
+    }
+
+    async fn run(&self, org: OrgId, id: RunId) -> StoreResult<Option<RunRecord>> {
+        let mut q = Sql::<B>::new(format!(
+            "select {RUN_COLUMNS} from import_run where org_id = "
+        ));
+        q.bind(org.as_uuid())
+            .push(" and run_id = ")
+            .bind(id.as_uuid());
+        q.fetch_optional::<RunColumns, _>(&self.reader)
+            .await?
+            .map(RunColumns::into_run)
+            .transpose()
     }
 
     async fn token_by_digest(&self, org: OrgId, digest: &str) -> StoreResult<Option<ApiToken>> {
@@ -792,6 +828,12 @@ where
     async fn insert_source(&mut self, source: &SourceSettings) -> StoreResult<()> {
         let mut q = Sql::<B>::new(format!("insert into source ({SOURCE_COLUMNS}) values "));
         q.row(true, SourceColumns::values(source));
+        q.execute(&mut *self.tx).await.map(drop)
+    }
+
+    async fn insert_run(&mut self, run: &RunRecord) -> StoreResult<()> {
+        let mut q = Sql::<B>::new(format!("insert into import_run ({RUN_COLUMNS}) values "));
+        q.row(true, RunColumns::values(run));
         q.execute(&mut *self.tx).await.map(drop)
     }
 
