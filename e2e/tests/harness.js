@@ -134,9 +134,19 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
 }
 
+/** Signs in as a person would: when the server says it is busy checking passwords (503, as it
+ *  may on a loaded test machine: password checks take one core each), waits the few seconds it
+ *  asks and tries again. */
 export async function signIn(page, address, login, password) {
-  await page.goto(`${address}/sign-in`);
-  await page.getByLabel("Username or e-mail").fill(login);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  for (let attempt = 1; ; attempt++) {
+    await page.goto(`${address}/sign-in`);
+    await page.getByLabel("Username or e-mail").fill(login);
+    await page.getByLabel("Password").fill(password);
+    const answer = page.waitForResponse((r) => r.request().method() === "POST" && r.url().endsWith("/sign-in"));
+    await page.getByRole("button", { name: "Sign in" }).click();
+    const response = await answer;
+    if (response.status() !== 503 || attempt === 5) return;
+    const wait = Number(response.headers()["retry-after"] || "2");
+    await page.waitForTimeout(wait * 1000);
+  }
 }

@@ -70,6 +70,18 @@ fn known(i: usize, role: Role, ours: bool, status: Status, said: Option<Said>) -
     }
 }
 
+/// A full run of `roster` with the default policy, planned.
+fn full(rows: &[Row], people: &[Known]) -> Plan {
+    plan(
+        &roster(),
+        Mode::Full,
+        MissingPolicy::default(),
+        rows,
+        people,
+    )
+    .unwrap()
+}
+
 fn steps(plan: &Plan, i: usize) -> Vec<Step> {
     let external = format!("e{i}");
     plan.items
@@ -89,7 +101,7 @@ fn new_people_are_created_and_a_disabled_one_starts_inactive() {
         listed(1, Role::Student, true),
         listed(2, Role::Student, false),
     ];
-    let plan = plan(&roster(), Mode::Full, MissingPolicy::default(), &rows, &[]).unwrap();
+    let plan = full(&rows, &[]);
     assert_eq!(steps(&plan, 1), [Step::Create]);
     assert_eq!(
         steps(&plan, 2),
@@ -102,14 +114,7 @@ fn new_people_are_created_and_a_disabled_one_starts_inactive() {
 fn a_manual_user_is_linked_by_username_and_keeps_prevent_archiving() {
     let people = [known(1, Role::Teacher, false, Status::Active, None)];
     let rows = [listed(1, Role::Teacher, true)];
-    let plan = plan(
-        &roster(),
-        Mode::Full,
-        MissingPolicy::default(),
-        &rows,
-        &people,
-    )
-    .unwrap();
+    let plan = full(&rows, &people);
     assert_eq!(
         steps(&plan, 1),
         [Step::Link {
@@ -144,14 +149,7 @@ fn missing_students_are_archived_adults_kept_and_prevent_archiving_holds() {
         protected,
         known(4, Role::Student, false, Status::Active, None),
     ];
-    let plan = plan(
-        &roster(),
-        Mode::Full,
-        MissingPolicy::default(),
-        &[],
-        &people,
-    )
-    .unwrap();
+    let plan = full(&[], &people);
     assert_eq!(
         steps(&plan, 1),
         [status(Status::Archived, Because::Missing)]
@@ -193,14 +191,7 @@ fn an_admins_decision_sticks_until_the_source_says_something_new() {
         Some(Said::Enabled),
     )];
     let same = [listed(1, Role::Student, true)];
-    let plan_same = plan(
-        &roster(),
-        Mode::Full,
-        MissingPolicy::default(),
-        &same,
-        &people,
-    )
-    .unwrap();
+    let plan_same = full(&same, &people);
     assert_eq!(steps(&plan_same, 1), []);
     assert_eq!(plan_same.items[0].kept, Some(Kept::AdminDecision));
     // The source disables, then enables again: now it is news.
@@ -211,14 +202,7 @@ fn an_admins_decision_sticks_until_the_source_says_something_new() {
         Status::Active,
         Some(Said::Disabled),
     )];
-    let plan_new = plan(
-        &roster(),
-        Mode::Full,
-        MissingPolicy::default(),
-        &same,
-        &people,
-    )
-    .unwrap();
+    let plan_new = full(&same, &people);
     assert_eq!(plan_new.items[0].kept, None);
     assert_eq!(steps(&plan_new, 1), [], "already active: only remembered");
     assert_eq!(plan_new.items[0].said, Some(Said::Enabled));
@@ -234,14 +218,7 @@ fn someone_who_reappears_is_restored() {
         Some(Said::Gone),
     )];
     let rows = [listed(1, Role::Student, true)];
-    let plan = plan(
-        &roster(),
-        Mode::Full,
-        MissingPolicy::default(),
-        &rows,
-        &people,
-    )
-    .unwrap();
+    let plan = full(&rows, &people);
     assert_eq!(
         steps(&plan, 1),
         [status(Status::Active, Because::Reappeared)]
