@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use rollcall_domain::provisioning::{
-    self, Counts, Format, Known, MissingPolicy, Mode, Outcome, Plan, ReportLine, RunRecord, Said,
-    SourceSettings,
+    self, Counts, Format, Known, MissingPolicy, Mode, Outcome, Plan, ReportLine, RunRecord,
+    Safeguard, Said, SourceSettings,
 };
 use rollcall_domain::token::sha256_hex;
 use rollcall_domain::{Actor, AuditAction, RunId, Source, SourceId, User, UserChange, UserId};
@@ -24,6 +24,21 @@ pub struct NewSource {
     pub policy: MissingPolicy,
 }
 
+/// An import as asked for.
+#[derive(Debug, Clone, Default)]
+pub struct ImportRequest {
+    /// The source's name.
+    pub source: String,
+    /// The file's name, for the history.
+    pub file_name: String,
+    /// `full` or `delta` for this run; the source's own when `None`.
+    pub mode: Option<Mode>,
+    /// Plan and print, change nothing, keep nothing.
+    pub dry_run: bool,
+    /// Apply even what the safeguard would hold.
+    pub confirmed: bool,
+}
+
 /// What became of an import.
 #[derive(Debug)]
 pub enum ImportOutcome {
@@ -31,6 +46,9 @@ pub enum ImportOutcome {
     Refused(Vec<Problem>),
     /// Planned and not applied (a dry run).
     Preview(Plan),
+    /// Planned and held, not applied: it would remove more people at once than the safeguard
+    /// allows. Kept in the history; applied only when confirmed.
+    Held(Plan),
     /// Applied, all of it.
     Applied(Plan),
 }
@@ -104,36 +122,18 @@ impl App {
         Ok(SourceSettings { paused, ..source })
     }
 
-    /// Reads `file` as the source's format, plans it, and applies it unless `dry_run`. `mode`
-    /// overrides the source's own for this run.
-    #[instrument(skip_all, fields(org.id = %who.org_id, source = %source_name))]
+    /// Reads `file` as the source's format, plans it, and applies it unless a dry run. A run
+    /// removing more people than the [`Safeguard`] allows is held unless confirmed.
+    #[instrument(skip_all, fields(org.id = %who.org_id, source = %request.source))]
     pub async fn import(
         &self,
         who: &Principal,
-        source_name: &str,
-        file_name: &str,
+        request: &ImportRequest,
         file: &[u8],
-        mode: Option<Mode>,
-        dry_run: bool,
     ) -> Result<ImportOutcome, AppError> {
         let started_at = self.now();
-        let source = self.source(who, source_name).await?;
-        let mode = mode.unwrap_or(source.mode);
-        let record = |outcome, counts, report| RunRecord {
-            id: RunId::new(),
-            org_id: who.org_id,
-            source_id: source.id,
-            actor_label: who.actor.label().to_owned(),
-            file_name: file_name.chars().take(255).collect(),
-            checksum: sha256_hex(file),
-            mode,
-            outcome,
-            counts,
-            report,
-            started_at,
-            finished_at: self.now(),
-        };
-        if source.paused && !dry_run {
+        let source = self.source(who, &request.source).await?;
+        if source.paused && !request.dry_run {
             return Err(AppError::invalid(
                 "source",
                 format!(
@@ -142,43 +142,67 @@ impl App {
                 ),
             ));
         }
+        let mode = request.mode.unwrap_or(source.mode);
+        let record = |outcome, counts, report| RunRecord {
+            id: RunId::new(),
+            org_id: who.org_id,
+            source_id: source.id,
+            actor_label: who.actor.label().to_owned(),
+            file_name: request.file_name.chars().take(255).collect(),
+            checksum: sha256_hex(file),
+            mode,
+            outcome,
+            counts,
+            report,
+            started_at,
+            finished_at: self.now(),
+        };
         let rows = match source.format {
             Format::PlainCsv => rollcall_import::plain::read(file),
         };
-        let rows = match rows {
-            Ok(rows) => rows,
+        let known = match rows {
+            Ok(_) => {
+                self.store
+                    .provisioning_candidates(who.org_id, &source.name)
+                    .await?
+            }
+            Err(_) => Vec::new(),
+        };
+        let planned = rows.and_then(|rows| {
+            provisioning::plan(&source.name, mode, source.policy, &rows, &known)
+                .map(|plan| (rows, plan))
+                .map_err(|problems| {
+                    problems
+                        .into_iter()
+                        .map(|(line, err)| {
+                            Problem::at_line(line, format!("{}: {}", err.field, err.message))
+                        })
+                        .collect()
+                })
+        });
+        let (rows, plan) = match planned {
+            Ok(planned) => planned,
             Err(problems) => {
-                if !dry_run {
+                if !request.dry_run {
                     let report = problems.iter().map(problem_line).collect();
-                    self.keep_refused(&record(Outcome::Refused, Counts::default(), report))
+                    self.keep_unapplied(&record(Outcome::Refused, Counts::default(), report))
                         .await?;
                 }
                 return Ok(ImportOutcome::Refused(problems));
             }
         };
-        let known = self
-            .store
-            .provisioning_candidates(who.org_id, &source.name)
-            .await?;
-        let plan = match provisioning::plan(&source.name, mode, source.policy, &rows, &known) {
-            Ok(plan) => plan,
-            Err(problems) => {
-                let problems: Vec<Problem> = problems
-                    .into_iter()
-                    .map(|(line, err)| {
-                        Problem::at_line(line, format!("{}: {}", err.field, err.message))
-                    })
-                    .collect();
-                if !dry_run {
-                    let report = problems.iter().map(problem_line).collect();
-                    self.keep_refused(&record(Outcome::Refused, Counts::default(), report))
-                        .await?;
-                }
-                return Ok(ImportOutcome::Refused(problems));
-            }
-        };
-        if dry_run {
+        if request.dry_run {
             return Ok(ImportOutcome::Preview(plan));
+        }
+        let source_users = known
+            .iter()
+            .filter(|k| k.user.source() == &source.name)
+            .count();
+        if !request.confirmed && Safeguard::default().holds(&plan, source_users) {
+            self.keep_unapplied(&record(Outcome::Held, plan.counts(), plan.report()))
+                .await?;
+            tracing::warn!(removals = plan.removals(), source_users, "import run held");
+            return Ok(ImportOutcome::Held(plan));
         }
         let run = record(Outcome::Applied, plan.counts(), plan.report());
         let actor = Actor::Source {
@@ -201,8 +225,7 @@ impl App {
             ..run
         };
         self.write_run(who, &known, &after, &changes, &run).await?;
-        let counts = plan.counts();
-        tracing::info!(?counts, "import run applied");
+        tracing::info!(counts = ?plan.counts(), "import run applied");
         Ok(ImportOutcome::Applied(plan))
     }
 
@@ -251,8 +274,8 @@ impl App {
         Ok(uow.commit().await?)
     }
 
-    /// Keeps a refused run in the history (nothing else was written).
-    async fn keep_refused(&self, run: &RunRecord) -> Result<(), AppError> {
+    /// Keeps a refused or held run in the history (nothing else was written).
+    async fn keep_unapplied(&self, run: &RunRecord) -> Result<(), AppError> {
         let mut uow = self.store.begin().await?;
         uow.insert_run(run).await?;
         Ok(uow.commit().await?)

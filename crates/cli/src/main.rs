@@ -104,6 +104,10 @@ enum Command {
         /// Print the plan and change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Apply a run that removes more people at once than the safeguard allows (over 10% of
+        /// the source's users and at least 20); without it such a run is held.
+        #[arg(long)]
+        confirm_mass_removal: bool,
         file: std::path::PathBuf,
     },
 }
@@ -322,10 +326,20 @@ async fn run() -> Result<()> {
             source,
             mode,
             dry_run,
+            confirm_mass_removal,
             file,
         } => {
             let app = App::new(open_store(&cli.database_url).await?);
-            sources::import(app, &org, &source, &file, mode, dry_run).await
+            sources::import(
+                app,
+                &org,
+                &source,
+                &file,
+                mode,
+                dry_run,
+                confirm_mass_removal,
+            )
+            .await
         }
     }
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Subcommand;
-use rollcall_app::{App, ImportOutcome, NewSource};
+use rollcall_app::{App, ImportOutcome, ImportRequest, NewSource};
 use rollcall_domain::RunId;
 use rollcall_domain::provisioning::{MissingPolicy, Mode, Plan, WhenMissing};
 
@@ -127,6 +127,7 @@ pub async fn import(
     file: &PathBuf,
     mode: Option<String>,
     dry_run: bool,
+    confirmed: bool,
 ) -> Result<()> {
     let who = principal(&app, org).await?;
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
@@ -134,8 +135,15 @@ pub async fn import(
         .map(|m| m.parse::<Mode>())
         .transpose()
         .map_err(|e| anyhow!("{e}"))?;
+    let request = ImportRequest {
+        source: source.to_owned(),
+        file_name: file_name(file),
+        mode,
+        dry_run,
+        confirmed,
+    };
     let outcome = app
-        .import(&who, source, &file_name(file), &bytes, mode, dry_run)
+        .import(&who, &request, &bytes)
         .await
         .map_err(|e| anyhow!("{e}"))?;
     match outcome {
@@ -152,6 +160,15 @@ pub async fn import(
         ImportOutcome::Preview(plan) => {
             print_plan(&plan);
             println!("Dry run: nothing was changed.");
+        }
+        ImportOutcome::Held(plan) => {
+            print_plan(&plan);
+            bail!(
+                "held, nothing changed: this run would remove {} people at once. Check the file \
+                 (a truncated export archives whoever it leaves out), then run it again with \
+                 --confirm-mass-removal",
+                plan.removals()
+            );
         }
         ImportOutcome::Applied(plan) => {
             print_plan(&plan);

@@ -91,9 +91,37 @@ pub enum Outcome {
     Applied,
     /// Not applied: the file or a row could not be; the report says why.
     Refused,
+    /// Not applied: it would remove more people at once than the safeguard allows.
+    Held,
 }
 
-words!(Outcome, "outcome" { Applied => "applied", Refused => "refused" });
+words!(Outcome, "outcome" { Applied => "applied", Refused => "refused", Held => "held" });
+
+/// How many removals a run may make before it is held: more than `percent` of the source's
+/// users **and** at least `floor` people. An empty or truncated full file must never archive a
+/// school.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Safeguard {
+    pub percent: u32,
+    pub floor: usize,
+}
+
+impl Default for Safeguard {
+    fn default() -> Self {
+        Self {
+            percent: 10,
+            floor: 20,
+        }
+    }
+}
+
+impl Safeguard {
+    /// Whether `plan`, run over a source that manages `source_users` people, must be held.
+    pub fn holds(self, plan: &Plan, source_users: usize) -> bool {
+        let removals = plan.removals();
+        removals >= self.floor && removals * 100 > source_users * self.percent as usize
+    }
+}
 
 /// One line of a run's report: a person it changed or kept, or a problem that refused it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -350,6 +378,24 @@ impl Plan {
             }
         }
         counts
+    }
+
+    /// How many people the run deactivates or archives because it no longer lists them.
+    pub fn removals(&self) -> usize {
+        self.items
+            .iter()
+            .filter(|item| {
+                item.steps.iter().any(|step| {
+                    matches!(
+                        step,
+                        Step::Status {
+                            because: Because::Missing,
+                            ..
+                        }
+                    )
+                })
+            })
+            .count()
     }
 
     /// Whether the run changes anyone.

@@ -1,7 +1,7 @@
 //! Import runs through the use cases: previewed, applied all or nothing, and never undoing an
 //! admin's decision.
 
-use rollcall_app::{AppError, ChangeStatus, ImportOutcome, ListUsers, NewSource};
+use rollcall_app::{AppError, ChangeStatus, ImportOutcome, ImportRequest, ListUsers, NewSource};
 use rollcall_domain::Status;
 use rollcall_domain::provisioning::{MissingPolicy, Plan};
 use rollcall_testkit::TestDb;
@@ -18,21 +18,30 @@ const SECOND: &str = "external_id,username,given_name,family_name,role,status\n\
     S1,ada,Ada,Lovelace-King,student,active\n\
     T1,tess,Tess,Tate,teacher,active\n";
 
+/// An import of the `roster` source.
+fn request(file_name: &str, dry_run: bool, confirmed: bool) -> ImportRequest {
+    ImportRequest {
+        source: "roster".to_owned(),
+        file_name: file_name.to_owned(),
+        mode: None,
+        dry_run,
+        confirmed,
+    }
+}
+
 async fn run(f: &Fixture, file: &str, dry_run: bool) -> Plan {
     match f
         .app
         .import(
             &f.admin,
-            "roster",
-            "roster.csv",
+            &request("roster.csv", dry_run, false),
             file.as_bytes(),
-            None,
-            dry_run,
         )
         .await
         .unwrap()
     {
         ImportOutcome::Preview(plan) | ImportOutcome::Applied(plan) => plan,
+        ImportOutcome::Held(plan) => panic!("held: {plan:#?}"),
         ImportOutcome::Refused(problems) => panic!("{problems:#?}"),
     }
 }
@@ -152,7 +161,7 @@ pub async fn refused_imports_change_nothing(db: TestDb) {
     let bad = "external_id,username,given_name,family_name,role\nS1,ada,Ada,Lovelace,wizard\n";
     let outcome = f
         .app
-        .import(&f.admin, "roster", "bad.csv", bad.as_bytes(), None, false)
+        .import(&f.admin, &request("bad.csv", false, false), bad.as_bytes())
         .await
         .unwrap();
     let ImportOutcome::Refused(problems) = outcome else {
@@ -165,11 +174,8 @@ pub async fn refused_imports_change_nothing(db: TestDb) {
         .app
         .import(
             &f.admin,
-            "roster",
-            "twice.csv",
+            &request("twice.csv", false, false),
             twice.as_bytes(),
-            None,
-            false,
         )
         .await
         .unwrap();
@@ -188,11 +194,8 @@ pub async fn refused_imports_change_nothing(db: TestDb) {
         .app
         .import(
             &f.admin,
-            "roster",
-            "second.csv",
+            &request("second.csv", false, false),
             SECOND.as_bytes(),
-            None,
-            false,
         )
         .await;
     assert!(matches!(paused, Err(AppError::Invalid(_))), "{paused:?}");
@@ -247,4 +250,56 @@ async fn runs_are_kept_with_their_reports(f: &Fixture) {
     assert_eq!(runs[0].checksum.len(), 64);
     let again = f.app.run(&f.admin, runs[0].id).await.unwrap();
     assert_eq!(again, runs[0]);
+}
+
+/// A file that would archive most of a source at once (a truncated export) is held, changes
+/// nothing and is kept in the history; confirmed, it applies.
+pub async fn a_mass_removal_is_held_until_confirmed(db: TestDb) {
+    let f = fixture(db).await;
+    let new = NewSource {
+        name: "roster".to_owned(),
+        format: "plain-csv".to_owned(),
+        mode: "full".to_owned(),
+        policy: MissingPolicy::default(),
+    };
+    f.app.add_source(&f.admin, new).await.unwrap();
+    let file = |count: usize| {
+        let rows: Vec<String> = (0..count)
+            .map(|i| format!("S{i},s{i},Sam,Student{i},student"))
+            .collect();
+        format!(
+            "external_id,username,given_name,family_name,role\n{}\n",
+            rows.join("\n")
+        )
+    };
+    run(&f, &file(30), false).await;
+    let truncated = file(5);
+    let (asked, confirmed) = (
+        request("truncated.csv", false, false),
+        request("truncated.csv", false, true),
+    );
+    let held = f
+        .app
+        .import(&f.admin, &asked, truncated.as_bytes())
+        .await
+        .unwrap();
+    let ImportOutcome::Held(plan) = held else {
+        panic!("{held:?}");
+    };
+    assert_eq!(plan.removals(), 25);
+    assert_eq!(
+        status_of(&f, "s29").await,
+        Status::Active,
+        "nothing changed"
+    );
+    let history = f.app.runs(&f.admin, None, 1).await.unwrap();
+    assert_eq!(history[0].outcome.as_str(), "held");
+    assert_eq!(history[0].counts.archived, 25);
+    let applied = f
+        .app
+        .import(&f.admin, &confirmed, truncated.as_bytes())
+        .await
+        .unwrap();
+    assert!(matches!(applied, ImportOutcome::Applied(_)), "{applied:?}");
+    assert_eq!(status_of(&f, "s29").await, Status::Archived);
 }

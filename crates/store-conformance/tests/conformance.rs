@@ -28,4 +28,5 @@ rollcall_testkit::backend_tests!(
     sign_in_forms_are_signed_for_every_server,
     an_import_creates_links_and_archives_missing_students,
     refused_imports_change_nothing,
+    a_mass_removal_is_held_until_confirmed,
 );

@@ -183,7 +183,7 @@ mod tests {
         (4, "500309772122ee794756494e3e85ea183759f0e59ad915f5b2412274074315ab7ffd9a85b676b13dd30a74a404677962"),
         (5, "472a57cf73f9d7e1fd65c204affc6fb71c2f88655ca2fc4c2227cf7cdcd38bc6f15b57cf83bf2b4ca4b17991eb39ad5d"),
         (6, "e4bf2cd494ae26057c8e271d6374cd1d305a9c7d93e42fdfa5123c3b0e0da8a8b4699082861da72b1926d5b92f029c47"),
-        (7, "868f0eff0057d23caa545a62661cb1a2ea699053e7bf97f2a7f0d924014a7d2443254a3af3ab6047b0aa9d3cc376ca30"),
+        (7, "06706299b0472a80f87d2be7c3a793ca8bba3e4f9b8849c8895963b9c142bc9c0d245c3b5499da9a0c242b3db0a07888"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

@@ -233,7 +233,7 @@ mod tests {
         (4, "500309772122ee794756494e3e85ea183759f0e59ad915f5b2412274074315ab7ffd9a85b676b13dd30a74a404677962"),
         (5, "472a57cf73f9d7e1fd65c204affc6fb71c2f88655ca2fc4c2227cf7cdcd38bc6f15b57cf83bf2b4ca4b17991eb39ad5d"),
         (6, "c27039b347ca040f4f139a352902fe4abac6abf049502b94e641e13477b5c98b5917c4a5e0dc5656aaedd6b8a21b9116"),
-        (7, "92ee4a38bf1bb7a0bf03eb3f079126d7c33b39533cdf16701121f31ee6e0d0078a8a0d560435e74dc05bec92c05e5acc"),
+        (7, "855696b429fa6fabb42f9dadf416af49d9316e1c9e1e77181608ff0f27c5dd44d99149fabc9e004d4e638c845bca13b1"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

@@ -255,6 +255,26 @@ fn rows_that_cannot_be_applied_are_all_reported_by_line() {
     assert_eq!(lines, [(3, "external_id"), (7, "username")]);
 }
 
+#[test]
+fn a_run_removing_many_at_once_is_held() {
+    let people: Vec<Known> = (0..100)
+        .map(|i| known(i, Role::Student, true, Status::Active, Some(Said::Enabled)))
+        .collect();
+    let guard = Safeguard::default();
+    let rows: Vec<Row> = (0..85).map(|i| listed(i, Role::Student, true)).collect();
+    let plan_some = full(&rows, &people);
+    assert_eq!(plan_some.removals(), 15);
+    assert!(!guard.holds(&plan_some, 100), "15 is under the floor of 20");
+    let rows: Vec<Row> = (0..50).map(|i| listed(i, Role::Student, true)).collect();
+    let truncated = full(&rows, &people);
+    assert_eq!(truncated.removals(), 50);
+    assert!(guard.holds(&truncated, 100), "half the school at once");
+    assert!(
+        !guard.holds(&truncated, 1_000),
+        "5% of a large source passes"
+    );
+}
+
 // ---- properties ----
 
 #[derive(Debug, Clone)]
