@@ -9,7 +9,9 @@ use rollcall_domain::provisioning::{
     Safeguard, Said, SourceSettings,
 };
 use rollcall_domain::token::sha256_hex;
-use rollcall_domain::{Actor, AuditAction, RunId, Source, SourceId, User, UserChange, UserId};
+use rollcall_domain::{
+    Actor, AuditAction, RunId, Source, SourceId, Status, User, UserChange, UserId,
+};
 use rollcall_import::Problem;
 use tracing::instrument;
 
@@ -194,9 +196,10 @@ impl App {
         if request.dry_run {
             return Ok(ImportOutcome::Preview(plan));
         }
+        // Those the source could still remove: its people not archived already.
         let source_users = known
             .iter()
-            .filter(|k| k.user.source() == &source.name)
+            .filter(|k| k.user.source() == &source.name && k.user.status() != Status::Archived)
             .count();
         if !request.confirmed && Safeguard::default().holds(&plan, source_users) {
             self.keep_unapplied(&record(Outcome::Held, plan.counts(), plan.report()))
@@ -253,8 +256,9 @@ impl App {
         new_users.sort_by_key(User::id);
         uow.insert_users(who.org_id, &new_users).await?;
         uow.record(&created_events).await?;
+        let new_ids: std::collections::HashSet<UserId> = new_users.iter().map(User::id).collect();
         for change in changes {
-            if new_users.iter().any(|u| u.id() == change.user.id()) {
+            if new_ids.contains(&change.user.id()) {
                 continue;
             }
             write_change(uow.as_mut(), change, change.user.version() - 1, None).await?;

@@ -641,6 +641,10 @@ fn plan_listed(source: &Source, row: &Listed, found: Option<(&Known, MatchedBy)>
         if user.status() != wanted {
             kept = Some(Kept::AdminDecision);
         }
+    } else if user.status() == Status::Archived && said_before != Some(Said::Gone) {
+        // Archived by an admin, not by this source: only their reappearing after the source
+        // let them go brings them back. What the source says is remembered all the same.
+        kept = Some(Kept::AdminDecision);
     } else {
         steps.extend(status_steps(user.status(), says, said_before));
     }
@@ -785,16 +789,20 @@ pub fn apply_in_memory(
         })
         .collect();
     let mut after: Vec<Known> = known.to_vec();
+    let mut position: HashMap<UserId, usize> = after
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (k.user.id(), i))
+        .collect();
     let mut changes = Vec::new();
     for item in &plan.items {
         let row = item.line.and_then(|line| by_line.get(&line)).copied();
-        let mut index = item
-            .user
-            .and_then(|id| after.iter().position(|k| k.user.id() == id));
+        let mut index = item.user.and_then(|id| position.get(&id).copied());
         for step in &item.steps {
             let change = match (step, row, index) {
                 (Step::Create, Some(row), _) => {
                     let (user, event) = User::create(org, new_user(source, row), actor, at)?;
+                    position.insert(user.id(), after.len());
                     after.push(Known {
                         user: user.clone(),
                         said: None,
@@ -813,8 +821,8 @@ pub fn apply_in_memory(
                         .link(source.clone(), Some(row.external_id.clone()), actor, at)
                 }
                 (Step::Update { .. }, Some(row), Some(i)) => {
-                    let Ok(Some(change)) =
-                        after[i].user.apply(patch(row, &after[i].user), actor, at)
+                    let Some(change) =
+                        after[i].user.apply(patch(row, &after[i].user), actor, at)?
                     else {
                         continue;
                     };

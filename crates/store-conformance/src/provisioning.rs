@@ -141,7 +141,7 @@ pub async fn an_import_creates_links_and_archives_missing_students(db: TestDb) {
     assert_eq!(ada.attributes().get("grade"), Some("10"));
 }
 
-/// A bad file, a row naming another's user, and a paused source are refused; nothing changes.
+/// A bad file, an external id listed twice, and a paused source are refused; nothing changes.
 pub async fn refused_imports_change_nothing(db: TestDb) {
     let f = fixture(db).await;
     let policy = MissingPolicy::default();

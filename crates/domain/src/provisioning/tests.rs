@@ -209,6 +209,30 @@ fn an_admins_decision_sticks_until_the_source_says_something_new() {
 }
 
 #[test]
+fn an_admins_archive_stands_when_the_source_disables_them() {
+    let people = [known(
+        1,
+        Role::Student,
+        true,
+        Status::Archived,
+        Some(Said::Enabled),
+    )];
+    let rows = [listed(1, Role::Student, false)];
+    let plan = full(&rows, &people);
+    assert_eq!(
+        steps(&plan, 1),
+        [],
+        "never restored by a source that did not let them go"
+    );
+    assert_eq!(plan.items[0].kept, Some(Kept::AdminDecision));
+    assert_eq!(
+        plan.items[0].said,
+        Some(Said::Disabled),
+        "remembered all the same"
+    );
+}
+
+#[test]
 fn someone_who_reappears_is_restored() {
     let people = [known(
         1,
