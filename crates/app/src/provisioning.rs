@@ -10,7 +10,7 @@ use rollcall_domain::provisioning::{
 };
 use rollcall_domain::token::sha256_hex;
 use rollcall_domain::{
-    Actor, AuditAction, RunId, Source, SourceId, Status, User, UserChange, UserId,
+    Actor, AuditAction, RunId, Source, SourceId, User, UserChange, UserId, rules,
 };
 use rollcall_import::Problem;
 use tracing::instrument;
@@ -199,7 +199,7 @@ impl App {
         // Those the source could still remove: its people not archived already.
         let source_users = known
             .iter()
-            .filter(|k| k.user.source() == &source.name && k.user.status() != Status::Archived)
+            .filter(|k| k.user.source() == &source.name && !rules::is_archived(k.user.status()))
             .count();
         if !request.confirmed && Safeguard::default().holds(&plan, source_users) {
             self.keep_unapplied(&record(Outcome::Held, plan.counts(), plan.report()))

@@ -20,6 +20,7 @@ use std::collections::{HashMap, HashSet};
 use crate::audit::{Actor, Reason};
 use crate::error::FieldError;
 use crate::ids::UserId;
+use crate::rules;
 use crate::status::{Role, Status};
 use crate::user::{
     Attributes, Email, ExternalId, NewUser, PersonName, Source, StatusChange, TransitionError,
@@ -633,15 +634,10 @@ fn plan_listed(source: &Source, row: &Listed, found: Option<(&Known, MatchedBy)>
     let said_before = if ours { known.said } else { None };
     let mut kept = None;
     if said_before == Some(says) {
-        let wanted = if row.enabled {
-            Status::Active
-        } else {
-            Status::Inactive
-        };
-        if user.status() != wanted {
+        if !rules::is_unchanged(user.status(), rules::enabled_status(row.enabled)) {
             kept = Some(Kept::AdminDecision);
         }
-    } else if user.status() == Status::Archived && said_before != Some(Said::Gone) {
+    } else if rules::is_archived(user.status()) && said_before != Some(Said::Gone) {
         // Archived by an admin, not by this source: only their reappearing after the source
         // let them go brings them back. What the source says is remembered all the same.
         kept = Some(Kept::AdminDecision);
@@ -658,39 +654,22 @@ fn plan_listed(source: &Source, row: &Listed, found: Option<(&Known, MatchedBy)>
     }
 }
 
-/// The moves from `status` to what the source now says.
+/// The moves from `status` to what the source now says (it never says `Gone` here).
 fn status_steps(status: Status, says: Said, before: Option<Said>) -> Vec<Step> {
-    let back = if before == Some(Said::Gone) {
-        Because::Reappeared
-    } else {
-        Because::Enabled
-    };
-    match (status, says) {
-        (Status::Archived, Said::Enabled) => vec![Step::Status {
-            to: Status::Active,
-            because: Because::Reappeared,
-        }],
-        // An archived person comes back through active (the rules allow no other way).
-        (Status::Archived, Said::Disabled) => vec![
-            Step::Status {
-                to: Status::Active,
-                because: Because::Reappeared,
-            },
-            Step::Status {
-                to: Status::Inactive,
-                because: Because::Disabled,
-            },
-        ],
-        (Status::Inactive, Said::Enabled) => vec![Step::Status {
-            to: Status::Active,
-            because: back,
-        }],
-        (Status::Active, Said::Disabled) => vec![Step::Status {
-            to: Status::Inactive,
-            because: Because::Disabled,
-        }],
-        _ => Vec::new(),
-    }
+    let target = rules::enabled_status(says == Said::Enabled);
+    rules::path(status, target)
+        .into_iter()
+        .map(|to| {
+            let because = if !rules::may_sign_in(to) {
+                Because::Disabled
+            } else if rules::is_archived(status) || before == Some(Said::Gone) {
+                Because::Reappeared
+            } else {
+                Because::Enabled
+            };
+            Step::Status { to, because }
+        })
+        .collect()
 }
 
 /// Which of a found user's fields the row changes.
@@ -747,11 +726,7 @@ fn plan_missing(policy: MissingPolicy, known: &Known, line: Option<u64>) -> Item
         WhenMissing::Archive => Status::Archived,
         WhenMissing::Deactivate => Status::Inactive,
     };
-    let moves = !matches!(
-        (user.status(), to),
-        (Status::Archived, _) | (Status::Inactive, Status::Inactive)
-    );
-    if moves {
+    if rules::transition_allowed(user.status(), to) {
         item.steps.push(Step::Status {
             to,
             because: Because::Missing,
@@ -887,18 +862,6 @@ fn patch(row: &Listed, user: &User) -> UserPatch {
     }
 }
 
-/// The statuses a user passes through from `from` to `to`: straight there when the rules allow
-/// it, or through active (an archived user reaches inactive only that way).
-pub fn path(from: Status, to: Status) -> Vec<Status> {
-    if from == to {
-        Vec::new()
-    } else if crate::rules::transition_allowed(from, to) {
-        vec![to]
-    } else {
-        vec![Status::Active, to]
-    }
-}
-
 /// Undoes an applied run in memory: `before` is the org as the run found it, `after` as it
 /// left it. Users the run created are archived; users it linked go back to how they were
 /// managed; everyone's status returns to what it was; what the source remembers is forgotten
@@ -929,7 +892,7 @@ pub fn undo_in_memory(
             }
             None => (Status::Archived, None),
         };
-        for to in path(user.status(), target) {
+        for to in rules::path(user.status(), target) {
             user = user
                 .change_status(
                     StatusChange {

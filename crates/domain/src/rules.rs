@@ -164,6 +164,29 @@ pub fn is_unchanged(from: Status, to: Status) -> bool {
     from == to
 }
 
+/// Has the user left every listing, search and count (their history kept)? Only reappearing
+/// in their source, or an admin's restore, brings them back.
+pub const fn is_archived(status: Status) -> bool {
+    matches!(status, Status::Archived)
+}
+
+/// What a source's enabled or disabled flag asks for: the same as the Active switch.
+pub const fn enabled_status(enabled: bool) -> Status {
+    active_switch_target(enabled)
+}
+
+/// The statuses a user passes through from `from` to `to`: straight there when allowed, or
+/// through active (an archived user reaches inactive only that way). Empty when already there.
+pub fn path(from: Status, to: Status) -> Vec<Status> {
+    if is_unchanged(from, to) {
+        Vec::new()
+    } else if transition_allowed(from, to) {
+        vec![to]
+    } else {
+        vec![Status::Active, to]
+    }
+}
+
 /// A move an admin may make from a status, with the words the console and API use for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AdminTransition {

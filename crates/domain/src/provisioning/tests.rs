@@ -56,7 +56,7 @@ fn known(i: usize, role: Role, ours: bool, status: Status, said: Option<Said>) -
         new.prevent_archiving = None;
     }
     let (mut user, _) = User::create(org(), new, &admin(), at()).unwrap();
-    for to in path(Status::Active, status) {
+    for to in crate::rules::path(Status::Active, status) {
         let change = StatusChange {
             to,
             reason: None,
@@ -440,7 +440,7 @@ proptest! {
             org(), &roster(), &run, &case.rows, &case.people, &feed(), at(),
         ).unwrap();
         for (k, decided) in after.iter_mut().zip(decisions) {
-            for to in path(k.user.status(), decided) {
+            for to in crate::rules::path(k.user.status(), decided) {
                 let change = StatusChange { to, reason: None, temporary_password: None };
                 k.user = k.user.change_status(change, &admin(), at()).unwrap().user;
             }
