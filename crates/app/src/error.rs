@@ -27,6 +27,10 @@ pub enum AppError {
     Stale { sent: Option<i64>, current: i64 },
     #[error(transparent)]
     Transition(#[from] TransitionError),
+    /// What is stored refuses this now (a run that is not held any more, a source being
+    /// applied by another run); the field says what stands in the way.
+    #[error("{0}")]
+    Conflict(FieldError),
     /// No valid credentials.
     #[error("not signed in")]
     Unauthenticated,
@@ -73,6 +77,10 @@ pub enum ErrorClass {
 }
 
 impl AppError {
+    pub fn conflict(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Conflict(FieldError::new(field, message))
+    }
+
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Invalid(vec![FieldError::new(field, message)])
     }
@@ -94,9 +102,10 @@ impl AppError {
                 ErrorClass::Invalid
             }
             Self::NotFound(_) => ErrorClass::NotFound,
-            Self::Taken { .. } | Self::LooksLike { .. } | Self::Transition(_) => {
-                ErrorClass::Conflict
-            }
+            Self::Taken { .. }
+            | Self::LooksLike { .. }
+            | Self::Transition(_)
+            | Self::Conflict(_) => ErrorClass::Conflict,
             Self::Stale { .. } => ErrorClass::Stale,
             Self::Unauthenticated => ErrorClass::Unauthenticated,
             Self::AccountClosed | Self::Forbidden => ErrorClass::Forbidden,
@@ -122,6 +131,7 @@ impl AppError {
                 vec![FieldError::new("temporary_password", err.to_string())]
             }
             Self::Transition(err) => vec![FieldError::new("status", err.to_string())],
+            Self::Conflict(err) => vec![err.clone()],
             _ => Vec::new(),
         }
     }
@@ -162,6 +172,7 @@ impl AppError {
                  now at version {current}); reload it and apply your change again"
             ),
             Self::Transition(err) => err.to_string(),
+            Self::Conflict(err) => err.to_string(),
             Self::Unauthenticated => "not signed in, or the credentials are no longer valid".into(),
             Self::AccountClosed => "this account is not active and cannot sign in".into(),
             Self::Throttled { retry_after_secs } => {

@@ -23,7 +23,7 @@ use rollcall_store::{Store, UnitOfWork};
 pub use error::{AppError, ErrorClass};
 pub use forms::FORM_TOKEN_HOURS;
 pub use listing::{Cursor, ListUsers, UserPage};
-pub use provisioning::{ImportOutcome, ImportRequest, NewSource};
+pub use provisioning::{ImportOutcome, ImportRequest, NewSource, SettingsChange, Undo};
 pub use rollcall_store::{StoreError, UserSort};
 
 pub use sessions::{SESSION_HOURS, SignedIn, Visitor, csrf_matches};

@@ -1,21 +1,18 @@
 //! Provisioning sources and their import runs: a file is read, planned against the org's users
-//! (a preview anyone can read), then applied in one unit of work, all or nothing.
+//! (a preview anyone can read), then applied in one unit of work, all or nothing; a run that
+//! would remove too many people at once waits for an admin (see [`runs`]).
 
-use std::collections::HashMap;
-use std::fmt::Write as _;
+mod runs;
 
+use rollcall_domain::Source;
+use rollcall_domain::SourceId;
 use rollcall_domain::provisioning::{
-    self, Counts, Format, Known, MissingPolicy, Mode, Outcome, Plan, ReportLine, RunRecord,
-    Safeguard, Said, SourceSettings,
+    Format, MissingPolicy, Mode, ProvisioningSettings, Safeguard, SourceSettings,
 };
-use rollcall_domain::token::sha256_hex;
-use rollcall_domain::{
-    Actor, AuditAction, RunId, Source, SourceId, User, UserChange, UserId, rules,
-};
-use rollcall_import::Problem;
-use tracing::instrument;
 
-use crate::{App, AppError, Principal, write_change};
+use crate::{App, AppError, Principal};
+
+pub use runs::{ImportOutcome, ImportRequest, Undo};
 
 /// A new source as typed.
 #[derive(Debug, Clone)]
@@ -24,35 +21,6 @@ pub struct NewSource {
     pub format: String,
     pub mode: String,
     pub policy: MissingPolicy,
-}
-
-/// An import as asked for.
-#[derive(Debug, Clone, Default)]
-pub struct ImportRequest {
-    /// The source's name.
-    pub source: String,
-    /// The file's name, for the history.
-    pub file_name: String,
-    /// `full` or `delta` for this run; the source's own when `None`.
-    pub mode: Option<Mode>,
-    /// Plan and print, change nothing, keep nothing.
-    pub dry_run: bool,
-    /// Apply even what the safeguard would hold.
-    pub confirmed: bool,
-}
-
-/// What became of an import.
-#[derive(Debug)]
-pub enum ImportOutcome {
-    /// The file (or a row's match) cannot be applied: every problem, nothing written.
-    Refused(Vec<Problem>),
-    /// Planned and not applied (a dry run).
-    Preview(Plan),
-    /// Planned and held, not applied: it would remove more people at once than the safeguard
-    /// allows. Kept in the history; applied only when confirmed.
-    Held(Plan),
-    /// Applied, all of it.
-    Applied(Plan),
 }
 
 impl App {
@@ -124,208 +92,59 @@ impl App {
         Ok(SourceSettings { paused, ..source })
     }
 
-    /// Reads `file` as the source's format, plans it, and applies it unless a dry run. A run
-    /// removing more people than the [`Safeguard`] allows is held unless confirmed.
-    #[instrument(skip_all, fields(org.id = %who.org_id, source = %request.source))]
-    pub async fn import(
+    /// The org's provisioning settings: the safeguard, and what happens to a held run's rest.
+    pub async fn provisioning_settings(
         &self,
         who: &Principal,
-        request: &ImportRequest,
-        file: &[u8],
-    ) -> Result<ImportOutcome, AppError> {
-        let started_at = self.now();
-        let source = self.source(who, &request.source).await?;
-        if source.paused && !request.dry_run {
-            return Err(AppError::invalid(
-                "source",
-                format!(
-                    "'{}' is paused: resume it before importing",
-                    source.name.as_str()
-                ),
-            ));
-        }
-        let mode = request.mode.unwrap_or(source.mode);
-        let record = |outcome, counts, report| RunRecord {
-            id: RunId::new(),
-            org_id: who.org_id,
-            source_id: source.id,
-            actor_label: who.actor.label().to_owned(),
-            file_name: request.file_name.chars().take(255).collect(),
-            checksum: sha256_hex(file),
-            mode,
-            outcome,
-            counts,
-            report,
-            started_at,
-            finished_at: self.now(),
-        };
-        let rows = match source.format {
-            Format::PlainCsv => rollcall_import::plain::read(file),
-        };
-        let known = match rows {
-            Ok(_) => {
-                self.store
-                    .provisioning_candidates(who.org_id, &source.name)
-                    .await?
-            }
-            Err(_) => Vec::new(),
-        };
-        let planned = rows.and_then(|rows| {
-            provisioning::plan(&source.name, mode, source.policy, &rows, &known)
-                .map(|plan| (rows, plan))
-                .map_err(|problems| {
-                    problems
-                        .into_iter()
-                        .map(|(line, err)| {
-                            Problem::at_line(line, format!("{}: {}", err.field, err.message))
-                        })
-                        .collect()
-                })
-        });
-        let (rows, plan) = match planned {
-            Ok(planned) => planned,
-            Err(problems) => {
-                if !request.dry_run {
-                    let report = problems.iter().map(problem_line).collect();
-                    self.keep_unapplied(&record(Outcome::Refused, Counts::default(), report))
-                        .await?;
-                }
-                return Ok(ImportOutcome::Refused(problems));
-            }
-        };
-        if request.dry_run {
-            return Ok(ImportOutcome::Preview(plan));
-        }
-        // Those the source could still remove: its people not archived already.
-        let source_users = known
-            .iter()
-            .filter(|k| k.user.source() == &source.name && !rules::is_archived(k.user.status()))
-            .count();
-        if !request.confirmed && Safeguard::default().holds(&plan, source_users) {
-            self.keep_unapplied(&record(Outcome::Held, plan.counts(), plan.report()))
-                .await?;
-            tracing::warn!(removals = plan.removals(), source_users, "import run held");
-            return Ok(ImportOutcome::Held(plan));
-        }
-        let run = record(Outcome::Applied, plan.counts(), plan.report());
-        let actor = Actor::Source {
-            id: source.id,
-            label: source.name.as_str().to_owned(),
-            run: Some(run.id),
-        };
-        let (after, changes) = provisioning::apply_in_memory(
-            who.org_id,
-            &source.name,
-            &plan,
-            &rows,
-            &known,
-            &actor,
-            self.now(),
-        )
-        .map_err(|err| AppError::internal("applying an import run", err))?;
-        let run = RunRecord {
-            finished_at: self.now(),
-            ..run
-        };
-        self.write_run(who, &known, &after, &changes, &run).await?;
-        tracing::info!(counts = ?plan.counts(), "import run applied");
-        Ok(ImportOutcome::Applied(plan))
-    }
-
-    /// Writes a run's changes in one unit of work: users created whole, the others change by
-    /// change (each checked against the version planned on), and what the source now says.
-    async fn write_run(
-        &self,
-        who: &Principal,
-        before: &[Known],
-        after: &[Known],
-        changes: &[UserChange],
-        run: &RunRecord,
-    ) -> Result<(), AppError> {
-        let mut created: HashMap<UserId, User> = HashMap::new();
-        let mut created_events = Vec::new();
-        for change in changes {
-            let id = change.user.id();
-            if change.event.action == AuditAction::Created || created.contains_key(&id) {
-                created.insert(id, change.user.clone());
-                created_events.push(change.event.clone());
-            }
-        }
-        let mut uow = self.store.begin().await?;
-        let mut new_users: Vec<User> = created.into_values().collect();
-        new_users.sort_by_key(User::id);
-        uow.insert_users(who.org_id, &new_users).await?;
-        uow.record(&created_events).await?;
-        let new_ids: std::collections::HashSet<UserId> = new_users.iter().map(User::id).collect();
-        for change in changes {
-            if new_ids.contains(&change.user.id()) {
-                continue;
-            }
-            write_change(uow.as_mut(), change, change.user.version() - 1, None).await?;
-        }
-        let was: HashMap<UserId, Option<Said>> =
-            before.iter().map(|k| (k.user.id(), k.said)).collect();
-        let said: Vec<(UserId, Said)> = after
-            .iter()
-            .filter_map(|k| {
-                let now = k.said?;
-                (was.get(&k.user.id()).copied().flatten() != Some(now))
-                    .then_some((k.user.id(), now))
-            })
-            .collect();
-        uow.put_said(who.org_id, &said).await?;
-        uow.insert_run(run).await?;
-        Ok(uow.commit().await?)
-    }
-
-    /// Keeps a refused or held run in the history (nothing else was written).
-    async fn keep_unapplied(&self, run: &RunRecord) -> Result<(), AppError> {
-        let mut uow = self.store.begin().await?;
-        uow.insert_run(run).await?;
-        Ok(uow.commit().await?)
-    }
-
-    /// The org's import runs, newest first (of one source when named), at most `limit`.
-    pub async fn runs(
-        &self,
-        who: &Principal,
-        source: Option<&str>,
-        limit: u64,
-    ) -> Result<Vec<RunRecord>, AppError> {
+    ) -> Result<ProvisioningSettings, AppError> {
         who.require_admin()?;
-        let source = match source {
-            Some(name) => Some(self.source(who, name).await?.id),
-            None => None,
-        };
-        Ok(self.store.runs(who.org_id, source, limit).await?)
+        Ok(self.store.provisioning_settings(who.org_id).await?)
     }
 
-    pub async fn run(&self, who: &Principal, id: RunId) -> Result<RunRecord, AppError> {
-        who.require_admin()?;
+    /// Sets the org's provisioning settings; a field left `None` keeps its value.
+    pub async fn set_provisioning_settings(
+        &self,
+        who: &Principal,
+        change: SettingsChange,
+    ) -> Result<ProvisioningSettings, AppError> {
+        let current = self.provisioning_settings(who).await?;
+        let safeguard = Safeguard::new(
+            change
+                .safeguard_percent
+                .unwrap_or(current.safeguard.percent),
+            change.safeguard_floor.unwrap_or(current.safeguard.floor),
+        )?;
+        let settings = ProvisioningSettings {
+            safeguard,
+            apply_rest_when_held: change
+                .apply_rest_when_held
+                .unwrap_or(current.apply_rest_when_held),
+        };
+        let mut uow = self.store.begin().await?;
+        uow.put_provisioning_settings(who.org_id, &settings).await?;
+        uow.commit().await?;
+        Ok(settings)
+    }
+
+    /// A source by id (runs name theirs by id).
+    async fn source_by_id(
+        &self,
+        who: &Principal,
+        id: SourceId,
+    ) -> Result<SourceSettings, AppError> {
         self.store
-            .run(who.org_id, id)
+            .provisioning_sources(who.org_id)
             .await?
-            .ok_or(AppError::NotFound("import run"))
+            .into_iter()
+            .find(|source| source.id == id)
+            .ok_or(AppError::NotFound("source"))
     }
 }
 
-/// A problem as a line of a run's report.
-fn problem_line(problem: &Problem) -> ReportLine {
-    let mut what = String::new();
-    if let Some(column) = &problem.column {
-        what.push_str("column ");
-        what.push_str(column);
-    }
-    if let Some(value) = &problem.value {
-        let _ = write!(what, " ({value:?})");
-    }
-    if !what.is_empty() {
-        what.push_str(": ");
-    }
-    what.push_str(&problem.reason);
-    ReportLine {
-        line: Some(problem.line),
-        external_id: None,
-        what,
-    }
+/// A change to the org's provisioning settings.
+#[derive(Debug, Clone, Default)]
+pub struct SettingsChange {
+    pub safeguard_percent: Option<u32>,
+    pub safeguard_floor: Option<usize>,
+    pub apply_rest_when_held: Option<bool>,
 }

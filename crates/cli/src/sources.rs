@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Subcommand;
-use rollcall_app::{App, ImportOutcome, ImportRequest, NewSource};
-use rollcall_domain::RunId;
-use rollcall_domain::provisioning::{MissingPolicy, Mode, Plan, WhenMissing};
+use rollcall_app::{App, ImportOutcome, ImportRequest, NewSource, SettingsChange};
+use rollcall_domain::provisioning::{MissingPolicy, Mode, Plan, RunRecord, WhenMissing};
+use rollcall_domain::{RunId, UserId};
 
 use crate::commands::{principal, shown};
 
@@ -47,6 +47,21 @@ pub enum SourceCommand {
         #[arg(long, env = "ROLLCALL_ORG")]
         org: String,
         name: String,
+    },
+    /// Show or set the org's safeguard, for all its sources: a run that would deactivate or
+    /// archive more than PERCENT of a source's people, and at least FLOOR of them, is held
+    /// for an admin's approval.
+    Safeguard {
+        #[arg(long, env = "ROLLCALL_ORG")]
+        org: String,
+        #[arg(long, value_parser = clap::value_parser!(u32).range(0..=100))]
+        percent: Option<u32>,
+        #[arg(long)]
+        floor: Option<usize>,
+        /// Apply a held run's creates, links, updates and reactivations at once, holding only
+        /// its removals (`true`), or hold the whole run (`false`, the default).
+        #[arg(long)]
+        apply_rest_when_held: Option<bool>,
     },
 }
 
@@ -100,6 +115,39 @@ pub async fn source(app: App, command: SourceCommand) -> Result<()> {
                     if source.paused { "  (paused)" } else { "" }
                 );
             }
+        }
+        SourceCommand::Safeguard {
+            org,
+            percent,
+            floor,
+            apply_rest_when_held,
+        } => {
+            let who = principal(&app, &org).await?;
+            let change = SettingsChange {
+                safeguard_percent: percent,
+                safeguard_floor: floor,
+                apply_rest_when_held,
+            };
+            let settings = if change.safeguard_percent.is_none()
+                && change.safeguard_floor.is_none()
+                && change.apply_rest_when_held.is_none()
+            {
+                app.provisioning_settings(&who).await
+            } else {
+                app.set_provisioning_settings(&who, change).await
+            }
+            .map_err(|e| anyhow!("{e}"))?;
+            println!(
+                "A run is held when it would remove more than {}% of a source's people and at \
+                 least {}; {}.",
+                settings.safeguard.percent,
+                settings.safeguard.floor,
+                if settings.apply_rest_when_held {
+                    "the rest of a held run is applied at once"
+                } else {
+                    "a held run waits whole"
+                }
+            );
         }
         SourceCommand::Pause { org, name } => pause(&app, &org, &name, true).await?,
         SourceCommand::Resume { org, name } => pause(&app, &org, &name, false).await?,
@@ -161,18 +209,26 @@ pub async fn import(
             print_plan(&plan);
             println!("Dry run: nothing was changed.");
         }
-        ImportOutcome::Held(plan) => {
+        ImportOutcome::Held { run, plan, rest } => {
             print_plan(&plan);
+            if let Some(rest) = rest {
+                println!(
+                    "Applied at once: created {}, linked {}, updated {}, reactivated {}, \
+                     restored {}.",
+                    rest.created, rest.linked, rest.updated, rest.reactivated, rest.restored
+                );
+            }
             bail!(
-                "held, nothing changed: this run would remove {} people at once. Check the file \
-                 (a truncated export archives whoever it leaves out), then run it again with \
-                 --confirm-mass-removal",
+                "held for approval as run {run}: it would remove {} people at once, and nothing \
+                 of that was changed. Check the file (a truncated export archives whoever it \
+                 leaves out), then `rollcall runs approve {run}` (with --exclude USER_ID for \
+                 anyone to keep) or `rollcall runs reject {run}`",
                 plan.removals()
             );
         }
-        ImportOutcome::Applied(plan) => {
+        ImportOutcome::Applied { run, plan } => {
             print_plan(&plan);
-            println!("Applied.");
+            println!("Applied as run {run}.");
         }
     }
     Ok(())
@@ -232,6 +288,30 @@ pub enum RunCommand {
         org: String,
         id: RunId,
     },
+    /// Approve a held run: its file is planned again and applied, except the removals of the
+    /// users excluded.
+    Approve {
+        #[arg(long, env = "ROLLCALL_ORG")]
+        org: String,
+        id: RunId,
+        /// A user (by id, as `runs show` lists them) whose removal is not approved: they stay
+        /// as they are, and the source leaves them be. Repeatable.
+        #[arg(long = "exclude")]
+        excluded: Vec<UserId>,
+    },
+    /// Reject a held run: nothing of it is applied.
+    Reject {
+        #[arg(long, env = "ROLLCALL_ORG")]
+        org: String,
+        id: RunId,
+    },
+    /// Undo an applied run: statuses back, users it created archived, links undone. Users
+    /// changed since the run are left as they are, and listed.
+    Undo {
+        #[arg(long, env = "ROLLCALL_ORG")]
+        org: String,
+        id: RunId,
+    },
 }
 
 pub async fn runs(app: App, command: RunCommand) -> Result<()> {
@@ -261,25 +341,85 @@ pub async fn runs(app: App, command: RunCommand) -> Result<()> {
         RunCommand::Show { org, id } => {
             let who = principal(&app, &org).await?;
             let run = app.run(&who, id).await.map_err(|e| anyhow!("{e}"))?;
-            println!(
-                "{} {} ({} run of {}, sha256 {}) by {}, {} to {}",
-                run.outcome.as_str(),
-                shown(&run.file_name),
-                run.mode.as_str(),
-                run.source_id,
-                run.checksum,
-                shown(&run.actor_label),
-                run.started_at,
-                run.finished_at
-            );
-            for line in &run.report {
-                let at = line
-                    .line
-                    .map_or_else(|| "missing".to_owned(), |l| format!("line {l}"));
-                let who = line.external_id.as_deref().map(shown).unwrap_or_default();
-                println!("  {at:<10} {who:<24} {}", shown(&line.what));
+            print_run(&run);
+        }
+        RunCommand::Approve { org, id, excluded } => {
+            let who = principal(&app, &org).await?;
+            match app
+                .approve_run(&who, id, &excluded)
+                .await
+                .map_err(|e| anyhow!("{e}"))?
+            {
+                ImportOutcome::Applied { plan, .. } => {
+                    print_plan(&plan);
+                    println!("Approved and applied run {id}.");
+                }
+                ImportOutcome::Refused(problems) => {
+                    for problem in &problems {
+                        eprintln!("{}", shown(&problem.to_string()));
+                    }
+                    bail!(
+                        "run {id} no longer applies to the org as it is now: {} problem(s); it \
+                         stays held and nothing changed",
+                        problems.len()
+                    );
+                }
+                other => bail!("unexpected outcome of an approval: {other:?}"),
+            }
+        }
+        RunCommand::Reject { org, id } => {
+            let who = principal(&app, &org).await?;
+            app.reject_run(&who, id).await.map_err(|e| anyhow!("{e}"))?;
+            println!("Rejected run {id}: nothing of it was applied.");
+        }
+        RunCommand::Undo { org, id } => {
+            let who = principal(&app, &org).await?;
+            let undo = app.undo_run(&who, id).await.map_err(|e| anyhow!("{e}"))?;
+            println!("Undid run {id}: {} people put back.", undo.reverted);
+            if !undo.left_alone.is_empty() {
+                println!(
+                    "Left as they are, changed since the run ({}):",
+                    undo.left_alone.len()
+                );
+                for user in &undo.left_alone {
+                    println!("  {}  {}", user.id(), shown(&user.display_name()));
+                }
             }
         }
     }
     Ok(())
+}
+
+/// One run: how it ended, who decided, and its report line by line.
+fn print_run(run: &RunRecord) {
+    println!(
+        "{} {} ({} run of {}, sha256 {}) by {}, {} to {}",
+        run.outcome.as_str(),
+        shown(&run.file_name),
+        run.mode.as_str(),
+        run.source_id,
+        run.checksum,
+        shown(&run.actor_label),
+        run.started_at,
+        run.finished_at
+    );
+    if let Some(decided) = &run.decided {
+        println!(
+            "{} by {} at {}",
+            run.outcome.as_str(),
+            shown(&decided.by),
+            decided.at
+        );
+    }
+    if let Some(undone) = &run.undone {
+        println!("undone by {} at {}", shown(&undone.by), undone.at);
+    }
+    for line in &run.report {
+        let at = line
+            .line
+            .map_or_else(|| "missing".to_owned(), |l| format!("line {l}"));
+        let who = line.external_id.as_deref().map(shown).unwrap_or_default();
+        let user = line.user_id.map(|id| id.to_string()).unwrap_or_default();
+        println!("  {at:<10} {who:<24} {user:<36} {}", shown(&line.what));
+    }
 }

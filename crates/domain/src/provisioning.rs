@@ -12,20 +12,23 @@
 //! said of them ([`Said`]). It moves a user's status only when what it says changes: re-running
 //! an unchanged file never undoes an admin who deactivated, reactivated or restored someone.
 
+mod apply;
 #[cfg(test)]
 mod tests;
 
+pub use apply::{Applied, ApplyError, Before, Touch, Undone, apply_in_memory, undo};
+
 use std::collections::{HashMap, HashSet};
 
-use crate::audit::{Actor, Reason};
+use apply::merged;
+#[cfg(test)]
+use apply::new_user;
+
 use crate::error::FieldError;
 use crate::ids::UserId;
 use crate::rules;
 use crate::status::{Role, Status};
-use crate::user::{
-    Attributes, Email, ExternalId, NewUser, PersonName, Source, StatusChange, TransitionError,
-    User, UserChange, UserPatch, Username,
-};
+use crate::user::{Attributes, Email, ExternalId, PersonName, Source, User, Username};
 use crate::{OrgId, Timestamp};
 
 /// A word stored for a value, and read back.
@@ -92,11 +95,23 @@ pub enum Outcome {
     Applied,
     /// Not applied: the file or a row could not be; the report says why.
     Refused,
-    /// Not applied: it would remove more people at once than the safeguard allows.
+    /// Not applied (yet): it would remove more people at once than the safeguard allows, and
+    /// waits for an admin to approve or reject it.
     Held,
+    /// Held, then rejected by an admin: never applied.
+    Rejected,
 }
 
-words!(Outcome, "outcome" { Applied => "applied", Refused => "refused", Held => "held" });
+words!(Outcome, "outcome" {
+    Applied => "applied", Refused => "refused", Held => "held", Rejected => "rejected"
+});
+
+/// Who decided something about a run, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub by: String,
+    pub at: Timestamp,
+}
 
 /// How many removals a run may make before it is held: more than `percent` of the source's
 /// users **and** at least `floor` people. An empty or truncated full file must never archive a
@@ -122,6 +137,26 @@ impl Safeguard {
         let removals = plan.removals();
         removals >= self.floor && removals * 100 > source_users * self.percent as usize
     }
+
+    /// A safeguard as an admin sets it: a percentage from 0 to 100 and a floor of people.
+    pub fn new(percent: u32, floor: usize) -> Result<Self, FieldError> {
+        if percent > 100 {
+            return Err(FieldError::new(
+                "safeguard_percent",
+                "must be a percentage from 0 to 100",
+            ));
+        }
+        Ok(Self { percent, floor })
+    }
+}
+
+/// An org's provisioning settings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProvisioningSettings {
+    pub safeguard: Safeguard,
+    /// When a run is held, apply its creates, links, updates and reactivations at once and hold
+    /// only its removals; by default the whole run waits.
+    pub apply_rest_when_held: bool,
 }
 
 /// One line of a run's report: a person it changed or kept, or a problem that refused it.
@@ -129,6 +164,12 @@ impl Safeguard {
 pub struct ReportLine {
     pub line: Option<u64>,
     pub external_id: Option<String>,
+    /// The user concerned, when there is one already.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
+    /// One of the run's removals (what the safeguard counts, and an approval may exclude).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub removal: bool,
     pub what: String,
 }
 
@@ -149,6 +190,10 @@ pub struct RunRecord {
     pub report: Vec<ReportLine>,
     pub started_at: Timestamp,
     pub finished_at: Timestamp,
+    /// Who approved (outcome applied) or rejected a held run.
+    pub decided: Option<Decision>,
+    /// Who undid an applied run.
+    pub undone: Option<Decision>,
 }
 
 /// What a source last said of a user's status.
@@ -288,6 +333,10 @@ pub enum Kept {
     Policy,
     /// The source says what it said before; an admin's different decision stands.
     AdminDecision,
+    /// An admin excluded them from a held run's removals when approving it.
+    Excluded,
+    /// A removal that was not in the held run an admin approved: the next run decides.
+    NotApproved,
 }
 
 /// One thing a run does to one person.
@@ -383,20 +432,43 @@ impl Plan {
 
     /// How many people the run deactivates or archives because it no longer lists them.
     pub fn removals(&self) -> usize {
-        self.items
-            .iter()
-            .filter(|item| {
-                item.steps.iter().any(|step| {
-                    matches!(
-                        step,
-                        Step::Status {
-                            because: Because::Missing,
-                            ..
-                        }
-                    )
-                })
-            })
-            .count()
+        self.items.iter().filter(|item| item.is_removal()).count()
+    }
+
+    /// The run without its removals: those people stay as they are, and the source does not
+    /// remember them as gone yet (the held part of a run applied in two parts).
+    #[must_use]
+    pub fn without_removals(&self) -> Self {
+        Self {
+            items: self
+                .items
+                .iter()
+                .filter(|item| !item.is_removal())
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// The run as an admin approved it: removals of people in `excluded` are dropped and the
+    /// source remembers them as gone (the decision sticks); removals of people not in `held`
+    /// (the removals the admin saw) are dropped for the next run to decide.
+    #[must_use]
+    pub fn approved(mut self, held: &HashSet<UserId>, excluded: &HashSet<UserId>) -> Self {
+        for item in &mut self.items {
+            if !item.is_removal() {
+                continue;
+            }
+            let Some(user) = item.user else { continue };
+            if excluded.contains(&user) {
+                item.steps.clear();
+                item.kept = Some(Kept::Excluded);
+            } else if !held.contains(&user) {
+                item.steps.clear();
+                item.kept = Some(Kept::NotApproved);
+                item.said = None;
+            }
+        }
+        self
     }
 
     /// Whether the run changes anyone.
@@ -503,6 +575,51 @@ impl<'a> Directory<'a> {
         }
         Ok(None)
     }
+
+    /// Whether the row would give the user at `found` (or a new user) a username or e-mail
+    /// another user of the org has.
+    fn clash(&self, found: Option<usize>, row: &Listed) -> Result<(), FieldError> {
+        let owners = [
+            (
+                row.username
+                    .as_ref()
+                    .map(Username::key)
+                    .and_then(|k| self.by_username.get(&k)),
+                "username",
+            ),
+            (
+                row.email
+                    .as_ref()
+                    .map(Email::key)
+                    .and_then(|k| self.by_email.get(&k)),
+                "email",
+            ),
+        ];
+        for (owner, field) in owners {
+            let Some(&owner) = owner else { continue };
+            if Some(owner) == found {
+                continue;
+            }
+            let other = &self.known[owner].user;
+            let whose = match other.external_id() {
+                Some(id) if !other.source().is_manual() => format!(
+                    "the user with external id '{}' of the source '{}'",
+                    id.as_str(),
+                    other.source().as_str()
+                ),
+                _ => format!(
+                    "{} {}, added by hand",
+                    other.given_name().as_str(),
+                    other.family_name().as_str()
+                ),
+            };
+            return Err(FieldError::new(
+                field,
+                format!("already belongs to {whose}"),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Plans a run of `source` over `rows`, against `known` (the org's users, with what this
@@ -519,6 +636,7 @@ pub fn plan(
     let mut items = Vec::with_capacity(rows.len());
     let mut seen_external = HashSet::new();
     let mut seen_usernames = HashMap::new();
+    let mut seen_emails = HashMap::new();
     let mut touched = HashSet::new();
     for row in rows {
         let (line, external_id) = match row {
@@ -549,7 +667,23 @@ pub fn plan(
                     ));
                     continue;
                 }
-                match directory.find(source, listed) {
+                if let Some(email) = &listed.email
+                    && let Some(first) = seen_emails.insert(email.key(), line)
+                {
+                    problems.push((
+                        line,
+                        FieldError::new(
+                            "email",
+                            format!("'{}' is also on line {first}", email.as_str()),
+                        ),
+                    ));
+                    continue;
+                }
+                let found = directory.find(source, listed).and_then(|found| {
+                    directory.clash(found.map(|(i, _)| i), listed)?;
+                    Ok(found)
+                });
+                match found {
                     Ok(found) => {
                         if let Some((i, _)) = found
                             && !touched.insert(i)
@@ -736,181 +870,21 @@ fn plan_missing(policy: MissingPolicy, known: &Known, line: Option<u64>) -> Item
     item
 }
 
-/// Why a plan could not be applied to the users it was planned against.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ApplyError {
-    #[error(transparent)]
-    Field(#[from] FieldError),
-    #[error(transparent)]
-    Transition(#[from] TransitionError),
-}
-
-/// The org's users after `plan` is applied, with what the source remembers: the reference an
-/// applying store must agree with. Each change comes with its audit event, by `actor` at `at`.
-pub fn apply_in_memory(
-    org: OrgId,
-    source: &Source,
-    plan: &Plan,
-    rows: &[Row],
-    known: &[Known],
-    actor: &Actor,
-    at: Timestamp,
-) -> Result<(Vec<Known>, Vec<UserChange>), ApplyError> {
-    let by_line: HashMap<u64, &Listed> = rows
-        .iter()
-        .filter_map(|row| match row {
-            Row::Listed(listed) => Some((listed.line, listed)),
-            Row::Deleted { .. } => None,
-        })
-        .collect();
-    let mut after: Vec<Known> = known.to_vec();
-    let mut position: HashMap<UserId, usize> = after
-        .iter()
-        .enumerate()
-        .map(|(i, k)| (k.user.id(), i))
-        .collect();
-    let mut changes = Vec::new();
-    for item in &plan.items {
-        let row = item.line.and_then(|line| by_line.get(&line)).copied();
-        let mut index = item.user.and_then(|id| position.get(&id).copied());
-        for step in &item.steps {
-            let change = match (step, row, index) {
-                (Step::Create, Some(row), _) => {
-                    let (user, event) = User::create(org, new_user(source, row), actor, at)?;
-                    position.insert(user.id(), after.len());
-                    after.push(Known {
-                        user: user.clone(),
-                        said: None,
-                    });
-                    index = Some(after.len() - 1);
-                    UserChange {
-                        user,
-                        event,
-                        ends_sessions: false,
-                        revokes_tokens: false,
-                    }
-                }
-                (Step::Link { .. }, Some(row), Some(i)) => {
-                    after[i]
-                        .user
-                        .link(source.clone(), Some(row.external_id.clone()), actor, at)
-                }
-                (Step::Update { .. }, Some(row), Some(i)) => {
-                    let Some(change) =
-                        after[i].user.apply(patch(row, &after[i].user), actor, at)?
-                    else {
-                        continue;
-                    };
-                    change
-                }
-                (Step::Status { to, because }, _, Some(i)) => after[i].user.change_status(
-                    StatusChange {
-                        to: *to,
-                        reason: Some(Reason::from_trusted(because.reason(source))),
-                        temporary_password: None,
-                    },
-                    actor,
-                    at,
-                )?,
-                _ => continue,
-            };
-            if let Some(i) = index {
-                after[i].user = change.user.clone();
-            }
-            changes.push(change);
-        }
-        if let (Some(said), Some(i)) = (item.said, index) {
-            after[i].said = Some(said);
-        }
-    }
-    Ok((after, changes))
-}
-
-fn new_user(source: &Source, row: &Listed) -> NewUser {
-    NewUser {
-        username: row.username.clone(),
-        email: row.email.clone(),
-        given_name: row.given_name.clone(),
-        family_name: row.family_name.clone(),
-        role: row.role.unwrap_or(Role::Student),
-        source: source.clone(),
-        external_id: Some(row.external_id.clone()),
-        prevent_archiving: None,
-        password: None,
-        must_change_password: false,
-        attributes: row.attributes.clone(),
-    }
-}
-
-/// A user's attributes with the row's set over them.
-fn merged(current: &Attributes, row: &Attributes) -> Attributes {
-    let mut all = current.as_map().clone();
-    all.extend(row.as_map().iter().map(|(k, v)| (k.clone(), v.clone())));
-    Attributes::from_stored(all)
-}
-
-fn patch(row: &Listed, user: &User) -> UserPatch {
-    UserPatch {
-        username: row.username.clone().map(Some),
-        email: row.email.clone().map(Some),
-        given_name: Some(row.given_name.clone()),
-        family_name: Some(row.family_name.clone()),
-        role: row.role,
-        external_id: None,
-        prevent_archiving: None,
-        attributes: Some(merged(user.attributes(), &row.attributes)),
-    }
-}
-
-/// Undoes an applied run in memory: `before` is the org as the run found it, `after` as it
-/// left it. Users the run created are archived; users it linked go back to how they were
-/// managed; everyone's status returns to what it was; what the source remembers is forgotten
-/// back. The reference for the stored undo (which also leaves alone users changed since).
-pub fn undo_in_memory(
-    before: &[Known],
-    after: &[Known],
-    actor: &Actor,
-    at: Timestamp,
-) -> Result<Vec<Known>, ApplyError> {
-    let was: HashMap<UserId, &Known> = before.iter().map(|k| (k.user.id(), k)).collect();
-    let mut undone = Vec::with_capacity(after.len());
-    for now in after {
-        let mut user = now.user.clone();
-        let (target, said) = match was.get(&user.id()) {
-            Some(old) => {
-                if old.user.source() != user.source() {
-                    user = user
-                        .link(
-                            old.user.source().clone(),
-                            old.user.external_id().cloned(),
-                            actor,
-                            at,
-                        )
-                        .user;
-                }
-                (old.user.status(), old.said)
-            }
-            None => (Status::Archived, None),
-        };
-        for to in rules::path(user.status(), target) {
-            user = user
-                .change_status(
-                    StatusChange {
-                        to,
-                        reason: Some(Reason::from_trusted("import run undone".to_owned())),
-                        temporary_password: None,
-                    },
-                    actor,
-                    at,
-                )?
-                .user;
-        }
-        undone.push(Known { user, said });
-    }
-    Ok(undone)
-}
-
 impl Item {
+    /// Whether this is one of the run's removals: someone it deactivates or archives because it
+    /// no longer lists them.
+    pub fn is_removal(&self) -> bool {
+        self.steps.iter().any(|step| {
+            matches!(
+                step,
+                Step::Status {
+                    because: Because::Missing,
+                    ..
+                }
+            )
+        })
+    }
+
     /// What the run does to this person, in words; `None` when it leaves them as they are.
     pub fn describe(&self) -> Option<String> {
         let mut words: Vec<String> = self
@@ -944,6 +918,13 @@ impl Item {
                 words.push("kept: the org keeps missing users of this role".to_owned());
             }
             Some(Kept::AdminDecision) => words.push("kept: an admin's decision stands".to_owned()),
+            Some(Kept::Excluded) => {
+                words.push("kept: excluded by an admin when approving".to_owned());
+            }
+            Some(Kept::NotApproved) => {
+                words
+                    .push("kept: not among the removals approved; the next run decides".to_owned());
+            }
             None => {}
         }
         (!words.is_empty()).then(|| words.join("; "))
@@ -959,6 +940,8 @@ impl Plan {
                 item.describe().map(|what| ReportLine {
                     line: item.line,
                     external_id: Some(item.external_id.as_str().to_owned()),
+                    user_id: item.user,
+                    removal: item.is_removal(),
                     what,
                 })
             })

@@ -1,9 +1,11 @@
 //! Import runs through the use cases: previewed, applied all or nothing, and never undoing an
 //! admin's decision.
 
-use rollcall_app::{AppError, ChangeStatus, ImportOutcome, ImportRequest, ListUsers, NewSource};
-use rollcall_domain::Status;
+use rollcall_app::{
+    AppError, ChangeStatus, ImportOutcome, ImportRequest, ListUsers, NewSource, SettingsChange,
+};
 use rollcall_domain::provisioning::{MissingPolicy, Plan};
+use rollcall_domain::{RunId, Status};
 use rollcall_testkit::TestDb;
 
 use crate::fixtures::{Fixture, fixture, person};
@@ -40,8 +42,8 @@ async fn run(f: &Fixture, file: &str, dry_run: bool) -> Plan {
         .await
         .unwrap()
     {
-        ImportOutcome::Preview(plan) | ImportOutcome::Applied(plan) => plan,
-        ImportOutcome::Held(plan) => panic!("held: {plan:#?}"),
+        ImportOutcome::Preview(plan) | ImportOutcome::Applied { plan, .. } => plan,
+        ImportOutcome::Held { plan, .. } => panic!("held: {plan:#?}"),
         ImportOutcome::Refused(problems) => panic!("{problems:#?}"),
     }
 }
@@ -198,7 +200,13 @@ pub async fn refused_imports_change_nothing(db: TestDb) {
             SECOND.as_bytes(),
         )
         .await;
-    assert!(matches!(paused, Err(AppError::Invalid(_))), "{paused:?}");
+    let Err(AppError::Conflict(why)) = paused else {
+        panic!("{paused:?}");
+    };
+    assert_eq!(
+        why.message,
+        "'roster' is paused: resume it before importing"
+    );
     assert_eq!(status_of(&f, "bob").await, Status::Active);
     let preview = run(&f, SECOND, true).await;
     assert_eq!(
@@ -252,10 +260,18 @@ async fn runs_are_kept_with_their_reports(f: &Fixture) {
     assert_eq!(again, runs[0]);
 }
 
-/// A file that would archive most of a source at once (a truncated export) is held, changes
-/// nothing and is kept in the history; confirmed, it applies.
-pub async fn a_mass_removal_is_held_until_confirmed(db: TestDb) {
-    let f = fixture(db).await;
+/// `count` students of the `roster` source: S0…, s0…
+fn students(count: usize) -> String {
+    let rows: Vec<String> = (0..count)
+        .map(|i| format!("S{i},s{i},Sam,Student{i},student"))
+        .collect();
+    format!(
+        "external_id,username,given_name,family_name,role\n{}\n",
+        rows.join("\n")
+    )
+}
+
+async fn roster_source(f: &Fixture) {
     let new = NewSource {
         name: "roster".to_owned(),
         format: "plain-csv".to_owned(),
@@ -263,29 +279,33 @@ pub async fn a_mass_removal_is_held_until_confirmed(db: TestDb) {
         policy: MissingPolicy::default(),
     };
     f.app.add_source(&f.admin, new).await.unwrap();
-    let file = |count: usize| {
-        let rows: Vec<String> = (0..count)
-            .map(|i| format!("S{i},s{i},Sam,Student{i},student"))
-            .collect();
-        format!(
-            "external_id,username,given_name,family_name,role\n{}\n",
-            rows.join("\n")
-        )
-    };
-    run(&f, &file(30), false).await;
-    let truncated = file(5);
-    let (asked, confirmed) = (
-        request("truncated.csv", false, false),
-        request("truncated.csv", false, true),
-    );
-    let held = f
+}
+
+async fn held(f: &Fixture, file: &str) -> (RunId, Plan) {
+    let outcome = f
         .app
-        .import(&f.admin, &asked, truncated.as_bytes())
+        .import(
+            &f.admin,
+            &request("truncated.csv", false, false),
+            file.as_bytes(),
+        )
         .await
         .unwrap();
-    let ImportOutcome::Held(plan) = held else {
-        panic!("{held:?}");
+    let ImportOutcome::Held { run, plan, .. } = outcome else {
+        panic!("{outcome:?}");
     };
+    (run, plan)
+}
+
+/// A file that would archive most of a source at once (a truncated export) is held with its
+/// file, changes nothing and is kept in the history; an admin approves it with one person
+/// excluded, and the next run leaves that person be. Confirmed at once, such a run applies.
+pub async fn a_mass_removal_is_held_until_approved(db: TestDb) {
+    let f = fixture(db).await;
+    roster_source(&f).await;
+    run(&f, &students(30), false).await;
+    let truncated = students(5);
+    let (id, plan) = held(&f, &truncated).await;
     assert_eq!(plan.removals(), 25);
     assert_eq!(
         status_of(&f, "s29").await,
@@ -295,11 +315,277 @@ pub async fn a_mass_removal_is_held_until_confirmed(db: TestDb) {
     let history = f.app.runs(&f.admin, None, 1).await.unwrap();
     assert_eq!(history[0].outcome.as_str(), "held");
     assert_eq!(history[0].counts.archived, 25);
-    let applied = f
+
+    let s29 = f.app.find_user(&f.admin, "s29").await.unwrap();
+    let approved = f.app.approve_run(&f.admin, id, &[s29.id()]).await.unwrap();
+    let ImportOutcome::Applied { plan, .. } = approved else {
+        panic!("{approved:?}");
+    };
+    assert_eq!(plan.counts().archived, 24);
+    assert_eq!(status_of(&f, "s28").await, Status::Archived);
+    assert_eq!(status_of(&f, "s29").await, Status::Active, "excluded");
+    let run_now = f.app.run(&f.admin, id).await.unwrap();
+    assert_eq!(run_now.outcome.as_str(), "applied");
+    assert_eq!(run_now.decided.as_ref().unwrap().by, "conformance");
+    let s28 = f.app.find_user(&f.admin, "s28").await.unwrap();
+    let events = f.app.user_events(&f.admin, s28.id()).await.unwrap();
+    assert_eq!(
+        events.last().unwrap().actor.run(),
+        Some(id),
+        "applied as that run"
+    );
+    // Approved once; not again.
+    let again = f.app.approve_run(&f.admin, id, &[]).await;
+    assert!(matches!(again, Err(AppError::Conflict(_))), "{again:?}");
+    // The exclusion sticks: the same file again leaves s29 be.
+    let next = run(&f, &truncated, false).await;
+    assert!(!next.changes_anything(), "{next:#?}");
+    assert_eq!(status_of(&f, "s29").await, Status::Active);
+
+    // Confirmed up front, a mass removal applies at once.
+    let confirmed = f
         .app
-        .import(&f.admin, &confirmed, truncated.as_bytes())
+        .import(
+            &f.admin,
+            &request("none.csv", false, true),
+            students(0).as_bytes(),
+        )
+        .await;
+    assert!(
+        matches!(confirmed, Ok(ImportOutcome::Refused(_))),
+        "{confirmed:?}"
+    );
+    let outcome = f
+        .app
+        .import(
+            &f.admin,
+            &request("two.csv", false, true),
+            students(2).as_bytes(),
+        )
         .await
         .unwrap();
-    assert!(matches!(applied, ImportOutcome::Applied(_)), "{applied:?}");
-    assert_eq!(status_of(&f, "s29").await, Status::Archived);
+    assert!(
+        matches!(outcome, ImportOutcome::Applied { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(status_of(&f, "s4").await, Status::Archived);
+}
+
+/// A held run rejected changes nothing and cannot be approved after; with the org's setting
+/// to apply a held run's rest at once, its new people arrive while its removals wait.
+pub async fn a_held_run_is_rejected_or_applied_in_part(db: TestDb) {
+    let f = fixture(db).await;
+    roster_source(&f).await;
+    run(&f, &students(30), false).await;
+    let (id, _) = held(&f, &students(5)).await;
+    let rejected = f.app.reject_run(&f.admin, id).await.unwrap();
+    assert_eq!(rejected.outcome.as_str(), "rejected");
+    let late = f.app.approve_run(&f.admin, id, &[]).await;
+    let Err(AppError::Conflict(why)) = late else {
+        panic!("{late:?}");
+    };
+    assert_eq!(
+        why.message,
+        "this run is rejected by conformance, not held: only a held run can be approved"
+    );
+    assert_eq!(status_of(&f, "s29").await, Status::Active);
+
+    let settings = f
+        .app
+        .set_provisioning_settings(
+            &f.admin,
+            SettingsChange {
+                apply_rest_when_held: Some(true),
+                ..SettingsChange::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(settings.apply_rest_when_held);
+    assert_eq!(settings.safeguard.percent, 10, "unchanged");
+    // Five of the thirty, and one newcomer.
+    let file = format!("{}S99,s99,New,Comer,student\n", students(5));
+    let ImportOutcome::Held { rest, .. } = f
+        .app
+        .import(
+            &f.admin,
+            &request("part.csv", false, false),
+            file.as_bytes(),
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("not held");
+    };
+    assert_eq!(rest.unwrap().created, 1);
+    assert_eq!(
+        status_of(&f, "s99").await,
+        Status::Active,
+        "the rest applied"
+    );
+    assert_eq!(
+        status_of(&f, "s29").await,
+        Status::Active,
+        "the removals wait"
+    );
+    let outcomes: Vec<&str> = f
+        .app
+        .runs(&f.admin, None, 2)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.outcome.as_str())
+        .collect();
+    assert_eq!(outcomes, ["held", "applied"]);
+
+    // A stricter safeguard holds less: none at all with a floor over the source's size.
+    let change = SettingsChange {
+        safeguard_percent: Some(101),
+        ..SettingsChange::default()
+    };
+    let refused = f.app.set_provisioning_settings(&f.admin, change).await;
+    assert!(matches!(refused, Err(AppError::Invalid(_))), "{refused:?}");
+}
+
+/// An undo puts statuses back, archives whom the run created and unlinks whom it linked; it
+/// leaves alone (and lists) whom someone changed since, and happens once.
+pub async fn an_applied_run_is_undone(db: TestDb) {
+    let f = fixture(db).await;
+    roster_source(&f).await;
+    run(&f, &students(3), false).await;
+    f.app
+        .create_user(&f.admin, person("Hand", "Made", Some("s7"), None))
+        .await
+        .unwrap();
+    // Drops s2 (archived), links s7 (by username), creates s8.
+    let file = format!(
+        "{}S7,s7,Hand,Made,student\nS8,s8,Ei,Ght,student\n",
+        students(2)
+    );
+    let outcome = f
+        .app
+        .import(
+            &f.admin,
+            &request("next.csv", false, false),
+            file.as_bytes(),
+        )
+        .await
+        .unwrap();
+    let ImportOutcome::Applied { run: id, plan } = outcome else {
+        panic!("{outcome:?}");
+    };
+    let c = plan.counts();
+    assert_eq!((c.archived, c.linked, c.created), (1, 1, 1), "{plan:#?}");
+    // An admin changes s8 before the undo.
+    let s8 = f.app.find_user(&f.admin, "s8").await.unwrap();
+    let deactivate = ChangeStatus {
+        status: "inactive".to_owned(),
+        reason: Some("Left early".to_owned()),
+        ..ChangeStatus::default()
+    };
+    f.app
+        .change_status(&f.admin, s8.id(), deactivate)
+        .await
+        .unwrap();
+
+    let undo = f.app.undo_run(&f.admin, id).await.unwrap();
+    assert_eq!(undo.reverted, 2);
+    let left: Vec<String> = undo
+        .left_alone
+        .iter()
+        .map(rollcall_domain::User::display_name)
+        .collect();
+    assert_eq!(left, ["Ei Ght"]);
+    assert_eq!(status_of(&f, "s2").await, Status::Active, "back");
+    let s2 = f.app.find_user(&f.admin, "s2").await.unwrap();
+    let events = f.app.user_events(&f.admin, s2.id()).await.unwrap();
+    let last = events.last().unwrap();
+    assert_eq!(
+        last.reason.as_ref().map(rollcall_domain::Reason::as_str),
+        Some("import run undone by conformance")
+    );
+    assert_eq!(status_of(&f, "s8").await, Status::Inactive, "left alone");
+    let s7 = f.app.find_user(&f.admin, "s7").await.unwrap();
+    assert!(s7.source().is_manual(), "unlinked");
+    assert_eq!(s7.external_id(), None);
+    let run_now = f.app.run(&f.admin, id).await.unwrap();
+    assert_eq!(run_now.undone.as_ref().unwrap().by, "conformance");
+    let twice = f.app.undo_run(&f.admin, id).await;
+    assert!(matches!(twice, Err(AppError::Conflict(_))), "{twice:?}");
+    // The source said s2 was still listed before: the same file archives s2 again.
+    let again = run(&f, &file, false).await;
+    assert_eq!(again.counts().archived, 1, "{again:#?}");
+}
+
+/// Another source's person is nobody this source may take over: a row naming their username
+/// is refused with its line, and the refused run is kept.
+pub async fn another_sources_people_are_not_taken_over(db: TestDb) {
+    let f = fixture(db).await;
+    roster_source(&f).await;
+    let hr = NewSource {
+        name: "hr".to_owned(),
+        format: "plain-csv".to_owned(),
+        mode: "full".to_owned(),
+        policy: MissingPolicy::default(),
+    };
+    f.app.add_source(&f.admin, hr).await.unwrap();
+    let staff = "external_id,username,given_name,family_name,role\nH1,s1,Hal,Staff,staff\n";
+    let asked = ImportRequest {
+        source: "hr".to_owned(),
+        ..request("hr.csv", false, false)
+    };
+    f.app
+        .import(&f.admin, &asked, staff.as_bytes())
+        .await
+        .unwrap();
+    let outcome = f
+        .app
+        .import(
+            &f.admin,
+            &request("roster.csv", false, false),
+            students(3).as_bytes(),
+        )
+        .await
+        .unwrap();
+    let ImportOutcome::Refused(problems) = outcome else {
+        panic!("{outcome:?}");
+    };
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].line, 3);
+    assert_eq!(
+        problems[0].reason,
+        "username: belongs to a user managed by the source 'hr'"
+    );
+    assert_eq!(everyone(&f).await, 1, "nothing written");
+    let runs = f.app.runs(&f.admin, Some("roster"), 5).await.unwrap();
+    assert_eq!(runs[0].outcome.as_str(), "refused");
+}
+
+/// Two runs of one source never apply over each other: a unit of work planned before another
+/// run's was applied cannot claim the source.
+pub async fn a_stale_run_cannot_claim_its_source(db: TestDb) {
+    let f = fixture(db).await;
+    roster_source(&f).await;
+    let source = f.app.source(&f.admin, "roster").await.unwrap();
+    let at = |secs: i64| chrono::DateTime::from_timestamp(1_900_000_000 + secs, 0).unwrap();
+    let mut uow = f.db.store.begin().await.unwrap();
+    assert!(
+        uow.claim_source(f.org.id, source.id, at(0), at(2))
+            .await
+            .unwrap()
+    );
+    uow.commit().await.unwrap();
+    let mut uow = f.db.store.begin().await.unwrap();
+    assert!(
+        !uow.claim_source(f.org.id, source.id, at(1), at(3))
+            .await
+            .unwrap(),
+        "planned at 1, before the run applied at 2"
+    );
+    assert!(
+        uow.claim_source(f.org.id, source.id, at(2), at(4))
+            .await
+            .unwrap()
+    );
+    uow.commit().await.unwrap();
 }

@@ -28,5 +28,9 @@ rollcall_testkit::backend_tests!(
     sign_in_forms_are_signed_for_every_server,
     an_import_creates_links_and_archives_missing_students,
     refused_imports_change_nothing,
-    a_mass_removal_is_held_until_confirmed,
+    a_mass_removal_is_held_until_approved,
+    a_held_run_is_rejected_or_applied_in_part,
+    an_applied_run_is_undone,
+    another_sources_people_are_not_taken_over,
+    a_stale_run_cannot_claim_its_source,
 );

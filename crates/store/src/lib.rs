@@ -14,7 +14,9 @@ pub mod shared;
 pub mod sql;
 
 use async_trait::async_trait;
-use rollcall_domain::provisioning::{Known, RunRecord, Said, SourceSettings};
+use rollcall_domain::provisioning::{
+    Known, ProvisioningSettings, RunRecord, Said, SourceSettings, Touch,
+};
 use rollcall_domain::{
     ApiToken, AuditEvent, Org, OrgId, OrgSlug, Role, RunId, Session, Source, SourceId, Status,
     Timestamp, TokenId, User, UserId,
@@ -239,10 +241,16 @@ pub trait Store: Send + Sync + 'static {
         org: OrgId,
         name: &Source,
     ) -> StoreResult<Option<SourceSettings>>;
-    /// The users a run of `source` is planned against: its own and those managed by hand (it
-    /// may link them), each with what the source last said of them.
-    async fn provisioning_candidates(&self, org: OrgId, source: &Source)
-    -> StoreResult<Vec<Known>>;
+    /// The org's users as a run is planned against them, each with what their source last said
+    /// of them: a run manages its own, may link those managed by hand, and must not take a
+    /// username or e-mail from anyone.
+    async fn provisioning_directory(&self, org: OrgId) -> StoreResult<Vec<Known>>;
+    /// The org's provisioning settings (the defaults until an admin sets them).
+    async fn provisioning_settings(&self, org: OrgId) -> StoreResult<ProvisioningSettings>;
+    /// Everyone an applied run changed, as they were before it.
+    async fn run_touches(&self, org: OrgId, run: RunId) -> StoreResult<Vec<Touch>>;
+    /// A held run's file, until it is approved or rejected.
+    async fn held_file(&self, org: OrgId, run: RunId) -> StoreResult<Option<Vec<u8>>>;
 
     /// An org's import runs, newest first, of one source or all; at most `limit`.
     async fn runs(
@@ -312,6 +320,30 @@ pub trait UnitOfWork: Send {
 
     async fn insert_source(&mut self, source: &SourceSettings) -> StoreResult<()>;
     async fn insert_run(&mut self, run: &RunRecord) -> StoreResult<()>;
+    /// Rewrites a kept run (a held one approved or rejected, an applied one undone).
+    async fn update_run(&mut self, run: &RunRecord) -> StoreResult<()>;
+    /// Marks the source as applying a run planned at `planned_at`; `false` when another run of
+    /// it was applied since (the plan is stale). Two runs of one source never apply at once.
+    async fn claim_source(
+        &mut self,
+        org: OrgId,
+        source: SourceId,
+        planned_at: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    async fn insert_touches(
+        &mut self,
+        org: OrgId,
+        run: RunId,
+        touches: &[Touch],
+    ) -> StoreResult<()>;
+    async fn put_held_file(&mut self, org: OrgId, run: RunId, file: &[u8]) -> StoreResult<()>;
+    async fn delete_held_file(&mut self, org: OrgId, run: RunId) -> StoreResult<()>;
+    async fn put_provisioning_settings(
+        &mut self,
+        org: OrgId,
+        settings: &ProvisioningSettings,
+    ) -> StoreResult<()>;
     /// Pauses or resumes a source; `false` when there is no such source.
     async fn set_source_paused(
         &mut self,
@@ -321,6 +353,8 @@ pub trait UnitOfWork: Send {
     ) -> StoreResult<bool>;
     /// Records what a source now says of each of these users.
     async fn put_said(&mut self, org: OrgId, said: &[(UserId, Said)]) -> StoreResult<()>;
+    /// Forgets what sources said of these users (as if they never had).
+    async fn forget_said(&mut self, org: OrgId, users: &[UserId]) -> StoreResult<()>;
 
     /// Applies everything written, at once.
     async fn commit(self: Box<Self>) -> StoreResult<()>;

@@ -4,7 +4,9 @@
 //! totally ordered, identical across backends. Attributes travel as JSON text.
 
 use chrono::{DateTime, Utc};
-use rollcall_domain::provisioning::{MissingPolicy, RunRecord, SourceSettings};
+use rollcall_domain::provisioning::{
+    Before, Decision, MissingPolicy, RunRecord, Said, SourceSettings, Touch,
+};
 use rollcall_domain::{
     Actor, ApiToken, Attributes, AuditAction, AuditEvent, Email, EventId, ExternalId, FieldError,
     Org, OrgId, OrgName, OrgSlug, PasswordHash, PersonName, Reason, RunId, Session, Source,
@@ -427,11 +429,16 @@ pub struct RunColumns {
     pub report: String,
     pub started_at: i64,
     pub finished_at: i64,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
+    pub undone_by: Option<String>,
+    pub undone_at: Option<i64>,
 }
 
 /// The columns of [`RunColumns`], in the order of its values.
 pub const RUN_COLUMNS: &str = "org_id, run_id, source_id, actor_label, file_name, checksum, \
-    mode, outcome, counts, report, started_at, finished_at";
+    mode, outcome, counts, report, started_at, finished_at, decided_by, decided_at, undone_by, \
+    undone_at";
 
 impl RunColumns {
     pub fn values(run: &RunRecord) -> Vec<Value> {
@@ -444,15 +451,25 @@ impl RunColumns {
             run.checksum.as_str().into(),
             run.mode.as_str().into(),
             run.outcome.as_str().into(),
-            serde_json::to_string(&run.counts)
-                .unwrap_or_else(|_| "{}".to_owned())
-                .into(),
-            serde_json::to_string(&run.report)
-                .unwrap_or_else(|_| "[]".to_owned())
-                .into(),
+            Self::counts(run).into(),
+            Self::report(run).into(),
             micros(run.started_at).into(),
             micros(run.finished_at).into(),
+            run.decided.as_ref().map(|d| d.by.clone()).into(),
+            run.decided.as_ref().map(|d| micros(d.at)).into(),
+            run.undone.as_ref().map(|d| d.by.clone()).into(),
+            run.undone.as_ref().map(|d| micros(d.at)).into(),
         ]
+    }
+
+    /// The run's counts as stored: JSON.
+    pub fn counts(run: &RunRecord) -> String {
+        serde_json::to_string(&run.counts).unwrap_or_else(|_| "{}".to_owned())
+    }
+
+    /// The run's report as stored: JSON.
+    pub fn report(run: &RunRecord) -> String {
+        serde_json::to_string(&run.report).unwrap_or_else(|_| "[]".to_owned())
     }
 
     pub fn into_run(self) -> Result<RunRecord, StoreError> {
@@ -469,8 +486,89 @@ impl RunColumns {
             report: serde_json::from_str(&self.report).map_err(corrupt)?,
             started_at: from_micros(self.started_at)?,
             finished_at: from_micros(self.finished_at)?,
+            decided: decision(self.decided_by, self.decided_at)?,
+            undone: decision(self.undone_by, self.undone_at)?,
         })
     }
+}
+
+fn decision(by: Option<String>, at: Option<i64>) -> Result<Option<Decision>, StoreError> {
+    match (by, at) {
+        (Some(by), Some(at)) => Ok(Some(Decision {
+            by,
+            at: from_micros(at)?,
+        })),
+        (None, None) => Ok(None),
+        _ => Err(StoreError::Corrupt {
+            what: "a run's decision has a name without a time, or a time without a name".into(),
+        }),
+    }
+}
+
+/// One row of `run_touch`: a person an applied run changed, as they were before it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct TouchColumns {
+    pub user_id: Uuid,
+    pub version_after: i64,
+    pub status_before: Option<String>,
+    pub source_before: Option<String>,
+    pub external_id_before: Option<String>,
+    pub said_before: Option<String>,
+}
+
+/// The columns of `run_touch`, in the order of [`TouchColumns::values`].
+pub const TOUCH_COLUMNS: &str = "org_id, run_id, user_id, version_after, status_before, \
+    source_before, external_id_before, said_before";
+
+impl TouchColumns {
+    pub fn values(org: OrgId, run: RunId, touch: &Touch) -> Vec<Value> {
+        let before = touch.before.as_ref();
+        vec![
+            org.as_uuid().into(),
+            run.as_uuid().into(),
+            touch.user.as_uuid().into(),
+            touch.version_after.into(),
+            before.map(|b| b.status.as_str().to_owned()).into(),
+            before.map(|b| b.source.as_str().to_owned()).into(),
+            before
+                .and_then(|b| b.external_id.as_ref())
+                .map(|id| id.as_str().to_owned())
+                .into(),
+            before
+                .and_then(|b| b.said)
+                .map(|said| said.as_str().to_owned())
+                .into(),
+        ]
+    }
+
+    pub fn into_touch(self) -> Result<Touch, StoreError> {
+        let before = match (self.status_before, self.source_before) {
+            (Some(status), Some(source)) => Some(Before {
+                status: status.parse().map_err(corrupt)?,
+                source: Source::parse(&source).map_err(corrupt)?,
+                external_id: self.external_id_before.map(ExternalId::from_stored),
+                said: parse_said(self.said_before.as_deref())?,
+            }),
+            (None, None) => None,
+            _ => {
+                return Err(StoreError::Corrupt {
+                    what: "a run's touch has a status without a source, or a source without a \
+                           status"
+                        .into(),
+                });
+            }
+        };
+        Ok(Touch {
+            user: UserId::from_uuid(self.user_id),
+            version_after: self.version_after,
+            before,
+        })
+    }
+}
+
+/// What a source said, as stored.
+pub fn parse_said(said: Option<&str>) -> Result<Option<Said>, StoreError> {
+    said.map(str::parse::<Said>).transpose().map_err(corrupt)
 }
 
 /// A user row with what their source last said of them.

@@ -17,7 +17,9 @@ use std::future::Future;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use rollcall_domain::provisioning::{Known, RunRecord, Said, SourceSettings};
+use rollcall_domain::provisioning::{
+    Known, ProvisioningSettings, RunRecord, Safeguard, Said, SourceSettings, Touch,
+};
 use rollcall_domain::{
     ApiToken, AuditEvent, Org, OrgId, OrgSlug, RunId, Session, Source, SourceId, Timestamp,
     TokenId, User, UserId,
@@ -27,8 +29,8 @@ use uuid::Uuid;
 
 use crate::rows::{
     EVENT_COLUMNS, EventColumns, KnownColumns, OrgColumns, RUN_COLUMNS, RunColumns, SOURCE_COLUMNS,
-    SessionColumns, SessionUserColumns, SourceColumns, ThrottleRun, TokenColumns, USER_COLUMNS,
-    UserColumns, micros, user_columns_of_u,
+    SessionColumns, SessionUserColumns, SourceColumns, TOUCH_COLUMNS, ThrottleRun, TokenColumns,
+    TouchColumns, USER_COLUMNS, UserColumns, micros, parse_said, user_columns_of_u,
 };
 use crate::sql::{Sql, Value};
 use crate::{BROAD_PREFIX_ENTRIES, Store, StoreError, StoreResult, UnitOfWork, UserQuery};
@@ -246,8 +248,11 @@ where
     for<'r> SourceColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> KnownColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> RunColumns: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> TouchColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (String,): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (i64,): FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> (Vec<u8>,): FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> (i64, i64, bool): FromRow<'r, <B::Db as Database>::Row>,
 {
     fn backend(&self) -> &'static str {
         B::NAME
@@ -444,40 +449,73 @@ where
             .transpose()
     }
 
-    async fn provisioning_candidates(
-        &self,
-        org: OrgId,
-        source: &Source,
-    ) -> StoreResult<Vec<Known>> {
+    async fn provisioning_directory(&self, org: OrgId) -> StoreResult<Vec<Known>> {
         let mut q = Sql::<B>::new(format!(
             "select {}, s.said from user_account u left join source_said s \
              on s.org_id = u.org_id and s.user_id = u.user_id where u.org_id = ",
             user_columns_of_u()
         ));
-        q.bind(org.as_uuid())
-            .push(" and u.source in (")
-            .bind(source.as_str())
-            .push(", ")
-            .bind(Source::MANUAL)
-            .push(")");
+        q.bind(org.as_uuid());
         q.fetch_all::<KnownColumns, _>(&self.reader)
             .await?
             .into_iter()
             .map(|row| {
-                let said = row
-                    .said
-                    .as_deref()
-                    .map(str::parse::<Said>)
-                    .transpose()
-                    .map_err(|err| StoreError::Corrupt {
-                        what: err.to_string(),
-                    })?;
                 Ok(Known {
+                    said: parse_said(row.said.as_deref())?,
                     user: row.user.into_user()?,
-                    said,
                 })
             })
             .collect()
+    }
+
+    async fn provisioning_settings(&self, org: OrgId) -> StoreResult<ProvisioningSettings> {
+        let mut q = Sql::<B>::new(
+            "select safeguard_percent, safeguard_floor, apply_rest_when_held \
+             from provisioning_settings where org_id = ",
+        );
+        q.bind(org.as_uuid());
+        let Some((percent, floor, apply_rest_when_held)) = q
+            .fetch_optional::<(i64, i64, bool), _>(&self.reader)
+            .await?
+        else {
+            return Ok(ProvisioningSettings::default());
+        };
+        let safeguard = u32::try_from(percent)
+            .ok()
+            .zip(usize::try_from(floor).ok())
+            .and_then(|(percent, floor)| Safeguard::new(percent, floor).ok())
+            .ok_or_else(|| StoreError::Corrupt {
+                what: format!("safeguard of {percent}% and {floor} people"),
+            })?;
+        Ok(ProvisioningSettings {
+            safeguard,
+            apply_rest_when_held,
+        })
+    }
+
+    async fn run_touches(&self, org: OrgId, run: RunId) -> StoreResult<Vec<Touch>> {
+        let mut q = Sql::<B>::new(format!(
+            "select {TOUCH_COLUMNS} from run_touch where org_id = "
+        ));
+        q.bind(org.as_uuid())
+            .push(" and run_id = ")
+            .bind(run.as_uuid())
+            .push(" order by user_id");
+        q.fetch_all::<TouchColumns, _>(&self.reader)
+            .await?
+            .into_iter()
+            .map(TouchColumns::into_touch)
+            .collect()
+    }
+
+    async fn held_file(&self, org: OrgId, run: RunId) -> StoreResult<Option<Vec<u8>>> {
+        let mut q = Sql::<B>::new("select file from held_file where org_id = ");
+        q.bind(org.as_uuid())
+            .push(" and run_id = ")
+            .bind(run.as_uuid());
+        Ok(q.fetch_optional::<(Vec<u8>,), _>(&self.reader)
+            .await?
+            .map(|(file,)| file))
     }
 
     async fn runs(
@@ -837,6 +875,117 @@ where
         q.execute(&mut *self.tx).await.map(drop)
     }
 
+    async fn update_run(&mut self, run: &RunRecord) -> StoreResult<()> {
+        let mut q = Sql::<B>::new("update import_run set outcome = ");
+        q.bind(run.outcome.as_str())
+            .push(", counts = ")
+            .bind(RunColumns::counts(run))
+            .push(", report = ")
+            .bind(RunColumns::report(run))
+            .push(", finished_at = ")
+            .bind(micros(run.finished_at))
+            .push(", decided_by = ")
+            .bind(run.decided.as_ref().map(|d| d.by.clone()))
+            .push(", decided_at = ")
+            .bind(run.decided.as_ref().map(|d| micros(d.at)))
+            .push(", undone_by = ")
+            .bind(run.undone.as_ref().map(|d| d.by.clone()))
+            .push(", undone_at = ")
+            .bind(run.undone.as_ref().map(|d| micros(d.at)))
+            .push(" where org_id = ")
+            .bind(run.org_id.as_uuid())
+            .push(" and run_id = ")
+            .bind(run.id.as_uuid());
+        match q.execute(&mut *self.tx).await? {
+            1 => Ok(()),
+            _ => Err(StoreError::NotFound),
+        }
+    }
+
+    async fn claim_source(
+        &mut self,
+        org: OrgId,
+        source: SourceId,
+        planned_at: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let mut q = Sql::<B>::new("update source set applied_at = ");
+        q.bind(micros(now))
+            .push(" where org_id = ")
+            .bind(org.as_uuid())
+            .push(" and source_id = ")
+            .bind(source.as_uuid())
+            .push(" and (applied_at is null or applied_at <= ")
+            .bind(micros(planned_at))
+            .push(")");
+        Ok(q.execute(&mut *self.tx).await? == 1)
+    }
+
+    async fn insert_touches(
+        &mut self,
+        org: OrgId,
+        run: RunId,
+        touches: &[Touch],
+    ) -> StoreResult<()> {
+        for chunk in touches.chunks(500) {
+            let mut q = Sql::<B>::new(format!("insert into run_touch ({TOUCH_COLUMNS}) values "));
+            for (i, touch) in chunk.iter().enumerate() {
+                q.row(i == 0, TouchColumns::values(org, run, touch));
+            }
+            q.execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    async fn put_held_file(&mut self, org: OrgId, run: RunId, file: &[u8]) -> StoreResult<()> {
+        let mut q = Sql::<B>::new("insert into held_file (org_id, run_id, file) values ");
+        q.row(
+            true,
+            [
+                org.as_uuid().into(),
+                run.as_uuid().into(),
+                file.to_vec().into(),
+            ],
+        );
+        q.execute(&mut *self.tx).await.map(drop)
+    }
+
+    async fn delete_held_file(&mut self, org: OrgId, run: RunId) -> StoreResult<()> {
+        let mut q = Sql::<B>::new("delete from held_file where org_id = ");
+        q.bind(org.as_uuid())
+            .push(" and run_id = ")
+            .bind(run.as_uuid());
+        q.execute(&mut *self.tx).await.map(drop)
+    }
+
+    async fn put_provisioning_settings(
+        &mut self,
+        org: OrgId,
+        settings: &ProvisioningSettings,
+    ) -> StoreResult<()> {
+        let mut q = Sql::<B>::new(
+            "insert into provisioning_settings \
+             (org_id, safeguard_percent, safeguard_floor, apply_rest_when_held) values ",
+        );
+        q.row(
+            true,
+            [
+                org.as_uuid().into(),
+                i64::from(settings.safeguard.percent).into(),
+                i64::try_from(settings.safeguard.floor)
+                    .unwrap_or(i64::MAX)
+                    .into(),
+                settings.apply_rest_when_held.into(),
+            ],
+        )
+        .push(
+            " on conflict (org_id) do update set safeguard_percent = excluded.safeguard_percent, \
+             safeguard_floor = excluded.safeguard_floor, \
+             apply_rest_when_held = excluded.apply_rest_when_held",
+        );
+        q.execute(&mut *self.tx).await.map(drop)
+    }
+
     async fn set_source_paused(
         &mut self,
         org: OrgId,
@@ -866,6 +1015,22 @@ where
                 );
             }
             q.push(" on conflict (org_id, user_id) do update set said = excluded.said");
+            q.execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    async fn forget_said(&mut self, org: OrgId, users: &[UserId]) -> StoreResult<()> {
+        for chunk in users.chunks(1_000) {
+            let mut q = Sql::<B>::new("delete from source_said where org_id = ");
+            q.bind(org.as_uuid()).push(" and user_id in (");
+            for (i, user) in chunk.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.bind(user.as_uuid());
+            }
+            q.push(")");
             q.execute(&mut *self.tx).await?;
         }
         Ok(())

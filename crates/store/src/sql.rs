@@ -23,6 +23,7 @@ pub enum Value {
     Int(i64),
     OptInt(Option<i64>),
     Bool(bool),
+    Bytes(Vec<u8>),
 }
 
 /// Adds `value` to a backend's arguments: what each backend's [`Backend::bind`] does, written
@@ -39,6 +40,7 @@ where
     i64: Encode<'q, DB> + Type<DB>,
     Option<i64>: Encode<'q, DB> + Type<DB>,
     bool: Encode<'q, DB> + Type<DB>,
+    Vec<u8>: Encode<'q, DB> + Type<DB>,
 {
     match value {
         Value::Uuid(v) => args.add(v),
@@ -48,6 +50,7 @@ where
         Value::Int(v) => args.add(v),
         Value::OptInt(v) => args.add(v),
         Value::Bool(v) => args.add(v),
+        Value::Bytes(v) => args.add(v),
     }
 }
 
@@ -69,6 +72,7 @@ value_from!(
     i64 => Int,
     Option<i64> => OptInt,
     bool => Bool,
+    Vec<u8> => Bytes,
 );
 
 impl From<&str> for Value {

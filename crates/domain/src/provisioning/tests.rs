@@ -4,6 +4,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::audit::Actor;
+use crate::user::{StatusChange, UserPatch};
 
 fn at() -> Timestamp {
     chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap()
@@ -121,7 +122,7 @@ fn a_manual_user_is_linked_by_username_and_keeps_prevent_archiving() {
             by: MatchedBy::Username
         }]
     );
-    let (after, _) =
+    let Applied { after, .. } =
         apply_in_memory(org(), &roster(), &plan, &rows, &people, &feed(), at()).unwrap();
     assert_eq!(after[0].user.source(), &roster());
     assert!(after[0].user.prevent_archiving(), "as it was: set by hand");
@@ -299,6 +300,157 @@ fn a_run_removing_many_at_once_is_held() {
     );
 }
 
+#[test]
+fn another_sources_people_and_logins_are_not_taken_over() {
+    let mut hr = known(1, Role::Staff, true, Status::Active, Some(Said::Enabled));
+    hr.user = hr
+        .user
+        .link(
+            Source::parse("hr").unwrap(),
+            Some(ExternalId::parse("h1").unwrap()),
+            &admin(),
+            at(),
+        )
+        .user;
+    let hand = known(2, Role::Teacher, false, Status::Active, None);
+    let mine = known(3, Role::Student, true, Status::Active, Some(Said::Enabled));
+    let people = [hr, hand, mine];
+    // Row 1 wants the HR person's username; row 3 (ours, found by external id) wants the
+    // e-mail of someone added by hand.
+    let Row::Listed(mut takes_email) = listed(3, Role::Student, true) else {
+        unreachable!()
+    };
+    takes_email.email = Some(Email::parse("p2@school.example").unwrap());
+    let rows = [listed(1, Role::Staff, true), Row::Listed(takes_email)];
+    let problems = plan(
+        &roster(),
+        Mode::Delta,
+        MissingPolicy::default(),
+        &rows,
+        &people,
+    )
+    .unwrap_err();
+    let said: Vec<(u64, &str, &str)> = problems
+        .iter()
+        .map(|(line, err)| (*line, err.field.as_str(), err.message.as_str()))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            (
+                3,
+                "username",
+                "belongs to a user managed by the source 'hr'"
+            ),
+            (5, "email", "already belongs to Pat Person2, added by hand"),
+        ]
+    );
+    // The HR person is nobody this source can remove.
+    let plan = full(&[listed(3, Role::Student, true)], &people);
+    assert_eq!(plan.removals(), 0);
+}
+
+#[test]
+fn an_email_twice_in_one_file_is_refused() {
+    let Row::Listed(mut twin) = listed(2, Role::Student, true) else {
+        unreachable!()
+    };
+    twin.email = Some(Email::parse("P1@school.example").unwrap());
+    let rows = [listed(1, Role::Student, true), Row::Listed(twin)];
+    let problems = plan(&roster(), Mode::Full, MissingPolicy::default(), &rows, &[]).unwrap_err();
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].0, 4);
+    assert_eq!(problems[0].1.field, "email");
+    assert_eq!(
+        problems[0].1.message,
+        "'P1@school.example' is also on line 3"
+    );
+}
+
+#[test]
+fn an_approval_applies_the_removals_seen_except_those_excluded() {
+    let people: Vec<Known> = (0..4)
+        .map(|i| known(i, Role::Student, true, Status::Active, Some(Said::Enabled)))
+        .collect();
+    let rows = [
+        listed(0, Role::Student, true),
+        listed(9, Role::Student, true),
+    ];
+    let held = full(&rows, &people);
+    assert_eq!(held.removals(), 3);
+    let rest = held.without_removals();
+    assert_eq!(rest.removals(), 0);
+    assert_eq!(rest.counts().created, 1, "the rest still creates");
+    let id = |i: usize| people[i].user.id();
+    // The admin saw 1 and 2 go, and excluded 2; 3's removal came after the hold.
+    let approved = held.approved(&[id(1), id(2)].into(), &[id(2)].into());
+    assert_eq!(approved.removals(), 1);
+    let item = |i: usize| {
+        approved
+            .items
+            .iter()
+            .find(|item| item.user == Some(id(i)))
+            .unwrap()
+    };
+    assert_eq!(item(2).kept, Some(Kept::Excluded));
+    assert_eq!(item(2).said, Some(Said::Gone), "the exclusion sticks");
+    assert_eq!(item(3).kept, Some(Kept::NotApproved));
+    assert_eq!(item(3).said, None, "the next run decides");
+    let applied =
+        apply_in_memory(org(), &roster(), &approved, &rows, &people, &feed(), at()).unwrap();
+    let statuses: Vec<Status> = applied.after[..4].iter().map(|k| k.user.status()).collect();
+    assert_eq!(
+        statuses,
+        [
+            Status::Active,
+            Status::Archived,
+            Status::Active,
+            Status::Active
+        ]
+    );
+    let again = full(&rows, &applied.after);
+    assert_eq!(
+        again.removals(),
+        1,
+        "only 3, whom the approval left to the next run"
+    );
+}
+
+#[test]
+fn an_undo_leaves_alone_whom_someone_changed_since() {
+    let people = [known(
+        1,
+        Role::Student,
+        true,
+        Status::Active,
+        Some(Said::Enabled),
+    )];
+    let rows = [listed(2, Role::Student, true)];
+    let run = full(&rows, &people);
+    let applied = apply_in_memory(org(), &roster(), &run, &rows, &people, &feed(), at()).unwrap();
+    assert_eq!(applied.touches.len(), 2);
+    let mut current: HashMap<UserId, User> = applied
+        .after
+        .iter()
+        .map(|k| (k.user.id(), k.user.clone()))
+        .collect();
+    // An admin restored the archived person before the undo.
+    let gone = people[0].user.id();
+    let restore = StatusChange {
+        to: Status::Active,
+        reason: None,
+        temporary_password: None,
+    };
+    let restored = current[&gone]
+        .change_status(restore, &admin(), at())
+        .unwrap();
+    current.insert(gone, restored.user);
+    let undone = undo(&applied.touches, &current, &feed(), "Dana", at()).unwrap();
+    assert_eq!(undone.left_alone, [gone]);
+    assert_eq!(undone.changes.len(), 1, "the created one is archived");
+    assert_eq!(undone.changes[0].user.status(), Status::Archived);
+}
+
 // ---- properties ----
 
 #[derive(Debug, Clone)]
@@ -398,7 +550,7 @@ proptest! {
     #[test]
     fn a_run_applied_twice_changes_nothing_the_second_time(case in case()) {
         let first = plan(&roster(), case.mode, case.policy, &case.rows, &case.people).unwrap();
-        let (after, _) = apply_in_memory(
+        let Applied { after, .. } = apply_in_memory(
             org(), &roster(), &first, &case.rows, &case.people, &feed(), at(),
         ).unwrap();
         let again = plan(&roster(), case.mode, case.policy, &case.rows, &after).unwrap();
@@ -409,19 +561,47 @@ proptest! {
     #[test]
     fn a_run_and_its_undo_restore_the_statuses(case in case()) {
         let run = plan(&roster(), case.mode, case.policy, &case.rows, &case.people).unwrap();
-        let (after, _) = apply_in_memory(
+        let applied = apply_in_memory(
             org(), &roster(), &run, &case.rows, &case.people, &feed(), at(),
         ).unwrap();
-        let undone = undo_in_memory(&case.people, &after, &admin(), at()).unwrap();
-        for k in &undone {
-            let before = case.people.iter().find(|b| b.user.id() == k.user.id());
-            if let Some(before) = before {
-                prop_assert_eq!(k.user.status(), before.user.status());
-                prop_assert_eq!(k.user.source(), before.user.source());
-                prop_assert_eq!(k.said, before.said);
+        let current: HashMap<UserId, User> =
+            applied.after.iter().map(|k| (k.user.id(), k.user.clone())).collect();
+        let undone = undo(&applied.touches, &current, &feed(), "Dana", at()).unwrap();
+        prop_assert!(undone.left_alone.is_empty());
+        let mut now = current;
+        for change in &undone.changes {
+            now.insert(change.user.id(), change.user.clone());
+        }
+        let said: HashMap<UserId, Option<Said>> = applied
+            .after
+            .iter()
+            .map(|k| (k.user.id(), k.said))
+            .chain(undone.said.iter().copied())
+            .collect();
+        for (id, user) in &now {
+            if let Some(before) = case.people.iter().find(|b| b.user.id() == *id) {
+                prop_assert_eq!(user.status(), before.user.status());
+                prop_assert_eq!(user.source(), before.user.source());
+                prop_assert_eq!(user.external_id(), before.user.external_id());
+                prop_assert_eq!(said[id], before.said);
             } else {
-                prop_assert_eq!(k.user.status(), Status::Archived);
+                prop_assert_eq!(user.status(), Status::Archived);
+                prop_assert_eq!(said[id], Some(Said::Gone));
             }
+        }
+        // And the same file again does what the run did, whom it created coming back.
+        let people: Vec<Known> = now
+            .into_values()
+            .map(|user| Known { said: said[&user.id()], user })
+            .collect();
+        let again = plan(&roster(), case.mode, case.policy, &case.rows, &people).unwrap();
+        let redone = apply_in_memory(
+            org(), &roster(), &again, &case.rows, &people, &feed(), at(),
+        ).unwrap();
+        let first: HashMap<UserId, Status> =
+            applied.after.iter().map(|k| (k.user.id(), k.user.status())).collect();
+        for k in &redone.after {
+            prop_assert_eq!(k.user.status(), first[&k.user.id()], "{:#?}", k);
         }
     }
 
@@ -436,7 +616,7 @@ proptest! {
         ),
     ) {
         let run = plan(&roster(), case.mode, case.policy, &case.rows, &case.people).unwrap();
-        let (mut after, _) = apply_in_memory(
+        let Applied { mut after, .. } = apply_in_memory(
             org(), &roster(), &run, &case.rows, &case.people, &feed(), at(),
         ).unwrap();
         for (k, decided) in after.iter_mut().zip(decisions) {

@@ -112,6 +112,7 @@ pub fn from_app(err: AppError, via_if_match: bool) -> Problem {
         (ErrorClass::NotFound, _) => ("not-found", "Not found"),
         (ErrorClass::Conflict, AppError::Taken { .. }) => ("taken", "Already taken"),
         (ErrorClass::Conflict, AppError::LooksLike { .. }) => ("looks-alike", "Looks like another"),
+        (ErrorClass::Conflict, AppError::Conflict(_)) => ("conflict", "Refused by what is stored"),
         (ErrorClass::Conflict, _) => ("invalid-transition", "Status change refused"),
         (ErrorClass::Stale, _) => ("stale-version", "Changed by someone else"),
         (ErrorClass::Unauthenticated, _) => ("unauthenticated", "Not signed in"),

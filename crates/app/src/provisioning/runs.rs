@@ -1,0 +1,559 @@
+//! Import runs: a file is read and planned, then applied, held or refused. A held run waits
+//! for an admin to approve it (with exclusions) or reject it; an applied run can be undone.
+//! Every write of a run happens in one unit of work, all or nothing.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+
+use rollcall_domain::provisioning::{
+    self, Applied, Counts, Decision, Format, Known, Mode, Outcome, Plan, ReportLine, Row,
+    RunRecord, SourceSettings,
+};
+use rollcall_domain::token::sha256_hex;
+use rollcall_domain::{Actor, AuditAction, RunId, Timestamp, User, UserId, rules};
+use rollcall_import::Problem;
+use rollcall_store::UnitOfWork;
+use tracing::instrument;
+
+use crate::{App, AppError, Principal, write_change};
+
+/// An import as asked for.
+#[derive(Debug, Clone, Default)]
+pub struct ImportRequest {
+    /// The source's name.
+    pub source: String,
+    /// The file's name, for the history.
+    pub file_name: String,
+    /// `full` or `delta` for this run; the source's own when `None`.
+    pub mode: Option<Mode>,
+    /// Plan and print, change nothing, keep nothing.
+    pub dry_run: bool,
+    /// Apply even what the safeguard would hold.
+    pub confirmed: bool,
+}
+
+/// What became of an import (or of approving a held one).
+#[derive(Debug)]
+pub enum ImportOutcome {
+    /// The file (or a row's match) cannot be applied: every problem, nothing written.
+    Refused(Vec<Problem>),
+    /// Planned and not applied (a dry run).
+    Preview(Plan),
+    /// Planned and held: it would remove more people at once than the safeguard allows. Kept
+    /// in the history with its file until an admin approves or rejects it. `rest` is what was
+    /// applied at once when the org applies a held run's creates and updates without waiting.
+    Held {
+        run: RunId,
+        plan: Plan,
+        rest: Option<Counts>,
+    },
+    /// Applied, all of it.
+    Applied { run: RunId, plan: Plan },
+}
+
+/// What undoing a run did.
+#[derive(Debug)]
+pub struct Undo {
+    pub run: RunRecord,
+    /// How many people were put back.
+    pub reverted: usize,
+    /// People changed since the run, left as they are.
+    pub left_alone: Vec<User>,
+}
+
+/// A file read and planned against the org as it was at `at`.
+struct Planned {
+    rows: Vec<Row>,
+    known: Vec<Known>,
+    plan: Plan,
+    at: Timestamp,
+}
+
+impl App {
+    /// Reads `file` as the source's format, plans it, and applies it unless a dry run. A run
+    /// removing more people than the org's safeguard allows is held unless confirmed.
+    #[instrument(skip_all, fields(org.id = %who.org_id, source = %request.source))]
+    pub async fn import(
+        &self,
+        who: &Principal,
+        request: &ImportRequest,
+        file: &[u8],
+    ) -> Result<ImportOutcome, AppError> {
+        let started_at = self.now();
+        let source = self.source(who, &request.source).await?;
+        if !request.dry_run {
+            refuse_paused(&source)?;
+        }
+        let mode = request.mode.unwrap_or(source.mode);
+        let record = |outcome, counts, report| RunRecord {
+            id: RunId::new(),
+            org_id: who.org_id,
+            source_id: source.id,
+            actor_label: who.actor.label().to_owned(),
+            file_name: request.file_name.chars().take(255).collect(),
+            checksum: sha256_hex(file),
+            mode,
+            outcome,
+            counts,
+            report,
+            started_at,
+            finished_at: self.now(),
+            decided: None,
+            undone: None,
+        };
+        let planned = match self.plan_file(who, &source, mode, file).await? {
+            Ok(planned) => planned,
+            Err(problems) => {
+                if !request.dry_run {
+                    let report = problems.iter().map(problem_line).collect();
+                    let run = record(Outcome::Refused, Counts::default(), report);
+                    let mut uow = self.store.begin().await?;
+                    uow.insert_run(&run).await?;
+                    uow.commit().await?;
+                }
+                return Ok(ImportOutcome::Refused(problems));
+            }
+        };
+        if request.dry_run {
+            return Ok(ImportOutcome::Preview(planned.plan));
+        }
+        let settings = self.store.provisioning_settings(who.org_id).await?;
+        // Those the source could still remove: its people not archived already.
+        let source_users = planned
+            .known
+            .iter()
+            .filter(|k| k.user.source() == &source.name && !rules::is_archived(k.user.status()))
+            .count();
+        if !request.confirmed && settings.safeguard.holds(&planned.plan, source_users) {
+            let mut uow = self.store.begin().await?;
+            let mut rest_counts = None;
+            if settings.apply_rest_when_held {
+                let rest = planned.plan.without_removals();
+                let run = record(Outcome::Applied, rest.counts(), rest.report());
+                let applied = self.apply(who, &source, &planned, &rest, run.id)?;
+                self.write_applied(uow.as_mut(), who, &source, &planned, &applied, run.id)
+                    .await?;
+                uow.insert_run(&run).await?;
+                rest_counts = Some(run.counts);
+            }
+            // Made after the rest's run: the held one comes first in the history.
+            let held = record(Outcome::Held, planned.plan.counts(), planned.plan.report());
+            uow.insert_run(&held).await?;
+            uow.put_held_file(who.org_id, held.id, file).await?;
+            uow.commit().await?;
+            tracing::warn!(
+                removals = planned.plan.removals(),
+                source_users,
+                "import run held for approval"
+            );
+            return Ok(ImportOutcome::Held {
+                run: held.id,
+                plan: planned.plan,
+                rest: rest_counts,
+            });
+        }
+        let run = record(
+            Outcome::Applied,
+            planned.plan.counts(),
+            planned.plan.report(),
+        );
+        let applied = self.apply(who, &source, &planned, &planned.plan, run.id)?;
+        let run = RunRecord {
+            finished_at: self.now(),
+            ..run
+        };
+        let mut uow = self.store.begin().await?;
+        self.write_applied(uow.as_mut(), who, &source, &planned, &applied, run.id)
+            .await?;
+        uow.insert_run(&run).await?;
+        uow.commit().await?;
+        tracing::info!(counts = ?run.counts, "import run applied");
+        Ok(ImportOutcome::Applied {
+            run: run.id,
+            plan: planned.plan,
+        })
+    }
+
+    /// Approves a held run: its file is planned again against the org as it is now, and
+    /// applied, except the removals of `excluded` (the source remembers them as gone, so the
+    /// next run leaves them be) and any removal that was not in the run the admin saw. When the
+    /// file no longer applies (someone changed since), the run stays held and the problems are
+    /// returned.
+    #[instrument(skip_all, fields(org.id = %who.org_id, run.id = %id))]
+    pub async fn approve_run(
+        &self,
+        who: &Principal,
+        id: RunId,
+        excluded: &[UserId],
+    ) -> Result<ImportOutcome, AppError> {
+        let held = self.held_run(who, id, "approved").await?;
+        let source = self.source_by_id(who, held.source_id).await?;
+        refuse_paused(&source)?;
+        let seen: HashSet<UserId> = held
+            .report
+            .iter()
+            .filter(|line| line.removal)
+            .filter_map(|line| line.user_id)
+            .collect();
+        if let Some(stranger) = excluded.iter().find(|id| !seen.contains(id)) {
+            return Err(AppError::invalid(
+                "excluded",
+                format!("user {stranger} is not among the removals of this run"),
+            ));
+        }
+        let file = self
+            .store
+            .held_file(who.org_id, id)
+            .await?
+            .ok_or_else(|| AppError::conflict("run", "this held run's file is gone"))?;
+        let planned = match self.plan_file(who, &source, held.mode, &file).await? {
+            Ok(planned) => planned,
+            Err(problems) => return Ok(ImportOutcome::Refused(problems)),
+        };
+        let excluded: HashSet<UserId> = excluded.iter().copied().collect();
+        let plan = planned.plan.clone().approved(&seen, &excluded);
+        let applied = self.apply(who, &source, &planned, &plan, id)?;
+        let now = self.now();
+        let run = RunRecord {
+            outcome: Outcome::Applied,
+            counts: plan.counts(),
+            report: plan.report(),
+            finished_at: now,
+            decided: Some(Decision {
+                by: who.actor.label().to_owned(),
+                at: now,
+            }),
+            ..held
+        };
+        let mut uow = self.store.begin().await?;
+        self.write_applied(uow.as_mut(), who, &source, &planned, &applied, id)
+            .await?;
+        uow.update_run(&run).await?;
+        uow.delete_held_file(who.org_id, id).await?;
+        uow.commit().await?;
+        tracing::info!(counts = ?run.counts, excluded = excluded.len(), "held run approved");
+        Ok(ImportOutcome::Applied { run: id, plan })
+    }
+
+    /// Rejects a held run: nothing of it is ever applied.
+    pub async fn reject_run(&self, who: &Principal, id: RunId) -> Result<RunRecord, AppError> {
+        let held = self.held_run(who, id, "rejected").await?;
+        let now = self.now();
+        let run = RunRecord {
+            outcome: Outcome::Rejected,
+            decided: Some(Decision {
+                by: who.actor.label().to_owned(),
+                at: now,
+            }),
+            ..held
+        };
+        let mut uow = self.store.begin().await?;
+        uow.update_run(&run).await?;
+        uow.delete_held_file(who.org_id, id).await?;
+        uow.commit().await?;
+        Ok(run)
+    }
+
+    /// Undoes an applied run: statuses go back to what they were, whom it created is archived,
+    /// whom it linked goes back to how they were managed. People changed since are left alone
+    /// and listed.
+    #[instrument(skip_all, fields(org.id = %who.org_id, run.id = %id))]
+    pub async fn undo_run(&self, who: &Principal, id: RunId) -> Result<Undo, AppError> {
+        let run = self.run(who, id).await?;
+        if run.outcome != Outcome::Applied {
+            return Err(AppError::conflict(
+                "run",
+                format!(
+                    "this run was {}, not applied: there is nothing to undo",
+                    run.outcome.as_str()
+                ),
+            ));
+        }
+        if let Some(undone) = &run.undone {
+            return Err(AppError::conflict(
+                "run",
+                format!("this run was already undone by {}", undone.by),
+            ));
+        }
+        let planned_at = self.now();
+        let touches = self.store.run_touches(who.org_id, id).await?;
+        let current: HashMap<UserId, User> = self
+            .store
+            .provisioning_directory(who.org_id)
+            .await?
+            .into_iter()
+            .map(|k| (k.user.id(), k.user))
+            .collect();
+        let source = self.source_by_id(who, run.source_id).await?;
+        let undone = provisioning::undo(
+            &touches,
+            &current,
+            &source_actor(&source, id),
+            who.actor.label(),
+            self.now(),
+        )
+        .map_err(|err| AppError::internal("undoing an import run", err))?;
+        let now = self.now();
+        let run = RunRecord {
+            undone: Some(Decision {
+                by: who.actor.label().to_owned(),
+                at: now,
+            }),
+            ..run
+        };
+        let mut uow = self.store.begin().await?;
+        claim(uow.as_mut(), who, &run.source_id, planned_at, now).await?;
+        for change in &undone.changes {
+            write_change(uow.as_mut(), change, change.user.version() - 1, None).await?;
+        }
+        let said: Vec<_> = undone
+            .said
+            .iter()
+            .filter_map(|&(user, said)| Some((user, said?)))
+            .collect();
+        let forgotten: Vec<UserId> = undone
+            .said
+            .iter()
+            .filter(|(_, said)| said.is_none())
+            .map(|&(user, _)| user)
+            .collect();
+        uow.put_said(who.org_id, &said).await?;
+        uow.forget_said(who.org_id, &forgotten).await?;
+        uow.update_run(&run).await?;
+        uow.commit().await?;
+        let left_alone = undone
+            .left_alone
+            .iter()
+            .filter_map(|id| current.get(id).cloned())
+            .collect();
+        tracing::info!(reverted = undone.said.len(), "import run undone");
+        Ok(Undo {
+            run,
+            reverted: undone.said.len(),
+            left_alone,
+        })
+    }
+
+    /// The org's import runs, newest first (of one source when named), at most `limit`.
+    pub async fn runs(
+        &self,
+        who: &Principal,
+        source: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<RunRecord>, AppError> {
+        who.require_admin()?;
+        let source = match source {
+            Some(name) => Some(self.source(who, name).await?.id),
+            None => None,
+        };
+        Ok(self.store.runs(who.org_id, source, limit).await?)
+    }
+
+    pub async fn run(&self, who: &Principal, id: RunId) -> Result<RunRecord, AppError> {
+        who.require_admin()?;
+        self.store
+            .run(who.org_id, id)
+            .await?
+            .ok_or(AppError::NotFound("import run"))
+    }
+
+    /// A run that must be held to be `decided` (approved or rejected).
+    async fn held_run(
+        &self,
+        who: &Principal,
+        id: RunId,
+        decided: &str,
+    ) -> Result<RunRecord, AppError> {
+        let run = self.run(who, id).await?;
+        if run.outcome != Outcome::Held {
+            let by = run
+                .decided
+                .as_ref()
+                .map(|d| format!(" by {}", d.by))
+                .unwrap_or_default();
+            return Err(AppError::conflict(
+                "run",
+                format!(
+                    "this run is {}{by}, not held: only a held run can be {decided}",
+                    run.outcome.as_str()
+                ),
+            ));
+        }
+        Ok(run)
+    }
+
+    /// Reads `file` in the source's format and plans it against the org's users as they are.
+    async fn plan_file(
+        &self,
+        who: &Principal,
+        source: &SourceSettings,
+        mode: Mode,
+        file: &[u8],
+    ) -> Result<Result<Planned, Vec<Problem>>, AppError> {
+        let planned_at = self.now();
+        let rows = match source.format {
+            Format::PlainCsv => rollcall_import::plain::read(file),
+        };
+        let rows = match rows {
+            Ok(rows) => rows,
+            Err(problems) => return Ok(Err(problems)),
+        };
+        let known = self.store.provisioning_directory(who.org_id).await?;
+        Ok(
+            match provisioning::plan(&source.name, mode, source.policy, &rows, &known) {
+                Ok(plan) => Ok(Planned {
+                    rows,
+                    known,
+                    plan,
+                    at: planned_at,
+                }),
+                Err(problems) => Err(problems
+                    .into_iter()
+                    .map(|(line, err)| {
+                        Problem::at_line(line, format!("{}: {}", err.field, err.message))
+                    })
+                    .collect()),
+            },
+        )
+    }
+
+    /// `plan` (all of the planned run, or a part of it) applied in memory, by the source.
+    fn apply(
+        &self,
+        who: &Principal,
+        source: &SourceSettings,
+        planned: &Planned,
+        plan: &Plan,
+        run: RunId,
+    ) -> Result<Applied, AppError> {
+        provisioning::apply_in_memory(
+            who.org_id,
+            &source.name,
+            plan,
+            &planned.rows,
+            &planned.known,
+            &source_actor(source, run),
+            self.now(),
+        )
+        .map_err(|err| AppError::internal("applying an import run", err))
+    }
+
+    /// Writes an applied run in `uow`: users created whole, the others change by change (each
+    /// checked against the version planned on), what the source now says, and what the run's
+    /// undo needs. Refused when another run of the source was applied since this one was planned.
+    async fn write_applied(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        who: &Principal,
+        source: &SourceSettings,
+        planned: &Planned,
+        applied: &Applied,
+        run: RunId,
+    ) -> Result<(), AppError> {
+        claim(uow, who, &source.id, planned.at, self.now()).await?;
+        let mut created: HashMap<UserId, User> = HashMap::new();
+        let mut created_events = Vec::new();
+        for change in &applied.changes {
+            let id = change.user.id();
+            if change.event.action == AuditAction::Created || created.contains_key(&id) {
+                created.insert(id, change.user.clone());
+                created_events.push(change.event.clone());
+            }
+        }
+        let mut new_users: Vec<User> = created.into_values().collect();
+        new_users.sort_by_key(User::id);
+        uow.insert_users(who.org_id, &new_users).await?;
+        uow.record(&created_events).await?;
+        let new_ids: HashSet<UserId> = new_users.iter().map(User::id).collect();
+        for change in &applied.changes {
+            if new_ids.contains(&change.user.id()) {
+                continue;
+            }
+            write_change(uow, change, change.user.version() - 1, None).await?;
+        }
+        let was: HashMap<UserId, _> = planned
+            .known
+            .iter()
+            .map(|k| (k.user.id(), k.said))
+            .collect();
+        let said: Vec<_> = applied
+            .after
+            .iter()
+            .filter_map(|k| {
+                let now = k.said?;
+                (was.get(&k.user.id()).copied().flatten() != Some(now))
+                    .then_some((k.user.id(), now))
+            })
+            .collect();
+        uow.put_said(who.org_id, &said).await?;
+        uow.insert_touches(who.org_id, run, &applied.touches)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Claims the source for a write planned at `planned_at`.
+async fn claim(
+    uow: &mut dyn UnitOfWork,
+    who: &Principal,
+    source: &rollcall_domain::SourceId,
+    planned_at: Timestamp,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    if uow
+        .claim_source(who.org_id, *source, planned_at, now)
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(AppError::conflict(
+            "source",
+            "another run of this source was applied meanwhile; nothing was changed: try again",
+        ))
+    }
+}
+
+/// The source as the actor of its run's changes (and of their undo).
+fn source_actor(source: &SourceSettings, run: RunId) -> Actor {
+    Actor::Source {
+        id: source.id,
+        label: source.name.as_str().to_owned(),
+        run: Some(run),
+    }
+}
+
+fn refuse_paused(source: &SourceSettings) -> Result<(), AppError> {
+    if source.paused {
+        return Err(AppError::conflict(
+            "source",
+            format!(
+                "'{}' is paused: resume it before importing",
+                source.name.as_str()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A problem as a line of a run's report.
+fn problem_line(problem: &Problem) -> ReportLine {
+    let mut what = String::new();
+    if let Some(column) = &problem.column {
+        what.push_str("column ");
+        what.push_str(column);
+    }
+    if let Some(value) = &problem.value {
+        let _ = write!(what, " ({value:?})");
+    }
+    if !what.is_empty() {
+        what.push_str(": ");
+    }
+    what.push_str(&problem.reason);
+    ReportLine {
+        line: Some(problem.line),
+        external_id: None,
+        user_id: None,
+        removal: false,
+        what,
+    }
+}

@@ -1,0 +1,49 @@
+-- What happens to an import run after it is kept: a held run is approved (and applied) or
+-- rejected by an admin; an applied run can be undone. Who decided, and when, stays with it.
+alter table import_run drop constraint import_run_outcome_check;
+alter table import_run add constraint import_run_outcome_check
+    check (outcome in ('applied', 'refused', 'held', 'rejected'));
+-- The admin who approved or rejected a held run, and when.
+alter table import_run add column decided_by text;
+alter table import_run add column decided_at bigint;
+-- The admin who undid an applied run, and when.
+alter table import_run add column undone_by text;
+alter table import_run add column undone_at bigint;
+
+-- A held run's file, kept until an admin approves or rejects the run.
+create table held_file (
+    org_id uuid not null,
+    run_id uuid not null,
+    file bytea not null,
+    primary key (org_id, run_id)
+);
+
+-- Everyone an applied run changed, as they were before it: what its undo puts back. A user
+-- whose version is no longer `version_after` was changed since, and the undo leaves them be.
+-- `status_before` is null for a user the run created.
+create table run_touch (
+    org_id uuid not null,
+    run_id uuid not null,
+    user_id uuid not null,
+    version_after bigint not null,
+    status_before text check (status_before in ('active', 'inactive', 'archived')),
+    source_before text,
+    external_id_before text,
+    said_before text check (said_before in ('enabled', 'disabled', 'gone')),
+    primary key (org_id, run_id, user_id)
+);
+
+-- When a source's last run was applied: a run planned before then is stale and must be
+-- planned again (two runs of one source never apply over each other).
+alter table source add column applied_at bigint;
+
+-- An org's provisioning settings; an org without a row has the defaults.
+create table provisioning_settings (
+    org_id uuid primary key references org (org_id),
+    -- A run is held when it would remove more than this percentage of a source's people...
+    safeguard_percent bigint not null check (safeguard_percent between 0 and 100),
+    -- ...and at least this many.
+    safeguard_floor bigint not null check (safeguard_floor >= 0),
+    -- A held run's creates and updates are applied at once (only its removals wait).
+    apply_rest_when_held boolean not null
+);

@@ -1,0 +1,69 @@
+-- What happens to an import run after it is kept: a held run is approved (and applied) or
+-- rejected by an admin; an applied run can be undone. Who decided, and when, stays with it.
+create table import_run_next (
+    org_id blob not null references org (org_id),
+    run_id blob not null,
+    source_id blob not null,
+    actor_label text not null,
+    file_name text not null,
+    checksum text not null,
+    mode text not null check (mode in ('full', 'delta')),
+    outcome text not null check (outcome in ('applied', 'refused', 'held', 'rejected')),
+    counts text not null,
+    report text not null,
+    started_at integer not null,
+    finished_at integer not null,
+    -- The admin who approved or rejected a held run, and when.
+    decided_by text,
+    decided_at integer,
+    -- The admin who undid an applied run, and when.
+    undone_by text,
+    undone_at integer,
+    primary key (org_id, run_id)
+);
+insert into import_run_next (org_id, run_id, source_id, actor_label, file_name, checksum, mode,
+    outcome, counts, report, started_at, finished_at)
+select org_id, run_id, source_id, actor_label, file_name, checksum, mode, outcome, counts,
+    report, started_at, finished_at
+from import_run;
+drop table import_run;
+alter table import_run_next rename to import_run;
+create index import_run_by_source on import_run (org_id, source_id, started_at);
+
+-- A held run's file, kept until an admin approves or rejects the run.
+create table held_file (
+    org_id blob not null,
+    run_id blob not null,
+    file blob not null,
+    primary key (org_id, run_id)
+);
+
+-- Everyone an applied run changed, as they were before it: what its undo puts back. A user
+-- whose version is no longer `version_after` was changed since, and the undo leaves them be.
+-- `status_before` is null for a user the run created.
+create table run_touch (
+    org_id blob not null,
+    run_id blob not null,
+    user_id blob not null,
+    version_after integer not null,
+    status_before text check (status_before in ('active', 'inactive', 'archived')),
+    source_before text,
+    external_id_before text,
+    said_before text check (said_before in ('enabled', 'disabled', 'gone')),
+    primary key (org_id, run_id, user_id)
+);
+
+-- When a source's last run was applied: a run planned before then is stale and must be
+-- planned again (two runs of one source never apply over each other).
+alter table source add column applied_at integer;
+
+-- An org's provisioning settings; an org without a row has the defaults.
+create table provisioning_settings (
+    org_id blob primary key references org (org_id),
+    -- A run is held when it would remove more than this percentage of a source's people...
+    safeguard_percent integer not null check (safeguard_percent between 0 and 100),
+    -- ...and at least this many.
+    safeguard_floor integer not null check (safeguard_floor >= 0),
+    -- A held run's creates and updates are applied at once (only its removals wait).
+    apply_rest_when_held integer not null
+);
