@@ -375,7 +375,12 @@ pub async fn runs(app: App, command: RunCommand) -> Result<()> {
         RunCommand::Undo { org, id } => {
             let who = principal(&app, &org).await?;
             let undo = app.undo_run(&who, id).await.map_err(|e| anyhow!("{e}"))?;
-            println!("Undid run {id}: {} people put back.", undo.reverted);
+            let people = if undo.reverted == 1 {
+                "person"
+            } else {
+                "people"
+            };
+            println!("Undid run {id}: {} {people} put back.", undo.reverted);
             if !undo.left_alone.is_empty() {
                 println!(
                     "Left as they are, changed since the run ({}):",

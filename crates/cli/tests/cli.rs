@@ -222,3 +222,78 @@ fn a_roster_file_is_previewed_then_imported_and_a_paused_source_refuses() {
         "an operator sees no stack trace: {said}"
     );
 }
+
+#[test]
+fn a_held_run_is_approved_then_undone_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("school.db").display());
+    let write = |name: &str, rows: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(
+            &path,
+            format!("external_id,username,given_name,family_name,role\n{rows}"),
+        )
+        .unwrap();
+        path.display().to_string()
+    };
+    let both = write(
+        "both.csv",
+        "S1,ada,Ada,Lovelace,student\nS2,bo,Bo,Bell,student\n",
+    );
+    let one = write("one.csv", "S1,ada,Ada,Lovelace,student\n");
+    create_school(&url);
+    ok(&rollcall(
+        &url,
+        &["source", "add", "--org", "northfield", "sis"],
+    ));
+    let safeguard = ok(&rollcall(
+        &url,
+        &["source", "safeguard", "--org", "northfield", "--floor", "1"],
+    ));
+    assert!(
+        safeguard.contains("more than 10%") && safeguard.contains("least 1;"),
+        "{safeguard}"
+    );
+    let import = |file: &str| {
+        rollcall(
+            &url,
+            &["import", "--org", "northfield", "--source", "sis", file],
+        )
+    };
+    ok(&import(&both));
+    let held = import(&one);
+    assert!(!held.status.success(), "a held run is not a success");
+    let said = String::from_utf8_lossy(&held.stderr);
+    let id = said
+        .split("held for approval as run ")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .unwrap_or_else(|| panic!("{said}"))
+        .to_owned();
+    let listed = ok(&rollcall(&url, &["user", "list", "--org", "northfield"]));
+    assert!(listed.contains("bo"), "nothing changed yet: {listed}");
+    let approved = ok(&rollcall(
+        &url,
+        &["runs", "approve", "--org", "northfield", &id],
+    ));
+    assert!(approved.contains("archived 1"), "{approved}");
+    let shown = ok(&rollcall(
+        &url,
+        &["runs", "show", "--org", "northfield", &id],
+    ));
+    assert!(shown.starts_with("applied one.csv"), "{shown}");
+    assert!(shown.contains("applied by cli at"), "{shown}");
+    let undone = ok(&rollcall(
+        &url,
+        &["runs", "undo", "--org", "northfield", &id],
+    ));
+    assert!(undone.contains("1 person put back"), "{undone}");
+    let bo = ok(&rollcall(
+        &url,
+        &["user", "show", "--org", "northfield", "bo"],
+    ));
+    assert!(bo.contains(" student active sis"), "{bo}");
+    let again = rollcall(&url, &["runs", "undo", "--org", "northfield", &id]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already undone"));
+}
