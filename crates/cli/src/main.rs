@@ -58,6 +58,9 @@ enum Command {
         /// X-Forwarded-For names. Without one, X-Forwarded-For is ignored.
         #[arg(long = "trusted-proxy", env = "ROLLCALL_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]
         trusted_proxies: Vec<ipnet::IpNet>,
+        /// The largest roster file an import takes through the API, in MiB.
+        #[arg(long, env = "ROLLCALL_MAX_IMPORT_MB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=4096))]
+        max_import_mb: u64,
     },
     /// Create or reuse a demo org in `rollcall-demo.db`, print its credentials, and serve it.
     Demo {
@@ -275,6 +278,7 @@ async fn run() -> Result<()> {
                 secure_cookies: secure_cookies(None, &bind),
                 timeouts: rollcall_web::Timeouts::default(),
                 trusted_proxies: Vec::new(),
+                max_import_bytes: None,
             };
             serve(app, &bind, settings).await
         }
@@ -284,6 +288,7 @@ async fn run() -> Result<()> {
             header_timeout,
             body_timeout,
             trusted_proxies,
+            max_import_mb,
         } => {
             let settings = rollcall_web::Settings {
                 secure_cookies: self::secure_cookies(secure_cookies, &bind),
@@ -292,6 +297,10 @@ async fn run() -> Result<()> {
                     body: Duration::from_secs(body_timeout),
                 },
                 trusted_proxies,
+                max_import_bytes: Some(
+                    usize::try_from(max_import_mb.saturating_mul(1024 * 1024))
+                        .unwrap_or(usize::MAX),
+                ),
             };
             let _lock = hold_server_lock(&cli.database_url)?;
             serve(

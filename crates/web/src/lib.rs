@@ -34,6 +34,15 @@ pub struct Settings {
     /// Load balancers and proxies in front of the servers: a request from one of these is
     /// counted (sign-in throttling) as coming from the address its `X-Forwarded-For` names.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The largest roster file an import takes through the API, in bytes; 256 MiB when unset.
+    pub max_import_bytes: Option<usize>,
+}
+
+impl Settings {
+    pub fn max_import_bytes(&self) -> usize {
+        self.max_import_bytes
+            .unwrap_or(api::DEFAULT_MAX_IMPORT_BYTES)
+    }
 }
 
 /// The address a request comes from: the peer, or, when the peer is a trusted proxy, the
@@ -71,7 +80,7 @@ pub fn client_address(
 pub fn router(app: App, settings: Settings) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
-        .nest("/api/v1", api::routes())
+        .nest("/api/v1", api::routes(settings.max_import_bytes()))
         .merge(console::routes())
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             settings.timeouts.body,

@@ -326,10 +326,10 @@ impl App {
             .iter()
             .filter_map(|id| current.get(id).cloned())
             .collect();
-        tracing::info!(reverted = undone.said.len(), "import run undone");
+        tracing::info!(reverted = undone.reverted, "import run undone");
         Ok(Undo {
             run,
-            reverted: undone.said.len(),
+            reverted: undone.reverted,
             left_alone,
         })
     }

@@ -204,6 +204,8 @@ pub struct Undone {
     pub said: Vec<(UserId, Option<Said>)>,
     /// People changed since the run (by anyone): left as they are.
     pub left_alone: Vec<UserId>,
+    /// How many people's status or management went back.
+    pub reverted: usize,
 }
 
 /// Undoes an applied run from its [`Touch`]es, against the users as they are now (`current`):
@@ -238,6 +240,7 @@ pub fn undo<S: std::hash::BuildHasher>(
             continue;
         };
         let mut user = user.clone();
+        let changes_before = undone.changes.len();
         let (target, said) = match &touch.before {
             Some(before) => {
                 if user.source() != &before.source
@@ -264,6 +267,9 @@ pub fn undo<S: std::hash::BuildHasher>(
             )?;
             user = change.user.clone();
             undone.changes.push(change);
+        }
+        if undone.changes.len() > changes_before {
+            undone.reverted += 1;
         }
         undone.said.push((user.id(), said));
     }

@@ -56,6 +56,27 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// A body taken as it comes (an uploaded file); one beyond the route's limit is a 413 problem.
+pub struct ApiBytes(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for ApiBytes {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Bytes::from_request(req, state)
+            .await
+            .map(Self)
+            .map_err(|err| {
+                Problem::new(
+                    err.status(),
+                    "unreadable-body",
+                    "Unreadable body",
+                    err.body_text(),
+                )
+            })
+    }
+}
+
 /// Query parameters, refused with the parameter named when they do not parse.
 pub struct ApiQuery<T>(pub T);
 

@@ -5,23 +5,35 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{FieldProblem, Problem};
-use super::{rules, users};
+use super::{provisioning, rules, users};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Rollcall", description = "The user directory and user lifecycle of a learning platform."),
     paths(users::list, users::create, users::show, users::edit, users::change_status,
-        users::change_statuses, users::events, rules::status_rules),
+        users::change_statuses, users::events, rules::status_rules, provisioning::list_sources,
+        provisioning::add_source, provisioning::show_source, provisioning::edit_source,
+        provisioning::import, provisioning::list_runs, provisioning::show_run,
+        provisioning::approve_run, provisioning::reject_run, provisioning::undo_run,
+        provisioning::settings, provisioning::edit_settings),
     components(schemas(
         users::UserBody, users::UserListBody, users::CreateUserBody, users::EditUserBody,
         users::StatusBody, users::StatusChangedBody, users::EventBody, users::ActorBody,
         users::EventListBody, users::BulkStatusBody, users::BulkStatusChangedBody,
         users::LeftOutBody, rules::StatusRulesBody, rules::RuleBody, rules::StatusDetailBody,
-        rules::TransitionBody, Problem, FieldProblem
+        rules::TransitionBody, provisioning::SourceBody, provisioning::SourceListBody,
+        provisioning::MissingBody, provisioning::MissingInput, provisioning::NewSourceBody,
+        provisioning::SourcePatchBody, provisioning::CountsBody, provisioning::ReportLineBody,
+        provisioning::PreviewBody, provisioning::RunBody, provisioning::RunListBody,
+        provisioning::RowProblemBody, provisioning::RefusedBody, provisioning::ApproveBody,
+        provisioning::UndoBody, provisioning::SettingsBody, provisioning::SettingsPatchBody,
+        Problem, FieldProblem
     )),
     modifiers(&BearerToken, &ProblemResponses),
     tags((name = "users", description = "People of an org and their status"),
-        (name = "status rules", description = "What each status means, as the code enforces it"))
+        (name = "status rules", description = "What each status means, as the code enforces it"),
+        (name = "provisioning", description = "Sources that create, update and archive people \
+            from roster files; their runs, held runs' approval, and undo"))
 )]
 struct ApiDoc;
 
@@ -101,8 +113,13 @@ impl Modify for ProblemResponses {
                 if secured {
                     common.extend(WITH_TOKEN);
                 }
-                if operation.request_body.is_some() {
-                    common.extend(WITH_BODY);
+                match &operation.request_body {
+                    Some(body) if body.content.contains_key("application/json") => {
+                        common.extend(WITH_BODY);
+                    }
+                    // A file upload: only its size can be refused before it is read.
+                    Some(_) => common.push(WITH_BODY[1]),
+                    None => {}
                 }
                 if operation.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
                     common.extend(WITH_PARAMETERS);

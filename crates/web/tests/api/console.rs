@@ -639,7 +639,8 @@ pub async fn unknown_logins_take_as_long_as_real_ones(db: TestDb) {
         unknown.push(started.elapsed().as_secs_f64());
     }
     // Means without the extremes (other tests share the cores): a decoy that costs two argon2
-    // runs where a real check costs one shows as a ratio near 2.
+    // runs where a real check costs one shows as a ratio near 2, no decoy as one far above;
+    // sharing the cores with other tests moves an honest ratio up to about 1.2.
     let trimmed_mean = |mut v: Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v[2..TRIES - 2].iter().sum::<f64>() / 6.0
@@ -647,7 +648,7 @@ pub async fn unknown_logins_take_as_long_as_real_ones(db: TestDb) {
     let (real, unknown) = (trimmed_mean(real), trimmed_mean(unknown));
     let ratio = unknown.max(real) / unknown.min(real);
     assert!(
-        ratio <= 1.2,
+        ratio <= 1.5,
         "unknown logins take {unknown:.3} s, real ones {real:.3} s (ratio {ratio:.2})"
     );
 }

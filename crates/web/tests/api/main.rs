@@ -3,9 +3,11 @@
 
 mod console;
 mod helpers;
+mod provisioning;
 mod suite;
 
 use console::*;
+use provisioning::*;
 use suite::*;
 
 rollcall_testkit::backend_tests!(
@@ -37,6 +39,9 @@ rollcall_testkit::backend_tests!(
     console_responses_carry_security_headers,
     slow_and_idle_clients_are_cut_off,
     a_trusted_proxy_names_the_client_and_no_one_else_does,
+    sources_are_managed_and_files_imported_through_the_api,
+    a_held_run_is_approved_with_exclusions_rejected_and_undone,
+    a_file_beyond_the_limit_is_refused_unread,
 );
 
 #[test]
