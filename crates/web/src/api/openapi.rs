@@ -27,6 +27,7 @@ use super::{provisioning, rules, users};
         provisioning::PreviewBody, provisioning::RunBody, provisioning::RunListBody,
         provisioning::RowProblemBody, provisioning::RefusedBody, provisioning::ApproveBody,
         provisioning::UndoBody, provisioning::SettingsBody, provisioning::SettingsPatchBody,
+        provisioning::RosterFile,
         Problem, FieldProblem
     )),
     modifiers(&BearerToken, &ProblemResponses),

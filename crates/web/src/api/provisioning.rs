@@ -205,6 +205,11 @@ fn not_found_source(err: rollcall_app::AppError) -> Problem {
     }
 }
 
+/// A roster file's bytes, sent as the request body.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct RosterFile(#[allow(dead_code, reason = "a schema only")] Vec<u8>);
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ImportParams {
@@ -402,7 +407,7 @@ fn refused(problems: &[FileProblem], detail: String) -> Response {
 
 #[utoipa::path(post, path = "/api/v1/sources/{name}/imports", tag = "provisioning",
     params(("name" = String, Path, description = "The source's name"), ImportParams),
-    request_body(content = Vec<u8>, description = "The roster file, as the source's format \
+    request_body(content = RosterFile, description = "The roster file, as the source's format \
         reads it (up to 256 MiB unless the server sets another limit)", content_type = "text/csv"),
     responses(
         (status = 200, body = PreviewBody, description = "A dry run: the plan; nothing changed"),
