@@ -146,6 +146,12 @@ impl Safeguard {
                 "must be a percentage from 0 to 100",
             ));
         }
+        if floor > 10_000_000 {
+            return Err(FieldError::new(
+                "safeguard_floor",
+                "must be a number of people from 0 to 10000000",
+            ));
+        }
         Ok(Self { percent, floor })
     }
 }
@@ -487,6 +493,8 @@ struct Directory<'a> {
     known: &'a [Known],
     by_external: HashMap<(&'a str, &'a str), usize>,
     by_username: HashMap<String, usize>,
+    /// Usernames by what they look like: no two in an org may look alike.
+    by_skeleton: HashMap<String, usize>,
     by_email: HashMap<String, usize>,
 }
 
@@ -494,6 +502,7 @@ impl<'a> Directory<'a> {
     fn new(known: &'a [Known]) -> Self {
         let mut by_external = HashMap::new();
         let mut by_username = HashMap::new();
+        let mut by_skeleton = HashMap::new();
         let mut by_email = HashMap::new();
         for (i, k) in known.iter().enumerate() {
             if let Some(id) = k.user.external_id() {
@@ -501,6 +510,7 @@ impl<'a> Directory<'a> {
             }
             if let Some(name) = k.user.username() {
                 by_username.insert(name.key(), i);
+                by_skeleton.insert(name.skeleton(), i);
             }
             if let Some(email) = k.user.email() {
                 by_email.insert(email.key(), i);
@@ -510,6 +520,7 @@ impl<'a> Directory<'a> {
             known,
             by_external,
             by_username,
+            by_skeleton,
             by_email,
         }
     }
@@ -583,8 +594,8 @@ impl<'a> Directory<'a> {
             (
                 row.username
                     .as_ref()
-                    .map(Username::key)
-                    .and_then(|k| self.by_username.get(&k)),
+                    .map(Username::skeleton)
+                    .and_then(|k| self.by_skeleton.get(&k)),
                 "username",
             ),
             (
@@ -613,9 +624,18 @@ impl<'a> Directory<'a> {
                     other.family_name().as_str()
                 ),
             };
+            let looks_alike = field == "username"
+                && other.username().map(Username::key) != row.username.as_ref().map(Username::key);
             return Err(FieldError::new(
                 field,
-                format!("already belongs to {whose}"),
+                if looks_alike {
+                    format!(
+                        "looks like the username of {whose} (it differs only in case, width or \
+                         look-alike characters)"
+                    )
+                } else {
+                    format!("already belongs to {whose}")
+                },
             ));
         }
         Ok(())
@@ -656,13 +676,16 @@ pub fn plan(
         match row {
             Row::Listed(listed) => {
                 if let Some(name) = &listed.username
-                    && let Some(first) = seen_usernames.insert(name.key(), line)
+                    && let Some(first) = seen_usernames.insert(name.skeleton(), line)
                 {
                     problems.push((
                         line,
                         FieldError::new(
                             "username",
-                            format!("'{}' is also on line {first}", name.as_str()),
+                            format!(
+                                "'{}' is also on line {first} (or one that looks the same)",
+                                name.as_str()
+                            ),
                         ),
                     ));
                     continue;

@@ -4,7 +4,7 @@
 use rollcall_app::{
     AppError, ChangeStatus, ImportOutcome, ImportRequest, ListUsers, NewSource, SettingsChange,
 };
-use rollcall_domain::provisioning::{MissingPolicy, Plan};
+use rollcall_domain::provisioning::{MissingPolicy, Outcome, Plan};
 use rollcall_domain::{RunId, Status};
 use rollcall_testkit::TestDb;
 
@@ -389,6 +389,10 @@ pub async fn a_held_run_is_rejected_or_applied_in_part(db: TestDb) {
         "this run is rejected by conformance, not held: only a held run can be approved"
     );
     assert_eq!(status_of(&f, "s29").await, Status::Active);
+    // A decision written over another is refused by the store.
+    let mut uow = f.db.store.begin().await.unwrap();
+    assert!(!uow.update_run(&rejected, Outcome::Held).await.unwrap());
+    drop(uow);
 
     let settings = f
         .app
@@ -437,6 +441,27 @@ pub async fn a_held_run_is_rejected_or_applied_in_part(db: TestDb) {
         .map(|r| r.outcome.as_str())
         .collect();
     assert_eq!(outcomes, ["held", "applied"]);
+    let held_id = f.app.runs(&f.admin, None, 1).await.unwrap()[0].id;
+    // A later file applied: the held one would undo it, and is refused.
+    let later = f
+        .app
+        .import(
+            &f.admin,
+            &request("later.csv", false, true),
+            students(30).as_bytes(),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(later, ImportOutcome::Applied { .. }), "{later:?}");
+    let stale = f.app.approve_run(&f.admin, held_id, &[]).await;
+    let Err(AppError::Conflict(why)) = stale else {
+        panic!("{stale:?}");
+    };
+    assert!(
+        why.message
+            .starts_with("a later file of this source (later.csv"),
+        "{why}"
+    );
 
     // A stricter safeguard holds less: none at all with a floor over the source's size.
     let change = SettingsChange {

@@ -15,7 +15,7 @@ pub mod sql;
 
 use async_trait::async_trait;
 use rollcall_domain::provisioning::{
-    Known, ProvisioningSettings, RunRecord, Said, SourceSettings, Touch,
+    Known, Outcome, ProvisioningSettings, RunRecord, Said, SourceSettings, Touch,
 };
 use rollcall_domain::{
     ApiToken, AuditEvent, Org, OrgId, OrgSlug, Role, RunId, Session, Source, SourceId, Status,
@@ -320,8 +320,9 @@ pub trait UnitOfWork: Send {
 
     async fn insert_source(&mut self, source: &SourceSettings) -> StoreResult<()>;
     async fn insert_run(&mut self, run: &RunRecord) -> StoreResult<()>;
-    /// Rewrites a kept run (a held one approved or rejected, an applied one undone).
-    async fn update_run(&mut self, run: &RunRecord) -> StoreResult<()>;
+    /// Rewrites a kept run (a held one approved or rejected, an applied one undone) that is
+    /// still as read: outcome `was` and not undone. `false` when someone else decided first.
+    async fn update_run(&mut self, run: &RunRecord, was: Outcome) -> StoreResult<bool>;
     /// Marks the source as applying a run planned at `planned_at`; `false` when another run of
     /// it was applied since (the plan is stale). Two runs of one source never apply at once.
     async fn claim_source(

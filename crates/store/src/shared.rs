@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use rollcall_domain::provisioning::{
-    Known, ProvisioningSettings, RunRecord, Safeguard, Said, SourceSettings, Touch,
+    Known, Outcome, ProvisioningSettings, RunRecord, Safeguard, Said, SourceSettings, Touch,
 };
 use rollcall_domain::{
     ApiToken, AuditEvent, Org, OrgId, OrgSlug, RunId, Session, Source, SourceId, Timestamp,
@@ -875,7 +875,7 @@ where
         q.execute(&mut *self.tx).await.map(drop)
     }
 
-    async fn update_run(&mut self, run: &RunRecord) -> StoreResult<()> {
+    async fn update_run(&mut self, run: &RunRecord, was: Outcome) -> StoreResult<bool> {
         let mut q = Sql::<B>::new("update import_run set outcome = ");
         q.bind(run.outcome.as_str())
             .push(", counts = ")
@@ -895,11 +895,11 @@ where
             .push(" where org_id = ")
             .bind(run.org_id.as_uuid())
             .push(" and run_id = ")
-            .bind(run.id.as_uuid());
-        match q.execute(&mut *self.tx).await? {
-            1 => Ok(()),
-            _ => Err(StoreError::NotFound),
-        }
+            .bind(run.id.as_uuid())
+            .push(" and outcome = ")
+            .bind(was.as_str())
+            .push(" and undone_at is null");
+        Ok(q.execute(&mut *self.tx).await? == 1)
     }
 
     async fn claim_source(

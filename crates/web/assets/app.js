@@ -68,5 +68,31 @@
     if (target && (target.name === "ids" || target.id === "select-all")) { refreshBulk(); }
   });
   document.addEventListener("htmx:afterSettle", refreshBulk);
+
+  // A report's filter: show the people of one kind only.
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (!target || !target.matches || !target.matches("select[data-filter]")) { return; }
+    var table = document.getElementById(target.getAttribute("data-filter"));
+    if (!table) { return; }
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      row.hidden = target.value !== "" && row.getAttribute("data-kind") !== target.value;
+    });
+  });
+
+  // Upload progress on the import form.
+  document.addEventListener("htmx:xhr:progress", function (event) {
+    var bar = document.getElementById("upload-progress");
+    var form = document.getElementById("import-form");
+    if (!bar || !form || !form.contains(event.target)) { return; }
+    if (event.detail.lengthComputable) {
+      bar.hidden = false;
+      bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function () {
+    var bar = document.getElementById("upload-progress");
+    if (bar) { bar.hidden = true; bar.value = 0; }
+  });
   document.addEventListener("DOMContentLoaded", refreshBulk);
 })();

@@ -81,7 +81,7 @@ pub fn router(app: App, settings: Settings) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .nest("/api/v1", api::routes(settings.max_import_bytes()))
-        .merge(console::routes())
+        .merge(console::routes(settings.max_import_bytes()))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             settings.timeouts.body,
         ))

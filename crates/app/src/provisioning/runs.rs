@@ -189,6 +189,23 @@ impl App {
         let held = self.held_run(who, id, "approved").await?;
         let source = self.source_by_id(who, held.source_id).await?;
         refuse_paused(&source)?;
+        let later = self
+            .store
+            .runs(who.org_id, Some(source.id), 1_000)
+            .await?
+            .into_iter()
+            .find(|run| run.outcome == Outcome::Applied && run.started_at > held.started_at);
+        if let Some(later) = later {
+            return Err(AppError::conflict(
+                "run",
+                format!(
+                    "a later file of this source ({}, {}) was applied since this run was held: \
+                     approving this one would undo what that one did; reject it",
+                    later.file_name,
+                    later.started_at.format("%Y-%m-%d %H:%M UTC")
+                ),
+            ));
+        }
         let seen: HashSet<UserId> = held
             .report
             .iter()
@@ -228,7 +245,7 @@ impl App {
         let mut uow = self.store.begin().await?;
         self.write_applied(uow.as_mut(), who, &source, &planned, &applied, id)
             .await?;
-        uow.update_run(&run).await?;
+        decided_first(uow.update_run(&run, Outcome::Held).await?)?;
         uow.delete_held_file(who.org_id, id).await?;
         uow.commit().await?;
         tracing::info!(counts = ?run.counts, excluded = excluded.len(), "held run approved");
@@ -248,7 +265,7 @@ impl App {
             ..held
         };
         let mut uow = self.store.begin().await?;
-        uow.update_run(&run).await?;
+        decided_first(uow.update_run(&run, Outcome::Held).await?)?;
         uow.delete_held_file(who.org_id, id).await?;
         uow.commit().await?;
         Ok(run)
@@ -277,6 +294,16 @@ impl App {
         }
         let planned_at = self.now();
         let touches = self.store.run_touches(who.org_id, id).await?;
+        let c = run.counts;
+        let changed =
+            c.created + c.linked + c.deactivated + c.reactivated + c.archived + c.restored;
+        if touches.is_empty() && changed > 0 {
+            return Err(AppError::conflict(
+                "run",
+                "this run was applied before Rollcall kept what undoing a run needs; change \
+                 its people back by hand or with a new file",
+            ));
+        }
         let current: HashMap<UserId, User> = self
             .store
             .provisioning_directory(who.org_id)
@@ -319,7 +346,7 @@ impl App {
             .collect();
         uow.put_said(who.org_id, &said).await?;
         uow.forget_said(who.org_id, &forgotten).await?;
-        uow.update_run(&run).await?;
+        decided_first(uow.update_run(&run, Outcome::Applied).await?)?;
         uow.commit().await?;
         let left_alone = undone
             .left_alone
@@ -509,6 +536,19 @@ async fn claim(
         Err(AppError::conflict(
             "source",
             "another run of this source was applied meanwhile; nothing was changed: try again",
+        ))
+    }
+}
+
+/// Someone else approved, rejected or undid the run between our read and our write.
+fn decided_first(updated: bool) -> Result<(), AppError> {
+    if updated {
+        Ok(())
+    } else {
+        Err(AppError::conflict(
+            "run",
+            "someone else decided about this run at the same moment; nothing was changed: \
+             reload it",
         ))
     }
 }

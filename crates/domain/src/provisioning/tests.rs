@@ -351,6 +351,31 @@ fn another_sources_people_and_logins_are_not_taken_over() {
 }
 
 #[test]
+fn a_username_that_looks_like_anothers_is_refused_by_line() {
+    let people = [known(1, Role::Student, false, Status::Active, None)];
+    let Row::Listed(mut twin) = listed(2, Role::Student, true) else {
+        unreachable!()
+    };
+    // A Cyrillic "р" where the Latin "p" is.
+    twin.username = Some(Username::parse("\u{440}1").unwrap());
+    twin.email = None;
+    let problems = plan(
+        &roster(),
+        Mode::Delta,
+        MissingPolicy::default(),
+        &[Row::Listed(twin)],
+        &people,
+    )
+    .unwrap_err();
+    assert_eq!(problems[0].0, 4);
+    assert!(
+        problems[0].1.message.starts_with("looks like the username of Pat Person1"),
+        "{}",
+        problems[0].1
+    );
+}
+
+#[test]
 fn an_email_twice_in_one_file_is_refused() {
     let Row::Listed(mut twin) = listed(2, Role::Student, true) else {
         unreachable!()

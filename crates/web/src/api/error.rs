@@ -20,6 +20,9 @@ pub struct Problem {
     /// Every field at fault, when the input was to blame.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldProblem>,
+    /// Every problem of a refused file, by line and column.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<RowProblem>,
     #[serde(skip)]
     status_code: StatusCode,
     #[serde(skip)]
@@ -27,6 +30,18 @@ pub struct Problem {
     /// Seconds for a `Retry-After` header.
     #[serde(skip)]
     retry_after: Option<u64>,
+}
+
+/// One problem of a refused file.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RowProblem {
+    /// The line in the file (the header is line 1).
+    pub line: u64,
+    /// The column's header as the file writes it, when one column is at fault.
+    pub column: Option<String>,
+    /// What the file holds there.
+    pub value: Option<String>,
+    pub reason: String,
 }
 
 /// One field at fault.
@@ -45,6 +60,7 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             errors: Vec::new(),
+            rows: Vec::new(),
             status_code: status,
             challenge: false,
             retry_after: None,

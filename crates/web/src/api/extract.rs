@@ -56,6 +56,29 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// A JSON body that may be left out: an empty body is `None`; a body sent is read as
+/// [`ApiJson`] reads it.
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let headers = req.headers();
+        let empty = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|v| v.trim() == "0")
+            && !headers.contains_key(header::TRANSFER_ENCODING);
+        if empty {
+            return Ok(Self(None));
+        }
+        ApiJson::from_request(req, state)
+            .await
+            .map(|ApiJson(body)| Self(Some(body)))
+    }
+}
+
 /// A body taken as it comes (an uploaded file); one beyond the route's limit is a 413 problem.
 pub struct ApiBytes(pub Bytes);
 

@@ -14,7 +14,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use rollcall_app::App;
 
-pub use error::{FieldProblem, Problem};
+pub use error::{FieldProblem, Problem, RowProblem};
 
 pub use provisioning::DEFAULT_MAX_IMPORT_BYTES;
 

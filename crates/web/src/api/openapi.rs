@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{FieldProblem, Problem};
+use super::{FieldProblem, Problem, RowProblem};
 use super::{provisioning, rules, users};
 
 #[derive(OpenApi)]
@@ -25,7 +25,7 @@ use super::{provisioning, rules, users};
         provisioning::MissingBody, provisioning::MissingInput, provisioning::NewSourceBody,
         provisioning::SourcePatchBody, provisioning::CountsBody, provisioning::ReportLineBody,
         provisioning::PreviewBody, provisioning::RunBody, provisioning::RunListBody,
-        provisioning::RowProblemBody, provisioning::RefusedBody, provisioning::ApproveBody,
+        provisioning::ApproveBody, RowProblem,
         provisioning::UndoBody, provisioning::SettingsBody, provisioning::SettingsPatchBody,
         provisioning::RosterFile,
         Problem, FieldProblem

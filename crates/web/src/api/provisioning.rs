@@ -17,10 +17,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::Problem;
 use super::auth::ApiPrincipal;
-use super::extract::{ApiBytes, ApiJson, ApiQuery};
+use super::extract::{ApiBytes, ApiJson, ApiQuery, OptionalJson};
 use super::users::UserBody;
+use super::{Problem, RowProblem};
 
 /// The largest roster file an import takes through the API unless the server says otherwise
 /// (`--max-import-mb`).
@@ -358,51 +358,24 @@ fn run_response(status: StatusCode, run: &RunRecord) -> Response {
     response
 }
 
-/// One row problem of a refused file.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct RowProblemBody {
-    /// The line in the file (the header is line 1).
-    pub line: u64,
-    /// The column's header as the file writes it, when one column is at fault.
-    pub column: Option<String>,
-    /// What the file holds there.
-    pub value: Option<String>,
-    pub reason: String,
-}
-
 /// A refused file: a problem report whose `rows` list every problem, line by line.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RefusedBody {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
-    pub rows: Vec<RowProblemBody>,
-}
-
-fn refused(problems: &[FileProblem], detail: String) -> Response {
-    let body = RefusedBody {
-        kind: "urn:rollcall:problem:refused-file".to_owned(),
-        title: "File refused".to_owned(),
-        status: StatusCode::UNPROCESSABLE_ENTITY.as_u16(),
+fn refused(problems: &[FileProblem], detail: String) -> Problem {
+    let mut problem = Problem::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "refused-file",
+        "File refused",
         detail,
-        rows: problems
-            .iter()
-            .map(|p| RowProblemBody {
-                line: p.line,
-                column: p.column.clone(),
-                value: p.value.clone(),
-                reason: p.reason.clone(),
-            })
-            .collect(),
-    };
-    let mut response = (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
     );
-    response
+    problem.rows = problems
+        .iter()
+        .map(|p| RowProblem {
+            line: p.line,
+            column: p.column.clone(),
+            value: p.value.clone(),
+            reason: p.reason.clone(),
+        })
+        .collect();
+    problem
 }
 
 #[utoipa::path(post, path = "/api/v1/sources/{name}/imports", tag = "provisioning",
@@ -419,8 +392,8 @@ fn refused(problems: &[FileProblem], detail: String) -> Response {
         (status = 409, body = Problem, description = "The source is paused, or another run of \
             it was applied meanwhile"),
         (status = 413, body = Problem, description = "The file is larger than the limit"),
-        (status = 422, body = RefusedBody, description = "The file was refused: every problem \
-            by line and column; nothing changed")),
+        (status = 422, body = Problem, description = "The file was refused (`rows` names every \
+            problem by line and column), or a parameter is invalid; nothing changed")),
     security(("token" = [])))]
 pub async fn import(
     State(app): State<App>,
@@ -452,7 +425,7 @@ pub async fn import(
                 "the file was refused with {} problem(s); nothing changed",
                 problems.len()
             );
-            refused(&problems, detail)
+            refused(&problems, detail).into_response()
         }
         ImportOutcome::Preview(plan) => Json(PreviewBody::from(&plan)).into_response(),
         ImportOutcome::Held { run, .. } => {
@@ -531,21 +504,24 @@ pub struct ApproveBody {
 }
 
 #[utoipa::path(post, path = "/api/v1/runs/{id}/approve", tag = "provisioning",
-    request_body = ApproveBody,
+    request_body(content = Option<ApproveBody>, description = "Users to keep; no body approves \
+        every removal", content_type = "application/json"),
     params(("id" = Uuid, Path, description = "The held run's id")),
     responses((status = 200, body = RunBody, description = "Approved and applied"),
         (status = 404, body = Problem),
         (status = 409, body = Problem, description = "The run is not held, or its source is paused"),
-        (status = 422, body = RefusedBody, description = "The file no longer applies to the \
-            org as it is now; the run stays held")),
+        (status = 422, body = Problem, description = "An excluded user is not among the run's \
+            removals, or the file no longer applies to the org as it is now (`rows` says why); \
+            the run stays held")),
     security(("token" = [])))]
 pub async fn approve_run(
     State(app): State<App>,
     ApiPrincipal(who): ApiPrincipal,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<ApproveBody>,
+    OptionalJson(body): OptionalJson<ApproveBody>,
 ) -> Result<Response, Problem> {
     let id = run_id(&id)?;
+    let body = body.unwrap_or_default();
     let excluded: Vec<_> = body
         .excluded
         .into_iter()
@@ -558,7 +534,7 @@ pub async fn approve_run(
                  run stays held and nothing changed",
                 problems.len()
             );
-            Ok(refused(&problems, detail))
+            Ok(refused(&problems, detail).into_response())
         }
         _ => Ok(Json(RunBody::of(&app.run(&who, id).await?, true)).into_response()),
     }

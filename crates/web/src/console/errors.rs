@@ -29,6 +29,9 @@ pub fn explain(err: &AppError) -> (StatusCode, String) {
             .collect::<Vec<_>>()
             .join(" "),
         (ErrorClass::Conflict, _) => capitalize(&err.public_message()) + ".",
+        (ErrorClass::NotFound, AppError::NotFound(what)) if *what != "user" => {
+            format!("There is no such {what} in your organisation.")
+        }
         (ErrorClass::NotFound, _) => "That user no longer exists.".to_owned(),
         (ErrorClass::Unauthenticated, _) => {
             "Your session has ended. Sign in again to continue.".to_owned()

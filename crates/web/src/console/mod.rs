@@ -6,6 +6,7 @@ mod bulk;
 mod errors;
 mod extract;
 mod pages;
+mod provisioning;
 mod rules;
 mod status;
 mod users;
@@ -23,7 +24,8 @@ pub const SESSION_COOKIE: &str = "rollcall_session";
 /// The sign-in form's double-submit CSRF cookie (there is no session yet to hold a token).
 pub const SIGN_IN_CSRF_COOKIE: &str = "rollcall_csrf";
 
-pub fn routes() -> Router<App> {
+/// The console's pages; roster uploads may be up to `max_import_bytes`.
+pub fn routes(max_import_bytes: usize) -> Router<App> {
     Router::new()
         .route("/", get(account::home))
         .route(
@@ -48,6 +50,29 @@ pub fn routes() -> Router<App> {
             get(status::confirm).post(status::apply),
         )
         .route("/users/{id}/switch", post(status::switch))
+        .route(
+            "/sources",
+            get(provisioning::sources).post(provisioning::add_source),
+        )
+        .route("/sources/safeguard", post(provisioning::safeguard))
+        .route("/sources/{name}/pause", post(provisioning::pause))
+        .route("/sources/{name}/resume", post(provisioning::resume))
+        .route(
+            "/sources/{name}/import",
+            get(provisioning::import_page)
+                .post(provisioning::import)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    max_import_bytes.saturating_add(64 * 1024),
+                )),
+        )
+        .route("/runs", get(provisioning::runs))
+        .route("/runs/{id}", get(provisioning::run))
+        .route("/runs/{id}/approve", post(provisioning::approve))
+        .route("/runs/{id}/reject", post(provisioning::reject))
+        .route(
+            "/runs/{id}/undo",
+            get(provisioning::undo_confirm).post(provisioning::undo),
+        )
         .route("/assets/{name}", get(asset))
 }
 

@@ -264,3 +264,133 @@ pub struct StatusRulesPage {
     pub rows: Vec<rollcall_domain::rules::RuleRow>,
     pub moves: Vec<MoveLine>,
 }
+
+/// A provisioning source as the Sources page lists it.
+#[derive(Debug, Clone)]
+pub struct SourceLine {
+    pub name: String,
+    pub format: &'static str,
+    pub mode: &'static str,
+    /// What happens to people a full run no longer lists, in words.
+    pub policy: String,
+    pub paused: bool,
+    pub last_run: Option<RunLine>,
+}
+
+/// An import run as the history lists it.
+#[derive(Debug, Clone)]
+pub struct RunLine {
+    pub id: String,
+    pub when: String,
+    pub file_name: String,
+    pub outcome: &'static str,
+    /// The badge's class: `on`, `warn` or `off`.
+    pub outcome_class: &'static str,
+    pub changes: String,
+    pub actor: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/sources.html")]
+pub struct SourcesPage {
+    pub chrome: Chrome,
+    pub sources: Vec<SourceLine>,
+    pub notice: String,
+    pub percent: u32,
+    pub floor: usize,
+    pub apply_rest: bool,
+    pub when_missing: &'static [(&'static str, &'static str)],
+}
+
+/// One count of a preview or a run.
+#[derive(Debug, Clone)]
+pub struct CountLine {
+    pub label: &'static str,
+    pub count: usize,
+    /// The filter it matches.
+    pub kind: &'static str,
+}
+
+/// One person of a preview or a run's report.
+#[derive(Debug, Clone)]
+pub struct ItemLine {
+    pub line: String,
+    pub external_id: String,
+    pub user_id: String,
+    pub removal: bool,
+    /// The filter it is shown under.
+    pub kind: &'static str,
+    pub what: String,
+}
+
+/// One problem of a refused file.
+#[derive(Debug, Clone)]
+pub struct ProblemLine {
+    pub line: u64,
+    pub column: String,
+    pub value: String,
+    pub reason: String,
+}
+
+/// What the upload page shows under the form: a preview, a refusal, or an error.
+#[derive(Template, Debug, Clone, Default)]
+#[template(path = "partials/preview.html")]
+pub struct PreviewPart {
+    pub heading: String,
+    pub counts: Vec<CountLine>,
+    pub removals: usize,
+    pub items: Vec<ItemLine>,
+    /// Items not shown.
+    pub more: usize,
+    pub problems: Vec<ProblemLine>,
+    /// The previewed file's SHA-256: applying checks it is the same file.
+    pub checksum: String,
+    pub error: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/import.html")]
+pub struct ImportPage {
+    pub chrome: Chrome,
+    pub source: SourceLine,
+    pub default_full: bool,
+    pub preview: Option<PreviewPart>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/runs.html")]
+pub struct RunsPage {
+    pub chrome: Chrome,
+    pub source: String,
+    pub runs: Vec<RunLine>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/run.html")]
+pub struct RunPage {
+    pub chrome: Chrome,
+    pub line: RunLine,
+    pub source: String,
+    pub mode: &'static str,
+    pub checksum: String,
+    pub counts: Vec<CountLine>,
+    pub held: bool,
+    pub undoable: bool,
+    pub refused: bool,
+    pub decided: String,
+    pub undone: String,
+    pub items: Vec<ItemLine>,
+    pub more: usize,
+}
+
+/// The confirmation before an undo (`confirm`), or what the undo did.
+#[derive(Template)]
+#[template(path = "pages/undo.html")]
+pub struct UndonePage {
+    pub chrome: Chrome,
+    pub line: RunLine,
+    pub confirm: bool,
+    pub reverted: usize,
+    /// People changed since the run, left alone: (id, name).
+    pub left_alone: Vec<(String, String)>,
+}

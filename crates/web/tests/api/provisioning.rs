@@ -195,6 +195,15 @@ pub async fn a_held_run_is_approved_with_exclusions_rejected_and_undone(db: Test
         .post(&format!("/api/v1/runs/{other}/reject"), &json!({}))
         .await;
     assert_eq!(rejected.body["outcome"], "rejected");
+    // Approving needs no body; this run is rejected, so it is refused.
+    let bare = t
+        .send(
+            t.client
+                .post(format!("{}/api/v1/runs/{other}/approve", t.address))
+                .bearer_auth(&t.token),
+        )
+        .await;
+    bare.assert_problem(409, Some("run"));
     assert_eq!(t.status_of("s2").await, "active");
 
     // The approved run undone: the two archived come back.

@@ -1,0 +1,776 @@
+//! Provisioning in the console: the Sources page (add, pause, resume, the org's safeguard), the
+//! upload page (preview first, then apply the same file, with progress), run history, a run's
+//! report with the approval of a held run (keeping chosen people) and undo with confirmation.
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::Form;
+use rollcall_app::{App, AppError, ImportOutcome, ImportRequest, NewSource, SettingsChange};
+use rollcall_domain::provisioning::{
+    Counts, MissingPolicy, Mode, Outcome, Plan, ReportLine, RunRecord, SourceSettings, WhenMissing,
+};
+use rollcall_domain::token::sha256_hex;
+use rollcall_domain::{RunId, UserId};
+use rollcall_import::Problem;
+use serde::Deserialize;
+
+use super::extract::{Admin, SignedIn, is_htmx};
+use super::pages::{
+    CountLine, ImportPage, MessagePage, PreviewPart, ProblemLine, RunLine, RunPage, RunsPage,
+    SourceLine, SourcesPage, UndonePage,
+};
+use super::render;
+
+/// Items a preview or report lists on the page; the rest are counted.
+const SHOWN_ITEMS: usize = 2_000;
+
+fn failure(signed_in: &SignedIn, err: &AppError, back: &str) -> Response {
+    let (status, message) = super::errors::explain(err);
+    let page = MessagePage::new(
+        signed_in.chrome.clone(),
+        "That did not work",
+        &message,
+        back,
+        "Back",
+    );
+    (status, render(&page)).into_response()
+}
+
+/// Sends the browser to `to` (htmx follows `HX-Redirect`).
+fn see(headers: &HeaderMap, to: &str) -> Response {
+    if is_htmx(headers) {
+        let mut response = StatusCode::OK.into_response();
+        if let Ok(value) = HeaderValue::from_str(to) {
+            response.headers_mut().insert("hx-redirect", value);
+        }
+        response
+    } else {
+        Redirect::to(to).into_response()
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SourcesQuery {
+    done: Option<String>,
+}
+
+pub async fn sources(
+    State(app): State<App>,
+    Admin(signed_in): Admin,
+    Query(query): Query<SourcesQuery>,
+) -> Response {
+    let who = &signed_in.visitor.principal;
+    let listed = match app.provisioning_sources(who).await {
+        Ok(listed) => listed,
+        Err(err) => return failure(&signed_in, &err, "/users"),
+    };
+    let settings = match app.provisioning_settings(who).await {
+        Ok(settings) => settings,
+        Err(err) => return failure(&signed_in, &err, "/users"),
+    };
+    let mut lines = Vec::with_capacity(listed.len());
+    for source in &listed {
+        let last = app
+            .runs(who, Some(source.name.as_str()), 1)
+            .await
+            .ok()
+            .and_then(|runs| runs.into_iter().next());
+        lines.push(source_line(source, last.as_ref()));
+    }
+    let notice = match query.done.as_deref() {
+        Some("added") => "Source added.",
+        Some("paused") => "Source paused: its imports are refused until it is resumed.",
+        Some("resumed") => "Source resumed.",
+        Some("safeguard") => "Safeguard saved.",
+        _ => "",
+    };
+    render(&SourcesPage {
+        chrome: signed_in.chrome,
+        sources: lines,
+        notice: notice.to_owned(),
+        percent: settings.safeguard.percent,
+        floor: settings.safeguard.floor,
+        apply_rest: settings.apply_rest_when_held,
+        when_missing: WHEN_MISSING,
+    })
+}
+
+/// The choices of a policy, as the form offers them.
+const WHEN_MISSING: &[(&str, &str)] = &[
+    ("archive", "Archive them"),
+    ("deactivate", "Deactivate them"),
+    ("keep", "Keep them as they are"),
+];
+
+fn source_line(source: &SourceSettings, last: Option<&RunRecord>) -> SourceLine {
+    let policy = source.policy;
+    let words = |w: WhenMissing| match w {
+        WhenMissing::Archive => "archived",
+        WhenMissing::Deactivate => "deactivated",
+        WhenMissing::Keep => "kept",
+    };
+    SourceLine {
+        name: source.name.as_str().to_owned(),
+        format: match source.format {
+            rollcall_domain::provisioning::Format::PlainCsv => "CSV file",
+        },
+        mode: match source.mode {
+            Mode::Full => "Full list",
+            Mode::Delta => "Changes only",
+        },
+        policy: format!(
+            "students {}, teachers {}, staff {}, admins {}",
+            words(policy.student),
+            words(policy.teacher),
+            words(policy.staff),
+            words(policy.admin)
+        ),
+        paused: source.paused,
+        last_run: last.map(run_line),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AddSourceForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    mode: String,
+    #[serde(default)]
+    missing_students: String,
+    #[serde(default)]
+    missing_adults: String,
+}
+
+pub async fn add_source(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Admin(signed_in): Admin,
+    Form(form): Form<AddSourceForm>,
+) -> Response {
+    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
+        return refused;
+    }
+    let parse = |raw: &str| raw.parse::<WhenMissing>();
+    let (Ok(students), Ok(adults)) = (parse(&form.missing_students), parse(&form.missing_adults))
+    else {
+        return failure(
+            &signed_in,
+            &AppError::invalid("policy", "choose what happens to people no longer listed"),
+            "/sources",
+        );
+    };
+    let new = NewSource {
+        name: form.name,
+        format: "plain_csv".to_owned(),
+        mode: form.mode,
+        policy: MissingPolicy {
+            student: students,
+            teacher: adults,
+            staff: adults,
+            admin: adults,
+        },
+    };
+    match app.add_source(&signed_in.visitor.principal, new).await {
+        Ok(_) => see(&headers, "/sources?done=added"),
+        Err(err) => failure(&signed_in, &err, "/sources"),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+}
+
+pub async fn pause(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Admin(signed_in): Admin,
+    Path(name): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    set_paused(&app, &headers, signed_in, &name, &form, true).await
+}
+
+pub async fn resume(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Admin(signed_in): Admin,
+    Path(name): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    set_paused(&app, &headers, signed_in, &name, &form, false).await
+}
+
+async fn set_paused(
+    app: &App,
+    headers: &HeaderMap,
+    signed_in: SignedIn,
+    name: &str,
+    form: &CsrfForm,
+    paused: bool,
+) -> Response {
+    if let Err(refused) = signed_in.check_csrf(headers, Some(&form.csrf)) {
+        return refused;
+    }
+    match app
+        .set_source_paused(&signed_in.visitor.principal, name, paused)
+        .await
+    {
+        Ok(_) if paused => see(headers, "/sources?done=paused"),
+        Ok(_) => see(headers, "/sources?done=resumed"),
+        Err(err) => failure(&signed_in, &err, "/sources"),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SafeguardForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    percent: String,
+    #[serde(default)]
+    floor: String,
+    #[serde(default)]
+    apply_rest: Option<String>,
+}
+
+pub async fn safeguard(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Admin(signed_in): Admin,
+    Form(form): Form<SafeguardForm>,
+) -> Response {
+    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
+        return refused;
+    }
+    let (Ok(percent), Ok(floor)) = (form.percent.trim().parse(), form.floor.trim().parse()) else {
+        return failure(
+            &signed_in,
+            &AppError::invalid(
+                "safeguard",
+                "the percentage and the number of people must be whole numbers",
+            ),
+            "/sources",
+        );
+    };
+    let change = SettingsChange {
+        safeguard_percent: Some(percent),
+        safeguard_floor: Some(floor),
+        apply_rest_when_held: Some(form.apply_rest.is_some()),
+    };
+    match app
+        .set_provisioning_settings(&signed_in.visitor.principal, change)
+        .await
+    {
+        Ok(_) => see(&headers, "/sources?done=safeguard"),
+        Err(err) => failure(&signed_in, &err, "/sources"),
+    }
+}
+
+pub async fn import_page(
+    State(app): State<App>,
+    Admin(signed_in): Admin,
+    Path(name): Path<String>,
+) -> Response {
+    match app.source(&signed_in.visitor.principal, &name).await {
+        Ok(source) => render(&ImportPage {
+            chrome: signed_in.chrome,
+            source: source_line(&source, None),
+            default_full: source.mode == Mode::Full,
+            preview: None,
+        }),
+        Err(err) => failure(&signed_in, &err, "/sources"),
+    }
+}
+
+/// The upload form's fields.
+#[derive(Default)]
+struct Upload {
+    csrf: String,
+    action: String,
+    mode: String,
+    previewed: String,
+    file_name: String,
+    file: Vec<u8>,
+}
+
+async fn read_upload(mut multipart: Multipart) -> Result<Upload, String> {
+    let mut upload = Upload::default();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(err) => return Err(err.body_text()),
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            upload.file_name = field.file_name().unwrap_or("upload").to_owned();
+            upload.file = field.bytes().await.map_err(|e| e.body_text())?.to_vec();
+        } else {
+            let text = field.text().await.map_err(|e| e.body_text())?;
+            match name.as_str() {
+                "_csrf" => upload.csrf = text,
+                "action" => upload.action = text,
+                "mode" => upload.mode = text,
+                "previewed" => upload.previewed = text,
+                _ => {}
+            }
+        }
+    }
+    Ok(upload)
+}
+
+pub async fn import(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Admin(signed_in): Admin,
+    Path(name): Path<String>,
+    multipart: Multipart,
+) -> Response {
+    let upload = match read_upload(multipart).await {
+        Ok(upload) => upload,
+        Err(why) => {
+            return failure(
+                &signed_in,
+                &AppError::invalid("file", format!("the upload could not be read: {why}")),
+                &format!("/sources/{name}/import"),
+            );
+        }
+    };
+    if let Err(refused) = signed_in.check_csrf(&headers, Some(&upload.csrf)) {
+        return refused;
+    }
+    let who = &signed_in.visitor.principal;
+    let source = match app.source(who, &name).await {
+        Ok(source) => source,
+        Err(err) => return failure(&signed_in, &err, "/sources"),
+    };
+    let back = format!("/sources/{}/import", source.name.as_str());
+    if upload.file.is_empty() {
+        let err = AppError::invalid("file", "choose a file to import: the one chosen is empty");
+        return preview_or_page(
+            &signed_in,
+            &headers,
+            &source,
+            error_part(&err),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    let dry_run = upload.action != "apply";
+    let checksum = sha256_hex(&upload.file);
+    if !dry_run && !upload.previewed.is_empty() && upload.previewed != checksum {
+        let err = AppError::conflict(
+            "file",
+            "the file chosen is not the one previewed: preview it again before applying",
+        );
+        return preview_or_page(
+            &signed_in,
+            &headers,
+            &source,
+            error_part(&err),
+            StatusCode::CONFLICT,
+        );
+    }
+    let request = ImportRequest {
+        source: name,
+        file_name: upload.file_name,
+        mode: upload.mode.parse().ok(),
+        dry_run,
+        confirmed: false,
+    };
+    match app.import(who, &request, &upload.file).await {
+        Ok(ImportOutcome::Preview(plan)) => {
+            let part = preview_part(&plan, &checksum);
+            preview_or_page(&signed_in, &headers, &source, part, StatusCode::OK)
+        }
+        Ok(ImportOutcome::Refused(problems)) => {
+            let part = refused_part(&problems, dry_run);
+            preview_or_page(
+                &signed_in,
+                &headers,
+                &source,
+                part,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+        Ok(ImportOutcome::Held { run, .. } | ImportOutcome::Applied { run, .. }) => {
+            see(&headers, &format!("/runs/{run}"))
+        }
+        Err(err) => {
+            let (status, _) = super::errors::explain(&err);
+            if is_htmx(&headers) {
+                preview_or_page(&signed_in, &headers, &source, error_part(&err), status)
+            } else {
+                failure(&signed_in, &err, &back)
+            }
+        }
+    }
+}
+
+/// The preview region alone for htmx (the form, and the file chosen in it, stay); the whole
+/// upload page otherwise.
+fn preview_or_page(
+    signed_in: &SignedIn,
+    headers: &HeaderMap,
+    source: &SourceSettings,
+    part: PreviewPart,
+    status: StatusCode,
+) -> Response {
+    let page = ImportPage {
+        chrome: signed_in.chrome.clone(),
+        source: source_line(source, None),
+        default_full: source.mode == Mode::Full,
+        preview: Some(part),
+    };
+    if is_htmx(headers) {
+        let part = page.preview.unwrap_or_default();
+        (status, render(&part)).into_response()
+    } else {
+        (status, render(&page)).into_response()
+    }
+}
+
+fn counts_lines(c: Counts) -> Vec<CountLine> {
+    [
+        ("Created", c.created, "created"),
+        ("Linked", c.linked, "linked"),
+        ("Updated", c.updated, "updated"),
+        ("Deactivated", c.deactivated, "deactivated"),
+        ("Reactivated", c.reactivated, "reactivated"),
+        ("Archived", c.archived, "archived"),
+        ("Restored", c.restored, "restored"),
+        ("Kept", c.kept, "kept"),
+        ("Unchanged", c.unchanged, "unchanged"),
+    ]
+    .into_iter()
+    .map(|(label, count, kind)| CountLine { label, count, kind })
+    .collect()
+}
+
+/// The kind a report line is filtered under.
+fn kind_of(line: &ReportLine) -> &'static str {
+    let what = line.what.as_str();
+    [
+        ("create", "created"),
+        ("link", "linked"),
+        ("archived", "archived"),
+        ("inactive", "deactivated"),
+        ("active (listed again)", "restored"),
+        ("active", "reactivated"),
+        ("update", "updated"),
+        ("kept", "kept"),
+    ]
+    .into_iter()
+    .find(|(word, _)| what.starts_with(word) || what.contains(&format!("; {word}")))
+    .map_or("other", |(_, kind)| kind)
+}
+
+fn item_lines(report: &[ReportLine]) -> Vec<super::pages::ItemLine> {
+    report
+        .iter()
+        .take(SHOWN_ITEMS)
+        .map(|line| super::pages::ItemLine {
+            line: line
+                .line
+                .map_or_else(|| "not listed".to_owned(), |l| l.to_string()),
+            external_id: line.external_id.clone().unwrap_or_default(),
+            user_id: line.user_id.map(|id| id.to_string()).unwrap_or_default(),
+            removal: line.removal,
+            kind: kind_of(line),
+            what: line.what.clone(),
+        })
+        .collect()
+}
+
+fn preview_part(plan: &Plan, checksum: &str) -> PreviewPart {
+    let report = plan.report();
+    PreviewPart {
+        heading: "Preview: nothing has changed yet".to_owned(),
+        counts: counts_lines(plan.counts()),
+        removals: plan.removals(),
+        more: report.len().saturating_sub(SHOWN_ITEMS),
+        items: item_lines(&report),
+        problems: Vec::new(),
+        checksum: checksum.to_owned(),
+        error: String::new(),
+    }
+}
+
+fn refused_part(problems: &[Problem], dry_run: bool) -> PreviewPart {
+    PreviewPart {
+        heading: if dry_run {
+            "This file cannot be imported".to_owned()
+        } else {
+            "This file was refused: nothing changed".to_owned()
+        },
+        problems: problems
+            .iter()
+            .map(|p| ProblemLine {
+                line: p.line,
+                column: p.column.clone().unwrap_or_default(),
+                value: p.value.clone().unwrap_or_default(),
+                reason: p.reason.clone(),
+            })
+            .collect(),
+        ..PreviewPart::default()
+    }
+}
+
+fn error_part(err: &AppError) -> PreviewPart {
+    PreviewPart {
+        error: super::errors::explain(err).1,
+        ..PreviewPart::default()
+    }
+}
+
+fn run_line(run: &RunRecord) -> RunLine {
+    let c = run.counts;
+    let mut changes: Vec<String> = [
+        (c.created, "created"),
+        (c.linked, "linked"),
+        (c.updated, "updated"),
+        (c.deactivated, "deactivated"),
+        (c.reactivated, "reactivated"),
+        (c.archived, "archived"),
+        (c.restored, "restored"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, word)| format!("{n} {word}"))
+    .collect();
+    if changes.is_empty() && run.outcome != Outcome::Refused {
+        changes.push("no changes".to_owned());
+    }
+    let outcome = match (run.outcome, &run.undone) {
+        (Outcome::Applied, Some(_)) => "Undone",
+        (Outcome::Applied, None) => "Applied",
+        (Outcome::Refused, _) => "Refused",
+        (Outcome::Held, _) => "Awaiting approval",
+        (Outcome::Rejected, _) => "Rejected",
+    };
+    RunLine {
+        id: run.id.to_string(),
+        when: run.started_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        file_name: run.file_name.clone(),
+        outcome,
+        outcome_class: match run.outcome {
+            Outcome::Applied if run.undone.is_none() => "on",
+            Outcome::Held => "warn",
+            _ => "off",
+        },
+        changes: changes.join(", "),
+        actor: run.actor_label.clone(),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RunsQuery {
+    source: Option<String>,
+}
+
+pub async fn runs(
+    State(app): State<App>,
+    Admin(signed_in): Admin,
+    Query(query): Query<RunsQuery>,
+) -> Response {
+    let source = query.source.filter(|s| !s.is_empty());
+    match app
+        .runs(&signed_in.visitor.principal, source.as_deref(), 200)
+        .await
+    {
+        Ok(runs) => render(&RunsPage {
+            chrome: signed_in.chrome,
+            source: source.unwrap_or_default(),
+            runs: runs.iter().map(run_line).collect(),
+        }),
+        Err(err) => failure(&signed_in, &err, "/sources"),
+    }
+}
+
+fn run_id(raw: &str) -> Option<RunId> {
+    raw.parse().ok()
+}
+
+pub async fn run(
+    State(app): State<App>,
+    Admin(signed_in): Admin,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(id) = run_id(&id) else {
+        return failure(&signed_in, &AppError::NotFound("import run"), "/runs");
+    };
+    let who = &signed_in.visitor.principal;
+    let run = match app.run(who, id).await {
+        Ok(run) => run,
+        Err(err) => return failure(&signed_in, &err, "/runs"),
+    };
+    let source = app
+        .provisioning_sources(who)
+        .await
+        .ok()
+        .and_then(|all| all.into_iter().find(|s| s.id == run.source_id))
+        .map(|s| s.name.as_str().to_owned())
+        .unwrap_or_default();
+    let decided = run
+        .decided
+        .as_ref()
+        .map(|d| {
+            format!(
+                "{} by {} at {}",
+                run.outcome.as_str(),
+                d.by,
+                d.at.format("%Y-%m-%d %H:%M:%S UTC")
+            )
+        })
+        .unwrap_or_default();
+    let undone = run
+        .undone
+        .as_ref()
+        .map(|d| {
+            format!(
+                "Undone by {} at {}",
+                d.by,
+                d.at.format("%Y-%m-%d %H:%M:%S UTC")
+            )
+        })
+        .unwrap_or_default();
+    render(&RunPage {
+        chrome: signed_in.chrome,
+        line: run_line(&run),
+        source,
+        mode: run.mode.as_str(),
+        checksum: run.checksum.clone(),
+        counts: counts_lines(run.counts),
+        held: run.outcome == Outcome::Held,
+        undoable: run.outcome == Outcome::Applied && run.undone.is_none(),
+        refused: run.outcome == Outcome::Refused,
+        decided,
+        undone,
+        more: run.report.len().saturating_sub(SHOWN_ITEMS),
+        items: item_lines(&run.report),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ApproveForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    /// Users whose removal is not approved.
+    #[serde(default)]
+    keep: Vec<String>,
+}
+
+pub async fn approve(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Admin(signed_in): Admin,
+    Path(id): Path<String>,
+    Form(form): Form<ApproveForm>,
+) -> Response {
+    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
+        return refused;
+    }
+    let Some(id) = run_id(&id) else {
+        return failure(&signed_in, &AppError::NotFound("import run"), "/runs");
+    };
+    let keep: Vec<UserId> = form.keep.iter().filter_map(|k| k.parse().ok()).collect();
+    let back = format!("/runs/{id}");
+    match app
+        .approve_run(&signed_in.visitor.principal, id, &keep)
+        .await
+    {
+        Ok(ImportOutcome::Refused(problems)) => {
+            let reasons: Vec<String> = problems.iter().take(5).map(ToString::to_string).collect();
+            let message = format!(
+                "The file no longer applies to your users as they are now, so the run stays held \
+                 and nothing changed: {}",
+                reasons.join("; ")
+            );
+            let page = MessagePage::new(
+                signed_in.chrome,
+                "Not approved",
+                &message,
+                &back,
+                "Back to the run",
+            );
+            (StatusCode::CONFLICT, render(&page)).into_response()
+        }
+        Ok(_) => see(&headers, &back),
+        Err(err) => failure(&signed_in, &err, &back),
+    }
+}
+
+pub async fn reject(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Admin(signed_in): Admin,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
+        return refused;
+    }
+    let Some(id) = run_id(&id) else {
+        return failure(&signed_in, &AppError::NotFound("import run"), "/runs");
+    };
+    let back = format!("/runs/{id}");
+    match app.reject_run(&signed_in.visitor.principal, id).await {
+        Ok(_) => see(&headers, &back),
+        Err(err) => failure(&signed_in, &err, &back),
+    }
+}
+
+/// The confirmation before an undo: what it will and will not do.
+pub async fn undo_confirm(
+    State(app): State<App>,
+    Admin(signed_in): Admin,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(id) = run_id(&id) else {
+        return failure(&signed_in, &AppError::NotFound("import run"), "/runs");
+    };
+    match app.run(&signed_in.visitor.principal, id).await {
+        Ok(run) => render(&UndonePage {
+            chrome: signed_in.chrome,
+            line: run_line(&run),
+            confirm: true,
+            reverted: 0,
+            left_alone: Vec::new(),
+        }),
+        Err(err) => failure(&signed_in, &err, "/runs"),
+    }
+}
+
+pub async fn undo(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Admin(signed_in): Admin,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
+        return refused;
+    }
+    let Some(id) = run_id(&id) else {
+        return failure(&signed_in, &AppError::NotFound("import run"), "/runs");
+    };
+    match app.undo_run(&signed_in.visitor.principal, id).await {
+        Ok(undo) => render(&UndonePage {
+            chrome: signed_in.chrome,
+            line: run_line(&undo.run),
+            confirm: false,
+            reverted: undo.reverted,
+            left_alone: undo
+                .left_alone
+                .iter()
+                .map(|u| (u.id().to_string(), u.display_name()))
+                .collect(),
+        }),
+        Err(err) => failure(&signed_in, &err, &format!("/runs/{id}")),
+    }
+}

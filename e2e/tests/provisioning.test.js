@@ -1,0 +1,174 @@
+// Provisioning in the console, clicked through in Chromium against the real binary: a roster
+// file uploaded, previewed and applied; a mass removal held, one person kept, the rest
+// approved; an import undone. Its own server and database (see harness.js).
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  ADMIN_PASSWORD, axeViolations, cli, launchBrowser, policyRefusals, screenshot, signIn, startServer,
+} from "./harness.js";
+
+let server;
+let browser;
+const files = mkdtempSync(join(tmpdir(), "rollcall-rosters-"));
+
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1280, height: 860 };
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+  assert.deepEqual(policyRefusals, [], "no page lost a script or style to its security policy");
+});
+
+/** A roster file of `rows` ([external id, username, given, family, role]) on disk. */
+function roster(name, rows) {
+  const path = join(files, name);
+  const lines = rows.map((row) => row.join(","));
+  writeFileSync(path, `external_id,username,given_name,family_name,role\n${lines.join("\n")}\n`);
+  return path;
+}
+
+/** A person's status as the command line shows it. */
+function statusOf(login) {
+  const shown = cli(server.databaseUrl, "user", "show", login);
+  return shown.split("\n")[0].match(/ (active|inactive|archived) /)?.[1];
+}
+
+async function signedInAdmin(t, viewport = DESKTOP) {
+  const context = await browser.newContext({ viewport });
+  t.after(() => context.close());
+  const page = await context.newPage();
+  await signIn(page, server.address, "admin", ADMIN_PASSWORD);
+  await page.waitForURL("**/users");
+  return page;
+}
+
+/** Opens the Sources page from the menu and the upload page of `source`. */
+async function openImport(page, source) {
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sources" }).click();
+  await page.getByRole("heading", { name: "Sources", level: 1 }).waitFor();
+  await page.getByRole("row", { name: new RegExp(`^${source}\\b`) }).getByRole("link", { name: "Import a file" }).click();
+  await page.getByRole("heading", { name: `Import into ${source}` }).waitFor();
+}
+
+/** Chooses `file` and presses Preview; waits for the preview under the form. */
+async function preview(page, file) {
+  await page.getByLabel("Roster file (CSV, UTF-8)").setInputFiles(file);
+  await page.getByRole("button", { name: "Preview" }).click();
+  await page.locator("#preview section h2").waitFor();
+}
+
+describe("provisioning in the console", { concurrency: 1 }, () => {
+  test("a file is previewed, then applied: missing students archived, a prevent-archiving person kept", async (t) => {
+    cli(server.databaseUrl, "source", "add", "sis");
+    const page = await signedInAdmin(t);
+    await openImport(page, "sis");
+    const first = roster("first.csv", [
+      ["S1", "ali.sis", "Ali", "Sis", "student"],
+      ["S2", "ben.sis", "Ben", "Sis", "student"],
+      ["S3", "cat.sis", "Cat", "Sis", "student"],
+      ["P0", "pupil0", "Pat", "Pupil0", "student"], // added by hand: linked, prevent-archiving kept
+    ]);
+    await preview(page, first);
+    await page.getByRole("heading", { name: "Preview: nothing has changed yet" }).waitFor();
+    const counts = await page.locator("#preview ul.counts").innerText();
+    assert.match(counts, /3\s+created/);
+    assert.match(counts, /1\s+linked/);
+    assert.equal(statusOf("pupil0"), "active");
+    assert.throws(() => statusOf("ali.sis"), "a preview creates nobody");
+    assert.deepEqual(await axeViolations(page), []);
+    await screenshot(page, "import-preview-desktop");
+    await page.getByRole("button", { name: "Apply this import" }).click();
+    await page.waitForURL("**/runs/*");
+    await page.getByRole("heading", { name: /first\.csv\s+Applied/ }).waitFor();
+    assert.equal(statusOf("ali.sis"), "active");
+
+    // The next file leaves Ben, Cat and Pat out.
+    await openImport(page, "sis");
+    await preview(page, roster("second.csv", [["S1", "ali.sis", "Ali", "Sis", "student"]]));
+    await page.getByLabel("Show").selectOption("archived");
+    const shown = page.locator("#items tbody tr:not([hidden])");
+    assert.equal(await shown.count(), 2, "the filter shows the two archived only");
+    await page.getByLabel("Show").selectOption("kept");
+    await page.locator("#items tbody tr:not([hidden])", { hasText: "prevent archiving is set" }).waitFor();
+    await page.getByRole("button", { name: "Apply this import" }).click();
+    await page.getByRole("heading", { name: /second\.csv\s+Applied/ }).waitFor();
+    assert.equal(statusOf("ben.sis"), "archived");
+    assert.equal(statusOf("cat.sis"), "archived");
+    assert.equal(statusOf("pupil0"), "active", "prevent archiving keeps the person added by hand");
+    assert.deepEqual(await axeViolations(page), []);
+    await screenshot(page, "run-report-desktop");
+  });
+
+  test("a bad file is refused with every problem by line and column, and nothing changes", async (t) => {
+    const page = await signedInAdmin(t);
+    await openImport(page, "sis");
+    await preview(page, roster("bad.csv", [["S9", "dan.sis", "Dan", "Sis", "wizard"], ["S10", "eve.sis", "", "Sis", "student"]]));
+    await page.getByRole("heading", { name: "This file cannot be imported" }).waitFor();
+    const problems = page.locator("table.problems tbody tr");
+    assert.equal(await problems.count(), 2);
+    assert.match(await problems.nth(0).innerText(), /2\s+role\s+wizard/);
+    assert.equal(await page.getByRole("button", { name: "Apply this import" }).count(), 0);
+    await screenshot(page, "import-refused-desktop");
+  });
+
+  test("a mass removal is held; one person kept, the rest approved; then the import is undone", async (t) => {
+    const page = await signedInAdmin(t);
+    // A new source through the form, and a safeguard that holds more than 10% and 2 people.
+    await page.goto(`${server.address}/sources`);
+    await page.getByLabel("Name").fill("hr");
+    await page.getByRole("button", { name: "Add source" }).click();
+    await page.getByText("Source added.").waitFor();
+    await page.getByLabel("… and at least this many people").fill("2");
+    await page.getByRole("button", { name: "Save safeguard" }).click();
+    await page.getByText("Safeguard saved.").waitFor();
+    const staff = [1, 2, 3, 4, 5, 6].map((i) => [`H${i}`, `hr${i}`, "Sam", `Staff${i}`, "student"]);
+    cli(server.databaseUrl, "import", "--source", "hr", roster("hr-all.csv", staff));
+
+    await openImport(page, "hr");
+    await preview(page, roster("hr-short.csv", staff.slice(0, 2)));
+    await page.getByRole("button", { name: "Apply this import" }).click();
+    await page.getByRole("heading", { name: "Awaiting your approval" }).waitFor();
+    assert.equal(statusOf("hr6"), "active", "nothing applied while held");
+    assert.deepEqual(await axeViolations(page), []);
+    await screenshot(page, "run-held-desktop");
+    await page.setViewportSize(PHONE);
+    await screenshot(page, "run-held-phone");
+    await page.getByRole("checkbox", { name: "Keep H6 as they are" }).check();
+    await page.getByRole("button", { name: "Approve and apply" }).click();
+    await page.getByRole("heading", { name: /hr-short\.csv\s+Applied/ }).waitFor();
+    assert.equal(statusOf("hr5"), "archived");
+    assert.equal(statusOf("hr6"), "active", "kept by the admin");
+
+    await page.getByRole("link", { name: "Undo this import…" }).click();
+    await page.getByRole("heading", { name: "Undo this import?" }).waitFor();
+    await screenshot(page, "undo-confirm-phone");
+    await page.getByRole("button", { name: "Undo the import" }).click();
+    await page.getByRole("heading", { name: "Import undone" }).waitFor();
+    await page.getByText("3 people are back").waitFor();
+    assert.equal(statusOf("hr5"), "active");
+    await page.getByRole("link", { name: "Back to the import" }).click();
+    await page.getByRole("heading", { name: /hr-short\.csv\s+Undone/ }).waitFor();
+  });
+
+  test("the Sources page and the history read well at 390 px", async (t) => {
+    const page = await signedInAdmin(t, PHONE);
+    await page.goto(`${server.address}/sources`);
+    await page.getByRole("heading", { name: "Sources", level: 1 }).waitFor();
+    assert.deepEqual(await axeViolations(page), []);
+    await screenshot(page, "sources-phone");
+    await page.getByRole("link", { name: "Import history" }).click();
+    await page.getByRole("heading", { name: "Import history" }).waitFor();
+    await screenshot(page, "runs-phone");
+    await page.setViewportSize(DESKTOP);
+    await screenshot(page, "runs-desktop");
+  });
+});
