@@ -106,6 +106,18 @@ describe("provisioning in the console", { concurrency: 1 }, () => {
     assert.equal(statusOf("pupil0"), "active", "prevent archiving keeps the person added by hand");
     assert.deepEqual(await axeViolations(page), []);
     await screenshot(page, "run-report-desktop");
+
+    // Pat's page says who manages them now, from which import, and that they are protected.
+    await page.getByLabel("Show").selectOption("kept");
+    await page.getByRole("link", { name: "P0" }).click();
+    await page.getByRole("heading", { name: "Pat Pupil0" }).waitFor();
+    const facts = await page.locator("dl.facts").innerText();
+    assert.match(facts, /Source\s+sis/);
+    assert.match(facts, /External id\s+P0/);
+    assert.match(facts, /Last import\s+sis, \d{4}-\d\d-\d\d/);
+    assert.ok(await page.getByLabel("Prevent from archiving").isChecked());
+    await page.getByRole("link", { name: /^sis, / }).click();
+    await page.getByRole("heading", { name: /first\.csv\s+Applied/ }).waitFor();
   });
 
   test("a bad file is refused with every problem by line and column, and nothing changes", async (t) => {

@@ -369,7 +369,10 @@ fn a_username_that_looks_like_anothers_is_refused_by_line() {
     .unwrap_err();
     assert_eq!(problems[0].0, 4);
     assert!(
-        problems[0].1.message.starts_with("looks like the username of Pat Person1"),
+        problems[0]
+            .1
+            .message
+            .starts_with("looks like the username of Pat Person1"),
         "{}",
         problems[0].1
     );

@@ -209,6 +209,8 @@ pub struct HistoryLine {
 #[derive(Template)]
 #[template(path = "pages/user.html")]
 pub struct ProfilePage {
+    /// The last import run that changed the user: (run id, what to call it).
+    pub last_run: Option<(String, String)>,
     pub chrome: Chrome,
     pub id: String,
     pub name: String,

@@ -70,8 +70,21 @@ pub async fn profile_page(
                 .unwrap_or_default(),
         })
         .collect();
+    // The last import run that changed them, if one did.
+    let last_run = events.iter().rev().find_map(|event| match &event.actor {
+        rollcall_domain::Actor::Source {
+            label,
+            run: Some(run),
+            ..
+        } => Some((
+            run.to_string(),
+            format!("{label}, {}", event.at.format("%Y-%m-%d %H:%M UTC")),
+        )),
+        _ => None,
+    });
     ProfilePage {
         chrome: signed_in.chrome.clone(),
+        last_run,
         id: user.id().to_string(),
         name: user.display_name(),
         form,
