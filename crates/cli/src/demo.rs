@@ -4,7 +4,8 @@ use anyhow::{Result, anyhow};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
-use rollcall_app::{App, ChangeStatus, ListUsers, Principal};
+use rollcall_app::{App, ChangeStatus, ImportRequest, ListUsers, NewSource, Principal};
+use rollcall_domain::provisioning::MissingPolicy;
 use rollcall_domain::{
     Attributes, Email, NewUser, PersonName, Role, Source, TemporaryPassword, Username, search,
 };
@@ -316,6 +317,101 @@ fn people() -> Result<Vec<NewUser>> {
     Ok(out)
 }
 
+/// The roster feed's name, as its students carry it.
+const ROSTER: &str = "sis-roster";
+
+/// A CSV field, quoted when it must be.
+fn field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+/// The roster file listing `students`.
+fn roster_file(students: &[&NewUser]) -> String {
+    let mut file =
+        "external_id,username,email,first_name,last_name,role,grade,location\n".to_owned();
+    for s in students {
+        let attribute = |key: &str| s.attributes.get(key).unwrap_or_default().to_owned();
+        let row = [
+            s.external_id
+                .as_ref()
+                .map(|e| e.as_str().to_owned())
+                .unwrap_or_default(),
+            s.username
+                .as_ref()
+                .map(|u| u.as_str().to_owned())
+                .unwrap_or_default(),
+            s.email
+                .as_ref()
+                .map(|e| e.as_str().to_owned())
+                .unwrap_or_default(),
+            s.given_name.as_str().to_owned(),
+            s.family_name.as_str().to_owned(),
+            "student".to_owned(),
+            attribute("grade"),
+            attribute("location"),
+        ];
+        let row: Vec<String> = row.iter().map(|f| field(f)).collect();
+        file.push_str(&row.join(","));
+        file.push('\n');
+    }
+    file
+}
+
+/// The roster source and three months of its files: September's first import, October's
+/// (newcomers, leavers, a few changes), and November's truncated export, held for approval.
+async fn roster_history(app: &App, who: &Principal, students: &[NewUser]) -> Result<()> {
+    let fail = |e: rollcall_app::AppError| anyhow!("{e}");
+    app.add_source(
+        who,
+        NewSource {
+            name: ROSTER.to_owned(),
+            format: "plain_csv".to_owned(),
+            mode: "full".to_owned(),
+            policy: MissingPolicy::default(),
+        },
+    )
+    .await
+    .map_err(fail)?;
+    let import = |name: &str, file: String| {
+        let request = ImportRequest {
+            source: ROSTER.to_owned(),
+            file_name: name.to_owned(),
+            ..ImportRequest::default()
+        };
+        async move { app.import(who, &request, file.as_bytes()).await }
+    };
+    // September: everyone but the last 15, who enrol in October.
+    let (first, newcomers) = students.split_at(students.len().saturating_sub(15));
+    let september: Vec<&NewUser> = first.iter().collect();
+    import("sis-export-2026-09-01.csv", roster_file(&september))
+        .await
+        .map_err(fail)?;
+    // October: 25 have left, the 15 newcomers arrive, a few have moved school.
+    let mut october: Vec<NewUser> = first[25..].iter().chain(newcomers).cloned().collect();
+    for moved in october.iter_mut().step_by(97) {
+        let mut attributes = moved.attributes.as_map().clone();
+        attributes.insert("location".to_owned(), SCHOOLS[0].to_owned());
+        moved.attributes = Attributes::parse(attributes).map_err(|e| anyhow!("{e}"))?;
+    }
+    let october_refs: Vec<&NewUser> = october.iter().collect();
+    import("sis-export-2026-10-01.csv", roster_file(&october_refs))
+        .await
+        .map_err(fail)?;
+    // November: an export cut short; the safeguard holds it for an administrator.
+    let cut = october.len() * 3 / 4;
+    import(
+        "sis-export-2026-11-20.csv",
+        roster_file(&october_refs[..cut]),
+    )
+    .await
+    .map_err(fail)?;
+    Ok(())
+}
+
 /// Creates the demo org on first run; on every run, sets a fresh admin password and API token
 /// and prints them with the address.
 pub async fn prepare(app: &App, database_url: &str, bind: &str) -> Result<()> {
@@ -359,6 +455,16 @@ pub async fn prepare(app: &App, database_url: &str, bind: &str) -> Result<()> {
     println!("  Address:    http://{bind}");
     println!("  Admin:      admin  /  {}", password.expose());
     println!("  API token:  {token}");
+    let held = app
+        .runs(&who, None, 50)
+        .await
+        .map_err(fail)?
+        .into_iter()
+        .filter(|run| run.outcome == rollcall_domain::provisioning::Outcome::Held)
+        .count();
+    if held > 0 {
+        println!("  Waiting:    {held} roster import(s) held for approval: http://{bind}/runs");
+    }
     println!();
     println!(
         "  Try:  curl -H 'Authorization: Bearer {token}' 'http://{bind}/api/v1/users?q=zoe&status=all'"
@@ -383,9 +489,13 @@ async fn seed(app: &App, who: &Principal) -> Result<()> {
     )
     .await
     .map_err(fail)?;
-    let people = people()?;
-    let created = app.import_users(who, people).await.map_err(fail)?;
-    eprintln!("  {created} people imported");
+    // Adults are added at once; students come from the district's roster feed, a file a
+    // month, as a student information system sends them.
+    let (students, adults): (Vec<NewUser>, Vec<NewUser>) =
+        people()?.into_iter().partition(|p| p.role == Role::Student);
+    let created = app.import_users(who, adults).await.map_err(fail)?;
+    eprintln!("  {created} staff imported");
+    roster_history(app, who, &students).await?;
 
     // Some people have left: a few adults made inactive, some students archived or inactive.
     let mut rng = StdRng::seed_from_u64(7);

@@ -297,3 +297,46 @@ fn a_held_run_is_approved_then_undone_from_the_command_line() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already undone"));
 }
+
+#[test]
+fn the_demo_has_a_roster_source_with_its_history_and_a_held_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rollcall"))
+        .args(["demo", "--bind", "127.0.0.1:0", "--demo-database-url", &url])
+        .env("ROLLCALL_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (said, heard) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = said.send(line);
+        }
+    });
+    let mut printed = Vec::new();
+    while let Ok(line) = heard.recv_timeout(Duration::from_mins(2)) {
+        let done = line.contains("Try:");
+        printed.push(line);
+        if done {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let printed = printed.join("\n");
+    assert!(
+        printed.contains("1 roster import(s) held for approval"),
+        "{printed}"
+    );
+    let sources = ok(&rollcall(&url, &["source", "list", "--org", "northfield"]));
+    assert!(sources.contains("sis-roster"), "{sources}");
+    let runs = ok(&rollcall(&url, &["runs", "list", "--org", "northfield"]));
+    let outcomes: Vec<&str> = runs
+        .lines()
+        .filter_map(|line| line.split_whitespace().nth(3))
+        .collect();
+    assert_eq!(outcomes, ["held", "applied", "applied"], "{runs}");
+}
