@@ -111,6 +111,7 @@ enum Command {
         /// the source's users and at least 20); without it such a run is held.
         #[arg(long)]
         confirm_mass_removal: bool,
+        /// A roster file, a OneRoster package (.zip), or a folder holding a package's CSV files.
         file: std::path::PathBuf,
     },
 }

@@ -18,7 +18,8 @@ pub enum SourceCommand {
         org: String,
         /// The name its users carry as their source, like `sis` or `hr-feed`.
         name: String,
-        /// The files it reads: `plain-csv` (see docs/formats/plain-csv.md).
+        /// The files it reads: `plain-csv` (docs/formats/plain-csv.md) or `oneroster`
+        /// (OneRoster 1.1 or 1.2 packages, zipped or as a folder: docs/formats/oneroster.md).
         #[arg(long, default_value = "plain-csv")]
         format: String,
         /// `full` (people a run no longer lists are handled by the policy) or `delta`.
@@ -178,7 +179,13 @@ pub async fn import(
     confirmed: bool,
 ) -> Result<()> {
     let who = principal(&app, org).await?;
-    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    // A OneRoster package delivered as a folder is zipped as it is read.
+    let bytes = if file.is_dir() {
+        rollcall_import::oneroster::pack_folder(file)
+    } else {
+        std::fs::read(file)
+    }
+    .with_context(|| format!("reading {}", file.display()))?;
     let mode = mode
         .map(|m| m.parse::<Mode>())
         .transpose()
@@ -238,7 +245,7 @@ fn print_plan(plan: &Plan) {
     let c = plan.counts();
     println!(
         "created {}, linked {}, updated {}, deactivated {}, reactivated {}, archived {}, \
-         restored {}, kept {}, unchanged {}",
+         restored {}, kept {}, unchanged {}, skipped {}",
         c.created,
         c.linked,
         c.updated,
@@ -247,8 +254,12 @@ fn print_plan(plan: &Plan) {
         c.archived,
         c.restored,
         c.kept,
-        c.unchanged
+        c.unchanged,
+        c.skipped
     );
+    for note in &plan.notes {
+        println!("  note: {}", shown(note));
+    }
     for item in &plan.items {
         if let Some(what) = item.describe() {
             let line = item
@@ -259,6 +270,11 @@ fn print_plan(plan: &Plan) {
                 shown(item.external_id.as_str())
             );
         }
+    }
+    for line in &plan.skipped {
+        let at = line.line.map_or_else(String::new, |l| format!("line {l}"));
+        let who = line.external_id.as_deref().map(shown).unwrap_or_default();
+        println!("  {at:<10} {who:<24} {}", shown(&line.what));
     }
 }
 

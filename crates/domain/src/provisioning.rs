@@ -62,13 +62,15 @@ macro_rules! words {
 words!(Said, "said" { Enabled => "enabled", Disabled => "disabled", Gone => "gone" });
 words!(Mode, "mode" { Full => "full", Delta => "delta" });
 words!(WhenMissing, "when_missing" { Archive => "archive", Deactivate => "deactivate", Keep => "keep" });
-words!(Format, "format" { PlainCsv => "plain_csv" });
+words!(Format, "format" { PlainCsv => "plain_csv", OneRoster => "oneroster" });
 
 /// The file format a source reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// Rollcall's documented columns, or other platforms' upload files.
     PlainCsv,
+    /// OneRoster 1.1 or 1.2 CSV packages (zipped).
+    OneRoster,
 }
 
 /// A provisioning source of an org: what it reads, how, and what it does to people it no
@@ -383,10 +385,15 @@ pub struct Item {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     pub items: Vec<Item>,
+    /// Rows the file holds and the run leaves out, each with why (parents and guardians).
+    pub skipped: Vec<ReportLine>,
+    /// What the reader did not read (files of a package), for the preview.
+    pub notes: Vec<String>,
 }
 
 /// How many people each kind of change touches.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Counts {
     pub created: usize,
     pub linked: usize,
@@ -397,11 +404,16 @@ pub struct Counts {
     pub restored: usize,
     pub kept: usize,
     pub unchanged: usize,
+    /// Rows left out (parents and guardians).
+    pub skipped: usize,
 }
 
 impl Plan {
     pub fn counts(&self) -> Counts {
-        let mut counts = Counts::default();
+        let mut counts = Counts {
+            skipped: self.skipped.len(),
+            ..Counts::default()
+        };
         for item in &self.items {
             if item.steps.is_empty() {
                 if item.kept.is_some() {
@@ -452,6 +464,8 @@ impl Plan {
                 .filter(|item| !item.is_removal())
                 .cloned()
                 .collect(),
+            skipped: self.skipped.clone(),
+            notes: self.notes.clone(),
         }
     }
 
@@ -642,6 +656,39 @@ impl<'a> Directory<'a> {
     }
 }
 
+/// The usernames and e-mails a file has listed so far, with their lines.
+#[derive(Default)]
+struct Seen {
+    usernames: HashMap<String, u64>,
+    emails: HashMap<String, u64>,
+}
+
+impl Seen {
+    /// The row's username or e-mail when an earlier row has it (or one that looks the same).
+    fn twice(&mut self, row: &Listed) -> Option<FieldError> {
+        if let Some(name) = &row.username
+            && let Some(first) = self.usernames.insert(name.skeleton(), row.line)
+        {
+            return Some(FieldError::new(
+                "username",
+                format!(
+                    "'{}' is also on line {first} (or one that looks the same)",
+                    name.as_str()
+                ),
+            ));
+        }
+        if let Some(email) = &row.email
+            && let Some(first) = self.emails.insert(email.key(), row.line)
+        {
+            return Some(FieldError::new(
+                "email",
+                format!("'{}' is also on line {first}", email.as_str()),
+            ));
+        }
+        None
+    }
+}
+
 /// Plans a run of `source` over `rows`, against `known` (the org's users, with what this
 /// source last said of each). Refused with every row's problem when any row cannot be applied.
 pub fn plan(
@@ -655,8 +702,7 @@ pub fn plan(
     let mut problems = Problems::new();
     let mut items = Vec::with_capacity(rows.len());
     let mut seen_external = HashSet::new();
-    let mut seen_usernames = HashMap::new();
-    let mut seen_emails = HashMap::new();
+    let mut seen = Seen::default();
     let mut touched = HashSet::new();
     for row in rows {
         let (line, external_id) = match row {
@@ -675,31 +721,8 @@ pub fn plan(
         }
         match row {
             Row::Listed(listed) => {
-                if let Some(name) = &listed.username
-                    && let Some(first) = seen_usernames.insert(name.skeleton(), line)
-                {
-                    problems.push((
-                        line,
-                        FieldError::new(
-                            "username",
-                            format!(
-                                "'{}' is also on line {first} (or one that looks the same)",
-                                name.as_str()
-                            ),
-                        ),
-                    ));
-                    continue;
-                }
-                if let Some(email) = &listed.email
-                    && let Some(first) = seen_emails.insert(email.key(), line)
-                {
-                    problems.push((
-                        line,
-                        FieldError::new(
-                            "email",
-                            format!("'{}' is also on line {first}", email.as_str()),
-                        ),
-                    ));
+                if let Some(twice) = seen.twice(listed) {
+                    problems.push((line, twice));
                     continue;
                 }
                 let found = directory.find(source, listed).and_then(|found| {
@@ -750,7 +773,10 @@ pub fn plan(
             }
         }
     }
-    Ok(Plan { items })
+    Ok(Plan {
+        items,
+        ..Plan::default()
+    })
 }
 
 /// A listed person: created, or found (and linked when the source did not manage them yet).
@@ -957,7 +983,8 @@ impl Item {
 impl Plan {
     /// The report of an applied run: a line per person it changed or kept.
     pub fn report(&self) -> Vec<ReportLine> {
-        self.items
+        let mut report: Vec<ReportLine> = self
+            .items
             .iter()
             .filter_map(|item| {
                 item.describe().map(|what| ReportLine {
@@ -968,6 +995,8 @@ impl Plan {
                     what,
                 })
             })
-            .collect()
+            .collect();
+        report.extend(self.skipped.iter().cloned());
+        report
     }
 }

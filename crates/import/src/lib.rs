@@ -5,14 +5,42 @@
 //! it found (line, column, value, why), so an import never applies half a file. Each format is
 //! documented in `docs/formats/` with a sample file the tests read.
 
+pub mod oneroster;
 pub mod plain;
+mod table;
 
 use std::fmt;
+
+use rollcall_domain::provisioning::{Mode, Row};
+
+/// A file (or package) read whole.
+#[derive(Debug, Clone, Default)]
+pub struct Read {
+    pub rows: Vec<Row>,
+    /// Full or delta, when the file says (a OneRoster package does); else the run's or the
+    /// source's.
+    pub mode: Option<Mode>,
+    /// Rows read and knowingly left out (parents and guardians), each with why.
+    pub skipped: Vec<Skipped>,
+    /// What the reader did not read, and why (files of a package, columns).
+    pub notes: Vec<String>,
+}
+
+/// A row left out of a run, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub file: String,
+    pub line: u64,
+    pub external_id: String,
+    pub why: String,
+}
 
 /// Something wrong at one place of a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    /// The line, counting the header as line 1.
+    /// The file of a package the problem is in (`users.csv`).
+    pub file: Option<String>,
+    /// The line, counting the header as line 1 (0: the file or package as a whole).
     pub line: u64,
     /// The column's header as the file writes it, when one column is at fault.
     pub column: Option<String>,
@@ -24,6 +52,7 @@ pub struct Problem {
 impl Problem {
     pub fn at_line(line: u64, reason: impl Into<String>) -> Self {
         Self {
+            file: None,
             line,
             column: None,
             value: None,
@@ -33,6 +62,7 @@ impl Problem {
 
     pub fn at(line: u64, column: &str, value: &str, reason: impl Into<String>) -> Self {
         Self {
+            file: None,
             line,
             column: Some(column.to_owned()),
             value: Some(value.to_owned()),
@@ -41,9 +71,22 @@ impl Problem {
     }
 }
 
+impl Problem {
+    /// The same problem, in a file of a package.
+    #[must_use]
+    pub fn in_file(mut self, file: &str) -> Self {
+        self.file = Some(file.to_owned());
+        self
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}", self.line)?;
+        match (&self.file, self.line) {
+            (Some(file), 0) => write!(f, "{file}")?,
+            (Some(file), line) => write!(f, "{file} line {line}")?,
+            (None, line) => write!(f, "line {line}")?,
+        }
         if let Some(column) = &self.column {
             write!(f, ", column {column}")?;
         }

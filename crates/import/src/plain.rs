@@ -12,6 +12,7 @@ use std::io;
 use rollcall_domain::provisioning::{Listed, Row};
 use rollcall_domain::{Attributes, Email, ExternalId, FieldError, PersonName, Role, Username};
 
+use crate::table::{csv_problem, squeezed, texts};
 use crate::{Problem, Report};
 
 /// A column Rollcall knows.
@@ -26,15 +27,6 @@ enum Column {
     Status,
     /// Any other header: an attribute of that name.
     Attribute(String),
-}
-
-/// The header as it is compared: lower case, without spaces, `_` or `-`.
-fn squeezed(header: &str) -> String {
-    header
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '_' | '-'))
-        .flat_map(char::to_lowercase)
-        .collect()
 }
 
 fn column_of(header: &str) -> Result<Column, String> {
@@ -224,36 +216,6 @@ pub fn read(input: impl io::Read) -> Result<Vec<Row>, Vec<Problem>> {
     } else {
         Err(report.finish())
     }
-}
-
-fn csv_problem(err: &csv::Error) -> Problem {
-    let line = err.position().map_or(1, csv::Position::line);
-    Problem::at_line(line, format!("is not valid CSV: {err}"))
-}
-
-/// A record's fields as text, or the first that is not UTF-8.
-fn texts(
-    record: &csv::ByteRecord,
-    headers: Option<&[String]>,
-    line: u64,
-) -> Result<Vec<String>, Problem> {
-    record
-        .iter()
-        .enumerate()
-        .map(|(i, bytes)| {
-            std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| {
-                let column = headers
-                    .and_then(|h| h.get(i))
-                    .map_or_else(|| format!("#{}", i + 1), Clone::clone);
-                Problem::at(
-                    line,
-                    &column,
-                    &String::from_utf8_lossy(bytes),
-                    "is not UTF-8 text (save the file as UTF-8)",
-                )
-            })
-        })
-        .collect()
 }
 
 /// A value, when there is one.

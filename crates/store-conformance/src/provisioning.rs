@@ -614,3 +614,108 @@ pub async fn a_stale_run_cannot_claim_its_source(db: TestDb) {
     );
     uow.commit().await.unwrap();
 }
+
+/// A OneRoster package of the documented samples (`docs/formats`), zipped.
+fn oneroster_sample(version: &str) -> Vec<u8> {
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../docs/formats")
+        .join(format!("oneroster-{version}-sample"));
+    rollcall_import::oneroster::pack_folder(&folder).unwrap()
+}
+
+/// A OneRoster source: a bulk package creates its people (the parent skipped and counted, the
+/// disabled student inactive); a delta package archives whom it deletes and changes nobody
+/// else; a package without users.csv and a bulk package with no people change nothing.
+pub async fn a_oneroster_package_provisions_and_a_broken_one_changes_nothing(db: TestDb) {
+    let f = fixture(db).await;
+    let new = NewSource {
+        name: "sis".to_owned(),
+        format: "oneroster".to_owned(),
+        mode: "full".to_owned(),
+        policy: MissingPolicy::default(),
+    };
+    f.app.add_source(&f.admin, new).await.unwrap();
+    let import = |name: &str, bytes: Vec<u8>| {
+        let request = ImportRequest {
+            source: "sis".to_owned(),
+            file_name: name.to_owned(),
+            ..ImportRequest::default()
+        };
+        let app = f.app.clone();
+        let admin = f.admin.clone();
+        async move { app.import(&admin, &request, &bytes).await.unwrap() }
+    };
+    let ImportOutcome::Applied { plan, .. } = import("bulk.zip", oneroster_sample("1.1")).await
+    else {
+        panic!("not applied");
+    };
+    let c = plan.counts();
+    assert_eq!((c.created, c.deactivated, c.skipped), (5, 1, 1), "{c:?}");
+    assert_eq!(status_of(&f, "max.planck").await, Status::Inactive);
+    let dana = f.app.find_user(&f.admin, "dana.whitfield").await.unwrap();
+    assert_eq!(dana.role(), rollcall_domain::Role::Staff);
+    assert_eq!(
+        dana.attributes().get("school"),
+        Some("Northfield School District")
+    );
+    assert!(f.app.find_user(&f.admin, "byron.lovelace").await.is_err());
+
+    let manifest = "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\n\
+        file.users,delta\n";
+    let users = "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,\
+        userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,\
+        grades,password\n\
+        stu-1002,tobedeleted,2026-11-20T08:00:00Z,true,school-el,student,zoe.orsted,,Zoë,Ørsted,,,,,,,,\n";
+    let delta = zipped(&[("manifest.csv", manifest), ("users.csv", users)]);
+    let ImportOutcome::Applied { plan, .. } = import("delta.zip", delta).await else {
+        panic!("not applied");
+    };
+    assert_eq!(plan.counts().archived, 1);
+    assert_eq!(status_of(&f, "zoe.orsted").await, Status::Archived);
+    assert_eq!(
+        status_of(&f, "ada.lovelace").await,
+        Status::Active,
+        "not in the delta"
+    );
+
+    let before = everyone(&f).await;
+    let no_users = zipped(&[(
+        "manifest.csv",
+        "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\nfile.users,bulk\n",
+    )]);
+    let ImportOutcome::Refused(problems) = import("no-users.zip", no_users).await else {
+        panic!("not refused");
+    };
+    assert_eq!(problems[0].file.as_deref(), Some("users.csv"));
+    let header_only = zipped(&[
+        (
+            "manifest.csv",
+            "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\nfile.users,bulk\n",
+        ),
+        ("users.csv", users.lines().next().unwrap()),
+    ]);
+    let refused = import("empty.zip", header_only).await;
+    assert!(matches!(refused, ImportOutcome::Refused(_)), "{refused:?}");
+    assert_eq!(everyone(&f).await, before, "nothing changed");
+    assert_eq!(status_of(&f, "ada.lovelace").await, Status::Active);
+    let runs = f.app.runs(&f.admin, Some("sis"), 2).await.unwrap();
+    assert_eq!(runs[0].outcome.as_str(), "refused");
+    assert_eq!(runs[0].mode.as_str(), "full");
+}
+
+/// A stored zip of `(name, text)` entries.
+fn zipped(entries: &[(&str, &str)]) -> Vec<u8> {
+    let dir = std::env::temp_dir().join(format!("rollcall-package-{}", uuid_like()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, text) in entries {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let zip = rollcall_import::oneroster::pack_folder(&dir).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    zip
+}
+
+/// A name no other test uses at the same time.
+fn uuid_like() -> String {
+    rollcall_domain::RunId::new().to_string()
+}

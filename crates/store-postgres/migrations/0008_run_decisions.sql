@@ -33,6 +33,10 @@ create table run_touch (
     primary key (org_id, run_id, user_id)
 );
 
+-- Sources may read OneRoster packages too.
+alter table source drop constraint source_format_check;
+alter table source add constraint source_format_check
+    check (format in ('plain_csv', 'oneroster'));
 -- When a source's last run was applied: a run planned before then is stale and must be
 -- planned again (two runs of one source never apply over each other).
 alter table source add column applied_at bigint;

@@ -53,9 +53,32 @@ create table run_touch (
     primary key (org_id, run_id, user_id)
 );
 
--- When a source's last run was applied: a run planned before then is stale and must be
--- planned again (two runs of one source never apply over each other).
-alter table source add column applied_at integer;
+-- Sources may read OneRoster packages too; `applied_at` is when a source's last run was
+-- applied: a run planned before then is stale and must be planned again (two runs of one
+-- source never apply over each other).
+create table source_next (
+    org_id blob not null references org (org_id),
+    source_id blob not null,
+    name text not null,
+    format text not null check (format in ('plain_csv', 'oneroster')),
+    mode text not null check (mode in ('full', 'delta')),
+    missing_student text not null check (missing_student in ('archive', 'deactivate', 'keep')),
+    missing_teacher text not null check (missing_teacher in ('archive', 'deactivate', 'keep')),
+    missing_staff text not null check (missing_staff in ('archive', 'deactivate', 'keep')),
+    missing_admin text not null check (missing_admin in ('archive', 'deactivate', 'keep')),
+    paused integer not null,
+    created_at integer not null,
+    applied_at integer,
+    primary key (org_id, source_id)
+);
+insert into source_next (org_id, source_id, name, format, mode, missing_student, missing_teacher,
+    missing_staff, missing_admin, paused, created_at)
+select org_id, source_id, name, format, mode, missing_student, missing_teacher, missing_staff,
+    missing_admin, paused, created_at
+from source;
+drop table source;
+alter table source_next rename to source;
+create unique index source_name on source (org_id, name);
 
 -- An org's provisioning settings; an org without a row has the defaults.
 create table provisioning_settings (

@@ -11,7 +11,7 @@ use rollcall_domain::provisioning::{
 };
 use rollcall_domain::token::sha256_hex;
 use rollcall_domain::{Actor, AuditAction, RunId, Timestamp, User, UserId, rules};
-use rollcall_import::Problem;
+use rollcall_import::{Problem, Read};
 use rollcall_store::UnitOfWork;
 use tracing::instrument;
 
@@ -63,6 +63,8 @@ pub struct Undo {
 
 /// A file read and planned against the org as it was at `at`.
 struct Planned {
+    /// Full or delta: as the file says, else as asked, else the source's.
+    mode: Mode,
     rows: Vec<Row>,
     known: Vec<Known>,
     plan: Plan,
@@ -84,8 +86,7 @@ impl App {
         if !request.dry_run {
             refuse_paused(&source)?;
         }
-        let mode = request.mode.unwrap_or(source.mode);
-        let record = |outcome, counts, report| RunRecord {
+        let record = |mode, outcome, counts, report| RunRecord {
             id: RunId::new(),
             org_id: who.org_id,
             source_id: source.id,
@@ -101,12 +102,13 @@ impl App {
             decided: None,
             undone: None,
         };
-        let planned = match self.plan_file(who, &source, mode, file).await? {
+        let planned = match self.plan_file(who, &source, request.mode, file).await? {
             Ok(planned) => planned,
             Err(problems) => {
                 if !request.dry_run {
                     let report = problems.iter().map(problem_line).collect();
-                    let run = record(Outcome::Refused, Counts::default(), report);
+                    let mode = request.mode.unwrap_or(source.mode);
+                    let run = record(mode, Outcome::Refused, Counts::default(), report);
                     let mut uow = self.store.begin().await?;
                     uow.insert_run(&run).await?;
                     uow.commit().await?;
@@ -129,7 +131,7 @@ impl App {
             let mut rest_counts = None;
             if settings.apply_rest_when_held {
                 let rest = planned.plan.without_removals();
-                let run = record(Outcome::Applied, rest.counts(), rest.report());
+                let run = record(planned.mode, Outcome::Applied, rest.counts(), rest.report());
                 let applied = self.apply(who, &source, &planned, &rest, run.id)?;
                 self.write_applied(uow.as_mut(), who, &source, &planned, &applied, run.id)
                     .await?;
@@ -137,7 +139,12 @@ impl App {
                 rest_counts = Some(run.counts);
             }
             // Made after the rest's run: the held one comes first in the history.
-            let held = record(Outcome::Held, planned.plan.counts(), planned.plan.report());
+            let held = record(
+                planned.mode,
+                Outcome::Held,
+                planned.plan.counts(),
+                planned.plan.report(),
+            );
             uow.insert_run(&held).await?;
             uow.put_held_file(who.org_id, held.id, file).await?;
             uow.commit().await?;
@@ -153,6 +160,7 @@ impl App {
             });
         }
         let run = record(
+            planned.mode,
             Outcome::Applied,
             planned.plan.counts(),
             planned.plan.report(),
@@ -223,7 +231,7 @@ impl App {
             .held_file(who.org_id, id)
             .await?
             .ok_or_else(|| AppError::conflict("run", "this held run's file is gone"))?;
-        let planned = match self.plan_file(who, &source, held.mode, &file).await? {
+        let planned = match self.plan_file(who, &source, Some(held.mode), &file).await? {
             Ok(planned) => planned,
             Err(problems) => return Ok(ImportOutcome::Refused(problems)),
         };
@@ -414,24 +422,62 @@ impl App {
         &self,
         who: &Principal,
         source: &SourceSettings,
-        mode: Mode,
+        asked: Option<Mode>,
         file: &[u8],
     ) -> Result<Result<Planned, Vec<Problem>>, AppError> {
         let planned_at = self.now();
-        let rows = match source.format {
-            Format::PlainCsv => rollcall_import::plain::read(file),
+        let read = match source.format {
+            Format::PlainCsv => rollcall_import::plain::read(file).map(|rows| Read {
+                rows,
+                ..Read::default()
+            }),
+            Format::OneRoster => rollcall_import::oneroster::read_zip(file),
         };
-        let rows = match rows {
-            Ok(rows) => rows,
+        let read = match read {
+            Ok(read) => read,
             Err(problems) => return Ok(Err(problems)),
         };
+        let mode = match (read.mode, asked) {
+            (Some(says), Some(asked)) if says != asked => {
+                return Ok(Err(vec![Problem::at_line(
+                    0,
+                    format!(
+                        "the package is a {} package; it cannot be applied as a {} run",
+                        if says == Mode::Full { "bulk" } else { "delta" },
+                        asked.as_str()
+                    ),
+                )]));
+            }
+            (Some(says), _) => says,
+            (None, asked) => asked.unwrap_or(source.mode),
+        };
+        let Read {
+            rows,
+            skipped,
+            notes,
+            ..
+        } = read;
         let known = self.store.provisioning_directory(who.org_id).await?;
         Ok(
             match provisioning::plan(&source.name, mode, source.policy, &rows, &known) {
-                Ok(plan) => Ok(Planned {
+                Ok(mut plan) => Ok(Planned {
+                    mode,
+                    plan: {
+                        plan.notes = notes;
+                        plan.skipped = skipped
+                            .into_iter()
+                            .map(|s| ReportLine {
+                                line: Some(s.line),
+                                external_id: Some(s.external_id),
+                                user_id: None,
+                                removal: false,
+                                what: format!("skipped ({}): {}", s.file, s.why),
+                            })
+                            .collect();
+                        plan
+                    },
                     rows,
                     known,
-                    plan,
                     at: planned_at,
                 }),
                 Err(problems) => Err(problems
@@ -577,7 +623,11 @@ fn refuse_paused(source: &SourceSettings) -> Result<(), AppError> {
 
 /// A problem as a line of a run's report.
 fn problem_line(problem: &Problem) -> ReportLine {
-    let mut what = String::new();
+    let mut what = problem
+        .file
+        .as_ref()
+        .map(|file| format!("{file}: "))
+        .unwrap_or_default();
     if let Some(column) = &problem.column {
         what.push_str("column ");
         what.push_str(column);
@@ -590,7 +640,7 @@ fn problem_line(problem: &Problem) -> ReportLine {
     }
     what.push_str(&problem.reason);
     ReportLine {
-        line: Some(problem.line),
+        line: (problem.line > 0).then_some(problem.line),
         external_id: None,
         user_id: None,
         removal: false,

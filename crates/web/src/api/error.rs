@@ -35,7 +35,9 @@ pub struct Problem {
 /// One problem of a refused file.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RowProblem {
-    /// The line in the file (the header is line 1).
+    /// The file of a package (`users.csv`); none for a single file.
+    pub file: Option<String>,
+    /// The line in the file (the header is line 1; 0 for the file or package as a whole).
     pub line: u64,
     /// The column's header as the file writes it, when one column is at fault.
     pub column: Option<String>,

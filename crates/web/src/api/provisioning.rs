@@ -43,7 +43,7 @@ pub struct SourceBody {
     pub id: Uuid,
     /// The name its users carry as their `source`.
     pub name: String,
-    /// `plain_csv`.
+    /// `plain_csv` or `oneroster`.
     pub format: String,
     /// `full` or `delta`: what a run is unless it says otherwise.
     pub mode: String,
@@ -93,7 +93,7 @@ pub struct MissingInput {
 #[serde(deny_unknown_fields)]
 pub struct NewSourceBody {
     name: String,
-    /// `plain_csv` (the default).
+    /// `plain_csv` (the default) or `oneroster` (OneRoster 1.1 or 1.2 CSV packages, zipped).
     format: Option<String>,
     /// `full` (the default) or `delta`.
     mode: Option<String>,
@@ -235,6 +235,8 @@ pub struct CountsBody {
     pub restored: usize,
     pub kept: usize,
     pub unchanged: usize,
+    /// Rows left out (parents and guardians of a OneRoster package).
+    pub skipped: usize,
 }
 
 impl From<Counts> for CountsBody {
@@ -249,6 +251,7 @@ impl From<Counts> for CountsBody {
             restored: c.restored,
             kept: c.kept,
             unchanged: c.unchanged,
+            skipped: c.skipped,
         }
     }
 }
@@ -286,8 +289,10 @@ pub struct PreviewBody {
     pub counts: CountsBody,
     /// How many people it would deactivate or archive because it no longer lists them.
     pub removals: usize,
-    /// A line per person changed or kept.
+    /// A line per person changed, kept or skipped.
     pub items: Vec<ReportLineBody>,
+    /// What the reader did not read (files of a package), and why.
+    pub notes: Vec<String>,
 }
 
 impl From<&Plan> for PreviewBody {
@@ -296,6 +301,7 @@ impl From<&Plan> for PreviewBody {
             counts: plan.counts().into(),
             removals: plan.removals(),
             items: plan.report().iter().map(ReportLineBody::from).collect(),
+            notes: plan.notes.clone(),
         }
     }
 }
@@ -369,6 +375,7 @@ fn refused(problems: &[FileProblem], detail: String) -> Problem {
     problem.rows = problems
         .iter()
         .map(|p| RowProblem {
+            file: p.file.clone(),
             line: p.line,
             column: p.column.clone(),
             value: p.value.clone(),
@@ -380,8 +387,9 @@ fn refused(problems: &[FileProblem], detail: String) -> Problem {
 
 #[utoipa::path(post, path = "/api/v1/sources/{name}/imports", tag = "provisioning",
     params(("name" = String, Path, description = "The source's name"), ImportParams),
-    request_body(content = RosterFile, description = "The roster file, as the source's format \
-        reads it (up to 256 MiB unless the server sets another limit)", content_type = "text/csv"),
+    request_body(description = "The roster file, as the source's format reads it: a CSV file, \
+        or a zipped OneRoster package (up to 256 MiB unless the server sets another limit)",
+        content((RosterFile = "text/csv"), (RosterFile = "application/zip"))),
     responses(
         (status = 200, body = PreviewBody, description = "A dry run: the plan; nothing changed"),
         (status = 201, body = RunBody, description = "Applied, all of it"),

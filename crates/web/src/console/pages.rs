@@ -328,7 +328,8 @@ pub struct ItemLine {
 /// One problem of a refused file.
 #[derive(Debug, Clone)]
 pub struct ProblemLine {
-    pub line: u64,
+    pub file: String,
+    pub line: String,
     pub column: String,
     pub value: String,
     pub reason: String,
@@ -340,6 +341,8 @@ pub struct ProblemLine {
 pub struct PreviewPart {
     pub heading: String,
     pub counts: Vec<CountLine>,
+    /// What the reader did not read (files of a package).
+    pub notes: Vec<String>,
     pub removals: usize,
     pub items: Vec<ItemLine>,
     /// Items not shown.
@@ -356,6 +359,8 @@ pub struct ImportPage {
     pub chrome: Chrome,
     pub source: SourceLine,
     pub default_full: bool,
+    /// The source reads OneRoster packages (the package says full or delta).
+    pub oneroster: bool,
     pub preview: Option<PreviewPart>,
 }
 

@@ -114,6 +114,7 @@ fn source_line(source: &SourceSettings, last: Option<&RunRecord>) -> SourceLine 
         name: source.name.as_str().to_owned(),
         format: match source.format {
             rollcall_domain::provisioning::Format::PlainCsv => "CSV file",
+            rollcall_domain::provisioning::Format::OneRoster => "OneRoster package",
         },
         mode: match source.mode {
             Mode::Full => "Full list",
@@ -137,6 +138,8 @@ pub struct AddSourceForm {
     csrf: String,
     #[serde(default)]
     name: String,
+    #[serde(default)]
+    format: String,
     #[serde(default)]
     mode: String,
     #[serde(default)]
@@ -165,7 +168,7 @@ pub async fn add_source(
     };
     let new = NewSource {
         name: form.name,
-        format: "plain_csv".to_owned(),
+        format: form.format,
         mode: form.mode,
         policy: MissingPolicy {
             student: students,
@@ -282,6 +285,7 @@ pub async fn import_page(
             chrome: signed_in.chrome,
             source: source_line(&source, None),
             default_full: source.mode == Mode::Full,
+            oneroster: source.format == rollcall_domain::provisioning::Format::OneRoster,
             preview: None,
         }),
         Err(err) => failure(&signed_in, &err, "/sources"),
@@ -425,6 +429,7 @@ fn preview_or_page(
         chrome: signed_in.chrome.clone(),
         source: source_line(source, None),
         default_full: source.mode == Mode::Full,
+        oneroster: source.format == rollcall_domain::provisioning::Format::OneRoster,
         preview: Some(part),
     };
     if is_htmx(headers) {
@@ -446,6 +451,7 @@ fn counts_lines(c: Counts) -> Vec<CountLine> {
         ("Restored", c.restored, "restored"),
         ("Kept", c.kept, "kept"),
         ("Unchanged", c.unchanged, "unchanged"),
+        ("Skipped", c.skipped, "skipped"),
     ]
     .into_iter()
     .map(|(label, count, kind)| CountLine { label, count, kind })
@@ -464,6 +470,7 @@ fn kind_of(line: &ReportLine) -> &'static str {
         ("active", "reactivated"),
         ("update", "updated"),
         ("kept", "kept"),
+        ("skipped", "skipped"),
     ]
     .into_iter()
     .find(|(word, _)| what.starts_with(word) || what.contains(&format!("; {word}")))
@@ -492,6 +499,7 @@ fn preview_part(plan: &Plan, checksum: &str) -> PreviewPart {
     PreviewPart {
         heading: "Preview: nothing has changed yet".to_owned(),
         counts: counts_lines(plan.counts()),
+        notes: plan.notes.clone(),
         removals: plan.removals(),
         more: report.len().saturating_sub(SHOWN_ITEMS),
         items: item_lines(&report),
@@ -511,7 +519,12 @@ fn refused_part(problems: &[Problem], dry_run: bool) -> PreviewPart {
         problems: problems
             .iter()
             .map(|p| ProblemLine {
-                line: p.line,
+                file: p.file.clone().unwrap_or_default(),
+                line: if p.line == 0 {
+                    String::new()
+                } else {
+                    p.line.to_string()
+                },
                 column: p.column.clone().unwrap_or_default(),
                 value: p.value.clone().unwrap_or_default(),
                 reason: p.reason.clone(),

@@ -1,0 +1,722 @@
+//! OneRoster 1.1 and 1.2 CSV packages (`docs/formats/oneroster.md`): a zip (or a folder) of
+//! `manifest.csv`, `users.csv`, in 1.2 `roles.csv`, and `orgs.csv`, with the other files of the
+//! standard read for what Rollcall needs or knowingly ignored.
+//!
+//! The reader is lenient where a reasonable reader would be (file and header names in any case,
+//! `TRUE` for `true`, a UTF-8 byte-order mark, CRLF, status values in bulk files, the package
+//! inside one folder of the zip) and strict where a mistake would cost people their accounts: a
+//! bulk users file with no rows, a file the manifest does not declare (or declares and leaves
+//! out), a zip entry that escapes the package, or a package that unpacks to an absurd size.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Read as _;
+
+use rollcall_domain::provisioning::{Listed, Mode, Row};
+use rollcall_domain::{Attributes, Email, ExternalId, PersonName, Role, Username};
+
+use crate::table::{Table, squeezed};
+use crate::{Problem, Read, Report, Skipped};
+
+/// Bytes a package may hold once unpacked, and each file within it.
+pub const MAX_UNPACKED_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+/// How much larger than its zip a package may unpack to (a deflate bomb unpacks a thousandfold).
+const MAX_RATIO: u64 = 200;
+/// Entries a package may hold (1.2 defines 22 files).
+const MAX_ENTRIES: usize = 64;
+
+/// The files of the standard Rollcall reads nothing from, by version.
+const IGNORED: &[&str] = &[
+    "academicsessions.csv",
+    "categories.csv",
+    "classresources.csv",
+    "classes.csv",
+    "courseresources.csv",
+    "courses.csv",
+    "demographics.csv",
+    "enrollments.csv",
+    "lineitems.csv",
+    "resources.csv",
+    "results.csv",
+    "userprofiles.csv",
+    "userresources.csv",
+    "scorescales.csv",
+    "lineitemscorescales.csv",
+    "resultscorescales.csv",
+    "lineitemlearningobjectiveids.csv",
+    "resultlearningobjectiveids.csv",
+];
+
+/// A package's files by lower-case name, each with its name as sent and its bytes.
+pub type Files = BTreeMap<String, (String, Vec<u8>)>;
+
+/// Whether a (lower-cased) file name is a CSV file's.
+fn is_csv(key: &str) -> bool {
+    std::path::Path::new(key)
+        .extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("csv"))
+}
+
+/// Reads a zipped package.
+pub fn read_zip(zip: &[u8]) -> Result<Read, Vec<Problem>> {
+    unzip(zip).and_then(|files| read_files(&files))
+}
+
+/// The package's files by lower-case name, refusing entries that escape it and absurd sizes.
+fn unzip(zip: &[u8]) -> Result<Files, Vec<Problem>> {
+    let fail = |reason: String| vec![Problem::at_line(0, reason).in_file("the package")];
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).map_err(|err| {
+        fail(format!(
+            "is not a zip file ({err}); send the package as a .zip"
+        ))
+    })?;
+    if archive.len() > MAX_ENTRIES {
+        return Err(fail(format!(
+            "holds {} entries; a OneRoster package holds at most 22 files",
+            archive.len()
+        )));
+    }
+    let budget = (zip.len() as u64)
+        .saturating_mul(MAX_RATIO)
+        .min(MAX_UNPACKED_BYTES);
+    let mut used = 0_u64;
+    let mut files = BTreeMap::new();
+    let mut folders = HashSet::new();
+    for i in 0..archive.len() {
+        let mut entry = archive
+            .by_index(i)
+            .map_err(|err| fail(format!("cannot be read: {err}")))?;
+        let raw = entry
+            .name()
+            .map_err(|err| fail(format!("has an entry whose name cannot be read: {err}")))?
+            .into_owned();
+        let escapes = raw.starts_with('/')
+            || raw.starts_with('\\')
+            || raw.contains(':')
+            || raw.split(['/', '\\']).any(|part| part == "..");
+        if escapes {
+            return Err(fail(format!(
+                "has an entry '{raw}' whose path leaves the package folder"
+            )));
+        }
+        if entry.is_dir() {
+            continue;
+        }
+        let (folder, name) = match raw.rsplit_once('/') {
+            Some((folder, name)) => (folder.to_owned(), name.to_owned()),
+            None => (String::new(), raw.clone()),
+        };
+        // Files macOS adds beside the real ones.
+        if folder.starts_with("__MACOSX") || name.starts_with("._") || name == ".DS_Store" {
+            continue;
+        }
+        folders.insert(folder);
+        let mut bytes = Vec::new();
+        let allowed = budget.saturating_sub(used);
+        let read = entry
+            .by_ref()
+            .take(allowed + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|err| fail(format!("cannot unpack '{raw}': {err}")))?;
+        used += read as u64;
+        if used > budget {
+            return Err(fail(format!(
+                "unpacks to more than {} MiB (from a {} KiB zip); Rollcall refuses packages \
+                 that grow more than {MAX_RATIO} times or past {} MiB",
+                budget / (1024 * 1024),
+                zip.len() / 1024,
+                MAX_UNPACKED_BYTES / (1024 * 1024)
+            )));
+        }
+        files.insert(name.to_lowercase(), (name, bytes));
+    }
+    if folders.len() > 1 {
+        return Err(fail(
+            "spreads its files over several folders; put every file at the top of the zip (or \
+             in one folder)"
+                .to_owned(),
+        ));
+    }
+    Ok(files)
+}
+
+/// Zips the CSV files of a folder (stored, not compressed): a package on disk, as SFTP delivers
+/// it, becomes the zip the import reads.
+pub fn pack_folder(folder: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Write as _;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .large_file(true);
+    let mut entries: Vec<_> = std::fs::read_dir(folder)?
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_file())
+        .collect();
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    for entry in entries {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        zip.start_file(name, options)
+            .map_err(std::io::Error::other)?;
+        zip.write_all(&std::fs::read(entry.path())?)?;
+    }
+    Ok(zip.finish().map_err(std::io::Error::other)?.into_inner())
+}
+
+/// What the manifest declares.
+struct Manifest {
+    version: &'static str,
+    /// `file.<name>` → `bulk`, `delta` or `absent`, by lower-case file name.
+    files: HashMap<String, String>,
+}
+
+fn manifest(files: &Files) -> Result<Manifest, Vec<Problem>> {
+    let Some((name, bytes)) = files.get("manifest.csv") else {
+        let why = if files.contains_key("users.csv") {
+            "has no manifest.csv: OneRoster 1.1 and 1.2 packages start with one (a package \
+             without it is OneRoster 1.0, which Rollcall does not read)"
+        } else {
+            "has neither manifest.csv nor users.csv: it is not a OneRoster package"
+        };
+        return Err(vec![Problem::at_line(0, why).in_file("the package")]);
+    };
+    let table = Table::read(name, bytes)?;
+    let (Some(property), Some(value)) = (table.column("propertyname"), table.column("value"))
+    else {
+        return Err(vec![
+            Problem::at_line(1, "needs the columns propertyName and value").in_file(name),
+        ]);
+    };
+    let mut report = Report::default();
+    let mut version = None;
+    let mut declared = HashMap::new();
+    for (line, fields) in &table.rows {
+        let key = fields[property].trim();
+        let val = fields[value].trim();
+        if key.eq_ignore_ascii_case("oneroster.version") {
+            version = match val {
+                "1.1" => Some("1.1"),
+                "1.2" | "1.2.1" => Some("1.2"),
+                _ => {
+                    report.push(
+                        Problem::at(
+                            *line,
+                            "value",
+                            val,
+                            "is not a OneRoster version Rollcall reads: 1.1 or 1.2",
+                        )
+                        .in_file(name),
+                    );
+                    None
+                }
+            };
+        } else if let Some(file) = key.to_ascii_lowercase().strip_prefix("file.") {
+            let mode = val.to_ascii_lowercase();
+            if !matches!(mode.as_str(), "bulk" | "delta" | "absent") {
+                report.push(
+                    Problem::at(*line, "value", val, "must be bulk, delta or absent").in_file(name),
+                );
+            }
+            declared.insert(format!("{file}.csv"), mode);
+        }
+    }
+    if version.is_none() && report.is_empty() {
+        report
+            .push(Problem::at_line(1, "does not say oneroster.version (1.1 or 1.2)").in_file(name));
+    }
+    // The files sent must be the files declared.
+    for (key, (file, _)) in files {
+        if key == "manifest.csv" || !is_csv(key) {
+            continue;
+        }
+        match declared.get(key).map(String::as_str) {
+            None => report.push(
+                Problem::at_line(0, "is in the package but not in manifest.csv").in_file(file),
+            ),
+            Some("absent") => report.push(
+                Problem::at_line(0, "is in the package but manifest.csv says it is absent")
+                    .in_file(file),
+            ),
+            Some(_) => {}
+        }
+    }
+    for (key, mode) in &declared {
+        if mode != "absent" && !files.contains_key(key) {
+            report.push(
+                Problem::at_line(
+                    0,
+                    format!("manifest.csv says {mode}, but the package lacks it"),
+                )
+                .in_file(key),
+            );
+        }
+    }
+    match version {
+        Some(version) if report.is_empty() => Ok(Manifest {
+            version,
+            files: declared,
+        }),
+        _ => Err(report.finish()),
+    }
+}
+
+/// Reads an unpacked package (files by lower-case name, with their names as sent).
+pub fn read_files(files: &Files) -> Result<Read, Vec<Problem>> {
+    let manifest = manifest(files)?;
+    let mut notes = Vec::new();
+    let mode = match manifest.files.get("users.csv").map(String::as_str) {
+        Some("bulk") => Mode::Full,
+        Some("delta") => Mode::Delta,
+        _ => {
+            notes.push("users.csv is absent: the package changes nobody".to_owned());
+            return Ok(Read {
+                rows: Vec::new(),
+                mode: Some(Mode::Delta),
+                skipped: Vec::new(),
+                notes,
+            });
+        }
+    };
+    for (key, (name, _)) in files {
+        if IGNORED.contains(&key.as_str()) {
+            notes.push(format!(
+                "{name}: not read (Rollcall imports people; it keeps no classes, courses or results)"
+            ));
+        } else if !is_csv(key) {
+            notes.push(format!("{name}: not a CSV file, not read"));
+        }
+    }
+    let file = |key: &str| files.get(key).map(|(name, bytes)| Table::read(name, bytes));
+    let orgs = match file("orgs.csv") {
+        Some(table) => orgs(&table?)?,
+        None => HashMap::new(),
+    };
+    let roles = match (manifest.version, file("roles.csv")) {
+        ("1.2", Some(table)) => Some(roles(&table?)?),
+        ("1.2", None) => {
+            return Err(vec![
+                Problem::at_line(
+                    0,
+                    "OneRoster 1.2 keeps users' roles in roles.csv, and the package lacks it",
+                )
+                .in_file("roles.csv"),
+            ]);
+        }
+        _ => None,
+    };
+    let Some(users) = file("users.csv") else {
+        return Err(vec![
+            Problem::at_line(0, "the package has no users.csv").in_file("users.csv"),
+        ]);
+    };
+    let users = users?;
+    read_users(&users, mode, roles.as_ref(), &orgs, notes)
+}
+
+/// An org of the package: its name and type.
+struct Org {
+    name: String,
+    kind: String,
+}
+
+fn orgs(table: &Table) -> Result<HashMap<String, Org>, Vec<Problem>> {
+    let mut report = Report::default();
+    let need = |c: &str, report: &mut Report| {
+        table.column(c).or_else(|| {
+            report.push(Problem::at_line(1, format!("has no {c} column")).in_file(&table.name));
+            None
+        })
+    };
+    let (id, name, kind) = (
+        need("sourcedid", &mut report),
+        need("name", &mut report),
+        need("type", &mut report),
+    );
+    let (Some(id), Some(name), Some(kind)) = (id, name, kind) else {
+        return Err(report.finish());
+    };
+    Ok(table
+        .rows
+        .iter()
+        .map(|(_, f)| {
+            (
+                f[id].trim().to_owned(),
+                Org {
+                    name: f[name].trim().to_owned(),
+                    kind: f[kind].trim().to_owned(),
+                },
+            )
+        })
+        .collect())
+}
+
+/// A user's current role in the package (1.2's roles.csv), and the org it is held in.
+struct Held {
+    role: String,
+    primary: bool,
+    org: String,
+}
+
+fn roles(table: &Table) -> Result<HashMap<String, Vec<Held>>, Vec<Problem>> {
+    let mut report = Report::default();
+    let columns: Vec<Option<usize>> = ["usersourcedid", "role", "roletype", "orgsourcedid"]
+        .iter()
+        .map(|c| {
+            let found = table.column(c);
+            if found.is_none() {
+                report.push(Problem::at_line(1, format!("has no {c} column")).in_file(&table.name));
+            }
+            found
+        })
+        .collect();
+    let [Some(user), Some(role), Some(kind), Some(org)] = columns[..] else {
+        return Err(report.finish());
+    };
+    let (status, begin, end) = (
+        table.column("status"),
+        table.column("begindate"),
+        table.column("enddate"),
+    );
+    let today = chrono::Utc::now().date_naive();
+    let mut held: HashMap<String, Vec<Held>> = HashMap::new();
+    for (line, f) in &table.rows {
+        if status.is_some_and(|s| f[s].trim().eq_ignore_ascii_case("tobedeleted")) {
+            continue;
+        }
+        let mut current = true;
+        for (column, is_begin) in [(begin, true), (end, false)] {
+            let Some(column) = column else { continue };
+            let text = f[column].trim();
+            if text.is_empty() {
+                continue;
+            }
+            match date(text) {
+                Some(day) if is_begin => current &= day <= today,
+                Some(day) => current &= today < day,
+                None => report.push(
+                    Problem::at(
+                        *line,
+                        &table.headers[column],
+                        text,
+                        "is not a date (use YYYY-MM-DD)",
+                    )
+                    .in_file(&table.name),
+                ),
+            }
+        }
+        if current {
+            held.entry(f[user].trim().to_owned())
+                .or_default()
+                .push(Held {
+                    role: f[role].trim().to_owned(),
+                    primary: f[kind].trim().eq_ignore_ascii_case("primary"),
+                    org: f[org].trim().to_owned(),
+                });
+        }
+    }
+    if report.is_empty() {
+        Ok(held)
+    } else {
+        Err(report.finish())
+    }
+}
+
+/// A date as packages write them: `2026-09-01`, `2026-09-01T00:00:00Z`, `2026/09/01`.
+fn date(text: &str) -> Option<chrono::NaiveDate> {
+    let day = text.get(..10).unwrap_or(text).replace('/', "-");
+    chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d").ok()
+}
+
+/// What a OneRoster role is in Rollcall; `None` for the people Rollcall does not manage
+/// (parents, guardians and relatives). Administrators of a school system are staff here:
+/// a feed never makes anyone an administrator of Rollcall.
+fn role_of(raw: &str) -> Result<Option<Role>, String> {
+    Ok(Some(match squeezed(raw).as_str() {
+        "student" => Role::Student,
+        "teacher" | "aide" | "proctor" => Role::Teacher,
+        "administrator"
+        | "principal"
+        | "counselor"
+        | "siteadministrator"
+        | "districtadministrator"
+        | "systemadministrator" => Role::Staff,
+        "guardian" | "parent" | "relative" => return Ok(None),
+        other if other.starts_with("ext:") => Role::Staff,
+        _ => {
+            return Err(
+                "is not a OneRoster role (student, teacher, aide, proctor, administrator, \
+                 principal, counselor, guardian, parent, relative, …)"
+                    .to_owned(),
+            );
+        }
+    }))
+}
+
+fn boolean(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => Err("must be true or false".to_owned()),
+    }
+}
+
+fn read_users(
+    table: &Table,
+    mode: Mode,
+    roles: Option<&HashMap<String, Vec<Held>>>,
+    orgs: &HashMap<String, Org>,
+    notes: Vec<String>,
+) -> Result<Read, Vec<Problem>> {
+    let file = table.name.as_str();
+    let mut report = Report::default();
+    let mut required = vec![
+        "sourcedid",
+        "enableduser",
+        "givenname",
+        "familyname",
+        "username",
+    ];
+    if roles.is_none() {
+        required.push("role");
+    }
+    for column in &required {
+        if table.column(column).is_none() {
+            report.push(Problem::at_line(1, format!("has no {column} column")).in_file(file));
+        }
+    }
+    if !report.is_empty() {
+        return Err(report.finish());
+    }
+    if table.rows.is_empty() && mode == Mode::Full {
+        return Err(vec![
+            Problem::at_line(
+                1,
+                "has a header but no people: a bulk file lists everyone, and an empty one would \
+                 archive a whole school, so it is refused (mark users absent in the manifest to \
+                 send no users)",
+            )
+            .in_file(file),
+        ]);
+    }
+    let users = Users {
+        table,
+        mode,
+        roles,
+        orgs,
+    };
+    let mut rows = Vec::with_capacity(table.rows.len());
+    let mut skipped = Vec::new();
+    for (line, fields) in &table.rows {
+        let mut row = UserRow {
+            users: &users,
+            line: *line,
+            fields,
+            report: &mut report,
+        };
+        match row.read() {
+            Some(Ok(read)) => rows.push(read),
+            Some(Err(skip)) => skipped.push(skip),
+            None => {}
+        }
+    }
+    if report.is_empty() {
+        Ok(Read {
+            rows,
+            mode: Some(mode),
+            skipped,
+            notes,
+        })
+    } else {
+        Err(report.finish())
+    }
+}
+
+/// What users.csv is read with.
+struct Users<'a> {
+    table: &'a Table,
+    mode: Mode,
+    /// 1.2's roles by user; `None` in 1.1, where users.csv says.
+    roles: Option<&'a HashMap<String, Vec<Held>>>,
+    orgs: &'a HashMap<String, Org>,
+}
+
+/// One row of users.csv being read; its problems go to the file's report.
+struct UserRow<'a> {
+    users: &'a Users<'a>,
+    line: u64,
+    fields: &'a [String],
+    report: &'a mut Report,
+}
+
+impl UserRow<'_> {
+    fn text(&self, column: &str) -> &str {
+        self.users
+            .table
+            .column(column)
+            .map_or("", |i| self.fields[i].trim())
+    }
+
+    fn problem(&mut self, column: &str, value: &str, why: impl Into<String>) {
+        let table = self.users.table;
+        let header = table
+            .column(column)
+            .map_or(column, |i| table.headers[i].as_str());
+        self.report
+            .push(Problem::at(self.line, header, value, why).in_file(&table.name));
+    }
+
+    fn skip(&self, why: String) -> Skipped {
+        Skipped {
+            file: self.users.table.name.clone(),
+            line: self.line,
+            external_id: self.text("sourcedid").to_owned(),
+            why,
+        }
+    }
+
+    /// The row as the planner takes it, a row knowingly left out, or `None` (a problem).
+    fn read(&mut self) -> Option<Result<Row, Skipped>> {
+        let sourced_id = self.text("sourcedid").to_owned();
+        let external_id = ExternalId::parse(&sourced_id)
+            .map_err(|err| self.problem("sourcedid", &sourced_id, err.message))
+            .ok();
+        let status = self.text("status").to_ascii_lowercase();
+        match (self.users.mode, status.as_str()) {
+            (Mode::Delta, "tobedeleted") => {
+                return external_id.map(|external_id| {
+                    Ok(Row::Deleted {
+                        line: self.line,
+                        external_id,
+                    })
+                });
+            }
+            (Mode::Full, "tobedeleted") => {
+                let why =
+                    "a bulk file lists current people only; send deletions in a delta package";
+                self.problem("status", &status, why);
+                return None;
+            }
+            (Mode::Delta, "") => {
+                self.problem(
+                    "status",
+                    "",
+                    "a delta file says active or tobedeleted on every row",
+                );
+                return None;
+            }
+            (_, "" | "active") => {}
+            (_, other) => {
+                let other = other.to_owned();
+                self.problem("status", &other, "must be active or tobedeleted");
+                return None;
+            }
+        }
+        let (raw_role, org_ids) = match self.role_and_orgs(&sourced_id) {
+            Ok(found) => found,
+            Err(skip) => return Some(Err(skip)),
+        };
+        let role = match role_of(&raw_role) {
+            Ok(Some(role)) => role,
+            Ok(None) => {
+                let why = format!("a {raw_role}: Rollcall does not manage parents and guardians");
+                return Some(Err(self.skip(why)));
+            }
+            Err(why) => {
+                self.problem("role", &raw_role, why);
+                return None;
+            }
+        };
+        let listed = self.person(external_id?, role, &raw_role, &org_ids)?;
+        Some(Ok(Row::Listed(listed)))
+    }
+
+    /// The person's role as the package writes it, and the orgs they belong to: users.csv's
+    /// in 1.1; in 1.2 the primary current role of roles.csv (else the first current one).
+    fn role_and_orgs(&self, sourced_id: &str) -> Result<(String, Vec<String>), Skipped> {
+        let Some(roles) = self.users.roles else {
+            let orgs = self
+                .text("orgsourcedids")
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect();
+            return Ok((self.text("role").to_owned(), orgs));
+        };
+        let held = roles.get(sourced_id).map(Vec::as_slice).unwrap_or_default();
+        held.iter()
+            .find(|h| h.primary)
+            .or_else(|| held.first())
+            .map(|h| (h.role.clone(), vec![h.org.clone()]))
+            .ok_or_else(|| self.skip("no current role in roles.csv".to_owned()))
+    }
+
+    fn person(
+        &mut self,
+        external_id: ExternalId,
+        role: Role,
+        raw_role: &str,
+        org_ids: &[String],
+    ) -> Option<Listed> {
+        let enabled_text = self.text("enableduser").to_owned();
+        let enabled = boolean(&enabled_text)
+            .map_err(|why| self.problem("enableduser", &enabled_text, why))
+            .unwrap_or(true);
+        let username_text = self.text("username").to_owned();
+        let username = Username::parse(&username_text)
+            .map_err(|err| self.problem("username", &username_text, err.message))
+            .ok();
+        let email_text = self.text("email").to_owned();
+        let email = (!email_text.is_empty())
+            .then(|| {
+                Email::parse(&email_text)
+                    .map_err(|err| self.problem("email", &email_text, err.message))
+                    .ok()
+            })
+            .flatten();
+        let mut name = |column: &str, field: &str| {
+            let text = self.text(column).to_owned();
+            PersonName::parse(&text, field)
+                .map_err(|err| self.problem(column, &text, err.message))
+                .ok()
+        };
+        let given_name = name("givenname", "given_name");
+        let family_name = name("familyname", "family_name");
+        let attributes = Attributes::parse(self.attributes(raw_role, org_ids))
+            .map_err(|err| self.problem(&err.field, "", err.message))
+            .ok();
+        Some(Listed {
+            line: self.line,
+            external_id,
+            username: Some(username?),
+            email,
+            given_name: given_name?,
+            family_name: family_name?,
+            role: Some(role),
+            enabled,
+            attributes: attributes?,
+        })
+    }
+
+    /// The attributes a row sets: grade, identifier, school, and the role as written.
+    fn attributes(&self, raw_role: &str, org_ids: &[String]) -> BTreeMap<String, String> {
+        let mut attributes = BTreeMap::new();
+        for (column, name) in [("grades", "grade"), ("identifier", "identifier")] {
+            let text = self.text(column);
+            if !text.is_empty() {
+                attributes.insert(name.to_owned(), text.to_owned());
+            }
+        }
+        let orgs = self.users.orgs;
+        let school = org_ids
+            .iter()
+            .filter_map(|id| orgs.get(id))
+            .find(|org| !org.kind.eq_ignore_ascii_case("district"))
+            .or_else(|| org_ids.iter().find_map(|id| orgs.get(id)));
+        if let Some(school) = school {
+            attributes.insert("school".to_owned(), school.name.clone());
+        }
+        attributes.insert("oneroster_role".to_owned(), raw_role.to_owned());
+        attributes
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,229 @@
+//! OneRoster packages as systems send them, and every way a package can be wrong.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use rollcall_domain::Role;
+use rollcall_domain::provisioning::{Listed, Mode, Row};
+
+use super::{pack_folder, read_zip};
+use crate::{Problem, Read};
+
+fn sample(version: &str) -> Vec<u8> {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../docs/formats")
+        .join(format!("oneroster-{version}-sample"));
+    pack_folder(&folder).unwrap()
+}
+
+/// A zip of `(name, text)` entries, deflated.
+fn zip(entries: &[(&str, &str)]) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, text) in entries {
+        zip.start_file(*name, options).unwrap();
+        zip.write_all(text.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+fn listed(read: &Read) -> Vec<&Listed> {
+    read.rows
+        .iter()
+        .filter_map(|row| match row {
+            Row::Listed(listed) => Some(listed),
+            Row::Deleted { .. } => None,
+        })
+        .collect()
+}
+
+fn problems(package: &[u8]) -> Vec<String> {
+    read_zip(package)
+        .expect_err("the package is refused")
+        .iter()
+        .map(Problem::to_string)
+        .collect()
+}
+
+const MANIFEST_11: &str = "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\n\
+    file.users,bulk\nfile.orgs,absent\n";
+const USERS_11: &str = "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,\
+    username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,\
+    grades,password\n";
+
+#[test]
+fn the_documented_1_1_sample_reads_whole() {
+    let read = read_zip(&sample("1.1")).unwrap_or_else(|p| panic!("{p:#?}"));
+    assert_eq!(read.mode, Some(Mode::Full));
+    let people = listed(&read);
+    let names: Vec<&str> = people.iter().map(|p| p.external_id.as_str()).collect();
+    assert_eq!(
+        names,
+        ["stu-1001", "stu-1002", "stu-1003", "tea-2001", "adm-3001"]
+    );
+    let ada = people[0];
+    assert_eq!(ada.role, Some(Role::Student));
+    assert_eq!(ada.attributes.get("school"), Some("Northfield High School"));
+    assert_eq!(ada.attributes.get("grade"), Some("10"));
+    assert_eq!(people[1].given_name.as_str(), "Zoë");
+    assert!(people[1].email.is_none());
+    assert!(!people[2].enabled, "enabledUser=false: inactive, not gone");
+    assert_eq!(people[3].role, Some(Role::Teacher));
+    assert_eq!(
+        people[4].role,
+        Some(Role::Staff),
+        "a feed never makes anyone a Rollcall admin"
+    );
+    assert_eq!(
+        people[4].attributes.get("school"),
+        Some("Northfield School District")
+    );
+    assert_eq!(read.skipped.len(), 1, "the parent is skipped and counted");
+    assert_eq!(read.skipped[0].line, 7);
+    assert!(read.skipped[0].why.contains("parent"), "{:?}", read.skipped);
+    assert!(
+        read.notes
+            .iter()
+            .any(|n| n.starts_with("classes.csv: not read")),
+        "{:?}",
+        read.notes
+    );
+}
+
+#[test]
+fn the_documented_1_2_sample_takes_roles_from_roles_csv() {
+    let read = read_zip(&sample("1.2")).unwrap_or_else(|p| panic!("{p:#?}"));
+    let people = listed(&read);
+    let roles: Vec<(&str, Option<Role>)> = people
+        .iter()
+        .map(|p| (p.external_id.as_str(), p.role))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("stu-1001", Some(Role::Student)),
+            ("tea-2001", Some(Role::Teacher)),
+            ("cou-4001", Some(Role::Staff)),
+        ],
+        "the primary role wins; TRUE reads as true"
+    );
+    assert_eq!(read.skipped.len(), 1);
+    assert_eq!(read.skipped[0].external_id, "gone-5001");
+    assert_eq!(read.skipped[0].why, "no current role in roles.csv");
+}
+
+#[test]
+fn a_delta_package_deletes_and_changes_only_its_rows() {
+    let package = zip(&[
+        (
+            "manifest.csv",
+            "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\nfile.users,delta\n",
+        ),
+        (
+            "users.csv",
+            &format!(
+                "{USERS_11}u1,active,2026-11-01T10:00:00.000Z,true,,student,amy,,Amy,Ames,,,,,,,,\n\
+                 u2,tobedeleted,2026-11-01,true,,student,bo,,Bo,Bell,,,,,,,,\n"
+            ),
+        ),
+    ]);
+    let read = read_zip(&package).unwrap_or_else(|p| panic!("{p:#?}"));
+    assert_eq!(read.mode, Some(Mode::Delta));
+    assert!(matches!(&read.rows[0], Row::Listed(l) if l.external_id.as_str() == "u1"));
+    assert!(
+        matches!(&read.rows[1], Row::Deleted { line: 3, external_id } if external_id.as_str() == "u2")
+    );
+}
+
+#[test]
+fn real_packages_variations_are_read() {
+    // In one folder, file names in other cases, a BOM, CRLF, TRUE, macOS's extra files.
+    let users = format!(
+        "\u{feff}{}u1,,,TRUE,,Student,amy,,Amy,Ames,,,,,,,,\r\n",
+        USERS_11.replace('\n', "\r\n")
+    );
+    let package = zip(&[
+        ("export/Manifest.csv", MANIFEST_11),
+        ("export/USERS.csv", &users),
+        ("__MACOSX/export/._USERS.csv", "junk"),
+    ]);
+    let read = read_zip(&package).unwrap_or_else(|p| panic!("{p:#?}"));
+    let people = listed(&read);
+    assert_eq!(people.len(), 1);
+    assert!(people[0].enabled);
+}
+
+#[test]
+fn a_package_without_users_or_manifest_is_refused_by_name() {
+    let no_users = zip(&[("manifest.csv", MANIFEST_11)]);
+    assert_eq!(
+        problems(&no_users),
+        ["users.csv: manifest.csv says bulk, but the package lacks it"]
+    );
+    let no_manifest = zip(&[("users.csv", USERS_11)]);
+    assert!(problems(&no_manifest)[0].starts_with("the package: has no manifest.csv"));
+    let undeclared = zip(&[
+        ("manifest.csv", MANIFEST_11),
+        (
+            "users.csv",
+            &format!("{USERS_11}u1,,,true,,student,amy,,Amy,Ames,,,,,,,,\n"),
+        ),
+        ("courses.csv", "sourcedId\nc1\n"),
+    ]);
+    assert_eq!(
+        problems(&undeclared),
+        ["courses.csv: is in the package but not in manifest.csv"]
+    );
+    assert!(problems(b"not a zip at all")[0].starts_with("the package: is not a zip file"));
+}
+
+#[test]
+fn paths_that_escape_and_packages_that_balloon_are_refused() {
+    let escape = zip(&[("manifest.csv", MANIFEST_11), ("../users.csv", USERS_11)]);
+    assert_eq!(
+        problems(&escape),
+        ["the package: has an entry '../users.csv' whose path leaves the package folder"]
+    );
+    // 60 MB of the same byte deflates to a few dozen KiB: far more than 200 times its zip.
+    let bomb_text = "a".repeat(60 * 1024 * 1024);
+    let bomb = zip(&[("manifest.csv", MANIFEST_11), ("users.csv", &bomb_text)]);
+    let said = problems(&bomb);
+    assert!(
+        said[0].starts_with("the package: unpacks to more than"),
+        "{said:?}"
+    );
+}
+
+#[test]
+fn bad_rows_are_all_reported_by_file_line_and_column() {
+    let header_only = zip(&[("manifest.csv", MANIFEST_11), ("users.csv", USERS_11)]);
+    assert!(problems(&header_only)[0].starts_with("users.csv line 1: has a header but no people"));
+    let bad = zip(&[
+        ("manifest.csv", MANIFEST_11),
+        (
+            "users.csv",
+            &format!(
+                "{USERS_11}u1,,,maybe,,student,amy,,Amy,Ames,,,,,,,,\n\
+                 u2,,,true,,wizard,bo,,Bo,Bell,,,,,,,,\n\
+                 u3,tobedeleted,,true,,student,cy,,Cy,Cole,,,,,,,,\n\
+                 u4,,,true,,student,,,Di,Dow,,,,,,,,\n"
+            ),
+        ),
+    ]);
+    let said = problems(&bad);
+    assert_eq!(said.len(), 4, "{said:#?}");
+    assert_eq!(
+        said[0],
+        "users.csv line 2, column enabledUser (\"maybe\"): must be true or false"
+    );
+    assert!(
+        said[1].starts_with("users.csv line 3, column role (\"wizard\"): is not a OneRoster role")
+    );
+    assert!(said[2].starts_with("users.csv line 4, column status (\"tobedeleted\"): a bulk file"));
+    assert!(
+        said[3].starts_with("users.csv line 5, column username"),
+        "{}",
+        said[3]
+    );
+}
