@@ -46,6 +46,7 @@ impl App {
             mode: new.mode.parse::<Mode>()?,
             policy: new.policy,
             paused: false,
+            drop_folder: None,
             created_at: self.now(),
         };
         let mut uow = self.store.begin().await?;
@@ -90,6 +91,66 @@ impl App {
         }
         uow.commit().await?;
         Ok(SourceSettings { paused, ..source })
+    }
+
+    /// Names the folder `rollcall serve` watches for the source's files (an absolute path), or
+    /// stops watching (`None`).
+    pub async fn set_drop_folder(
+        &self,
+        who: &Principal,
+        name: &str,
+        folder: Option<&str>,
+    ) -> Result<SourceSettings, AppError> {
+        let source = self.source(who, name).await?;
+        let folder = folder.map(str::trim).filter(|f| !f.is_empty());
+        if let Some(folder) = folder {
+            let absolute = std::path::Path::new(folder).is_absolute();
+            if !absolute || folder.chars().any(char::is_control) || folder.len() > 1_000 {
+                return Err(AppError::invalid(
+                    "drop_folder",
+                    "must be an absolute path on the server (like /srv/sftp/sis)",
+                ));
+            }
+        }
+        let mut uow = self.store.begin().await?;
+        if !uow.set_drop_folder(who.org_id, source.id, folder).await? {
+            return Err(AppError::NotFound("source"));
+        }
+        uow.commit().await?;
+        Ok(SourceSettings {
+            drop_folder: folder.map(str::to_owned),
+            ..source
+        })
+    }
+
+    /// Every org's sources that name a drop folder. For the server's folder watcher, which
+    /// acts as each source's org ([`Principal::system`]).
+    pub async fn drop_folder_sources(&self) -> Result<Vec<SourceSettings>, AppError> {
+        Ok(self.store.drop_folder_sources().await?)
+    }
+
+    /// Claims a dropped file for import by this process (`by`); `false` when another server
+    /// process claimed the same file (name and SHA-256) first.
+    pub async fn claim_drop(
+        &self,
+        source: &SourceSettings,
+        file_name: &str,
+        checksum: &str,
+        by: &str,
+    ) -> Result<bool, AppError> {
+        let mut uow = self.store.begin().await?;
+        let claimed = uow
+            .claim_drop(
+                source.org_id,
+                source.id,
+                file_name,
+                checksum,
+                by,
+                self.now(),
+            )
+            .await?;
+        uow.commit().await?;
+        Ok(claimed)
     }
 
     /// The org's provisioning settings: the safeguard, and what happens to a held run's rest.

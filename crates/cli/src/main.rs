@@ -2,6 +2,7 @@
 
 mod commands;
 mod demo;
+mod drop;
 mod sources;
 
 use std::sync::Arc;
@@ -58,6 +59,9 @@ enum Command {
         /// X-Forwarded-For names. Without one, X-Forwarded-For is ignored.
         #[arg(long = "trusted-proxy", env = "ROLLCALL_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]
         trusted_proxies: Vec<ipnet::IpNet>,
+        /// Seconds between two scans of the sources' drop folders (0: do not watch them).
+        #[arg(long, env = "ROLLCALL_DROP_INTERVAL", default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=86_400))]
+        drop_interval: u64,
         /// The largest roster file an import takes through the API, in MiB.
         #[arg(long, env = "ROLLCALL_MAX_IMPORT_MB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=4096))]
         max_import_mb: u64,
@@ -290,6 +294,7 @@ async fn run() -> Result<()> {
             body_timeout,
             trusted_proxies,
             max_import_mb,
+            drop_interval,
         } => {
             let settings = rollcall_web::Settings {
                 secure_cookies: self::secure_cookies(secure_cookies, &bind),
@@ -304,12 +309,11 @@ async fn run() -> Result<()> {
                 ),
             };
             let _lock = hold_server_lock(&cli.database_url)?;
-            serve(
-                App::new(open_store(&cli.database_url).await?),
-                &bind,
-                settings,
-            )
-            .await
+            let app = App::new(open_store(&cli.database_url).await?);
+            if drop_interval > 0 {
+                tokio::spawn(drop::watch(app.clone(), Duration::from_secs(drop_interval)));
+            }
+            serve(app, &bind, settings).await
         }
         Command::Migrate => {
             open_store(&cli.database_url).await?;

@@ -49,6 +49,19 @@ pub enum SourceCommand {
         org: String,
         name: String,
     },
+    /// Name the folder `rollcall serve` watches for the source's files (as SFTP delivers
+    /// them): each new complete file is imported once and moved to `processed/` with its
+    /// outcome. `--stop` stops watching.
+    Watch {
+        #[arg(long, env = "ROLLCALL_ORG")]
+        org: String,
+        name: String,
+        /// An absolute path on the server.
+        #[arg(required_unless_present = "stop")]
+        folder: Option<String>,
+        #[arg(long, conflicts_with = "folder")]
+        stop: bool,
+    },
     /// Show or set the org's safeguard, for all its sources: a run that would deactivate or
     /// archive more than PERCENT of a source's people, and at least FLOOR of them, is held
     /// for an admin's approval.
@@ -115,6 +128,9 @@ pub async fn source(app: App, command: SourceCommand) -> Result<()> {
                     policy.admin.as_str(),
                     if source.paused { "  (paused)" } else { "" }
                 );
+                if let Some(folder) = &source.drop_folder {
+                    println!("{:<20} watches {}", "", shown(folder));
+                }
             }
         }
         SourceCommand::Safeguard {
@@ -123,35 +139,65 @@ pub async fn source(app: App, command: SourceCommand) -> Result<()> {
             floor,
             apply_rest_when_held,
         } => {
-            let who = principal(&app, &org).await?;
             let change = SettingsChange {
                 safeguard_percent: percent,
                 safeguard_floor: floor,
                 apply_rest_when_held,
             };
-            let settings = if change.safeguard_percent.is_none()
-                && change.safeguard_floor.is_none()
-                && change.apply_rest_when_held.is_none()
-            {
-                app.provisioning_settings(&who).await
-            } else {
-                app.set_provisioning_settings(&who, change).await
-            }
-            .map_err(|e| anyhow!("{e}"))?;
-            println!(
-                "A run is held when it would remove more than {}% of a source's people and at \
-                 least {}; {}.",
-                settings.safeguard.percent,
-                settings.safeguard.floor,
-                if settings.apply_rest_when_held {
-                    "the rest of a held run is applied at once"
-                } else {
-                    "a held run waits whole"
-                }
-            );
+            safeguard(&app, &org, change).await?;
         }
+        SourceCommand::Watch {
+            org,
+            name,
+            folder,
+            stop,
+        } => watch(&app, &org, &name, if stop { None } else { folder }).await?,
         SourceCommand::Pause { org, name } => pause(&app, &org, &name, true).await?,
         SourceCommand::Resume { org, name } => pause(&app, &org, &name, false).await?,
+    }
+    Ok(())
+}
+
+/// Shows the org's safeguard, or sets what `change` names.
+async fn safeguard(app: &App, org: &str, change: SettingsChange) -> Result<()> {
+    let who = principal(app, org).await?;
+    let settings = if change.safeguard_percent.is_none()
+        && change.safeguard_floor.is_none()
+        && change.apply_rest_when_held.is_none()
+    {
+        app.provisioning_settings(&who).await
+    } else {
+        app.set_provisioning_settings(&who, change).await
+    }
+    .map_err(|e| anyhow!("{e}"))?;
+    println!(
+        "A run is held when it would remove more than {}% of a source's people and at least \
+         {}; {}.",
+        settings.safeguard.percent,
+        settings.safeguard.floor,
+        if settings.apply_rest_when_held {
+            "the rest of a held run is applied at once"
+        } else {
+            "a held run waits whole"
+        }
+    );
+    Ok(())
+}
+
+/// Names the folder `rollcall serve` watches for the source's files, or stops watching.
+async fn watch(app: &App, org: &str, name: &str, folder: Option<String>) -> Result<()> {
+    let who = principal(app, org).await?;
+    let source = app
+        .set_drop_folder(&who, name, folder.as_deref())
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    match &source.drop_folder {
+        Some(folder) => println!(
+            "rollcall serve watches {} for {}'s files",
+            shown(folder),
+            source.name.as_str()
+        ),
+        None => println!("{} has no drop folder", source.name.as_str()),
     }
     Ok(())
 }

@@ -87,6 +87,8 @@ pub struct SourceSettings {
     pub policy: MissingPolicy,
     /// A paused source's runs are refused until it is resumed.
     pub paused: bool,
+    /// A folder `rollcall serve` watches for the source's files.
+    pub drop_folder: Option<String>,
     pub created_at: Timestamp,
 }
 

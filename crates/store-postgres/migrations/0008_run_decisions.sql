@@ -40,6 +40,8 @@ alter table source add constraint source_format_check
 -- When a source's last run was applied: a run planned before then is stale and must be
 -- planned again (two runs of one source never apply over each other).
 alter table source add column applied_at bigint;
+-- A folder `rollcall serve` watches for the source's files (as SFTP delivers them).
+alter table source add column drop_folder text;
 
 -- An org's provisioning settings; an org without a row has the defaults.
 create table provisioning_settings (
@@ -50,4 +52,16 @@ create table provisioning_settings (
     safeguard_floor bigint not null check (safeguard_floor >= 0),
     -- A held run's creates and updates are applied at once (only its removals wait).
     apply_rest_when_held boolean not null
+);
+
+-- Files of drop folders claimed for import: one row per file (by name and SHA-256), written by
+-- the one server process that imports it, however many watch the folder.
+create table drop_claim (
+    org_id uuid not null,
+    source_id uuid not null,
+    file_name text not null,
+    checksum text not null,
+    claimed_by text not null,
+    claimed_at bigint not null,
+    primary key (org_id, source_id, file_name, checksum)
 );

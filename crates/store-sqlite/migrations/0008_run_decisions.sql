@@ -53,7 +53,7 @@ create table run_touch (
     primary key (org_id, run_id, user_id)
 );
 
--- Sources may read OneRoster packages too; `applied_at` is when a source's last run was
+-- Sources may read OneRoster packages too, and name a drop folder; `applied_at` is when a source's last run was
 -- applied: a run planned before then is stale and must be planned again (two runs of one
 -- source never apply over each other).
 create table source_next (
@@ -69,6 +69,8 @@ create table source_next (
     paused integer not null,
     created_at integer not null,
     applied_at integer,
+    -- A folder `rollcall serve` watches for the source's files (as SFTP delivers them).
+    drop_folder text,
     primary key (org_id, source_id)
 );
 insert into source_next (org_id, source_id, name, format, mode, missing_student, missing_teacher,
@@ -89,4 +91,16 @@ create table provisioning_settings (
     safeguard_floor integer not null check (safeguard_floor >= 0),
     -- A held run's creates and updates are applied at once (only its removals wait).
     apply_rest_when_held integer not null
+);
+
+-- Files of drop folders claimed for import: one row per file (by name and SHA-256), written by
+-- the one server process that imports it, however many watch the folder.
+create table drop_claim (
+    org_id blob not null,
+    source_id blob not null,
+    file_name text not null,
+    checksum text not null,
+    claimed_by text not null,
+    claimed_at integer not null,
+    primary key (org_id, source_id, file_name, checksum)
 );

@@ -245,6 +245,8 @@ pub trait Store: Send + Sync + 'static {
     /// of them: a run manages its own, may link those managed by hand, and must not take a
     /// username or e-mail from anyone.
     async fn provisioning_directory(&self, org: OrgId) -> StoreResult<Vec<Known>>;
+    /// Every org's sources that name a drop folder: what `rollcall serve` watches.
+    async fn drop_folder_sources(&self) -> StoreResult<Vec<SourceSettings>>;
     /// The org's provisioning settings (the defaults until an admin sets them).
     async fn provisioning_settings(&self, org: OrgId) -> StoreResult<ProvisioningSettings>;
     /// Everyone an applied run changed, as they were before it.
@@ -331,6 +333,24 @@ pub trait UnitOfWork: Send {
         source: SourceId,
         planned_at: Timestamp,
         now: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Names (or clears) the folder a source's files are dropped into.
+    async fn set_drop_folder(
+        &mut self,
+        org: OrgId,
+        source: SourceId,
+        folder: Option<&str>,
+    ) -> StoreResult<bool>;
+    /// Claims a dropped file (by name and SHA-256) for import; `false` when another server
+    /// process claimed it first.
+    async fn claim_drop(
+        &mut self,
+        org: OrgId,
+        source: SourceId,
+        file_name: &str,
+        checksum: &str,
+        by: &str,
+        at: Timestamp,
     ) -> StoreResult<bool>;
     async fn insert_touches(
         &mut self,

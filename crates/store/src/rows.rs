@@ -371,6 +371,7 @@ pub struct SourceColumns {
     pub missing_admin: String,
     pub paused: bool,
     pub created_at: i64,
+    pub drop_folder: Option<String>,
 }
 
 impl SourceColumns {
@@ -388,6 +389,7 @@ impl SourceColumns {
             policy.admin.as_str().into(),
             source.paused.into(),
             micros(source.created_at).into(),
+            source.drop_folder.clone().into(),
         ]
     }
 
@@ -405,6 +407,7 @@ impl SourceColumns {
                 admin: self.missing_admin.parse().map_err(corrupt)?,
             },
             paused: self.paused,
+            drop_folder: self.drop_folder,
             created_at: from_micros(self.created_at)?,
         })
     }
@@ -412,7 +415,7 @@ impl SourceColumns {
 
 /// The columns of [`SourceColumns`], in the order of its values.
 pub const SOURCE_COLUMNS: &str = "org_id, source_id, name, format, mode, missing_student, \
-    missing_teacher, missing_staff, missing_admin, paused, created_at";
+    missing_teacher, missing_staff, missing_admin, paused, created_at, drop_folder";
 
 /// An import run's columns.
 #[derive(Debug, sqlx::FromRow)]

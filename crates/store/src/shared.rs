@@ -468,6 +468,18 @@ where
             .collect()
     }
 
+    async fn drop_folder_sources(&self) -> StoreResult<Vec<SourceSettings>> {
+        let q = Sql::<B>::new(format!(
+            "select {SOURCE_COLUMNS} from source where drop_folder is not null \
+             order by org_id, name"
+        ));
+        q.fetch_all::<SourceColumns, _>(&self.reader)
+            .await?
+            .into_iter()
+            .map(SourceColumns::into_source)
+            .collect()
+    }
+
     async fn provisioning_settings(&self, org: OrgId) -> StoreResult<ProvisioningSettings> {
         let mut q = Sql::<B>::new(
             "select safeguard_percent, safeguard_floor, apply_rest_when_held \
@@ -918,6 +930,49 @@ where
             .push(" and (applied_at is null or applied_at <= ")
             .bind(micros(planned_at))
             .push(")");
+        Ok(q.execute(&mut *self.tx).await? == 1)
+    }
+
+    async fn set_drop_folder(
+        &mut self,
+        org: OrgId,
+        source: SourceId,
+        folder: Option<&str>,
+    ) -> StoreResult<bool> {
+        let mut q = Sql::<B>::new("update source set drop_folder = ");
+        q.bind(folder.map(str::to_owned))
+            .push(" where org_id = ")
+            .bind(org.as_uuid())
+            .push(" and source_id = ")
+            .bind(source.as_uuid());
+        Ok(q.execute(&mut *self.tx).await? == 1)
+    }
+
+    async fn claim_drop(
+        &mut self,
+        org: OrgId,
+        source: SourceId,
+        file_name: &str,
+        checksum: &str,
+        by: &str,
+        at: Timestamp,
+    ) -> StoreResult<bool> {
+        let mut q = Sql::<B>::new(
+            "insert into drop_claim \
+             (org_id, source_id, file_name, checksum, claimed_by, claimed_at) values ",
+        );
+        q.row(
+            true,
+            [
+                org.as_uuid().into(),
+                source.as_uuid().into(),
+                file_name.into(),
+                checksum.into(),
+                by.into(),
+                micros(at).into(),
+            ],
+        )
+        .push(" on conflict do nothing");
         Ok(q.execute(&mut *self.tx).await? == 1)
     }
 

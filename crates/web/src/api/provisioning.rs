@@ -50,6 +50,8 @@ pub struct SourceBody {
     pub missing: MissingBody,
     /// A paused source's imports are refused until it is resumed.
     pub paused: bool,
+    /// The folder `rollcall serve` watches for the source's files.
+    pub drop_folder: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -68,6 +70,7 @@ impl From<&SourceSettings> for SourceBody {
                 admin: policy.admin.as_str().to_owned(),
             },
             paused: source.paused,
+            drop_folder: source.drop_folder.clone(),
             created_at: source.created_at,
         }
     }
@@ -175,7 +178,11 @@ pub async fn show_source(
 #[serde(deny_unknown_fields)]
 pub struct SourcePatchBody {
     /// Pause (`true`: its imports are refused) or resume (`false`).
-    paused: bool,
+    paused: Option<bool>,
+    /// The folder `rollcall serve` watches for the source's files, an absolute path on the
+    /// server; `null` stops watching.
+    #[serde(default, deserialize_with = "super::users::nullable")]
+    drop_folder: Option<Option<String>>,
 }
 
 #[utoipa::path(patch, path = "/api/v1/sources/{name}", tag = "provisioning",
@@ -190,10 +197,13 @@ pub async fn edit_source(
     Path(name): Path<String>,
     ApiJson(body): ApiJson<SourcePatchBody>,
 ) -> Result<Json<SourceBody>, Problem> {
-    let source = app
-        .set_source_paused(&who, &name, body.paused)
-        .await
-        .map_err(not_found_source)?;
+    let mut source = app.source(&who, &name).await.map_err(not_found_source)?;
+    if let Some(paused) = body.paused {
+        source = app.set_source_paused(&who, &name, paused).await?;
+    }
+    if let Some(folder) = body.drop_folder {
+        source = app.set_drop_folder(&who, &name, folder.as_deref()).await?;
+    }
     Ok(Json(SourceBody::from(&source)))
 }
 

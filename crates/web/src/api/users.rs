@@ -188,7 +188,9 @@ pub async fn show(
 }
 
 /// Present-and-null becomes `Some(None)`; absent stays `None` (via `#[serde(default)]`).
-fn nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+pub(super) fn nullable<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(d).map(Some)
 }
 

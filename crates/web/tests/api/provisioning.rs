@@ -103,6 +103,26 @@ pub async fn sources_are_managed_and_files_imported_through_the_api(db: TestDb) 
     assert_eq!(t.status_of("s2").await, "active", "nothing archived");
     t.patch("/api/v1/sources/sis", &json!({"paused": false}), None)
         .await;
+    let watched = t
+        .patch(
+            "/api/v1/sources/sis",
+            &json!({"drop_folder": "/srv/sftp/sis"}),
+            None,
+        )
+        .await;
+    assert_eq!(watched.body["drop_folder"], "/srv/sftp/sis");
+    assert_eq!(watched.body["paused"], false);
+    t.patch(
+        "/api/v1/sources/sis",
+        &json!({"drop_folder": "inbox"}),
+        None,
+    )
+    .await
+    .assert_problem(422, Some("drop_folder"));
+    let stopped = t
+        .patch("/api/v1/sources/sis", &json!({"drop_folder": null}), None)
+        .await;
+    assert_eq!(stopped.body["drop_folder"], Value::Null);
 
     let runs = t.get("/api/v1/runs?source=sis").await;
     let outcomes: Vec<&str> = runs.body["runs"]
