@@ -16,6 +16,7 @@
 
 mod console;
 mod population;
+mod provisioning;
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -63,6 +64,11 @@ struct Args {
     /// Keep the measured database and print where it is, to look at its query plans.
     #[arg(long)]
     keep: bool,
+    /// Measure provisioning instead: a generated OneRoster package of `--users` people
+    /// imported, then re-imported with 1% changed and 1% missing (with the raw-insert baseline
+    /// of as many users).
+    #[arg(long)]
+    provisioning: bool,
     /// Seed of the generated population and queries.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -380,6 +386,27 @@ async fn main() -> Result<()> {
         Which::Postgres => &[Backend::Postgres],
         Which::Both => &[Backend::Sqlite, Backend::Postgres],
     };
+    if args.provisioning {
+        let mut figures = Vec::new();
+        for backend in backends {
+            let db = TestDb::new(*backend).await;
+            let Some(db) = db else { continue };
+            let app = App::new(db.store.clone());
+            let org = app.create_org("baseline", "Baseline").await?;
+            let who = Principal::system(org.id, "bench");
+            let mut rng = StdRng::seed_from_u64(args.seed);
+            let rows = population::generate(&mut rng, org.id, args.users, &who.actor)?;
+            eprintln!(
+                "raw insert baseline: {} rows, one insert per row…",
+                rows.len()
+            );
+            let baseline = baseline_load(*backend, &org, &rows).await?;
+            drop((rows, db));
+            figures.push(provisioning::measure(*backend, args.users, baseline).await?);
+        }
+        provisioning::print(&figures);
+        return Ok(());
+    }
     let mut figures = Vec::new();
     for backend in backends {
         match measure(*backend, &args).await {

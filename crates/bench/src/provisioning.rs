@@ -1,0 +1,152 @@
+//! `--provisioning`: a generated OneRoster package of N users imported into an empty org, then
+//! re-imported with 1% of its people changed and 1% missing, end to end (unzip, parse, plan,
+//! apply), beside the raw-insert baseline of the same number of users measured in the same run.
+
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use rollcall_app::{App, ImportOutcome, ImportRequest, NewSource, Principal};
+use rollcall_domain::provisioning::MissingPolicy;
+use rollcall_testkit::{Backend, TestDb};
+
+/// Figures of one backend.
+pub struct Figures {
+    pub backend: &'static str,
+    pub users: usize,
+    pub baseline_rows_per_s: f64,
+    pub first_secs: f64,
+    pub churn_secs: f64,
+    pub peak_mib: f64,
+}
+
+/// The process's peak resident memory so far (VmHWM), in MiB.
+fn peak_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+/// A OneRoster 1.1 bulk package of `users` students; person `i` is changed when `changed(i)`
+/// and left out when `missing(i)`.
+fn package(
+    users: usize,
+    changed: impl Fn(usize) -> bool,
+    missing: impl Fn(usize) -> bool,
+) -> Result<Vec<u8>> {
+    let dir = tempfile::tempdir()?;
+    std::fs::write(
+        dir.path().join("manifest.csv"),
+        "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\nfile.users,bulk\n\
+         file.orgs,bulk\n",
+    )?;
+    std::fs::write(
+        dir.path().join("orgs.csv"),
+        "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\n\
+         d1,,,Benchmark District,district,BD,\ns1,,,Benchmark High,school,BH,d1\n",
+    )?;
+    let mut text = String::with_capacity(users * 120);
+    text.push_str(
+        "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,\
+         givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,\
+         password\n",
+    );
+    for i in 0..users {
+        if missing(i) {
+            continue;
+        }
+        let family = if changed(i) { "Changed" } else { "Student" };
+        let _ = writeln!(
+            text,
+            "u{i},,,true,s1,student,user{i},,Sam,{family}{i},,{i},user{i}@bench.example,,,,{},",
+            9 + i % 4
+        );
+    }
+    std::fs::write(dir.path().join("users.csv"), text)?;
+    Ok(rollcall_import::oneroster::pack_folder(dir.path())?)
+}
+
+async fn import(app: &App, who: &Principal, name: &str, bytes: &[u8]) -> Result<f64> {
+    let request = ImportRequest {
+        source: "sis".to_owned(),
+        file_name: name.to_owned(),
+        confirmed: true,
+        ..ImportRequest::default()
+    };
+    let started = Instant::now();
+    match app.import(who, &request, bytes).await? {
+        ImportOutcome::Applied { .. } => Ok(started.elapsed().as_secs_f64()),
+        other => bail!("{name} was not applied: {other:?}"),
+    }
+}
+
+pub async fn measure(backend: Backend, users: usize, baseline_rows_per_s: f64) -> Result<Figures> {
+    let name = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    eprintln!("\n{name}: provisioning {users} users");
+    let db = TestDb::new(backend)
+        .await
+        .context("a database to measure")?;
+    let app = App::new(db.store.clone());
+    let org = app.create_org("bench", "Benchmark District").await?;
+    let who = Principal::system(org.id, "bench");
+    let source = NewSource {
+        name: "sis".to_owned(),
+        format: "oneroster".to_owned(),
+        mode: "full".to_owned(),
+        policy: MissingPolicy::default(),
+    };
+    app.add_source(&who, source).await?;
+    let first = package(users, |_| false, |_| false)?;
+    eprintln!(
+        "  first import ({} MiB package)…",
+        first.len() / (1024 * 1024)
+    );
+    let first_secs = import(&app, &who, "first.zip", &first).await?;
+    drop(first);
+    // 1% changed (every 100th, from 0), 1% missing (every 100th, from 50).
+    let churn = package(users, |i| i % 100 == 0, |i| i % 100 == 50)?;
+    eprintln!("  re-import with 1% changed and 1% missing…");
+    let churn_secs = import(&app, &who, "churn.zip", &churn).await?;
+    Ok(Figures {
+        backend: name,
+        users,
+        baseline_rows_per_s,
+        first_secs,
+        churn_secs,
+        peak_mib: peak_mib(),
+    })
+}
+
+pub fn print(figures: &[Figures]) {
+    println!();
+    println!(
+        "Provisioning: a OneRoster bulk package, first into an empty org, then 1% changed and 1% missing"
+    );
+    println!(
+        "| backend | users | first import rows/s | baseline rows/s | ratio | first import | re-import (1% churn) | peak RSS |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for f in figures {
+        let rate = f.users as f64 / f.first_secs;
+        println!(
+            "| {} | {} | {:.0} | {:.0} | {:.2} | {:.1} s | {:.2} s | {:.0} MiB |",
+            f.backend,
+            f.users,
+            rate,
+            f.baseline_rows_per_s,
+            rate / f.baseline_rows_per_s,
+            f.first_secs,
+            f.churn_secs,
+            f.peak_mib
+        );
+    }
+}
