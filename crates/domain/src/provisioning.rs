@@ -815,10 +815,16 @@ fn plan_listed(source: &Source, row: &Listed, found: Option<(&Known, MatchedBy)>
     if !fields.is_empty() {
         steps.push(Step::Update { fields });
     }
-    // A user linked just now has never heard from this source: what it says now is news.
+    // A user linked just now has never heard from this source.
     let said_before = if ours { known.said } else { None };
     let mut kept = None;
-    if said_before == Some(says) {
+    if !ours {
+        // Their status is an admin's until the source changes what it says of them: linking
+        // never reactivates, restores or deactivates anyone. What it says is remembered.
+        if !rules::is_unchanged(user.status(), rules::enabled_status(row.enabled)) {
+            kept = Some(Kept::AdminDecision);
+        }
+    } else if said_before == Some(says) {
         if !rules::is_unchanged(user.status(), rules::enabled_status(row.enabled)) {
             kept = Some(Kept::AdminDecision);
         }

@@ -129,6 +129,26 @@ fn a_manual_user_is_linked_by_username_and_keeps_prevent_archiving() {
 }
 
 #[test]
+fn linking_leaves_an_admins_status_as_it_is() {
+    let people = [known(1, Role::Student, false, Status::Inactive, None)];
+    let rows = [listed(1, Role::Student, true)];
+    let plan = full(&rows, &people);
+    assert_eq!(
+        steps(&plan, 1),
+        [Step::Link {
+            by: MatchedBy::Username
+        }],
+        "linked, not reactivated"
+    );
+    assert_eq!(plan.items[0].kept, Some(Kept::AdminDecision));
+    assert_eq!(
+        plan.items[0].said,
+        Some(Said::Enabled),
+        "what it says is remembered"
+    );
+}
+
+#[test]
 fn missing_students_are_archived_adults_kept_and_prevent_archiving_holds() {
     let mut protected = known(3, Role::Student, true, Status::Active, Some(Said::Enabled));
     protected.user = protected
