@@ -52,9 +52,29 @@ function seed(databaseUrl) {
   cli(databaseUrl, "user", "deactivate", "mary.somerville", "--reason", "Sabbatical");
 }
 
+/** A database of the test file's own: a fresh SQLite file, or, when ROLLCALL_E2E_DATABASE_URL
+ *  names a PostgreSQL database, a new database beside it (each test file seeds its own org).
+ *  Returns its URL and how to drop it. */
+function ownDatabase(dir) {
+  const given = process.env.ROLLCALL_E2E_DATABASE_URL;
+  if (!given) return { url: `sqlite://${join(dir, "e2e.db")}`, drop: () => {} };
+  const name = `${given.slice(given.lastIndexOf("/") + 1)}_${process.pid}_${Date.now() % 100000}`;
+  execFileSync("psql", ["-q", given, "-c", `create database ${name}`]);
+  const url = `${given.slice(0, given.lastIndexOf("/"))}/${name}`;
+  const drop = () => {
+    try {
+      execFileSync("psql", ["-q", given, "-c", `drop database if exists ${name} with (force)`]);
+    } catch (err) {
+      console.error(`could not drop ${name}: ${err}`);
+    }
+  };
+  return { url, drop };
+}
+
 export async function startServer() {
   const dir = mkdtempSync(join(tmpdir(), "rollcall-e2e-"));
-  const databaseUrl = process.env.ROLLCALL_E2E_DATABASE_URL || `sqlite://${join(dir, "e2e.db")}`;
+  const database = ownDatabase(dir);
+  const databaseUrl = database.url;
   seed(databaseUrl);
   const child = spawn(bin, ["serve", "--bind", "127.0.0.1:0"], {
     env: { ...process.env, DATABASE_URL: databaseUrl, ROLLCALL_LOG: "warn" },
@@ -76,6 +96,7 @@ export async function startServer() {
   const stop = () => {
     child.kill("SIGINT");
     if (said.trim()) console.error(`The server said:\n${said}`);
+    child.once("exit", database.drop);
   };
   return { address, databaseUrl, stop };
 }
