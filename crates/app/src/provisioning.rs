@@ -48,6 +48,7 @@ impl App {
             paused: false,
             drop_folder: None,
             created_at: self.now(),
+            version: 0,
         };
         let mut uow = self.store.begin().await?;
         uow.insert_source(&source).await.map_err(|err| match err {

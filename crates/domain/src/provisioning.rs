@@ -90,6 +90,9 @@ pub struct SourceSettings {
     /// A folder `rollcall serve` watches for the source's files.
     pub drop_folder: Option<String>,
     pub created_at: Timestamp,
+    /// Counts the runs applied (or undone) through the source: a run planned at one version
+    /// applies only while the source is still at it.
+    pub version: i64,
 }
 
 /// How a run ended.

@@ -37,9 +37,10 @@ create table run_touch (
 alter table source drop constraint source_format_check;
 alter table source add constraint source_format_check
     check (format in ('plain_csv', 'oneroster'));
--- When a source's last run was applied: a run planned before then is stale and must be
--- planned again (two runs of one source never apply over each other).
-alter table source add column applied_at bigint;
+-- `version` counts the runs applied (or undone) through a source: a run planned at one version
+-- applies only while the source is still at it (two runs of one source never apply over each
+-- other).
+alter table source add column version bigint not null default 0;
 -- A folder `rollcall serve` watches for the source's files (as SFTP delivers them).
 alter table source add column drop_folder text;
 

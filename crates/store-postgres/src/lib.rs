@@ -184,7 +184,7 @@ mod tests {
         (5, "472a57cf73f9d7e1fd65c204affc6fb71c2f88655ca2fc4c2227cf7cdcd38bc6f15b57cf83bf2b4ca4b17991eb39ad5d"),
         (6, "e4bf2cd494ae26057c8e271d6374cd1d305a9c7d93e42fdfa5123c3b0e0da8a8b4699082861da72b1926d5b92f029c47"),
         (7, "06706299b0472a80f87d2be7c3a793ca8bba3e4f9b8849c8895963b9c142bc9c0d245c3b5499da9a0c242b3db0a07888"),
-        (8, "9e41879f683d8dbf0ee5f2c3f8b50f41a12b3cac01ef9d5c2fc5017592972c61505c40e3919da5316d7bf51f2a9b79eb"),
+        (8, "8ec234869aae8c6797a165fab40e006fff693b30f3cffcd7d5a0c949760ece8c2ce283342d2167255e6008fe6fbc73c9"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

@@ -53,9 +53,9 @@ create table run_touch (
     primary key (org_id, run_id, user_id)
 );
 
--- Sources may read OneRoster packages too, and name a drop folder; `applied_at` is when a source's last run was
--- applied: a run planned before then is stale and must be planned again (two runs of one
--- source never apply over each other).
+-- Sources may read OneRoster packages too, and name a drop folder. `version` counts the runs
+-- applied (or undone) through a source: a run planned at one version applies only while the
+-- source is still at it (two runs of one source never apply over each other).
 create table source_next (
     org_id blob not null references org (org_id),
     source_id blob not null,
@@ -68,15 +68,15 @@ create table source_next (
     missing_admin text not null check (missing_admin in ('archive', 'deactivate', 'keep')),
     paused integer not null,
     created_at integer not null,
-    applied_at integer,
+    version integer not null,
     -- A folder `rollcall serve` watches for the source's files (as SFTP delivers them).
     drop_folder text,
     primary key (org_id, source_id)
 );
 insert into source_next (org_id, source_id, name, format, mode, missing_student, missing_teacher,
-    missing_staff, missing_admin, paused, created_at)
+    missing_staff, missing_admin, paused, created_at, version)
 select org_id, source_id, name, format, mode, missing_student, missing_teacher, missing_staff,
-    missing_admin, paused, created_at
+    missing_admin, paused, created_at, 0
 from source;
 drop table source;
 alter table source_next rename to source;

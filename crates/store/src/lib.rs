@@ -325,14 +325,14 @@ pub trait UnitOfWork: Send {
     /// Rewrites a kept run (a held one approved or rejected, an applied one undone) that is
     /// still as read: outcome `was` and not undone. `false` when someone else decided first.
     async fn update_run(&mut self, run: &RunRecord, was: Outcome) -> StoreResult<bool>;
-    /// Marks the source as applying a run planned at `planned_at`; `false` when another run of
-    /// it was applied since (the plan is stale). Two runs of one source never apply at once.
+    /// Moves the source on from `version`, as a run planned at that version is applied;
+    /// `false` when another run moved it first (the plan is stale). Two runs of one source never
+    /// apply over each other.
     async fn claim_source(
         &mut self,
         org: OrgId,
         source: SourceId,
-        planned_at: Timestamp,
-        now: Timestamp,
+        version: i64,
     ) -> StoreResult<bool>;
     /// Names (or clears) the folder a source's files are dropped into.
     async fn set_drop_folder(

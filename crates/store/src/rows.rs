@@ -372,6 +372,7 @@ pub struct SourceColumns {
     pub paused: bool,
     pub created_at: i64,
     pub drop_folder: Option<String>,
+    pub version: i64,
 }
 
 impl SourceColumns {
@@ -390,6 +391,7 @@ impl SourceColumns {
             source.paused.into(),
             micros(source.created_at).into(),
             source.drop_folder.clone().into(),
+            source.version.into(),
         ]
     }
 
@@ -409,13 +411,14 @@ impl SourceColumns {
             paused: self.paused,
             drop_folder: self.drop_folder,
             created_at: from_micros(self.created_at)?,
+            version: self.version,
         })
     }
 }
 
 /// The columns of [`SourceColumns`], in the order of its values.
 pub const SOURCE_COLUMNS: &str = "org_id, source_id, name, format, mode, missing_student, \
-    missing_teacher, missing_staff, missing_admin, paused, created_at, drop_folder";
+    missing_teacher, missing_staff, missing_admin, paused, created_at, drop_folder, version";
 
 /// An import run's columns.
 #[derive(Debug, sqlx::FromRow)]

@@ -918,18 +918,14 @@ where
         &mut self,
         org: OrgId,
         source: SourceId,
-        planned_at: Timestamp,
-        now: Timestamp,
+        version: i64,
     ) -> StoreResult<bool> {
-        let mut q = Sql::<B>::new("update source set applied_at = ");
-        q.bind(micros(now))
-            .push(" where org_id = ")
-            .bind(org.as_uuid())
+        let mut q = Sql::<B>::new("update source set version = version + 1 where org_id = ");
+        q.bind(org.as_uuid())
             .push(" and source_id = ")
             .bind(source.as_uuid())
-            .push(" and (applied_at is null or applied_at <= ")
-            .bind(micros(planned_at))
-            .push(")");
+            .push(" and version = ")
+            .bind(version);
         Ok(q.execute(&mut *self.tx).await? == 1)
     }
 

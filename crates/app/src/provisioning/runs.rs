@@ -10,7 +10,7 @@ use rollcall_domain::provisioning::{
     RunRecord, SourceSettings,
 };
 use rollcall_domain::token::sha256_hex;
-use rollcall_domain::{Actor, AuditAction, RunId, Timestamp, User, UserId, rules};
+use rollcall_domain::{Actor, AuditAction, RunId, User, UserId, rules};
 use rollcall_import::{Problem, Read};
 use rollcall_store::UnitOfWork;
 use tracing::instrument;
@@ -61,14 +61,13 @@ pub struct Undo {
     pub left_alone: Vec<User>,
 }
 
-/// A file read and planned against the org as it was at `at`.
+/// A file read and planned against the org as it was.
 struct Planned {
     /// Full or delta: as the file says, else as asked, else the source's.
     mode: Mode,
     rows: Vec<Row>,
     known: Vec<Known>,
     plan: Plan,
-    at: Timestamp,
 }
 
 impl App {
@@ -300,7 +299,7 @@ impl App {
                 format!("this run was already undone by {}", undone.by),
             ));
         }
-        let planned_at = self.now();
+        let source = self.source_by_id(who, run.source_id).await?;
         let touches = self.store.run_touches(who.org_id, id).await?;
         let c = run.counts;
         let changed =
@@ -319,7 +318,6 @@ impl App {
             .into_iter()
             .map(|k| (k.user.id(), k.user))
             .collect();
-        let source = self.source_by_id(who, run.source_id).await?;
         let undone = provisioning::undo(
             &touches,
             &current,
@@ -337,7 +335,7 @@ impl App {
             ..run
         };
         let mut uow = self.store.begin().await?;
-        claim(uow.as_mut(), who, &run.source_id, planned_at, now).await?;
+        claim(uow.as_mut(), &source).await?;
         for change in &undone.changes {
             write_change(uow.as_mut(), change, change.user.version() - 1, None).await?;
         }
@@ -425,7 +423,6 @@ impl App {
         asked: Option<Mode>,
         file: &[u8],
     ) -> Result<Result<Planned, Vec<Problem>>, AppError> {
-        let planned_at = self.now();
         let read = match source.format {
             Format::PlainCsv => rollcall_import::plain::read(file).map(|rows| Read {
                 rows,
@@ -478,7 +475,6 @@ impl App {
                     },
                     rows,
                     known,
-                    at: planned_at,
                 }),
                 Err(problems) => Err(problems
                     .into_iter()
@@ -523,7 +519,7 @@ impl App {
         applied: &Applied,
         run: RunId,
     ) -> Result<(), AppError> {
-        claim(uow, who, &source.id, planned.at, self.now()).await?;
+        claim(uow, source).await?;
         let mut created: HashMap<UserId, User> = HashMap::new();
         let mut created_events = Vec::new();
         for change in &applied.changes {
@@ -565,16 +561,10 @@ impl App {
     }
 }
 
-/// Claims the source for a write planned at `planned_at`.
-async fn claim(
-    uow: &mut dyn UnitOfWork,
-    who: &Principal,
-    source: &rollcall_domain::SourceId,
-    planned_at: Timestamp,
-    now: Timestamp,
-) -> Result<(), AppError> {
+/// Claims the source for a write planned while it was at the version read.
+async fn claim(uow: &mut dyn UnitOfWork, source: &SourceSettings) -> Result<(), AppError> {
     if uow
-        .claim_source(who.org_id, *source, planned_at, now)
+        .claim_source(source.org_id, source.id, source.version)
         .await?
     {
         Ok(())
