@@ -9,6 +9,7 @@ mod listing;
 mod orgs;
 mod passwords;
 mod provisioning;
+mod rosters;
 mod sessions;
 mod status;
 mod throttle;

@@ -74,3 +74,7 @@ id_type!(
     /// One import run of a source, or one request of a SCIM connection: what undo reverts.
     RunId
 );
+id_type!(
+    /// A roster: a class and its members, as a source sends it.
+    RosterId
+);

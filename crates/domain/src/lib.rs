@@ -9,6 +9,7 @@ pub mod ids;
 pub mod org;
 pub mod password;
 pub mod provisioning;
+pub mod roster;
 pub mod rules;
 pub mod search;
 pub mod status;
@@ -18,7 +19,7 @@ pub mod user;
 
 pub use audit::{Actor, AuditAction, AuditEvent, Reason, StoredActor};
 pub use error::FieldError;
-pub use ids::{EventId, OrgId, RunId, SourceId, TokenId, UserId};
+pub use ids::{EventId, OrgId, RosterId, RunId, SourceId, TokenId, UserId};
 pub use org::{Org, OrgName, OrgSlug};
 pub use password::{HashMemory, Password, PasswordHash, TemporaryPassword};
 pub use status::{ListFilter, Role, Status};

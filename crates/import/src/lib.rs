@@ -24,6 +24,43 @@ pub struct Read {
     pub skipped: Vec<Skipped>,
     /// What the reader did not read, and why (files of a package, columns).
     pub notes: Vec<String>,
+    /// Classes and their members, when the package sends them.
+    pub rosters: Option<RosterSet>,
+}
+
+/// The classes of a package and who is in them.
+#[derive(Debug, Clone, Default)]
+pub struct RosterSet {
+    /// The classes file is the full list (bulk): the source's classes it leaves out are gone.
+    pub classes_full: bool,
+    pub classes: Vec<ClassRow>,
+    /// The enrollments file is the full list (bulk): it replaces every membership.
+    pub enrollments_full: bool,
+    pub enrollments: Vec<EnrollmentRow>,
+}
+
+/// One class.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassRow {
+    pub line: u64,
+    pub external_id: String,
+    pub title: String,
+    pub code: String,
+    pub school: String,
+    /// A delta's `tobedeleted`.
+    pub deleted: bool,
+}
+
+/// One current enrollment (an ended or future one is not read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrollmentRow {
+    pub line: u64,
+    pub class: String,
+    /// The person's `sourcedId`.
+    pub user: String,
+    pub role: rollcall_domain::roster::MemberRole,
+    /// A delta's `tobedeleted`.
+    pub deleted: bool,
 }
 
 /// A row left out of a run, and why.

@@ -12,10 +12,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read as _;
 
 use rollcall_domain::provisioning::{Listed, Mode, Row};
+use rollcall_domain::roster::MemberRole;
 use rollcall_domain::{Attributes, Email, ExternalId, PersonName, Role, Username};
 
 use crate::table::{Table, squeezed};
-use crate::{Problem, Read, Report, Skipped};
+use crate::{ClassRow, EnrollmentRow, Problem, Read, Report, RosterSet, Skipped};
 
 /// Bytes a package may hold once unpacked, and each file within it.
 pub const MAX_UNPACKED_BYTES: u64 = 2 * 1024 * 1024 * 1024;
@@ -29,11 +30,9 @@ const IGNORED: &[&str] = &[
     "academicsessions.csv",
     "categories.csv",
     "classresources.csv",
-    "classes.csv",
     "courseresources.csv",
     "courses.csv",
     "demographics.csv",
-    "enrollments.csv",
     "lineitems.csv",
     "resources.csv",
     "results.csv",
@@ -272,13 +271,15 @@ pub fn read_files(files: &Files) -> Result<Read, Vec<Problem>> {
                 mode: Some(Mode::Delta),
                 skipped: Vec::new(),
                 notes,
+                rosters: None,
             });
         }
     };
     for (key, (name, _)) in files {
         if IGNORED.contains(&key.as_str()) {
             notes.push(format!(
-                "{name}: not read (Rollcall imports people; it keeps no classes, courses or results)"
+                "{name}: not read (Rollcall imports people, classes and enrolments; not courses, \
+                 sessions or results)"
             ));
         } else if !is_csv(key) {
             notes.push(format!("{name}: not a CSV file, not read"));
@@ -308,7 +309,80 @@ pub fn read_files(files: &Files) -> Result<Read, Vec<Problem>> {
         ]);
     };
     let users = users?;
-    read_users(&users, mode, roles.as_ref(), &orgs, notes)
+    let mut read = read_users(&users, mode, roles.as_ref(), &orgs, notes)?;
+    read.rosters = rosters(&manifest, files, &orgs)?;
+    Ok(read)
+}
+
+/// Classes and enrollments, when the manifest sends classes.
+fn rosters(
+    manifest: &Manifest,
+    files: &Files,
+    orgs: &HashMap<String, Org>,
+) -> Result<Option<RosterSet>, Vec<Problem>> {
+    let mode = |key: &str| manifest.files.get(key).map(String::as_str);
+    let (Some(classes_mode @ ("bulk" | "delta")), Some((name, bytes))) =
+        (mode("classes.csv"), files.get("classes.csv"))
+    else {
+        return Ok(None);
+    };
+    let table = Table::read(name, bytes)?;
+    let mut report = Report::default();
+    let need = |c: &str, report: &mut Report| {
+        table.column(c).or_else(|| {
+            report.push(Problem::at_line(1, format!("has no {c} column")).in_file(&table.name));
+            None
+        })
+    };
+    let (id, title) = (need("sourcedid", &mut report), need("title", &mut report));
+    let (Some(id), Some(title)) = (id, title) else {
+        return Err(report.finish());
+    };
+    let (code, school, status) = (
+        table.column("classcode"),
+        table.column("schoolsourcedid"),
+        table.column("status"),
+    );
+    let text = |f: &[String], c: Option<usize>| c.map_or(String::new(), |i| f[i].trim().to_owned());
+    let classes: Vec<ClassRow> = table
+        .rows
+        .iter()
+        .map(|(line, f)| ClassRow {
+            line: *line,
+            external_id: f[id].trim().to_owned(),
+            title: f[title].trim().to_owned(),
+            code: text(f, code),
+            school: orgs
+                .get(&text(f, school))
+                .map(|o| o.name.clone())
+                .unwrap_or_default(),
+            deleted: text(f, status).eq_ignore_ascii_case("tobedeleted"),
+        })
+        .collect();
+    for class in &classes {
+        if class.external_id.is_empty() || class.title.is_empty() {
+            report.push(
+                Problem::at_line(class.line, "a class needs a sourcedId and a title")
+                    .in_file(&table.name),
+            );
+        }
+    }
+    let known: HashSet<&str> = classes.iter().map(|c| c.external_id.as_str()).collect();
+    let mut set = RosterSet {
+        classes_full: classes_mode == "bulk",
+        enrollments_full: mode("enrollments.csv") == Some("bulk"),
+        ..RosterSet::default()
+    };
+    if let Some((name, bytes)) = files.get("enrollments.csv") {
+        let table = Table::read(name, bytes)?;
+        set.enrollments = enrollments(&table, set.classes_full, &known, &mut report);
+    }
+    set.classes = classes;
+    if report.is_empty() {
+        Ok(Some(set))
+    } else {
+        Err(report.finish())
+    }
 }
 
 /// An org of the package: its name and type.
@@ -419,6 +493,74 @@ fn roles(table: &Table) -> Result<HashMap<String, Vec<Held>>, Vec<Problem>> {
     }
 }
 
+/// The current enrollments of enrollments.csv (an ended or future one is not read).
+fn enrollments(
+    table: &Table,
+    classes_full: bool,
+    known: &HashSet<&str>,
+    report: &mut Report,
+) -> Vec<EnrollmentRow> {
+    let text = |f: &[String], c: Option<usize>| c.map_or(String::new(), |i| f[i].trim().to_owned());
+    let columns: Vec<Option<usize>> = ["classsourcedid", "usersourcedid", "role"]
+        .iter()
+        .map(|c| {
+            table.column(c).or_else(|| {
+                report.push(Problem::at_line(1, format!("has no {c} column")).in_file(&table.name));
+                None
+            })
+        })
+        .collect();
+    let [Some(class), Some(user), Some(role)] = columns[..] else {
+        return Vec::new();
+    };
+    let (status, begin, end) = (
+        table.column("status"),
+        table.column("begindate"),
+        table.column("enddate"),
+    );
+    let today = chrono::Utc::now().date_naive();
+    let mut rows = Vec::new();
+    for (line, f) in &table.rows {
+        let current = [(begin, true), (end, false)].iter().all(|(c, is_begin)| {
+            let text = text(f, *c);
+            match date(&text) {
+                _ if text.is_empty() => true,
+                Some(day) if *is_begin => day <= today,
+                Some(day) => today < day,
+                None => false,
+            }
+        });
+        if !current {
+            continue;
+        }
+        let class_id = f[class].trim().to_owned();
+        if classes_full && !known.contains(class_id.as_str()) {
+            report.push(
+                Problem::at(
+                    *line,
+                    &table.headers[class],
+                    &class_id,
+                    "names no class of classes.csv",
+                )
+                .in_file(&table.name),
+            );
+            continue;
+        }
+        rows.push(EnrollmentRow {
+            line: *line,
+            class: class_id,
+            user: f[user].trim().to_owned(),
+            role: match squeezed(f[role].trim()).as_str() {
+                "teacher" => MemberRole::Teacher,
+                "student" => MemberRole::Student,
+                _ => MemberRole::Other,
+            },
+            deleted: text(f, status).eq_ignore_ascii_case("tobedeleted"),
+        });
+    }
+    rows
+}
+
 /// A date as packages write them: `2026-09-01`, `2026-09-01T00:00:00Z`, `2026/09/01`.
 fn date(text: &str) -> Option<chrono::NaiveDate> {
     let day = text.get(..10).unwrap_or(text).replace('/', "-");
@@ -523,6 +665,7 @@ fn read_users(
             mode: Some(mode),
             skipped,
             notes,
+            rosters: None,
         })
     } else {
         Err(report.finish())

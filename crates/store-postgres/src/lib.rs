@@ -184,7 +184,7 @@ mod tests {
         (5, "472a57cf73f9d7e1fd65c204affc6fb71c2f88655ca2fc4c2227cf7cdcd38bc6f15b57cf83bf2b4ca4b17991eb39ad5d"),
         (6, "e4bf2cd494ae26057c8e271d6374cd1d305a9c7d93e42fdfa5123c3b0e0da8a8b4699082861da72b1926d5b92f029c47"),
         (7, "06706299b0472a80f87d2be7c3a793ca8bba3e4f9b8849c8895963b9c142bc9c0d245c3b5499da9a0c242b3db0a07888"),
-        (8, "8ec234869aae8c6797a165fab40e006fff693b30f3cffcd7d5a0c949760ece8c2ce283342d2167255e6008fe6fbc73c9"),
+        (8, "0da93820ca65308a959dbe21d68faea80e37313e372ea307a0020d9f9885955890eefa08f264e703a2b4b610918044ed"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

@@ -104,3 +104,24 @@ create table drop_claim (
     claimed_at integer not null,
     primary key (org_id, source_id, file_name, checksum)
 );
+
+-- Rosters: the classes a source sends, and who is in them with their role.
+create table roster (
+    org_id blob not null,
+    roster_id blob not null,
+    source_id blob not null,
+    external_id text not null,
+    title text not null,
+    code text not null,
+    school text not null,
+    primary key (org_id, roster_id)
+);
+create unique index roster_by_source on roster (org_id, source_id, external_id);
+create table roster_member (
+    org_id blob not null,
+    roster_id blob not null,
+    user_id blob not null,
+    role text not null check (role in ('teacher', 'student', 'other')),
+    primary key (org_id, roster_id, user_id)
+);
+create index roster_member_by_user on roster_member (org_id, user_id);

@@ -234,7 +234,7 @@ mod tests {
         (5, "472a57cf73f9d7e1fd65c204affc6fb71c2f88655ca2fc4c2227cf7cdcd38bc6f15b57cf83bf2b4ca4b17991eb39ad5d"),
         (6, "c27039b347ca040f4f139a352902fe4abac6abf049502b94e641e13477b5c98b5917c4a5e0dc5656aaedd6b8a21b9116"),
         (7, "855696b429fa6fabb42f9dadf416af49d9316e1c9e1e77181608ff0f27c5dd44d99149fabc9e004d4e638c845bca13b1"),
-        (8, "8581c48e12b60958b009780908c3b3ed537b89edbd39ad025dccad3a4c7244c9c437806c87e2b2091bfbf1cc5db0306c"),
+        (8, "79be373785f381c6a661fbd4f7893318b56e39843a73b5dc70a9ba6707db1b8c90d12b40ab438460c35cc836be4e7841"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

@@ -17,9 +17,10 @@ use async_trait::async_trait;
 use rollcall_domain::provisioning::{
     Known, Outcome, ProvisioningSettings, RunRecord, Said, SourceSettings, Touch,
 };
+use rollcall_domain::roster::{MemberRole, Roster};
 use rollcall_domain::{
-    ApiToken, AuditEvent, Org, OrgId, OrgSlug, Role, RunId, Session, Source, SourceId, Status,
-    Timestamp, TokenId, User, UserId,
+    ApiToken, AuditEvent, Org, OrgId, OrgSlug, Role, RosterId, RunId, Session, Source, SourceId,
+    Status, Timestamp, TokenId, User, UserId,
 };
 
 pub use rows::ThrottleRun;
@@ -245,6 +246,19 @@ pub trait Store: Send + Sync + 'static {
     /// of them: a run manages its own, may link those managed by hand, and must not take a
     /// username or e-mail from anyone.
     async fn provisioning_directory(&self, org: OrgId) -> StoreResult<Vec<Known>>;
+    /// The org's rosters, by title.
+    async fn rosters(&self, org: OrgId) -> StoreResult<Vec<Roster>>;
+    /// Every membership of the org's rosters, with the member's status (for counts).
+    async fn memberships(
+        &self,
+        org: OrgId,
+    ) -> StoreResult<Vec<(RosterId, UserId, MemberRole, Status)>>;
+    /// A roster's members, whole.
+    async fn roster_members(
+        &self,
+        org: OrgId,
+        roster: RosterId,
+    ) -> StoreResult<Vec<(User, MemberRole)>>;
     /// Every org's sources that name a drop folder: what `rollcall serve` watches.
     async fn drop_folder_sources(&self) -> StoreResult<Vec<SourceSettings>>;
     /// The org's provisioning settings (the defaults until an admin sets them).
@@ -352,6 +366,32 @@ pub trait UnitOfWork: Send {
         by: &str,
         at: Timestamp,
     ) -> StoreResult<bool>;
+    /// Writes a source's classes (new ones take the ids given; known ones keep theirs) and,
+    /// when `full`, removes the source's classes not among them, with their members.
+    async fn put_rosters(
+        &mut self,
+        org: OrgId,
+        source: SourceId,
+        rosters: &[Roster],
+        full: bool,
+    ) -> StoreResult<()>;
+    /// Removes these classes of the source, with their members.
+    async fn delete_rosters(
+        &mut self,
+        org: OrgId,
+        source: SourceId,
+        external_ids: &[String],
+    ) -> StoreResult<()>;
+    /// Writes memberships by the class's external id; when `full`, every membership of the
+    /// source's rosters is replaced. `removed` memberships are taken out.
+    async fn put_members(
+        &mut self,
+        org: OrgId,
+        source: SourceId,
+        members: &[(String, UserId, MemberRole)],
+        removed: &[(String, UserId)],
+        full: bool,
+    ) -> StoreResult<()>;
     async fn insert_touches(
         &mut self,
         org: OrgId,

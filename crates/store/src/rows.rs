@@ -7,10 +7,11 @@ use chrono::{DateTime, Utc};
 use rollcall_domain::provisioning::{
     Before, Decision, MissingPolicy, RunRecord, Said, SourceSettings, Touch,
 };
+use rollcall_domain::roster::{MemberRole, Roster};
 use rollcall_domain::{
     Actor, ApiToken, Attributes, AuditAction, AuditEvent, Email, EventId, ExternalId, FieldError,
-    Org, OrgId, OrgName, OrgSlug, PasswordHash, PersonName, Reason, RunId, Session, Source,
-    SourceId, StoredActor, StoredUser, Timestamp, TokenId, User, UserId, Username,
+    Org, OrgId, OrgName, OrgSlug, PasswordHash, PersonName, Reason, RosterId, RunId, Session,
+    Source, SourceId, StoredActor, StoredUser, Timestamp, TokenId, User, UserId, Username,
 };
 use uuid::Uuid;
 
@@ -570,6 +571,70 @@ impl TouchColumns {
             before,
         })
     }
+}
+
+/// A roster's columns.
+#[derive(Debug, sqlx::FromRow)]
+pub struct RosterColumns {
+    pub org_id: Uuid,
+    pub roster_id: Uuid,
+    pub source_id: Uuid,
+    pub external_id: String,
+    pub title: String,
+    pub code: String,
+    pub school: String,
+}
+
+/// The columns of [`RosterColumns`], in the order of its values.
+pub const ROSTER_COLUMNS: &str = "org_id, roster_id, source_id, external_id, title, code, school";
+
+impl RosterColumns {
+    pub fn values(roster: &Roster) -> Vec<Value> {
+        vec![
+            roster.org_id.as_uuid().into(),
+            roster.id.as_uuid().into(),
+            roster.source_id.as_uuid().into(),
+            roster.external_id.as_str().into(),
+            roster.title.as_str().into(),
+            roster.code.as_str().into(),
+            roster.school.as_str().into(),
+        ]
+    }
+
+    pub fn into_roster(self) -> Roster {
+        Roster {
+            id: RosterId::from_uuid(self.roster_id),
+            org_id: OrgId::from_uuid(self.org_id),
+            source_id: SourceId::from_uuid(self.source_id),
+            external_id: self.external_id,
+            title: self.title,
+            code: self.code,
+            school: self.school,
+        }
+    }
+}
+
+/// A membership with its member's status.
+#[derive(Debug, sqlx::FromRow)]
+pub struct MembershipColumns {
+    pub roster_id: Uuid,
+    pub user_id: Uuid,
+    pub role: String,
+    pub status: String,
+}
+
+/// A member, whole, with their role.
+#[derive(Debug, sqlx::FromRow)]
+pub struct MemberColumns {
+    #[sqlx(flatten)]
+    pub user: UserColumns,
+    pub role: String,
+}
+
+pub fn member_role(text: &str) -> Result<MemberRole, StoreError> {
+    MemberRole::from_stored(text).ok_or_else(|| StoreError::Corrupt {
+        what: format!("'{text}' is not a roster role"),
+    })
 }
 
 /// What a source said, as stored.

@@ -20,17 +20,19 @@ use async_trait::async_trait;
 use rollcall_domain::provisioning::{
     Known, Outcome, ProvisioningSettings, RunRecord, Safeguard, Said, SourceSettings, Touch,
 };
+use rollcall_domain::roster::{MemberRole, Roster};
 use rollcall_domain::{
-    ApiToken, AuditEvent, Org, OrgId, OrgSlug, RunId, Session, Source, SourceId, Timestamp,
-    TokenId, User, UserId,
+    ApiToken, AuditEvent, Org, OrgId, OrgSlug, RosterId, RunId, Session, Source, SourceId, Status,
+    Timestamp, TokenId, User, UserId,
 };
 use sqlx::{Database, Executor, FromRow, IntoArguments, Pool};
 use uuid::Uuid;
 
 use crate::rows::{
-    EVENT_COLUMNS, EventColumns, KnownColumns, OrgColumns, RUN_COLUMNS, RunColumns, SOURCE_COLUMNS,
-    SessionColumns, SessionUserColumns, SourceColumns, TOUCH_COLUMNS, ThrottleRun, TokenColumns,
-    TouchColumns, USER_COLUMNS, UserColumns, micros, parse_said, user_columns_of_u,
+    EVENT_COLUMNS, EventColumns, KnownColumns, MemberColumns, MembershipColumns, OrgColumns,
+    ROSTER_COLUMNS, RUN_COLUMNS, RosterColumns, RunColumns, SOURCE_COLUMNS, SessionColumns,
+    SessionUserColumns, SourceColumns, TOUCH_COLUMNS, ThrottleRun, TokenColumns, TouchColumns,
+    USER_COLUMNS, UserColumns, member_role, micros, parse_said, user_columns_of_u,
 };
 use crate::sql::{Sql, Value};
 use crate::{BROAD_PREFIX_ENTRIES, Store, StoreError, StoreResult, UnitOfWork, UserQuery};
@@ -249,6 +251,9 @@ where
     for<'r> KnownColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> RunColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> TouchColumns: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> RosterColumns: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> MembershipColumns: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> MemberColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (String,): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (i64,): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (Vec<u8>,): FromRow<'r, <B::Db as Database>::Row>,
@@ -465,6 +470,67 @@ where
                     user: row.user.into_user()?,
                 })
             })
+            .collect()
+    }
+
+    async fn rosters(&self, org: OrgId) -> StoreResult<Vec<Roster>> {
+        let mut q = Sql::<B>::new(format!(
+            "select {ROSTER_COLUMNS} from roster where org_id = "
+        ));
+        q.bind(org.as_uuid())
+            .push(" order by title, code, roster_id");
+        Ok(q.fetch_all::<RosterColumns, _>(&self.reader)
+            .await?
+            .into_iter()
+            .map(RosterColumns::into_roster)
+            .collect())
+    }
+
+    async fn memberships(
+        &self,
+        org: OrgId,
+    ) -> StoreResult<Vec<(RosterId, UserId, MemberRole, Status)>> {
+        let mut q = Sql::<B>::new(
+            "select m.roster_id, m.user_id, m.role, u.status from roster_member m \
+             join user_account u on u.org_id = m.org_id and u.user_id = m.user_id \
+             where m.org_id = ",
+        );
+        q.bind(org.as_uuid());
+        q.fetch_all::<MembershipColumns, _>(&self.reader)
+            .await?
+            .into_iter()
+            .map(|row| {
+                Ok((
+                    RosterId::from_uuid(row.roster_id),
+                    UserId::from_uuid(row.user_id),
+                    member_role(&row.role)?,
+                    row.status
+                        .parse()
+                        .map_err(|err: rollcall_domain::FieldError| StoreError::Corrupt {
+                            what: err.to_string(),
+                        })?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn roster_members(
+        &self,
+        org: OrgId,
+        roster: RosterId,
+    ) -> StoreResult<Vec<(User, MemberRole)>> {
+        let mut q = Sql::<B>::new(format!(
+            "select {}, m.role from roster_member m join user_account u \
+             on u.org_id = m.org_id and u.user_id = m.user_id where m.org_id = ",
+            user_columns_of_u()
+        ));
+        q.bind(org.as_uuid())
+            .push(" and m.roster_id = ")
+            .bind(roster.as_uuid());
+        q.fetch_all::<MemberColumns, _>(&self.reader)
+            .await?
+            .into_iter()
+            .map(|row| Ok((row.user.into_user()?, member_role(&row.role)?)))
             .collect()
     }
 
@@ -927,6 +993,125 @@ where
             .push(" and version = ")
             .bind(version);
         Ok(q.execute(&mut *self.tx).await? == 1)
+    }
+
+    async fn put_rosters(
+        &mut self,
+        org: OrgId,
+        source: SourceId,
+        rosters: &[Roster],
+        full: bool,
+    ) -> StoreResult<()> {
+        for chunk in rosters.chunks(500) {
+            let mut q = Sql::<B>::new(format!("insert into roster ({ROSTER_COLUMNS}) values "));
+            for (i, roster) in chunk.iter().enumerate() {
+                q.row(i == 0, RosterColumns::values(roster));
+            }
+            q.push(
+                " on conflict (org_id, source_id, external_id) do update set \
+                 title = excluded.title, code = excluded.code, school = excluded.school",
+            );
+            q.execute(&mut *self.tx).await?;
+        }
+        if full {
+            let keep: std::collections::HashSet<&str> =
+                rosters.iter().map(|r| r.external_id.as_str()).collect();
+            let mut q = Sql::<B>::new("select external_id from roster where org_id = ");
+            q.bind(org.as_uuid())
+                .push(" and source_id = ")
+                .bind(source.as_uuid());
+            let gone: Vec<String> = q
+                .fetch_all::<(String,), _>(&mut *self.tx)
+                .await?
+                .into_iter()
+                .map(|(id,)| id)
+                .filter(|id| !keep.contains(id.as_str()))
+                .collect();
+            self.delete_rosters(org, source, &gone).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete_rosters(
+        &mut self,
+        org: OrgId,
+        source: SourceId,
+        external_ids: &[String],
+    ) -> StoreResult<()> {
+        for id in external_ids {
+            for table in ["roster_member", "roster"] {
+                let mut q = Sql::<B>::new(format!("delete from {table} where org_id = "));
+                q.bind(org.as_uuid())
+                    .push(" and roster_id in (select roster_id from roster where org_id = ")
+                    .bind(org.as_uuid())
+                    .push(" and source_id = ")
+                    .bind(source.as_uuid())
+                    .push(" and external_id = ")
+                    .bind(id.as_str())
+                    .push(")");
+                q.execute(&mut *self.tx).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn put_members(
+        &mut self,
+        org: OrgId,
+        source: SourceId,
+        members: &[(String, UserId, MemberRole)],
+        removed: &[(String, UserId)],
+        full: bool,
+    ) -> StoreResult<()> {
+        let of_class = |q: &mut Sql<B>, class: &str| {
+            q.push("(select roster_id from roster where org_id = ")
+                .bind(org.as_uuid())
+                .push(" and source_id = ")
+                .bind(source.as_uuid())
+                .push(" and external_id = ")
+                .bind(class)
+                .push(")");
+        };
+        if full {
+            let mut q = Sql::<B>::new("delete from roster_member where org_id = ");
+            q.bind(org.as_uuid())
+                .push(" and roster_id in (select roster_id from roster where org_id = ")
+                .bind(org.as_uuid())
+                .push(" and source_id = ")
+                .bind(source.as_uuid())
+                .push(")");
+            q.execute(&mut *self.tx).await?;
+        }
+        for (class, user) in removed {
+            let mut q = Sql::<B>::new("delete from roster_member where org_id = ");
+            q.bind(org.as_uuid())
+                .push(" and user_id = ")
+                .bind(user.as_uuid());
+            q.push(" and roster_id = ");
+            of_class(&mut q, class);
+            q.execute(&mut *self.tx).await?;
+        }
+        for (class, user, role) in members {
+            let mut q = Sql::<B>::new(
+                "insert into roster_member (org_id, roster_id, user_id, role) select ",
+            );
+            q.bind(org.as_uuid())
+                .push(", roster_id, ")
+                .bind(user.as_uuid())
+                .push(", ")
+                .bind(role.as_str())
+                .push(" from roster where org_id = ")
+                .bind(org.as_uuid())
+                .push(" and source_id = ")
+                .bind(source.as_uuid())
+                .push(" and external_id = ")
+                .bind(class.as_str())
+                .push(
+                    " on conflict (org_id, roster_id, user_id) do update set role = excluded.role",
+                );
+            q.execute(&mut *self.tx).await?;
+        }
+        Ok(())
     }
 
     async fn set_drop_folder(

@@ -9,9 +9,10 @@ use rollcall_domain::provisioning::{
     self, Applied, Counts, Decision, Format, Known, Mode, Outcome, Plan, ReportLine, Row,
     RunRecord, SourceSettings,
 };
+use rollcall_domain::roster::Roster;
 use rollcall_domain::token::sha256_hex;
-use rollcall_domain::{Actor, AuditAction, RunId, User, UserId, rules};
-use rollcall_import::{Problem, Read};
+use rollcall_domain::{Actor, AuditAction, RosterId, RunId, User, UserId, rules};
+use rollcall_import::{ClassRow, Problem, Read, RosterSet};
 use rollcall_store::UnitOfWork;
 use tracing::instrument;
 
@@ -68,6 +69,8 @@ struct Planned {
     rows: Vec<Row>,
     known: Vec<Known>,
     plan: Plan,
+    /// Classes and their members, when the file sends them.
+    rosters: Option<RosterSet>,
 }
 
 impl App {
@@ -452,6 +455,7 @@ impl App {
             rows,
             skipped,
             notes,
+            rosters,
             ..
         } = read;
         let known = self.store.provisioning_directory(who.org_id).await?;
@@ -475,6 +479,7 @@ impl App {
                     },
                     rows,
                     known,
+                    rosters,
                 }),
                 Err(problems) => Err(problems
                     .into_iter()
@@ -557,8 +562,66 @@ impl App {
         uow.put_said(who.org_id, &said).await?;
         uow.insert_touches(who.org_id, run, &applied.touches)
             .await?;
+        if let Some(rosters) = &planned.rosters {
+            write_rosters(uow, who, source, rosters, &applied.after).await?;
+        }
         Ok(())
     }
+}
+
+/// Writes a package's classes and their members: a member is named by their id in the source
+/// (people the run left out, such as parents, are not members).
+async fn write_rosters(
+    uow: &mut dyn UnitOfWork,
+    who: &Principal,
+    source: &SourceSettings,
+    rosters: &RosterSet,
+    people: &[Known],
+) -> Result<(), AppError> {
+    let by_external: HashMap<&str, UserId> = people
+        .iter()
+        .filter(|k| k.user.source() == &source.name)
+        .filter_map(|k| Some((k.user.external_id()?.as_str(), k.user.id())))
+        .collect();
+    let (gone, kept): (Vec<&ClassRow>, Vec<&ClassRow>) =
+        rosters.classes.iter().partition(|c| c.deleted);
+    let classes: Vec<Roster> = kept
+        .into_iter()
+        .map(|c| Roster {
+            id: RosterId::new(),
+            org_id: who.org_id,
+            source_id: source.id,
+            external_id: c.external_id.clone(),
+            title: c.title.clone(),
+            code: c.code.clone(),
+            school: c.school.clone(),
+        })
+        .collect();
+    uow.put_rosters(who.org_id, source.id, &classes, rosters.classes_full)
+        .await?;
+    let gone: Vec<String> = gone.into_iter().map(|c| c.external_id.clone()).collect();
+    uow.delete_rosters(who.org_id, source.id, &gone).await?;
+    let mut members = Vec::new();
+    let mut removed = Vec::new();
+    for e in &rosters.enrollments {
+        let Some(&user) = by_external.get(e.user.as_str()) else {
+            continue;
+        };
+        if e.deleted {
+            removed.push((e.class.clone(), user));
+        } else {
+            members.push((e.class.clone(), user, e.role));
+        }
+    }
+    uow.put_members(
+        who.org_id,
+        source.id,
+        &members,
+        &removed,
+        rosters.enrollments_full,
+    )
+    .await?;
+    Ok(())
 }
 
 /// Claims the source for a write planned while it was at the version read.

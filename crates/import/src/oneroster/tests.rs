@@ -5,6 +5,7 @@ use std::path::Path;
 
 use rollcall_domain::Role;
 use rollcall_domain::provisioning::{Listed, Mode, Row};
+use rollcall_domain::roster::MemberRole;
 
 use super::{pack_folder, read_zip};
 use crate::{Problem, Read};
@@ -82,12 +83,23 @@ fn the_documented_1_1_sample_reads_whole() {
     assert_eq!(read.skipped.len(), 1, "the parent is skipped and counted");
     assert_eq!(read.skipped[0].line, 7);
     assert!(read.skipped[0].why.contains("parent"), "{:?}", read.skipped);
-    assert!(
-        read.notes
-            .iter()
-            .any(|n| n.starts_with("classes.csv: not read")),
-        "{:?}",
-        read.notes
+    let rosters = read.rosters.expect("classes and enrollments are read");
+    assert!(rosters.classes_full && rosters.enrollments_full);
+    assert_eq!(rosters.classes.len(), 1);
+    assert_eq!(rosters.classes[0].title, "Mathematics 10");
+    assert_eq!(rosters.classes[0].school, "Northfield High School");
+    let members: Vec<(&str, MemberRole)> = rosters
+        .enrollments
+        .iter()
+        .map(|e| (e.user.as_str(), e.role))
+        .collect();
+    assert_eq!(
+        members,
+        [
+            ("stu-1001", MemberRole::Student),
+            ("tea-2001", MemberRole::Teacher)
+        ],
+        "last year's enrolment (ended 2026-06-30) is not current"
     );
 }
 
