@@ -654,37 +654,7 @@ pub async fn a_oneroster_package_provisions_and_a_broken_one_changes_nothing(db:
     );
     assert!(f.app.find_user(&f.admin, "byron.lovelace").await.is_err());
 
-    // Its class is a roster; its teacher sees it, with the members the status rules show.
-    let rosters = f.app.rosters(&f.admin).await.unwrap();
-    assert_eq!(rosters.len(), 1);
-    assert_eq!(rosters[0].roster.title, "Mathematics 10");
-    assert_eq!((rosters[0].teachers, rosters[0].students), (1, 1));
-    let grace = f.app.find_user(&f.admin, "grace.hopper").await.unwrap();
-    let teacher = rollcall_app::Principal::user(&grace);
-    let theirs = f.app.rosters(&teacher).await.unwrap();
-    assert_eq!(theirs.len(), 1, "a teacher sees the rosters they teach");
-    let (_, members) = f.app.roster(&teacher, theirs[0].roster.id).await.unwrap();
-    let names: Vec<String> = members.iter().map(|(u, _)| u.display_name()).collect();
-    assert_eq!(names, ["Grace Hopper", "Ada Lovelace"], "teachers first");
-    let ada = f.app.find_user(&f.admin, "ada.lovelace").await.unwrap();
-    let archive = ChangeStatus {
-        status: "archived".to_owned(),
-        reason: Some("Left".to_owned()),
-        ..ChangeStatus::default()
-    };
-    f.app
-        .change_status(&f.admin, ada.id(), archive)
-        .await
-        .unwrap();
-    let (_, members) = f.app.roster(&teacher, theirs[0].roster.id).await.unwrap();
-    assert_eq!(members.len(), 1, "archived members are hidden (and kept)");
-    assert_eq!(f.app.rosters(&f.admin).await.unwrap()[0].students, 0);
-    let max = f.app.find_user(&f.admin, "max.planck").await.unwrap();
-    let student = rollcall_app::Principal::user(&max);
-    assert!(matches!(
-        f.app.rosters(&student).await,
-        Err(AppError::Forbidden)
-    ));
+    the_class_is_a_roster_its_teacher_sees(&f).await;
 
     let manifest = "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\n\
         file.users,delta\n";
@@ -727,6 +697,40 @@ pub async fn a_oneroster_package_provisions_and_a_broken_one_changes_nothing(db:
     let runs = f.app.runs(&f.admin, Some("sis"), 2).await.unwrap();
     assert_eq!(runs[0].outcome.as_str(), "refused");
     assert_eq!(runs[0].mode.as_str(), "full");
+}
+
+/// The sample's class is a roster; its teacher sees it, with the members the status rules show.
+async fn the_class_is_a_roster_its_teacher_sees(f: &Fixture) {
+    let rosters = f.app.rosters(&f.admin).await.unwrap();
+    assert_eq!(rosters.len(), 1);
+    assert_eq!(rosters[0].roster.title, "Mathematics 10");
+    assert_eq!((rosters[0].teachers, rosters[0].students), (1, 1));
+    let grace = f.app.find_user(&f.admin, "grace.hopper").await.unwrap();
+    let teacher = rollcall_app::Principal::user(&grace);
+    let theirs = f.app.rosters(&teacher).await.unwrap();
+    assert_eq!(theirs.len(), 1, "a teacher sees the rosters they teach");
+    let (_, members) = f.app.roster(&teacher, theirs[0].roster.id).await.unwrap();
+    let names: Vec<String> = members.iter().map(|(u, _)| u.display_name()).collect();
+    assert_eq!(names, ["Grace Hopper", "Ada Lovelace"], "teachers first");
+    let ada = f.app.find_user(&f.admin, "ada.lovelace").await.unwrap();
+    let archive = ChangeStatus {
+        status: "archived".to_owned(),
+        reason: Some("Left".to_owned()),
+        ..ChangeStatus::default()
+    };
+    f.app
+        .change_status(&f.admin, ada.id(), archive)
+        .await
+        .unwrap();
+    let (_, members) = f.app.roster(&teacher, theirs[0].roster.id).await.unwrap();
+    assert_eq!(members.len(), 1, "archived members are hidden (and kept)");
+    assert_eq!(f.app.rosters(&f.admin).await.unwrap()[0].students, 0);
+    let max = f.app.find_user(&f.admin, "max.planck").await.unwrap();
+    let student = rollcall_app::Principal::user(&max);
+    assert!(matches!(
+        f.app.rosters(&student).await,
+        Err(AppError::Forbidden)
+    ));
 }
 
 /// A stored zip of `(name, text)` entries.
