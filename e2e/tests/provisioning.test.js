@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
-  ADMIN_PASSWORD, axeViolations, cli, launchBrowser, policyRefusals, screenshot, signIn, startServer,
+  ADMIN_PASSWORD, TEACHER_PASSWORD, axeViolations, cli, launchBrowser, policyRefusals, screenshot, signIn,
+  startServer,
 } from "./harness.js";
 
 let server;
@@ -202,7 +203,6 @@ describe("provisioning in the console", { concurrency: 1 }, () => {
     assert.match(counts, /3\s+linked/);
     assert.doesNotMatch(counts, /reactivated/, "Zoë, deactivated by an admin, stays inactive");
     assert.match(counts, /1\s+skipped/);
-    await page.getByText("classes.csv: not read").waitFor();
     await page.getByLabel("Show").selectOption("skipped");
     await page.locator("#items tbody tr:not([hidden])", { hasText: "Rollcall does not manage parents and guardians" }).waitFor();
     await screenshot(page, "oneroster-preview-desktop");
@@ -210,6 +210,22 @@ describe("provisioning in the console", { concurrency: 1 }, () => {
     await page.getByRole("heading", { name: /sample-1\.1\.zip\s+Applied/ }).waitFor();
     assert.equal(statusOf("max.planck"), "inactive", "enabledUser=false");
     assert.equal(statusOf("grace.hopper"), "active");
+
+    // Its class is a roster: Grace, who teaches it, signs in and sees it under My rosters.
+    const context = await browser.newContext({ viewport: PHONE });
+    t.after(() => context.close());
+    const teacher = await context.newPage();
+    await signIn(teacher, server.address, "grace.hopper", TEACHER_PASSWORD);
+    await teacher.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Rosters" }).click();
+    await teacher.getByRole("heading", { name: "My rosters" }).waitFor();
+    await teacher.getByRole("link", { name: "Mathematics 10" }).click();
+    await teacher.getByRole("heading", { name: "Mathematics 10" }).waitFor();
+    const members = await teacher.locator("table.members tbody").innerText();
+    assert.match(members, /Grace Hopper/);
+    assert.match(members, /Ada Lovelace/);
+    assert.doesNotMatch(members, /Max Planck/, "last year's enrolment has ended");
+    assert.deepEqual(await axeViolations(teacher), []);
+    await screenshot(teacher, "roster-teacher-phone");
   });
 
   test("the Sources page and the history read well at 390 px", async (t) => {

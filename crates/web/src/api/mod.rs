@@ -5,6 +5,7 @@ mod error;
 mod extract;
 pub mod openapi;
 mod provisioning;
+mod rosters;
 mod rules;
 mod shape;
 mod users;
@@ -39,6 +40,8 @@ pub fn routes(max_import_bytes: usize) -> Router<App> {
             "/sources/{name}/imports",
             post(provisioning::import).layer(DefaultBodyLimit::max(max_import_bytes)),
         )
+        .route("/rosters", get(rosters::list))
+        .route("/rosters/{id}", get(rosters::show))
         .route("/runs", get(provisioning::list_runs))
         .route("/runs/{id}", get(provisioning::show_run))
         .route("/runs/{id}/approve", post(provisioning::approve_run))

@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{FieldProblem, Problem, RowProblem};
-use super::{provisioning, rules, users};
+use super::{provisioning, rosters, rules, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -15,7 +15,7 @@ use super::{provisioning, rules, users};
         provisioning::add_source, provisioning::show_source, provisioning::edit_source,
         provisioning::import, provisioning::list_runs, provisioning::show_run,
         provisioning::approve_run, provisioning::reject_run, provisioning::undo_run,
-        provisioning::settings, provisioning::edit_settings),
+        provisioning::settings, provisioning::edit_settings, rosters::list, rosters::show),
     components(schemas(
         users::UserBody, users::UserListBody, users::CreateUserBody, users::EditUserBody,
         users::StatusBody, users::StatusChangedBody, users::EventBody, users::ActorBody,
@@ -27,7 +27,8 @@ use super::{provisioning, rules, users};
         provisioning::PreviewBody, provisioning::RunBody, provisioning::RunListBody,
         provisioning::ApproveBody, RowProblem,
         provisioning::UndoBody, provisioning::SettingsBody, provisioning::SettingsPatchBody,
-        provisioning::RosterFile,
+        provisioning::RosterFile, rosters::RosterBody, rosters::RosterListBody,
+        rosters::MemberBody, rosters::RosterMembersBody,
         Problem, FieldProblem
     )),
     modifiers(&BearerToken, &ProblemResponses),

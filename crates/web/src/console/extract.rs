@@ -79,6 +79,7 @@ impl FromRequestParts<App> for SignedIn {
             org_name,
             user_name: visitor.user.display_name(),
             is_admin: matches!(visitor.user.role(), Role::Admin),
+            sees_rosters: matches!(visitor.user.role(), Role::Admin | Role::Teacher),
             csrf: visitor.session.csrf_token.clone(),
             flash: String::new(),
             bare: false,

@@ -7,6 +7,7 @@ mod errors;
 mod extract;
 mod pages;
 mod provisioning;
+mod rosters;
 mod rules;
 mod status;
 mod users;
@@ -65,6 +66,8 @@ pub fn routes(max_import_bytes: usize) -> Router<App> {
                     max_import_bytes.saturating_add(64 * 1024),
                 )),
         )
+        .route("/rosters", get(rosters::index))
+        .route("/rosters/{id}", get(rosters::show))
         .route("/runs", get(provisioning::runs))
         .route("/runs/{id}", get(provisioning::run))
         .route("/runs/{id}/approve", post(provisioning::approve))

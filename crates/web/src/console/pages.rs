@@ -8,6 +8,8 @@ pub struct Chrome {
     pub org_name: String,
     pub user_name: String,
     pub is_admin: bool,
+    /// Admins see every roster, teachers the ones they teach.
+    pub sees_rosters: bool,
     /// The session's CSRF token; empty when signed out.
     pub csrf: String,
     pub flash: String,
@@ -400,4 +402,45 @@ pub struct UndonePage {
     pub reverted: usize,
     /// People changed since the run, left alone: (id, name).
     pub left_alone: Vec<(String, String)>,
+}
+
+/// A roster as the Rosters page lists it.
+#[derive(Debug, Clone)]
+pub struct RosterLine {
+    pub id: String,
+    pub title: String,
+    pub code: String,
+    pub school: String,
+    pub teachers: u64,
+    pub students: u64,
+}
+
+#[derive(Template)]
+#[template(path = "pages/rosters.html")]
+pub struct RostersPage {
+    pub chrome: Chrome,
+    pub admin: bool,
+    pub rosters: Vec<RosterLine>,
+}
+
+/// A member as a roster lists them.
+#[derive(Debug, Clone)]
+pub struct MemberLine {
+    pub id: String,
+    pub name: String,
+    pub login: String,
+    pub role: &'static str,
+    /// "Inactive" for a member who may not sign in (archived ones are not listed).
+    pub badge: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "pages/roster.html")]
+pub struct RosterPage {
+    pub chrome: Chrome,
+    pub admin: bool,
+    pub title: String,
+    pub code: String,
+    pub school: String,
+    pub members: Vec<MemberLine>,
 }
