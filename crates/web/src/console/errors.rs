@@ -60,14 +60,13 @@ pub fn explain(err: &AppError) -> (StatusCode, String) {
 
 /// A page for someone not signed in, saying why a request failed (the database is down, say).
 pub fn failure(err: &AppError) -> Response {
+    failure_page(Chrome::default(), err, "/sign-in", "Back to sign-in")
+}
+
+/// A page in `chrome` saying why a request failed, with a link `back`.
+pub fn failure_page(chrome: Chrome, err: &AppError, back: &str, back_label: &str) -> Response {
     let (status, message) = explain(err);
-    let page = MessagePage::new(
-        Chrome::default(),
-        "That did not work",
-        &message,
-        "/sign-in",
-        "Back to sign-in",
-    );
+    let page = MessagePage::new(chrome, "That did not work", &message, back, back_label);
     (status, super::render(&page)).into_response()
 }
 

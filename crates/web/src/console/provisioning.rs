@@ -26,15 +26,24 @@ use super::render;
 const SHOWN_ITEMS: usize = 2_000;
 
 fn failure(signed_in: &SignedIn, err: &AppError, back: &str) -> Response {
-    let (status, message) = super::errors::explain(err);
-    let page = MessagePage::new(
-        signed_in.chrome.clone(),
-        "That did not work",
-        &message,
-        back,
-        "Back",
-    );
-    (status, render(&page)).into_response()
+    super::errors::failure_page(signed_in.chrome.clone(), err, back, "Back")
+}
+
+/// The run a path names, or the page saying there is none.
+fn run_in_path(signed_in: &SignedIn, raw: &str) -> Result<RunId, Response> {
+    raw.parse()
+        .map_err(|_| failure(signed_in, &AppError::NotFound("import run"), "/runs"))
+}
+
+/// What every decision on a run starts with: the form's CSRF token, then the run.
+fn decision_on(
+    signed_in: &SignedIn,
+    headers: &HeaderMap,
+    csrf: &str,
+    raw: &str,
+) -> Result<RunId, Response> {
+    signed_in.check_csrf(headers, Some(csrf))?;
+    run_in_path(signed_in, raw)
 }
 
 /// Sends the browser to `to` (htmx follows `HX-Redirect`).
@@ -605,17 +614,14 @@ pub async fn runs(
     }
 }
 
-fn run_id(raw: &str) -> Option<RunId> {
-    raw.parse().ok()
-}
-
 pub async fn run(
     State(app): State<App>,
     Admin(signed_in): Admin,
     Path(id): Path<String>,
 ) -> Response {
-    let Some(id) = run_id(&id) else {
-        return failure(&signed_in, &AppError::NotFound("import run"), "/runs");
+    let id = match run_in_path(&signed_in, &id) {
+        Ok(id) => id,
+        Err(refused) => return refused,
     };
     let who = &signed_in.visitor.principal;
     let run = match app.run(who, id).await {
@@ -685,11 +691,9 @@ pub async fn approve(
     Path(id): Path<String>,
     Form(form): Form<ApproveForm>,
 ) -> Response {
-    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
-        return refused;
-    }
-    let Some(id) = run_id(&id) else {
-        return failure(&signed_in, &AppError::NotFound("import run"), "/runs");
+    let id = match decision_on(&signed_in, &headers, &form.csrf, &id) {
+        Ok(id) => id,
+        Err(refused) => return refused,
     };
     let keep: Vec<UserId> = form.keep.iter().filter_map(|k| k.parse().ok()).collect();
     let back = format!("/runs/{id}");
@@ -725,11 +729,9 @@ pub async fn reject(
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
-        return refused;
-    }
-    let Some(id) = run_id(&id) else {
-        return failure(&signed_in, &AppError::NotFound("import run"), "/runs");
+    let id = match decision_on(&signed_in, &headers, &form.csrf, &id) {
+        Ok(id) => id,
+        Err(refused) => return refused,
     };
     let back = format!("/runs/{id}");
     match app.reject_run(&signed_in.visitor.principal, id).await {
@@ -744,8 +746,9 @@ pub async fn undo_confirm(
     Admin(signed_in): Admin,
     Path(id): Path<String>,
 ) -> Response {
-    let Some(id) = run_id(&id) else {
-        return failure(&signed_in, &AppError::NotFound("import run"), "/runs");
+    let id = match run_in_path(&signed_in, &id) {
+        Ok(id) => id,
+        Err(refused) => return refused,
     };
     match app.run(&signed_in.visitor.principal, id).await {
         Ok(run) => render(&UndonePage {
@@ -766,11 +769,9 @@ pub async fn undo(
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
-        return refused;
-    }
-    let Some(id) = run_id(&id) else {
-        return failure(&signed_in, &AppError::NotFound("import run"), "/runs");
+    let id = match decision_on(&signed_in, &headers, &form.csrf, &id) {
+        Ok(id) => id,
+        Err(refused) => return refused,
     };
     match app.undo_run(&signed_in.visitor.principal, id).await {
         Ok(undo) => render(&UndonePage {

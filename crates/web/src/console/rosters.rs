@@ -12,15 +12,7 @@ use super::pages::{MemberLine, MessagePage, RosterLine, RosterPage, RostersPage}
 use super::render;
 
 fn failure(signed_in: &SignedIn, err: &AppError) -> Response {
-    let (status, message) = super::errors::explain(err);
-    let page = MessagePage::new(
-        signed_in.chrome.clone(),
-        "That did not work",
-        &message,
-        "/rosters",
-        "Back to rosters",
-    );
-    (status, render(&page)).into_response()
+    super::errors::failure_page(signed_in.chrome.clone(), err, "/rosters", "Back to rosters")
 }
 
 pub async fn index(State(app): State<App>, signed_in: SignedIn) -> Response {

@@ -128,15 +128,7 @@ pub fn not_found(signed_in: &SignedIn) -> Response {
 
 /// A page saying why a request failed.
 pub fn failure_page(signed_in: &SignedIn, err: &AppError) -> Response {
-    let (status, message) = super::errors::explain(err);
-    let page = MessagePage::new(
-        signed_in.chrome.clone(),
-        "That did not work",
-        &message,
-        "/users",
-        "Back to users",
-    );
-    (status, render(&page)).into_response()
+    super::errors::failure_page(signed_in.chrome.clone(), err, "/users", "Back to users")
 }
 
 /// What every change to one user starts with: the form's CSRF token, then the user.
