@@ -183,6 +183,10 @@ pub struct ReportLine {
     /// One of the run's removals (what the safeguard counts, and an approval may exclude).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub removal: bool,
+    /// What the line is, as the counts name it (`created`, `archived`, `kept`, `skipped`, …);
+    /// empty for a problem.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kind: String,
     pub what: String,
 }
 
@@ -945,6 +949,41 @@ impl Item {
         })
     }
 
+    /// The count this person falls under, its main change first: created, linked, archived,
+    /// deactivated, restored, reactivated, updated; else kept or unchanged.
+    pub fn kind(&self) -> &'static str {
+        let has = |wanted: &dyn Fn(&Step) -> bool| self.steps.iter().any(wanted);
+        let status =
+            |to: Status| move |step: &Step| matches!(step, Step::Status { to: t, .. } if *t == to);
+        if has(&|s| matches!(s, Step::Create)) {
+            "created"
+        } else if has(&|s| matches!(s, Step::Link { .. })) {
+            "linked"
+        } else if has(&status(Status::Archived)) {
+            "archived"
+        } else if has(&status(Status::Inactive)) {
+            "deactivated"
+        } else if has(&|s| {
+            matches!(
+                s,
+                Step::Status {
+                    because: Because::Reappeared,
+                    ..
+                }
+            )
+        }) {
+            "restored"
+        } else if has(&status(Status::Active)) {
+            "reactivated"
+        } else if has(&|s| matches!(s, Step::Update { .. })) {
+            "updated"
+        } else if self.kept.is_some() {
+            "kept"
+        } else {
+            "unchanged"
+        }
+    }
+
     /// What the run does to this person, in words; `None` when it leaves them as they are.
     pub fn describe(&self) -> Option<String> {
         let mut words: Vec<String> = self
@@ -1003,6 +1042,7 @@ impl Plan {
                     external_id: Some(item.external_id.as_str().to_owned()),
                     user_id: item.user,
                     removal: item.is_removal(),
+                    kind: item.kind().to_owned(),
                     what,
                 })
             })

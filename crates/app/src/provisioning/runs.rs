@@ -472,6 +472,7 @@ impl App {
                                 external_id: Some(s.external_id),
                                 user_id: None,
                                 removal: false,
+                                kind: "skipped".to_owned(),
                                 what: format!("skipped ({}): {}", s.file, s.why),
                             })
                             .collect();
@@ -697,6 +698,7 @@ fn problem_line(problem: &Problem) -> ReportLine {
         external_id: None,
         user_id: None,
         removal: false,
+        kind: String::new(),
         what,
     }
 }

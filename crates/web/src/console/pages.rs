@@ -323,7 +323,7 @@ pub struct ItemLine {
     pub user_id: String,
     pub removal: bool,
     /// The filter it is shown under.
-    pub kind: &'static str,
+    pub kind: String,
     pub what: String,
 }
 

@@ -467,25 +467,6 @@ fn counts_lines(c: Counts) -> Vec<CountLine> {
     .collect()
 }
 
-/// The kind a report line is filtered under.
-fn kind_of(line: &ReportLine) -> &'static str {
-    let what = line.what.as_str();
-    [
-        ("create", "created"),
-        ("link", "linked"),
-        ("archived", "archived"),
-        ("inactive", "deactivated"),
-        ("active (listed again)", "restored"),
-        ("active", "reactivated"),
-        ("update", "updated"),
-        ("kept", "kept"),
-        ("skipped", "skipped"),
-    ]
-    .into_iter()
-    .find(|(word, _)| what.starts_with(word) || what.contains(&format!("; {word}")))
-    .map_or("other", |(_, kind)| kind)
-}
-
 fn item_lines(report: &[ReportLine]) -> Vec<super::pages::ItemLine> {
     report
         .iter()
@@ -497,7 +478,11 @@ fn item_lines(report: &[ReportLine]) -> Vec<super::pages::ItemLine> {
             external_id: line.external_id.clone().unwrap_or_default(),
             user_id: line.user_id.map(|id| id.to_string()).unwrap_or_default(),
             removal: line.removal,
-            kind: kind_of(line),
+            kind: if line.kind.is_empty() {
+                "other".to_owned()
+            } else {
+                line.kind.clone()
+            },
             what: line.what.clone(),
         })
         .collect()
