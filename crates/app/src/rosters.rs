@@ -4,15 +4,15 @@
 use std::collections::{HashMap, HashSet};
 
 use rollcall_domain::roster::{self, MemberRole, Roster, RosterSummary};
-use rollcall_domain::{Role, RosterId, User, UserId, rules};
+use rollcall_domain::{Role, RosterId, Status, User, UserId, rules};
 
 use crate::{App, AppError, Principal};
 
 impl App {
     /// The rosters `who` may see, by title, with how many teachers and students each shows.
     pub async fn rosters(&self, who: &Principal) -> Result<Vec<RosterSummary>, AppError> {
-        let mine = self.teaching(who).await?;
         let memberships = self.store.memberships(who.org_id).await?;
+        let mine = teaching(who, &memberships)?;
         let mut counts: HashMap<RosterId, (u64, u64)> = HashMap::new();
         for (roster, _, role, status) in &memberships {
             if rules::is_archived(*status) {
@@ -48,8 +48,8 @@ impl App {
         who: &Principal,
         id: RosterId,
     ) -> Result<(Roster, Vec<(User, MemberRole)>), AppError> {
-        let mine = self.teaching(who).await?;
-        if mine.as_ref().is_some_and(|mine| !mine.contains(&id)) {
+        let memberships = self.store.memberships(who.org_id).await?;
+        if teaching(who, &memberships)?.is_some_and(|mine| !mine.contains(&id)) {
             return Err(AppError::NotFound("roster"));
         }
         let roster = self
@@ -62,26 +62,26 @@ impl App {
         let members = self.store.roster_members(who.org_id, id).await?;
         Ok((roster, roster::shown_members(members)))
     }
+}
 
-    /// The rosters a teacher teaches; `None` for an admin, who sees them all. Others see none.
-    async fn teaching(&self, who: &Principal) -> Result<Option<HashSet<RosterId>>, AppError> {
-        match who.role {
-            Role::Admin => Ok(None),
-            Role::Teacher => {
-                let me: Option<UserId> = who.actor.user_id();
-                Ok(Some(
-                    self.store
-                        .memberships(who.org_id)
-                        .await?
-                        .into_iter()
-                        .filter(|(_, user, role, _)| {
-                            Some(*user) == me && *role == MemberRole::Teacher
-                        })
-                        .map(|(roster, ..)| roster)
-                        .collect(),
-                ))
-            }
-            Role::Staff | Role::Student => Err(AppError::Forbidden),
+/// The rosters a teacher teaches (from the org's memberships); `None` for an admin, who sees
+/// them all. Staff and students see none.
+fn teaching(
+    who: &Principal,
+    memberships: &[(RosterId, UserId, MemberRole, Status)],
+) -> Result<Option<HashSet<RosterId>>, AppError> {
+    match who.role {
+        Role::Admin => Ok(None),
+        Role::Teacher => {
+            let me = who.actor.user_id();
+            Ok(Some(
+                memberships
+                    .iter()
+                    .filter(|(_, user, role, _)| Some(*user) == me && *role == MemberRole::Teacher)
+                    .map(|(roster, ..)| *roster)
+                    .collect(),
+            ))
         }
+        Role::Staff | Role::Student => Err(AppError::Forbidden),
     }
 }
