@@ -4,8 +4,8 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  ADMIN_PASSWORD, TEACHER_PASSWORD, axeViolations, launchBrowser, policyRefusals, screenshot, signIn,
-  startServer,
+  ADMIN_PASSWORD, TEACHER_PASSWORD, axeViolations, expectReachable, launchBrowser, policyRefusals,
+  screenshot, signIn, startServer,
 } from "./harness.js";
 
 let server;
@@ -39,24 +39,6 @@ async function rowOf(page, name) {
   return page.locator("table.users tbody tr", { hasText: name });
 }
 
-/** A control a person can click: scrolled to, inside the viewport, and the element under its
- *  centre (not clipped by a container or covered by another element). */
-async function expectReachable(page, locator) {
-  await locator.scrollIntoViewIfNeeded();
-  const box = await locator.boundingBox();
-  assert.ok(box, "it is laid out");
-  const viewport = page.viewportSize();
-  const edge = 1; // sub-pixel layout
-  assert.ok(box.x >= -edge && box.y >= -edge && box.x + box.width <= viewport.width + edge
-    && box.y + box.height <= viewport.height + edge, `inside the ${viewport.width}px viewport: ${JSON.stringify(box)}`);
-  assert.ok(box.height >= 20, `tall enough to press: ${box.height}px`);
-  const onTop = await locator.evaluate((el) => {
-    const r = el.getBoundingClientRect();
-    const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
-    return hit === el || el.contains(hit);
-  });
-  assert.ok(onTop, "nothing covers or clips it");
-}
 
 /** Waits until htmx has swapped and settled what it asked for. (`waitForLoadState` would not
  *  do: once a page has loaded, it answers at once, whatever is still in flight.) */

@@ -5,6 +5,7 @@ import { mkdtempSync, mkdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -170,4 +171,23 @@ export async function signIn(page, address, login, password) {
     const wait = Number(response.headers()["retry-after"] || "2");
     await page.waitForTimeout(wait * 1000);
   }
+}
+
+/** A control a person can click: scrolled to, inside the viewport, and the element under its
+ *  centre (not clipped by a container or covered by another element). */
+export async function expectReachable(page, locator) {
+  await locator.scrollIntoViewIfNeeded();
+  const box = await locator.boundingBox();
+  assert.ok(box, "it is laid out");
+  const viewport = page.viewportSize();
+  const edge = 1; // sub-pixel layout
+  assert.ok(box.x >= -edge && box.y >= -edge && box.x + box.width <= viewport.width + edge
+    && box.y + box.height <= viewport.height + edge, `inside the ${viewport.width}px viewport: ${JSON.stringify(box)}`);
+  assert.ok(box.height >= 20, `tall enough to press: ${box.height}px`);
+  const onTop = await locator.evaluate((el) => {
+    const r = el.getBoundingClientRect();
+    const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+    return hit === el || el.contains(hit);
+  });
+  assert.ok(onTop, "nothing covers or clips it");
 }

@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
-  ADMIN_PASSWORD, TEACHER_PASSWORD, axeViolations, cli, launchBrowser, policyRefusals, screenshot, signIn,
-  startServer,
+  ADMIN_PASSWORD, TEACHER_PASSWORD, axeViolations, cli, expectReachable, launchBrowser, policyRefusals,
+  screenshot, signIn, startServer,
 } from "./harness.js";
 
 let server;
@@ -166,16 +166,24 @@ describe("provisioning in the console", { concurrency: 1 }, () => {
     await screenshot(page, "run-held-desktop");
     await page.setViewportSize(PHONE);
     await screenshot(page, "run-held-phone");
-    await page.getByRole("checkbox", { name: "Keep H6 as they are" }).check();
-    await page.getByRole("button", { name: "Approve and apply" }).click();
+    const keep = page.getByRole("checkbox", { name: "Keep H6 as they are" });
+    await expectReachable(page, keep);
+    await keep.check();
+    const approve = page.getByRole("button", { name: "Approve and apply" });
+    await expectReachable(page, approve);
+    await approve.click();
     await page.getByRole("heading", { name: /hr-short\.csv\s+Applied/ }).waitFor();
     assert.equal(statusOf("hr5"), "archived");
     assert.equal(statusOf("hr6"), "active", "kept by the admin");
 
-    await page.getByRole("link", { name: "Undo this import…" }).click();
+    const undoLink = page.getByRole("link", { name: "Undo this import…" });
+    await expectReachable(page, undoLink);
+    await undoLink.click();
     await page.getByRole("heading", { name: "Undo this import?" }).waitFor();
     await screenshot(page, "undo-confirm-phone");
-    await page.getByRole("button", { name: "Undo the import" }).click();
+    const undo = page.getByRole("button", { name: "Undo the import" });
+    await expectReachable(page, undo);
+    await undo.click();
     await page.getByRole("heading", { name: "Import undone" }).waitFor();
     await page.getByText("3 people are back").waitFor();
     assert.equal(statusOf("hr5"), "active");
@@ -226,6 +234,39 @@ describe("provisioning in the console", { concurrency: 1 }, () => {
     assert.doesNotMatch(members, /Max Planck/, "last year's enrolment has ended");
     assert.deepEqual(await axeViolations(teacher), []);
     await screenshot(teacher, "roster-teacher-phone");
+  });
+
+  test("at 390 px a source is paused and resumed, and a held run is rejected", async (t) => {
+    const page = await signedInAdmin(t, PHONE);
+    await page.goto(`${server.address}/sources`);
+    const row = page.getByRole("row", { name: /^sis\b/ });
+    const pause = row.getByRole("button", { name: "Pause" });
+    await expectReachable(page, pause);
+    await pause.click();
+    await page.getByText("Source paused").waitFor();
+    assert.equal(await row.getByRole("link", { name: "Import a file" }).count(), 0, "a paused source takes no file");
+    const resume = row.getByRole("button", { name: "Resume" });
+    await expectReachable(page, resume);
+    await resume.click();
+    await page.getByText("Source resumed.").waitFor();
+    await expectReachable(page, row.getByRole("link", { name: "Import a file" }));
+
+    // One of hr's six people in a file: a mass removal, held; rejected, nothing changes.
+    assert.throws(() => cli(server.databaseUrl, "import", "--source", "hr",
+      roster("hr-one.csv", [["H1", "hr1", "Sam", "Staff1", "student"]])), /held for approval/);
+    await page.getByRole("link", { name: "Import history" }).click();
+    await page.getByRole("heading", { name: "Import history" }).waitFor();
+    const held = page.getByRole("row", { name: /hr-one\.csv\s+Awaiting approval/ }).getByRole("link");
+    await expectReachable(page, held);
+    await held.click();
+    await page.getByRole("heading", { name: "Awaiting your approval" }).waitFor();
+    const reject = page.getByRole("button", { name: "Reject: apply nothing" });
+    await expectReachable(page, reject);
+    await reject.click();
+    await page.getByRole("heading", { name: /hr-one\.csv\s+Rejected/ }).waitFor();
+    await page.getByText("Rejected by Dana Whitfield at").waitFor();
+    assert.equal(statusOf("hr6"), "active");
+    await screenshot(page, "run-rejected-phone");
   });
 
   test("the Sources page and the history read well at 390 px", async (t) => {

@@ -624,9 +624,12 @@ pub async fn run(
         .decided
         .as_ref()
         .map(|d| {
+            let verdict = match run.outcome {
+                Outcome::Rejected => "Rejected",
+                _ => "Approved",
+            };
             format!(
-                "{} by {} at {}",
-                run.outcome.as_str(),
+                "{verdict} by {} at {}",
                 d.by,
                 d.at.format("%Y-%m-%d %H:%M:%S UTC")
             )
