@@ -456,7 +456,7 @@ pub async fn prepare(app: &App, database_url: &str, bind: &str) -> Result<()> {
     println!("  Admin:      admin  /  {}", password.expose());
     println!("  API token:  {token}");
     let held = app
-        .runs(&who, None, 50)
+        .run_history(&who, None, 50)
         .await
         .map_err(fail)?
         .into_iter()

@@ -381,7 +381,7 @@ pub async fn runs(app: App, command: RunCommand) -> Result<()> {
         RunCommand::List { org, source, limit } => {
             let who = principal(&app, &org).await?;
             let runs = app
-                .runs(&who, source.as_deref(), limit)
+                .run_history(&who, source.as_deref(), limit)
                 .await
                 .map_err(|e| anyhow!("{e}"))?;
             for run in runs {

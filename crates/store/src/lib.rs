@@ -269,11 +269,14 @@ pub trait Store: Send + Sync + 'static {
     async fn held_file(&self, org: OrgId, run: RunId) -> StoreResult<Option<Vec<u8>>>;
 
     /// An org's import runs, newest first, of one source or all; at most `limit`.
+    /// The org's runs, newest first; with their reports only when `reports` (a report holds a
+    /// line per person, a history listing needs none).
     async fn runs(
         &self,
         org: OrgId,
         source: Option<SourceId>,
         limit: u64,
+        reports: bool,
     ) -> StoreResult<Vec<RunRecord>>;
     async fn run(&self, org: OrgId, id: RunId) -> StoreResult<Option<RunRecord>>;
 

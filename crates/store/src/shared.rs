@@ -601,10 +601,14 @@ where
         org: OrgId,
         source: Option<SourceId>,
         limit: u64,
+        reports: bool,
     ) -> StoreResult<Vec<RunRecord>> {
-        let mut q = Sql::<B>::new(format!(
-            "select {RUN_COLUMNS} from import_run where org_id = "
-        ));
+        let columns = if reports {
+            RUN_COLUMNS.to_owned()
+        } else {
+            RUN_COLUMNS.replace("report,", "'[]' as report,")
+        };
+        let mut q = Sql::<B>::new(format!("select {columns} from import_run where org_id = "));
         q.bind(org.as_uuid());
         if let Some(source) = source {
             q.push(" and source_id = ").bind(source.as_uuid());

@@ -201,7 +201,7 @@ impl App {
         refuse_paused(&source)?;
         let later = self
             .store
-            .runs(who.org_id, Some(source.id), 1_000)
+            .runs(who.org_id, Some(source.id), 1_000, false)
             .await?
             .into_iter()
             .find(|run| run.outcome == Outcome::Applied && run.started_at > held.started_at);
@@ -370,19 +370,40 @@ impl App {
         })
     }
 
-    /// The org's import runs, newest first (of one source when named), at most `limit`.
+    /// The org's import runs, newest first (of one source when named), at most `limit`, with
+    /// their reports.
     pub async fn runs(
         &self,
         who: &Principal,
         source: Option<&str>,
         limit: u64,
     ) -> Result<Vec<RunRecord>, AppError> {
+        self.listed_runs(who, source, limit, true).await
+    }
+
+    /// The org's import runs as a history lists them: without their reports.
+    pub async fn run_history(
+        &self,
+        who: &Principal,
+        source: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<RunRecord>, AppError> {
+        self.listed_runs(who, source, limit, false).await
+    }
+
+    async fn listed_runs(
+        &self,
+        who: &Principal,
+        source: Option<&str>,
+        limit: u64,
+        reports: bool,
+    ) -> Result<Vec<RunRecord>, AppError> {
         who.require_admin()?;
         let source = match source {
             Some(name) => Some(self.source(who, name).await?.id),
             None => None,
         };
-        Ok(self.store.runs(who.org_id, source, limit).await?)
+        Ok(self.store.runs(who.org_id, source, limit, reports).await?)
     }
 
     pub async fn run(&self, who: &Principal, id: RunId) -> Result<RunRecord, AppError> {

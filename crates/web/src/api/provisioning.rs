@@ -486,7 +486,7 @@ pub async fn list_runs(
         )]));
     }
     let runs = app
-        .runs(&who, params.source.as_deref(), limit)
+        .run_history(&who, params.source.as_deref(), limit)
         .await
         .map_err(not_found_source)?;
     Ok(Json(RunListBody {

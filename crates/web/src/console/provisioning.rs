@@ -81,7 +81,7 @@ pub async fn sources(
     let mut lines = Vec::with_capacity(listed.len());
     for source in &listed {
         let last = app
-            .runs(who, Some(source.name.as_str()), 1)
+            .run_history(who, Some(source.name.as_str()), 1)
             .await
             .ok()
             .and_then(|runs| runs.into_iter().next());
@@ -587,7 +587,7 @@ pub async fn runs(
 ) -> Response {
     let source = query.source.filter(|s| !s.is_empty());
     match app
-        .runs(&signed_in.visitor.principal, source.as_deref(), 200)
+        .run_history(&signed_in.visitor.principal, source.as_deref(), 200)
         .await
     {
         Ok(runs) => render(&RunsPage {
