@@ -86,7 +86,9 @@ export async function startServer() {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${seen}`)), 30000);
     child.stderr.on("data", (chunk) => {
       seen += chunk.toString();
-      const match = seen.match(/listening on (http:\/\/[0-9.:]+)/);
+      // The whole address, up to the space after it: stderr may arrive cut mid-line, and a
+      // cut address ("http://127") sent every test of a file to a page that does not exist.
+      const match = seen.match(/listening on (http:\/\/[0-9.]+:[0-9]+)\s/);
       if (match) { clearTimeout(timer); resolve(match[1]); }
     });
     child.on("exit", (code) => reject(new Error(`server exited (${code}):\n${seen}`)));
