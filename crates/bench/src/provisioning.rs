@@ -1,6 +1,6 @@
 //! `--provisioning`: a generated OneRoster package of N users imported into an empty org, then
 //! re-imported with 1% of its people changed and 1% missing, end to end (unzip, parse, plan,
-//! apply), beside the raw-insert baseline of the same number of users measured in the same run.
+//! apply), beside the baseline (see `baseline`) of the same number of users measured in the same run.
 
 use std::fmt::Write as _;
 use std::time::Instant;

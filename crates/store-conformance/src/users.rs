@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 
 use rollcall_app::{App, AppError, ChangeStatus, EditUser, ListUsers};
 use rollcall_domain::{AuditAction, Status, TransitionError, User, UserId};
-use rollcall_store::StoreError;
+use rollcall_store::{BULK_LOAD_MIN, StoreError};
 use rollcall_testkit::TestDb;
 
-use crate::fixtures::{fixture, insert, person};
+use crate::fixtures::{Fixture, fixture, insert, person};
 
 pub(crate) fn status(to: &str) -> ChangeStatus {
     ChangeStatus {
@@ -289,46 +289,139 @@ pub async fn another_orgs_users_are_invisible(db: TestDb) {
     );
 }
 
+/// A student made by the domain, as an import makes one, with their created event.
+fn pupil(f: &Fixture, username: &str, family: &str) -> (User, rollcall_domain::AuditEvent) {
+    User::create(
+        f.org.id,
+        rollcall_domain::NewUser {
+            username: Some(rollcall_domain::Username::parse(username).unwrap()),
+            email: None,
+            given_name: rollcall_domain::PersonName::parse("Bulk", "given_name").unwrap(),
+            family_name: rollcall_domain::PersonName::parse(family, "family_name").unwrap(),
+            role: rollcall_domain::Role::Student,
+            source: rollcall_domain::Source::manual(),
+            external_id: None,
+            prevent_archiving: None,
+            password: None,
+            must_change_password: false,
+            attributes: rollcall_domain::Attributes::default(),
+        },
+        &f.admin.actor,
+        f.org.created_at,
+    )
+    .unwrap()
+}
+
+async fn count(f: &Fixture) -> u64 {
+    f.app
+        .count_users(&f.admin, &ListUsers::default(), 1_000_000)
+        .await
+        .unwrap()
+}
+
+async fn search(f: &Fixture, q: &str) -> Vec<User> {
+    f.app
+        .list_users(
+            &f.admin,
+            ListUsers {
+                q: Some(q.to_owned()),
+                ..ListUsers::default()
+            },
+        )
+        .await
+        .unwrap()
+        .users
+}
+
 pub async fn a_bulk_insert_is_all_or_nothing(db: TestDb) {
     let f = fixture(db).await;
-    let make = |username: &str| {
-        rollcall_domain::User::create(
-            f.org.id,
-            rollcall_domain::NewUser {
-                username: Some(rollcall_domain::Username::parse(username).unwrap()),
-                email: None,
-                given_name: rollcall_domain::PersonName::parse("Bulk", "given_name").unwrap(),
-                family_name: rollcall_domain::PersonName::parse(username, "family_name").unwrap(),
-                role: rollcall_domain::Role::Student,
-                source: rollcall_domain::Source::manual(),
-                external_id: None,
-                prevent_archiving: None,
-                password: None,
-                must_change_password: false,
-                attributes: rollcall_domain::Attributes::default(),
-            },
-            &f.admin.actor,
-            f.org.created_at,
-        )
-        .unwrap()
-    };
-    let good: Vec<_> = (0..1500).map(|i| make(&format!("u{i}"))).collect();
+    let good: Vec<_> = (0..1500)
+        .map(|i| pupil(&f, &format!("u{i}"), &format!("u{i}")))
+        .collect();
     insert(&f.db, f.org.id, &good).await.unwrap();
-    let mut bad: Vec<_> = (0..1500).map(|i| make(&format!("v{i}"))).collect();
-    bad.push(make("U7"));
+    let mut bad: Vec<_> = (0..1500)
+        .map(|i| pupil(&f, &format!("v{i}"), &format!("v{i}")))
+        .collect();
+    bad.push(pupil(&f, "U7", "U7"));
     let err = insert(&f.db, f.org.id, &bad).await;
     assert!(
         matches!(err, Err(StoreError::Conflict { field: "username" })),
         "{err:?}"
     );
-    let total = f
-        .app
-        .count_users(&f.admin, &ListUsers::default(), 10_000)
-        .await
-        .unwrap();
-    assert_eq!(total, 1500, "none of the refused batch was written");
+    assert_eq!(
+        count(&f).await,
+        1500,
+        "none of the refused batch was written"
+    );
     let history = f.app.user_events(&f.admin, good[0].0.id()).await.unwrap();
     assert_eq!(history.len(), 1, "each bulk user has its created event");
+}
+
+/// A load large enough for the backends' bulk paths ([`BULK_LOAD_MIN`] users into an empty
+/// org): a duplicate in its very last row leaves no row, no search entry and no history behind;
+/// the same load without it leaves every index whole: unique keys enforced again, the search
+/// finding anyone, listings in order, sign-in names found.
+pub async fn a_bulk_load_is_all_or_nothing_and_leaves_every_index_whole(db: TestDb) {
+    let f = fixture(db).await;
+    let mut rows: Vec<_> = (0..BULK_LOAD_MIN)
+        .map(|i| pupil(&f, &format!("pupil{i}"), &format!("Family{i}")))
+        .collect();
+    rows.push(pupil(&f, "PUPIL7", "Latecomer"));
+    let err = insert(&f.db, f.org.id, &rows).await;
+    assert!(
+        matches!(err, Err(StoreError::Conflict { field: "username" })),
+        "the duplicate in the last row refuses the load: {err:?}"
+    );
+    assert_eq!(count(&f).await, 0, "no row was left behind");
+    assert!(
+        search(&f, "family123").await.is_empty(),
+        "nor a search entry"
+    );
+    let history = f.app.user_events(&f.admin, rows[0].0.id()).await;
+    assert!(
+        matches!(history, Err(AppError::NotFound("user"))),
+        "nor the first person: {history:?}"
+    );
+
+    rows.pop();
+    insert(&f.db, f.org.id, &rows).await.unwrap();
+    assert_eq!(count(&f).await, BULK_LOAD_MIN as u64);
+    let found = search(&f, "family12345").await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].family_name().as_str(), "Family12345");
+    assert_eq!(
+        search(&f, "pupil1999").await.len(),
+        11,
+        "pupil1999 and pupil19990 to pupil19999"
+    );
+    let first = f
+        .app
+        .list_users(&f.admin, ListUsers::default())
+        .await
+        .unwrap()
+        .users;
+    let families: Vec<&str> = first.iter().map(|u| u.family_name().as_str()).collect();
+    assert_eq!(&families[..3], ["Family0", "Family1", "Family10"]);
+    let last = &rows[BULK_LOAD_MIN - 1].0;
+    let by_login =
+        f.db.store
+            .user_by_login(f.org.id, "PUPIL19999")
+            .await
+            .unwrap();
+    assert_eq!(by_login.map(|u| u.id()), Some(last.id()));
+    let history = f.app.user_events(&f.admin, last.id()).await.unwrap();
+    assert_eq!(history.len(), 1, "the created event");
+
+    let again = insert(&f.db, f.org.id, &[pupil(&f, "Pupil5", "Again")]).await;
+    assert!(
+        matches!(again, Err(StoreError::Conflict { field: "username" })),
+        "the unique index is whole again: {again:?}"
+    );
+    let look_alike = insert(&f.db, f.org.id, &[pupil(&f, "pup\u{0456}l5", "Again")]).await;
+    assert!(
+        matches!(look_alike, Err(StoreError::Conflict { field: "username" })),
+        "and so is the look-alike index: {look_alike:?}"
+    );
 }
 
 pub async fn tokens_work_until_revoked_or_their_user_stops_being_active(db: TestDb) {

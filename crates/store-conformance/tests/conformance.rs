@@ -11,6 +11,7 @@ rollcall_testkit::backend_tests!(
     reactivating_a_username_only_user_needs_a_temporary_password,
     another_orgs_users_are_invisible,
     a_bulk_insert_is_all_or_nothing,
+    a_bulk_load_is_all_or_nothing_and_leaves_every_index_whole,
     tokens_work_until_revoked_or_their_user_stops_being_active,
     search_and_paging_agree_with_the_domain_on_both_plans,
     the_status_filters_follow_the_rules,

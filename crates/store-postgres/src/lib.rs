@@ -3,20 +3,17 @@
 //! Search uses a `user_term` table (one row per user and term) whose primary key makes every
 //! prefix a range scan; see `migrations/`.
 
+mod copy;
 mod users;
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use rollcall_domain::{AuditEvent, OrgId, User};
-use rollcall_store::rows::{
-    EVENT_COLUMN_COUNT, EVENT_COLUMNS, EventColumns, USER_COLUMN_COUNT, USER_COLUMNS, UserColumns,
-};
+use rollcall_store::rows::{EVENT_COLUMNS, EventColumns, UserColumns};
 use rollcall_store::shared::{Conn, Opened};
 use rollcall_store::sql::Value;
-use rollcall_store::{
-    Backend, SqlStore, StoreError, StoreResult, UserQuery, bind_event_columns, bind_user_columns,
-};
+use rollcall_store::{Backend, SqlStore, StoreError, StoreResult, UserQuery};
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgQueryResult};
 use sqlx::{PgPool, Postgres};
 
@@ -39,8 +36,6 @@ impl Backend for PostgresBackend {
     // Writers run concurrently: a unit of work locks the rows it will write.
     const LOCK_ROW: &'static str = " for update";
     const SKIP_LOCKED: &'static str = " for update skip locked";
-    // 23 columns: 2,000 rows stay below PostgreSQL's 65,535 bound parameters.
-    const USER_CHUNK: usize = 2_000;
 
     /// One pool for reads and writes: PostgreSQL handles concurrent writers itself.
     async fn open(url: &str) -> StoreResult<Opened<Self>> {
@@ -89,6 +84,21 @@ impl Backend for PostgresBackend {
         users::insert_user_rows(conn, rows)
     }
 
+    /// `COPY` for many events (an import's).
+    async fn copy_events(conn: &mut Conn<Self>, events: &[AuditEvent]) -> StoreResult<bool> {
+        if events.len() < copy::COPY_MIN {
+            return Ok(false);
+        }
+        copy::copy_rows(
+            conn,
+            &format!("audit_event ({EVENT_COLUMNS})"),
+            events,
+            |e| EventColumns::from_event(e).values(),
+        )
+        .await?;
+        Ok(true)
+    }
+
     fn reindex_user<'a>(
         conn: &'a mut Conn<Self>,
         row: &'a UserColumns,
@@ -124,51 +134,6 @@ impl Backend for PostgresBackend {
     }
 }
 
-/// The benchmark's baseline: the same rows as the bulk path, written the plainest way (one
-/// `insert` per user, per search term and per event) inside one transaction.
-pub async fn insert_users_row_by_row(
-    store: &PostgresStore,
-    users: &[(User, AuditEvent)],
-) -> StoreResult<()> {
-    let placeholders = |n: usize| {
-        (1..=n)
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let user_sql = format!(
-        "insert into user_account ({USER_COLUMNS}) values ({})",
-        placeholders(USER_COLUMN_COUNT)
-    );
-    let event_sql = format!(
-        "insert into audit_event ({EVENT_COLUMNS}) values ({})",
-        placeholders(EVENT_COLUMN_COUNT)
-    );
-    let mut tx = store.writer().begin().await.map_err(db_error)?;
-    for (user, event) in users {
-        let row = UserColumns::from_user(user);
-        bind_user_columns!(sqlx::query(&user_sql), bind, &row)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        for term in row.terms().split(' ').filter(|t| !t.is_empty()) {
-            sqlx::query("insert into user_term (org_id, term, user_id) values ($1, $2, $3)")
-                .bind(row.org_id)
-                .bind(term)
-                .bind(row.user_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error)?;
-        }
-        let event = EventColumns::from_event(event);
-        bind_event_columns!(sqlx::query(&event_sql), bind, &event)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-    }
-    tx.commit().await.map_err(db_error)
-}
-
 #[cfg(test)]
 mod tests {
     /// Applied migrations are never edited: sqlx refuses to start on a database whose applied
@@ -185,6 +150,7 @@ mod tests {
         (6, "e4bf2cd494ae26057c8e271d6374cd1d305a9c7d93e42fdfa5123c3b0e0da8a8b4699082861da72b1926d5b92f029c47"),
         (7, "06706299b0472a80f87d2be7c3a793ca8bba3e4f9b8849c8895963b9c142bc9c0d245c3b5499da9a0c242b3db0a07888"),
         (8, "0da93820ca65308a959dbe21d68faea80e37313e372ea307a0020d9f9885955890eefa08f264e703a2b4b610918044ed"),
+        (9, "2958de4bdeb907168330b519befa669d02557c8faf9d715f7b320468100daeb25ff19bf18db05ff827acc54c32e25517"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

@@ -3,10 +3,12 @@
 use rollcall_domain::{OrgId, User};
 use rollcall_store::listing::{push_filters, push_page, push_word_checks};
 use rollcall_store::rows::{USER_COLUMNS, UserColumns, user_columns_of_u};
+use rollcall_store::sql::Value;
 use rollcall_store::{StoreResult, UserQuery, bind_user_columns};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
+use crate::copy::{COPY_MIN, copy_rows};
 use crate::db_error;
 
 /// Every (org, term, user) row of the search table for these users.
@@ -39,15 +41,40 @@ pub(crate) async fn insert_user_rows(
     conn: &mut PgConnection,
     rows: &[UserColumns],
 ) -> StoreResult<()> {
-    if rows.is_empty() {
-        return Ok(());
+    if rows.len() >= COPY_MIN {
+        copy_rows(
+            conn,
+            &format!("user_account ({USER_COLUMNS})"),
+            rows,
+            UserColumns::values,
+        )
+        .await?;
+        // In key order: each entry lands beside the last instead of at a random page.
+        let mut terms = term_rows(rows);
+        terms.sort_unstable();
+        return copy_rows(
+            conn,
+            "user_term (org_id, term, user_id)",
+            &terms,
+            |&(org, term, user)| {
+                [
+                    Value::Uuid(org),
+                    Value::Text(term.to_owned()),
+                    Value::Uuid(user),
+                ]
+            },
+        )
+        .await;
     }
-    let mut q =
-        QueryBuilder::<Postgres>::new(format!("insert into user_account ({USER_COLUMNS}) "));
-    q.push_values(rows, |mut b, row| {
-        bind_user_columns!(b, push_bind, row);
-    });
-    q.build().execute(&mut *conn).await.map_err(db_error)?;
+    // 24 columns × 2,000 rows stay below PostgreSQL's 65,535 bound parameters.
+    for chunk in rows.chunks(2_000) {
+        let mut q =
+            QueryBuilder::<Postgres>::new(format!("insert into user_account ({USER_COLUMNS}) "));
+        q.push_values(chunk, |mut b, row| {
+            bind_user_columns!(b, push_bind, row);
+        });
+        q.build().execute(&mut *conn).await.map_err(db_error)?;
+    }
     insert_terms(conn, &term_rows(rows)).await
 }
 

@@ -10,14 +10,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use rollcall_domain::{AuditEvent, OrgId, User};
-use rollcall_store::rows::{
-    EVENT_COLUMN_COUNT, EVENT_COLUMNS, EventColumns, USER_COLUMN_COUNT, USER_COLUMNS, UserColumns,
-};
+use rollcall_store::rows::UserColumns;
 use rollcall_store::shared::{Conn, Opened};
 use rollcall_store::sql::Value;
-use rollcall_store::{
-    Backend, SqlStore, StoreError, StoreResult, UserQuery, bind_event_columns, bind_user_columns,
-};
+use rollcall_store::{Backend, SqlStore, StoreError, StoreResult, UserQuery};
 use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult,
     SqliteSynchronous,
@@ -66,8 +62,6 @@ impl Backend for SqliteBackend {
     // One writer connection: a unit of work already holds the only write lock.
     const LOCK_ROW: &'static str = "";
     const SKIP_LOCKED: &'static str = "";
-    // 24 columns: 1,000 rows stay below SQLite's 32,766 bound parameters.
-    const USER_CHUNK: usize = 1_000;
 
     /// One file in WAL mode. Writes go through a single connection, so they queue in the
     /// process instead of failing on SQLite's one-writer lock; reads use a small pool beside it.
@@ -142,6 +136,11 @@ impl Backend for SqliteBackend {
         users::insert_user_rows(conn, rows)
     }
 
+    /// Multi-row inserts are SQLite's fastest way: nothing to add.
+    async fn copy_events(_: &mut Conn<Self>, _: &[AuditEvent]) -> StoreResult<bool> {
+        Ok(false)
+    }
+
     fn reindex_user<'a>(
         conn: &'a mut Conn<Self>,
         row: &'a UserColumns,
@@ -178,45 +177,6 @@ impl Backend for SqliteBackend {
     ) -> StoreResult<u64> {
         users::count(reader, org, query, cap).await
     }
-}
-
-/// The benchmark's baseline: the same rows as the bulk path, written the plainest way (one
-/// `insert` per user, per search entry and per event) inside one transaction.
-pub async fn insert_users_row_by_row(
-    store: &SqliteStore,
-    users: &[(User, AuditEvent)],
-) -> StoreResult<()> {
-    let user_sql = format!(
-        "insert into user_account ({USER_COLUMNS}) values ({})",
-        ["?"; USER_COLUMN_COUNT].join(", ")
-    );
-    let event_sql = format!(
-        "insert into audit_event ({EVENT_COLUMNS}) values ({})",
-        ["?"; EVENT_COLUMN_COUNT].join(", ")
-    );
-    let mut tx = store.writer().begin().await.map_err(db_error)?;
-    for (user, event) in users {
-        let row = UserColumns::from_user(user);
-        let done = bind_user_columns!(sqlx::query(&user_sql), bind, &row)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        let [family, given, other] = users::search_columns(&row);
-        sqlx::query("insert into user_search (rowid, family, given, other) values (?, ?, ?, ?)")
-            .bind(done.last_insert_rowid())
-            .bind(family)
-            .bind(given)
-            .bind(other)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        let event = EventColumns::from_event(event);
-        bind_event_columns!(sqlx::query(&event_sql), bind, &event)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-    }
-    tx.commit().await.map_err(db_error)
 }
 
 #[cfg(test)]

@@ -3,7 +3,9 @@
 use rollcall_domain::{OrgId, User};
 use rollcall_store::listing::{order_by, push_filters, push_page, push_word_checks, sort_columns};
 use rollcall_store::rows::{USER_COLUMNS, UserColumns, user_columns_of_u};
-use rollcall_store::{StoreError, StoreResult, UserQuery, UserSort, bind_user_columns};
+use rollcall_store::{
+    BULK_LOAD_MIN, StoreError, StoreResult, UserQuery, UserSort, bind_user_columns,
+};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use crate::db_error;
@@ -23,6 +25,10 @@ pub(crate) fn search_columns(row: &UserColumns) -> [String; 3] {
     ]
 }
 
+/// Rows per multi-row `insert`: 24 columns × 1,000 rows stay below SQLite's 32,766 bound
+/// parameters.
+const CHUNK: usize = 1_000;
+
 /// Inserts users and their search entries. Row ids are assigned here, on the single writer
 /// connection inside its transaction, so each search entry can name its user's row.
 pub(crate) async fn insert_user_rows(
@@ -37,26 +43,76 @@ pub(crate) async fn insert_user_rows(
         .await
         .map_err(db_error)?;
     let numbered: Vec<(i64, &UserColumns)> = (last + 1..).zip(rows).collect();
+    let existing = usize::try_from(last).unwrap_or(usize::MAX);
+    if rows.len() >= BULK_LOAD_MIN && rows.len() >= existing {
+        bulk_load(conn, &numbered).await
+    } else {
+        insert_numbered(conn, &numbered).await
+    }
+}
 
-    let mut q = QueryBuilder::<Sqlite>::new(format!(
-        "insert into user_account (user_rowid, {USER_COLUMNS}) "
-    ));
-    q.push_values(&numbered, |mut b, (rowid, row)| {
-        b.push_bind(*rowid);
-        bind_user_columns!(b, push_bind, *row);
-    });
-    q.build().execute(&mut *conn).await.map_err(db_error)?;
+/// A large load: the table's indexes are dropped, the rows appended in row-id order, and each
+/// index made again from its own definition. Making an index sorts its entries once; keeping it
+/// while inserting would place each entry at random in a B-tree far larger than the page
+/// cache, reading and writing the same pages again and again. All inside the caller's
+/// transaction: a failure (a duplicate found when a unique index is made again) leaves
+/// nothing, and readers see the table as it was until the commit.
+async fn bulk_load(conn: &mut SqliteConnection, rows: &[(i64, &UserColumns)]) -> StoreResult<()> {
+    let indexes: Vec<(String, String)> = sqlx::query_as(
+        "select name, sql from sqlite_schema \
+         where type = 'index' and tbl_name = 'user_account' and sql is not null",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    for (name, _) in &indexes {
+        sqlx::query(&format!("drop index \"{name}\""))
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    }
+    insert_numbered(conn, rows).await?;
+    // Making an index sorts its entries: let the sorter use a helper thread.
+    sqlx::query("pragma threads = 2")
+        .execute(&mut *conn)
+        .await
+        .map_err(db_error)?;
+    for (_, sql) in &indexes {
+        sqlx::query(sql)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_error)?;
+    }
+    Ok(())
+}
 
-    let mut q =
-        QueryBuilder::<Sqlite>::new("insert into user_search (rowid, family, given, other) ");
-    q.push_values(&numbered, |mut b, (rowid, row)| {
-        let [family, given, other] = search_columns(row);
-        b.push_bind(*rowid)
-            .push_bind(family)
-            .push_bind(given)
-            .push_bind(other);
-    });
-    q.build().execute(&mut *conn).await.map_err(db_error)?;
+/// Inserts numbered rows and their search entries, a chunk at a time.
+async fn insert_numbered(
+    conn: &mut SqliteConnection,
+    numbered: &[(i64, &UserColumns)],
+) -> StoreResult<()> {
+    for chunk in numbered.chunks(CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new(format!(
+            "insert into user_account (user_rowid, {USER_COLUMNS}) "
+        ));
+        q.push_values(chunk, |mut b, (rowid, row)| {
+            b.push_bind(*rowid);
+            bind_user_columns!(b, push_bind, *row);
+        });
+        q.build().execute(&mut *conn).await.map_err(db_error)?;
+    }
+    for chunk in numbered.chunks(CHUNK) {
+        let mut q =
+            QueryBuilder::<Sqlite>::new("insert into user_search (rowid, family, given, other) ");
+        q.push_values(chunk, |mut b, (rowid, row)| {
+            let [family, given, other] = search_columns(row);
+            b.push_bind(*rowid)
+                .push_bind(family)
+                .push_bind(given)
+                .push_bind(other);
+        });
+        q.build().execute(&mut *conn).await.map_err(db_error)?;
+    }
     Ok(())
 }
 

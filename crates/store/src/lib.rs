@@ -24,6 +24,11 @@ use rollcall_domain::{
 };
 
 pub use rows::ThrottleRun;
+
+/// A unit of work inserting at least this many users, into a table holding no more than it
+/// brings, takes the backend's bulk-load path (SQLite makes the table's indexes again after
+/// the rows instead of keeping them up row by row).
+pub const BULK_LOAD_MIN: usize = 20_000;
 pub use shared::{Backend, SqlStore};
 
 /// The cause of a storage failure, kept for the log.

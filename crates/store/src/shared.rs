@@ -51,9 +51,6 @@ pub trait Backend: Send + Sync + Sized + 'static {
     /// Appended to a read of rows to work through that others may hold: skip those rather
     /// than wait for them (` for update skip locked`).
     const SKIP_LOCKED: &'static str;
-    /// Rows per multi-row `insert` of users, below the backend's bound-parameter limit.
-    const USER_CHUNK: usize;
-
     /// Opens the database at `url`: the readers' pool, the writer's pool (the same pool
     /// where the database handles concurrent writers itself), and the backend's own state.
     fn open(url: &str) -> impl Future<Output = StoreResult<Opened<Self>>> + Send;
@@ -77,11 +74,19 @@ pub trait Backend: Send + Sync + Sized + 'static {
         value: Value,
     ) -> Result<(), sqlx::error::BoxDynError>;
 
-    /// Inserts user rows (at most [`Backend::USER_CHUNK`]) and their search entries.
+    /// Inserts user rows (any number: the backend chooses how, a large load differently from
+    /// a few rows) and their search entries.
     fn insert_user_rows<'a>(
         conn: &'a mut Conn<Self>,
         rows: &'a [UserColumns],
     ) -> impl Future<Output = StoreResult<()>> + Send + 'a;
+
+    /// Writes many audit events at once the backend's fastest way, if it has one better than
+    /// multi-row inserts; `false` when it has not, and wrote nothing (the caller then does).
+    fn copy_events<'a>(
+        conn: &'a mut Conn<Self>,
+        events: &'a [AuditEvent],
+    ) -> impl Future<Output = StoreResult<bool>> + Send + 'a;
 
     /// Rewrites a user's search entries after their terms changed.
     fn reindex_user<'a>(
@@ -706,9 +711,7 @@ where
             });
         }
         let rows: Vec<UserColumns> = users.iter().map(UserColumns::from_user).collect();
-        for chunk in rows.chunks(B::USER_CHUNK) {
-            B::insert_user_rows(&mut self.tx, chunk).await?;
-        }
+        B::insert_user_rows(&mut self.tx, &rows).await?;
         self.inserted_users += users.len();
         Ok(())
     }
@@ -760,6 +763,9 @@ where
     }
 
     async fn record(&mut self, events: &[AuditEvent]) -> StoreResult<()> {
+        if B::copy_events(&mut self.tx, events).await? {
+            return Ok(());
+        }
         // 14 columns: 500 rows stay far below either backend's bound-parameter limit.
         for chunk in events.chunks(500) {
             let mut q = Sql::<B>::new(format!("insert into audit_event ({EVENT_COLUMNS}) values "));

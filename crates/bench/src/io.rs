@@ -1,0 +1,72 @@
+//! What a load wrote to storage: its write amplification is its bytes written per row.
+//!
+//! SQLite writes from this process: `write_bytes` of `/proc/self/io`. PostgreSQL's writes are
+//! the server's: there it is the write-ahead log the load produced (every change passes through
+//! it; the tables and indexes are written again later, at checkpoints).
+
+use anyhow::Result;
+use rollcall_testkit::{Backend, TestDb};
+use sqlx::Connection as _;
+use sqlx::postgres::PgConnection;
+
+/// Where a measure of bytes written started.
+#[derive(Debug, Clone)]
+pub enum Written {
+    Process(u64),
+    Wal { url: String, at: i64 },
+}
+
+impl Written {
+    /// This process's writes from now on.
+    pub fn process() -> Self {
+        Self::Process(write_bytes())
+    }
+
+    /// The write-ahead log written from now on by the server of `url`.
+    pub async fn wal(url: &str) -> Result<Self> {
+        Ok(Self::Wal {
+            url: url.to_owned(),
+            at: wal_position(url).await?,
+        })
+    }
+
+    /// What writes to `db` from now on.
+    pub async fn of(db: &TestDb) -> Result<Self> {
+        match db.backend {
+            Backend::Sqlite => Ok(Self::process()),
+            Backend::Postgres => Self::wal(&db.url).await,
+        }
+    }
+
+    /// Bytes written since.
+    pub async fn since(&self) -> Result<u64> {
+        Ok(match self {
+            Self::Process(at) => write_bytes().saturating_sub(*at),
+            Self::Wal { url, at } => {
+                u64::try_from(wal_position(url).await? - at).unwrap_or_default()
+            }
+        })
+    }
+}
+
+/// `write_bytes` of `/proc/self/io` (0 where the kernel does not account it).
+fn write_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/io")
+        .ok()
+        .and_then(|io| {
+            io.lines()
+                .find_map(|l| l.strip_prefix("write_bytes:"))
+                .and_then(|v| v.trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// How many bytes of write-ahead log the server of `url` has written so far.
+async fn wal_position(url: &str) -> Result<i64> {
+    let mut conn = PgConnection::connect(url).await?;
+    let at = sqlx::query_scalar("select pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint")
+        .fetch_one(&mut conn)
+        .await?;
+    conn.close().await?;
+    Ok(at)
+}
