@@ -42,7 +42,9 @@ enum Which {
 }
 
 #[derive(Debug, Parser)]
-#[command(about = "Rollcall benchmark: bulk load vs the plain baseline, search latency, status changes")]
+#[command(
+    about = "Rollcall benchmark: bulk load vs the plain baseline, search latency, status changes"
+)]
 struct Args {
     /// Users to load.
     #[arg(long, default_value_t = 100_000)]

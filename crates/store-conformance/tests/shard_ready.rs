@@ -1,0 +1,108 @@
+//! The PostgreSQL schema is ready to be distributed by `org_id` (on Citus, or any engine that
+//! shards tables by a column): every table carries `org_id`, every primary key, unique
+//! constraint and index begins with it, and every foreign key includes it on both sides. Read
+//! from the catalog after every migration has run, so a new table or index that would break
+//! distribution fails here.
+
+use rollcall_testkit::TestDb;
+use sqlx::Connection as _;
+use sqlx::postgres::PgConnection;
+
+/// Tables that are not distributed by org, and why. Each would be a reference table (copied to
+/// every node): small, and read far more often than written.
+const NOT_BY_ORG: &[(&str, &str)] = &[
+    (
+        "org",
+        "the tenants themselves: every request finds its org by slug before knowing its id",
+    ),
+    (
+        "server_secret",
+        "keys every server process shares, written once",
+    ),
+    (
+        "sign_in_throttle",
+        "an address is counted across every org it tries; pruned as runs fade",
+    ),
+    ("_sqlx_migrations", "the migrations applied"),
+];
+
+fn exempt(table: &str) -> bool {
+    NOT_BY_ORG.iter().any(|(name, _)| *name == table)
+}
+
+#[tokio::test]
+async fn every_table_key_and_index_of_the_schema_begins_with_org_id() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let mut conn = PgConnection::connect(&db.url).await.unwrap();
+    let mut broken = Vec::new();
+
+    let tables: Vec<(String, bool)> = sqlx::query_as(
+        "select c.relname::text, exists (select 1 from pg_attribute a \
+             where a.attrelid = c.oid and a.attname = 'org_id' and not a.attisdropped) \
+         from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p') \
+         order by 1",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert!(
+        tables.iter().any(|(t, _)| t == "user_account") && tables.len() > 10,
+        "the catalog was read: {tables:?}"
+    );
+    for (table, has_org) in &tables {
+        if !has_org && !exempt(table) {
+            broken.push(format!("table {table} has no org_id column"));
+        }
+    }
+
+    // Every index, and so every primary key and unique constraint (each is an index): its
+    // first column. An expression as the first column reads as none.
+    let indexes: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "select i.indexrelid::regclass::text, t.relname::text, a.attname::text \
+         from pg_index i join pg_class t on t.oid = i.indrelid \
+         left join pg_attribute a on a.attrelid = t.oid and a.attnum = i.indkey[0] \
+         where t.relnamespace = 'public'::regnamespace order by 1",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    for (index, table, first) in &indexes {
+        if first.as_deref() != Some("org_id") && !exempt(table) {
+            broken.push(format!(
+                "index {index} on {table} begins with {}",
+                first.as_deref().unwrap_or("an expression")
+            ));
+        }
+    }
+
+    let foreign: Vec<(String, String, String, Vec<String>, Vec<String>)> = sqlx::query_as(
+        "select c.conname::text, c.conrelid::regclass::text, c.confrelid::regclass::text, \
+             array(select attname::text from pg_attribute \
+                   where attrelid = c.conrelid and attnum = any(c.conkey)), \
+             array(select attname::text from pg_attribute \
+                   where attrelid = c.confrelid and attnum = any(c.confkey)) \
+         from pg_constraint c where c.contype = 'f' \
+             and c.connamespace = 'public'::regnamespace order by 1",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    for (name, from, to, columns, referenced) in &foreign {
+        let org = |cols: &[String]| cols.iter().any(|c| c == "org_id");
+        if !org(columns) || !org(referenced) {
+            broken.push(format!(
+                "foreign key {name} from {from} ({}) to {to} ({}) leaves out org_id",
+                columns.join(", "),
+                referenced.join(", ")
+            ));
+        }
+    }
+
+    assert!(
+        broken.is_empty(),
+        "the schema cannot be distributed by org_id:\n{}",
+        broken.join("\n")
+    );
+}
