@@ -26,6 +26,9 @@ const NOT_BY_ORG: &[(&str, &str)] = &[
     ("_sqlx_migrations", "the migrations applied"),
 ];
 
+/// A foreign key: its name, its table, the table it references, and the columns on each side.
+type ForeignKey = (String, String, String, Vec<String>, Vec<String>);
+
 fn exempt(table: &str) -> bool {
     NOT_BY_ORG.iter().any(|(name, _)| *name == table)
 }
@@ -77,7 +80,7 @@ async fn every_table_key_and_index_of_the_schema_begins_with_org_id() {
         }
     }
 
-    let foreign: Vec<(String, String, String, Vec<String>, Vec<String>)> = sqlx::query_as(
+    let foreign: Vec<ForeignKey> = sqlx::query_as(
         "select c.conname::text, c.conrelid::regclass::text, c.confrelid::regclass::text, \
              array(select attname::text from pg_attribute \
                    where attrelid = c.conrelid and attnum = any(c.conkey)), \
