@@ -149,8 +149,12 @@ describe("provisioning in the console", { concurrency: 1 }, () => {
     // A new source through the form, and a safeguard that holds more than 10% and 2 people.
     await page.goto(`${server.address}/sources`);
     await page.getByLabel("Name").fill("hr");
+    // Each role has its own choice; staff no longer listed are deactivated, not kept.
+    await page.getByLabel("Staff", { exact: true }).selectOption("deactivate");
     await page.getByRole("button", { name: "Add source" }).click();
     await page.getByText("Source added.").waitFor();
+    const hrRow = page.locator("table.sources tbody tr", { has: page.locator("strong", { hasText: /^hr$/ }) });
+    await hrRow.getByText("students archived, teachers kept, staff deactivated, admins kept").waitFor();
     await page.getByLabel("… and at least this many people").fill("2");
     await page.getByRole("button", { name: "Save safeguard" }).click();
     await page.getByText("Safeguard saved.").waitFor();

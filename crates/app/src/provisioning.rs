@@ -124,6 +124,40 @@ impl App {
         })
     }
 
+    /// Sets a source's drop folder as an org's admin may: `name` (like `sis/nightly`, plain
+    /// folder names only) under the org's own folder of the server's drop root,
+    /// `<root>/<org slug>/<name>`. Only the server's operator names any folder on the server
+    /// ([`App::set_drop_folder`], from the CLI): an admin naming another org's folder, or the
+    /// server's own files, would import or move what is not theirs.
+    pub async fn set_drop_folder_under(
+        &self,
+        who: &Principal,
+        source: &str,
+        root: &std::path::Path,
+        name: &str,
+    ) -> Result<SourceSettings, AppError> {
+        let name = name.trim().trim_end_matches('/');
+        let plain = |part: &str| {
+            !part.is_empty()
+                && part != "."
+                && part != ".."
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        };
+        if name.is_empty() || name.len() > 200 || !name.split('/').all(plain) {
+            return Err(AppError::invalid(
+                "drop_folder",
+                "must be a folder name under your organisation's drop folder (like sis or \
+                 sis/nightly: letters, digits, '-', '_' and '.', parts separated by '/')",
+            ));
+        }
+        let org = self.org(who.org_id).await?;
+        let folder = root.join(org.slug.as_str()).join(name);
+        self.set_drop_folder(who, source, Some(&folder.to_string_lossy()))
+            .await
+    }
+
     /// Every org's sources that name a drop folder. For the server's folder watcher, which
     /// acts as each source's org ([`Principal::system`]).
     pub async fn drop_folder_sources(&self) -> Result<Vec<SourceSettings>, AppError> {

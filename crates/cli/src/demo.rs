@@ -1,5 +1,7 @@
 //! `rollcall demo`: a realistic school district to try Rollcall on.
 
+mod package;
+
 use anyhow::{Result, anyhow};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -302,12 +304,19 @@ fn people() -> Result<Vec<NewUser>> {
         (Role::Teacher, TEACHERS, DEPARTMENTS),
         (Role::Staff, STAFF, STAFF_DEPARTMENTS),
     ] {
-        for _ in 0..count {
+        for i in 0..count {
             let attrs = [
                 ("department", pick(&mut rng, departments).to_owned()),
                 ("location", pick(&mut rng, SCHOOLS).to_owned()),
             ];
-            out.push(person(&mut rng, &mut taken, role, &attrs, true)?);
+            let mut adult = person(&mut rng, &mut taken, role, &attrs, true)?;
+            if role == Role::Teacher {
+                adult.external_id = Some(
+                    rollcall_domain::ExternalId::parse(&format!("T{:05}", 20_000 + i))
+                        .map_err(|e| anyhow!("{e}"))?,
+                );
+            }
+            out.push(adult);
         }
     }
     for _ in 0..2 {
@@ -320,76 +329,44 @@ fn people() -> Result<Vec<NewUser>> {
 /// The roster feed's name, as its students carry it.
 const ROSTER: &str = "sis-roster";
 
-/// A CSV field, quoted when it must be.
-fn field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
-    }
-}
-
-/// The roster file listing `students`.
-fn roster_file(students: &[&NewUser]) -> String {
-    let mut file =
-        "external_id,username,email,first_name,last_name,role,grade,location\n".to_owned();
-    for s in students {
-        let attribute = |key: &str| s.attributes.get(key).unwrap_or_default().to_owned();
-        let row = [
-            s.external_id
-                .as_ref()
-                .map(|e| e.as_str().to_owned())
-                .unwrap_or_default(),
-            s.username
-                .as_ref()
-                .map(|u| u.as_str().to_owned())
-                .unwrap_or_default(),
-            s.email
-                .as_ref()
-                .map(|e| e.as_str().to_owned())
-                .unwrap_or_default(),
-            s.given_name.as_str().to_owned(),
-            s.family_name.as_str().to_owned(),
-            "student".to_owned(),
-            attribute("grade"),
-            attribute("location"),
-        ];
-        let row: Vec<String> = row.iter().map(|f| field(f)).collect();
-        file.push_str(&row.join(","));
-        file.push('\n');
-    }
-    file
-}
-
-/// The roster source and three months of its files: September's first import, October's
-/// (newcomers, leavers, a few changes), and November's truncated export, held for approval.
-async fn roster_history(app: &App, who: &Principal, students: &[NewUser]) -> Result<()> {
+/// The roster source and three months of its OneRoster packages (students, teachers, classes):
+/// September's first import, October's (newcomers, leavers, a few changes), and November's
+/// truncated export, held for approval.
+async fn roster_history(
+    app: &App,
+    who: &Principal,
+    students: &[NewUser],
+    teachers: &[NewUser],
+) -> Result<()> {
     let fail = |e: rollcall_app::AppError| anyhow!("{e}");
     app.add_source(
         who,
         NewSource {
             name: ROSTER.to_owned(),
-            format: "plain_csv".to_owned(),
+            format: "oneroster".to_owned(),
             mode: "full".to_owned(),
             policy: MissingPolicy::default(),
         },
     )
     .await
     .map_err(fail)?;
-    let import = |name: &str, file: String| {
+    let teachers: Vec<&NewUser> = teachers.iter().collect();
+    let import = |name: &str, students: &[&NewUser]| {
         let request = ImportRequest {
             source: ROSTER.to_owned(),
             file_name: name.to_owned(),
             ..ImportRequest::default()
         };
-        async move { app.import(who, &request, file.as_bytes()).await }
+        let file = package::package(students, &teachers);
+        async move {
+            let file = file?;
+            app.import(who, &request, &file).await.map_err(fail)
+        }
     };
     // September: everyone but the last 15, who enrol in October.
     let (first, newcomers) = students.split_at(students.len().saturating_sub(15));
     let september: Vec<&NewUser> = first.iter().collect();
-    import("sis-export-2026-09-01.csv", roster_file(&september))
-        .await
-        .map_err(fail)?;
+    import("sis-export-2026-09-01.zip", &september).await?;
     // October: 25 have left, the 15 newcomers arrive, a few have moved school.
     let mut october: Vec<NewUser> = first[25..].iter().chain(newcomers).cloned().collect();
     for moved in october.iter_mut().step_by(97) {
@@ -398,17 +375,10 @@ async fn roster_history(app: &App, who: &Principal, students: &[NewUser]) -> Res
         moved.attributes = Attributes::parse(attributes).map_err(|e| anyhow!("{e}"))?;
     }
     let october_refs: Vec<&NewUser> = october.iter().collect();
-    import("sis-export-2026-10-01.csv", roster_file(&october_refs))
-        .await
-        .map_err(fail)?;
+    import("sis-export-2026-10-01.zip", &october_refs).await?;
     // November: an export cut short; the safeguard holds it for an administrator.
     let cut = october.len() * 3 / 4;
-    import(
-        "sis-export-2026-11-20.csv",
-        roster_file(&october_refs[..cut]),
-    )
-    .await
-    .map_err(fail)?;
+    import("sis-export-2026-11-20.zip", &october_refs[..cut]).await?;
     Ok(())
 }
 
@@ -489,13 +459,16 @@ async fn seed(app: &App, who: &Principal) -> Result<()> {
     )
     .await
     .map_err(fail)?;
-    // Adults are added at once; students come from the district's roster feed, a file a
-    // month, as a student information system sends them.
-    let (students, adults): (Vec<NewUser>, Vec<NewUser>) =
-        people()?.into_iter().partition(|p| p.role == Role::Student);
+    // Staff and admins are added at once; students and teachers come from the district's
+    // roster feed, a package a month, as a student information system sends them.
+    let (fed, adults): (Vec<NewUser>, Vec<NewUser>) = people()?
+        .into_iter()
+        .partition(|p| matches!(p.role, Role::Student | Role::Teacher));
+    let (students, teachers): (Vec<NewUser>, Vec<NewUser>) =
+        fed.into_iter().partition(|p| p.role == Role::Student);
     let created = app.import_users(who, adults).await.map_err(fail)?;
     eprintln!("  {created} staff imported");
-    roster_history(app, who, &students).await?;
+    roster_history(app, who, &students, &teachers).await?;
 
     // Some people have left: a few adults made inactive, some students archived or inactive.
     let mut rng = StdRng::seed_from_u64(7);

@@ -65,6 +65,11 @@ enum Command {
         /// The largest roster file an import takes through the API, in MiB.
         #[arg(long, env = "ROLLCALL_MAX_IMPORT_MB", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=4096))]
         max_import_mb: u64,
+        /// The folder under which orgs' admins may name their sources' drop folders through the
+        /// API (each org under `<root>/<org slug>/`). Without it only `rollcall source watch`
+        /// sets drop folders.
+        #[arg(long, env = "ROLLCALL_DROP_ROOT", value_parser = parse_absolute)]
+        drop_root: Option<std::path::PathBuf>,
     },
     /// Create or reuse a demo org in `rollcall-demo.db`, print its credentials, and serve it.
     Demo {
@@ -258,6 +263,16 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
+/// A folder given as an absolute path.
+fn parse_absolute(raw: &str) -> Result<std::path::PathBuf, String> {
+    let path = std::path::PathBuf::from(raw);
+    if path.is_absolute() {
+        Ok(path)
+    } else {
+        Err(format!("must be an absolute path, not {raw}"))
+    }
+}
+
 async fn run() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -281,9 +296,7 @@ async fn run() -> Result<()> {
             demo::prepare(&app, &demo_database_url, &bind).await?;
             let settings = rollcall_web::Settings {
                 secure_cookies: secure_cookies(None, &bind),
-                timeouts: rollcall_web::Timeouts::default(),
-                trusted_proxies: Vec::new(),
-                max_import_bytes: None,
+                ..rollcall_web::Settings::default()
             };
             serve(app, &bind, settings).await
         }
@@ -295,6 +308,7 @@ async fn run() -> Result<()> {
             trusted_proxies,
             max_import_mb,
             drop_interval,
+            drop_root,
         } => {
             let settings = rollcall_web::Settings {
                 secure_cookies: self::secure_cookies(secure_cookies, &bind),
@@ -307,6 +321,7 @@ async fn run() -> Result<()> {
                     usize::try_from(max_import_mb.saturating_mul(1024 * 1024))
                         .unwrap_or(usize::MAX),
                 ),
+                drop_root,
             };
             let _lock = hold_server_lock(&cli.database_url)?;
             let app = App::new(open_store(&cli.database_url).await?);

@@ -28,9 +28,18 @@ pub enum SourceCommand {
         /// What happens to missing students: archive, deactivate or keep.
         #[arg(long, default_value = "archive")]
         missing_students: String,
-        /// What happens to missing teachers, staff and admins.
+        /// What happens to missing teachers, staff and admins (each unless set below).
         #[arg(long, default_value = "keep")]
         missing_adults: String,
+        /// What happens to missing teachers (default: as `--missing-adults`).
+        #[arg(long)]
+        missing_teachers: Option<String>,
+        /// What happens to missing staff (default: as `--missing-adults`).
+        #[arg(long)]
+        missing_staff: Option<String>,
+        /// What happens to missing admins (default: as `--missing-adults`).
+        #[arg(long)]
+        missing_admins: Option<String>,
     },
     /// List the org's sources.
     List {
@@ -88,14 +97,18 @@ pub async fn source(app: App, command: SourceCommand) -> Result<()> {
             mode,
             missing_students,
             missing_adults,
+            missing_teachers,
+            missing_staff,
+            missing_admins,
         } => {
             let who = principal(&app, &org).await?;
-            let adults: WhenMissing = missing_adults.parse().map_err(|e| anyhow!("{e}"))?;
+            let parse = |raw: &str| raw.parse::<WhenMissing>().map_err(|e| anyhow!("{e}"));
+            let adult = |raw: Option<String>| parse(raw.as_deref().unwrap_or(&missing_adults));
             let policy = MissingPolicy {
-                student: missing_students.parse().map_err(|e| anyhow!("{e}"))?,
-                teacher: adults,
-                staff: adults,
-                admin: adults,
+                student: parse(&missing_students)?,
+                teacher: adult(missing_teachers)?,
+                staff: adult(missing_staff)?,
+                admin: adult(missing_admins)?,
             };
             let new = NewSource {
                 name,

@@ -141,21 +141,30 @@ fn unzip(zip: &[u8]) -> Result<Files, Vec<Problem>> {
 /// Zips the CSV files of a folder (stored, not compressed): a package on disk, as SFTP delivers
 /// it, becomes the zip the import reads.
 pub fn pack_folder(folder: &std::path::Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Write as _;
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored)
-        .large_file(true);
     let mut entries: Vec<_> = std::fs::read_dir(folder)?
         .filter_map(Result::ok)
         .filter(|e| e.path().is_file())
         .collect();
     entries.sort_by_key(std::fs::DirEntry::file_name);
+    let mut files = Vec::with_capacity(entries.len());
     for entry in entries {
         let name = entry.file_name().to_string_lossy().into_owned();
-        zip.start_file(name, options)
+        files.push((name, std::fs::read(entry.path())?));
+    }
+    pack(&files)
+}
+
+/// Zips named files (stored, not compressed), in the order given.
+pub fn pack(files: &[(String, Vec<u8>)]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write as _;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .large_file(true);
+    for (name, bytes) in files {
+        zip.start_file(name.as_str(), options)
             .map_err(std::io::Error::other)?;
-        zip.write_all(&std::fs::read(entry.path())?)?;
+        zip.write_all(bytes)?;
     }
     Ok(zip.finish().map_err(std::io::Error::other)?.into_inner())
 }

@@ -36,6 +36,9 @@ pub struct Settings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The largest roster file an import takes through the API, in bytes; 256 MiB when unset.
     pub max_import_bytes: Option<usize>,
+    /// The folder under which an org's admins may name their sources' drop folders (each org
+    /// under `<root>/<org slug>/`). None: only the server's operator sets drop folders.
+    pub drop_root: Option<std::path::PathBuf>,
 }
 
 impl Settings {
@@ -80,7 +83,10 @@ pub fn client_address(
 pub fn router(app: App, settings: Settings) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
-        .nest("/api/v1", api::routes(settings.max_import_bytes()))
+        .nest(
+            "/api/v1",
+            api::routes(settings.max_import_bytes(), settings.drop_root.clone()),
+        )
         .merge(console::routes(settings.max_import_bytes()))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             settings.timeouts.body,

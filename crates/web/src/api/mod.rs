@@ -20,7 +20,7 @@ pub use error::{FieldProblem, Problem, RowProblem};
 pub use provisioning::DEFAULT_MAX_IMPORT_BYTES;
 
 /// The API's routes; roster uploads may be up to `max_import_bytes`.
-pub fn routes(max_import_bytes: usize) -> Router<App> {
+pub fn routes(max_import_bytes: usize, drop_root: Option<std::path::PathBuf>) -> Router<App> {
     Router::new()
         .route("/users", get(users::list).post(users::create))
         .route("/users/status", post(users::change_statuses))
@@ -34,7 +34,9 @@ pub fn routes(max_import_bytes: usize) -> Router<App> {
         )
         .route(
             "/sources/{name}",
-            get(provisioning::show_source).patch(provisioning::edit_source),
+            get(provisioning::show_source)
+                .patch(provisioning::edit_source)
+                .layer(axum::Extension(provisioning::DropRoot(drop_root))),
         )
         .route(
             "/sources/{name}/imports",

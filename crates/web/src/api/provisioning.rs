@@ -2,10 +2,10 @@
 //! their imports (previewed, applied, held, refused), the approval of held runs, undo, and
 //! the org's safeguard.
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use rollcall_app::{App, ImportOutcome, ImportRequest, NewSource, SettingsChange};
 use rollcall_domain::provisioning::{
@@ -179,8 +179,10 @@ pub async fn show_source(
 pub struct SourcePatchBody {
     /// Pause (`true`: its imports are refused) or resume (`false`).
     paused: Option<bool>,
-    /// The folder `rollcall serve` watches for the source's files, an absolute path on the
-    /// server; `null` stops watching.
+    /// The folder `rollcall serve` watches for the source's files: a folder name (like
+    /// `sis/nightly`) under the org's own folder of the server's drop root (`--drop-root`);
+    /// `null` stops watching. Refused (409) when the server has no drop root: its operator
+    /// then sets drop folders (`rollcall source watch`).
     #[serde(default, deserialize_with = "super::users::nullable")]
     drop_folder: Option<Option<String>>,
 }
@@ -189,10 +191,11 @@ pub struct SourcePatchBody {
     request_body = SourcePatchBody,
     params(("name" = String, Path, description = "The source's name")),
     responses((status = 200, body = SourceBody), (status = 404, body = Problem),
-        (status = 422, body = Problem)),
+        (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("token" = [])))]
 pub async fn edit_source(
     State(app): State<App>,
+    Extension(DropRoot(root)): Extension<DropRoot>,
     ApiPrincipal(who): ApiPrincipal,
     Path(name): Path<String>,
     ApiJson(body): ApiJson<SourcePatchBody>,
@@ -201,11 +204,29 @@ pub async fn edit_source(
     if let Some(paused) = body.paused {
         source = app.set_source_paused(&who, &name, paused).await?;
     }
-    if let Some(folder) = body.drop_folder {
-        source = app.set_drop_folder(&who, &name, folder.as_deref()).await?;
+    match (body.drop_folder, root) {
+        (None, _) => {}
+        (Some(None), _) => source = app.set_drop_folder(&who, &name, None).await?,
+        (Some(Some(folder)), Some(root)) => {
+            source = app
+                .set_drop_folder_under(&who, &name, &root, &folder)
+                .await?;
+        }
+        (Some(Some(_)), None) => {
+            return Err(rollcall_app::AppError::conflict(
+                "drop_folder",
+                "this server has no drop root (--drop-root) for organisations' folders: its \
+                 operator sets drop folders with 'rollcall source watch'",
+            )
+            .into());
+        }
     }
     Ok(Json(SourceBody::from(&source)))
 }
+
+/// The server's drop root, if it has one (see [`crate::Settings::drop_root`]).
+#[derive(Debug, Clone)]
+pub struct DropRoot(pub Option<std::path::PathBuf>);
 
 /// A source name that does not parse names no source.
 fn not_found_source(err: rollcall_app::AppError) -> Problem {

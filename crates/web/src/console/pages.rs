@@ -278,6 +278,8 @@ pub struct SourceLine {
     /// What happens to people a full run no longer lists, in words.
     pub policy: String,
     pub paused: bool,
+    /// The folder the server watches for its files.
+    pub drop_folder: Option<String>,
     pub last_run: Option<RunLine>,
 }
 
@@ -304,6 +306,8 @@ pub struct SourcesPage {
     pub floor: usize,
     pub apply_rest: bool,
     pub when_missing: &'static [(&'static str, &'static str)],
+    /// (role, its heading, the value chosen at first) for each role's policy.
+    pub roles: Vec<(&'static str, &'static str, &'static str)>,
 }
 
 /// One count of a preview or a run.

@@ -102,6 +102,7 @@ pub async fn sources(
         floor: settings.safeguard.floor,
         apply_rest: settings.apply_rest_when_held,
         when_missing: WHEN_MISSING,
+        roles: missing_roles(),
     })
 }
 
@@ -111,6 +112,22 @@ const WHEN_MISSING: &[(&str, &str)] = &[
     ("deactivate", "Deactivate them"),
     ("keep", "Keep them as they are"),
 ];
+
+/// The add-source form's policy choices, a role at a time, each with its default chosen.
+fn missing_roles() -> Vec<(&'static str, &'static str, &'static str)> {
+    let defaults = MissingPolicy::default();
+    let value = |w: WhenMissing| match w {
+        WhenMissing::Archive => "archive",
+        WhenMissing::Deactivate => "deactivate",
+        WhenMissing::Keep => "keep",
+    };
+    vec![
+        ("student", "Students", value(defaults.student)),
+        ("teacher", "Teachers", value(defaults.teacher)),
+        ("staff", "Staff", value(defaults.staff)),
+        ("admin", "Admins", value(defaults.admin)),
+    ]
+}
 
 fn source_line(source: &SourceSettings, last: Option<&RunRecord>) -> SourceLine {
     let policy = source.policy;
@@ -137,6 +154,7 @@ fn source_line(source: &SourceSettings, last: Option<&RunRecord>) -> SourceLine 
             words(policy.admin)
         ),
         paused: source.paused,
+        drop_folder: source.drop_folder.clone(),
         last_run: last.map(run_line),
     }
 }
@@ -152,9 +170,13 @@ pub struct AddSourceForm {
     #[serde(default)]
     mode: String,
     #[serde(default)]
-    missing_students: String,
+    missing_student: String,
     #[serde(default)]
-    missing_adults: String,
+    missing_teacher: String,
+    #[serde(default)]
+    missing_staff: String,
+    #[serde(default)]
+    missing_admin: String,
 }
 
 pub async fn add_source(
@@ -167,11 +189,18 @@ pub async fn add_source(
         return refused;
     }
     let parse = |raw: &str| raw.parse::<WhenMissing>();
-    let (Ok(students), Ok(adults)) = (parse(&form.missing_students), parse(&form.missing_adults))
-    else {
+    let (Ok(student), Ok(teacher), Ok(staff), Ok(admin)) = (
+        parse(&form.missing_student),
+        parse(&form.missing_teacher),
+        parse(&form.missing_staff),
+        parse(&form.missing_admin),
+    ) else {
         return failure(
             &signed_in,
-            &AppError::invalid("policy", "choose what happens to people no longer listed"),
+            &AppError::invalid(
+                "policy",
+                "choose what happens to the people of each role no longer listed",
+            ),
             "/sources",
         );
     };
@@ -180,10 +209,10 @@ pub async fn add_source(
         format: form.format,
         mode: form.mode,
         policy: MissingPolicy {
-            student: students,
-            teacher: adults,
-            staff: adults,
-            admin: adults,
+            student,
+            teacher,
+            staff,
+            admin,
         },
     };
     match app.add_source(&signed_in.visitor.principal, new).await {

@@ -42,6 +42,7 @@ rollcall_testkit::backend_tests!(
     sources_are_managed_and_files_imported_through_the_api,
     a_held_run_is_approved_with_exclusions_rejected_and_undone,
     a_file_beyond_the_limit_is_refused_unread,
+    drop_folders_stay_inside_the_orgs_own_folder,
 );
 
 #[test]

@@ -103,22 +103,10 @@ pub async fn sources_are_managed_and_files_imported_through_the_api(db: TestDb) 
     assert_eq!(t.status_of("s2").await, "active", "nothing archived");
     t.patch("/api/v1/sources/sis", &json!({"paused": false}), None)
         .await;
-    let watched = t
-        .patch(
-            "/api/v1/sources/sis",
-            &json!({"drop_folder": "/srv/sftp/sis"}),
-            None,
-        )
-        .await;
-    assert_eq!(watched.body["drop_folder"], "/srv/sftp/sis");
-    assert_eq!(watched.body["paused"], false);
-    t.patch(
-        "/api/v1/sources/sis",
-        &json!({"drop_folder": "inbox"}),
-        None,
-    )
-    .await
-    .assert_problem(422, Some("drop_folder"));
+    // This server has no drop root: only its operator names folders.
+    t.patch("/api/v1/sources/sis", &json!({"drop_folder": "sis"}), None)
+        .await
+        .assert_problem(409, Some("drop_folder"));
     let stopped = t
         .patch("/api/v1/sources/sis", &json!({"drop_folder": null}), None)
         .await;
@@ -235,6 +223,50 @@ pub async fn a_held_run_is_approved_with_exclusions_rejected_and_undone(db: Test
     t.post(&format!("/api/v1/runs/{id}/undo"), &json!({}))
         .await
         .assert_problem(409, Some("run"));
+}
+
+/// Under the server's drop root an org's admin names a folder of their own org's, never one
+/// elsewhere on the server.
+pub async fn drop_folders_stay_inside_the_orgs_own_folder(db: TestDb) {
+    let settings = rollcall_web::Settings {
+        drop_root: Some("/srv/rollcall-drop".into()),
+        ..rollcall_web::Settings::default()
+    };
+    let t = spawn_app_with(db, settings).await;
+    t.post("/api/v1/sources", &json!({"name": "sis"})).await;
+    let watched = t
+        .patch(
+            "/api/v1/sources/sis",
+            &json!({"drop_folder": "sis/nightly"}),
+            None,
+        )
+        .await;
+    assert_eq!(watched.status, 200, "{}", watched.body);
+    assert_eq!(
+        watched.body["drop_folder"],
+        "/srv/rollcall-drop/northfield/sis/nightly"
+    );
+    for elsewhere in [
+        "/etc",
+        "../elsewhere/sis",
+        "sis/../../other",
+        "a\\b",
+        ".",
+        "",
+    ] {
+        t.patch(
+            "/api/v1/sources/sis",
+            &json!({"drop_folder": elsewhere}),
+            None,
+        )
+        .await
+        .assert_problem(422, Some("drop_folder"));
+    }
+    let kept = t.get("/api/v1/sources/sis").await;
+    assert_eq!(
+        kept.body["drop_folder"], "/srv/rollcall-drop/northfield/sis/nightly",
+        "a refused folder changed nothing"
+    );
 }
 
 pub async fn a_file_beyond_the_limit_is_refused_unread(db: TestDb) {
