@@ -88,6 +88,8 @@ struct Figures {
     change_p99_ms: f64,
     first_page: Percentiles,
     search_page: Percentiles,
+    /// The five slowest searches, with their times.
+    slowest: Vec<String>,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -209,10 +211,9 @@ async fn measure(backend: Backend, args: &Args) -> Result<Figures> {
     slowest.sort_by_key(|(took, _)| std::cmp::Reverse(*took));
     let listed: Vec<String> = slowest
         .iter()
-        .take(8)
+        .take(5)
         .map(|(d, q)| format!("{q:?} {:.1} ms", d.as_secs_f64() * 1e3))
         .collect();
-    eprintln!("  slowest searches: {}", listed.join(", "));
 
     // Deactivate, then reactivate, random users who have an e-mail (no temporary password).
     let candidates: Vec<_> = rows
@@ -259,6 +260,7 @@ async fn measure(backend: Backend, args: &Args) -> Result<Figures> {
         bulk,
         search,
         search_page_hits: hits as f64 / args.queries.max(1) as f64,
+        slowest: listed,
         changes_per_s,
         change_p99_ms,
     })
@@ -277,7 +279,7 @@ fn print_table(args: &Args, figures: &[Figures]) {
         let _ = write!(header, " {:>12} |", f.backend);
         let _ = write!(rule, "{}|", "-".repeat(14));
     }
-    header += " bar (SQLite, 1,000,000 users) |";
+    header += " bar (1,000,000 users)           |";
     let _ = write!(rule, "{}|", "-".repeat(32));
     println!("{header}\n{rule}");
     let row = |label: &str, value: &dyn Fn(&Figures) -> String, bar: &str| {
@@ -319,7 +321,11 @@ fn print_table(args: &Args, figures: &[Figures]) {
         &|f| format!("{:.2}", f.search.p95),
         "< 10",
     );
-    row("search p99 (ms)", &|f| format!("{:.2}", f.search.p99), "");
+    row(
+        "search p99 (ms)",
+        &|f| format!("{:.2}", f.search.p99),
+        "< 20",
+    );
     row(
         "search hits per page (mean)",
         &|f| format!("{:.1}", f.search_page_hits),
@@ -358,28 +364,29 @@ fn print_table(args: &Args, figures: &[Figures]) {
     print_bars(args, figures);
 }
 
-/// Says whether the SQLite figures meet the bars set at 1,000,000 users.
+/// Says, per backend, whether its figures meet the bars (set at 1,000,000 users).
 fn print_bars(args: &Args, figures: &[Figures]) {
-    if let Some(sqlite) = figures.iter().find(|f| f.backend == "sqlite") {
-        let pass = |ok: bool| if ok { "met" } else { "NOT met" };
-        println!();
+    let pass = |ok: bool| if ok { "met" } else { "NOT met" };
+    println!();
+    for f in figures {
         println!(
-            "SQLite bars ({} users{}): bulk/raw {}, search p95 {}, status change p99 {}",
+            "{} bars ({} users{}): bulk/baseline {}, search p95 {}, search p99 {}, status change \
+             p99 {}, Users screen first page p95 {}, Users screen search p95 {}",
+            f.backend,
             args.users,
             if args.users < 1_000_000 {
                 "; the bars are set at 1,000,000"
             } else {
                 ""
             },
-            pass(sqlite.bulk.rows_per_s >= 0.5 * sqlite.baseline.rows_per_s),
-            pass(sqlite.search.p95 < 10.0),
-            pass(sqlite.change_p99_ms < 5.0),
+            pass(f.bulk.rows_per_s >= 0.5 * f.baseline.rows_per_s),
+            pass(f.search.p95 < 10.0),
+            pass(f.search.p99 < 20.0),
+            pass(f.change_p99_ms < 5.0),
+            pass(f.first_page.p95 < 50.0),
+            pass(f.search_page.p95 < 50.0),
         );
-        println!(
-            "Users screen bars: first page p95 {}, search p95 {}",
-            pass(sqlite.first_page.p95 < 50.0),
-            pass(sqlite.search_page.p95 < 50.0),
-        );
+        println!("{} slowest searches: {}", f.backend, f.slowest.join(", "));
     }
 }
 

@@ -48,6 +48,30 @@ async fn writing(db: &TestDb) -> bool {
     }
 }
 
+/// The user table's indexes, by name (a large first load makes SQLite's again after its rows,
+/// inside its transaction).
+async fn user_indexes(db: &TestDb) -> Vec<String> {
+    let sql = match db.backend {
+        Backend::Sqlite => {
+            "select name from sqlite_schema where type = 'index' and tbl_name = 'user_account' \
+             order by name"
+        }
+        Backend::Postgres => {
+            "select indexname::text from pg_indexes where tablename = 'user_account' order by 1"
+        }
+    };
+    match db.backend {
+        Backend::Sqlite => {
+            let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+            sqlx::query_scalar(sql).fetch_all(&mut conn).await.unwrap()
+        }
+        Backend::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+            sqlx::query_scalar(sql).fetch_all(&mut conn).await.unwrap()
+        }
+    }
+}
+
 async fn an_import_killed_while_it_writes_changes_nothing(db: TestDb) {
     let app = App::new(db.store.clone());
     let org = app.create_org("northfield", "Northfield").await.unwrap();
@@ -66,6 +90,8 @@ async fn an_import_killed_while_it_writes_changes_nothing(db: TestDb) {
         let _ = writeln!(text, "S{i},s{i},Sam,Student{i},student");
     }
     std::fs::write(&file, text).unwrap();
+    let indexes = user_indexes(&db).await;
+    assert!(indexes.len() >= 5, "{indexes:?}");
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_rollcall"))
         .args(["import", "--org", "northfield", "--source", "sis"])
@@ -104,6 +130,11 @@ async fn an_import_killed_while_it_writes_changes_nothing(db: TestDb) {
     assert!(
         app.runs(&admin, None, 10).await.unwrap().is_empty(),
         "no run recorded"
+    );
+    assert_eq!(
+        user_indexes(&db).await,
+        indexes,
+        "every index is still there"
     );
     // And the source takes the same file afterwards, whole.
     let request = rollcall_app::ImportRequest {

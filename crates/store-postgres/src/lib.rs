@@ -106,9 +106,10 @@ impl Backend for PostgresBackend {
         users::reindex_user(conn, row)
     }
 
-    /// After a large import the planner's statistics are stale: refresh the search tables'.
+    /// After a large load: refresh the planner's statistics and mark the new pages all-visible,
+    /// so counting a word's search entries reads the index alone.
     async fn after_large_write(&self, writer: &PgPool) -> StoreResult<()> {
-        sqlx::query("analyze user_account, user_term")
+        sqlx::query("vacuum (analyze) user_account, user_term")
             .execute(writer)
             .await
             .map(drop)

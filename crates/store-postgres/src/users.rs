@@ -109,8 +109,47 @@ async fn entries(pool: &PgPool, cutoff: i64, org: OrgId, word: &str) -> StoreRes
     .map_err(db_error)
 }
 
-/// Starts the query for either plan: from the narrowest word's terms when it is narrow,
-/// otherwise walking the listing's index in order and checking each row's search text.
+/// A word covering fewer entries than this many times the cut-off is gathered whole: its
+/// users, intersected with the other gathered words', may be few even when each word is not.
+const GATHER_FACTOR: i64 = 20;
+
+/// Matched users up to this many times the cut-off are read by id and sorted: fewer rows than
+/// a walk in listing order would check before it found a page (the matches may all sit at one
+/// end of the order, say family names beginning with "ze").
+const MATCHED_FACTOR: i64 = 5;
+
+/// The users matching every word of `words` (each a prefix), when there are at most `max`.
+async fn intersect(
+    pool: &PgPool,
+    org: OrgId,
+    words: &[&String],
+    max: i64,
+) -> StoreResult<Option<Vec<Uuid>>> {
+    let mut b = QueryBuilder::<Postgres>::new("select distinct user_id from (");
+    for (i, word) in words.iter().enumerate() {
+        if i > 0 {
+            b.push(" intersect ");
+        }
+        b.push("select user_id from user_term where org_id = ")
+            .push_bind(org.as_uuid())
+            .push(" and term >= ")
+            .push_bind((*word).clone())
+            .push(" and term < ")
+            .push_bind(upper_bound(word));
+    }
+    b.push(") as matched limit ")
+        .push_bind(max.saturating_add(1));
+    let ids: Vec<Uuid> = b
+        .build_query_scalar()
+        .fetch_all(pool)
+        .await
+        .map_err(db_error)?;
+    Ok((i64::try_from(ids.len()).unwrap_or(i64::MAX) <= max).then_some(ids))
+}
+
+/// Starts the query for one of three plans: from the narrowest word's terms when it is
+/// narrow; from the users every gatherable word matches, when they are few enough to read by
+/// id; otherwise walking the listing's index in order and checking each row's search text.
 async fn from_clause(
     pool: &PgPool,
     cutoff: i64,
@@ -118,13 +157,15 @@ async fn from_clause(
     org: OrgId,
     query: &UserQuery,
 ) -> StoreResult<QueryBuilder<'static, Postgres>> {
-    let mut narrowest: Option<(i64, &String)> = None;
+    let gather = cutoff.saturating_mul(GATHER_FACTOR);
+    let mut counted = Vec::with_capacity(query.words.len());
     for word in &query.words {
-        let n = entries(pool, cutoff, org, word).await?;
-        if n < cutoff && narrowest.is_none_or(|(best, _)| n < best) {
-            narrowest = Some((n, word));
-        }
+        counted.push((entries(pool, gather, org, word).await?, word));
     }
+    let narrowest = counted
+        .iter()
+        .filter(|(n, _)| *n < cutoff)
+        .min_by_key(|(n, _)| *n);
     let mut b = QueryBuilder::<Postgres>::new(select);
     b.push(" from user_account u where");
     push_filters(&mut b, org, query);
@@ -132,10 +173,22 @@ async fn from_clause(
         b.push(" and u.user_id in (select t.user_id from user_term t where t.org_id = ")
             .push_bind(org.as_uuid())
             .push(" and t.term >= ")
-            .push_bind(word.clone())
+            .push_bind((*word).clone())
             .push(" and t.term < ")
             .push_bind(upper_bound(word))
             .push(")");
+    } else {
+        let gathered: Vec<&String> = counted
+            .iter()
+            .filter(|(n, _)| *n < gather)
+            .map(|(_, word)| *word)
+            .collect();
+        if !gathered.is_empty() {
+            let max = cutoff.saturating_mul(MATCHED_FACTOR);
+            if let Some(ids) = intersect(pool, org, &gathered, max).await? {
+                b.push(" and u.user_id = any(").push_bind(ids).push(")");
+            }
+        }
     }
     push_word_checks(&mut b, &query.words, "strpos");
     Ok(b)
