@@ -152,6 +152,7 @@ mod tests {
         (7, "06706299b0472a80f87d2be7c3a793ca8bba3e4f9b8849c8895963b9c142bc9c0d245c3b5499da9a0c242b3db0a07888"),
         (8, "0da93820ca65308a959dbe21d68faea80e37313e372ea307a0020d9f9885955890eefa08f264e703a2b4b610918044ed"),
         (9, "2958de4bdeb907168330b519befa669d02557c8faf9d715f7b320468100daeb25ff19bf18db05ff827acc54c32e25517"),
+        (10, "9521337b72bf379a3c11a3e14ccd0426b88858dd75fbd16b15a60dcdf91819a5a8b33c3c54911cbc7255ef025ef4ccfc"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

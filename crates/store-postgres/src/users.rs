@@ -1,35 +1,55 @@
 //! Writing user rows with their search terms, and the two plans of a listing.
 
 use rollcall_domain::{OrgId, User};
-use rollcall_store::listing::{push_filters, push_page, push_word_checks};
+use rollcall_store::listing::{order_by, push_filters, push_page, push_word_checks};
 use rollcall_store::rows::{USER_COLUMNS, UserColumns, user_columns_of_u};
 use rollcall_store::sql::Value;
-use rollcall_store::{StoreResult, UserQuery, bind_user_columns};
+use rollcall_store::{StoreResult, UserQuery, UserSort, bind_user_columns};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use crate::copy::{COPY_MIN, copy_rows};
 use crate::db_error;
 
-/// Every (org, term, user) row of the search table for these users.
-fn term_rows(rows: &[UserColumns]) -> Vec<(Uuid, &str, Uuid)> {
+/// A term's kind (see migration 0010): the whole family name's key, the whole given name's
+/// key, or another term.
+const FAMILY: i16 = 1;
+const GIVEN: i16 = 2;
+const OTHER: i16 = 0;
+
+/// One row of the search table: org, term, user, kind.
+type TermRow<'a> = (Uuid, &'a str, Uuid, i16);
+
+/// Every row of the search table for these users.
+fn term_rows(rows: &[UserColumns]) -> Vec<TermRow<'_>> {
     rows.iter()
         .flat_map(|row| {
             row.terms()
                 .split(' ')
                 .filter(|t| !t.is_empty())
-                .map(move |term| (row.org_id, term, row.user_id))
+                .map(move |term| {
+                    let kind = if term == row.family_key {
+                        FAMILY
+                    } else if term == row.given_key {
+                        GIVEN
+                    } else {
+                        OTHER
+                    };
+                    (row.org_id, term, row.user_id, kind)
+                })
         })
         .collect()
 }
 
-async fn insert_terms(conn: &mut PgConnection, terms: &[(Uuid, &str, Uuid)]) -> StoreResult<()> {
+async fn insert_terms(conn: &mut PgConnection, terms: &[TermRow<'_>]) -> StoreResult<()> {
     for chunk in terms.chunks(10_000) {
-        let mut q = QueryBuilder::<Postgres>::new("insert into user_term (org_id, term, user_id) ");
-        q.push_values(chunk, |mut b, (org, term, user)| {
+        let mut q =
+            QueryBuilder::<Postgres>::new("insert into user_term (org_id, term, user_id, kind) ");
+        q.push_values(chunk, |mut b, (org, term, user, kind)| {
             b.push_bind(*org)
                 .push_bind((*term).to_owned())
-                .push_bind(*user);
+                .push_bind(*user)
+                .push_bind(*kind);
         });
         q.build().execute(&mut *conn).await.map_err(db_error)?;
     }
@@ -54,13 +74,14 @@ pub(crate) async fn insert_user_rows(
         terms.sort_unstable();
         return copy_rows(
             conn,
-            "user_term (org_id, term, user_id)",
+            "user_term (org_id, term, user_id, kind)",
             &terms,
-            |&(org, term, user)| {
+            |&(org, term, user, kind)| {
                 [
                     Value::Uuid(org),
                     Value::Text(term.to_owned()),
                     Value::Uuid(user),
+                    Value::Int(i64::from(kind)),
                 ]
             },
         )
@@ -156,12 +177,9 @@ async fn from_clause(
     select: &str,
     org: OrgId,
     query: &UserQuery,
+    counted: &[(i64, &String)],
 ) -> StoreResult<QueryBuilder<'static, Postgres>> {
     let gather = cutoff.saturating_mul(GATHER_FACTOR);
-    let mut counted = Vec::with_capacity(query.words.len());
-    for word in &query.words {
-        counted.push((entries(pool, gather, org, word).await?, word));
-    }
     let narrowest = counted
         .iter()
         .filter(|(n, _)| *n < cutoff)
@@ -194,6 +212,98 @@ async fn from_clause(
     Ok(b)
 }
 
+/// How many search entries each word's prefix covers, counting no further than `limit`.
+async fn count_words<'w>(
+    pool: &PgPool,
+    limit: i64,
+    org: OrgId,
+    query: &'w UserQuery,
+) -> StoreResult<Vec<(i64, &'w String)>> {
+    let mut counted = Vec::with_capacity(query.words.len());
+    for word in &query.words {
+        counted.push((entries(pool, limit, org, word).await?, word));
+    }
+    Ok(counted)
+}
+
+/// The key column and term kind of the name a sort orders by first, if it orders by a name.
+fn sorted_name(sort: UserSort) -> Option<(&'static str, i16)> {
+    match sort {
+        UserSort::FamilyName => Some(("family_key", FAMILY)),
+        UserSort::GivenName => Some(("given_key", GIVEN)),
+        UserSort::Created | UserSort::StatusChanged => None,
+    }
+}
+
+/// Sorted by a name, and a word matches few users other than through that name (fewer than
+/// the cut-off): the word, the name's key column, and those other users. The word's matches
+/// through the name sit together in the listing's own index, however many they are.
+async fn seek(
+    pool: &PgPool,
+    cutoff: i64,
+    org: OrgId,
+    query: &UserQuery,
+) -> StoreResult<Option<(String, &'static str, Vec<Uuid>)>> {
+    let Some((column, kind)) = sorted_name(query.sort) else {
+        return Ok(None);
+    };
+    for word in &query.words {
+        // Counted by entry, not by user: a user may match twice (username and e-mail), and
+        // the list is whole only when the entries stop before the limit.
+        let mut rest: Vec<Uuid> = sqlx::query_scalar(
+            "select user_id from user_term
+             where org_id = $1 and term >= $2 and term < $3 and kind <> $4 limit $5",
+        )
+        .bind(org.as_uuid())
+        .bind(word)
+        .bind(upper_bound(word))
+        .bind(kind)
+        .bind(cutoff.saturating_add(1))
+        .fetch_all(pool)
+        .await
+        .map_err(db_error)?;
+        if i64::try_from(rest.len()).unwrap_or(i64::MAX) <= cutoff {
+            rest.sort_unstable();
+            rest.dedup();
+            return Ok(Some((word.clone(), column, rest)));
+        }
+    }
+    Ok(None)
+}
+
+/// The page as the union of two short walks: the users whose sorted name begins with `word`
+/// (a range of the listing's index, in order) and the word's other matches `rest`; each gives
+/// at most a page, and the union is ordered once more.
+fn seek_query(
+    select: &str,
+    org: OrgId,
+    query: &UserQuery,
+    (word, column, rest): (String, &str, Vec<Uuid>),
+) -> QueryBuilder<'static, Postgres> {
+    let mut b = QueryBuilder::<Postgres>::new(select);
+    b.push(" from user_account u where u.org_id = ")
+        .push_bind(org.as_uuid())
+        .push(
+            " and u.user_id in (select user_id from ((select u.user_id from user_account u where",
+        );
+    push_filters(&mut b, org, query);
+    b.push(format_args!(" and u.{column} >= "))
+        .push_bind(word.clone())
+        .push(format_args!(" and u.{column} < "))
+        .push_bind(upper_bound(&word));
+    push_word_checks(&mut b, &query.words, "strpos");
+    push_page(&mut b, query);
+    b.push(") union (select u.user_id from user_account u where");
+    push_filters(&mut b, org, query);
+    b.push(" and u.user_id = any(").push_bind(rest).push(")");
+    push_word_checks(&mut b, &query.words, "strpos");
+    push_page(&mut b, query);
+    b.push(")) as arms)")
+        .push(format_args!(" order by {} limit ", order_by(query, "u.")))
+        .push_bind(i64::try_from(query.limit).unwrap_or(i64::MAX));
+    b
+}
+
 pub(crate) async fn list(
     pool: &PgPool,
     cutoff: i64,
@@ -201,8 +311,20 @@ pub(crate) async fn list(
     query: &UserQuery,
 ) -> StoreResult<Vec<User>> {
     let select = format!("select {}", user_columns_of_u());
-    let mut b = from_clause(pool, cutoff, &select, org, query).await?;
-    push_page(&mut b, query);
+    let counted = count_words(pool, cutoff.saturating_mul(GATHER_FACTOR), org, query).await?;
+    let narrow = counted.iter().any(|(n, _)| *n < cutoff);
+    let seeking = if narrow || counted.is_empty() {
+        None
+    } else {
+        seek(pool, cutoff, org, query).await?
+    };
+    let mut b = if let Some(seeking) = seeking {
+        seek_query(&select, org, query, seeking)
+    } else {
+        let mut b = from_clause(pool, cutoff, &select, org, query, &counted).await?;
+        push_page(&mut b, query);
+        b
+    };
     b.build_query_as::<UserColumns>()
         .fetch_all(pool)
         .await
@@ -220,7 +342,16 @@ pub(crate) async fn count(
     query: &UserQuery,
     cap: u64,
 ) -> StoreResult<u64> {
-    let mut b = from_clause(pool, i64::MAX, "select count(*) from (select 1", org, query).await?;
+    let counted = count_words(pool, i64::MAX, org, query).await?;
+    let mut b = from_clause(
+        pool,
+        i64::MAX,
+        "select count(*) from (select 1",
+        org,
+        query,
+        &counted,
+    )
+    .await?;
     b.push(" limit ")
         .push_bind(i64::try_from(cap).unwrap_or(i64::MAX))
         .push(") as hits");
