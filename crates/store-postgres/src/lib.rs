@@ -1,9 +1,10 @@
 //! The PostgreSQL store: for scale, with any number of stateless servers in front of it.
 //!
-//! Search uses a `user_term` table (one row per user and term) whose primary key makes every
-//! prefix a range scan; see `migrations/`.
+//! Search uses a GIN index of word prefixes on each user's search vector, its plan chosen from
+//! PostgreSQL's own statistics of that vector; see `users.rs` and `migrations/`.
 
 mod copy;
+mod stats;
 mod users;
 
 use std::str::FromStr;
@@ -22,9 +23,11 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// Rollcall's store on a PostgreSQL database.
 pub type PostgresStore = SqlStore<PostgresBackend>;
 
-/// What PostgreSQL adds to the shared SQL: its pool, the term table's search and bulk path.
-#[derive(Debug)]
-pub struct PostgresBackend;
+/// What PostgreSQL adds to the shared SQL: its pool, the search index's plans and bulk path.
+#[derive(Debug, Default)]
+pub struct PostgresBackend {
+    stats: stats::StatsCache,
+}
 
 pub(crate) fn db_error(err: sqlx::Error) -> StoreError {
     StoreError::from_sqlx(err)
@@ -49,7 +52,7 @@ impl Backend for PostgresBackend {
         Ok(Opened {
             reader: pool.clone(),
             writer: pool,
-            backend: Self,
+            backend: Self::default(),
         })
     }
 
@@ -106,26 +109,30 @@ impl Backend for PostgresBackend {
         users::reindex_user(conn, row)
     }
 
-    /// After a large load: refresh the planner's statistics and mark the new pages all-visible,
-    /// so counting a word's search entries reads the index alone.
+    /// After a large load: refresh the statistics the search plans are chosen by (and the
+    /// planner's), and mark the new pages all-visible.
     async fn after_large_write(&self, writer: &PgPool) -> StoreResult<()> {
-        sqlx::query("vacuum (analyze) user_account, user_term")
+        sqlx::query("vacuum (analyze) user_account")
             .execute(writer)
             .await
-            .map(drop)
-            .map_err(db_error)
+            .map_err(db_error)?;
+        self.stats.forget();
+        Ok(())
     }
 
     async fn list_users(
+        &self,
         reader: &PgPool,
         cutoff: i64,
         org: OrgId,
         query: &UserQuery,
     ) -> StoreResult<Vec<User>> {
-        users::list(reader, cutoff, org, query).await
+        let stats = self.stats.get(reader).await?;
+        users::list(reader, &stats, cutoff, org, query).await
     }
 
     async fn count_users(
+        &self,
         reader: &PgPool,
         org: OrgId,
         query: &UserQuery,
@@ -153,6 +160,7 @@ mod tests {
         (8, "0da93820ca65308a959dbe21d68faea80e37313e372ea307a0020d9f9885955890eefa08f264e703a2b4b610918044ed"),
         (9, "2958de4bdeb907168330b519befa669d02557c8faf9d715f7b320468100daeb25ff19bf18db05ff827acc54c32e25517"),
         (10, "9521337b72bf379a3c11a3e14ccd0426b88858dd75fbd16b15a60dcdf91819a5a8b33c3c54911cbc7255ef025ef4ccfc"),
+        (11, "307b6f73e70cb8cfbcfb7888b69f39928d1a8dd902d868e059f12e37fd457afc7df4fca504704ac11208d9cf2bcc9ecc"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

@@ -1,4 +1,11 @@
-//! Writing user rows with their search terms, and the two plans of a listing.
+//! Writing user rows with their search vectors, and the three plans of a listing.
+//!
+//! Search goes through one GIN index on `user_account.search_vector` (migration 0011): each of
+//! a user's terms gives its prefixes of one to five letters as lexemes, led by the org's key
+//! and the term's kind (the whole family name, the whole given name, anything else). A query
+//! word is one exact lexeme per kind, and GIN intersects the words' posting lists itself.
+
+use std::collections::BTreeSet;
 
 use rollcall_domain::{OrgId, User};
 use rollcall_store::listing::{order_by, push_filters, push_page, push_word_checks};
@@ -10,104 +17,123 @@ use uuid::Uuid;
 
 use crate::copy::{COPY_MIN, copy_rows};
 use crate::db_error;
+use crate::stats::LexemeStats;
 
-/// A term's kind (see migration 0010): the whole family name's key, the whole given name's
-/// key, or another term.
-const FAMILY: i16 = 1;
-const GIVEN: i16 = 2;
-const OTHER: i16 = 0;
+/// The longest prefix indexed; a longer word is found by its first this many letters and
+/// checked against the row's search text.
+pub(crate) const PREFIX_MAX: usize = 5;
 
-/// One row of the search table: org, term, user, kind.
-type TermRow<'a> = (Uuid, &'a str, Uuid, i16);
+/// The kinds of term, as the letter after the org's key: which of the user's names it is.
+const FAMILY: char = 'f';
+const GIVEN: char = 'g';
+const OTHER: char = 'o';
+const KINDS: [char; 3] = [FAMILY, GIVEN, OTHER];
 
-/// Every row of the search table for these users.
-fn term_rows(rows: &[UserColumns]) -> Vec<TermRow<'_>> {
-    rows.iter()
-        .flat_map(|row| {
-            row.terms()
-                .split(' ')
-                .filter(|t| !t.is_empty())
-                .map(move |term| {
-                    let kind = if term == row.family_key {
-                        FAMILY
-                    } else if term == row.given_key {
-                        GIVEN
-                    } else {
-                        OTHER
-                    };
-                    (row.org_id, term, row.user_id, kind)
-                })
-        })
-        .collect()
+/// The org's key at the head of each of its lexemes: the last 12 hex digits of its id (the
+/// random part of a UUIDv7). Two orgs sharing one would only read each other's postings and
+/// drop them on the row's `org_id`; no search depends on it for isolation.
+pub(crate) fn org_key(org: Uuid) -> String {
+    let hex = org.simple().to_string();
+    hex[hex.len() - 12..].to_owned()
 }
 
-async fn insert_terms(conn: &mut PgConnection, terms: &[TermRow<'_>]) -> StoreResult<()> {
-    for chunk in terms.chunks(10_000) {
-        let mut q =
-            QueryBuilder::<Postgres>::new("insert into user_term (org_id, term, user_id, kind) ");
-        q.push_values(chunk, |mut b, (org, term, user, kind)| {
-            b.push_bind(*org)
-                .push_bind((*term).to_owned())
-                .push_bind(*user)
-                .push_bind(*kind);
+/// A user row's search vector in `tsvector`'s text form: every prefix of every term, with its
+/// kind, under the org's key. Terms are [a-z0-9], so lexemes need no quoting.
+pub(crate) fn search_vector(row: &UserColumns) -> String {
+    vector(row.org_id, row.terms(), &row.family_key, &row.given_key)
+}
+
+fn vector(org: Uuid, terms: &str, family_key: &str, given_key: &str) -> String {
+    let key = org_key(org);
+    let mut lexemes = BTreeSet::new();
+    for term in terms.split(' ').filter(|t| !t.is_empty()) {
+        let kind = if term == family_key {
+            FAMILY
+        } else if term == given_key {
+            GIVEN
+        } else {
+            OTHER
+        };
+        for n in 1..=term.len().min(PREFIX_MAX) {
+            if let Some(prefix) = term.get(..n) {
+                lexemes.insert(format!("{key}{kind}{prefix}"));
+            }
+        }
+    }
+    lexemes.into_iter().collect::<Vec<_>>().join(" ")
+}
+
+/// The lexeme of `word` for one kind (the word cut to the indexed prefix length).
+fn lexeme(key: &str, kind: char, word: &str) -> String {
+    let cut = word.get(..word.len().min(PREFIX_MAX)).unwrap_or(word);
+    format!("{key}{kind}{cut}")
+}
+
+/// `tsquery` text requiring every word, each found in any of `kinds_of(i)`.
+fn tsquery(key: &str, words: &[String], kinds_of: impl Fn(usize) -> Vec<char>) -> String {
+    words
+        .iter()
+        .enumerate()
+        .map(|(i, word)| {
+            let any: Vec<String> = kinds_of(i)
+                .into_iter()
+                .map(|kind| format!("'{}'", lexeme(key, kind, word)))
+                .collect();
+            format!("({})", any.join(" | "))
+        })
+        .collect::<Vec<_>>()
+        .join(" & ")
+}
+
+async fn insert_vectors(conn: &mut PgConnection, rows: &[UserColumns]) -> StoreResult<()> {
+    // 25 columns × 2,000 rows stay below PostgreSQL's 65,535 bound parameters.
+    for chunk in rows.chunks(2_000) {
+        let mut q = QueryBuilder::<Postgres>::new(format!(
+            "insert into user_account ({USER_COLUMNS}, search_vector) "
+        ));
+        q.push_values(chunk, |mut b, row| {
+            bind_user_columns!(b, push_bind, row);
+            b.push_bind(search_vector(row))
+                .push_unseparated("::tsvector");
         });
         q.build().execute(&mut *conn).await.map_err(db_error)?;
     }
     Ok(())
 }
 
-/// Inserts users and their search terms.
+/// Inserts users with their search vectors: many through `COPY`, a few in multi-row inserts.
 pub(crate) async fn insert_user_rows(
     conn: &mut PgConnection,
     rows: &[UserColumns],
 ) -> StoreResult<()> {
-    if rows.len() >= COPY_MIN {
-        copy_rows(
-            conn,
-            &format!("user_account ({USER_COLUMNS})"),
-            rows,
-            UserColumns::values,
-        )
-        .await?;
-        // In key order: each entry lands beside the last instead of at a random page.
-        let mut terms = term_rows(rows);
-        terms.sort_unstable();
-        return copy_rows(
-            conn,
-            "user_term (org_id, term, user_id, kind)",
-            &terms,
-            |&(org, term, user, kind)| {
-                [
-                    Value::Uuid(org),
-                    Value::Text(term.to_owned()),
-                    Value::Uuid(user),
-                    Value::Int(i64::from(kind)),
-                ]
-            },
-        )
-        .await;
+    if rows.len() < COPY_MIN {
+        return insert_vectors(conn, rows).await;
     }
-    // 24 columns × 2,000 rows stay below PostgreSQL's 65,535 bound parameters.
-    for chunk in rows.chunks(2_000) {
-        let mut q =
-            QueryBuilder::<Postgres>::new(format!("insert into user_account ({USER_COLUMNS}) "));
-        q.push_values(chunk, |mut b, row| {
-            bind_user_columns!(b, push_bind, row);
-        });
-        q.build().execute(&mut *conn).await.map_err(db_error)?;
-    }
-    insert_terms(conn, &term_rows(rows)).await
+    copy_rows(
+        conn,
+        &format!("user_account ({USER_COLUMNS}, search_vector)"),
+        rows,
+        |row| {
+            let mut values = row.values().into_iter().collect::<Vec<_>>();
+            values.push(Value::Text(search_vector(row)));
+            values
+        },
+    )
+    .await
 }
 
-/// Replaces a user's search terms (their terms changed).
+/// Rewrites a user's search vector (their terms changed).
 pub(crate) async fn reindex_user(conn: &mut PgConnection, row: &UserColumns) -> StoreResult<()> {
-    sqlx::query("delete from user_term where org_id = $1 and user_id = $2")
-        .bind(row.org_id)
-        .bind(row.user_id)
-        .execute(&mut *conn)
-        .await
-        .map_err(db_error)?;
-    insert_terms(conn, &term_rows(std::slice::from_ref(row))).await
+    sqlx::query(
+        "update user_account set search_vector = $3::tsvector where org_id = $1 and user_id = $2",
+    )
+    .bind(row.org_id)
+    .bind(row.user_id)
+    .bind(search_vector(row))
+    .execute(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    Ok(())
 }
 
 /// The exclusive upper bound of a prefix range: terms are [a-z0-9], all below '~'.
@@ -115,119 +141,54 @@ fn upper_bound(word: &str) -> String {
     format!("{word}~")
 }
 
-/// How many search entries a word's prefix covers, counting no further than the cut-off.
-async fn entries(pool: &PgPool, cutoff: i64, org: OrgId, word: &str) -> StoreResult<i64> {
-    sqlx::query_scalar(
-        "select count(*) from (select 1 from user_term
-         where org_id = $1 and term >= $2 and term < $3 limit $4) as hits",
-    )
-    .bind(org.as_uuid())
-    .bind(word)
-    .bind(upper_bound(word))
-    .bind(cutoff)
-    .fetch_one(pool)
-    .await
-    .map_err(db_error)
-}
+/// A word is gathered from the index only while the lexemes it reads cover at most this many
+/// times the cut-off in users (by the table's statistics): GIN builds the whole intersection
+/// before the first row, so its cost grows with the shortest posting list read.
+const GATHER_FACTOR: f64 = 40.0;
 
-/// A word covering fewer entries than this many times the cut-off is gathered whole: its
-/// users, intersected with the other gathered words', may be few even when each word is not.
-const GATHER_FACTOR: i64 = 20;
+/// A seek's other matches are gathered up to this many times the cut-off: they are read by id
+/// and sorted, which stays cheap well past the cut-off, while without them the listing is
+/// walked from its start to the sorted name's range (two broad words such as "z sa", whose
+/// matches sit together far down the list). They are looked for only when the statistics say
+/// they may be that few.
+const SEEK_REST_FACTOR: i32 = 5;
 
-/// Matched users up to this many times the cut-off are read by id and sorted: fewer rows than
-/// a walk in listing order would check before it found a page (the matches may all sit at one
-/// end of the order, say family names beginning with "ze").
-const MATCHED_FACTOR: i64 = 5;
-
-/// The users matching every word of `words` (each a prefix), when there are at most `max`.
-async fn intersect(
+/// The users of the slice matching `tsq` (and every long word), when there are at most
+/// `cutoff` of them.
+async fn gather(
     pool: &PgPool,
+    cutoff: i64,
     org: OrgId,
-    words: &[&String],
-    max: i64,
+    query: &UserQuery,
+    tsq: String,
 ) -> StoreResult<Option<Vec<Uuid>>> {
-    let mut b = QueryBuilder::<Postgres>::new("select distinct user_id from (");
-    for (i, word) in words.iter().enumerate() {
-        if i > 0 {
-            b.push(" intersect ");
-        }
-        b.push("select user_id from user_term where org_id = ")
-            .push_bind(org.as_uuid())
-            .push(" and term >= ")
-            .push_bind((*word).clone())
-            .push(" and term < ")
-            .push_bind(upper_bound(word));
-    }
-    b.push(") as matched limit ")
-        .push_bind(max.saturating_add(1));
+    let mut b = QueryBuilder::<Postgres>::new("select u.user_id from user_account u where");
+    push_filters(&mut b, org, query);
+    b.push(" and u.search_vector @@ ")
+        .push_bind(tsq)
+        .push("::tsquery");
+    push_long_word_checks(&mut b, &query.words);
+    b.push(" limit ").push_bind(cutoff.saturating_add(1));
     let ids: Vec<Uuid> = b
         .build_query_scalar()
         .fetch_all(pool)
         .await
         .map_err(db_error)?;
-    Ok((i64::try_from(ids.len()).unwrap_or(i64::MAX) <= max).then_some(ids))
+    Ok((i64::try_from(ids.len()).unwrap_or(i64::MAX) <= cutoff).then_some(ids))
 }
 
-/// Starts the query for one of three plans: from the narrowest word's terms when it is
-/// narrow; from the users every gatherable word matches, when they are few enough to read by
-/// id; otherwise walking the listing's index in order and checking each row's search text.
-async fn from_clause(
-    pool: &PgPool,
-    cutoff: i64,
-    select: &str,
-    org: OrgId,
-    query: &UserQuery,
-    counted: &[(i64, &String)],
-) -> StoreResult<QueryBuilder<'static, Postgres>> {
-    let gather = cutoff.saturating_mul(GATHER_FACTOR);
-    let narrowest = counted
+/// Words longer than the indexed prefix are checked on the row.
+fn push_long_word_checks(b: &mut QueryBuilder<'static, Postgres>, words: &[String]) {
+    let long: Vec<String> = words
         .iter()
-        .filter(|(n, _)| *n < cutoff)
-        .min_by_key(|(n, _)| *n);
-    let mut b = QueryBuilder::<Postgres>::new(select);
-    b.push(" from user_account u where");
-    push_filters(&mut b, org, query);
-    if let Some((_, word)) = narrowest {
-        b.push(" and u.user_id in (select t.user_id from user_term t where t.org_id = ")
-            .push_bind(org.as_uuid())
-            .push(" and t.term >= ")
-            .push_bind((*word).clone())
-            .push(" and t.term < ")
-            .push_bind(upper_bound(word))
-            .push(")");
-    } else {
-        let gathered: Vec<&String> = counted
-            .iter()
-            .filter(|(n, _)| *n < gather)
-            .map(|(_, word)| *word)
-            .collect();
-        if !gathered.is_empty() {
-            let max = cutoff.saturating_mul(MATCHED_FACTOR);
-            if let Some(ids) = intersect(pool, org, &gathered, max).await? {
-                b.push(" and u.user_id = any(").push_bind(ids).push(")");
-            }
-        }
-    }
-    push_word_checks(&mut b, &query.words, "strpos");
-    Ok(b)
-}
-
-/// How many search entries each word's prefix covers, counting no further than `limit`.
-async fn count_words<'w>(
-    pool: &PgPool,
-    limit: i64,
-    org: OrgId,
-    query: &'w UserQuery,
-) -> StoreResult<Vec<(i64, &'w String)>> {
-    let mut counted = Vec::with_capacity(query.words.len());
-    for word in &query.words {
-        counted.push((entries(pool, limit, org, word).await?, word));
-    }
-    Ok(counted)
+        .filter(|w| w.len() > PREFIX_MAX)
+        .cloned()
+        .collect();
+    push_word_checks(b, &long, "strpos");
 }
 
 /// The key column and term kind of the name a sort orders by first, if it orders by a name.
-fn sorted_name(sort: UserSort) -> Option<(&'static str, i16)> {
+fn sorted_name(sort: UserSort) -> Option<(&'static str, char)> {
     match sort {
         UserSort::FamilyName => Some(("family_key", FAMILY)),
         UserSort::GivenName => Some(("given_key", GIVEN)),
@@ -235,40 +196,85 @@ fn sorted_name(sort: UserSort) -> Option<(&'static str, i16)> {
     }
 }
 
-/// Sorted by a name, and a word matches few users other than through that name (fewer than
-/// the cut-off): the word, the name's key column, and those other users. The word's matches
-/// through the name sit together in the listing's own index, however many they are.
-async fn seek(
+/// Where a listing's rows come from.
+enum Rows {
+    /// Walk the listing's index in order, checking each row's search text: no words, or
+    /// words so broad that a page is found within a short walk.
+    Scan,
+    /// The few users every word matches, gathered from the search index.
+    Matched(Vec<Uuid>),
+    /// Sorted by a name that begins with `word` for many users: those sit together in the
+    /// listing's own index (a seek), and `rest` are the few who match otherwise.
+    Seek {
+        word: String,
+        column: &'static str,
+        rest: Vec<Uuid>,
+    },
+}
+
+/// Chooses the plan from the statistics: gather when the words' lexemes are short enough to
+/// intersect, seek when sorted by a name that one word begins, else walk.
+async fn choose(
     pool: &PgPool,
+    stats: &LexemeStats,
     cutoff: i64,
     org: OrgId,
     query: &UserQuery,
-) -> StoreResult<Option<(String, &'static str, Vec<Uuid>)>> {
-    let Some((column, kind)) = sorted_name(query.sort) else {
-        return Ok(None);
+) -> StoreResult<Rows> {
+    if query.words.is_empty() {
+        return Ok(Rows::Scan);
+    }
+    let key = org_key(org.as_uuid());
+    #[allow(clippy::cast_precision_loss, reason = "a threshold of an estimate")]
+    let limit = cutoff as f64;
+    let users = |i: usize, kinds: &[char]| -> f64 {
+        kinds
+            .iter()
+            .map(|kind| stats.users(&lexeme(&key, *kind, &query.words[i])))
+            .sum()
     };
-    for word in &query.words {
-        // Counted by entry, not by user: a user may match twice (username and e-mail), and
-        // the list is whole only when the entries stop before the limit.
-        let mut rest: Vec<Uuid> = sqlx::query_scalar(
-            "select user_id from user_term
-             where org_id = $1 and term >= $2 and term < $3 and kind <> $4 limit $5",
-        )
-        .bind(org.as_uuid())
-        .bind(word)
-        .bind(upper_bound(word))
-        .bind(kind)
-        .bind(cutoff.saturating_add(1))
-        .fetch_all(pool)
-        .await
-        .map_err(db_error)?;
-        if i64::try_from(rest.len()).unwrap_or(i64::MAX) <= cutoff {
-            rest.sort_unstable();
-            rest.dedup();
-            return Ok(Some((word.clone(), column, rest)));
+    let shortest = |kinds_of: &dyn Fn(usize) -> Vec<char>| {
+        (0..query.words.len())
+            .map(|i| users(i, &kinds_of(i)))
+            .fold(f64::INFINITY, f64::min)
+    };
+    let every_kind = |_: usize| KINDS.to_vec();
+    if shortest(&every_kind) <= limit * GATHER_FACTOR {
+        let tsq = tsquery(&key, &query.words, every_kind);
+        if let Some(ids) = gather(pool, cutoff, org, query, tsq).await? {
+            return Ok(Rows::Matched(ids));
         }
     }
-    Ok(None)
+    if let Some((column, sorted)) = sorted_name(query.sort) {
+        for (i, word) in query.words.iter().enumerate() {
+            // The word's matches outside the sorted name, that match every other word too.
+            let kinds_of = |j: usize| -> Vec<char> {
+                KINDS
+                    .into_iter()
+                    .filter(|kind| j != i || *kind != sorted)
+                    .collect()
+            };
+            let expected = (0..query.words.len())
+                .map(|j| users(j, &kinds_of(j)) / stats.rows().max(1.0))
+                .product::<f64>()
+                * stats.rows();
+            if shortest(&kinds_of) > limit * GATHER_FACTOR
+                || expected > limit * f64::from(SEEK_REST_FACTOR)
+            {
+                continue;
+            }
+            let tsq = tsquery(&key, &query.words, kinds_of);
+            let most = cutoff.saturating_mul(i64::from(SEEK_REST_FACTOR));
+            if let Some(rest) = gather(pool, most, org, query, tsq).await? {
+                return Ok(Rows::Seek {
+                    word: word.clone(),
+                    column,
+                    rest,
+                });
+            }
+        }
+    }
+    Ok(Rows::Scan)
 }
 
 /// The page as the union of two short walks: the users whose sorted name begins with `word`
@@ -278,7 +284,9 @@ fn seek_query(
     select: &str,
     org: OrgId,
     query: &UserQuery,
-    (word, column, rest): (String, &str, Vec<Uuid>),
+    word: &str,
+    column: &str,
+    rest: Vec<Uuid>,
 ) -> QueryBuilder<'static, Postgres> {
     let mut b = QueryBuilder::<Postgres>::new(select);
     b.push(" from user_account u where u.org_id = ")
@@ -288,9 +296,9 @@ fn seek_query(
         );
     push_filters(&mut b, org, query);
     b.push(format_args!(" and u.{column} >= "))
-        .push_bind(word.clone())
+        .push_bind(word.to_owned())
         .push(format_args!(" and u.{column} < "))
-        .push_bind(upper_bound(&word));
+        .push_bind(upper_bound(word));
     push_word_checks(&mut b, &query.words, "strpos");
     push_page(&mut b, query);
     b.push(") union (select u.user_id from user_account u where");
@@ -306,24 +314,31 @@ fn seek_query(
 
 pub(crate) async fn list(
     pool: &PgPool,
+    stats: &LexemeStats,
     cutoff: i64,
     org: OrgId,
     query: &UserQuery,
 ) -> StoreResult<Vec<User>> {
     let select = format!("select {}", user_columns_of_u());
-    let counted = count_words(pool, cutoff.saturating_mul(GATHER_FACTOR), org, query).await?;
-    let narrow = counted.iter().any(|(n, _)| *n < cutoff);
-    let seeking = if narrow || counted.is_empty() {
-        None
-    } else {
-        seek(pool, cutoff, org, query).await?
-    };
-    let mut b = if let Some(seeking) = seeking {
-        seek_query(&select, org, query, seeking)
-    } else {
-        let mut b = from_clause(pool, cutoff, &select, org, query, &counted).await?;
-        push_page(&mut b, query);
-        b
+    let mut b = match choose(pool, stats, cutoff, org, query).await? {
+        Rows::Seek { word, column, rest } => seek_query(&select, org, query, &word, column, rest),
+        Rows::Matched(ids) => {
+            let mut b = QueryBuilder::<Postgres>::new(select);
+            b.push(" from user_account u where");
+            push_filters(&mut b, org, query);
+            b.push(" and u.user_id = any(").push_bind(ids).push(")");
+            push_word_checks(&mut b, &query.words, "strpos");
+            push_page(&mut b, query);
+            b
+        }
+        Rows::Scan => {
+            let mut b = QueryBuilder::<Postgres>::new(select);
+            b.push(" from user_account u where");
+            push_filters(&mut b, org, query);
+            push_word_checks(&mut b, &query.words, "strpos");
+            push_page(&mut b, query);
+            b
+        }
     };
     b.build_query_as::<UserColumns>()
         .fetch_all(pool)
@@ -334,24 +349,24 @@ pub(crate) async fn list(
         .collect()
 }
 
-/// Counts from the narrowest word's terms whenever words are given: the count stops at `cap`,
-/// while a scan for a rare word would read the whole status.
+/// Counts through the search index whenever words are given: the intersection is exact, and
+/// the count stops at `cap`, while a walk for a rare word would read the whole status.
 pub(crate) async fn count(
     pool: &PgPool,
     org: OrgId,
     query: &UserQuery,
     cap: u64,
 ) -> StoreResult<u64> {
-    let counted = count_words(pool, i64::MAX, org, query).await?;
-    let mut b = from_clause(
-        pool,
-        i64::MAX,
-        "select count(*) from (select 1",
-        org,
-        query,
-        &counted,
-    )
-    .await?;
+    let mut b = QueryBuilder::<Postgres>::new("select count(*) from (select 1");
+    b.push(" from user_account u where");
+    push_filters(&mut b, org, query);
+    if !query.words.is_empty() {
+        let tsq = tsquery(&org_key(org.as_uuid()), &query.words, |_| KINDS.to_vec());
+        b.push(" and u.search_vector @@ ")
+            .push_bind(tsq)
+            .push("::tsquery");
+        push_long_word_checks(&mut b, &query.words);
+    }
     b.push(" limit ")
         .push_bind(i64::try_from(cap).unwrap_or(i64::MAX))
         .push(") as hits");
@@ -361,4 +376,33 @@ pub(crate) async fn count(
         .await
         .map_err(db_error)?;
     Ok(u64::try_from(n).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_lexeme_is_a_prefix_of_a_term_under_the_orgs_key_and_its_kind() {
+        let org = Uuid::parse_str("01a24565-af33-7295-b587-e6ee4a7c67e2").unwrap();
+        let vector = vector(org, "wei valmor weivalmor12", "valmor", "wei");
+        let lexemes: Vec<&str> = vector.split(' ').collect();
+        assert!(lexemes.iter().all(|l| l.starts_with("e6ee4a7c67e2")));
+        for expected in ["e6ee4a7c67e2gw", "e6ee4a7c67e2gwei", "e6ee4a7c67e2fvalmo"] {
+            assert!(lexemes.contains(&expected), "{expected} in {vector}");
+        }
+        // Five letters at most; the login is another kind of term.
+        assert!(lexemes.contains(&"e6ee4a7c67e2oweiva"));
+        assert!(!lexemes.iter().any(|l| l.len() > 12 + 1 + PREFIX_MAX));
+        assert!(!lexemes.contains(&"e6ee4a7c67e2fwei"));
+    }
+
+    #[test]
+    fn a_query_asks_each_word_in_the_kinds_given_cut_to_the_indexed_prefix() {
+        let words = ["wei".to_owned(), "valentina".to_owned()];
+        let tsq = tsquery("k", &words, |i| {
+            if i == 0 { vec![GIVEN] } else { KINDS.to_vec() }
+        });
+        assert_eq!(tsq, "('kgwei') & ('kfvalen' | 'kgvalen' | 'kovalen')");
+    }
 }

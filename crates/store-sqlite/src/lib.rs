@@ -161,6 +161,7 @@ impl Backend for SqliteBackend {
     }
 
     async fn list_users(
+        &self,
         reader: &SqlitePool,
         cutoff: i64,
         org: OrgId,
@@ -170,6 +171,7 @@ impl Backend for SqliteBackend {
     }
 
     async fn count_users(
+        &self,
         reader: &SqlitePool,
         org: OrgId,
         query: &UserQuery,

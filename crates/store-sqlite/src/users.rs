@@ -172,6 +172,12 @@ async fn narrow_matches(
     Ok((i64::try_from(rowids.len()).unwrap_or(i64::MAX) <= cutoff).then_some(rowids))
 }
 
+/// A seek's other matches are gathered up to this many times the cut-off: they are read by id
+/// and sorted, which stays cheap well past the cut-off, while without them the listing is
+/// walked from its start to the sorted name's range (two broad words such as "z sa", whose
+/// matches sit together far down the list).
+const SEEK_REST_FACTOR: i64 = 5;
+
 /// Where a listing's rows come from.
 enum Rows {
     /// Every row: no words were typed, or they are broad. Walk the listing's index in order,
@@ -221,7 +227,8 @@ async fn choose(pool: &SqlitePool, cutoff: i64, query: &UserQuery) -> StoreResul
                 expression.push_str(" AND ");
                 expression.push_str(&other);
             }
-            if let Some(rest) = narrow_matches(pool, cutoff, &expression).await? {
+            let most = cutoff.saturating_mul(SEEK_REST_FACTOR);
+            if let Some(rest) = narrow_matches(pool, most, &expression).await? {
                 return Ok(Rows::SeekAndMatched {
                     prefix: word.clone(),
                     rest,

@@ -103,6 +103,7 @@ pub trait Backend: Send + Sync + Sized + 'static {
 
     /// One status's page of users: the backend's search plans.
     fn list_users(
+        &self,
         reader: &Pool<Self::Db>,
         cutoff: i64,
         org: OrgId,
@@ -111,6 +112,7 @@ pub trait Backend: Send + Sync + Sized + 'static {
 
     /// How many users one status's slice holds, up to `cap`.
     fn count_users(
+        &self,
         reader: &Pool<Self::Db>,
         org: OrgId,
         query: &UserQuery,
@@ -361,11 +363,15 @@ where
     }
 
     async fn list_users(&self, org: OrgId, query: &UserQuery) -> StoreResult<Vec<User>> {
-        B::list_users(&self.reader, self.search_cutoff, org, query).await
+        self.backend
+            .list_users(&self.reader, self.search_cutoff, org, query)
+            .await
     }
 
     async fn count_users(&self, org: OrgId, query: &UserQuery, cap: u64) -> StoreResult<u64> {
-        B::count_users(&self.reader, org, query, cap).await
+        self.backend
+            .count_users(&self.reader, org, query, cap)
+            .await
     }
 
     async fn user_events(&self, org: OrgId, user: UserId) -> StoreResult<Vec<AuditEvent>> {
