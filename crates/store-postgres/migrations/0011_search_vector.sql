@@ -19,6 +19,9 @@ update user_account u
               generate_series(1, least(5, length(k.term))) as n
         where k.term <> ''), '')::tsvector;
 alter table user_account alter column search_vector drop default;
--- fastupdate off: a search never reads a pending list; a write adds its lexemes in place.
-create index user_account_search on user_account using gin (search_vector) with (fastupdate = off);
+-- A write appends its lexemes to the index's pending list, merged into the index in sorted
+-- batches (a bulk load's millions of lexemes cost a few merges, not millions of random inserts);
+-- every search also reads that list, so it is kept short: 1 MB, merged when full and by vacuum.
+create index user_account_search on user_account using gin (search_vector)
+    with (fastupdate = on, gin_pending_list_limit = 1024);
 drop table user_term;

@@ -160,7 +160,7 @@ mod tests {
         (8, "0da93820ca65308a959dbe21d68faea80e37313e372ea307a0020d9f9885955890eefa08f264e703a2b4b610918044ed"),
         (9, "2958de4bdeb907168330b519befa669d02557c8faf9d715f7b320468100daeb25ff19bf18db05ff827acc54c32e25517"),
         (10, "9521337b72bf379a3c11a3e14ccd0426b88858dd75fbd16b15a60dcdf91819a5a8b33c3c54911cbc7255ef025ef4ccfc"),
-        (11, "307b6f73e70cb8cfbcfb7888b69f39928d1a8dd902d868e059f12e37fd457afc7df4fca504704ac11208d9cf2bcc9ecc"),
+        (11, "6633faef72e65f9a5fc4df01a7ede28760352e389911847c18717ca68d0d5a663826c5e079242b1d33ebc6a742cd2843"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

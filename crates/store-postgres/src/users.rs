@@ -146,6 +146,10 @@ fn upper_bound(word: &str) -> String {
 /// before the first row, so its cost grows with the shortest posting list read.
 const GATHER_FACTOR: f64 = 40.0;
 
+/// A seek reads up to this many times the cut-off in postings: more than a gather, as the
+/// walk it saves may cross most of the listing.
+const SEEK_READ_FACTOR: f64 = 150.0;
+
 /// A seek's other matches are gathered up to this many times the cut-off: they are read by id
 /// and sorted, which stays cheap well past the cut-off, while without them the listing is
 /// walked from its start to the sorted name's range (two broad words such as "z sa", whose
@@ -227,15 +231,23 @@ async fn choose(
     let key = org_key(org.as_uuid());
     #[allow(clippy::cast_precision_loss, reason = "a threshold of an estimate")]
     let limit = cutoff as f64;
-    let users = |i: usize, kinds: &[char]| -> f64 {
+    // The postings a word reads (each kind's list), and the users it matches: at least the
+    // most of any one kind (a given name and the login that begins with it are one user).
+    let postings = |i: usize, kinds: &[char]| -> f64 {
         kinds
             .iter()
             .map(|kind| stats.users(&lexeme(&key, *kind, &query.words[i])))
             .sum()
     };
+    let matching = |i: usize, kinds: &[char]| -> f64 {
+        kinds
+            .iter()
+            .map(|kind| stats.users(&lexeme(&key, *kind, &query.words[i])))
+            .fold(0.0, f64::max)
+    };
     let shortest = |kinds_of: &dyn Fn(usize) -> Vec<char>| {
         (0..query.words.len())
-            .map(|i| users(i, &kinds_of(i)))
+            .map(|i| postings(i, &kinds_of(i)))
             .fold(f64::INFINITY, f64::min)
     };
     let every_kind = |_: usize| KINDS.to_vec();
@@ -246,7 +258,12 @@ async fn choose(
         }
     }
     if let Some((column, sorted)) = sorted_name(query.sort) {
-        for (i, word) in query.words.iter().enumerate() {
+        // The word whose range of sorted names is the shortest first: that range is walked
+        // until a page is found, and the other words may be rare within it.
+        let mut order: Vec<usize> = (0..query.words.len()).collect();
+        order.sort_by(|a, b| postings(*a, &[sorted]).total_cmp(&postings(*b, &[sorted])));
+        for i in order {
+            let word = &query.words[i];
             // The word's matches outside the sorted name, that match every other word too.
             let kinds_of = |j: usize| -> Vec<char> {
                 KINDS
@@ -255,10 +272,10 @@ async fn choose(
                     .collect()
             };
             let expected = (0..query.words.len())
-                .map(|j| users(j, &kinds_of(j)) / stats.rows().max(1.0))
+                .map(|j| matching(j, &kinds_of(j)) / stats.rows().max(1.0))
                 .product::<f64>()
                 * stats.rows();
-            if shortest(&kinds_of) > limit * GATHER_FACTOR
+            if shortest(&kinds_of) > limit * SEEK_READ_FACTOR
                 || expected > limit * f64::from(SEEK_REST_FACTOR)
             {
                 continue;

@@ -213,7 +213,12 @@ async fn choose(pool: &SqlitePool, cutoff: i64, query: &UserQuery) -> StoreResul
         return Ok(Rows::Matched(rows));
     }
     if let Some((column, _)) = sorted_name(query.sort) {
-        for (i, word) in query.words.iter().enumerate() {
+        // The longest word first: its range of sorted names is likely the shortest, and that
+        // range is walked until a page is found (the other words may be rare within it).
+        let mut order: Vec<usize> = (0..query.words.len()).collect();
+        order.sort_by_key(|i| std::cmp::Reverse(query.words[*i].len()));
+        for i in order {
+            let word = &query.words[i];
             // Matches of `word` outside the sorted name, that also match every other word.
             let others: Vec<String> = query
                 .words
