@@ -21,7 +21,7 @@ use crate::stats::LexemeStats;
 
 /// The longest prefix indexed; a longer word is found by its first this many letters and
 /// checked against the row's search text.
-pub(crate) const PREFIX_MAX: usize = 5;
+const PREFIX_MAX: usize = 5;
 
 /// The kinds of term, as the letter after the org's key: which of the user's names it is.
 const FAMILY: char = 'f';
@@ -32,7 +32,7 @@ const KINDS: [char; 3] = [FAMILY, GIVEN, OTHER];
 /// The org's key at the head of each of its lexemes: the last 12 hex digits of its id (the
 /// random part of a UUIDv7). Two orgs sharing one would only read each other's postings and
 /// drop them on the row's `org_id`; no search depends on it for isolation.
-pub(crate) fn org_key(org: Uuid) -> String {
+fn org_key(org: Uuid) -> String {
     let hex = org.simple().to_string();
     hex[hex.len() - 12..].to_owned()
 }
@@ -233,18 +233,15 @@ async fn choose(
     let limit = cutoff as f64;
     // The postings a word reads (each kind's list), and the users it matches: at least the
     // most of any one kind (a given name and the login that begins with it are one user).
-    let postings = |i: usize, kinds: &[char]| -> f64 {
+    let per_kind = |i: usize, kinds: &[char]| -> Vec<f64> {
         kinds
             .iter()
             .map(|kind| stats.users(&lexeme(&key, *kind, &query.words[i])))
-            .sum()
+            .collect()
     };
-    let matching = |i: usize, kinds: &[char]| -> f64 {
-        kinds
-            .iter()
-            .map(|kind| stats.users(&lexeme(&key, *kind, &query.words[i])))
-            .fold(0.0, f64::max)
-    };
+    let postings = |i: usize, kinds: &[char]| -> f64 { per_kind(i, kinds).into_iter().sum() };
+    let matching =
+        |i: usize, kinds: &[char]| -> f64 { per_kind(i, kinds).into_iter().fold(0.0, f64::max) };
     let shortest = |kinds_of: &dyn Fn(usize) -> Vec<char>| {
         (0..query.words.len())
             .map(|i| postings(i, &kinds_of(i)))
@@ -337,26 +334,26 @@ pub(crate) async fn list(
     query: &UserQuery,
 ) -> StoreResult<Vec<User>> {
     let select = format!("select {}", user_columns_of_u());
-    let mut b = match choose(pool, stats, cutoff, org, query).await? {
-        Rows::Seek { word, column, rest } => seek_query(&select, org, query, &word, column, rest),
-        Rows::Matched(ids) => {
-            let mut b = QueryBuilder::<Postgres>::new(select);
-            b.push(" from user_account u where");
-            push_filters(&mut b, org, query);
-            b.push(" and u.user_id = any(").push_bind(ids).push(")");
-            push_word_checks(&mut b, &query.words, "strpos");
-            push_page(&mut b, query);
-            b
+    let matched = match choose(pool, stats, cutoff, org, query).await? {
+        Rows::Seek { word, column, rest } => {
+            return fetch(seek_query(&select, org, query, &word, column, rest), pool).await;
         }
-        Rows::Scan => {
-            let mut b = QueryBuilder::<Postgres>::new(select);
-            b.push(" from user_account u where");
-            push_filters(&mut b, org, query);
-            push_word_checks(&mut b, &query.words, "strpos");
-            push_page(&mut b, query);
-            b
-        }
+        Rows::Matched(ids) => Some(ids),
+        Rows::Scan => None,
     };
+    let mut b = QueryBuilder::<Postgres>::new(select);
+    b.push(" from user_account u where");
+    push_filters(&mut b, org, query);
+    if let Some(ids) = matched {
+        b.push(" and u.user_id = any(").push_bind(ids).push(")");
+    }
+    push_word_checks(&mut b, &query.words, "strpos");
+    push_page(&mut b, query);
+    fetch(b, pool).await
+}
+
+/// Runs a page's query and reads its users.
+async fn fetch(mut b: QueryBuilder<'static, Postgres>, pool: &PgPool) -> StoreResult<Vec<User>> {
     b.build_query_as::<UserColumns>()
         .fetch_all(pool)
         .await
