@@ -72,6 +72,10 @@ struct Args {
     /// of as many users).
     #[arg(long)]
     provisioning: bool,
+    /// Time only the searches, on a database an earlier run kept (`--keep`) with the same
+    /// `--users` and `--seed`.
+    #[arg(long, value_name = "URL")]
+    searches_on: Option<String>,
     /// Seed of the generated population and queries.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -163,6 +167,87 @@ async fn bulk_load(
     })
 }
 
+/// Search latencies, as the benchmark reports them.
+struct Searches {
+    times: Percentiles,
+    hits_per_page: f64,
+    /// The five slowest, with their times.
+    slowest: Vec<String>,
+}
+
+/// Times `queries` random one- and two-word prefix searches under the Active filter.
+async fn time_searches(
+    app: &App,
+    who: &Principal,
+    rows: &[(User, AuditEvent)],
+    rng: &mut StdRng,
+    queries: usize,
+) -> Result<Searches> {
+    let mut samples = Vec::with_capacity(queries);
+    let mut hits = 0usize;
+    let mut slowest = Vec::new();
+    for i in 0..queries {
+        let q = population::query(rng, rows);
+        let started = Instant::now();
+        let page = app
+            .list_users(
+                who,
+                ListUsers {
+                    q: Some(q.clone()),
+                    ..ListUsers::default()
+                },
+            )
+            .await?;
+        samples.push(started.elapsed());
+        slowest.push((started.elapsed(), q));
+        hits += page.users.len();
+        if (i + 1) % 100 == 0 || i + 1 == queries {
+            progress("searches", i + 1, queries);
+        }
+    }
+    slowest.sort_by_key(|(took, _)| std::cmp::Reverse(*took));
+    Ok(Searches {
+        times: percentiles(samples),
+        hits_per_page: hits as f64 / queries.max(1) as f64,
+        slowest: slowest
+            .iter()
+            .take(5)
+            .map(|(d, q)| format!("{q:?} {:.1} ms", d.as_secs_f64() * 1e3))
+            .collect(),
+    })
+}
+
+/// Times the searches again on a database kept by `--keep` (same seed, same queries),
+/// without loading: for looking at a plan change on a million users in seconds.
+async fn searches_on(url: &str, args: &Args) -> Result<()> {
+    let store: std::sync::Arc<dyn rollcall_store::Store> = if url.starts_with("sqlite:") {
+        let store = rollcall_store_sqlite::SqliteStore::connect(url).await?;
+        store.migrate().await?;
+        std::sync::Arc::new(store)
+    } else {
+        let store = rollcall_store_postgres::PostgresStore::connect(url).await?;
+        store.migrate().await?;
+        std::sync::Arc::new(store)
+    };
+    let app = App::new(store);
+    let org = app
+        .org_by_slug("bench")
+        .await
+        .context("the benchmark's org in the kept database")?;
+    let who = Principal::system(org.id, "bench");
+    let mut rng = StdRng::seed_from_u64(args.seed);
+    let rows = population::generate(&mut rng, org.id, args.users, &who.actor)?;
+    let searches = time_searches(&app, &who, &rows, &mut rng, args.queries).await?;
+    println!(
+        "search p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms; slowest: {}",
+        searches.times.p50,
+        searches.times.p95,
+        searches.times.p99,
+        searches.slowest.join(", ")
+    );
+    Ok(())
+}
+
 async fn measure(backend: Backend, args: &Args) -> Result<Figures> {
     let name = match backend {
         Backend::Sqlite => "sqlite",
@@ -185,35 +270,7 @@ async fn measure(backend: Backend, args: &Args) -> Result<Figures> {
     };
     let bulk = bulk_load(&db, org.id, &rows).await?;
 
-    let mut samples = Vec::with_capacity(args.queries);
-    let mut hits = 0usize;
-    let mut slowest = Vec::new();
-    for i in 0..args.queries {
-        let q = population::query(&mut rng, &rows);
-        let started = Instant::now();
-        let page = app
-            .list_users(
-                &who,
-                ListUsers {
-                    q: Some(q.clone()),
-                    ..ListUsers::default()
-                },
-            )
-            .await?;
-        samples.push(started.elapsed());
-        slowest.push((started.elapsed(), q));
-        hits += page.users.len();
-        if (i + 1) % 100 == 0 || i + 1 == args.queries {
-            progress("searches", i + 1, args.queries);
-        }
-    }
-    let search = percentiles(samples);
-    slowest.sort_by_key(|(took, _)| std::cmp::Reverse(*took));
-    let listed: Vec<String> = slowest
-        .iter()
-        .take(5)
-        .map(|(d, q)| format!("{q:?} {:.1} ms", d.as_secs_f64() * 1e3))
-        .collect();
+    let searches = time_searches(&app, &who, &rows, &mut rng, args.queries).await?;
 
     // Deactivate, then reactivate, random users who have an e-mail (no temporary password).
     let candidates: Vec<_> = rows
@@ -258,9 +315,9 @@ async fn measure(backend: Backend, args: &Args) -> Result<Figures> {
         search_page: percentiles(screens.search),
         baseline,
         bulk,
-        search,
-        search_page_hits: hits as f64 / args.queries.max(1) as f64,
-        slowest: listed,
+        search: searches.times,
+        search_page_hits: searches.hits_per_page,
+        slowest: searches.slowest,
         changes_per_s,
         change_p99_ms,
     })
@@ -393,6 +450,9 @@ fn print_bars(args: &Args, figures: &[Figures]) {
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
+    if let Some(url) = &args.searches_on {
+        return searches_on(url, &args).await;
+    }
     let backends: &[Backend] = match args.backend {
         Which::Sqlite => &[Backend::Sqlite],
         Which::Postgres => &[Backend::Postgres],

@@ -2,7 +2,7 @@
 //! shards tables by a column): every table carries `org_id`, every primary key, unique
 //! constraint and index begins with it, and every foreign key includes it on both sides. Read
 //! from the catalog after every migration has run, so a new table or index that would break
-//! distribution fails here.
+//! distribution fails here. On both backends, every index also says why it exists.
 
 use rollcall_testkit::TestDb;
 use sqlx::Connection as _;
@@ -117,5 +117,64 @@ async fn every_table_key_and_index_of_the_schema_begins_with_org_id() {
         broken.is_empty(),
         "the schema cannot be distributed by org_id:\n{}",
         broken.join("\n")
+    );
+}
+
+/// The indexes of a schema that do not say why they exist, given how each says it.
+fn unexplained(indexes: &[(String, bool)]) -> Vec<String> {
+    indexes
+        .iter()
+        .filter(|(_, explained)| !explained)
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn every_postgres_index_says_why_it_exists() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let mut conn = PgConnection::connect(&db.url).await.unwrap();
+    // Each index's comment (`comment on index`, migration 0012): `\di+` shows it.
+    let indexes: Vec<(String, bool)> = sqlx::query_as(
+        "select c.relname::text, coalesce(length(obj_description(c.oid, 'pg_class')), 0) > 10 \
+         from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind = 'i' \
+           and c.relname <> '_sqlx_migrations_pkey' order by 1",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert!(indexes.len() > 30, "the schema's indexes: {indexes:?}");
+    assert_eq!(
+        unexplained(&indexes),
+        Vec::<String>::new(),
+        "indexes without a comment saying why they exist (add `comment on index` in a migration)"
+    );
+}
+
+#[tokio::test]
+async fn every_sqlite_index_says_why_it_exists() {
+    const REASONS: &str = include_str!("../../store-sqlite/migrations/0009_index_reasons.sql");
+    let db = TestDb::sqlite().await;
+    let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+    let names: Vec<String> = sqlx::query_scalar(
+        "select name from sqlite_master where type = 'index' and name not like 'sqlite_%' \
+         order by 1",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert!(names.len() > 15, "the schema's indexes: {names:?}");
+    let indexes: Vec<(String, bool)> = names
+        .into_iter()
+        .map(|name| {
+            let explained = REASONS.contains(&format!("--   {name}: "));
+            (name, explained)
+        })
+        .collect();
+    assert_eq!(
+        unexplained(&indexes),
+        Vec::<String>::new(),
+        "indexes not named, with why they exist, in the SQLite migration 0009"
     );
 }

@@ -4,6 +4,7 @@
 //! PostgreSQL's own statistics of that vector; see `users.rs` and `migrations/`.
 
 mod copy;
+mod search;
 mod stats;
 mod users;
 
@@ -128,7 +129,7 @@ impl Backend for PostgresBackend {
         query: &UserQuery,
     ) -> StoreResult<Vec<User>> {
         let stats = self.stats.get(reader).await?;
-        users::list(reader, &stats, cutoff, org, query).await
+        search::list(reader, &stats, cutoff, org, query).await
     }
 
     async fn count_users(
@@ -138,7 +139,7 @@ impl Backend for PostgresBackend {
         query: &UserQuery,
         cap: u64,
     ) -> StoreResult<u64> {
-        users::count(reader, org, query, cap).await
+        search::count(reader, org, query, cap).await
     }
 }
 
@@ -161,6 +162,7 @@ mod tests {
         (9, "2958de4bdeb907168330b519befa669d02557c8faf9d715f7b320468100daeb25ff19bf18db05ff827acc54c32e25517"),
         (10, "9521337b72bf379a3c11a3e14ccd0426b88858dd75fbd16b15a60dcdf91819a5a8b33c3c54911cbc7255ef025ef4ccfc"),
         (11, "6633faef72e65f9a5fc4df01a7ede28760352e389911847c18717ca68d0d5a663826c5e079242b1d33ebc6a742cd2843"),
+        (12, "2a07d30a4aef293ed8de00c99ea4235f8b852bfc7bd2fcbc0280d8478683f5648d1daaaac04e98592b9c0d1e33f6a887"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

@@ -22,7 +22,7 @@ pub(crate) struct LexemeStats {
     rows: f64,
     /// The share of rows holding each of the most common lexemes.
     frequency: HashMap<String, f64>,
-    /// The lowest share kept: any lexeme not listed holds at most this share.
+    /// The lowest share listed: a lexeme not listed holds less.
     floor: f64,
 }
 
@@ -31,9 +31,28 @@ impl LexemeStats {
         self.rows
     }
 
-    /// The users holding `lexeme`, at most (a table that was never analysed: none).
+    /// The users holding `lexeme`: a lexeme not listed is taken at half the lowest share
+    /// listed, as PostgreSQL's own planner takes it (a table never analysed: none).
     pub(crate) fn users(&self, lexeme: &str) -> f64 {
-        self.frequency.get(lexeme).copied().unwrap_or(self.floor) * self.rows
+        self.frequency
+            .get(lexeme)
+            .copied()
+            .unwrap_or(self.floor / 2.0)
+            * self.rows
+    }
+
+    /// Statistics as `ANALYZE` would leave them: `rows`, the share of each listed lexeme, and
+    /// the lowest share listed.
+    #[cfg(test)]
+    pub(crate) fn of(rows: f64, frequency: &[(&str, f64)], floor: f64) -> Self {
+        Self {
+            rows,
+            frequency: frequency
+                .iter()
+                .map(|(lexeme, share)| ((*lexeme).to_owned(), *share))
+                .collect(),
+            floor,
+        }
     }
 }
 

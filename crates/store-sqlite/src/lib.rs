@@ -197,6 +197,7 @@ mod tests {
         (6, "c27039b347ca040f4f139a352902fe4abac6abf049502b94e641e13477b5c98b5917c4a5e0dc5656aaedd6b8a21b9116"),
         (7, "855696b429fa6fabb42f9dadf416af49d9316e1c9e1e77181608ff0f27c5dd44d99149fabc9e004d4e638c845bca13b1"),
         (8, "79be373785f381c6a661fbd4f7893318b56e39843a73b5dc70a9ba6707db1b8c90d12b40ab438460c35cc836be4e7841"),
+        (9, "3e08a8db4891caab8b10204a8b994504f16d9f241c684316cfff0a352c66cd3359b06511d09ca5228f8a426d66231638"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

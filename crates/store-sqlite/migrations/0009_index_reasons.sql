@@ -1,0 +1,31 @@
+-- Nothing reads a run's audit events by run: undo reads run_touch. The index only cost writes,
+-- above all on a roster import's bulk path.
+drop index audit_event_by_run;
+
+-- Why each index exists (primary keys aside), one line each; a test checks every index of the
+-- schema is named here.
+--   user_account_id: a user by id, for every read and write of one user.
+--   user_account_by_family: the Users screen sorted by family name within a status; covering,
+--     so a page's ids come from the index alone, and a search whose word begins the family
+--     name seeks its range.
+--   user_account_by_given: the same, sorted by given name.
+--   user_account_by_created: the Users screen sorted by when people joined, within a status.
+--   user_account_by_status_changed: the Users screen sorted by the last status change.
+--   user_account_keys: what a full-text match is filtered and sorted by, keyed by row id, so
+--     the few matches of a rare word are sorted without reading their rows.
+--   user_account_username: usernames are unique within an org; sign-in finds the user by it.
+--   user_account_username_skeleton: no two usernames of an org may look alike.
+--   user_account_email: e-mail addresses are unique within an org; sign-in finds the user by it.
+--   user_account_external_id: a source's id for a person is unique within the org; imports
+--     match rows to users by it.
+--   audit_event_by_user: a user's history, oldest first.
+--   api_token_digest: a request's bearer token is found by its digest.
+--   session_by_user: a user's sessions, all ended at once when they stop being active.
+--   sign_in_throttle_by_last: expired throttle rows are deleted oldest first.
+--   org_slug: an org by the slug in its sign-in address.
+--   source_name: source names are unique within an org; the CLI names a source.
+--   import_run_by_source: a source's runs, newest first.
+--   roster_by_source: a source's id for a class is unique within the org; imports match
+--     rosters by it.
+--   roster_member_by_user: the rosters a user belongs to.
+-- The word-prefix search index is the user_search FTS5 table (0001).
