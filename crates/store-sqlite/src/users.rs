@@ -156,20 +156,24 @@ fn match_expression(words: &[String]) -> String {
 }
 
 /// The rows the full-text index matches, when there are at most `cutoff` of them: few enough
-/// to look up and sort. `None` when there are more (a broad word).
+/// to look up and sort. `None` when there are more (a broad word). The row ids come back as
+/// one JSON array in one row, as the page's query takes them: thousands of one-value rows
+/// would each cross from SQLite's thread to the caller's.
 async fn narrow_matches(
     pool: &SqlitePool,
     cutoff: i64,
     expression: &str,
-) -> StoreResult<Option<Vec<i64>>> {
-    let rowids: Vec<i64> =
-        sqlx::query_scalar("select rowid from user_search where user_search match ? limit ?")
-            .bind(expression)
-            .bind(cutoff.saturating_add(1))
-            .fetch_all(pool)
-            .await
-            .map_err(db_error)?;
-    Ok((i64::try_from(rowids.len()).unwrap_or(i64::MAX) <= cutoff).then_some(rowids))
+) -> StoreResult<Option<String>> {
+    let (count, rowids): (i64, String) = sqlx::query_as(
+        "select count(*), json_group_array(rowid) from \
+         (select rowid from user_search where user_search match ? limit ?)",
+    )
+    .bind(expression)
+    .bind(cutoff.saturating_add(1))
+    .fetch_one(pool)
+    .await
+    .map_err(db_error)?;
+    Ok((count <= cutoff).then_some(rowids))
 }
 
 /// A seek's other matches are gathered up to this many times the cut-off: they are read by id
@@ -183,11 +187,12 @@ enum Rows {
     /// Every row: no words were typed, or they are broad. Walk the listing's index in order,
     /// checking each entry's search text.
     Scan,
-    /// The rows the full-text index matched, already gathered (few of them).
-    Matched(Vec<i64>),
+    /// The rows the full-text index matched, already gathered (few of them), as a JSON
+    /// array of row ids.
+    Matched(String),
     /// Sorted by a name and one word `prefix` matches that name in few rows elsewhere: those
     /// rows (`Matched`), and everyone whose sorted name begins with `prefix`, found by seeking.
-    SeekAndMatched { prefix: String, rest: Vec<i64> },
+    SeekAndMatched { prefix: String, rest: String },
     /// The full-text index's matches, joined as they come (for counting up to a cap).
     Joined(String),
 }
@@ -247,14 +252,13 @@ async fn choose(pool: &SqlitePool, cutoff: i64, query: &UserQuery) -> StoreResul
 /// Pushes the matched rows as a source: a JSON array of row ids, joined to the compact index.
 fn push_matched(
     b: &mut QueryBuilder<'static, Sqlite>,
-    rowids: &[i64],
+    rowids: String,
     org: OrgId,
     query: &UserQuery,
 ) {
     // The matches travel as one JSON array; CROSS JOIN keeps them the outer loop.
-    let list = serde_json::to_string(rowids).unwrap_or_else(|_| "[]".to_owned());
     b.push(" from json_each(")
-        .push_bind(list)
+        .push_bind(rowids)
         .push(") m cross join user_account u indexed by user_account_keys")
         .push(" on u.user_rowid = m.value where");
     push_filters(b, org, query);
@@ -269,7 +273,7 @@ fn from_clause(
 ) -> QueryBuilder<'static, Sqlite> {
     let mut b = QueryBuilder::<Sqlite>::new(select);
     match rows {
-        Rows::Matched(rowids) => push_matched(&mut b, &rowids, org, query),
+        Rows::Matched(rowids) => push_matched(&mut b, rowids, org, query),
         Rows::Joined(expression) => {
             b.push(" from user_search s cross join user_account u indexed by user_account_keys")
                 .push(" on u.user_rowid = s.rowid where s.user_search match ")
@@ -315,7 +319,7 @@ async fn page_ids(
     let mut b = QueryBuilder::<Sqlite>::new(format!(
         "select user_rowid from (select * from (select u.user_rowid, u.{keys}"
     ));
-    push_matched(&mut b, &rest, org, query);
+    push_matched(&mut b, rest, org, query);
     push_page(&mut b, query);
     b.push(format_args!(
         ") union select * from (select u.user_rowid, u.{keys} from user_account u where"
