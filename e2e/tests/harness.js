@@ -72,12 +72,14 @@ function ownDatabase(dir) {
   return { url, drop };
 }
 
-export async function startServer() {
+/** Starts `rollcall serve` on a seeded database of its own; `args` are added to its command
+ *  line (say, a drop root). */
+export async function startServer(args = []) {
   const dir = mkdtempSync(join(tmpdir(), "rollcall-e2e-"));
   const database = ownDatabase(dir);
   const databaseUrl = database.url;
   seed(databaseUrl);
-  const child = spawn(bin, ["serve", "--bind", "127.0.0.1:0"], {
+  const child = spawn(bin, ["serve", "--bind", "127.0.0.1:0", ...args], {
     env: { ...process.env, DATABASE_URL: databaseUrl, ROLLCALL_LOG: "warn" },
     stdio: ["ignore", "ignore", "pipe"],
   });

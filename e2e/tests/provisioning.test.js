@@ -4,7 +4,7 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,13 +16,15 @@ import {
 let server;
 let browser;
 const files = mkdtempSync(join(tmpdir(), "rollcall-rosters-"));
+// Where the server's orgs may name their sources' drop folders, scanned every second.
+const dropRoot = mkdtempSync(join(tmpdir(), "rollcall-drop-"));
 const here = dirname(fileURLToPath(import.meta.url));
 
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 860 };
 
 before(async () => {
-  server = await startServer();
+  server = await startServer(["--drop-root", dropRoot, "--drop-interval", "1"]);
   browser = await launchBrowser();
 });
 
@@ -273,10 +275,58 @@ describe("provisioning in the console", { concurrency: 1 }, () => {
     await screenshot(page, "run-rejected-phone");
   });
 
+  test("a drop folder is named on the Sources page; a file delivered there is imported, then it is no longer watched", async (t) => {
+    cli(server.databaseUrl, "source", "add", "nightly");
+    const page = await signedInAdmin(t);
+    await page.goto(`${server.address}/sources`);
+    const row = () => page.getByRole("row", { name: /^nightly\b/ });
+    await row().getByText("Watch a drop folder").click();
+    const folder = row().getByLabel("Folder for nightly's files");
+    await expectReachable(page, folder);
+    // A path that climbs out of the org's own folder is refused, and nothing is watched.
+    await folder.fill("../elsewhere");
+    await row().getByRole("button", { name: "Watch this folder" }).click();
+    await page.getByText("must be a folder name under your organisation's drop folder").waitFor();
+    await page.goto(`${server.address}/sources`);
+    assert.equal(await row().getByText("are imported as they arrive").count(), 0);
+
+    await row().getByText("Watch a drop folder").click();
+    await row().getByLabel("Folder for nightly's files").fill("sis/nightly");
+    await row().getByRole("button", { name: "Watch this folder" }).click();
+    await page.getByText("Drop folder saved").waitFor();
+    const watched = join(dropRoot, "northfield", "sis", "nightly");
+    await row().getByText(watched).waitFor();
+    await screenshot(page, "sources-drop-folder-desktop");
+
+    // The file arrives (as SFTP would deliver it); the server imports it and moves it aside.
+    mkdirSync(watched, { recursive: true });
+    writeFileSync(join(watched, "tonight.csv"),
+      "external_id,username,given_name,family_name,role\nN1,nia.night,Nia,Night,student\n");
+    const processed = join(watched, "processed");
+    for (let i = 0; i < 100 && !(existsSync(processed) && readdirSync(processed).length); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.match(readdirSync(processed).join(" "), /-applied-tonight\.csv/);
+    assert.equal(statusOf("nia.night"), "active");
+    await page.getByRole("link", { name: "Import history" }).click();
+    await page.getByRole("row", { name: /tonight\.csv\s+Applied/ }).waitFor();
+
+    await page.goto(`${server.address}/sources`);
+    await row().getByText("Change drop folder").click();
+    assert.equal(await row().getByLabel("Folder for nightly's files").inputValue(), "sis/nightly");
+    await row().getByRole("button", { name: "Stop watching" }).click();
+    await page.getByText("no longer watched").waitFor();
+    assert.equal(await row().getByText("are imported as they arrive").count(), 0);
+  });
+
   test("the Sources page and the history read well at 390 px", async (t) => {
     const page = await signedInAdmin(t, PHONE);
     await page.goto(`${server.address}/sources`);
     await page.getByRole("heading", { name: "Sources", level: 1 }).waitFor();
+    const drop = page.getByRole("row", { name: /^sis\b/ }).getByText("Watch a drop folder");
+    await expectReachable(page, drop);
+    await drop.click();
+    await expectReachable(page, page.getByRole("row", { name: /^sis\b/ }).getByRole("button", { name: "Watch this folder" }));
     assert.deepEqual(await axeViolations(page), []);
     await screenshot(page, "sources-phone");
     await page.getByRole("link", { name: "Import history" }).click();

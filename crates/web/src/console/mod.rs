@@ -59,6 +59,10 @@ pub fn routes(max_import_bytes: usize) -> Router<App> {
         .route("/sources/{name}/pause", post(provisioning::pause))
         .route("/sources/{name}/resume", post(provisioning::resume))
         .route(
+            "/sources/{name}/drop-folder",
+            post(provisioning::drop_folder),
+        )
+        .route(
             "/sources/{name}/import",
             get(provisioning::import_page)
                 .post(provisioning::import)

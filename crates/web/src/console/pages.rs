@@ -280,6 +280,9 @@ pub struct SourceLine {
     pub paused: bool,
     /// The folder the server watches for its files.
     pub drop_folder: Option<String>,
+    /// That folder's name under the org's own drop folder, as the form edits it (empty when
+    /// it has none there).
+    pub drop_name: String,
     pub last_run: Option<RunLine>,
 }
 
@@ -308,6 +311,9 @@ pub struct SourcesPage {
     pub when_missing: &'static [(&'static str, &'static str)],
     /// (role, its heading, the value chosen at first) for each role's policy.
     pub roles: Vec<(&'static str, &'static str, &'static str)>,
+    /// The org's own folder under the server's drop root, where its admins may name their
+    /// sources' drop folders (none: only the server's operator sets them).
+    pub drop_base: Option<String>,
 }
 
 /// One count of a preview or a run.

@@ -1,8 +1,9 @@
-//! Provisioning in the console: the Sources page (add, pause, resume, the org's safeguard), the
-//! upload page (preview first, then apply the same file, with progress), run history, a run's
-//! report with the approval of a held run (keeping chosen people) and undo with confirmation.
+//! Provisioning in the console: the Sources page (add, pause, resume, drop folders, the org's
+//! safeguard), the upload page (preview first, then apply the same file, with progress), run
+//! history, a run's report with the approval of a held run (keeping chosen people) and undo
+//! with confirmation.
 
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Extension, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Form;
@@ -66,10 +67,21 @@ pub struct SourcesQuery {
 
 pub async fn sources(
     State(app): State<App>,
+    Extension(server): Extension<crate::Settings>,
     Admin(signed_in): Admin,
     Query(query): Query<SourcesQuery>,
 ) -> Response {
     let who = &signed_in.visitor.principal;
+    let drop_base = match &server.drop_root {
+        Some(root) => match app.org(who.org_id).await {
+            Ok(org) => Some(format!(
+                "{}/",
+                root.join(org.slug.as_str()).to_string_lossy()
+            )),
+            Err(err) => return failure(&signed_in, &err, "/users"),
+        },
+        None => None,
+    };
     let listed = match app.provisioning_sources(who).await {
         Ok(listed) => listed,
         Err(err) => return failure(&signed_in, &err, "/users"),
@@ -85,13 +97,15 @@ pub async fn sources(
             .await
             .ok()
             .and_then(|runs| runs.into_iter().next());
-        lines.push(source_line(source, last.as_ref()));
+        lines.push(source_line(source, last.as_ref(), drop_base.as_deref()));
     }
     let notice = match query.done.as_deref() {
         Some("added") => "Source added.",
         Some("paused") => "Source paused: its imports are refused until it is resumed.",
         Some("resumed") => "Source resumed.",
         Some("safeguard") => "Safeguard saved.",
+        Some("watching") => "Drop folder saved: files delivered there are imported as they arrive.",
+        Some("unwatched") => "The source's drop folder is no longer watched.",
         _ => "",
     };
     render(&SourcesPage {
@@ -103,6 +117,7 @@ pub async fn sources(
         apply_rest: settings.apply_rest_when_held,
         when_missing: WHEN_MISSING,
         roles: missing_roles(),
+        drop_base,
     })
 }
 
@@ -129,7 +144,11 @@ fn missing_roles() -> Vec<(&'static str, &'static str, &'static str)> {
     ]
 }
 
-fn source_line(source: &SourceSettings, last: Option<&RunRecord>) -> SourceLine {
+fn source_line(
+    source: &SourceSettings,
+    last: Option<&RunRecord>,
+    drop_base: Option<&str>,
+) -> SourceLine {
     let policy = source.policy;
     let words = |w: WhenMissing| match w {
         WhenMissing::Archive => "archived",
@@ -155,6 +174,13 @@ fn source_line(source: &SourceSettings, last: Option<&RunRecord>) -> SourceLine 
         ),
         paused: source.paused,
         drop_folder: source.drop_folder.clone(),
+        drop_name: source
+            .drop_folder
+            .as_deref()
+            .zip(drop_base)
+            .and_then(|(folder, base)| folder.strip_prefix(base))
+            .unwrap_or_default()
+            .to_owned(),
         last_run: last.map(run_line),
     }
 }
@@ -269,6 +295,51 @@ async fn set_paused(
 }
 
 #[derive(Debug, Deserialize)]
+pub struct DropFolderForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    folder: String,
+    /// Present when "Stop watching" was pressed.
+    #[serde(default)]
+    stop: Option<String>,
+}
+
+/// Names the folder the server watches for a source's files, under the org's own folder of
+/// the server's drop root, or stops watching it.
+pub async fn drop_folder(
+    State(app): State<App>,
+    Extension(server): Extension<crate::Settings>,
+    headers: HeaderMap,
+    Admin(signed_in): Admin,
+    Path(name): Path<String>,
+    Form(form): Form<DropFolderForm>,
+) -> Response {
+    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
+        return refused;
+    }
+    let who = &signed_in.visitor.principal;
+    let stop = form.stop.is_some();
+    let saved = match (&server.drop_root, stop) {
+        (_, true) => app.set_drop_folder(who, &name, None).await,
+        (Some(root), false) => {
+            app.set_drop_folder_under(who, &name, root, &form.folder)
+                .await
+        }
+        (None, false) => Err(AppError::conflict(
+            "drop_folder",
+            "this server has no drop root for organisations' folders: its operator sets drop \
+             folders with 'rollcall source watch'",
+        )),
+    };
+    match saved {
+        Ok(_) if stop => see(&headers, "/sources?done=unwatched"),
+        Ok(_) => see(&headers, "/sources?done=watching"),
+        Err(err) => failure(&signed_in, &err, "/sources"),
+    }
+}
+
+#[derive(Debug, Deserialize)]
 pub struct SafeguardForm {
     #[serde(default, rename = "_csrf")]
     csrf: String,
@@ -321,7 +392,7 @@ pub async fn import_page(
     match app.source(&signed_in.visitor.principal, &name).await {
         Ok(source) => render(&ImportPage {
             chrome: signed_in.chrome,
-            source: source_line(&source, None),
+            source: source_line(&source, None, None),
             default_full: source.mode == Mode::Full,
             oneroster: source.format == rollcall_domain::provisioning::Format::OneRoster,
             preview: None,
@@ -465,7 +536,7 @@ fn preview_or_page(
 ) -> Response {
     let page = ImportPage {
         chrome: signed_in.chrome.clone(),
-        source: source_line(source, None),
+        source: source_line(source, None, None),
         default_full: source.mode == Mode::Full,
         oneroster: source.format == rollcall_domain::provisioning::Format::OneRoster,
         preview: Some(part),
