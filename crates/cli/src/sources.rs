@@ -456,6 +456,18 @@ pub async fn runs(app: App, command: RunCommand) -> Result<()> {
                 "people"
             };
             println!("Undid run {id}: {} {people} put back.", undo.reverted);
+            if undo.rosters_reverted > 0 {
+                println!(
+                    "Roster changes taken back (classes, members): {}.",
+                    undo.rosters_reverted
+                );
+            }
+            if undo.rosters_left_alone > 0 {
+                println!(
+                    "Roster changes left as they are, changed since the run: {}.",
+                    undo.rosters_left_alone
+                );
+            }
             if !undo.left_alone.is_empty() {
                 println!(
                     "Left as they are, changed since the run ({}):",

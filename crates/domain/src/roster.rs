@@ -2,12 +2,17 @@
 //! role (`enrollments.csv`). A roster lists its members by the status rules: inactive members
 //! are shown and marked, archived ones are hidden (and kept: they come back with their record).
 
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
 use crate::ids::{OrgId, RosterId, SourceId, UserId};
 use crate::rules;
 use crate::user::User;
 
 /// A member's part in a roster.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum MemberRole {
     Teacher,
     Student,
@@ -36,7 +41,7 @@ impl MemberRole {
 }
 
 /// A class of a source.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Roster {
     pub id: RosterId,
     pub org_id: OrgId,
@@ -76,4 +81,317 @@ pub fn shown_members(mut members: Vec<(User, MemberRole)>) -> Vec<(User, MemberR
         ))
     });
     members
+}
+
+/// One person's place in one roster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Seat {
+    pub roster: RosterId,
+    pub user: UserId,
+    pub role: MemberRole,
+}
+
+/// A source's rosters and who sits in them, at one moment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RosterState {
+    pub rosters: Vec<Roster>,
+    pub seats: Vec<Seat>,
+}
+
+/// What an import run changed in its source's rosters: enough to take it back.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RosterChanges {
+    /// Rosters the run made.
+    pub created: Vec<Roster>,
+    /// Rosters whose title, code or school it changed: (before, after).
+    pub updated: Vec<(Roster, Roster)>,
+    /// Rosters it removed (a full package no longer listing the class).
+    pub deleted: Vec<Roster>,
+    /// Seats it added (a new member, or a member's new role).
+    pub joined: Vec<Seat>,
+    /// Seats it took away (a member gone, a member's old role, or a removed roster's members).
+    pub left: Vec<Seat>,
+}
+
+impl RosterChanges {
+    /// The difference between a source's rosters before a run and after it.
+    pub fn between(before: &RosterState, after: &RosterState) -> Self {
+        let was: HashMap<RosterId, &Roster> = before.rosters.iter().map(|r| (r.id, r)).collect();
+        let now: HashMap<RosterId, &Roster> = after.rosters.iter().map(|r| (r.id, r)).collect();
+        let mut changes = Self::default();
+        for roster in &after.rosters {
+            match was.get(&roster.id) {
+                None => changes.created.push(roster.clone()),
+                Some(old) if *old != roster => {
+                    changes.updated.push(((*old).clone(), roster.clone()));
+                }
+                Some(_) => {}
+            }
+        }
+        changes.deleted = before
+            .rosters
+            .iter()
+            .filter(|r| !now.contains_key(&r.id))
+            .cloned()
+            .collect();
+        let sat: HashSet<&Seat> = before.seats.iter().collect();
+        let sits: HashSet<&Seat> = after.seats.iter().collect();
+        changes.joined = after
+            .seats
+            .iter()
+            .filter(|s| !sat.contains(s))
+            .copied()
+            .collect();
+        changes.left = before
+            .seats
+            .iter()
+            .filter(|s| !sits.contains(s))
+            .copied()
+            .collect();
+        changes
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.created.is_empty()
+            && self.updated.is_empty()
+            && self.deleted.is_empty()
+            && self.joined.is_empty()
+            && self.left.is_empty()
+    }
+}
+
+/// The writes that take a run's roster changes back, where nothing changed them since.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RosterUndo {
+    /// Rosters the run made, removed with their seats.
+    pub remove: Vec<RosterId>,
+    /// Rosters the run removed, made again as they were (same id).
+    pub restore: Vec<Roster>,
+    /// Rosters the run changed, set back as they were.
+    pub set_back: Vec<Roster>,
+    /// Seats the run added, taken away.
+    pub unseat: Vec<Seat>,
+    /// Seats the run took away, given back.
+    pub reseat: Vec<Seat>,
+    /// Changes taken back.
+    pub reverted: usize,
+    /// Changes left as they are: a later run or an admin changed the same roster or seat.
+    pub left_alone: usize,
+}
+
+/// Takes `changes` back from `current`, the source's rosters as they are now: each change is
+/// reverted only where it is still as the run left it.
+pub fn undo_rosters(changes: &RosterChanges, current: &RosterState) -> RosterUndo {
+    let by_id: HashMap<RosterId, &Roster> = current.rosters.iter().map(|r| (r.id, r)).collect();
+    let external: HashSet<&str> = current
+        .rosters
+        .iter()
+        .map(|r| r.external_id.as_str())
+        .collect();
+    let seated: HashMap<(RosterId, UserId), MemberRole> = current
+        .seats
+        .iter()
+        .map(|s| ((s.roster, s.user), s.role))
+        .collect();
+    let mut undo = RosterUndo::default();
+    let tally = |done: bool, undo: &mut RosterUndo| {
+        if done {
+            undo.reverted += 1;
+        } else {
+            undo.left_alone += 1;
+        }
+    };
+    for roster in &changes.created {
+        let there = by_id.contains_key(&roster.id);
+        if there {
+            undo.remove.push(roster.id);
+        }
+        tally(there, &mut undo);
+    }
+    for roster in &changes.deleted {
+        let free = !external.contains(roster.external_id.as_str());
+        if free {
+            undo.restore.push(roster.clone());
+        }
+        tally(free, &mut undo);
+    }
+    for (before, after) in &changes.updated {
+        let unchanged = by_id.get(&after.id).is_some_and(|now| *now == after);
+        if unchanged {
+            undo.set_back.push(before.clone());
+        }
+        tally(unchanged, &mut undo);
+    }
+    let removed: HashSet<RosterId> = undo.remove.iter().copied().collect();
+    for seat in &changes.joined {
+        if removed.contains(&seat.roster) {
+            // Goes with its roster.
+            undo.reverted += 1;
+            continue;
+        }
+        let still = seated.get(&(seat.roster, seat.user)) == Some(&seat.role);
+        if still {
+            undo.unseat.push(*seat);
+        }
+        tally(still, &mut undo);
+    }
+    let standing: HashSet<RosterId> = current
+        .rosters
+        .iter()
+        .map(|r| r.id)
+        .filter(|id| !removed.contains(id))
+        .chain(undo.restore.iter().map(|r| r.id))
+        .collect();
+    // A member whose role the run changed left one seat and took another: once the new one is
+    // taken away, the old one is free again.
+    let unseated: HashSet<(RosterId, UserId)> =
+        undo.unseat.iter().map(|s| (s.roster, s.user)).collect();
+    for seat in &changes.left {
+        let key = (seat.roster, seat.user);
+        let free = standing.contains(&seat.roster)
+            && (!seated.contains_key(&key) || unseated.contains(&key));
+        if free {
+            undo.reseat.push(*seat);
+        }
+        tally(free, &mut undo);
+    }
+    undo
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roster(org: OrgId, source: SourceId, external: &str, title: &str) -> Roster {
+        Roster {
+            id: RosterId::new(),
+            org_id: org,
+            source_id: source,
+            external_id: external.to_owned(),
+            title: title.to_owned(),
+            code: String::new(),
+            school: "North High".to_owned(),
+        }
+    }
+
+    fn seat(roster: &Roster, user: UserId, role: MemberRole) -> Seat {
+        Seat {
+            roster: roster.id,
+            user,
+            role,
+        }
+    }
+
+    /// Applies an undo to a state, as the store does.
+    fn applied(mut state: RosterState, undo: &RosterUndo) -> RosterState {
+        state.rosters.retain(|r| !undo.remove.contains(&r.id));
+        state
+            .seats
+            .retain(|s| !undo.remove.contains(&s.roster) && !undo.unseat.contains(s));
+        for back in &undo.set_back {
+            if let Some(r) = state.rosters.iter_mut().find(|r| r.id == back.id) {
+                *r = back.clone();
+            }
+        }
+        state.rosters.extend(undo.restore.iter().cloned());
+        state.seats.extend(undo.reseat.iter().copied());
+        state
+    }
+
+    fn sorted(mut state: RosterState) -> RosterState {
+        state.rosters.sort_by_key(|r| r.id);
+        state.seats.sort_by_key(|s| (s.roster, s.user));
+        state
+    }
+
+    #[test]
+    fn a_run_taken_back_leaves_the_rosters_as_they_were() {
+        let (org, source) = (OrgId::new(), SourceId::new());
+        let (ada, ben, cat) = (UserId::new(), UserId::new(), UserId::new());
+        let math = roster(org, source, "c1", "Math 7");
+        let art = roster(org, source, "c2", "Art");
+        let before = RosterState {
+            rosters: vec![math.clone(), art.clone()],
+            seats: vec![
+                seat(&math, ada, MemberRole::Teacher),
+                seat(&math, ben, MemberRole::Student),
+                seat(&art, cat, MemberRole::Student),
+            ],
+        };
+        // The run renames Math, drops Art, adds Music; Ben becomes a teacher, Cat joins Music.
+        let renamed = Roster {
+            title: "Mathematics 7".to_owned(),
+            ..math.clone()
+        };
+        let music = roster(org, source, "c3", "Music");
+        let after = RosterState {
+            rosters: vec![renamed, music.clone()],
+            seats: vec![
+                seat(&math, ada, MemberRole::Teacher),
+                seat(&math, ben, MemberRole::Teacher),
+                seat(&music, cat, MemberRole::Student),
+            ],
+        };
+        let changes = RosterChanges::between(&before, &after);
+        assert_eq!(changes.created, vec![music]);
+        assert_eq!(changes.deleted, vec![art]);
+        assert_eq!(changes.updated.len(), 1);
+        let undo = undo_rosters(&changes, &after);
+        assert_eq!(undo.left_alone, 0);
+        assert_eq!(sorted(applied(after, &undo)), sorted(before));
+    }
+
+    #[test]
+    fn what_changed_since_the_run_is_left_alone() {
+        let (org, source) = (OrgId::new(), SourceId::new());
+        let (ada, ben) = (UserId::new(), UserId::new());
+        let math = roster(org, source, "c1", "Math 7");
+        let before = RosterState {
+            rosters: vec![math.clone()],
+            seats: vec![seat(&math, ada, MemberRole::Teacher)],
+        };
+        let renamed = Roster {
+            title: "Mathematics 7".to_owned(),
+            ..math.clone()
+        };
+        let after = RosterState {
+            rosters: vec![renamed.clone()],
+            seats: vec![
+                seat(&math, ada, MemberRole::Teacher),
+                seat(&math, ben, MemberRole::Student),
+            ],
+        };
+        let changes = RosterChanges::between(&before, &after);
+        // Since then, a later run renamed it again and made Ben a teacher.
+        let later = RosterState {
+            rosters: vec![Roster {
+                title: "Algebra".to_owned(),
+                ..renamed
+            }],
+            seats: vec![
+                seat(&math, ada, MemberRole::Teacher),
+                seat(&math, ben, MemberRole::Teacher),
+            ],
+        };
+        let undo = undo_rosters(&changes, &later);
+        assert_eq!(undo.left_alone, 2, "{undo:?}");
+        assert!(undo.set_back.is_empty() && undo.unseat.is_empty());
+        assert!(RosterChanges::between(&later, &later).is_empty());
+    }
+
+    #[test]
+    fn changes_survive_being_stored_as_json() {
+        let (org, source) = (OrgId::new(), SourceId::new());
+        let math = roster(org, source, "c1", "Math 7");
+        let changes = RosterChanges {
+            created: vec![math.clone()],
+            joined: vec![seat(&math, UserId::new(), MemberRole::Other)],
+            ..RosterChanges::default()
+        };
+        let text = serde_json::to_string(&changes).unwrap();
+        assert_eq!(
+            serde_json::from_str::<RosterChanges>(&text).unwrap(),
+            changes
+        );
+    }
 }

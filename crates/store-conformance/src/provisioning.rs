@@ -699,6 +699,108 @@ pub async fn a_oneroster_package_provisions_and_a_broken_one_changes_nothing(db:
     assert_eq!(runs[0].mode.as_str(), "full");
 }
 
+/// Undoing a OneRoster run takes back what it did to the source's classes: the class it
+/// renamed gets its name back, the class it made is gone, and members it moved are where they
+/// were. Undoing the first run, whose people were changed since, leaves those changes alone.
+pub async fn undoing_a_run_takes_back_its_roster_changes(db: TestDb) {
+    let f = fixture(db).await;
+    let new = NewSource {
+        name: "sis".to_owned(),
+        format: "oneroster".to_owned(),
+        mode: "full".to_owned(),
+        policy: MissingPolicy::default(),
+    };
+    f.app.add_source(&f.admin, new).await.unwrap();
+    let import = |name: &str, bytes: Vec<u8>| {
+        let request = ImportRequest {
+            source: "sis".to_owned(),
+            file_name: name.to_owned(),
+            ..ImportRequest::default()
+        };
+        let app = f.app.clone();
+        let admin = f.admin.clone();
+        async move {
+            match app.import(&admin, &request, &bytes).await.unwrap() {
+                ImportOutcome::Applied { run, .. } => run,
+                other => panic!("{} not applied: {other:?}", request.file_name),
+            }
+        }
+    };
+    // Each class with its members, by username and part: the rosters as a teacher sees them.
+    let classes = || async {
+        let mut seen = Vec::new();
+        for summary in f.app.rosters(&f.admin).await.unwrap() {
+            let (roster, members) = f.app.roster(&f.admin, summary.roster.id).await.unwrap();
+            let mut who: Vec<String> = members
+                .iter()
+                .map(|(u, role)| format!("{} {}", u.display_name(), role.as_str()))
+                .collect();
+            who.sort();
+            seen.push((roster.id, roster.title, who));
+        }
+        seen.sort();
+        seen
+    };
+    let first = import("bulk.zip", oneroster_sample("1.1")).await;
+    let after_first = classes().await;
+    assert_eq!(after_first.len(), 1);
+
+    // The next package renames the class, adds Art with Grace teaching, and moves Ada there.
+    let sample = |file: &str| {
+        std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../docs/formats/oneroster-1.1-sample")
+                .join(file),
+        )
+        .unwrap()
+    };
+    let classes_csv = format!(
+        "{}class-art,,,Art 10,10,course-art,ART10,scheduled,Room 3,school-hs,term-2026,Art,,2\n",
+        sample("classes.csv").replace("Mathematics 10,", "Mathematics 10 Honours,")
+    );
+    let enrollments_csv = format!(
+        "{}enr-9,,,class-art,school-hs,stu-1001,student,false,2026-09-01,\n\
+         enr-10,,,class-art,school-hs,tea-2001,teacher,true,2026-09-01,\n",
+        sample("enrollments.csv")
+            .lines()
+            .filter(|line| !line.starts_with("enr-1,"))
+            .flat_map(|line| [line, "\n"])
+            .collect::<String>()
+    );
+    let files: Vec<(&str, String)> = vec![
+        ("manifest.csv", sample("manifest.csv")),
+        ("orgs.csv", sample("orgs.csv")),
+        ("users.csv", sample("users.csv")),
+        ("classes.csv", classes_csv),
+        ("enrollments.csv", enrollments_csv),
+    ];
+    let entries: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let second = import("next.zip", zipped(&entries)).await;
+    let after_second = classes().await;
+    let mut titles: Vec<&str> = after_second.iter().map(|(_, t, _)| t.as_str()).collect();
+    titles.sort_unstable();
+    assert_eq!(
+        titles,
+        ["Art 10", "Mathematics 10 Honours"],
+        "{after_second:?}"
+    );
+
+    let undo = f.app.undo_run(&f.admin, second).await.unwrap();
+    assert_eq!(undo.reverted, 0, "the run changed nobody");
+    // Renamed; made (its two seats go with it); Ada's seat in Math given back.
+    assert_eq!(
+        (undo.rosters_reverted, undo.rosters_left_alone),
+        (5, 0),
+        "{undo:?}"
+    );
+    assert_eq!(classes().await, after_first, "as the first run left them");
+
+    // The first run made the class and its seats: undone, they are gone too.
+    let undo = f.app.undo_run(&f.admin, first).await.unwrap();
+    assert!(undo.rosters_reverted >= 3, "{undo:?}");
+    assert!(f.app.rosters(&f.admin).await.unwrap().is_empty());
+}
+
 /// The sample's class is a roster; its teacher sees it, with the members the status rules show.
 async fn the_class_is_a_roster_its_teacher_sees(f: &Fixture) {
     let rosters = f.app.rosters(&f.admin).await.unwrap();

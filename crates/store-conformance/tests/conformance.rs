@@ -35,4 +35,5 @@ rollcall_testkit::backend_tests!(
     another_sources_people_are_not_taken_over,
     a_stale_run_cannot_claim_its_source,
     a_oneroster_package_provisions_and_a_broken_one_changes_nothing,
+    undoing_a_run_takes_back_its_roster_changes,
 );

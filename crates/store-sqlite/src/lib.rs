@@ -198,6 +198,7 @@ mod tests {
         (7, "855696b429fa6fabb42f9dadf416af49d9316e1c9e1e77181608ff0f27c5dd44d99149fabc9e004d4e638c845bca13b1"),
         (8, "79be373785f381c6a661fbd4f7893318b56e39843a73b5dc70a9ba6707db1b8c90d12b40ab438460c35cc836be4e7841"),
         (9, "3e08a8db4891caab8b10204a8b994504f16d9f241c684316cfff0a352c66cd3359b06511d09ca5228f8a426d66231638"),
+        (10, "7a7ce36bdd27124d205f7478c1d18c195ee03ea63dac90973de8950151ff8214cf9fefdb854e2b0aad12216339974d0b"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

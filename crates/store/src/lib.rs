@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use rollcall_domain::provisioning::{
     Known, Outcome, ProvisioningSettings, RunRecord, Said, SourceSettings, Touch,
 };
-use rollcall_domain::roster::{MemberRole, Roster};
+use rollcall_domain::roster::{MemberRole, Roster, RosterChanges, RosterState, RosterUndo};
 use rollcall_domain::{
     ApiToken, AuditEvent, Org, OrgId, OrgSlug, Role, RosterId, RunId, Session, Source, SourceId,
     Status, Timestamp, TokenId, User, UserId,
@@ -270,6 +270,12 @@ pub trait Store: Send + Sync + 'static {
     async fn provisioning_settings(&self, org: OrgId) -> StoreResult<ProvisioningSettings>;
     /// Everyone an applied run changed, as they were before it.
     async fn run_touches(&self, org: OrgId, run: RunId) -> StoreResult<Vec<Touch>>;
+    /// What a run changed in its source's rosters (none kept for runs that changed none).
+    async fn run_roster_changes(
+        &self,
+        org: OrgId,
+        run: RunId,
+    ) -> StoreResult<Option<RosterChanges>>;
     /// A held run's file, until it is approved or rejected.
     async fn held_file(&self, org: OrgId, run: RunId) -> StoreResult<Option<Vec<u8>>>;
 
@@ -406,6 +412,17 @@ pub trait UnitOfWork: Send {
         run: RunId,
         touches: &[Touch],
     ) -> StoreResult<()>;
+    /// A source's rosters and their seats, as this unit of work sees them.
+    async fn source_rosters(&mut self, org: OrgId, source: SourceId) -> StoreResult<RosterState>;
+    /// Keeps what a run changed in its source's rosters, for its undo.
+    async fn put_run_roster_changes(
+        &mut self,
+        org: OrgId,
+        run: RunId,
+        changes: &RosterChanges,
+    ) -> StoreResult<()>;
+    /// Writes the undo of a run's roster changes.
+    async fn undo_rosters(&mut self, org: OrgId, undo: &RosterUndo) -> StoreResult<()>;
     async fn put_held_file(&mut self, org: OrgId, run: RunId, file: &[u8]) -> StoreResult<()>;
     async fn delete_held_file(&mut self, org: OrgId, run: RunId) -> StoreResult<()>;
     async fn put_provisioning_settings(

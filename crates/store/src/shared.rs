@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use rollcall_domain::provisioning::{
     Known, Outcome, ProvisioningSettings, RunRecord, Safeguard, Said, SourceSettings, Touch,
 };
-use rollcall_domain::roster::{MemberRole, Roster};
+use rollcall_domain::roster::{MemberRole, Roster, RosterChanges, RosterState, RosterUndo, Seat};
 use rollcall_domain::{
     ApiToken, AuditEvent, Org, OrgId, OrgSlug, RosterId, RunId, Session, Source, SourceId, Status,
     Timestamp, TokenId, User, UserId,
@@ -32,7 +32,7 @@ use crate::rows::{
     EVENT_COLUMNS, EventColumns, KnownColumns, MemberColumns, MembershipColumns, OrgColumns,
     ROSTER_COLUMNS, RUN_COLUMNS, RosterColumns, RunColumns, SOURCE_COLUMNS, SessionColumns,
     SessionUserColumns, SourceColumns, TOUCH_COLUMNS, ThrottleRun, TokenColumns, TouchColumns,
-    USER_COLUMNS, UserColumns, member_role, micros, parse_said, user_columns_of_u,
+    USER_COLUMNS, UserColumns, corrupt, member_role, micros, parse_said, user_columns_of_u,
 };
 use crate::sql::{Sql, Value};
 use crate::{BROAD_PREFIX_ENTRIES, Store, StoreError, StoreResult, UnitOfWork, UserQuery};
@@ -262,6 +262,7 @@ where
     for<'r> MembershipColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> MemberColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (String,): FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> (Uuid, Uuid, String): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (i64,): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (Vec<u8>,): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (i64, i64, bool): FromRow<'r, <B::Db as Database>::Row>,
@@ -597,6 +598,21 @@ where
             .collect()
     }
 
+    async fn run_roster_changes(
+        &self,
+        org: OrgId,
+        run: RunId,
+    ) -> StoreResult<Option<RosterChanges>> {
+        let mut q = Sql::<B>::new("select changes from run_roster_changes where org_id = ");
+        q.bind(org.as_uuid())
+            .push(" and run_id = ")
+            .bind(run.as_uuid());
+        q.fetch_optional::<(String,), _>(&self.reader)
+            .await?
+            .map(|(text,)| serde_json::from_str(&text).map_err(corrupt))
+            .transpose()
+    }
+
     async fn held_file(&self, org: OrgId, run: RunId) -> StoreResult<Option<Vec<u8>>> {
         let mut q = Sql::<B>::new("select file from held_file where org_id = ");
         q.bind(org.as_uuid())
@@ -684,7 +700,9 @@ where
     for<'q> <B::Db as Database>::Arguments<'q>: IntoArguments<'q, B::Db>,
     for<'r> UserColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> ThrottleRun: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> RosterColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (String,): FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> (Uuid, Uuid, String): FromRow<'r, <B::Db as Database>::Row>,
 {
     async fn insert_org(&mut self, org: &Org) -> StoreResult<()> {
         let mut q = Sql::<B>::new("insert into org (org_id, slug, name, created_at) values ");
@@ -1183,6 +1201,117 @@ where
             let mut q = Sql::<B>::new(format!("insert into run_touch ({TOUCH_COLUMNS}) values "));
             for (i, touch) in chunk.iter().enumerate() {
                 q.row(i == 0, TouchColumns::values(org, run, touch));
+            }
+            q.execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    async fn source_rosters(&mut self, org: OrgId, source: SourceId) -> StoreResult<RosterState> {
+        let mut q = Sql::<B>::new(format!(
+            "select {ROSTER_COLUMNS} from roster where org_id = "
+        ));
+        q.bind(org.as_uuid())
+            .push(" and source_id = ")
+            .bind(source.as_uuid());
+        let rosters = q
+            .fetch_all::<RosterColumns, _>(&mut *self.tx)
+            .await?
+            .into_iter()
+            .map(RosterColumns::into_roster)
+            .collect();
+        let mut q = Sql::<B>::new(
+            "select m.roster_id, m.user_id, m.role from roster_member m join roster r \
+             on r.org_id = m.org_id and r.roster_id = m.roster_id where m.org_id = ",
+        );
+        q.bind(org.as_uuid())
+            .push(" and r.source_id = ")
+            .bind(source.as_uuid());
+        let seats = q
+            .fetch_all::<(Uuid, Uuid, String), _>(&mut *self.tx)
+            .await?
+            .into_iter()
+            .map(|(roster, user, role)| {
+                Ok(Seat {
+                    roster: RosterId::from_uuid(roster),
+                    user: UserId::from_uuid(user),
+                    role: member_role(&role)?,
+                })
+            })
+            .collect::<StoreResult<_>>()?;
+        Ok(RosterState { rosters, seats })
+    }
+
+    async fn put_run_roster_changes(
+        &mut self,
+        org: OrgId,
+        run: RunId,
+        changes: &RosterChanges,
+    ) -> StoreResult<()> {
+        let text = serde_json::to_string(changes).map_err(corrupt)?;
+        let mut q =
+            Sql::<B>::new("insert into run_roster_changes (org_id, run_id, changes) values ");
+        q.row(
+            true,
+            [org.as_uuid().into(), run.as_uuid().into(), text.into()],
+        );
+        q.execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
+    async fn undo_rosters(&mut self, org: OrgId, undo: &RosterUndo) -> StoreResult<()> {
+        for roster in &undo.remove {
+            for table in ["roster_member", "roster"] {
+                let mut q = Sql::<B>::new(format!("delete from {table} where org_id = "));
+                q.bind(org.as_uuid())
+                    .push(" and roster_id = ")
+                    .bind(roster.as_uuid());
+                q.execute(&mut *self.tx).await?;
+            }
+        }
+        for roster in &undo.set_back {
+            let mut q = Sql::<B>::new("update roster set title = ");
+            q.bind(roster.title.as_str())
+                .push(", code = ")
+                .bind(roster.code.as_str())
+                .push(", school = ")
+                .bind(roster.school.as_str())
+                .push(" where org_id = ")
+                .bind(org.as_uuid())
+                .push(" and roster_id = ")
+                .bind(roster.id.as_uuid());
+            q.execute(&mut *self.tx).await?;
+        }
+        for chunk in undo.restore.chunks(500) {
+            let mut q = Sql::<B>::new(format!("insert into roster ({ROSTER_COLUMNS}) values "));
+            for (i, roster) in chunk.iter().enumerate() {
+                q.row(i == 0, RosterColumns::values(roster));
+            }
+            q.execute(&mut *self.tx).await?;
+        }
+        for seat in &undo.unseat {
+            let mut q = Sql::<B>::new("delete from roster_member where org_id = ");
+            q.bind(org.as_uuid())
+                .push(" and roster_id = ")
+                .bind(seat.roster.as_uuid())
+                .push(" and user_id = ")
+                .bind(seat.user.as_uuid());
+            q.execute(&mut *self.tx).await?;
+        }
+        for chunk in undo.reseat.chunks(500) {
+            let mut q = Sql::<B>::new(
+                "insert into roster_member (org_id, roster_id, user_id, role) values ",
+            );
+            for (i, seat) in chunk.iter().enumerate() {
+                q.row(
+                    i == 0,
+                    [
+                        org.as_uuid().into(),
+                        seat.roster.as_uuid().into(),
+                        seat.user.as_uuid().into(),
+                        seat.role.as_str().into(),
+                    ],
+                );
             }
             q.execute(&mut *self.tx).await?;
         }

@@ -9,7 +9,7 @@ use rollcall_domain::provisioning::{
     self, Applied, Counts, Decision, Format, Known, Mode, Outcome, Plan, ReportLine, Row,
     RunRecord, SourceSettings,
 };
-use rollcall_domain::roster::Roster;
+use rollcall_domain::roster::{Roster, RosterChanges, undo_rosters};
 use rollcall_domain::token::sha256_hex;
 use rollcall_domain::{Actor, AuditAction, RosterId, RunId, User, UserId, rules};
 use rollcall_import::{ClassRow, Problem, Read, RosterSet};
@@ -60,6 +60,11 @@ pub struct Undo {
     pub reverted: usize,
     /// People changed since the run, left as they are.
     pub left_alone: Vec<User>,
+    /// How many of the run's roster changes (classes made, changed or removed; members who
+    /// joined or left) were taken back.
+    pub rosters_reverted: usize,
+    /// Roster changes left as they are: changed again since the run.
+    pub rosters_left_alone: usize,
 }
 
 /// A file read and planned against the org as it was.
@@ -337,11 +342,21 @@ impl App {
             }),
             ..run
         };
+        let roster_changes = self.store.run_roster_changes(who.org_id, id).await?;
         let mut uow = self.store.begin().await?;
         claim(uow.as_mut(), &source).await?;
         for change in &undone.changes {
             write_change(uow.as_mut(), change, change.user.version() - 1, None).await?;
         }
+        let rosters = match roster_changes {
+            Some(made) => {
+                let current = uow.source_rosters(who.org_id, source.id).await?;
+                let undo = undo_rosters(&made, &current);
+                uow.undo_rosters(who.org_id, &undo).await?;
+                (undo.reverted, undo.left_alone)
+            }
+            None => (0, 0),
+        };
         let said: Vec<_> = undone
             .said
             .iter()
@@ -362,11 +377,17 @@ impl App {
             .iter()
             .filter_map(|id| current.get(id).cloned())
             .collect();
-        tracing::info!(reverted = undone.reverted, "import run undone");
+        tracing::info!(
+            reverted = undone.reverted,
+            roster_changes_reverted = rosters.0,
+            "import run undone"
+        );
         Ok(Undo {
             run,
             reverted: undone.reverted,
             left_alone,
+            rosters_reverted: rosters.0,
+            rosters_left_alone: rosters.1,
         })
     }
 
@@ -585,7 +606,14 @@ impl App {
         uow.insert_touches(who.org_id, run, &applied.touches)
             .await?;
         if let Some(rosters) = &planned.rosters {
+            let before = uow.source_rosters(who.org_id, source.id).await?;
             write_rosters(uow, who, source, rosters, &applied.after).await?;
+            let after = uow.source_rosters(who.org_id, source.id).await?;
+            let changes = RosterChanges::between(&before, &after);
+            if !changes.is_empty() {
+                uow.put_run_roster_changes(who.org_id, run, &changes)
+                    .await?;
+            }
         }
         Ok(())
     }

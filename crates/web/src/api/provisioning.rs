@@ -601,6 +601,11 @@ pub struct UndoBody {
     pub reverted: usize,
     /// People changed since the run, left as they are.
     pub left_alone: Vec<UserBody>,
+    /// How many of the run's roster changes (classes made, changed or removed; members who
+    /// joined or left) were taken back.
+    pub rosters_reverted: usize,
+    /// Roster changes left as they are: changed again since the run.
+    pub rosters_left_alone: usize,
 }
 
 #[utoipa::path(post, path = "/api/v1/runs/{id}/undo", tag = "provisioning",
@@ -619,6 +624,8 @@ pub async fn undo_run(
         run: RunBody::of(&undo.run, false),
         reverted: undo.reverted,
         left_alone: undo.left_alone.iter().map(UserBody::from).collect(),
+        rosters_reverted: undo.rosters_reverted,
+        rosters_left_alone: undo.rosters_left_alone,
     }))
 }
 

@@ -412,6 +412,9 @@ pub struct UndonePage {
     pub reverted: usize,
     /// People changed since the run, left alone: (id, name).
     pub left_alone: Vec<(String, String)>,
+    /// Roster changes taken back, and those left as they are (changed since).
+    pub rosters_reverted: usize,
+    pub rosters_left_alone: usize,
 }
 
 /// A roster as the Rosters page lists it.

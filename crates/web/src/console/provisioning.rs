@@ -845,6 +845,8 @@ pub async fn undo_confirm(
             confirm: true,
             reverted: 0,
             left_alone: Vec::new(),
+            rosters_reverted: 0,
+            rosters_left_alone: 0,
         }),
         Err(err) => failure(&signed_in, &err, "/runs"),
     }
@@ -872,6 +874,8 @@ pub async fn undo(
                 .iter()
                 .map(|u| (u.id().to_string(), u.display_name()))
                 .collect(),
+            rosters_reverted: undo.rosters_reverted,
+            rosters_left_alone: undo.rosters_left_alone,
         }),
         Err(err) => failure(&signed_in, &err, &format!("/runs/{id}")),
     }
