@@ -16,9 +16,10 @@ mod throttle;
 mod tokens;
 mod users;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use rollcall_domain::{Actor, OrgId, Role, Timestamp, UserChange};
+use rollcall_domain::{Actor, AuditEvent, OrgId, Role, Timestamp, User, UserChange, UserId};
 use rollcall_store::{Store, UnitOfWork};
 
 pub use error::{AppError, ErrorClass};
@@ -168,6 +169,70 @@ async fn write_change(
             uow.record(&[revoked]).await?;
         }
     }
+    Ok(())
+}
+
+/// Writes many changes as `write_change` writes one, by the batch (an import run's): each
+/// user's last state from the version before their first change, every event in one insert,
+/// then the sessions and tokens the changes end. Used where no session is kept.
+async fn write_changes(uow: &mut dyn UnitOfWork, changes: &[&UserChange]) -> Result<(), AppError> {
+    let Some(first) = changes.first() else {
+        return Ok(());
+    };
+    let org = first.user.org_id();
+    // Per user, in the order first met: the index of their last change, and the version
+    // their first change was made from.
+    let mut last: HashMap<UserId, (usize, i64)> = HashMap::with_capacity(changes.len());
+    let mut order = Vec::with_capacity(changes.len());
+    for (i, change) in changes.iter().enumerate() {
+        last.entry(change.user.id())
+            .and_modify(|(at, _)| *at = i)
+            .or_insert_with(|| {
+                order.push(change.user.id());
+                (i, change.user.version() - 1)
+            });
+    }
+    let users: Vec<(User, i64)> = order
+        .iter()
+        .filter_map(|id| last.get(id))
+        .map(|&(i, expected)| (changes[i].user.clone(), expected))
+        .collect();
+    uow.update_users(&users).await?;
+    let events: Vec<AuditEvent> = changes.iter().map(|c| c.event.clone()).collect();
+    uow.record(&events).await?;
+    let ending: Vec<UserId> = order
+        .iter()
+        .copied()
+        .filter(|id| {
+            changes
+                .iter()
+                .any(|c| c.ends_sessions && c.user.id() == *id)
+        })
+        .collect();
+    uow.delete_sessions_of(org, &ending).await?;
+    // Tokens end with the first change that revokes them, as it recorded.
+    let mut revoking: HashMap<UserId, &UserChange> = HashMap::new();
+    for change in changes.iter().filter(|c| c.revokes_tokens) {
+        revoking.entry(change.user.id()).or_insert(change);
+    }
+    let mut by_time: HashMap<Timestamp, Vec<UserId>> = HashMap::new();
+    for (id, change) in &revoking {
+        by_time.entry(change.event.at).or_default().push(*id);
+    }
+    let mut revoked_events = Vec::new();
+    for (at, ids) in by_time {
+        for (id, revoked) in uow.revoke_tokens_of(org, &ids, at).await? {
+            if let Some(change) = revoking.get(&id).filter(|_| revoked > 0) {
+                let event = &change.event;
+                revoked_events.push(change.user.tokens_revoked_event(
+                    &event.actor,
+                    event.at,
+                    revoked,
+                ));
+            }
+        }
+    }
+    uow.record(&revoked_events).await?;
     Ok(())
 }
 

@@ -699,6 +699,60 @@ pub async fn a_oneroster_package_provisions_and_a_broken_one_changes_nothing(db:
     assert_eq!(runs[0].mode.as_str(), "full");
 }
 
+/// People an import deactivates lose their sessions and API tokens at once, as when an admin
+/// deactivates them, and the tokens' end is recorded; those it leaves active keep theirs.
+pub async fn an_import_ends_the_sessions_and_tokens_of_whom_it_deactivates(db: TestDb) {
+    let f = fixture(db).await;
+    roster_source(&f).await;
+    for (given, login) in [("Tess", "tess"), ("Tom", "tom")] {
+        let mut input = person(
+            given,
+            "Tate",
+            Some(login),
+            Some(&format!("{login}@example.org")),
+        );
+        input.role = "admin".to_owned();
+        input.password = Some("analytical engine".to_owned());
+        f.app.create_user(&f.admin, input).await.unwrap();
+    }
+    let file = |tom: &str| {
+        format!(
+            "external_id,username,given_name,family_name,role,status\n\
+             T1,tess,Tess,Tate,admin,active\nT2,tom,Tom,Tate,admin,{tom}\n"
+        )
+    };
+    assert_eq!(run(&f, &file("active"), false).await.counts().linked, 2);
+    let tess = f.app.find_user(&f.admin, "tess").await.unwrap();
+    let tom = f.app.find_user(&f.admin, "tom").await.unwrap();
+    let tess_session = crate::units::open_session(&f, &tess).await;
+    let tom_session = crate::units::open_session(&f, &tom).await;
+    let (_, tess_token) = f.app.create_token(&f.admin, "tess", "ci").await.unwrap();
+    let (_, tom_token) = f.app.create_token(&f.admin, "tom", "ci").await.unwrap();
+
+    assert_eq!(
+        run(&f, &file("inactive"), false).await.counts().deactivated,
+        1
+    );
+    assert_eq!(status_of(&f, "tom").await, Status::Inactive);
+    assert!(f.app.visitor(&tess_session).await.is_ok());
+    assert!(f.app.authenticate_token(&tess_token).await.is_ok());
+    assert!(matches!(
+        f.app.visitor(&tom_session).await,
+        Err(AppError::Unauthenticated)
+    ));
+    assert!(matches!(
+        f.app.authenticate_token(&tom_token).await,
+        Err(AppError::Unauthenticated)
+    ));
+    let events = f.app.user_events(&f.admin, tom.id()).await.unwrap();
+    let last = events.last().and_then(|e| e.reason.as_ref());
+    assert_eq!(
+        last.map(rollcall_domain::Reason::as_str),
+        Some("1 API token revoked"),
+        "{events:#?}"
+    );
+}
+
 /// Undoing a OneRoster run takes back what it did to the source's classes: the class it
 /// renamed gets its name back, the class it made is gone, and members it moved are where they
 /// were. Undoing the first run, whose people were changed since, leaves those changes alone.

@@ -137,7 +137,7 @@ pub async fn bulk_reactivation_moves_who_it_can_and_says_why_not_for_the_rest(db
     );
 }
 
-async fn open_session(f: &Fixture, user: &User) -> String {
+pub(crate) async fn open_session(f: &Fixture, user: &User) -> String {
     let secret = TokenSecret::generate_kind(SecretKind::Session, f.org.id);
     let now = chrono::Utc::now();
     let session = Session {

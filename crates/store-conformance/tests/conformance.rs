@@ -36,4 +36,5 @@ rollcall_testkit::backend_tests!(
     a_stale_run_cannot_claim_its_source,
     a_oneroster_package_provisions_and_a_broken_one_changes_nothing,
     undoing_a_run_takes_back_its_roster_changes,
+    an_import_ends_the_sessions_and_tokens_of_whom_it_deactivates,
 );

@@ -312,6 +312,10 @@ pub trait UnitOfWork: Send {
     async fn insert_users(&mut self, org: OrgId, users: &[User]) -> StoreResult<()>;
     /// Replaces a user read at `expected_version` by `user` (whose version is one more).
     async fn update_user(&mut self, user: &User, expected_version: i64) -> StoreResult<()>;
+    /// Replaces many users at once, each read at the version given with it (an import's
+    /// changes): a few statements for all of them, not a few each. One missing or stale user
+    /// fails the whole unit of work.
+    async fn update_users(&mut self, users: &[(User, i64)]) -> StoreResult<()>;
     /// Appends audit events.
     async fn record(&mut self, events: &[AuditEvent]) -> StoreResult<()>;
 
@@ -325,6 +329,9 @@ pub trait UnitOfWork: Send {
         keep: Option<&str>,
     ) -> StoreResult<()>;
 
+    /// Ends every session of these users.
+    async fn delete_sessions_of(&mut self, org: OrgId, users: &[UserId]) -> StoreResult<()>;
+
     async fn insert_token(&mut self, token: &ApiToken) -> StoreResult<()>;
     /// Revokes every live token of a user; returns how many there were.
     async fn revoke_user_tokens(
@@ -333,6 +340,14 @@ pub trait UnitOfWork: Send {
         user: UserId,
         at: Timestamp,
     ) -> StoreResult<u64>;
+    /// Revokes every live token of these users; returns how many each had (those with none
+    /// are left out).
+    async fn revoke_tokens_of(
+        &mut self,
+        org: OrgId,
+        users: &[UserId],
+        at: Timestamp,
+    ) -> StoreResult<Vec<(UserId, u64)>>;
     /// Marks a token revoked; `false` when no such live token exists.
     async fn revoke_token(&mut self, org: OrgId, id: TokenId, at: Timestamp) -> StoreResult<bool>;
 

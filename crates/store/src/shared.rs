@@ -263,6 +263,7 @@ where
     for<'r> MemberColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (String,): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (Uuid, Uuid, String): FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> (Uuid, i64): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (i64,): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (Vec<u8>,): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (i64, i64, bool): FromRow<'r, <B::Db as Database>::Row>,
@@ -703,6 +704,7 @@ where
     for<'r> RosterColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (String,): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (Uuid, Uuid, String): FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> (Uuid, i64): FromRow<'r, <B::Db as Database>::Row>,
 {
     async fn insert_org(&mut self, org: &Org) -> StoreResult<()> {
         let mut q = Sql::<B>::new("insert into org (org_id, slug, name, created_at) values ");
@@ -786,6 +788,102 @@ where
         Ok(())
     }
 
+    async fn update_users(&mut self, users: &[(User, i64)]) -> StoreResult<()> {
+        let Some((first, _)) = users.first() else {
+            return Ok(());
+        };
+        let org = first.org_id();
+        if users.iter().any(|(user, _)| user.org_id() != org) {
+            return Err(StoreError::Corrupt {
+                what: "one batch of users of several orgs".into(),
+            });
+        }
+        // The rows as they are, locked: those this unit of work has not read yet, by chunks.
+        let unread: Vec<Uuid> = users
+            .iter()
+            .map(|(user, _)| user.id())
+            .filter(|id| !self.locked.contains_key(id))
+            .map(|id| id.as_uuid())
+            .collect();
+        let mut old: HashMap<UserId, UserColumns> = HashMap::with_capacity(users.len());
+        for chunk in unread.chunks(500) {
+            let mut q = Sql::<B>::new(format!(
+                "select {USER_COLUMNS} from user_account where org_id = "
+            ));
+            q.bind(org.as_uuid()).push(" and user_id in (");
+            for (i, id) in chunk.iter().enumerate() {
+                q.push(if i == 0 { "" } else { ", " }).bind(*id);
+            }
+            q.push(")").push(B::LOCK_ROW);
+            for row in q.fetch_all::<UserColumns, _>(&mut *self.tx).await? {
+                old.insert(UserId::from_uuid(row.user_id), row);
+            }
+        }
+        // Each user's changed columns; users changing the same columns are written together.
+        let mut groups: HashMap<Vec<&'static str>, Vec<(Uuid, Vec<Value>)>> = HashMap::new();
+        let mut reindex = Vec::new();
+        for (user, expected) in users {
+            let was = match self.locked.remove(&user.id()) {
+                Some(row) if row.org_id == org.as_uuid() => Some(row),
+                _ => old.remove(&user.id()),
+            };
+            let was = match was {
+                None => return Err(StoreError::NotFound),
+                Some(row) if row.version != *expected => {
+                    return Err(StoreError::Stale {
+                        current: row.version,
+                    });
+                }
+                Some(row) => row,
+            };
+            let mut row = UserColumns::from_user(user);
+            if was.username_key == row.username_key {
+                // As in `update_user`: an unchanged username keeps the skeleton it has.
+                row.username_skeleton.clone_from(&was.username_skeleton);
+            }
+            let (columns, values): (Vec<&'static str>, Vec<Value>) =
+                was.changed_columns(&row).into_iter().unzip();
+            if !columns.is_empty() {
+                groups
+                    .entry(columns)
+                    .or_default()
+                    .push((row.user_id, values));
+            }
+            if was.search_text != row.search_text {
+                reindex.push(row.clone());
+            }
+            self.locked.insert(user.id(), row);
+        }
+        for (columns, rows) in groups {
+            // At most ~500 bound values a statement, on either backend.
+            let per_statement = (500 / (columns.len() + 1)).max(1);
+            for chunk in rows.chunks(per_statement) {
+                let mut q = Sql::<B>::new(format!(
+                    "with v (user_id, {}) as (values ",
+                    columns.join(", ")
+                ));
+                for (i, (id, values)) in chunk.iter().enumerate() {
+                    let mut row: Vec<Value> = Vec::with_capacity(values.len() + 1);
+                    row.push((*id).into());
+                    row.extend(values.iter().cloned());
+                    q.row(i == 0, row);
+                }
+                let set: Vec<String> = columns.iter().map(|c| format!("{c} = v.{c}")).collect();
+                q.push(format!(
+                    ") update user_account set {} from v where user_account.org_id = ",
+                    set.join(", ")
+                ))
+                .bind(org.as_uuid())
+                .push(" and user_account.user_id = v.user_id");
+                q.execute(&mut *self.tx).await?;
+            }
+        }
+        for row in &reindex {
+            B::reindex_user(&mut self.tx, row).await?;
+        }
+        Ok(())
+    }
+
     async fn record(&mut self, events: &[AuditEvent]) -> StoreResult<()> {
         if B::copy_events(&mut self.tx, events).await? {
             return Ok(());
@@ -840,6 +938,53 @@ where
             q.push(" and digest <> ").bind(keep);
         }
         q.execute(&mut *self.tx).await.map(drop)
+    }
+
+    async fn delete_sessions_of(&mut self, org: OrgId, users: &[UserId]) -> StoreResult<()> {
+        for chunk in users.chunks(500) {
+            let mut q = Sql::<B>::new("delete from session where org_id = ");
+            q.bind(org.as_uuid()).push(" and user_id in (");
+            for (i, id) in chunk.iter().enumerate() {
+                q.push(if i == 0 { "" } else { ", " }).bind(id.as_uuid());
+            }
+            q.push(")");
+            q.execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    async fn revoke_tokens_of(
+        &mut self,
+        org: OrgId,
+        users: &[UserId],
+        at: Timestamp,
+    ) -> StoreResult<Vec<(UserId, u64)>> {
+        let mut revoked = Vec::new();
+        for chunk in users.chunks(500) {
+            let of_chunk = |q: &mut Sql<B>| {
+                q.push(" where org_id = ")
+                    .bind(org.as_uuid())
+                    .push(" and revoked_at is null and user_id in (");
+                for (i, id) in chunk.iter().enumerate() {
+                    q.push(if i == 0 { "" } else { ", " }).bind(id.as_uuid());
+                }
+                q.push(")");
+            };
+            let mut q = Sql::<B>::new("select user_id, count(*) from api_token");
+            of_chunk(&mut q);
+            q.push(" group by user_id");
+            for (user, n) in q.fetch_all::<(Uuid, i64), _>(&mut *self.tx).await? {
+                revoked.push((
+                    UserId::from_uuid(user),
+                    u64::try_from(n).unwrap_or_default(),
+                ));
+            }
+            let mut q = Sql::<B>::new("update api_token set revoked_at = ");
+            q.bind(micros(at));
+            of_chunk(&mut q);
+            q.execute(&mut *self.tx).await?;
+        }
+        Ok(revoked)
     }
 
     async fn insert_token(&mut self, token: &ApiToken) -> StoreResult<()> {

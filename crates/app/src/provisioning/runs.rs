@@ -11,12 +11,12 @@ use rollcall_domain::provisioning::{
 };
 use rollcall_domain::roster::{Roster, RosterChanges, undo_rosters};
 use rollcall_domain::token::sha256_hex;
-use rollcall_domain::{Actor, AuditAction, RosterId, RunId, User, UserId, rules};
+use rollcall_domain::{Actor, AuditAction, RosterId, RunId, User, UserChange, UserId, rules};
 use rollcall_import::{ClassRow, Problem, Read, RosterSet};
 use rollcall_store::UnitOfWork;
 use tracing::instrument;
 
-use crate::{App, AppError, Principal, write_change};
+use crate::{App, AppError, Principal, write_changes};
 
 /// An import as asked for.
 #[derive(Debug, Clone, Default)]
@@ -345,9 +345,8 @@ impl App {
         let roster_changes = self.store.run_roster_changes(who.org_id, id).await?;
         let mut uow = self.store.begin().await?;
         claim(uow.as_mut(), &source).await?;
-        for change in &undone.changes {
-            write_change(uow.as_mut(), change, change.user.version() - 1, None).await?;
-        }
+        let changed: Vec<&UserChange> = undone.changes.iter().collect();
+        write_changes(uow.as_mut(), &changed).await?;
         let rosters = match roster_changes {
             Some(made) => {
                 let current = uow.source_rosters(who.org_id, source.id).await?;
@@ -582,12 +581,12 @@ impl App {
         uow.insert_users(who.org_id, &new_users).await?;
         uow.record(&created_events).await?;
         let new_ids: HashSet<UserId> = new_users.iter().map(User::id).collect();
-        for change in &applied.changes {
-            if new_ids.contains(&change.user.id()) {
-                continue;
-            }
-            write_change(uow, change, change.user.version() - 1, None).await?;
-        }
+        let changed: Vec<&UserChange> = applied
+            .changes
+            .iter()
+            .filter(|change| !new_ids.contains(&change.user.id()))
+            .collect();
+        write_changes(uow, &changed).await?;
         let was: HashMap<UserId, _> = planned
             .known
             .iter()
@@ -609,10 +608,9 @@ impl App {
             let before = uow.source_rosters(who.org_id, source.id).await?;
             write_rosters(uow, who, source, rosters, &applied.after).await?;
             let after = uow.source_rosters(who.org_id, source.id).await?;
-            let changes = RosterChanges::between(&before, &after);
-            if !changes.is_empty() {
-                uow.put_run_roster_changes(who.org_id, run, &changes)
-                    .await?;
+            let made = RosterChanges::between(&before, &after);
+            if !made.is_empty() {
+                uow.put_run_roster_changes(who.org_id, run, &made).await?;
             }
         }
         Ok(())
