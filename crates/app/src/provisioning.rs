@@ -124,6 +124,41 @@ impl App {
         })
     }
 
+    /// The org's own folder under the server's drop `root`: where its admins name their
+    /// sources' drop folders.
+    pub async fn drop_base(
+        &self,
+        who: &Principal,
+        root: &std::path::Path,
+    ) -> Result<std::path::PathBuf, AppError> {
+        who.require_admin()?;
+        let org = self.org(who.org_id).await?;
+        Ok(root.join(org.slug.as_str()))
+    }
+
+    /// Sets (a folder name under the org's own folder of the server's drop `root`, see
+    /// [`App::set_drop_folder_under`]) or stops (`None`) a source's drop folder, as an org's
+    /// admin may: refused when the server has no drop root.
+    pub async fn set_drop_folder_as_admin(
+        &self,
+        who: &Principal,
+        source: &str,
+        folder: Option<&str>,
+        root: Option<&std::path::Path>,
+    ) -> Result<SourceSettings, AppError> {
+        match (folder, root) {
+            (None, _) => self.set_drop_folder(who, source, None).await,
+            (Some(folder), Some(root)) => {
+                self.set_drop_folder_under(who, source, root, folder).await
+            }
+            (Some(_), None) => Err(AppError::conflict(
+                "drop_folder",
+                "this server has no drop root (--drop-root) for organisations' folders: its \
+                 operator sets drop folders with 'rollcall source watch'",
+            )),
+        }
+    }
+
     /// Sets a source's drop folder as an org's admin may: `name` (like `sis/nightly`, plain
     /// folder names only) under the org's own folder of the server's drop root,
     /// `<root>/<org slug>/<name>`. Only the server's operator names any folder on the server
@@ -152,8 +187,7 @@ impl App {
                  sis/nightly: letters, digits, '-', '_' and '.', parts separated by '/')",
             ));
         }
-        let org = self.org(who.org_id).await?;
-        let folder = root.join(org.slug.as_str()).join(name);
+        let folder = self.drop_base(who, root).await?.join(name);
         self.set_drop_folder(who, source, Some(&folder.to_string_lossy()))
             .await
     }

@@ -16,8 +16,14 @@ use rollcall_app::{App, ImportOutcome, ImportRequest, Principal};
 use rollcall_domain::provisioning::SourceSettings;
 use rollcall_domain::token::sha256_hex;
 
-/// Watches every drop folder, a scan each `interval`, until the process ends.
-pub async fn watch(app: App, interval: Duration) {
+/// Watches every drop folder, a scan each `every` seconds (0: never), until the process ends.
+/// A folder under the server's drop `root` is read only while it really lies in its org's own
+/// folder there (no link inside the root leads it into another org's folder).
+pub async fn watch(app: App, every: u64, root: Option<PathBuf>) {
+    if every == 0 {
+        return;
+    }
+    let interval = Duration::from_secs(every);
     let me = format!(
         "{}:{}",
         std::env::var("HOSTNAME").unwrap_or_else(|_| "server".to_owned()),
@@ -25,7 +31,7 @@ pub async fn watch(app: App, interval: Duration) {
     );
     let mut seen = HashMap::new();
     loop {
-        if let Err(err) = scan(&app, &mut seen, &me).await {
+        if let Err(err) = scan(&app, &mut seen, &me, root.as_deref()).await {
             tracing::warn!(error = %err, "drop folders could not be scanned");
         }
         tokio::time::sleep(interval).await;
@@ -35,12 +41,29 @@ pub async fn watch(app: App, interval: Duration) {
 /// What a file looked like at the last scan.
 type Seen = HashMap<PathBuf, (u64, SystemTime)>;
 
-async fn scan(app: &App, seen: &mut Seen, me: &str) -> Result<(), rollcall_app::AppError> {
+async fn scan(
+    app: &App,
+    seen: &mut Seen,
+    me: &str,
+    root: Option<&Path>,
+) -> Result<(), rollcall_app::AppError> {
     let mut still_there = Seen::new();
     for source in app.drop_folder_sources().await? {
         let Some(folder) = source.drop_folder.as_deref() else {
             continue;
         };
+        if let Some(root) = root.filter(|root| Path::new(folder).starts_with(root)) {
+            let base = root.join(app.org(source.org_id).await?.slug.as_str());
+            if !lies_within(Path::new(folder), &base) {
+                tracing::warn!(
+                    folder,
+                    source = source.name.as_str(),
+                    "drop folder is not inside its org's own folder of the drop root (a link \
+                     leads elsewhere, or it does not exist yet): not read"
+                );
+                continue;
+            }
+        }
         for path in complete_files(Path::new(folder), seen, &mut still_there) {
             import_one(app, &source, &path, me).await;
             still_there.remove(&path);
@@ -48,6 +71,14 @@ async fn scan(app: &App, seen: &mut Seen, me: &str) -> Result<(), rollcall_app::
     }
     *seen = still_there;
     Ok(())
+}
+
+/// Whether `folder`, its links followed, lies inside `base`, its links followed.
+fn lies_within(folder: &Path, base: &Path) -> bool {
+    match (folder.canonicalize(), base.canonicalize()) {
+        (Ok(folder), Ok(base)) => folder.starts_with(base),
+        _ => false,
+    }
 }
 
 /// The folder's files that look the same as at the last scan; every file's look is noted in
@@ -142,4 +173,26 @@ fn move_aside(path: &Path, name: &str, word: &str, problems: &[String]) -> std::
         std::fs::write(report, problems.join("\n") + "\n")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lies_within;
+
+    #[test]
+    fn a_link_out_of_the_orgs_folder_does_not_lie_within_it() {
+        let root = tempfile::tempdir().unwrap();
+        let acme = root.path().join("acme");
+        let globex = root.path().join("globex").join("sis");
+        std::fs::create_dir_all(acme.join("sis")).unwrap();
+        std::fs::create_dir_all(&globex).unwrap();
+        std::os::unix::fs::symlink(&globex, acme.join("x")).unwrap();
+        assert!(lies_within(&acme.join("sis"), &acme));
+        assert!(
+            !lies_within(&acme.join("x"), &acme),
+            "a link to another org's folder"
+        );
+        assert!(!lies_within(&acme.join("sis/../../globex/sis"), &acme));
+        assert!(!lies_within(&acme.join("missing"), &acme), "not there yet");
+    }
 }

@@ -325,9 +325,8 @@ async fn run() -> Result<()> {
             };
             let _lock = hold_server_lock(&cli.database_url)?;
             let app = App::new(open_store(&cli.database_url).await?);
-            if drop_interval > 0 {
-                tokio::spawn(drop::watch(app.clone(), Duration::from_secs(drop_interval)));
-            }
+            let root = settings.drop_root.clone();
+            tokio::spawn(drop::watch(app.clone(), drop_interval, root));
             serve(app, &bind, settings).await
         }
         Command::Migrate => {

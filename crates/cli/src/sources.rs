@@ -462,6 +462,12 @@ pub async fn runs(app: App, command: RunCommand) -> Result<()> {
                     undo.rosters_reverted
                 );
             }
+            if undo.rosters_unrecorded {
+                println!(
+                    "Classes left as they are: this run was applied before runs kept their class \
+                     changes."
+                );
+            }
             if undo.rosters_left_alone > 0 {
                 println!(
                     "Roster changes left as they are, changed since the run: {}.",

@@ -201,12 +201,21 @@ pub fn undo_rosters(changes: &RosterChanges, current: &RosterState) -> RosterUnd
             undo.left_alone += 1;
         }
     };
+    // A class the run made is removed only as the run left it: the same title, code and
+    // school, and nobody in it but whom the run seated there (else a later run or an admin
+    // made it theirs too, and it stays; the run's own seats in it are taken out below).
+    let seated_by_run: HashSet<&Seat> = changes.joined.iter().collect();
     for roster in &changes.created {
-        let there = by_id.contains_key(&roster.id);
-        if there {
+        let untouched = by_id.get(&roster.id).is_some_and(|now| *now == roster)
+            && current
+                .seats
+                .iter()
+                .filter(|s| s.roster == roster.id)
+                .all(|s| seated_by_run.contains(s));
+        if untouched {
             undo.remove.push(roster.id);
         }
-        tally(there, &mut undo);
+        tally(untouched, &mut undo);
     }
     for roster in &changes.deleted {
         let free = !external.contains(roster.external_id.as_str());
@@ -242,14 +251,21 @@ pub fn undo_rosters(changes: &RosterChanges, current: &RosterState) -> RosterUnd
         .filter(|id| !removed.contains(id))
         .chain(undo.restore.iter().map(|r| r.id))
         .collect();
-    // A member whose role the run changed left one seat and took another: once the new one is
-    // taken away, the old one is free again.
+    // A member whose role the run changed left one seat and took another: the old one is given
+    // back only once the new one is taken away (if a later run moved them again, or took them
+    // out, that stands).
     let unseated: HashSet<(RosterId, UserId)> =
         undo.unseat.iter().map(|s| (s.roster, s.user)).collect();
+    let joined: HashSet<(RosterId, UserId)> =
+        changes.joined.iter().map(|s| (s.roster, s.user)).collect();
     for seat in &changes.left {
         let key = (seat.roster, seat.user);
         let free = standing.contains(&seat.roster)
-            && (!seated.contains_key(&key) || unseated.contains(&key));
+            && if joined.contains(&key) {
+                unseated.contains(&key)
+            } else {
+                !seated.contains_key(&key)
+            };
         if free {
             undo.reseat.push(*seat);
         }
@@ -377,6 +393,56 @@ mod tests {
         assert_eq!(undo.left_alone, 2, "{undo:?}");
         assert!(undo.set_back.is_empty() && undo.unseat.is_empty());
         assert!(RosterChanges::between(&later, &later).is_empty());
+    }
+
+    #[test]
+    fn a_class_the_run_made_stays_when_a_later_run_seated_someone_in_it() {
+        let (org, source) = (OrgId::new(), SourceId::new());
+        let (ada, ben) = (UserId::new(), UserId::new());
+        let art = roster(org, source, "c2", "Art");
+        let after = RosterState {
+            rosters: vec![art.clone()],
+            seats: vec![seat(&art, ada, MemberRole::Teacher)],
+        };
+        let changes = RosterChanges::between(&RosterState::default(), &after);
+        let mut later = after.clone();
+        later.seats.push(seat(&art, ben, MemberRole::Student));
+        let undo = undo_rosters(&changes, &later);
+        assert!(undo.remove.is_empty(), "{undo:?}");
+        assert_eq!(undo.unseat, vec![seat(&art, ada, MemberRole::Teacher)]);
+        assert_eq!((undo.reverted, undo.left_alone), (1, 1));
+        // Untouched since, it goes with its seats.
+        let undo = undo_rosters(&changes, &after);
+        assert_eq!(undo.remove, vec![art.id]);
+        assert_eq!(undo.left_alone, 0);
+    }
+
+    #[test]
+    fn a_role_change_is_not_undone_over_a_later_removal() {
+        let (org, source) = (OrgId::new(), SourceId::new());
+        let ben = UserId::new();
+        let math = roster(org, source, "c1", "Math 7");
+        let before = RosterState {
+            rosters: vec![math.clone()],
+            seats: vec![seat(&math, ben, MemberRole::Student)],
+        };
+        let after = RosterState {
+            rosters: vec![math.clone()],
+            seats: vec![seat(&math, ben, MemberRole::Teacher)],
+        };
+        let changes = RosterChanges::between(&before, &after);
+        // A later run took Ben out of the class.
+        let later = RosterState {
+            rosters: vec![math.clone()],
+            seats: Vec::new(),
+        };
+        let undo = undo_rosters(&changes, &later);
+        assert!(undo.reseat.is_empty(), "{undo:?}");
+        assert_eq!(undo.left_alone, 2);
+        // Nothing changed since: Ben is a student again.
+        let undo = undo_rosters(&changes, &after);
+        assert_eq!(undo.unseat, vec![seat(&math, ben, MemberRole::Teacher)]);
+        assert_eq!(undo.reseat, vec![seat(&math, ben, MemberRole::Student)]);
     }
 
     #[test]

@@ -755,7 +755,7 @@ pub async fn an_import_ends_the_sessions_and_tokens_of_whom_it_deactivates(db: T
 
 /// Undoing a OneRoster run takes back what it did to the source's classes: the class it
 /// renamed gets its name back, the class it made is gone, and members it moved are where they
-/// were. Undoing the first run, whose people were changed since, leaves those changes alone.
+/// were. Undoing the first run then removes the class it made, as nothing else changed it.
 pub async fn undoing_a_run_takes_back_its_roster_changes(db: TestDb) {
     let f = fixture(db).await;
     let new = NewSource {

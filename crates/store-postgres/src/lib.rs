@@ -162,7 +162,7 @@ mod tests {
         (9, "2958de4bdeb907168330b519befa669d02557c8faf9d715f7b320468100daeb25ff19bf18db05ff827acc54c32e25517"),
         (10, "9521337b72bf379a3c11a3e14ccd0426b88858dd75fbd16b15a60dcdf91819a5a8b33c3c54911cbc7255ef025ef4ccfc"),
         (11, "6633faef72e65f9a5fc4df01a7ede28760352e389911847c18717ca68d0d5a663826c5e079242b1d33ebc6a742cd2843"),
-        (12, "2a07d30a4aef293ed8de00c99ea4235f8b852bfc7bd2fcbc0280d8478683f5648d1daaaac04e98592b9c0d1e33f6a887"),
+        (12, "de176c20ca832285b7df6a01c5a8419e8167aad33d7ddc5a1e654725b923a6f96d4168eaffdabcd425adc8d43049ea10"),
         (13, "8bb41d5248cf9211019e5b20e5113ea8b64dc582d6a5fe7fcd5603a080dcef50de001386ffd3fa0965f81ac7507a6616"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {

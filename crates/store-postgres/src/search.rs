@@ -302,7 +302,10 @@ fn push_page_by_ids(
     ids(b);
     b.push(format_args!(") order by {} limit ", order_by(query, "u.")))
         .push_bind(i64::try_from(query.limit).unwrap_or(i64::MAX))
-        .push(") as u on true");
+        .push(format_args!(
+            ") as u on true order by {}",
+            order_by(query, "u.")
+        ));
 }
 
 /// The page from every match, if there are at most `most`: one statement that gathers their

@@ -25,7 +25,7 @@ drop index audit_event_by_run;
 --   org_slug: an org by the slug in its sign-in address.
 --   source_name: source names are unique within an org; the CLI names a source.
 --   import_run_by_source: a source's runs, newest first.
---   roster_by_source: a source's id for a class is unique within the org; imports match
+--   roster_by_source: a source's id for a class is unique within that source; imports match
 --     rosters by it.
 --   roster_member_by_user: the rosters a user belongs to.
 -- The word-prefix search index is the user_search FTS5 table (0001).

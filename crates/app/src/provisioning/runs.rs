@@ -65,6 +65,9 @@ pub struct Undo {
     pub rosters_reverted: usize,
     /// Roster changes left as they are: changed again since the run.
     pub rosters_left_alone: usize,
+    /// The run was applied before runs kept their class changes: its classes are left as they
+    /// are.
+    pub rosters_unrecorded: bool,
 }
 
 /// A file read and planned against the org as it was.
@@ -347,15 +350,8 @@ impl App {
         claim(uow.as_mut(), &source).await?;
         let changed: Vec<&UserChange> = undone.changes.iter().collect();
         write_changes(uow.as_mut(), &changed).await?;
-        let rosters = match roster_changes {
-            Some(made) => {
-                let current = uow.source_rosters(who.org_id, source.id).await?;
-                let undo = undo_rosters(&made, &current);
-                uow.undo_rosters(who.org_id, &undo).await?;
-                (undo.reverted, undo.left_alone)
-            }
-            None => (0, 0),
-        };
+        let (rosters_reverted, rosters_left_alone, rosters_unrecorded) =
+            undo_rosters_of(uow.as_mut(), &source, roster_changes).await?;
         let said: Vec<_> = undone
             .said
             .iter()
@@ -378,15 +374,16 @@ impl App {
             .collect();
         tracing::info!(
             reverted = undone.reverted,
-            roster_changes_reverted = rosters.0,
+            roster_changes_reverted = rosters_reverted,
             "import run undone"
         );
         Ok(Undo {
             run,
             reverted: undone.reverted,
             left_alone,
-            rosters_reverted: rosters.0,
-            rosters_left_alone: rosters.1,
+            rosters_reverted,
+            rosters_left_alone,
+            rosters_unrecorded,
         })
     }
 
@@ -608,10 +605,9 @@ impl App {
             let before = uow.source_rosters(who.org_id, source.id).await?;
             write_rosters(uow, who, source, rosters, &applied.after).await?;
             let after = uow.source_rosters(who.org_id, source.id).await?;
+            // Kept even when empty: a run without a record is one applied before they were.
             let made = RosterChanges::between(&before, &after);
-            if !made.is_empty() {
-                uow.put_run_roster_changes(who.org_id, run, &made).await?;
-            }
+            uow.put_run_roster_changes(who.org_id, run, &made).await?;
         }
         Ok(())
     }
@@ -670,6 +666,23 @@ async fn write_rosters(
     )
     .await?;
     Ok(())
+}
+
+/// Takes back a run's class changes (`made`, as it kept them) in `uow`: how many changes were
+/// taken back, how many were left (changed since), and whether the run, a package's, kept
+/// none (it was applied before runs kept them).
+async fn undo_rosters_of(
+    uow: &mut dyn UnitOfWork,
+    source: &SourceSettings,
+    made: Option<RosterChanges>,
+) -> Result<(usize, usize, bool), AppError> {
+    let Some(made) = made else {
+        return Ok((0, 0, source.format == Format::OneRoster));
+    };
+    let current = uow.source_rosters(source.org_id, source.id).await?;
+    let undo = undo_rosters(&made, &current);
+    uow.undo_rosters(source.org_id, &undo).await?;
+    Ok((undo.reverted, undo.left_alone, false))
 }
 
 /// Claims the source for a write planned while it was at the version read.

@@ -204,22 +204,10 @@ pub async fn edit_source(
     if let Some(paused) = body.paused {
         source = app.set_source_paused(&who, &name, paused).await?;
     }
-    match (body.drop_folder, root) {
-        (None, _) => {}
-        (Some(None), _) => source = app.set_drop_folder(&who, &name, None).await?,
-        (Some(Some(folder)), Some(root)) => {
-            source = app
-                .set_drop_folder_under(&who, &name, &root, &folder)
-                .await?;
-        }
-        (Some(Some(_)), None) => {
-            return Err(rollcall_app::AppError::conflict(
-                "drop_folder",
-                "this server has no drop root (--drop-root) for organisations' folders: its \
-                 operator sets drop folders with 'rollcall source watch'",
-            )
-            .into());
-        }
+    if let Some(folder) = body.drop_folder {
+        source = app
+            .set_drop_folder_as_admin(&who, &name, folder.as_deref(), root.as_deref())
+            .await?;
     }
     Ok(Json(SourceBody::from(&source)))
 }
@@ -606,6 +594,9 @@ pub struct UndoBody {
     pub rosters_reverted: usize,
     /// Roster changes left as they are: changed again since the run.
     pub rosters_left_alone: usize,
+    /// The run was applied before runs kept their class changes: its classes were left as
+    /// they are.
+    pub rosters_unrecorded: bool,
 }
 
 #[utoipa::path(post, path = "/api/v1/runs/{id}/undo", tag = "provisioning",
@@ -626,6 +617,7 @@ pub async fn undo_run(
         left_alone: undo.left_alone.iter().map(UserBody::from).collect(),
         rosters_reverted: undo.rosters_reverted,
         rosters_left_alone: undo.rosters_left_alone,
+        rosters_unrecorded: undo.rosters_unrecorded,
     }))
 }
 

@@ -415,6 +415,8 @@ pub struct UndonePage {
     /// Roster changes taken back, and those left as they are (changed since).
     pub rosters_reverted: usize,
     pub rosters_left_alone: usize,
+    /// The run's class changes were not kept (applied before runs kept them).
+    pub rosters_unrecorded: bool,
 }
 
 /// A roster as the Rosters page lists it.

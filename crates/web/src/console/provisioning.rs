@@ -73,11 +73,8 @@ pub async fn sources(
 ) -> Response {
     let who = &signed_in.visitor.principal;
     let drop_base = match &server.drop_root {
-        Some(root) => match app.org(who.org_id).await {
-            Ok(org) => Some(format!(
-                "{}/",
-                root.join(org.slug.as_str()).to_string_lossy()
-            )),
+        Some(root) => match app.drop_base(who, root).await {
+            Ok(base) => Some(format!("{}/", base.to_string_lossy())),
             Err(err) => return failure(&signed_in, &err, "/users"),
         },
         None => None,
@@ -104,7 +101,10 @@ pub async fn sources(
         Some("paused") => "Source paused: its imports are refused until it is resumed.",
         Some("resumed") => "Source resumed.",
         Some("safeguard") => "Safeguard saved.",
-        Some("watching") => "Drop folder saved: files delivered there are imported as they arrive.",
+        Some("watching") => {
+            "Drop folder saved: the server imports each complete new file delivered there when it \
+             next scans its drop folders."
+        }
         Some("unwatched") => "The source's drop folder is no longer watched.",
         _ => "",
     };
@@ -320,18 +320,10 @@ pub async fn drop_folder(
     }
     let who = &signed_in.visitor.principal;
     let stop = form.stop.is_some();
-    let saved = match (&server.drop_root, stop) {
-        (_, true) => app.set_drop_folder(who, &name, None).await,
-        (Some(root), false) => {
-            app.set_drop_folder_under(who, &name, root, &form.folder)
-                .await
-        }
-        (None, false) => Err(AppError::conflict(
-            "drop_folder",
-            "this server has no drop root for organisations' folders: its operator sets drop \
-             folders with 'rollcall source watch'",
-        )),
-    };
+    let folder = (!stop).then_some(form.folder.as_str());
+    let saved = app
+        .set_drop_folder_as_admin(who, &name, folder, server.drop_root.as_deref())
+        .await;
     match saved {
         Ok(_) if stop => see(&headers, "/sources?done=unwatched"),
         Ok(_) => see(&headers, "/sources?done=watching"),
@@ -847,6 +839,7 @@ pub async fn undo_confirm(
             left_alone: Vec::new(),
             rosters_reverted: 0,
             rosters_left_alone: 0,
+            rosters_unrecorded: false,
         }),
         Err(err) => failure(&signed_in, &err, "/runs"),
     }
@@ -876,6 +869,7 @@ pub async fn undo(
                 .collect(),
             rosters_reverted: undo.rosters_reverted,
             rosters_left_alone: undo.rosters_left_alone,
+            rosters_unrecorded: undo.rosters_unrecorded,
         }),
         Err(err) => failure(&signed_in, &err, &format!("/runs/{id}")),
     }
