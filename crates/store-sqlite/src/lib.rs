@@ -4,11 +4,13 @@
 //! instead of failing on SQLite's one-writer lock; reads use a small pool beside it. Search uses
 //! an FTS5 index of the users' terms (see `migrations/`).
 
+mod directory;
 mod users;
 
 use std::str::FromStr;
 use std::time::Duration;
 
+use rollcall_domain::provisioning::Known;
 use rollcall_domain::{AuditEvent, OrgId, User};
 use rollcall_store::rows::UserColumns;
 use rollcall_store::shared::{Conn, Opened};
@@ -158,6 +160,14 @@ impl Backend for SqliteBackend {
                 .map_err(db_error)?;
         }
         Ok(())
+    }
+
+    async fn provisioning_directory(
+        &self,
+        reader: &SqlitePool,
+        org: OrgId,
+    ) -> StoreResult<Option<Vec<Known>>> {
+        directory::read(reader, org).await.map(Some)
     }
 
     async fn list_users(
