@@ -609,6 +609,27 @@ pub async fn a_stale_run_cannot_claim_its_source(db: TestDb) {
     assert_eq!(source.version, 3);
 }
 
+/// Adds the OneRoster source `sis` (full runs, the default policy).
+async fn oneroster_source(f: &Fixture) {
+    let new = NewSource {
+        name: "sis".to_owned(),
+        format: "oneroster".to_owned(),
+        mode: "full".to_owned(),
+        policy: MissingPolicy::default(),
+    };
+    f.app.add_source(&f.admin, new).await.unwrap();
+}
+
+/// Imports a package named `name` through `sis`.
+async fn import_package(f: &Fixture, name: &str, bytes: Vec<u8>) -> ImportOutcome {
+    let request = ImportRequest {
+        source: "sis".to_owned(),
+        file_name: name.to_owned(),
+        ..ImportRequest::default()
+    };
+    f.app.import(&f.admin, &request, &bytes).await.unwrap()
+}
+
 /// A OneRoster package of the documented samples (`docs/formats`), zipped.
 fn oneroster_sample(version: &str) -> Vec<u8> {
     let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -622,23 +643,8 @@ fn oneroster_sample(version: &str) -> Vec<u8> {
 /// else; a package without users.csv and a bulk package with no people change nothing.
 pub async fn a_oneroster_package_provisions_and_a_broken_one_changes_nothing(db: TestDb) {
     let f = fixture(db).await;
-    let new = NewSource {
-        name: "sis".to_owned(),
-        format: "oneroster".to_owned(),
-        mode: "full".to_owned(),
-        policy: MissingPolicy::default(),
-    };
-    f.app.add_source(&f.admin, new).await.unwrap();
-    let import = |name: &str, bytes: Vec<u8>| {
-        let request = ImportRequest {
-            source: "sis".to_owned(),
-            file_name: name.to_owned(),
-            ..ImportRequest::default()
-        };
-        let app = f.app.clone();
-        let admin = f.admin.clone();
-        async move { app.import(&admin, &request, &bytes).await.unwrap() }
-    };
+    oneroster_source(&f).await;
+    let import = |name: &'static str, bytes: Vec<u8>| import_package(&f, name, bytes);
     let ImportOutcome::Applied { plan, .. } = import("bulk.zip", oneroster_sample("1.1")).await
     else {
         panic!("not applied");
@@ -758,25 +764,13 @@ pub async fn an_import_ends_the_sessions_and_tokens_of_whom_it_deactivates(db: T
 /// were. Undoing the first run then removes the class it made, as nothing else changed it.
 pub async fn undoing_a_run_takes_back_its_roster_changes(db: TestDb) {
     let f = fixture(db).await;
-    let new = NewSource {
-        name: "sis".to_owned(),
-        format: "oneroster".to_owned(),
-        mode: "full".to_owned(),
-        policy: MissingPolicy::default(),
-    };
-    f.app.add_source(&f.admin, new).await.unwrap();
-    let import = |name: &str, bytes: Vec<u8>| {
-        let request = ImportRequest {
-            source: "sis".to_owned(),
-            file_name: name.to_owned(),
-            ..ImportRequest::default()
-        };
-        let app = f.app.clone();
-        let admin = f.admin.clone();
+    oneroster_source(&f).await;
+    let import = |name: &'static str, bytes: Vec<u8>| {
+        let f = &f;
         async move {
-            match app.import(&admin, &request, &bytes).await.unwrap() {
+            match import_package(f, name, bytes).await {
                 ImportOutcome::Applied { run, .. } => run,
-                other => panic!("{} not applied: {other:?}", request.file_name),
+                other => panic!("{name} not applied: {other:?}"),
             }
         }
     };
