@@ -8,10 +8,12 @@
 //! conformance suite (`rollcall-store-conformance`) holds both to the same behaviour. Every
 //! method is scoped to one org: nothing crosses tenants.
 
+mod backend;
 pub mod listing;
 pub mod rows;
 pub mod shared;
 pub mod sql;
+mod value;
 
 use async_trait::async_trait;
 use rollcall_domain::provisioning::{

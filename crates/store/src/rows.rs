@@ -16,7 +16,7 @@ use rollcall_domain::{
 use uuid::Uuid;
 
 use crate::StoreError;
-use crate::sql::Value;
+use crate::value::Value;
 
 /// The user columns, in the order [`crate::bind_user_columns!`] binds them.
 pub const USER_COLUMNS: &str = "org_id, user_id, username, username_key, username_skeleton, email, \

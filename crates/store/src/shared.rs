@@ -13,7 +13,6 @@
 //! is one more line there.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -37,106 +36,7 @@ use crate::rows::{
 use crate::sql::{Sql, Value};
 use crate::{BROAD_PREFIX_ENTRIES, Store, StoreError, StoreResult, UnitOfWork, UserQuery};
 
-/// A database connection of backend `B`.
-pub type Conn<B> = <<B as Backend>::Db as Database>::Connection;
-
-/// What a backend adds to the shared SQL: the parts that truly differ between databases.
-pub trait Backend: Send + Sync + Sized + 'static {
-    type Db: Database;
-    /// `sqlite` or `postgres`.
-    const NAME: &'static str;
-    /// Appended to a unit of work's read of a row it will write (` for update`), when the
-    /// database needs it to keep other writers off the row until the commit.
-    const LOCK_ROW: &'static str;
-    /// Appended to a read of rows to work through that others may hold: skip those rather
-    /// than wait for them (` for update skip locked`).
-    const SKIP_LOCKED: &'static str;
-    /// Opens the database at `url`: the readers' pool, the writer's pool (the same pool
-    /// where the database handles concurrent writers itself), and the backend's own state.
-    fn open(url: &str) -> impl Future<Output = StoreResult<Opened<Self>>> + Send;
-
-    /// Applies the migrations that have not run yet.
-    fn migrate(writer: &Pool<Self::Db>) -> impl Future<Output = StoreResult<()>> + Send;
-
-    /// Starts the writer's transaction.
-    fn begin(
-        writer: &Pool<Self::Db>,
-    ) -> impl Future<Output = StoreResult<sqlx::Transaction<'static, Self::Db>>> + Send;
-
-    fn rows_affected(result: &<Self::Db as Database>::QueryResult) -> u64;
-
-    /// Appends the placeholder of the `index`-th bound value (from 1): `?` or `$1`.
-    fn placeholder(text: &mut String, index: usize);
-
-    /// Binds one value of a shared statement.
-    fn bind(
-        args: &mut <Self::Db as Database>::Arguments<'_>,
-        value: Value,
-    ) -> Result<(), sqlx::error::BoxDynError>;
-
-    /// Inserts user rows (any number: the backend chooses how, a large load differently from
-    /// a few rows) and their search entries.
-    fn insert_user_rows<'a>(
-        conn: &'a mut Conn<Self>,
-        rows: &'a [UserColumns],
-    ) -> impl Future<Output = StoreResult<()>> + Send + 'a;
-
-    /// Writes many audit events at once the backend's fastest way, if it has one better than
-    /// multi-row inserts; `false` when it has not, and wrote nothing (the caller then does).
-    fn copy_events<'a>(
-        conn: &'a mut Conn<Self>,
-        events: &'a [AuditEvent],
-    ) -> impl Future<Output = StoreResult<bool>> + Send + 'a;
-
-    /// Rewrites a user's search entries after their terms changed.
-    fn reindex_user<'a>(
-        conn: &'a mut Conn<Self>,
-        row: &'a UserColumns,
-    ) -> impl Future<Output = StoreResult<()>> + Send + 'a;
-
-    /// Runs after a unit of work that inserted many users has committed (SQLite folds its
-    /// write-ahead log back; PostgreSQL refreshes the planner's statistics).
-    fn after_large_write(
-        &self,
-        writer: &Pool<Self::Db>,
-    ) -> impl Future<Output = StoreResult<()>> + Send;
-
-    /// One status's page of users: the backend's search plans.
-    fn list_users(
-        &self,
-        reader: &Pool<Self::Db>,
-        cutoff: i64,
-        org: OrgId,
-        query: &UserQuery,
-    ) -> impl Future<Output = StoreResult<Vec<User>>> + Send;
-
-    /// How many users one status's slice holds, up to `cap`.
-    fn count_users(
-        &self,
-        reader: &Pool<Self::Db>,
-        org: OrgId,
-        query: &UserQuery,
-        cap: u64,
-    ) -> impl Future<Output = StoreResult<u64>> + Send;
-
-    /// An import's directory (every user of the org, with what their source last said) read
-    /// the backend's own way, when it has one faster than a row per user; `None`: the shared
-    /// query reads it.
-    fn provisioning_directory(
-        &self,
-        _reader: &Pool<Self::Db>,
-        _org: OrgId,
-    ) -> impl Future<Output = StoreResult<Option<Vec<Known>>>> + Send {
-        async { Ok(None) }
-    }
-}
-
-/// A freshly opened database.
-pub struct Opened<B: Backend> {
-    pub reader: Pool<B::Db>,
-    pub writer: Pool<B::Db>,
-    pub backend: B,
-}
+pub use crate::backend::{Backend, Conn, Opened};
 
 /// Units of work that insert at least this many users are followed by
 /// [`Backend::after_large_write`].

@@ -6,8 +6,9 @@ pub mod profile;
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use rollcall_app::{App, AppError};
+use rollcall_app::{App, AppError, EditUser};
 use rollcall_domain::{ListFilter, Role, User, UserId, rules};
+use serde::Deserialize;
 
 use super::extract::SignedIn;
 use super::pages::{MessagePage, Row, RowAction, RowPartial, UserForm};
@@ -141,4 +142,59 @@ pub async fn load_for_change(
 ) -> Result<User, Response> {
     signed_in.check_csrf(headers, Some(csrf))?;
     load(app, signed_in, id).await
+}
+
+/// The details form of the edit dialog and of a user's page.
+#[derive(Debug, Deserialize, Default)]
+pub struct DetailsForm {
+    #[serde(default, rename = "_csrf")]
+    pub csrf: String,
+    #[serde(default)]
+    pub version: i64,
+    #[serde(default)]
+    given_name: String,
+    #[serde(default)]
+    family_name: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+    active: Option<String>,
+    prevent_archiving: Option<String>,
+    #[serde(default)]
+    temporary_password: String,
+    back: Option<String>,
+}
+
+impl DetailsForm {
+    pub fn edit(&self, with_prevent_archiving: bool) -> EditUser {
+        let optional = |v: &str| Some(Some(v.trim().to_owned()).filter(|v| !v.is_empty()));
+        EditUser {
+            version: Some(self.version),
+            username: optional(&self.username),
+            email: optional(&self.email),
+            given_name: Some(self.given_name.clone()),
+            family_name: Some(self.family_name.clone()),
+            role: Some(self.role.clone()),
+            external_id: None,
+            prevent_archiving: with_prevent_archiving.then_some(self.prevent_archiving.is_some()),
+            attributes: None,
+        }
+    }
+
+    /// The form as typed, to show again with an error.
+    pub fn as_form(&self) -> UserForm {
+        UserForm {
+            version: self.version,
+            given_name: self.given_name.clone(),
+            family_name: self.family_name.clone(),
+            username: self.username.clone(),
+            email: self.email.clone(),
+            role: self.role.clone(),
+            active: self.active.is_some(),
+            prevent_archiving: self.prevent_archiving.is_some(),
+        }
+    }
 }

@@ -8,8 +8,7 @@ use rollcall_app::App;
 use rollcall_domain::{AuditAction, Status, User, rules};
 use serde::Deserialize;
 
-use super::edit::DetailsForm;
-use super::{load, load_for_change, role_names, user_form};
+use super::{DetailsForm, load, load_for_change, role_names, user_form};
 use crate::console::errors::capitalize;
 use crate::console::extract::{Admin, SignedIn};
 use crate::console::pages::{HistoryLine, ProfilePage, UserForm};
