@@ -224,6 +224,12 @@ describe("provisioning in the console", { concurrency: 1 }, () => {
     await page.getByRole("heading", { name: /sample-1\.1\.zip\s+Applied/ }).waitFor();
     assert.equal(statusOf("max.planck"), "inactive", "enabledUser=false");
     assert.equal(statusOf("grace.hopper"), "active");
+    // Before an undo, the confirmation says what the run did to classes too (then Cancel).
+    await page.getByRole("link", { name: "Undo this import…" }).click();
+    await page.getByRole("heading", { name: "Undo this import?" }).waitFor();
+    assert.match(await page.locator("main").innerText(), /In its classes: classes 1 made; members \d+ added to a class\./);
+    await page.getByRole("link", { name: "Cancel" }).click();
+    await page.getByRole("heading", { name: /sample-1\.1\.zip\s+Applied/ }).waitFor();
 
     // Its class is a roster: Grace, who teaches it, signs in and sees it under My rosters.
     const context = await browser.newContext({ viewport: PHONE });

@@ -387,6 +387,17 @@ impl App {
         })
     }
 
+    /// What an applied run changed in its source's classes, as kept for its undo (none for a
+    /// run of a plain file, or one applied before runs kept them).
+    pub async fn run_roster_changes(
+        &self,
+        who: &Principal,
+        id: RunId,
+    ) -> Result<Option<RosterChanges>, AppError> {
+        who.require_admin()?;
+        Ok(self.store.run_roster_changes(who.org_id, id).await?)
+    }
+
     /// The org's import runs, newest first (of one source when named), at most `limit`, with
     /// their reports.
     pub async fn runs(

@@ -25,7 +25,7 @@ pub fn explain(err: &AppError) -> (StatusCode, String) {
         (ErrorClass::Invalid, _) => err
             .fields()
             .iter()
-            .map(|f| format!("{}: {}.", capitalize(&f.field.replace('_', " ")), f.message))
+            .map(|f| format!("{}: {}.", field_label(&f.field), f.message))
             .collect::<Vec<_>>()
             .join(" "),
         (ErrorClass::Conflict, _) => capitalize(&err.public_message()) + ".",
@@ -71,10 +71,29 @@ pub fn failure_page(chrome: Chrome, err: &AppError, back: &str, back_label: &str
 }
 
 /// "deactivate" → "Deactivate".
+/// A field as the console's forms call it (the API's names are the parameters').
+fn field_label(field: &str) -> String {
+    match field {
+        "q" => "Search".to_owned(),
+        other => capitalize(&other.replace('_', " ")),
+    }
+}
+
 pub fn capitalize(text: &str) -> String {
     let mut chars = text.chars();
     chars
         .next()
         .map(|first| first.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field_label;
+
+    #[test]
+    fn fields_are_named_as_the_forms_name_them() {
+        assert_eq!(field_label("q"), "Search");
+        assert_eq!(field_label("drop_folder"), "Drop folder");
+    }
 }

@@ -417,6 +417,8 @@ pub struct UndonePage {
     pub rosters_left_alone: usize,
     /// The run's class changes were not kept (applied before runs kept them).
     pub rosters_unrecorded: bool,
+    /// Before an undo: what the run changed in classes, in words (empty: nothing).
+    pub class_changes: String,
 }
 
 /// A roster as the Rosters page lists it.

@@ -11,6 +11,7 @@ use rollcall_app::{App, AppError, ImportOutcome, ImportRequest, NewSource, Setti
 use rollcall_domain::provisioning::{
     Counts, MissingPolicy, Mode, Outcome, Plan, ReportLine, RunRecord, SourceSettings, WhenMissing,
 };
+use rollcall_domain::roster::RosterChanges;
 use rollcall_domain::token::sha256_hex;
 use rollcall_domain::{RunId, UserId};
 use rollcall_import::Problem;
@@ -830,8 +831,16 @@ pub async fn undo_confirm(
         Ok(id) => id,
         Err(refused) => return refused,
     };
-    match app.run(&signed_in.visitor.principal, id).await {
-        Ok(run) => render(&UndonePage {
+    let who = &signed_in.visitor.principal;
+    let found = match app.run(who, id).await {
+        Ok(run) => app
+            .run_roster_changes(who, id)
+            .await
+            .map(|made| (run, made)),
+        Err(err) => Err(err),
+    };
+    match found {
+        Ok((run, made)) => render(&UndonePage {
             chrome: signed_in.chrome,
             line: run_line(&run),
             confirm: true,
@@ -840,9 +849,38 @@ pub async fn undo_confirm(
             rosters_reverted: 0,
             rosters_left_alone: 0,
             rosters_unrecorded: false,
+            class_changes: made.as_ref().map(class_changes).unwrap_or_default(),
         }),
         Err(err) => failure(&signed_in, &err, "/runs"),
     }
+}
+
+/// What a run changed in classes, in words: "3 classes made, 1 renamed; 40 members added".
+fn class_changes(made: &RosterChanges) -> String {
+    let count = |n: usize, what: &str| (n > 0).then(|| format!("{n} {what}"));
+    let classes: Vec<String> = [
+        count(made.created.len(), "made"),
+        count(made.updated.len(), "changed"),
+        count(made.deleted.len(), "removed"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let seats: Vec<String> = [
+        count(made.joined.len(), "added to a class"),
+        count(made.left.len(), "taken out of one"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let mut said = Vec::new();
+    if !classes.is_empty() {
+        said.push(format!("classes {}", classes.join(", ")));
+    }
+    if !seats.is_empty() {
+        said.push(format!("members {}", seats.join(", ")));
+    }
+    said.join("; ")
 }
 
 pub async fn undo(
@@ -870,6 +908,7 @@ pub async fn undo(
             rosters_reverted: undo.rosters_reverted,
             rosters_left_alone: undo.rosters_left_alone,
             rosters_unrecorded: undo.rosters_unrecorded,
+            class_changes: String::new(),
         }),
         Err(err) => failure(&signed_in, &err, &format!("/runs/{id}")),
     }
