@@ -200,14 +200,13 @@ async fn write_changes(uow: &mut dyn UnitOfWork, changes: &[&UserChange]) -> Res
     uow.update_users(&users).await?;
     let events: Vec<AuditEvent> = changes.iter().map(|c| c.event.clone()).collect();
     uow.record(&events).await?;
-    let ending: Vec<UserId> = order
+    // Each user once, whichever of their changes ends their sessions.
+    let ending: Vec<UserId> = changes
         .iter()
-        .copied()
-        .filter(|id| {
-            changes
-                .iter()
-                .any(|c| c.ends_sessions && c.user.id() == *id)
-        })
+        .filter(|c| c.ends_sessions)
+        .map(|c| c.user.id())
+        .collect::<std::collections::HashSet<_>>()
+        .into_iter()
         .collect();
     uow.delete_sessions_of(org, &ending).await?;
     // Tokens end with the first change that revokes them, as it recorded.

@@ -728,11 +728,9 @@ where
             let mut q = Sql::<B>::new(format!(
                 "select {USER_COLUMNS} from user_account where org_id = "
             ));
-            q.bind(org.as_uuid()).push(" and user_id in (");
-            for (i, id) in chunk.iter().enumerate() {
-                q.push(if i == 0 { "" } else { ", " }).bind(*id);
-            }
-            q.push(")").push(B::LOCK_ROW);
+            q.bind(org.as_uuid()).push(" and user_id in ");
+            q.row(true, chunk.iter().map(|id| Value::from(*id)));
+            q.push(B::LOCK_ROW);
             for row in q.fetch_all::<UserColumns, _>(&mut *self.tx).await? {
                 old.insert(UserId::from_uuid(row.user_id), row);
             }
@@ -861,11 +859,8 @@ where
     async fn delete_sessions_of(&mut self, org: OrgId, users: &[UserId]) -> StoreResult<()> {
         for chunk in users.chunks(500) {
             let mut q = Sql::<B>::new("delete from session where org_id = ");
-            q.bind(org.as_uuid()).push(" and user_id in (");
-            for (i, id) in chunk.iter().enumerate() {
-                q.push(if i == 0 { "" } else { ", " }).bind(id.as_uuid());
-            }
-            q.push(")");
+            q.bind(org.as_uuid()).push(" and user_id in ");
+            q.row(true, chunk.iter().map(|id| Value::from(id.as_uuid())));
             q.execute(&mut *self.tx).await?;
         }
         Ok(())
@@ -882,11 +877,8 @@ where
             let of_chunk = |q: &mut Sql<B>| {
                 q.push(" where org_id = ")
                     .bind(org.as_uuid())
-                    .push(" and revoked_at is null and user_id in (");
-                for (i, id) in chunk.iter().enumerate() {
-                    q.push(if i == 0 { "" } else { ", " }).bind(id.as_uuid());
-                }
-                q.push(")");
+                    .push(" and revoked_at is null and user_id in ");
+                q.row(true, chunk.iter().map(|id| Value::from(id.as_uuid())));
             };
             let mut q = Sql::<B>::new("select user_id, count(*) from api_token");
             of_chunk(&mut q);

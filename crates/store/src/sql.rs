@@ -43,7 +43,7 @@ impl<B: Backend> Sql<B> {
     }
 
     /// Appends `(v1, v2, …)` for one row of a multi-row `insert … values`, preceded by a
-    /// comma unless it is the first.
+    /// comma unless it is the first; or, first, the list of an `in`.
     pub fn row(&mut self, first: bool, values: impl IntoIterator<Item = Value>) -> &mut Self {
         self.push(if first { "(" } else { ", (" });
         for (i, value) in values.into_iter().enumerate() {

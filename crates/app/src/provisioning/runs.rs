@@ -612,12 +612,18 @@ impl App {
         uow.put_said(who.org_id, &said).await?;
         uow.insert_touches(who.org_id, run, &applied.touches)
             .await?;
-        if let Some(rosters) = &planned.rosters {
-            let before = uow.source_rosters(who.org_id, source.id).await?;
-            write_rosters(uow, who, source, rosters, &applied.after).await?;
-            let after = uow.source_rosters(who.org_id, source.id).await?;
-            // Kept even when empty: a run without a record is one applied before they were.
-            let made = RosterChanges::between(&before, &after);
+        let made = match &planned.rosters {
+            Some(rosters) => {
+                let before = uow.source_rosters(who.org_id, source.id).await?;
+                write_rosters(uow, who, source, rosters, &applied.after).await?;
+                let after = uow.source_rosters(who.org_id, source.id).await?;
+                RosterChanges::between(&before, &after)
+            }
+            None => RosterChanges::default(),
+        };
+        // Every package's run keeps one, even empty (a package without classes): a package's
+        // run without one was applied before runs kept them.
+        if source.format == Format::OneRoster {
             uow.put_run_roster_changes(who.org_id, run, &made).await?;
         }
         Ok(())

@@ -855,32 +855,38 @@ pub async fn undo_confirm(
     }
 }
 
-/// What a run changed in classes, in words: "3 classes made, 1 renamed; 40 members added".
+/// What a run changed in classes, in words: "classes 3 made, 1 changed; members 40 added to
+/// a class" (empty when nothing).
 fn class_changes(made: &RosterChanges) -> String {
-    let count = |n: usize, what: &str| (n > 0).then(|| format!("{n} {what}"));
-    let classes: Vec<String> = [
-        count(made.created.len(), "made"),
-        count(made.updated.len(), "changed"),
-        count(made.deleted.len(), "removed"),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    let seats: Vec<String> = [
-        count(made.joined.len(), "added to a class"),
-        count(made.left.len(), "taken out of one"),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    let mut said = Vec::new();
-    if !classes.is_empty() {
-        said.push(format!("classes {}", classes.join(", ")));
-    }
-    if !seats.is_empty() {
-        said.push(format!("members {}", seats.join(", ")));
-    }
-    said.join("; ")
+    // "<heading> n what, …" for the counts that are not zero.
+    let part = |heading: &str, counts: &[(usize, &str)]| {
+        let said: Vec<String> = counts
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect();
+        (!said.is_empty()).then(|| format!("{heading} {}", said.join(", ")))
+    };
+    let classes = part(
+        "classes",
+        &[
+            (made.created.len(), "made"),
+            (made.updated.len(), "changed"),
+            (made.deleted.len(), "removed"),
+        ],
+    );
+    let seats = part(
+        "members",
+        &[
+            (made.joined.len(), "added to a class"),
+            (made.left.len(), "taken out of one"),
+        ],
+    );
+    [classes, seats]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 pub async fn undo(
