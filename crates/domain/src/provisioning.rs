@@ -16,7 +16,7 @@ mod apply;
 #[cfg(test)]
 mod tests;
 
-pub use apply::{Applied, ApplyError, Before, Touch, Undone, apply_in_memory, undo};
+pub use apply::{Applied, ApplyError, Before, Sent, Touch, Undone, apply_in_memory, undo};
 
 use std::collections::{HashMap, HashSet};
 
@@ -240,7 +240,17 @@ pub struct Listed {
     pub enabled: bool,
     /// The attributes the row sets; others the person has are left as they are.
     pub attributes: Attributes,
+    /// The row as the source sent it, digested (see [`Digest`]); `None` when the reader keeps
+    /// none.
+    pub digest: Option<Digest>,
 }
+
+/// A digest of a row as its source sent it: the fields the reader reads, by column name and
+/// as written. Kept beside what the source said of the user, with the user's version: a later
+/// file sending the same digest for a user unchanged since sends nothing new, and the run
+/// passes over that row without reading it further (see [`Roll`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Digest(pub [u8; 16]);
 
 /// One row of a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -306,6 +316,192 @@ impl MissingPolicy {
 pub struct Known {
     pub user: User,
     pub said: Option<Said>,
+}
+
+/// One of a source's users as a run first sees them: enough to tell a row sent as before from
+/// one that must be read, and to apply the policy when the file leaves the user out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrolled {
+    pub user: UserId,
+    pub status: Status,
+    pub role: Role,
+    pub prevent_archiving: bool,
+    pub said: Option<Said>,
+    /// The digest of the row this source last sent, while the user is unchanged since: `None`
+    /// when it sent none, or when the user changed after (by anyone).
+    pub sent: Option<Digest>,
+}
+
+/// A source's users by external id, narrow: what a run reads of the org before the file, so
+/// that a row sent exactly as before costs a lookup ([`Roll::quiet`]), and only the other rows
+/// are read whole and planned against whole users.
+#[derive(Debug, Default)]
+pub struct Roll {
+    /// Each user, and whether a row of this run sent them as before.
+    by_external: HashMap<String, (Enrolled, bool)>,
+    /// Rows sent as before.
+    quiet: usize,
+    /// Rows sent as before whose user's status is an admin's decision (not what the row says).
+    kept: Vec<(u64, ExternalId, UserId)>,
+}
+
+impl Roll {
+    pub fn new(users: impl IntoIterator<Item = (String, Enrolled)>) -> Self {
+        Self {
+            by_external: users
+                .into_iter()
+                .map(|(external_id, user)| (external_id, (user, false)))
+                .collect(),
+            quiet: 0,
+            kept: Vec::new(),
+        }
+    }
+
+    /// The roll of `source` among `known`, without digests (every row is read whole).
+    pub fn of(source: &Source, known: &[Known]) -> Self {
+        Self::new(known.iter().filter(|k| k.user.source() == source).map(|k| {
+            let external_id = k
+                .user
+                .external_id()
+                .map_or_else(|| k.user.id().to_string(), |e| e.as_str().to_owned());
+            (
+                external_id,
+                Enrolled {
+                    user: k.user.id(),
+                    status: k.user.status(),
+                    role: k.user.role(),
+                    prevent_archiving: k.user.prevent_archiving(),
+                    said: k.said,
+                    sent: None,
+                },
+            )
+        }))
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_external.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_external.is_empty()
+    }
+
+    /// The source's user of this external id.
+    pub fn get(&self, external_id: &str) -> Option<&Enrolled> {
+        self.by_external.get(external_id).map(|(user, _)| user)
+    }
+
+    /// Whether the row at `line` sends its user exactly as the source last did (the same
+    /// digest, the user unchanged since, and listed then): it changes nothing, and it is
+    /// counted as unchanged (or kept, when the user's status is an admin's decision). A user's
+    /// second row is never quiet: the planner reports it.
+    pub fn quiet(&mut self, line: u64, external_id: &str, digest: Digest) -> bool {
+        let Some((user, heard)) = self.by_external.get_mut(external_id) else {
+            return false;
+        };
+        let listed_as = match user.said {
+            Some(Said::Enabled) => true,
+            Some(Said::Disabled) => false,
+            Some(Said::Gone) | None => return false,
+        };
+        if *heard || user.sent != Some(digest) {
+            return false;
+        }
+        *heard = true;
+        self.quiet += 1;
+        if !rules::is_unchanged(user.status, rules::enabled_status(listed_as)) {
+            let external_id = ExternalId::from_stored(external_id.to_owned());
+            self.kept.push((line, external_id, user.user));
+        }
+        true
+    }
+
+    /// Every user of the roll, with their external id.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Enrolled)> {
+        self.by_external
+            .iter()
+            .map(|(external_id, (user, _))| (external_id.as_str(), user))
+    }
+
+    /// Whether a row of this run already sent this external id as before.
+    fn heard(&self, external_id: &str) -> bool {
+        self.by_external
+            .get(external_id)
+            .is_some_and(|(_, heard)| *heard)
+    }
+
+    /// The users no row of the run sent as before, with their external ids.
+    pub fn unheard(&self) -> impl Iterator<Item = (&str, &Enrolled)> {
+        self.by_external
+            .iter()
+            .filter(|(_, (_, heard))| !heard)
+            .map(|(external_id, (user, _))| (external_id.as_str(), user))
+    }
+}
+
+/// The users a run must read whole before its rows are planned ([`plan_with_roll`]): the
+/// source's users its rows name, and anyone else they may be matched with or clash with.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Wanted {
+    /// The source's users named by external id.
+    pub ids: Vec<UserId>,
+    /// External ids a user added by hand may have (to be linked).
+    pub manual_external_ids: Vec<String>,
+    pub username_keys: Vec<String>,
+    pub username_skeletons: Vec<String>,
+    pub email_keys: Vec<String>,
+}
+
+impl Wanted {
+    /// What the rows (those not passed over as quiet) need.
+    pub fn of(rows: &[Row], roll: &Roll) -> Self {
+        let mut wanted = Self::default();
+        for row in rows {
+            let (Row::Listed(Listed { external_id, .. }) | Row::Deleted { external_id, .. }) = row;
+            match roll.get(external_id.as_str()) {
+                Some(user) => wanted.ids.push(user.user),
+                None => wanted
+                    .manual_external_ids
+                    .push(external_id.as_str().to_owned()),
+            }
+            let Row::Listed(listed) = row else { continue };
+            if let Some(name) = &listed.username {
+                wanted.username_keys.push(name.key());
+                wanted.username_skeletons.push(name.skeleton());
+            }
+            if let Some(email) = &listed.email {
+                wanted.email_keys.push(email.key());
+            }
+        }
+        wanted
+    }
+
+    /// How many values are looked up.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+            + self.manual_external_ids.len()
+            + self.username_keys.len()
+            + self.username_skeletons.len()
+            + self.email_keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Plan {
+    /// The people the plan changes (or whose source's word it changes) that are not among
+    /// `known`: a run reads them whole before it applies the plan.
+    pub fn unread(&self, known: &[Known]) -> Vec<UserId> {
+        let read: HashSet<UserId> = known.iter().map(|k| k.user.id()).collect();
+        self.items
+            .iter()
+            .filter(|item| !item.steps.is_empty() || item.said.is_some())
+            .filter_map(|item| item.user)
+            .filter(|id| !read.contains(id))
+            .collect()
+    }
 }
 
 /// How a listed person was found among the org's users.
@@ -394,6 +590,8 @@ pub struct Item {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     pub items: Vec<Item>,
+    /// Rows sent exactly as before (see [`Roll::quiet`]): unchanged, without an item each.
+    pub quiet: usize,
     /// Rows the file holds and the run leaves out, each with why (parents and guardians).
     pub skipped: Vec<ReportLine>,
     /// What the reader did not read (files of a package), for the preview.
@@ -421,6 +619,7 @@ impl Plan {
     pub fn counts(&self) -> Counts {
         let mut counts = Counts {
             skipped: self.skipped.len(),
+            unchanged: self.quiet,
             ..Counts::default()
         };
         for item in &self.items {
@@ -473,6 +672,7 @@ impl Plan {
                 .filter(|item| !item.is_removal())
                 .cloned()
                 .collect(),
+            quiet: self.quiet,
             skipped: self.skipped.clone(),
             notes: self.notes.clone(),
         }
@@ -707,6 +907,21 @@ pub fn plan(
     rows: &[Row],
     known: &[Known],
 ) -> Result<Plan, Problems> {
+    plan_with_roll(source, mode, policy, rows, known, &Roll::of(source, known))
+}
+
+/// Plans a run whose quiet rows (sent as before) were already passed over into `roll`: `rows`
+/// are the others, and `known` holds, whole, every user they may name or clash with (by
+/// external id, username, look-alike username or e-mail) and every user of the roll the run may
+/// change. Those the roll holds and no row names are the source's missing users.
+pub fn plan_with_roll(
+    source: &Source,
+    mode: Mode,
+    policy: MissingPolicy,
+    rows: &[Row],
+    known: &[Known],
+    roll: &Roll,
+) -> Result<Plan, Problems> {
     let directory = Directory::new(known);
     let mut problems = Problems::new();
     let mut items = Vec::with_capacity(rows.len());
@@ -718,7 +933,7 @@ pub fn plan(
             Row::Listed(listed) => (listed.line, &listed.external_id),
             Row::Deleted { line, external_id } => (*line, external_id),
         };
-        if !seen_external.insert(external_id.as_str()) {
+        if !seen_external.insert(external_id.as_str()) || roll.heard(external_id.as_str()) {
             problems.push((
                 line,
                 FieldError::new(
@@ -741,7 +956,7 @@ pub fn plan(
                 match found {
                     Ok(found) => {
                         if let Some((i, _)) = found
-                            && !touched.insert(i)
+                            && !touched.insert(known[i].user.id())
                         {
                             problems.push((
                                 line,
@@ -762,12 +977,9 @@ pub fn plan(
                 }
             }
             Row::Deleted { line, external_id } => {
-                let found = directory
-                    .by_external
-                    .get(&(source.as_str(), external_id.as_str()));
-                if let Some(&i) = found {
-                    touched.insert(i);
-                    items.push(plan_missing(policy, &known[i], Some(*line)));
+                if let Some(user) = roll.get(external_id.as_str()) {
+                    touched.insert(user.user);
+                    items.push(plan_missing(policy, external_id, user, Some(*line)));
                 }
             }
         }
@@ -775,15 +987,33 @@ pub fn plan(
     if !problems.is_empty() {
         return Err(problems);
     }
+    items.extend(roll.kept.iter().map(|(line, external_id, id)| Item {
+        line: Some(*line),
+        external_id: external_id.clone(),
+        user: Some(*id),
+        steps: Vec::new(),
+        kept: Some(Kept::AdminDecision),
+        said: None,
+    }));
     if mode == Mode::Full {
-        for (i, k) in known.iter().enumerate() {
-            if k.user.source() == source && !touched.contains(&i) {
-                items.push(plan_missing(policy, k, None));
-            }
-        }
+        let mut missing: Vec<(&str, &Enrolled)> = roll
+            .unheard()
+            .filter(|(_, user)| !touched.contains(&user.user))
+            .collect();
+        missing.sort_unstable_by_key(|(external_id, _)| *external_id);
+        items.extend(missing.into_iter().map(|(external_id, user)| {
+            plan_missing(
+                policy,
+                &ExternalId::from_stored(external_id.to_owned()),
+                user,
+                None,
+            )
+        }));
     }
     Ok(Plan {
         items,
+        // Those kept have an item each.
+        quiet: roll.quiet - roll.kept.len(),
         ..Plan::default()
     })
 }
@@ -895,36 +1125,37 @@ fn changed_fields(user: &User, row: &Listed) -> Vec<&'static str> {
 }
 
 /// A user of the source no longer listed (or deleted by a delta run).
-fn plan_missing(policy: MissingPolicy, known: &Known, line: Option<u64>) -> Item {
-    let user = &known.user;
+fn plan_missing(
+    policy: MissingPolicy,
+    external_id: &ExternalId,
+    user: &Enrolled,
+    line: Option<u64>,
+) -> Item {
     let mut item = Item {
         line,
-        external_id: user
-            .external_id()
-            .cloned()
-            .unwrap_or_else(|| ExternalId::from_stored(user.id().to_string())),
-        user: Some(user.id()),
+        external_id: external_id.clone(),
+        user: Some(user.user),
         steps: Vec::new(),
         kept: None,
         said: None,
     };
-    if known.said == Some(Said::Gone) {
+    if user.said == Some(Said::Gone) {
         // Said before: whatever an admin did since stands.
         return item;
     }
-    let to = match policy.for_role(user.role()) {
+    let to = match policy.for_role(user.role) {
         WhenMissing::Keep => {
             item.kept = Some(Kept::Policy);
             return item;
         }
-        _ if user.prevent_archiving() => {
+        _ if user.prevent_archiving => {
             item.kept = Some(Kept::PreventArchiving);
             return item;
         }
         WhenMissing::Archive => Status::Archived,
         WhenMissing::Deactivate => Status::Inactive,
     };
-    if rules::transition_allowed(user.status(), to) {
+    if rules::transition_allowed(user.status, to) {
         item.steps.push(Step::Status {
             to,
             because: Because::Missing,

@@ -5,13 +5,19 @@
 //! it found (line, column, value, why), so an import never applies half a file. Each format is
 //! documented in `docs/formats/` with a sample file the tests read.
 
+mod digest;
 pub mod oneroster;
 pub mod plain;
 mod table;
 
 use std::fmt;
 
-use rollcall_domain::provisioning::{Mode, Row};
+use rollcall_domain::provisioning::{Digest, Mode, Row};
+
+/// Asked of each person's row before it is read whole, with its line, external id and digest:
+/// whether it sends them exactly as before, so the reader passes over it (see
+/// [`rollcall_domain::provisioning::Roll::quiet`]).
+pub type Quiet<'a> = dyn FnMut(u64, &str, Digest) -> bool + 'a;
 
 /// A file (or package) read whole.
 #[derive(Debug, Clone, Default)]
@@ -26,6 +32,8 @@ pub struct Read {
     pub notes: Vec<String>,
     /// Classes and their members, when the package sends them.
     pub rosters: Option<RosterSet>,
+    /// Rows passed over: sent exactly as before.
+    pub quiet: usize,
 }
 
 /// The classes of a package and who is in them.

@@ -11,12 +11,13 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read as _;
 
-use rollcall_domain::provisioning::{Listed, Mode, Row};
+use rollcall_domain::provisioning::{Digest, Listed, Mode, Row};
 use rollcall_domain::roster::MemberRole;
 use rollcall_domain::{Attributes, Email, ExternalId, PersonName, Role, Username};
 
-use crate::table::{Table, squeezed};
-use crate::{ClassRow, EnrollmentRow, Problem, Read, Report, RosterSet, Skipped};
+use crate::digest::Digester;
+use crate::table::{Header, Record, Rows, Table, squeezed};
+use crate::{ClassRow, EnrollmentRow, Problem, Quiet, Read, Report, RosterSet, Skipped};
 
 /// Bytes a package may hold once unpacked, and each file within it.
 pub const MAX_UNPACKED_BYTES: u64 = 2 * 1024 * 1024 * 1024;
@@ -57,7 +58,12 @@ fn is_csv(key: &str) -> bool {
 
 /// Reads a zipped package.
 pub fn read_zip(zip: &[u8]) -> Result<Read, Vec<Problem>> {
-    unzip(zip).and_then(|files| read_files(&files))
+    read_zip_with(zip, &mut |_, _, _| false)
+}
+
+/// Reads a zipped package, passing over the users `quiet` says are sent as before.
+pub fn read_zip_with(zip: &[u8], quiet: &mut Quiet<'_>) -> Result<Read, Vec<Problem>> {
+    unzip(zip).and_then(|files| read_files_with(&files, quiet))
 }
 
 /// The package's files by lower-case name, refusing entries that escape it and absurd sizes.
@@ -268,6 +274,11 @@ fn manifest(files: &Files) -> Result<Manifest, Vec<Problem>> {
 
 /// Reads an unpacked package (files by lower-case name, with their names as sent).
 pub fn read_files(files: &Files) -> Result<Read, Vec<Problem>> {
+    read_files_with(files, &mut |_, _, _| false)
+}
+
+/// Reads an unpacked package, passing over the users `quiet` says are sent as before.
+pub fn read_files_with(files: &Files, quiet: &mut Quiet<'_>) -> Result<Read, Vec<Problem>> {
     let manifest = manifest(files)?;
     let mut notes = Vec::new();
     let mode = match manifest.files.get("users.csv").map(String::as_str) {
@@ -281,6 +292,7 @@ pub fn read_files(files: &Files) -> Result<Read, Vec<Problem>> {
                 skipped: Vec::new(),
                 notes,
                 rosters: None,
+                quiet: 0,
             });
         }
     };
@@ -312,13 +324,13 @@ pub fn read_files(files: &Files) -> Result<Read, Vec<Problem>> {
         }
         _ => None,
     };
-    let Some(users) = file("users.csv") else {
+    let Some((users_name, users_bytes)) = files.get("users.csv") else {
         return Err(vec![
             Problem::at_line(0, "the package has no users.csv").in_file("users.csv"),
         ]);
     };
-    let users = users?;
-    let mut read = read_users(&users, mode, roles.as_ref(), &orgs, notes)?;
+    let users = Rows::open(users_name, users_bytes)?;
+    let mut read = read_users(users, mode, roles.as_ref(), &orgs, notes, quiet)?;
     read.rosters = rosters(&manifest, files, &orgs)?;
     Ok(read)
 }
@@ -339,7 +351,9 @@ fn rosters(
     let mut report = Report::default();
     let need = |c: &str, report: &mut Report| {
         table.column(c).or_else(|| {
-            report.push(Problem::at_line(1, format!("has no {c} column")).in_file(&table.name));
+            report.push(
+                Problem::at_line(1, format!("has no {c} column")).in_file(&table.header.name),
+            );
             None
         })
     };
@@ -372,7 +386,7 @@ fn rosters(
         if class.external_id.is_empty() || class.title.is_empty() {
             report.push(
                 Problem::at_line(class.line, "a class needs a sourcedId and a title")
-                    .in_file(&table.name),
+                    .in_file(&table.header.name),
             );
         }
     }
@@ -404,7 +418,9 @@ fn orgs(table: &Table) -> Result<HashMap<String, Org>, Vec<Problem>> {
     let mut report = Report::default();
     let need = |c: &str, report: &mut Report| {
         table.column(c).or_else(|| {
-            report.push(Problem::at_line(1, format!("has no {c} column")).in_file(&table.name));
+            report.push(
+                Problem::at_line(1, format!("has no {c} column")).in_file(&table.header.name),
+            );
             None
         })
     };
@@ -445,7 +461,9 @@ fn roles(table: &Table) -> Result<HashMap<String, Vec<Held>>, Vec<Problem>> {
         .map(|c| {
             let found = table.column(c);
             if found.is_none() {
-                report.push(Problem::at_line(1, format!("has no {c} column")).in_file(&table.name));
+                report.push(
+                    Problem::at_line(1, format!("has no {c} column")).in_file(&table.header.name),
+                );
             }
             found
         })
@@ -477,11 +495,11 @@ fn roles(table: &Table) -> Result<HashMap<String, Vec<Held>>, Vec<Problem>> {
                 None => report.push(
                     Problem::at(
                         *line,
-                        &table.headers[column],
+                        &table.header.headers[column],
                         text,
                         "is not a date (use YYYY-MM-DD)",
                     )
-                    .in_file(&table.name),
+                    .in_file(&table.header.name),
                 ),
             }
         }
@@ -514,7 +532,9 @@ fn enrollments(
         .iter()
         .map(|c| {
             table.column(c).or_else(|| {
-                report.push(Problem::at_line(1, format!("has no {c} column")).in_file(&table.name));
+                report.push(
+                    Problem::at_line(1, format!("has no {c} column")).in_file(&table.header.name),
+                );
                 None
             })
         })
@@ -547,11 +567,11 @@ fn enrollments(
             report.push(
                 Problem::at(
                     *line,
-                    &table.headers[class],
+                    &table.header.headers[class],
                     &class_id,
                     "names no class of classes.csv",
                 )
-                .in_file(&table.name),
+                .in_file(&table.header.name),
             );
             continue;
         }
@@ -609,14 +629,31 @@ fn boolean(text: &str) -> Result<bool, String> {
     }
 }
 
+/// The fields of users.csv a row's digest covers (with, in 1.2, the user's roles in
+/// roles.csv): every field the reader reads.
+const DIGESTED: [&str; 11] = [
+    "sourcedid",
+    "status",
+    "enableduser",
+    "orgsourcedids",
+    "role",
+    "username",
+    "givenname",
+    "familyname",
+    "identifier",
+    "email",
+    "grades",
+];
+
 fn read_users(
-    table: &Table,
+    (header, mut rows): (Header, Rows<'_>),
     mode: Mode,
     roles: Option<&HashMap<String, Vec<Held>>>,
     orgs: &HashMap<String, Org>,
     notes: Vec<String>,
+    quiet: &mut Quiet<'_>,
 ) -> Result<Read, Vec<Problem>> {
-    let file = table.name.as_str();
+    let file = header.name.as_str();
     let mut report = Report::default();
     let mut required = vec![
         "sourcedid",
@@ -629,14 +666,48 @@ fn read_users(
         required.push("role");
     }
     for column in &required {
-        if table.column(column).is_none() {
+        if header.column(column).is_none() {
             report.push(Problem::at_line(1, format!("has no {column} column")).in_file(file));
         }
     }
     if !report.is_empty() {
         return Err(report.finish());
     }
-    if table.rows.is_empty() && mode == Mode::Full {
+    let users = Users {
+        header: &header,
+        mode,
+        roles,
+        orgs,
+        digested: DIGESTED.map(|c| header.column(c)),
+    };
+    let mut digester = users.digester();
+    let sourced_id = header.column("sourcedid");
+    let mut listed = 0_usize;
+    let mut passed = 0_usize;
+    let mut rows_read = Vec::new();
+    let mut skipped = Vec::new();
+    while let Some((line, record)) = rows.next_record(&header, &mut report) {
+        listed += 1;
+        let digest = users.digest(&mut digester, record);
+        if quiet(line, sourced_id.map_or("", |i| record.get(i)), digest) {
+            passed += 1;
+            continue;
+        }
+        let fields = record.fields();
+        let mut row = UserRow {
+            users: &users,
+            line,
+            fields: &fields,
+            digest,
+            report: &mut report,
+        };
+        match row.read() {
+            Some(Ok(read)) => rows_read.push(read),
+            Some(Err(skip)) => skipped.push(skip),
+            None => {}
+        }
+    }
+    if listed == 0 && report.is_empty() && mode == Mode::Full {
         return Err(vec![
             Problem::at_line(
                 1,
@@ -647,34 +718,14 @@ fn read_users(
             .in_file(file),
         ]);
     }
-    let users = Users {
-        table,
-        mode,
-        roles,
-        orgs,
-    };
-    let mut rows = Vec::with_capacity(table.rows.len());
-    let mut skipped = Vec::new();
-    for (line, fields) in &table.rows {
-        let mut row = UserRow {
-            users: &users,
-            line: *line,
-            fields,
-            report: &mut report,
-        };
-        match row.read() {
-            Some(Ok(read)) => rows.push(read),
-            Some(Err(skip)) => skipped.push(skip),
-            None => {}
-        }
-    }
     if report.is_empty() {
         Ok(Read {
-            rows,
+            rows: rows_read,
             mode: Some(mode),
             skipped,
             notes,
             rosters: None,
+            quiet: passed,
         })
     } else {
         Err(report.finish())
@@ -683,41 +734,78 @@ fn read_users(
 
 /// What users.csv is read with.
 struct Users<'a> {
-    table: &'a Table,
+    header: &'a Header,
     mode: Mode,
     /// 1.2's roles by user; `None` in 1.1, where users.csv says.
     roles: Option<&'a HashMap<String, Vec<Held>>>,
     orgs: &'a HashMap<String, Org>,
+    /// Where each of [`DIGESTED`] sits.
+    digested: [Option<usize>; DIGESTED.len()],
+}
+
+impl Users<'_> {
+    fn text<'f>(&self, fields: &[&'f str], column: &str) -> &'f str {
+        self.header.column(column).map_or("", |i| fields[i].trim())
+    }
+
+    /// A digester whose context is the reader and the package's orgs (a school renamed
+    /// changes every row of its people).
+    fn digester(&self) -> Digester {
+        let mut context = vec!["oneroster-users/1"];
+        let mut orgs: Vec<(&String, &Org)> = self.orgs.iter().collect();
+        orgs.sort_unstable_by_key(|(id, _)| *id);
+        for (id, org) in orgs {
+            context.extend([id.as_str(), org.name.as_str(), org.kind.as_str()]);
+        }
+        Digester::new(&context)
+    }
+
+    fn digest(&self, digester: &mut Digester, record: Record<'_>) -> Digest {
+        digester.start();
+        for column in self.digested {
+            digester.field(column.map_or("", |i| record.get(i)));
+        }
+        if let Some(roles) = self.roles {
+            let held = roles
+                .get(self.digested[0].map_or("", |i| record.get(i)))
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            for held in held {
+                digester.field(&held.role);
+                digester.field(&held.org);
+                digester.field(if held.primary { "primary" } else { "" });
+            }
+        }
+        digester.finish()
+    }
 }
 
 /// One row of users.csv being read; its problems go to the file's report.
 struct UserRow<'a> {
     users: &'a Users<'a>,
     line: u64,
-    fields: &'a [String],
+    fields: &'a [&'a str],
+    digest: Digest,
     report: &'a mut Report,
 }
 
 impl UserRow<'_> {
     fn text(&self, column: &str) -> &str {
-        self.users
-            .table
-            .column(column)
-            .map_or("", |i| self.fields[i].trim())
+        self.users.text(self.fields, column)
     }
 
     fn problem(&mut self, column: &str, value: &str, why: impl Into<String>) {
-        let table = self.users.table;
-        let header = table
+        let header = self.users.header;
+        let name = header
             .column(column)
-            .map_or(column, |i| table.headers[i].as_str());
+            .map_or(column, |i| header.headers[i].as_str());
         self.report
-            .push(Problem::at(self.line, header, value, why).in_file(&table.name));
+            .push(Problem::at(self.line, name, value, why).in_file(&header.name));
     }
 
     fn skip(&self, why: String) -> Skipped {
         Skipped {
-            file: self.users.table.name.clone(),
+            file: self.users.header.name.clone(),
             line: self.line,
             external_id: self.text("sourcedid").to_owned(),
             why,
@@ -844,6 +932,7 @@ impl UserRow<'_> {
             role: Some(role),
             enabled,
             attributes: attributes?,
+            digest: Some(self.digest),
         })
     }
 

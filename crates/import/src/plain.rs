@@ -9,11 +9,12 @@
 use std::collections::{BTreeMap, HashSet};
 use std::io;
 
-use rollcall_domain::provisioning::{Listed, Row};
+use rollcall_domain::provisioning::{Digest, Listed, Row};
 use rollcall_domain::{Attributes, Email, ExternalId, FieldError, PersonName, Role, Username};
 
+use crate::digest::Digester;
 use crate::table::{csv_problem, squeezed, texts};
-use crate::{Problem, Report};
+use crate::{Problem, Quiet, Report};
 
 /// A column Rollcall knows.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -138,6 +139,16 @@ impl Layout {
 
 /// Reads a plain CSV file whole: its people, or every problem in it.
 pub fn read(input: impl io::Read) -> Result<Vec<Row>, Vec<Problem>> {
+    read_with(input, &mut |_, _, _| false).map(|(rows, _)| rows)
+}
+
+/// Reads a plain CSV file, passing over the people `quiet` says are sent as before (only a
+/// file with an external id column can say who a row is before it is read): the other people,
+/// and how many were passed over.
+pub fn read_with(
+    input: impl io::Read,
+    quiet: &mut Quiet<'_>,
+) -> Result<(Vec<Row>, usize), Vec<Problem>> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -169,6 +180,13 @@ pub fn read(input: impl io::Read) -> Result<Vec<Row>, Vec<Problem>> {
     let Some(layout) = Layout::read(&headers, &mut report) else {
         return Err(report.finish());
     };
+    let mut digester = {
+        let mut context = vec!["plain-csv/1"];
+        context.extend(headers.iter().map(String::as_str));
+        Digester::new(&context)
+    };
+    let id_column = layout.position(&Column::ExternalId);
+    let mut passed = 0;
     let mut rows = Vec::new();
     for record in records {
         let record = match record {
@@ -197,22 +215,37 @@ pub fn read(input: impl io::Read) -> Result<Vec<Row>, Vec<Problem>> {
             ));
             continue;
         }
-        match texts(&record, Some(&headers), line) {
-            Ok(fields) => match person(&layout, &fields, line) {
-                Ok(listed) => rows.push(Row::Listed(listed)),
-                Err(problems) => problems.into_iter().for_each(|p| report.push(p)),
-            },
-            Err(problem) => report.push(problem),
+        let fields = match texts(&record, Some(&headers), line) {
+            Ok(fields) => fields,
+            Err(problem) => {
+                report.push(problem);
+                continue;
+            }
+        };
+        digester.start();
+        for field in &fields {
+            digester.field(field.trim());
+        }
+        let digest = digester.finish();
+        if let Some(id) = id_column
+            && quiet(line, fields[id].trim(), digest)
+        {
+            passed += 1;
+            continue;
+        }
+        match person(&layout, &fields, line, digest) {
+            Ok(listed) => rows.push(Row::Listed(listed)),
+            Err(problems) => problems.into_iter().for_each(|p| report.push(p)),
         }
     }
-    if rows.is_empty() && report.is_empty() {
+    if rows.is_empty() && passed == 0 && report.is_empty() {
         report.push(Problem::at_line(
             1,
             "the file has a header but no people: a run never empties a source by accident",
         ));
     }
     if report.is_empty() {
-        Ok(rows)
+        Ok((rows, passed))
     } else {
         Err(report.finish())
     }
@@ -224,7 +257,12 @@ fn optional(text: &str) -> Option<&str> {
 }
 
 /// One row's person, or every problem in the row.
-fn person(layout: &Layout, fields: &[String], line: u64) -> Result<Listed, Vec<Problem>> {
+fn person(
+    layout: &Layout,
+    fields: &[String],
+    line: u64,
+    digest: Digest,
+) -> Result<Listed, Vec<Problem>> {
     let mut problems = Vec::new();
     let value = |column: &Column| {
         layout
@@ -322,6 +360,7 @@ fn person(layout: &Layout, fields: &[String], line: u64) -> Result<Listed, Vec<P
             role,
             enabled,
             attributes,
+            digest: Some(digest),
         }),
         // Every part was checked above; one failing here is a row with an empty required
         // value the checks let through.

@@ -143,6 +143,80 @@ pub async fn an_import_creates_links_and_archives_missing_students(db: TestDb) {
     assert_eq!(ada.attributes().get("grade"), Some("10"));
 }
 
+/// A file sent again is passed over row by row (each row's digest, kept with its user's
+/// version, is the same) and changes nothing; a user an admin changed since is read whole
+/// again: their fields come back from the file, and their status stays the admin's.
+pub async fn a_row_sent_as_before_is_passed_over_until_its_user_changes(db: TestDb) {
+    let f = fixture(db).await;
+    f.app
+        .add_source(
+            &f.admin,
+            NewSource {
+                name: "roster".to_owned(),
+                format: "plain-csv".to_owned(),
+                mode: "full".to_owned(),
+                policy: MissingPolicy::default(),
+            },
+        )
+        .await
+        .unwrap();
+    let first = run(&f, FIRST, false).await;
+    assert_eq!((first.quiet, first.counts().created), (0, 4));
+
+    let again = run(&f, FIRST, false).await;
+    assert_eq!(again.quiet, 4, "{again:#?}");
+    assert_eq!(again.counts().unchanged, 4);
+    assert!(!again.changes_anything(), "{again:#?}");
+    let preview = run(&f, FIRST, true).await;
+    assert_eq!(preview.quiet, 4, "a preview passes over the same rows");
+
+    // An admin renames Ada: her row is read whole, and the file's name comes back.
+    let ada = f.app.find_user(&f.admin, "ada").await.unwrap();
+    let rename = rollcall_app::EditUser {
+        version: Some(ada.version()),
+        family_name: Some("Byron".to_owned()),
+        ..rollcall_app::EditUser::default()
+    };
+    f.app.edit_user(&f.admin, ada.id(), rename).await.unwrap();
+    let renamed = run(&f, FIRST, false).await;
+    assert_eq!(renamed.quiet, 3, "{renamed:#?}");
+    assert_eq!(renamed.counts().updated, 1);
+    let ada = f.app.find_user(&f.admin, "ada").await.unwrap();
+    assert_eq!(ada.family_name().as_str(), "Lovelace");
+
+    // An admin deactivates Tess: the same file keeps her inactive, read whole once, then
+    // passed over; either way counted as an admin's decision kept.
+    let tess = f.app.find_user(&f.admin, "tess").await.unwrap();
+    let deactivate = ChangeStatus {
+        status: "inactive".to_owned(),
+        reason: Some("On leave".to_owned()),
+        ..ChangeStatus::default()
+    };
+    f.app
+        .change_status(&f.admin, tess.id(), deactivate)
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        let plan = run(&f, FIRST, false).await;
+        assert_eq!((plan.quiet, plan.counts().kept), (3, 1), "{plan:#?}");
+        assert_eq!(status_of(&f, "tess").await, Status::Inactive);
+    }
+
+    // A file that leaves Bob out archives him; sent again, nobody is passed over who should
+    // not be: Bob's row is read whole and he comes back.
+    let without_bob: String = FIRST
+        .lines()
+        .filter(|line| !line.starts_with("S2,"))
+        .flat_map(|line| [line, "\n"])
+        .collect();
+    run(&f, &without_bob, false).await;
+    assert_eq!(status_of(&f, "bob").await, Status::Archived);
+    let back = run(&f, FIRST, false).await;
+    // Tess stays kept (an item of her own), Ada and Carl are passed over.
+    assert_eq!((back.quiet, back.counts().restored), (2, 1), "{back:#?}");
+    assert_eq!(status_of(&f, "bob").await, Status::Active);
+}
+
 /// A bad file, an external id listed twice, and a paused source are refused; nothing changes.
 pub async fn refused_imports_change_nothing(db: TestDb) {
     let f = fixture(db).await;

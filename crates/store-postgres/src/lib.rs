@@ -164,6 +164,7 @@ mod tests {
         (11, "6633faef72e65f9a5fc4df01a7ede28760352e389911847c18717ca68d0d5a663826c5e079242b1d33ebc6a742cd2843"),
         (12, "de176c20ca832285b7df6a01c5a8419e8167aad33d7ddc5a1e654725b923a6f96d4168eaffdabcd425adc8d43049ea10"),
         (13, "8bb41d5248cf9211019e5b20e5113ea8b64dc582d6a5fe7fcd5603a080dcef50de001386ffd3fa0965f81ac7507a6616"),
+        (14, "100e221d715204a7a9eb1e624396e8f20b1ee892313cee58e1252b6d66eaab937e08fc4ca109b32f5824d11e2edd8eb0"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

@@ -10,8 +10,8 @@ mod users;
 use std::str::FromStr;
 use std::time::Duration;
 
-use rollcall_domain::provisioning::Known;
-use rollcall_domain::{AuditEvent, OrgId, User};
+use rollcall_domain::provisioning::{Known, Roll};
+use rollcall_domain::{AuditEvent, OrgId, Source, User};
 use rollcall_store::rows::UserColumns;
 use rollcall_store::shared::{Conn, Opened};
 use rollcall_store::sql::Value;
@@ -170,6 +170,15 @@ impl Backend for SqliteBackend {
         directory::read(reader, org).await.map(Some)
     }
 
+    async fn source_roll(
+        &self,
+        reader: &SqlitePool,
+        org: OrgId,
+        source: &Source,
+    ) -> StoreResult<Option<Roll>> {
+        directory::roll(reader, org, source).await.map(Some)
+    }
+
     async fn list_users(
         &self,
         reader: &SqlitePool,
@@ -209,6 +218,7 @@ mod tests {
         (8, "79be373785f381c6a661fbd4f7893318b56e39843a73b5dc70a9ba6707db1b8c90d12b40ab438460c35cc836be4e7841"),
         (9, "cda88cae08e25ee271b2779eed2bd99c976de6ff49e3422dae89c17b15b8d1f7e3789b220a1ebf2aadcc87dc94f8a172"),
         (10, "7a7ce36bdd27124d205f7478c1d18c195ee03ea63dac90973de8950151ff8214cf9fefdb854e2b0aad12216339974d0b"),
+        (11, "9b05022e12e11d576a7f050c48968f78b03de992db566d1cb166601fa664591272a76fbc5fcb0d1134fe1b0cb4564e14"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

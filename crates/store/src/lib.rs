@@ -17,7 +17,8 @@ mod value;
 
 use async_trait::async_trait;
 use rollcall_domain::provisioning::{
-    Known, Outcome, ProvisioningSettings, RunRecord, Said, SourceSettings, Touch,
+    Known, Outcome, ProvisioningSettings, Roll, RunRecord, Said, Sent, SourceSettings, Touch,
+    Wanted,
 };
 use rollcall_domain::roster::{MemberRole, Roster, RosterChanges, RosterState, RosterUndo};
 use rollcall_domain::{
@@ -253,6 +254,13 @@ pub trait Store: Send + Sync + 'static {
     /// of them: a run manages its own, may link those managed by hand, and must not take a
     /// username or e-mail from anyone.
     async fn provisioning_directory(&self, org: OrgId) -> StoreResult<Vec<Known>>;
+    /// A source's users, narrow ([`Roll`]): what a run reads of the org before its file.
+    async fn source_roll(&self, org: OrgId, source: &Source) -> StoreResult<Roll>;
+    /// The users a run's rows may name or clash with ([`Wanted`]), whole, each with what their
+    /// source last said of them; each once.
+    async fn provisioning_known(&self, org: OrgId, wanted: &Wanted) -> StoreResult<Vec<Known>>;
+    /// How many users the org has, in every status.
+    async fn count_org_users(&self, org: OrgId) -> StoreResult<u64>;
     /// The org's rosters, by title.
     async fn rosters(&self, org: OrgId) -> StoreResult<Vec<Roster>>;
     /// Every membership of the org's rosters, with the member's status (for counts).
@@ -454,8 +462,12 @@ pub trait UnitOfWork: Send {
         id: SourceId,
         paused: bool,
     ) -> StoreResult<bool>;
-    /// Records what a source now says of each of these users.
+    /// Records what a source now says of each of these users (without a row's digest: their
+    /// next row is read whole).
     async fn put_said(&mut self, org: OrgId, said: &[(UserId, Said)]) -> StoreResult<()>;
+    /// Records what a source now says of each of these listed users, with their row's digest
+    /// as of their version.
+    async fn put_sent(&mut self, org: OrgId, sent: &[Sent]) -> StoreResult<()>;
     /// Forgets what sources said of these users (as if they never had).
     async fn forget_said(&mut self, org: OrgId, users: &[UserId]) -> StoreResult<()>;
 

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use rollcall_domain::provisioning::{
-    Before, Decision, MissingPolicy, RunRecord, Said, SourceSettings, Touch,
+    Before, Decision, Digest, Enrolled, MissingPolicy, RunRecord, Said, SourceSettings, Touch,
 };
 use rollcall_domain::roster::{MemberRole, Roster};
 use rollcall_domain::{
@@ -640,6 +640,45 @@ pub fn member_role(text: &str) -> Result<MemberRole, StoreError> {
 /// What a source said, as stored.
 pub fn parse_said(said: Option<&str>) -> Result<Option<Said>, StoreError> {
     said.map(str::parse::<Said>).transpose().map_err(corrupt)
+}
+
+/// A stored digest (16 bytes).
+pub fn parse_digest(bytes: &[u8]) -> Result<Digest, StoreError> {
+    <[u8; 16]>::try_from(bytes).map(Digest).map_err(corrupt)
+}
+
+/// The columns of a source's roll ([`Enrolled`]): the digest only while the user's version is
+/// the one it was kept with.
+pub const ROLL_COLUMNS: &str = "u.external_id, u.user_id, u.status, u.role, u.prevent_archiving, \
+     s.said, case when s.digest_version = u.version then s.digest end as digest";
+
+/// One user of a source's roll.
+#[derive(Debug, sqlx::FromRow)]
+pub struct RollColumns {
+    pub external_id: Option<String>,
+    pub user_id: Uuid,
+    pub status: String,
+    pub role: String,
+    pub prevent_archiving: bool,
+    pub said: Option<String>,
+    pub digest: Option<Vec<u8>>,
+}
+
+impl RollColumns {
+    pub fn into_enrolled(self) -> Result<(String, Enrolled), StoreError> {
+        let user = UserId::from_uuid(self.user_id);
+        Ok((
+            self.external_id.unwrap_or_else(|| user.to_string()),
+            Enrolled {
+                user,
+                status: self.status.parse().map_err(corrupt)?,
+                role: self.role.parse().map_err(corrupt)?,
+                prevent_archiving: self.prevent_archiving,
+                said: parse_said(self.said.as_deref())?,
+                sent: self.digest.as_deref().map(parse_digest).transpose()?,
+            },
+        ))
+    }
 }
 
 /// A user row with what their source last said of them.

@@ -17,7 +17,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use rollcall_domain::provisioning::{
-    Known, Outcome, ProvisioningSettings, RunRecord, Safeguard, Said, SourceSettings, Touch,
+    Known, Outcome, ProvisioningSettings, Roll, RunRecord, Safeguard, Said, Sent, SourceSettings,
+    Touch, Wanted,
 };
 use rollcall_domain::roster::{MemberRole, Roster, RosterChanges, RosterState, RosterUndo, Seat};
 use rollcall_domain::{
@@ -29,9 +30,10 @@ use uuid::Uuid;
 
 use crate::rows::{
     EVENT_COLUMNS, EventColumns, KnownColumns, MemberColumns, MembershipColumns, OrgColumns,
-    ROSTER_COLUMNS, RUN_COLUMNS, RosterColumns, RunColumns, SOURCE_COLUMNS, SessionColumns,
-    SessionUserColumns, SourceColumns, TOUCH_COLUMNS, ThrottleRun, TokenColumns, TouchColumns,
-    USER_COLUMNS, UserColumns, corrupt, member_role, micros, parse_said, user_columns_of_u,
+    ROLL_COLUMNS, ROSTER_COLUMNS, RUN_COLUMNS, RollColumns, RosterColumns, RunColumns,
+    SOURCE_COLUMNS, SessionColumns, SessionUserColumns, SourceColumns, TOUCH_COLUMNS, ThrottleRun,
+    TokenColumns, TouchColumns, USER_COLUMNS, UserColumns, corrupt, member_role, micros,
+    parse_said, user_columns_of_u,
 };
 use crate::sql::{Sql, Value};
 use crate::{BROAD_PREFIX_ENTRIES, Store, StoreError, StoreResult, UnitOfWork, UserQuery};
@@ -167,6 +169,7 @@ where
     for<'r> ThrottleRun: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> SourceColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> KnownColumns: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> RollColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> RunColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> TouchColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> RosterColumns: FromRow<'r, <B::Db as Database>::Row>,
@@ -402,6 +405,83 @@ where
                 })
             })
             .collect()
+    }
+
+    async fn source_roll(&self, org: OrgId, source: &Source) -> StoreResult<Roll> {
+        if let Some(roll) = self.backend.source_roll(&self.reader, org, source).await? {
+            return Ok(roll);
+        }
+        let mut q = Sql::<B>::new(format!(
+            "select {ROLL_COLUMNS} from user_account u left join source_said s \
+             on s.org_id = u.org_id and s.user_id = u.user_id where u.org_id = "
+        ));
+        q.bind(org.as_uuid())
+            .push(" and u.source = ")
+            .bind(source.as_str());
+        let users = q
+            .fetch_all::<RollColumns, _>(&self.reader)
+            .await?
+            .into_iter()
+            .map(RollColumns::into_enrolled)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Roll::new(users))
+    }
+
+    async fn provisioning_known(&self, org: OrgId, wanted: &Wanted) -> StoreResult<Vec<Known>> {
+        let ids: Vec<Value> = wanted.ids.iter().map(|id| id.as_uuid().into()).collect();
+        let texts =
+            |list: &[String]| -> Vec<Value> { list.iter().map(|t| t.as_str().into()).collect() };
+        let lookups = [
+            ("u.user_id", None, ids),
+            (
+                "u.external_id",
+                Some(Source::MANUAL),
+                texts(&wanted.manual_external_ids),
+            ),
+            ("u.username_key", None, texts(&wanted.username_keys)),
+            (
+                "u.username_skeleton",
+                None,
+                texts(&wanted.username_skeletons),
+            ),
+            ("u.email_key", None, texts(&wanted.email_keys)),
+        ];
+        let mut known = Vec::new();
+        let mut read = std::collections::HashSet::new();
+        for (column, source, values) in lookups {
+            for chunk in values.chunks(500) {
+                let mut q = Sql::<B>::new(format!(
+                    "select {}, s.said from user_account u left join source_said s \
+                     on s.org_id = u.org_id and s.user_id = u.user_id where u.org_id = ",
+                    user_columns_of_u()
+                ));
+                q.bind(org.as_uuid());
+                if let Some(source) = source {
+                    q.push(" and u.source = ").bind(source);
+                }
+                q.push(format!(" and {column} in "));
+                q.row(true, chunk.iter().cloned());
+                for row in q.fetch_all::<KnownColumns, _>(&self.reader).await? {
+                    if read.insert(row.user.user_id) {
+                        known.push(Known {
+                            said: parse_said(row.said.as_deref())?,
+                            user: row.user.into_user()?,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(known)
+    }
+
+    async fn count_org_users(&self, org: OrgId) -> StoreResult<u64> {
+        let mut q = Sql::<B>::new("select count(*) from user_account where org_id = ");
+        q.bind(org.as_uuid());
+        let (count,) = q
+            .fetch_optional::<(i64,), _>(&self.reader)
+            .await?
+            .unwrap_or((0,));
+        Ok(u64::try_from(count).unwrap_or_default())
     }
 
     async fn rosters(&self, org: OrgId) -> StoreResult<Vec<Roster>> {
@@ -784,13 +864,17 @@ where
                     row.extend(values.iter().cloned());
                     q.row(i == 0, row);
                 }
-                let set: Vec<String> = columns.iter().map(|c| format!("{c} = v.{c}")).collect();
+                // Not `update … from v`: SQLite would walk the org's every row for each of
+                // v's. The rows are found by id; each takes its values from v.
+                let taken: Vec<String> = columns.iter().map(|c| format!("v.{c}")).collect();
                 q.push(format!(
-                    ") update user_account set {} from v where user_account.org_id = ",
-                    set.join(", ")
+                    ") update user_account set ({}) = (select {} from v \
+                     where v.user_id = user_account.user_id) where org_id = ",
+                    columns.join(", "),
+                    taken.join(", ")
                 ))
                 .bind(org.as_uuid())
-                .push(" and user_account.user_id = v.user_id");
+                .push(" and user_id in (select user_id from v)");
                 q.execute(&mut *self.tx).await?;
             }
         }
@@ -1450,7 +1534,36 @@ where
                     ],
                 );
             }
-            q.push(" on conflict (org_id, user_id) do update set said = excluded.said");
+            q.push(
+                " on conflict (org_id, user_id) do update set said = excluded.said, \
+                 digest = null, digest_version = null",
+            );
+            q.execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    async fn put_sent(&mut self, org: OrgId, sent: &[Sent]) -> StoreResult<()> {
+        for chunk in sent.chunks(1_000) {
+            let mut q = Sql::<B>::new(
+                "insert into source_said (org_id, user_id, said, digest, digest_version) values ",
+            );
+            for (i, sent) in chunk.iter().enumerate() {
+                q.row(
+                    i == 0,
+                    [
+                        org.as_uuid().into(),
+                        sent.user.as_uuid().into(),
+                        sent.said.as_str().into(),
+                        sent.digest.0.to_vec().into(),
+                        sent.version.into(),
+                    ],
+                );
+            }
+            q.push(
+                " on conflict (org_id, user_id) do update set said = excluded.said, \
+                 digest = excluded.digest, digest_version = excluded.digest_version",
+            );
             q.execute(&mut *self.tx).await?;
         }
         Ok(())

@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use rollcall_domain::provisioning::{
-    self, Applied, Counts, Decision, Format, Known, Mode, Outcome, Plan, ReportLine, Row,
-    RunRecord, SourceSettings,
+    self, Applied, Counts, Decision, Format, Known, Mode, Outcome, Plan, ReportLine, Roll, Row,
+    RunRecord, SourceSettings, Wanted,
 };
 use rollcall_domain::roster::{Roster, RosterChanges, undo_rosters};
 use rollcall_domain::token::sha256_hex;
@@ -74,8 +74,14 @@ pub struct Undo {
 struct Planned {
     /// Full or delta: as the file says, else as asked, else the source's.
     mode: Mode,
+    /// The rows read whole: all but those sent exactly as before.
     rows: Vec<Row>,
+    /// The users those rows may name or clash with, and everyone the plan changes, whole.
     known: Vec<Known>,
+    /// How many of the source's people it could still remove (those not archived already).
+    source_users: usize,
+    /// The source's people before the run, narrow: classes name their members by external id.
+    roll: Roll,
     plan: Plan,
     /// Classes and their members, when the file sends them.
     rosters: Option<RosterSet>,
@@ -130,12 +136,7 @@ impl App {
             return Ok(ImportOutcome::Preview(planned.plan));
         }
         let settings = self.store.provisioning_settings(who.org_id).await?;
-        // Those the source could still remove: its people not archived already.
-        let source_users = planned
-            .known
-            .iter()
-            .filter(|k| k.user.source() == &source.name && !rules::is_archived(k.user.status()))
-            .count();
+        let source_users = planned.source_users;
         if !request.confirmed && settings.safeguard.holds(&planned.plan, source_users) {
             let mut uow = self.store.begin().await?;
             let mut rest_counts = None;
@@ -322,9 +323,13 @@ impl App {
                  its people back by hand or with a new file",
             ));
         }
+        let theirs = Wanted {
+            ids: touches.iter().map(|touch| touch.user).collect(),
+            ..Wanted::default()
+        };
         let current: HashMap<UserId, User> = self
             .store
-            .provisioning_directory(who.org_id)
+            .provisioning_known(who.org_id, &theirs)
             .await?
             .into_iter()
             .map(|k| (k.user.id(), k.user))
@@ -468,6 +473,10 @@ impl App {
     }
 
     /// Reads `file` in the source's format and plans it against the org's users as they are.
+    ///
+    /// The source's roll (its people, narrow) is read first; a row that sends someone exactly
+    /// as before (see [`provisioning::Roll::quiet`]) is passed over. Only the other rows are read whole, and
+    /// only the users they may name or clash with are read whole: the org, when they are many.
     async fn plan_file(
         &self,
         who: &Principal,
@@ -475,13 +484,25 @@ impl App {
         asked: Option<Mode>,
         file: &[u8],
     ) -> Result<Result<Planned, Vec<Problem>>, AppError> {
-        let read = match source.format {
-            Format::PlainCsv => rollcall_import::plain::read(file).map(|rows| Read {
-                rows,
-                ..Read::default()
-            }),
-            Format::OneRoster => rollcall_import::oneroster::read_zip(file),
-        };
+        let roll = self.store.source_roll(who.org_id, &source.name).await?;
+        let format = source.format;
+        let bytes = file.to_vec();
+        let (read, roll) = tokio::task::spawn_blocking(move || {
+            let mut roll = roll;
+            let mut quiet = |line, external_id: &str, digest| roll.quiet(line, external_id, digest);
+            let read = match format {
+                Format::PlainCsv => rollcall_import::plain::read_with(bytes.as_slice(), &mut quiet)
+                    .map(|(rows, quiet)| Read {
+                        rows,
+                        quiet,
+                        ..Read::default()
+                    }),
+                Format::OneRoster => rollcall_import::oneroster::read_zip_with(&bytes, &mut quiet),
+            };
+            (read, roll)
+        })
+        .await
+        .map_err(|err| AppError::internal("reading an import file", err))?;
         let read = match read {
             Ok(read) => read,
             Err(problems) => return Ok(Err(problems)),
@@ -507,38 +528,61 @@ impl App {
             rosters,
             ..
         } = read;
-        let known = self.store.provisioning_directory(who.org_id).await?;
-        Ok(
-            match provisioning::plan(&source.name, mode, source.policy, &rows, &known) {
-                Ok(mut plan) => Ok(Planned {
-                    mode,
-                    plan: {
-                        plan.notes = notes;
-                        plan.skipped = skipped
-                            .into_iter()
-                            .map(|s| ReportLine {
-                                line: Some(s.line),
-                                external_id: Some(s.external_id),
-                                user_id: None,
-                                removal: false,
-                                kind: "skipped".to_owned(),
-                                what: format!("skipped ({}): {}", s.file, s.why),
-                            })
-                            .collect();
-                        plan
-                    },
-                    rows,
-                    known,
-                    rosters,
-                }),
-                Err(problems) => Err(problems
+        let wanted = Wanted::of(&rows, &roll);
+        // Looking a value up costs about what reading a user does: past half the org's
+        // size, the whole org is read instead.
+        let org_users = self.store.count_org_users(who.org_id).await?;
+        let mut known = if wanted.len() as u64 > org_users / 2 {
+            self.store.provisioning_directory(who.org_id).await?
+        } else {
+            self.store.provisioning_known(who.org_id, &wanted).await?
+        };
+        let source_users = roll
+            .iter()
+            .filter(|(_, user)| !rules::is_archived(user.status))
+            .count();
+        let planned =
+            provisioning::plan_with_roll(&source.name, mode, source.policy, &rows, &known, &roll);
+        let mut plan = match planned {
+            Ok(plan) => plan,
+            Err(problems) => {
+                return Ok(Err(problems
                     .into_iter()
                     .map(|(line, err)| {
                         Problem::at_line(line, format!("{}: {}", err.field, err.message))
                     })
-                    .collect()),
-            },
-        )
+                    .collect()));
+            }
+        };
+        let unread = plan.unread(&known);
+        if !unread.is_empty() {
+            let wanted = Wanted {
+                ids: unread,
+                ..Wanted::default()
+            };
+            known.extend(self.store.provisioning_known(who.org_id, &wanted).await?);
+        }
+        plan.notes = notes;
+        plan.skipped = skipped
+            .into_iter()
+            .map(|s| ReportLine {
+                line: Some(s.line),
+                external_id: Some(s.external_id),
+                user_id: None,
+                removal: false,
+                kind: "skipped".to_owned(),
+                what: format!("skipped ({}): {}", s.file, s.why),
+            })
+            .collect();
+        Ok(Ok(Planned {
+            mode,
+            rows,
+            known,
+            source_users,
+            roll,
+            plan,
+            rosters,
+        }))
     }
 
     /// `plan` (all of the planned run, or a part of it) applied in memory, by the source.
@@ -595,6 +639,9 @@ impl App {
             .filter(|change| !new_ids.contains(&change.user.id()))
             .collect();
         write_changes(uow, &changed).await?;
+        // Listed people: what the source says with their row's digest, for the next run to
+        // pass over. The others (gone, or left as they were): what it says, when that changed.
+        let listed: HashSet<UserId> = applied.sent.iter().map(|sent| sent.user).collect();
         let was: HashMap<UserId, _> = planned
             .known
             .iter()
@@ -603,6 +650,7 @@ impl App {
         let said: Vec<_> = applied
             .after
             .iter()
+            .filter(|k| !listed.contains(&k.user.id()))
             .filter_map(|k| {
                 let now = k.said?;
                 (was.get(&k.user.id()).copied().flatten() != Some(now))
@@ -610,12 +658,13 @@ impl App {
             })
             .collect();
         uow.put_said(who.org_id, &said).await?;
+        uow.put_sent(who.org_id, &applied.sent).await?;
         uow.insert_touches(who.org_id, run, &applied.touches)
             .await?;
         let made = match &planned.rosters {
             Some(rosters) => {
                 let before = uow.source_rosters(who.org_id, source.id).await?;
-                write_rosters(uow, who, source, rosters, &applied.after).await?;
+                write_rosters(uow, who, source, rosters, &planned.roll, &applied.after).await?;
                 let after = uow.source_rosters(who.org_id, source.id).await?;
                 RosterChanges::between(&before, &after)
             }
@@ -637,13 +686,21 @@ async fn write_rosters(
     who: &Principal,
     source: &SourceSettings,
     rosters: &RosterSet,
+    roll: &Roll,
     people: &[Known],
 ) -> Result<(), AppError> {
-    let by_external: HashMap<&str, UserId> = people
+    // The source's people as the run left them: those it made or linked, and those it had.
+    let joined: HashMap<&str, UserId> = people
         .iter()
         .filter(|k| k.user.source() == &source.name)
         .filter_map(|k| Some((k.user.external_id()?.as_str(), k.user.id())))
         .collect();
+    let member = |external_id: &str| {
+        joined
+            .get(external_id)
+            .copied()
+            .or_else(|| roll.get(external_id).map(|user| user.user))
+    };
     let (gone, kept): (Vec<&ClassRow>, Vec<&ClassRow>) =
         rosters.classes.iter().partition(|c| c.deleted);
     let classes: Vec<Roster> = kept
@@ -665,7 +722,7 @@ async fn write_rosters(
     let mut members = Vec::new();
     let mut removed = Vec::new();
     for e in &rosters.enrollments {
-        let Some(&user) = by_external.get(e.user.as_str()) else {
+        let Some(user) = member(&e.user) else {
             continue;
         };
         if e.deleted {

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::{Known, Listed, Plan, Row, Said, Step};
+use super::{Digest, Known, Listed, Plan, Row, Said, Step};
 use crate::audit::{Actor, Reason};
 use crate::error::FieldError;
 use crate::ids::UserId;
@@ -23,6 +23,18 @@ pub enum ApplyError {
     Field(#[from] FieldError),
     #[error(transparent)]
     Transition(#[from] TransitionError),
+    #[error("user {0} is changed by the plan but was not read with it")]
+    NotRead(UserId),
+}
+
+/// What a source sent of a listed person, kept for its next run: what it says of them and the
+/// row's digest, as of the user's version once the run is done with them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sent {
+    pub user: UserId,
+    pub said: Said,
+    pub digest: Digest,
+    pub version: i64,
 }
 
 /// How a person was before a run touched them; `None` in a [`Touch`] for someone it created.
@@ -46,6 +58,18 @@ pub struct Touch {
     pub before: Option<Before>,
 }
 
+impl Sent {
+    /// What the source sent of a listed person, as the run left them.
+    fn of(row: &Listed, now: &Known) -> Option<Self> {
+        Some(Self {
+            user: now.user.id(),
+            said: now.said?,
+            digest: row.digest?,
+            version: now.user.version(),
+        })
+    }
+}
+
 /// A plan applied in memory.
 #[derive(Debug, Clone)]
 pub struct Applied {
@@ -55,6 +79,8 @@ pub struct Applied {
     pub changes: Vec<UserChange>,
     /// Everyone the run changed, as they were before it.
     pub touches: Vec<Touch>,
+    /// Every listed person with a digested row, as the source now sent them.
+    pub sent: Vec<Sent>,
 }
 
 /// The org's users after `plan` is applied, with what the source remembers: the reference an
@@ -83,9 +109,16 @@ pub fn apply_in_memory(
         .collect();
     let mut changes = Vec::new();
     let mut touches = Vec::new();
+    let mut sent = Vec::new();
     for item in &plan.items {
         let row = item.line.and_then(|line| by_line.get(&line)).copied();
         let mut index = item.user.and_then(|id| position.get(&id).copied());
+        if let Some(id) = item.user
+            && index.is_none()
+            && (!item.steps.is_empty() || item.said.is_some())
+        {
+            return Err(ApplyError::NotRead(id));
+        }
         let before = index.map(|i| Before {
             status: after[i].user.status(),
             source: after[i].user.source().clone(),
@@ -144,6 +177,7 @@ pub fn apply_in_memory(
         if let Some(said) = item.said {
             after[i].said = Some(said);
         }
+        sent.extend(row.and_then(|row| Sent::of(row, &after[i])));
         if changes.len() > changes_before || said_changes {
             touches.push(Touch {
                 user: after[i].user.id(),
@@ -156,6 +190,7 @@ pub fn apply_in_memory(
         after,
         changes,
         touches,
+        sent,
     })
 }
 

@@ -239,3 +239,52 @@ fn bad_rows_are_all_reported_by_file_line_and_column() {
         said[3]
     );
 }
+
+/// Each person's digest, as the reader computes it, by external id.
+fn digests(
+    package: &[u8],
+) -> std::collections::HashMap<String, rollcall_domain::provisioning::Digest> {
+    let read = read_zip(package).unwrap_or_else(|p| panic!("{p:#?}"));
+    listed(&read)
+        .into_iter()
+        .map(|l| (l.external_id.as_str().to_owned(), l.digest.unwrap()))
+        .collect()
+}
+
+#[test]
+fn a_row_is_digested_from_what_it_sends_and_passed_over_when_asked() {
+    let users = |rows: &str| {
+        zip(&[
+            ("manifest.csv", MANIFEST_11),
+            ("users.csv", &format!("{USERS_11}{rows}")),
+        ])
+    };
+    let first = users(
+        "u1,,2026-01-01,true,,student,ada,,Ada,Lovelace,,,ada@school.example,,,,9,\n\
+         u2,,2026-01-01,true,,student,bob,,Bob,Bell,,,,,,,9,\n",
+    );
+    // A new export date, a middle name and a password are not read: the digests stay.
+    let restamped = users(
+        "u1,,2026-02-02,true,,student,ada,,Ada,Lovelace,Augusta,,ada@school.example,,,,9,pw\n\
+         u2,,2026-02-02,true,,student,bob,,Bob,Bell-Smith,,,,,,,9,\n",
+    );
+    let (a, b) = (digests(&first), digests(&restamped));
+    assert_eq!(a["u1"], b["u1"]);
+    assert_ne!(a["u2"], b["u2"], "a family name is read");
+
+    let mut asked = Vec::new();
+    let read = super::read_zip_with(&restamped, &mut |line, id, digest| {
+        asked.push((line, id.to_owned()));
+        digest == a["u1"]
+    })
+    .unwrap();
+    assert_eq!(asked, [(2, "u1".to_owned()), (3, "u2".to_owned())]);
+    assert_eq!(read.quiet, 1);
+    let people = listed(&read);
+    assert_eq!(people.len(), 1);
+    assert_eq!(people[0].external_id.as_str(), "u2");
+
+    // A bulk file whose every row is passed over is not an empty file.
+    let all = super::read_zip_with(&first, &mut |_, _, _| true).unwrap();
+    assert_eq!((all.quiet, all.rows.len()), (2, 0));
+}
