@@ -92,7 +92,12 @@ describe("the console", { concurrency: 2 }, () => {
 
   test("search finds people as you type, ignoring case and accents", async (t) => {
     const admin = await signedInAdmin(t);
+    // Each keystroke's answer is the results alone, not the page with its form again.
+    const answer = admin.waitForResponse((r) => r.url().includes("/users?") && r.url().includes("q=ADA"));
     await search(admin, "ADA love");
+    const fragment = await (await answer).text();
+    assert.ok(!fragment.includes('id="q"'), "no search form in the answer");
+    assert.ok(fragment.length < 20000, `a small answer: ${fragment.length} bytes`);
     const rows = admin.locator("table.users tbody tr");
     assert.equal(await rows.count(), 1);
     assert.match(await rows.first().innerText(), /Lovelace, Ada/);
@@ -123,6 +128,7 @@ describe("the console", { concurrency: 2 }, () => {
 
     await filter(admin, "inactive");
     await (await rowOf(admin, "Hopper, Grace")).waitFor();
+    assert.equal((await admin.locator("#flash").innerText()).trim(), "", "the message went with the next search");
 
     // Her open session is refused at the very next request, and so is a new sign-in.
     await grace.reload();
@@ -146,9 +152,16 @@ describe("the console", { concurrency: 2 }, () => {
     await screenshot(admin, "edit-dialog-phone");
     await admin.setViewportSize(DESKTOP);
     await dialog.getByRole("switch", { name: "Active" }).check();
+    await dialog.getByLabel(/Reason for a status change/).fill("Back from leave");
     await dialog.getByRole("button", { name: "Update" }).click();
-    await admin.locator("#flash").getByText("Hedy Lamarr has been updated.").waitFor();
+    await admin.locator("#flash").getByText("Hedy Lamarr is now active.").waitFor();
     await (await rowOf(admin, "Lamarr, Hedy")).waitFor({ state: "detached" });
+    await admin.locator("#match-count").getByText("0 users").waitFor();
+    await admin.getByText("No users match").waitFor();
+    // Still searching for her: under Active she is found.
+    await filter(admin, "active");
+    await (await rowOf(admin, "Lamarr, Hedy")).getByRole("link", { name: "Lamarr, Hedy" }).click();
+    await admin.getByRole("cell", { name: "Back from leave" }).waitFor();
 
     const hedy = await browser.newPage({ viewport: DESKTOP });
     await signIn(hedy, server.address, "hedy.lamarr", TEACHER_PASSWORD);
@@ -167,7 +180,12 @@ describe("the console", { concurrency: 2 }, () => {
     await dialog.getByRole("button", { name: "Confirm" }).click();
     const secret = await dialog.locator("#temporary-password").innerText();
     assert.match(secret, /^[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}$/);
+    // Behind the dialog the list has read itself again: Zoë left the Inactive filter.
+    await (await rowOf(admin, "Ørsted, Zoë")).waitFor({ state: "detached" });
     await dialog.getByRole("button", { name: "Done" }).click();
+    await admin.locator("#match-count").getByText("0 users").waitFor();
+    await admin.getByText("No users match").waitFor();
+    assert.equal(await admin.getByRole("button", { name: "Deactivate selected" }).count(), 0, "no bulk bar over nothing");
 
     const zoe = await browser.newPage({ viewport: PHONE });
     await signIn(zoe, server.address, "zoe.orsted", secret);
@@ -220,6 +238,69 @@ describe("the console", { concurrency: 2 }, () => {
     await admin.setViewportSize(PHONE);
     await screenshot(admin, "user-page-phone");
     await admin.setViewportSize(DESKTOP);
+  });
+
+  test("on a user's page the switch and Update change the status with the details, and say so", async (t) => {
+    const admin = await signedInAdmin(t, { viewport: PHONE });
+    await search(admin, "curie");
+    await (await rowOf(admin, "Curie, Marie")).getByRole("link", { name: "Curie, Marie" }).click();
+    await admin.getByRole("heading", { name: "Marie Curie" }).waitFor();
+    const prevent = admin.getByRole("checkbox", { name: "Prevent from archiving" });
+    await expectReachable(admin, prevent);
+    assert.equal(await admin.getByRole("switch", { name: "Prevent from archiving" }).count(), 0, "a checkbox, as its hint says");
+    const active = admin.getByRole("switch", { name: "Active" });
+    await expectReachable(admin, active);
+    await active.uncheck();
+    await admin.getByLabel(/Reason for a status change/).fill("Parental leave");
+    await admin.getByLabel("Given name").fill("Maria");
+    const update = admin.getByRole("button", { name: "Update" });
+    await expectReachable(admin, update);
+    await update.click();
+    await admin.getByText("Saved. Maria Curie is now inactive.").waitFor();
+    assert.equal(await admin.getByRole("switch", { name: "Active" }).isChecked(), false);
+    await admin.getByRole("heading", { name: "Maria Curie" }).waitFor();
+    const why = admin.getByRole("cell", { name: "Parental leave" });
+    await why.waitFor();
+    const line = await admin.locator("table.history tbody tr", { hasText: "Parental leave" }).innerText();
+    assert.match(line, /\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/, "to the second");
+    await screenshot(admin, "user-page-after-update-phone");
+    assert.deepEqual(await axeViolations(admin), []);
+  });
+
+  test("an admin adds a user and gives them temporary passwords, each shown once", async (t) => {
+    const admin = await signedInAdmin(t, { viewport: PHONE });
+    const add = admin.getByRole("link", { name: "Add user" });
+    await expectReachable(admin, add);
+    await add.click();
+    await admin.getByRole("heading", { name: "Add a user" }).waitFor();
+    await admin.getByLabel("Given name").fill("Katherine");
+    await admin.getByLabel("Family name").fill("Johnson");
+    await admin.getByLabel("Username").fill("katherine.johnson");
+    await admin.getByLabel("Role").selectOption("teacher");
+    await admin.getByLabel(/Temporary password/).fill("short");
+    await admin.getByRole("button", { name: "Add user" }).click();
+    await admin.getByRole("alert").getByText(/too short/).waitFor();
+    await admin.getByLabel(/Temporary password/).fill("");
+    await screenshot(admin, "add-user-phone");
+    await admin.getByRole("button", { name: "Add user" }).click();
+    await admin.getByRole("heading", { name: "Katherine Johnson" }).waitFor();
+    await admin.getByText("Katherine Johnson was added.", { exact: false }).waitFor();
+    const first = await admin.locator("#temporary-password").innerText();
+    assert.match(first, /^[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}$/);
+
+    const katherine = await browser.newPage({ viewport: PHONE });
+    await signIn(katherine, server.address, "katherine.johnson", first);
+    await katherine.getByRole("heading", { name: "Choose a new password" }).waitFor();
+    await katherine.close();
+
+    const reset = admin.getByRole("button", { name: "Set a temporary password" });
+    await expectReachable(admin, reset);
+    await reset.click();
+    await admin.getByText(/has a new temporary password/).waitFor();
+    const second = await admin.locator("#temporary-password").innerText();
+    assert.notEqual(second, first);
+    await screenshot(admin, "user-page-new-password-phone");
+    assert.deepEqual(await axeViolations(admin), []);
   });
 
   test("a change without the CSRF token is refused and changes nothing", async (t) => {

@@ -38,6 +38,7 @@ function seed(databaseUrl) {
   teacher("mary.somerville", "Mary", "Somerville"); // inactive, her page and history shown
   teacher("emmy.noether", "Emmy", "Noether"); // a forged change to her is refused
   teacher("rosalind.franklin", "Rosalind", "Franklin"); // archived and restored from the ⋯ menu
+  teacher("marie.curie", "Marie", "Curie"); // deactivated on her page: the switch, then Update
   add("--username", "zoe.orsted", "--given-name", "Zoë", "--family-name", "Ørsted", "--role", "student",
     "--attribute", "grade=4");
   for (const [given, family] of [["Bram", "Bulk"], ["Bea", "Bulk"], ["Bo", "Bulk"]]) {

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use rollcall_domain::{
-    Attributes, AuditEvent, Email, ExternalId, NewUser, Password, PersonName, Role, Source, User,
-    UserId, UserPatch, Username,
+    Attributes, AuditEvent, Email, ExternalId, NewUser, Password, PersonName, Role, Source,
+    TemporaryPassword, User, UserId, UserPatch, Username,
 };
 use tracing::instrument;
 
@@ -228,6 +228,22 @@ impl App {
         write_change(uow.as_mut(), &change, user.version(), None).await?;
         uow.commit().await?;
         Ok(change.user)
+    }
+
+    /// Gives a user a temporary password to choose their own from at their next sign-in: the
+    /// one typed, or one made here and returned (once). Their sessions end.
+    pub async fn reset_password(
+        &self,
+        who: &Principal,
+        id: UserId,
+        typed: Option<&str>,
+    ) -> Result<(User, Option<String>), AppError> {
+        if let Some(typed) = typed.map(str::trim).filter(|t| !t.is_empty()) {
+            return Ok((self.set_password(who, id, typed, true).await?, None));
+        }
+        let made = TemporaryPassword::generate().expose().to_owned();
+        let user = self.set_password(who, id, &made, true).await?;
+        Ok((user, Some(made)))
     }
 
     /// A user's history, oldest first.

@@ -2,7 +2,7 @@
 //! one use case that moves them together and says who was left out and why.
 
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
 use axum_extra::extract::Form;
 use rollcall_app::{App, BulkChange, MAX_BULK};
@@ -148,5 +148,12 @@ pub async fn apply(
             changed.temporary_password.map(|secret| (name, secret))
         })
         .collect();
-    render(&page)
+    let mut response = render(&page);
+    if is_htmx(&headers) {
+        // The listing behind the dialog reads itself again.
+        response
+            .headers_mut()
+            .insert("hx-trigger", HeaderValue::from_static("rollcall:changed"));
+    }
+    response
 }

@@ -40,7 +40,12 @@ pub fn routes(max_import_bytes: usize) -> Router<App> {
         .route("/users", get(users::list::index))
         .route("/users/bulk", post(bulk::confirm))
         .route("/users/bulk/confirm", post(bulk::apply))
+        .route(
+            "/users/new",
+            get(users::new::new_user).post(users::new::create),
+        )
         .route("/users/{id}", get(users::profile::profile))
+        .route("/users/{id}/password", post(users::new::reset_password))
         .route("/users/{id}/details", post(users::profile::save_details))
         .route(
             "/users/{id}/edit",

@@ -129,6 +129,10 @@ pub struct UsersPage {
     pub back: String,
     pub next_href: String,
     pub first_href: String,
+    /// Only the results (an htmx search, sort or refresh), not the page around them.
+    pub results_only: bool,
+    /// A refresh after a change: the change's message stays.
+    pub refresh: bool,
 }
 
 /// A table row on its own (htmx swaps it in place after a change).
@@ -186,6 +190,15 @@ pub struct UserForm {
 }
 
 #[derive(Template)]
+#[template(path = "pages/new_user.html")]
+pub struct NewUserPage {
+    pub chrome: Chrome,
+    pub form: UserForm,
+    pub roles: Vec<&'static str>,
+    pub error: String,
+}
+
+#[derive(Template)]
 #[template(path = "pages/edit_user.html")]
 pub struct EditPage {
     pub chrome: Chrome,
@@ -231,6 +244,8 @@ pub struct ProfilePage {
     pub created: String,
     pub history: Vec<HistoryLine>,
     pub saved: String,
+    /// A temporary password made by this change, shown once.
+    pub secret: String,
     pub error: String,
 }
 

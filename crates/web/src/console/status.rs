@@ -120,7 +120,6 @@ pub struct StatusForm {
     reason: String,
     #[serde(default)]
     temporary_password: String,
-    generate: Option<String>,
     back: Option<String>,
 }
 
@@ -158,14 +157,16 @@ pub fn respond(
     };
     let mut response = render(&partial);
     let headers = response.headers_mut();
+    // The listing behind reads itself again (rows, count, "No users match").
     if shows_password {
         // The password stays on screen in the dialog; the row changes out of band.
         headers.insert("hx-retarget", HeaderValue::from_static("#dialog"));
         headers.insert("hx-reswap", HeaderValue::from_static("innerHTML"));
+        headers.insert("hx-trigger", HeaderValue::from_static("rollcall:changed"));
     } else {
         headers.insert(
             "hx-trigger",
-            HeaderValue::from_static("rollcall:close-dialog"),
+            HeaderValue::from_static("rollcall:changed, rollcall:close-dialog"),
         );
     }
     response
@@ -173,7 +174,7 @@ pub fn respond(
 
 /// "Ada Lovelace is now inactive.", and a reminder when the admin typed a temporary password
 /// (a generated one is shown beside the message instead).
-fn done_message(user: &User, request: &StatusRequest) -> String {
+pub fn done_message(user: &User, request: &StatusRequest) -> String {
     let mut message = format!(
         "{} is now {}.",
         user.display_name(),
@@ -214,7 +215,8 @@ pub async fn apply(
         version: form.version,
         reason: form.reason.clone(),
         temporary_password: form.temporary_password.clone(),
-        generate: form.generate.is_some(),
+        // Typed wins; left empty, one is made.
+        generate: true,
     };
     match apply_change(&app, &signed_in.visitor.principal, &user, &request).await {
         Ok(changed) => respond(
@@ -279,11 +281,7 @@ pub async fn switch(
                 "",
             )
             .await;
-            if let Some(secret) = changed.temporary_password {
-                page.saved = format!(
-                    "{message} Temporary password (shown once; they must change it at sign-in): {secret}"
-                );
-            }
+            page.secret = changed.temporary_password.unwrap_or_default();
             render(&page)
         }
         Err(err) => {

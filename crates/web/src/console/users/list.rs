@@ -142,6 +142,12 @@ pub async fn index(
     let here = query.href(&query.sort, &query.cursor);
     let mut chrome = signed_in.chrome;
     chrome.bare = is_htmx(&headers);
+    // htmx asking for the results (a search as you type, a sort, a refresh) gets them alone.
+    let results_only = chrome.bare
+        && headers
+            .get("hx-target")
+            .is_some_and(|target| target.as_bytes() == b"results");
+    let refresh = headers.contains_key("x-rollcall-refresh");
     let users_page = UsersPage {
         q: query.q.clone(),
         status: filter.as_str().to_owned(),
@@ -176,6 +182,8 @@ pub async fn index(
         } else {
             query.href(&query.sort, "")
         },
+        results_only,
+        refresh,
         chrome,
     };
     render(&users_page)
@@ -186,6 +194,6 @@ fn status_label(filter: ListFilter) -> &'static str {
         ListFilter::Active => "Active",
         ListFilter::Inactive => "Inactive",
         ListFilter::Archived => "Archived",
-        ListFilter::All => "All (active and inactive)",
+        ListFilter::All => "Active and inactive",
     }
 }

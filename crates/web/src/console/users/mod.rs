@@ -2,6 +2,7 @@
 
 pub mod edit;
 pub mod list;
+pub mod new;
 pub mod profile;
 
 use axum::http::{HeaderMap, StatusCode};
@@ -165,6 +166,9 @@ pub struct DetailsForm {
     prevent_archiving: Option<String>,
     #[serde(default)]
     temporary_password: String,
+    /// Why the status changes, when the Active switch moved.
+    #[serde(default)]
+    reason: String,
     back: Option<String>,
 }
 

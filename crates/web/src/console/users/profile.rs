@@ -49,7 +49,7 @@ pub async fn profile_page(
         .iter()
         .rev()
         .map(|event| HistoryLine {
-            at: event.at.format("%Y-%m-%d %H:%M").to_string(),
+            at: event.at.format("%Y-%m-%d %H:%M:%S").to_string(),
             who: event.actor.label().to_owned(),
             change: match (event.action, event.from_status, event.to_status) {
                 (AuditAction::StatusChanged, Some(from), Some(to)) => {
@@ -108,6 +108,7 @@ pub async fn profile_page(
         created: user.created_at().format("%Y-%m-%d %H:%M UTC").to_string(),
         history,
         saved: saved.to_owned(),
+        secret: String::new(),
         error: error.to_owned(),
     }
 }
@@ -127,18 +128,30 @@ pub async fn save_details(
         Ok(user) => user,
         Err(refused) => return refused,
     };
-    match app
-        .edit_user(&signed_in.visitor.principal, user.id(), form.edit(true))
-        .await
-    {
-        Ok(_) => Redirect::to(&format!("/users/{}?saved=1", user.id())).into_response(),
-        Err(err) => {
+    match super::edit::save(&app, &signed_in.visitor.principal, &user, &form, true).await {
+        Ok(saved) => match (saved.status_message, saved.secret) {
+            (None, _) => Redirect::to(&format!("/users/{}?saved=1", user.id())).into_response(),
+            (Some(message), secret) => {
+                let mut page = profile_page(
+                    &app,
+                    &signed_in,
+                    &saved.user,
+                    user_form(&saved.user),
+                    &format!("Saved. {message}"),
+                    "",
+                )
+                .await;
+                page.secret = secret.unwrap_or_default();
+                render(&page)
+            }
+        },
+        Err((now, err)) => {
             let (status, message) = crate::console::errors::explain(&err);
             let mut shown = form.as_form();
-            shown.active = user.may_sign_in();
+            shown.version = now.version();
             (
                 status,
-                render(&profile_page(&app, &signed_in, &user, shown, "", &message).await),
+                render(&profile_page(&app, &signed_in, &now, shown, "", &message).await),
             )
                 .into_response()
         }
