@@ -148,18 +148,7 @@ pub async fn an_import_creates_links_and_archives_missing_students(db: TestDb) {
 /// again: their fields come back from the file, and their status stays the admin's.
 pub async fn a_row_sent_as_before_is_passed_over_until_its_user_changes(db: TestDb) {
     let f = fixture(db).await;
-    f.app
-        .add_source(
-            &f.admin,
-            NewSource {
-                name: "roster".to_owned(),
-                format: "plain-csv".to_owned(),
-                mode: "full".to_owned(),
-                policy: MissingPolicy::default(),
-            },
-        )
-        .await
-        .unwrap();
+    roster_source(&f).await;
     let first = run(&f, FIRST, false).await;
     assert_eq!((first.quiet, first.counts().created), (0, 4));
 

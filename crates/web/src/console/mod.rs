@@ -55,7 +55,7 @@ pub fn routes(max_import_bytes: usize) -> Router<App> {
             "/users/{id}/status",
             get(status::confirm).post(status::apply),
         )
-        .route("/users/{id}/switch", post(status::switch))
+        .route("/users/{id}/switch", post(users::profile::switch))
         .route(
             "/sources",
             get(provisioning::sources).post(provisioning::add_source),

@@ -1,9 +1,9 @@
 //! Changing one user's status from the console: the status column, the ⋯ menu, and the
-//! status switch on a user's page.
+//! Active switch saved with a user's details (the edit dialog and a user's page).
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::Form;
 use rollcall_app::{App, AppError, ChangeStatus, Principal, StatusChanged};
 use rollcall_domain::{Status, User, rules};
@@ -13,8 +13,7 @@ use super::errors::explain;
 use super::extract::{Admin, SignedIn, in_dialog, is_htmx};
 use super::pages::{ChangedPartial, ConfirmStatusPage, MessagePage};
 use super::render;
-use super::users::profile::profile_page;
-use super::users::{load, load_for_change, not_found, row_html, safe_back, user_form};
+use super::users::{DetailsForm, load, load_for_change, not_found, row_html, safe_back};
 
 /// What an admin asked for.
 pub struct StatusRequest {
@@ -235,64 +234,52 @@ pub async fn apply(
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct SwitchForm {
-    #[serde(default, rename = "_csrf")]
-    csrf: String,
-    #[serde(default)]
-    version: i64,
-    active: Option<String>,
-    #[serde(default)]
-    temporary_password: String,
+/// What one Update of a user's details (and their Active switch) did.
+pub struct Saved {
+    pub user: User,
+    /// A temporary password made for them, to show once.
+    pub secret: Option<String>,
+    /// "Ada Lovelace is now inactive.", when the switch moved their status.
+    pub status_message: Option<String>,
 }
 
-/// The status switch on a user's page, with Confirm.
-pub async fn switch(
-    State(app): State<App>,
-    headers: HeaderMap,
-    Admin(signed_in): Admin,
-    Path(id): Path<String>,
-    Form(form): Form<SwitchForm>,
-) -> Response {
-    let user = match load_for_change(&app, &signed_in, &headers, &form.csrf, &id).await {
-        Ok(user) => user,
-        Err(refused) => return refused,
-    };
-    let to = rules::active_switch_target(form.active.is_some());
-    if rules::is_unchanged(user.status(), to) {
-        return Redirect::to(&format!("/users/{}", user.id())).into_response();
+/// Saves a user's details, then moves their status when the Active switch was moved, with the
+/// reason and temporary password typed beside it: the edit dialog's and the user page's one
+/// Update. On failure, the user as they now are (the details may be saved) and why.
+pub async fn save(
+    app: &App,
+    who: &Principal,
+    user: &User,
+    form: &DetailsForm,
+    with_prevent_archiving: bool,
+) -> Result<Saved, (User, AppError)> {
+    let edited = app
+        .edit_user(who, user.id(), form.edit(with_prevent_archiving))
+        .await
+        .map_err(|err| (user.clone(), err))?;
+    let target: Status = rules::active_switch_target(form.active.is_some());
+    let toggled = rules::presentation(edited.status()).active_switch
+        && !rules::is_unchanged(edited.status(), target);
+    if !toggled {
+        return Ok(Saved {
+            user: edited,
+            secret: None,
+            status_message: None,
+        });
     }
     let request = StatusRequest {
-        to,
-        version: form.version,
-        reason: String::new(),
+        to: target,
+        version: edited.version(),
+        reason: form.reason.clone(),
         temporary_password: form.temporary_password.clone(),
         generate: true,
     };
-    match apply_change(&app, &signed_in.visitor.principal, &user, &request).await {
-        Ok(changed) => {
-            let message = done_message(&changed.user, &request);
-            let mut page = profile_page(
-                &app,
-                &signed_in,
-                &changed.user,
-                user_form(&changed.user),
-                &message,
-                "",
-            )
-            .await;
-            page.secret = changed.temporary_password.unwrap_or_default();
-            render(&page)
-        }
-        Err(err) => {
-            let (status, message) = explain(&err);
-            (
-                status,
-                render(
-                    &profile_page(&app, &signed_in, &user, user_form(&user), "", &message).await,
-                ),
-            )
-                .into_response()
-        }
+    match apply_change(app, who, &edited, &request).await {
+        Ok(changed) => Ok(Saved {
+            status_message: Some(done_message(&changed.user, &request)),
+            secret: changed.temporary_password,
+            user: changed.user,
+        }),
+        Err(err) => Err((edited, err)),
     }
 }

@@ -4,15 +4,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::Form;
-use rollcall_app::{App, AppError, Principal};
-use rollcall_domain::{Status, User, rules};
+use rollcall_app::{App, AppError};
+use rollcall_domain::{User, rules};
 use serde::Deserialize;
 
 use super::{DetailsForm, load, load_for_change, role_names, safe_back, user_form};
 use crate::console::extract::{Admin, SignedIn, in_dialog, is_htmx};
 use crate::console::pages::{EditPage, UserForm};
 use crate::console::render;
-use crate::console::status::{StatusRequest, apply_change, done_message, respond};
+use crate::console::status::{respond, save};
 
 #[derive(Debug, Deserialize, Default)]
 pub struct BackQuery {
@@ -109,54 +109,4 @@ pub async fn save_edit(
         &back,
         &message,
     )
-}
-
-/// What one Update of a user's details (and their Active switch) did.
-pub struct Saved {
-    pub user: User,
-    /// A temporary password made for them, to show once.
-    pub secret: Option<String>,
-    /// "Ada Lovelace is now inactive.", when the switch moved their status.
-    pub status_message: Option<String>,
-}
-
-/// Saves a user's details, then moves their status when the Active switch was moved, with the
-/// reason and temporary password typed beside it: the edit dialog's and the user page's one
-/// Update. On failure, the user as they now are (the details may be saved) and why.
-pub async fn save(
-    app: &App,
-    who: &Principal,
-    user: &User,
-    form: &DetailsForm,
-    with_prevent_archiving: bool,
-) -> Result<Saved, (User, AppError)> {
-    let edited = app
-        .edit_user(who, user.id(), form.edit(with_prevent_archiving))
-        .await
-        .map_err(|err| (user.clone(), err))?;
-    let target: Status = rules::active_switch_target(form.active.is_some());
-    let toggled = rules::presentation(edited.status()).active_switch
-        && !rules::is_unchanged(edited.status(), target);
-    if !toggled {
-        return Ok(Saved {
-            user: edited,
-            secret: None,
-            status_message: None,
-        });
-    }
-    let request = StatusRequest {
-        to: target,
-        version: edited.version(),
-        reason: form.reason.clone(),
-        temporary_password: form.temporary_password.clone(),
-        generate: true,
-    };
-    match apply_change(app, who, &edited, &request).await {
-        Ok(changed) => Ok(Saved {
-            status_message: Some(done_message(&changed.user, &request)),
-            secret: changed.temporary_password,
-            user: changed.user,
-        }),
-        Err(err) => Err((edited, err)),
-    }
 }

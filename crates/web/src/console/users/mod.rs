@@ -162,13 +162,13 @@ pub struct DetailsForm {
     email: String,
     #[serde(default)]
     role: String,
-    active: Option<String>,
+    pub active: Option<String>,
     prevent_archiving: Option<String>,
     #[serde(default)]
-    temporary_password: String,
+    pub temporary_password: String,
     /// Why the status changes, when the Active switch moved.
     #[serde(default)]
-    reason: String,
+    pub reason: String,
     back: Option<String>,
 }
 

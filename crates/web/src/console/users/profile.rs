@@ -10,9 +10,11 @@ use serde::Deserialize;
 
 use super::{DetailsForm, load, load_for_change, role_names, user_form};
 use crate::console::errors::capitalize;
+use crate::console::errors::explain;
 use crate::console::extract::{Admin, SignedIn};
 use crate::console::pages::{HistoryLine, ProfilePage, UserForm};
 use crate::console::render;
+use crate::console::status::{StatusRequest, apply_change, done_message, save};
 
 pub async fn profile(
     State(app): State<App>,
@@ -128,7 +130,7 @@ pub async fn save_details(
         Ok(user) => user,
         Err(refused) => return refused,
     };
-    match super::edit::save(&app, &signed_in.visitor.principal, &user, &form, true).await {
+    match save(&app, &signed_in.visitor.principal, &user, &form, true).await {
         Ok(saved) => match (saved.status_message, saved.secret) {
             (None, _) => Redirect::to(&format!("/users/{}?saved=1", user.id())).into_response(),
             (Some(message), secret) => {
@@ -152,6 +154,68 @@ pub async fn save_details(
             (
                 status,
                 render(&profile_page(&app, &signed_in, &now, shown, "", &message).await),
+            )
+                .into_response()
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SwitchForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    version: i64,
+    active: Option<String>,
+    #[serde(default)]
+    temporary_password: String,
+}
+
+/// The Restore button on an archived user's page (their status has no Active switch).
+pub async fn switch(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Admin(signed_in): Admin,
+    Path(id): Path<String>,
+    Form(form): Form<SwitchForm>,
+) -> Response {
+    let user = match load_for_change(&app, &signed_in, &headers, &form.csrf, &id).await {
+        Ok(user) => user,
+        Err(refused) => return refused,
+    };
+    let to = rules::active_switch_target(form.active.is_some());
+    if rules::is_unchanged(user.status(), to) {
+        return Redirect::to(&format!("/users/{}", user.id())).into_response();
+    }
+    let request = StatusRequest {
+        to,
+        version: form.version,
+        reason: String::new(),
+        temporary_password: form.temporary_password.clone(),
+        generate: true,
+    };
+    match apply_change(&app, &signed_in.visitor.principal, &user, &request).await {
+        Ok(changed) => {
+            let message = done_message(&changed.user, &request);
+            let mut page = profile_page(
+                &app,
+                &signed_in,
+                &changed.user,
+                user_form(&changed.user),
+                &message,
+                "",
+            )
+            .await;
+            page.secret = changed.temporary_password.unwrap_or_default();
+            render(&page)
+        }
+        Err(err) => {
+            let (status, message) = explain(&err);
+            (
+                status,
+                render(
+                    &profile_page(&app, &signed_in, &user, user_form(&user), "", &message).await,
+                ),
             )
                 .into_response()
         }
