@@ -53,6 +53,30 @@ fn optional<T>(
 impl App {
     #[instrument(skip_all, fields(org.id = %who.org_id))]
     pub async fn create_user(&self, who: &Principal, input: CreateUser) -> Result<User, AppError> {
+        self.create(who, input, false).await
+    }
+
+    /// Adds a user with a temporary password to replace at their first sign-in: the one typed,
+    /// or one made here and returned (once). Nothing is added when the password is refused.
+    pub async fn create_user_with_temporary_password(
+        &self,
+        who: &Principal,
+        mut input: CreateUser,
+        typed: Option<&str>,
+    ) -> Result<(User, Option<String>), AppError> {
+        let (password, made) = temporary_password(typed);
+        input.password = Some(password);
+        let user = self.create(who, input, true).await?;
+        Ok((user, made))
+    }
+
+    /// Creates a user; with `temporary`, their password is one to change at next sign-in.
+    async fn create(
+        &self,
+        who: &Principal,
+        input: CreateUser,
+        temporary: bool,
+    ) -> Result<User, AppError> {
         who.require_admin()?;
         let mut errors = Errors::default();
         let username = optional(&mut errors, input.username.as_deref(), Username::parse);
@@ -70,8 +94,13 @@ impl App {
             .into_iter()
             .flatten()
             .collect();
+        let field = if temporary {
+            "temporary_password"
+        } else {
+            "password"
+        };
         let password = optional(&mut errors, input.password.as_deref(), |p| {
-            Password::parse(p, "password", &logins)
+            Password::parse(p, field, &logins)
         });
         errors.finish()?;
         let (Some(given_name), Some(family_name), Some(role), Some(source), Some(attributes)) =
@@ -92,8 +121,8 @@ impl App {
             source,
             external_id,
             prevent_archiving: input.prevent_archiving,
+            must_change_password: temporary && password.is_some(),
             password,
-            must_change_password: false,
             attributes,
         };
         let (user, event) = User::create(who.org_id, new, &who.actor, self.now())?;
@@ -238,12 +267,8 @@ impl App {
         id: UserId,
         typed: Option<&str>,
     ) -> Result<(User, Option<String>), AppError> {
-        if let Some(typed) = typed.map(str::trim).filter(|t| !t.is_empty()) {
-            return Ok((self.set_password(who, id, typed, true).await?, None));
-        }
-        let made = TemporaryPassword::generate().expose().to_owned();
-        let user = self.set_password(who, id, &made, true).await?;
-        Ok((user, Some(made)))
+        let (password, made) = temporary_password(typed);
+        Ok((self.set_password(who, id, &password, true).await?, made))
     }
 
     /// A user's history, oldest first.
@@ -276,4 +301,14 @@ impl App {
         uow.commit().await?;
         Ok(users.len())
     }
+}
+
+/// The temporary password to set: the one typed, else one made here, which is also returned to
+/// be shown (once).
+fn temporary_password(typed: Option<&str>) -> (String, Option<String>) {
+    if let Some(typed) = typed.map(str::trim).filter(|t| !t.is_empty()) {
+        return (typed.to_owned(), None);
+    }
+    let made = TemporaryPassword::generate().expose().to_owned();
+    (made.clone(), Some(made))
 }

@@ -378,14 +378,6 @@ impl Roll {
         }))
     }
 
-    pub fn len(&self) -> usize {
-        self.by_external.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.by_external.is_empty()
-    }
-
     /// The source's user of this external id.
     pub fn get(&self, external_id: &str) -> Option<&Enrolled> {
         self.by_external.get(external_id).map(|(user, _)| user)

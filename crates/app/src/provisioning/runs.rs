@@ -475,8 +475,8 @@ impl App {
     /// Reads `file` in the source's format and plans it against the org's users as they are.
     ///
     /// The source's roll (its people, narrow) is read first; a row that sends someone exactly
-    /// as before (see [`provisioning::Roll::quiet`]) is passed over. Only the other rows are read whole, and
-    /// only the users they may name or clash with are read whole: the org, when they are many.
+    /// as before (see [`provisioning::Roll::quiet`]) is passed over. Only the other rows are
+    /// read whole, and only the users they may name or clash with: the org, when they are many.
     async fn plan_file(
         &self,
         who: &Principal,

@@ -596,25 +596,22 @@ fn case() -> impl Strategy<Value = Case> {
 /// keeps it: only while their version is the one it was kept with).
 fn roll_of(people: &[Known], sent: &[Sent]) -> Roll {
     let sent: HashMap<UserId, &Sent> = sent.iter().map(|s| (s.user, s)).collect();
-    let mut roll = Roll::of(&roster(), people);
-    let fresh: Vec<(String, Enrolled)> = roll
-        .iter()
-        .map(|(external_id, user)| {
-            let digest = sent.get(&user.user).and_then(|s| {
-                let now = people.iter().find(|k| k.user.id() == user.user)?;
-                (now.user.version() == s.version).then_some(s.digest)
-            });
-            (
-                external_id.to_owned(),
-                Enrolled {
-                    sent: digest,
-                    ..user.clone()
-                },
-            )
-        })
-        .collect();
-    roll = Roll::new(fresh);
-    roll
+    let fresh = |user: &Enrolled| {
+        let kept = sent.get(&user.user)?;
+        let now = people.iter().find(|k| k.user.id() == user.user)?;
+        (now.user.version() == kept.version).then_some(kept.digest)
+    };
+    let all = Roll::of(&roster(), people);
+    Roll::new(all.iter().map(|(external_id, user)| {
+        let sent = fresh(user);
+        (
+            external_id.to_owned(),
+            Enrolled {
+                sent,
+                ..user.clone()
+            },
+        )
+    }))
 }
 
 /// `rows` with a digest each, made from what they send.

@@ -20,9 +20,8 @@ pub struct StatusRequest {
     pub to: Status,
     pub version: i64,
     pub reason: String,
+    /// Typed, it is used; left empty, one is made when the move needs one.
     pub temporary_password: String,
-    /// Generate the temporary password when one is needed and none was typed.
-    pub generate: bool,
 }
 
 pub async fn apply_change(
@@ -36,7 +35,7 @@ pub async fn apply_change(
     let input = ChangeStatus {
         status: request.to.as_str().to_owned(),
         reason: Some(request.reason.clone()),
-        generate_temporary_password: needs && typed.is_none() && request.generate,
+        generate_temporary_password: needs && typed.is_none(),
         temporary_password: typed,
         version: Some(request.version),
     };
@@ -214,8 +213,6 @@ pub async fn apply(
         version: form.version,
         reason: form.reason.clone(),
         temporary_password: form.temporary_password.clone(),
-        // Typed wins; left empty, one is made.
-        generate: true,
     };
     match apply_change(&app, &signed_in.visitor.principal, &user, &request).await {
         Ok(changed) => respond(
@@ -272,7 +269,6 @@ pub async fn save(
         version: edited.version(),
         reason: form.reason.clone(),
         temporary_password: form.temporary_password.clone(),
-        generate: true,
     };
     match apply_change(app, who, &edited, &request).await {
         Ok(changed) => Ok(Saved {

@@ -7,7 +7,7 @@ pub mod profile;
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use rollcall_app::{App, AppError, EditUser};
+use rollcall_app::{App, AppError, CreateUser, EditUser};
 use rollcall_domain::{ListFilter, Role, User, UserId, rules};
 use serde::Deserialize;
 
@@ -185,6 +185,20 @@ impl DetailsForm {
             external_id: None,
             prevent_archiving: with_prevent_archiving.then_some(self.prevent_archiving.is_some()),
             attributes: None,
+        }
+    }
+
+    /// A new user of these details, added by hand.
+    pub fn create(&self) -> CreateUser {
+        let optional = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+        CreateUser {
+            username: optional(&self.username),
+            email: optional(&self.email),
+            given_name: self.given_name.clone(),
+            family_name: self.family_name.clone(),
+            role: self.role.clone(),
+            prevent_archiving: Some(self.prevent_archiving.is_some()),
+            ..CreateUser::default()
         }
     }
 

@@ -4,11 +4,11 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::Form;
-use rollcall_app::{App, CreateUser};
+use rollcall_app::App;
 use serde::Deserialize;
 
-use super::profile::profile_page;
-use super::{load_for_change, role_names, user_form};
+use super::profile::{changed_page, profile_page};
+use super::{DetailsForm, load_for_change, role_names, user_form};
 use crate::console::errors::explain;
 use crate::console::extract::{Admin, SignedIn};
 use crate::console::pages::{NewUserPage, UserForm};
@@ -32,61 +32,17 @@ pub async fn new_user(Admin(signed_in): Admin) -> Response {
     render(&new_page(&signed_in, form, String::new()))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct NewUserForm {
-    #[serde(default, rename = "_csrf")]
-    csrf: String,
-    #[serde(default)]
-    given_name: String,
-    #[serde(default)]
-    family_name: String,
-    #[serde(default)]
-    username: String,
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    role: String,
-    prevent_archiving: Option<String>,
-    #[serde(default)]
-    temporary_password: String,
-}
-
-impl NewUserForm {
-    fn as_form(&self) -> UserForm {
-        UserForm {
-            version: 0,
-            given_name: self.given_name.clone(),
-            family_name: self.family_name.clone(),
-            username: self.username.clone(),
-            email: self.email.clone(),
-            role: self.role.clone(),
-            active: true,
-            prevent_archiving: self.prevent_archiving.is_some(),
-        }
-    }
-}
-
-/// Creates the user, then gives them a temporary password (typed, or made and shown once)
-/// that they change at their first sign-in; their page says so.
+/// Adds the user with a temporary password (typed, or made and shown once) that they change
+/// at their first sign-in; their page says so.
 pub async fn create(
     State(app): State<App>,
     headers: HeaderMap,
     Admin(signed_in): Admin,
-    Form(form): Form<NewUserForm>,
+    Form(form): Form<DetailsForm>,
 ) -> Response {
     if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
         return refused;
     }
-    let optional = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
-    let input = CreateUser {
-        username: optional(&form.username),
-        email: optional(&form.email),
-        given_name: form.given_name.clone(),
-        family_name: form.family_name.clone(),
-        role: form.role.clone(),
-        prevent_archiving: Some(form.prevent_archiving.is_some()),
-        ..CreateUser::default()
-    };
     let who = &signed_in.visitor.principal;
     let refuse = |err: &rollcall_app::AppError| {
         let (status, message) = explain(err);
@@ -96,22 +52,11 @@ pub async fn create(
         )
             .into_response()
     };
-    // The password is checked first: a refused one must not leave a user behind.
-    let typed = optional(&form.temporary_password);
-    if let Some(typed) = &typed {
-        let logins: Vec<&str> = [form.username.trim(), form.email.trim()]
-            .into_iter()
-            .filter(|l| !l.is_empty())
-            .collect();
-        if let Err(err) = rollcall_domain::Password::parse(typed, "temporary_password", &logins) {
-            return refuse(&err.into());
-        }
-    }
-    let user = match app.create_user(who, input).await {
-        Ok(user) => user,
-        Err(err) => return refuse(&err),
-    };
-    let (user, made) = match app.reset_password(who, user.id(), typed.as_deref()).await {
+    let typed = Some(form.temporary_password.as_str());
+    let (user, made) = match app
+        .create_user_with_temporary_password(who, form.create(), typed)
+        .await
+    {
         Ok(done) => done,
         Err(err) => return refuse(&err),
     };
@@ -119,9 +64,7 @@ pub async fn create(
         "{} was added. They sign in with a temporary password and then choose their own.",
         user.display_name()
     );
-    let mut page = profile_page(&app, &signed_in, &user, user_form(&user), &message, "").await;
-    page.secret = made.unwrap_or_default();
-    render(&page)
+    changed_page(&app, &signed_in, &user, &message, made).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -155,10 +98,7 @@ pub async fn reset_password(
                  their own at their next sign-in.",
                 user.display_name()
             );
-            let mut page =
-                profile_page(&app, &signed_in, &user, user_form(&user), &message, "").await;
-            page.secret = made.unwrap_or_default();
-            render(&page)
+            changed_page(&app, &signed_in, &user, &message, made).await
         }
         Err(err) => {
             let (status, message) = explain(&err);

@@ -115,6 +115,19 @@ pub async fn profile_page(
     }
 }
 
+/// A user's page after a change: what was done, and a temporary password it made (shown once).
+pub async fn changed_page(
+    app: &App,
+    signed_in: &SignedIn,
+    user: &User,
+    message: &str,
+    secret: Option<String>,
+) -> Response {
+    let mut page = profile_page(app, signed_in, user, user_form(user), message, "").await;
+    page.secret = secret.unwrap_or_default();
+    render(&page)
+}
+
 fn capitalize_status(status: Status) -> String {
     capitalize(status.as_str())
 }
@@ -134,17 +147,8 @@ pub async fn save_details(
         Ok(saved) => match (saved.status_message, saved.secret) {
             (None, _) => Redirect::to(&format!("/users/{}?saved=1", user.id())).into_response(),
             (Some(message), secret) => {
-                let mut page = profile_page(
-                    &app,
-                    &signed_in,
-                    &saved.user,
-                    user_form(&saved.user),
-                    &format!("Saved. {message}"),
-                    "",
-                )
-                .await;
-                page.secret = secret.unwrap_or_default();
-                render(&page)
+                let message = format!("Saved. {message}");
+                changed_page(&app, &signed_in, &saved.user, &message, secret).await
             }
         },
         Err((now, err)) => {
@@ -192,22 +196,18 @@ pub async fn switch(
         version: form.version,
         reason: String::new(),
         temporary_password: form.temporary_password.clone(),
-        generate: true,
     };
     match apply_change(&app, &signed_in.visitor.principal, &user, &request).await {
         Ok(changed) => {
             let message = done_message(&changed.user, &request);
-            let mut page = profile_page(
+            changed_page(
                 &app,
                 &signed_in,
                 &changed.user,
-                user_form(&changed.user),
                 &message,
-                "",
+                changed.temporary_password,
             )
-            .await;
-            page.secret = changed.temporary_password.unwrap_or_default();
-            render(&page)
+            .await
         }
         Err(err) => {
             let (status, message) = explain(&err);
