@@ -273,6 +273,8 @@ describe("the console", { concurrency: 2 }, () => {
     await expectReachable(admin, add);
     await add.click();
     await admin.getByRole("heading", { name: "Add a user" }).waitFor();
+    assert.equal(await admin.getByRole("checkbox", { name: "Prevent from archiving" }).isChecked(), true,
+      "as for anyone added by hand");
     await admin.getByLabel("Given name").fill("Katherine");
     await admin.getByLabel("Family name").fill("Johnson");
     await admin.getByLabel("Username").fill("katherine.johnson");

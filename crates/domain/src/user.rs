@@ -176,6 +176,12 @@ impl Source {
     pub fn is_manual(&self) -> bool {
         self.0 == Self::MANUAL
     }
+
+    /// Whether a user this source adds starts with prevent archiving set: someone added by
+    /// hand does (no source may archive them until an admin says so); a source's own do not.
+    pub fn prevents_archiving_by_default(&self) -> bool {
+        self.is_manual()
+    }
 }
 
 /// A user's id in their source's own records. Unique per (org, source).
@@ -509,7 +515,9 @@ impl User {
         at: Timestamp,
     ) -> Result<(Self, AuditEvent), FieldError> {
         require_login(new.username.as_ref(), new.email.as_ref())?;
-        let prevent_archiving = new.prevent_archiving.unwrap_or(new.source.is_manual());
+        let prevent_archiving = new
+            .prevent_archiving
+            .unwrap_or(new.source.prevents_archiving_by_default());
         let user = Self {
             id: UserId::new(),
             org_id,

@@ -5,6 +5,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::Form;
 use rollcall_app::App;
+use rollcall_domain::Source;
 use serde::Deserialize;
 
 use super::profile::{changed_page, profile_page};
@@ -27,6 +28,7 @@ pub async fn new_user(Admin(signed_in): Admin) -> Response {
     let form = UserForm {
         role: "student".to_owned(),
         active: true,
+        prevent_archiving: Source::manual().prevents_archiving_by_default(),
         ..UserForm::default()
     };
     render(&new_page(&signed_in, form, String::new()))
