@@ -150,6 +150,10 @@ describe("the console", { concurrency: 2 }, () => {
     await screenshot(admin, "edit-dialog-desktop");
     await admin.setViewportSize(PHONE);
     await screenshot(admin, "edit-dialog-phone");
+    for (const control of [dialog.getByRole("switch", { name: "Active" }),
+      dialog.getByLabel(/Reason for a status change/), dialog.getByRole("button", { name: "Update" })]) {
+      await expectReachable(admin, control);
+    }
     await admin.setViewportSize(DESKTOP);
     await dialog.getByRole("switch", { name: "Active" }).check();
     await dialog.getByLabel(/Reason for a status change/).fill("Back from leave");
@@ -251,7 +255,9 @@ describe("the console", { concurrency: 2 }, () => {
     const active = admin.getByRole("switch", { name: "Active" });
     await expectReachable(admin, active);
     await active.uncheck();
-    await admin.getByLabel(/Reason for a status change/).fill("Parental leave");
+    const reason = admin.getByLabel(/Reason for a status change/);
+    await expectReachable(admin, reason);
+    await reason.fill("Parental leave");
     await admin.getByLabel("Given name").fill("Maria");
     const update = admin.getByRole("button", { name: "Update" });
     await expectReachable(admin, update);
@@ -284,7 +290,9 @@ describe("the console", { concurrency: 2 }, () => {
     await admin.getByRole("alert").getByText(/too short/).waitFor();
     await admin.getByLabel(/Temporary password/).fill("");
     await screenshot(admin, "add-user-phone");
-    await admin.getByRole("button", { name: "Add user" }).click();
+    const submit = admin.getByRole("button", { name: "Add user" });
+    await expectReachable(admin, submit);
+    await submit.click();
     await admin.getByRole("heading", { name: "Katherine Johnson" }).waitFor();
     await admin.getByText("Katherine Johnson was added.", { exact: false }).waitFor();
     const first = await admin.locator("#temporary-password").innerText();
