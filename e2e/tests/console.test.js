@@ -87,6 +87,16 @@ describe("the console", { concurrency: 2 }, () => {
     await screenshot(admin, "users-desktop");
     await admin.setViewportSize(PHONE);
     await screenshot(admin, "users-phone");
+    // On a phone the selection count and both bulk actions share one line, each fully shown.
+    const bar = admin.locator("#bulk");
+    const parts = [bar.locator("#selected-count"), bar.getByRole("button", { name: "Deactivate selected" }),
+      bar.getByRole("button", { name: "Reactivate selected" })];
+    const boxes = await Promise.all(parts.map((part) => part.boundingBox()));
+    for (const box of boxes) {
+      assert.ok(Math.abs(box.y + box.height / 2 - (boxes[1].y + boxes[1].height / 2)) < 4, "one line");
+      assert.ok(box.x >= 0 && box.x + box.width <= PHONE.width, "inside the screen");
+    }
+    for (const button of parts.slice(1)) await expectReachable(admin, button);
     await admin.setViewportSize(DESKTOP);
   });
 
@@ -201,12 +211,15 @@ describe("the console", { concurrency: 2 }, () => {
     await zoe.getByLabel("New password", { exact: true }).fill("short");
     await zoe.getByLabel("New password, again").fill("short");
     await zoe.getByRole("button", { name: "Change password" }).click();
-    await zoe.getByText(/too short/).waitFor();
+    await zoe.getByText("New password is too short: use at least 10 characters.").waitFor();
     await zoe.getByLabel("Current password").fill(secret);
     await zoe.getByLabel("New password", { exact: true }).fill("my own river stone");
     await zoe.getByLabel("New password, again").fill("my own river stone");
     await zoe.getByRole("button", { name: "Change password" }).click();
     await zoe.getByRole("heading", { name: "Your account" }).waitFor();
+    await zoe.locator("#flash").getByText("Your new password is set.", { exact: false }).waitFor();
+    // The role reads as the Users list writes it.
+    assert.equal(await zoe.locator("dl.facts dd").nth(2).innerText(), "Student");
     await screenshot(zoe, "account-phone");
     await zoe.close();
   });

@@ -12,16 +12,20 @@ use rollcall_domain::Role;
 use rollcall_domain::token::same_secret;
 use serde::Deserialize;
 
-use super::extract::{SignedIn, go_to};
+use super::extract::{SignedIn, go_to, with_notice};
 use super::pages::{AccountPage, Chrome, SignInPage};
 use super::{SESSION_COOKIE, SIGN_IN_CSRF_COOKIE, render};
 use crate::Settings;
 
 /// `/`: admins to the Users screen, everyone else to their account.
 pub async fn home(signed_in: SignedIn) -> Redirect {
-    match signed_in.visitor.user.role() {
-        Role::Admin => Redirect::to("/users"),
-        Role::Teacher | Role::Staff | Role::Student => Redirect::to("/account"),
+    Redirect::to(home_path(signed_in.visitor.user.role()))
+}
+
+fn home_path(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "/users",
+        Role::Teacher | Role::Staff | Role::Student => "/account",
     }
 }
 
@@ -269,7 +273,9 @@ pub async fn change_password(
         )
         .await
     {
-        Ok(_) if was_forced => Redirect::to("/").into_response(),
+        Ok(user) if was_forced => {
+            Redirect::to(&with_notice(home_path(user.role()), "password_changed")).into_response()
+        }
         Ok(user) => {
             let mut signed_in = signed_in;
             signed_in.visitor.user = user;

@@ -25,7 +25,7 @@ pub fn explain(err: &AppError) -> (StatusCode, String) {
         (ErrorClass::Invalid, _) => err
             .fields()
             .iter()
-            .map(|f| format!("{}: {}.", field_label(&f.field), f.message))
+            .map(|f| field_sentence(&field_label(&f.field), &f.message))
             .collect::<Vec<_>>()
             .join(" "),
         (ErrorClass::Conflict, _) => capitalize(&err.public_message()) + ".",
@@ -70,7 +70,18 @@ pub fn failure_page(chrome: Chrome, err: &AppError, back: &str, back_label: &str
     (status, super::render(&page)).into_response()
 }
 
-/// "deactivate" → "Deactivate".
+/// "New password" and "is too short: use …" → "New password is too short: use …."; a message that is not
+/// a predicate ("at most 50 attributes") follows a colon.
+fn field_sentence(label: &str, message: &str) -> String {
+    const PREDICATES: [&str; 5] = ["is ", "must ", "may ", "has ", "looks "];
+    let message = message.trim_end_matches('.');
+    if PREDICATES.iter().any(|verb| message.starts_with(verb)) {
+        format!("{label} {message}.")
+    } else {
+        format!("{label}: {message}.")
+    }
+}
+
 /// A field as the console's forms call it (the API's names are the parameters').
 fn field_label(field: &str) -> String {
     match field {
@@ -79,6 +90,7 @@ fn field_label(field: &str) -> String {
     }
 }
 
+/// "deactivate" → "Deactivate".
 pub fn capitalize(text: &str) -> String {
     let mut chars = text.chars();
     chars

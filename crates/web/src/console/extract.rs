@@ -15,6 +15,28 @@ use super::{SESSION_COOKIE, render};
 /// Paths a user who must change their password may still reach.
 const ALLOWED_BEFORE_PASSWORD_CHANGE: &[&str] = &["/account", "/account/password", "/sign-out"];
 
+/// What a page says after a redirect, by the `notice` its address carries: a fixed sentence per
+/// known code, so that no address can make the console say anything else.
+const NOTICES: &[(&str, &str)] = &[(
+    "password_changed",
+    "Your new password is set. Use it the next time you sign in.",
+)];
+
+/// Where to go after `what` is done, with the page saying so.
+pub fn with_notice(path: &str, what: &str) -> String {
+    format!("{path}?notice={what}")
+}
+
+fn notice(query: Option<&str>) -> Option<&'static str> {
+    let code = query?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("notice="))?;
+    NOTICES
+        .iter()
+        .find(|(known, _)| *known == code)
+        .map(|(_, sentence)| *sentence)
+}
+
 /// A signed-in visitor, with what every page's frame shows.
 pub struct SignedIn {
     pub visitor: Visitor,
@@ -81,7 +103,7 @@ impl FromRequestParts<App> for SignedIn {
             is_admin: matches!(visitor.user.role(), Role::Admin),
             sees_rosters: matches!(visitor.user.role(), Role::Admin | Role::Teacher),
             csrf: visitor.session.csrf_token.clone(),
-            flash: String::new(),
+            flash: notice(parts.uri.query()).unwrap_or_default().to_owned(),
             bare: false,
         };
         Ok(Self { visitor, chrome })
