@@ -450,6 +450,11 @@ fn print_bars(args: &Args, figures: &[Figures]) {
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
+    // Quiet unless asked: `RUST_LOG=rollcall_app=debug` prints each import's phases.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     if let Some(url) = &args.searches_on {
         return searches_on(url, &args).await;
     }
@@ -465,11 +470,16 @@ async fn main() -> Result<()> {
             let actor = rollcall_domain::Actor::System {
                 label: "bench".to_owned(),
             };
-            let mut rng = StdRng::seed_from_u64(args.seed);
-            let rows = population::generate(&mut rng, org, args.users, &actor)?;
-            let baseline = baseline_load(*backend, &rows).await?;
-            drop(rows);
-            figures.push(provisioning::measure(*backend, args.users, baseline.rows_per_s).await?);
+            let baseline_rows_per_s = if args.no_baseline {
+                f64::NAN
+            } else {
+                let mut rng = StdRng::seed_from_u64(args.seed);
+                let rows = population::generate(&mut rng, org, args.users, &actor)?;
+                baseline_load(*backend, &rows).await?.rows_per_s
+            };
+            figures.push(
+                provisioning::measure(*backend, args.users, baseline_rows_per_s, args.keep).await?,
+            );
         }
         provisioning::print(&figures);
         return Ok(());

@@ -94,7 +94,13 @@ async fn import(app: &App, who: &Principal, name: &str, bytes: &[u8]) -> Result<
     }
 }
 
-pub async fn measure(backend: Backend, users: usize, baseline_rows_per_s: f64) -> Result<Figures> {
+/// Imports, then re-imports; with `keep`, the database stays and its address is printed.
+pub async fn measure(
+    backend: Backend,
+    users: usize,
+    baseline_rows_per_s: f64,
+    keep: bool,
+) -> Result<Figures> {
     let name = match backend {
         Backend::Sqlite => "sqlite",
         Backend::Postgres => "postgres",
@@ -125,6 +131,10 @@ pub async fn measure(backend: Backend, users: usize, baseline_rows_per_s: f64) -
     let churn = package(users, |i| i % 100 == 0, |i| i % 100 == 50)?;
     eprintln!("  re-import with 1% changed and 1% missing…");
     let churn_secs = import(&app, &who, "churn.zip", &churn).await?;
+    if keep {
+        eprintln!("  kept the database: {}", db.url);
+        std::mem::forget(db);
+    }
     Ok(Figures {
         backend: name,
         users,

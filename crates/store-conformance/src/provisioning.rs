@@ -206,6 +206,41 @@ pub async fn a_row_sent_as_before_is_passed_over_until_its_user_changes(db: Test
     assert_eq!(status_of(&f, "bob").await, Status::Active);
 }
 
+/// People an import renames together are found by their new names, and no longer by the old.
+pub async fn people_an_import_renames_are_found_by_their_new_names(db: TestDb) {
+    let f = fixture(db).await;
+    roster_source(&f).await;
+    run(&f, FIRST, false).await;
+    let renamed = FIRST
+        .replace("Lovelace", "Quimby")
+        .replace("Bell", "Quill")
+        .replace("Tate", "Quade");
+    assert_eq!(run(&f, &renamed, false).await.counts().updated, 3);
+    let found = |q: &'static str| {
+        let app = f.app.clone();
+        let admin = f.admin.clone();
+        async move {
+            let query = ListUsers {
+                status: Some("all".to_owned()),
+                q: Some(q.to_owned()),
+                ..ListUsers::default()
+            };
+            let page = app.list_users(&admin, query).await.unwrap();
+            let mut logins: Vec<String> =
+                page.users.iter().map(|u| u.login().to_owned()).collect();
+            logins.sort();
+            logins
+        }
+    };
+    assert_eq!(found("qu").await, ["ada", "bob", "tess"]);
+    assert_eq!(found("quill").await, ["bob"]);
+    assert_eq!(found("ada quimby").await, ["ada"]);
+    for old in ["lovelace", "bell", "tate"] {
+        assert!(found(old).await.is_empty(), "'{old}' still finds someone");
+    }
+    assert_eq!(found("carl cole").await, ["carl"], "the one not renamed is as he was");
+}
+
 /// A bad file, an external id listed twice, and a paused source are refused; nothing changes.
 pub async fn refused_imports_change_nothing(db: TestDb) {
     let f = fixture(db).await;

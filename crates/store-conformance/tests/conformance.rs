@@ -29,6 +29,7 @@ rollcall_testkit::backend_tests!(
     sign_in_forms_are_signed_for_every_server,
     an_import_creates_links_and_archives_missing_students,
     a_row_sent_as_before_is_passed_over_until_its_user_changes,
+    people_an_import_renames_are_found_by_their_new_names,
     refused_imports_change_nothing,
     a_mass_removal_is_held_until_approved,
     a_held_run_is_rejected_or_applied_in_part,

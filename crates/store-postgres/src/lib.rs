@@ -103,11 +103,11 @@ impl Backend for PostgresBackend {
         Ok(true)
     }
 
-    fn reindex_user<'a>(
+    fn reindex_users<'a>(
         conn: &'a mut Conn<Self>,
-        row: &'a UserColumns,
+        rows: &'a [UserColumns],
     ) -> impl Future<Output = StoreResult<()>> + Send + 'a {
-        users::reindex_user(conn, row)
+        users::reindex_users(conn, rows)
     }
 
     /// After a large load: refresh the statistics the search plans are chosen by (and the

@@ -104,17 +104,26 @@ pub(crate) async fn insert_user_rows(
     .await
 }
 
-/// Rewrites a user's search vector (their terms changed).
-pub(crate) async fn reindex_user(conn: &mut PgConnection, row: &UserColumns) -> StoreResult<()> {
-    sqlx::query(
-        "update user_account set search_vector = $3::tsvector where org_id = $1 and user_id = $2",
-    )
-    .bind(row.org_id)
-    .bind(row.user_id)
-    .bind(search_vector(row))
-    .execute(&mut *conn)
-    .await
-    .map_err(db_error)?;
+/// Rewrites users' search vectors (their terms changed), by the thousand.
+pub(crate) async fn reindex_users(
+    conn: &mut PgConnection,
+    rows: &[UserColumns],
+) -> StoreResult<()> {
+    for chunk in rows.chunks(1_000) {
+        let Some(first) = chunk.first() else {
+            continue;
+        };
+        let mut q = QueryBuilder::<Postgres>::new(
+            "update user_account u set search_vector = v.vector::tsvector from (",
+        );
+        q.push_values(chunk, |mut values, row| {
+            values.push_bind(row.user_id).push_bind(search_vector(row));
+        });
+        q.push(") v (user_id, vector) where u.org_id = ")
+            .push_bind(first.org_id)
+            .push(" and u.user_id = v.user_id");
+        q.build().execute(&mut *conn).await.map_err(db_error)?;
+    }
     Ok(())
 }
 

@@ -130,6 +130,31 @@ pub(crate) async fn read(pool: &SqlitePool, org: OrgId) -> StoreResult<Vec<Known
     }
 }
 
+/// The users of `ids` with what their source last said, as one JSON array.
+pub(crate) async fn known_by_ids(
+    pool: &SqlitePool,
+    org: OrgId,
+    ids: &[Uuid],
+) -> StoreResult<Vec<Known>> {
+    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+        "select json_group_array(json({})) from user_account u left join source_said s \
+         on s.org_id = u.org_id and s.user_id = u.user_id where u.org_id = ",
+        row_as_json()
+    ));
+    q.push_bind(org.as_uuid()).push(" and u.user_id in (");
+    let mut list = q.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    q.push(")");
+    let (chunk,): (String,) = q.build_query_as().fetch_one(pool).await.map_err(db_error)?;
+    let entries: Vec<Entry> = serde_json::from_str(&chunk).map_err(corrupt)?;
+    entries
+        .into_iter()
+        .map(|entry| entry.into_known().map(|(_, known)| known))
+        .collect()
+}
+
 /// One user of a roll as the JSON array holds them: external id, user id (hex), status, role,
 /// prevent archiving, what the source said, and the digest (hex; empty when none or stale).
 /// Only an external id may need unescaping.

@@ -143,11 +143,11 @@ impl Backend for SqliteBackend {
         Ok(false)
     }
 
-    fn reindex_user<'a>(
+    fn reindex_users<'a>(
         conn: &'a mut Conn<Self>,
-        row: &'a UserColumns,
+        rows: &'a [UserColumns],
     ) -> impl Future<Output = StoreResult<()>> + Send + 'a {
-        users::reindex_user(conn, row)
+        users::reindex_users(conn, rows)
     }
 
     /// After a large import: fold the write-ahead log back into the file (a huge log slows
@@ -168,6 +168,15 @@ impl Backend for SqliteBackend {
         org: OrgId,
     ) -> StoreResult<Option<Vec<Known>>> {
         directory::read(reader, org).await.map(Some)
+    }
+
+    async fn known_by_ids(
+        &self,
+        reader: &SqlitePool,
+        org: OrgId,
+        ids: &[uuid::Uuid],
+    ) -> StoreResult<Option<Vec<Known>>> {
+        directory::known_by_ids(reader, org, ids).await.map(Some)
     }
 
     async fn source_roll(

@@ -117,31 +117,44 @@ async fn insert_numbered(
 }
 
 /// Replaces a user's search entry (their terms changed).
-pub(crate) async fn reindex_user(
+pub(crate) async fn reindex_users(
     conn: &mut SqliteConnection,
-    row: &UserColumns,
+    rows: &[UserColumns],
 ) -> StoreResult<()> {
-    let rowid: i64 =
-        sqlx::query_scalar("select user_rowid from user_account where org_id = ? and user_id = ?")
-            .bind(row.org_id)
-            .bind(row.user_id)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db_error)?;
-    sqlx::query("delete from user_search where rowid = ?")
-        .bind(rowid)
-        .execute(&mut *conn)
-        .await
-        .map_err(db_error)?;
-    let [family, given, other] = search_columns(row);
-    sqlx::query("insert into user_search (rowid, family, given, other) values (?, ?, ?, ?)")
-        .bind(rowid)
-        .bind(family)
-        .bind(given)
-        .bind(other)
-        .execute(&mut *conn)
-        .await
-        .map_err(db_error)?;
+    // 4 bound values a row, and the org's once: far below SQLite's limit.
+    for chunk in rows.chunks(CHUNK) {
+        let Some(first) = chunk.first() else {
+            continue;
+        };
+        let mut delete = QueryBuilder::<Sqlite>::new(
+            "delete from user_search where rowid in (select user_rowid from user_account \
+             where org_id = ",
+        );
+        delete.push_bind(first.org_id).push(" and user_id in (");
+        let mut ids = delete.separated(", ");
+        for row in chunk {
+            ids.push_bind(row.user_id);
+        }
+        delete.push("))");
+        delete.build().execute(&mut *conn).await.map_err(db_error)?;
+        let mut insert = QueryBuilder::<Sqlite>::new("with v (user_id, family, given, other) as (");
+        insert.push_values(chunk, |mut values, row| {
+            let [family, given, other] = search_columns(row);
+            values
+                .push_bind(row.user_id)
+                .push_bind(family)
+                .push_bind(given)
+                .push_bind(other);
+        });
+        insert
+            .push(
+                ") insert into user_search (rowid, family, given, other) \
+                 select u.user_rowid, v.family, v.given, v.other from v \
+                 join user_account u on u.user_id = v.user_id and u.org_id = ",
+            )
+            .push_bind(first.org_id);
+        insert.build().execute(&mut *conn).await.map_err(db_error)?;
+    }
     Ok(())
 }
 

@@ -181,6 +181,7 @@ where
     for<'r> (i64,): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (Vec<u8>,): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (i64, i64, bool): FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> (Uuid,): FromRow<'r, <B::Db as Database>::Row>,
 {
     fn backend(&self) -> &'static str {
         B::NAME
@@ -428,47 +429,57 @@ where
     }
 
     async fn provisioning_known(&self, org: OrgId, wanted: &Wanted) -> StoreResult<Vec<Known>> {
-        let ids: Vec<Value> = wanted.ids.iter().map(|id| id.as_uuid().into()).collect();
+        // First the ids the values name (narrow: one column a user), then each user once, whole.
         let texts =
             |list: &[String]| -> Vec<Value> { list.iter().map(|t| t.as_str().into()).collect() };
         let lookups = [
-            ("u.user_id", None, ids),
             (
-                "u.external_id",
+                "external_id",
                 Some(Source::MANUAL),
                 texts(&wanted.manual_external_ids),
             ),
-            ("u.username_key", None, texts(&wanted.username_keys)),
-            (
-                "u.username_skeleton",
-                None,
-                texts(&wanted.username_skeletons),
-            ),
-            ("u.email_key", None, texts(&wanted.email_keys)),
+            ("username_key", None, texts(&wanted.username_keys)),
+            ("username_skeleton", None, texts(&wanted.username_skeletons)),
+            ("email_key", None, texts(&wanted.email_keys)),
         ];
-        let mut known = Vec::new();
-        let mut read = std::collections::HashSet::new();
+        let mut ids: Vec<Uuid> = wanted.ids.iter().map(|id| id.as_uuid()).collect();
         for (column, source, values) in lookups {
             for chunk in values.chunks(500) {
-                let mut q = Sql::<B>::new(format!(
-                    "select {}, s.said from user_account u left join source_said s \
-                     on s.org_id = u.org_id and s.user_id = u.user_id where u.org_id = ",
-                    user_columns_of_u()
-                ));
+                let mut q = Sql::<B>::new("select user_id from user_account where org_id = ");
                 q.bind(org.as_uuid());
                 if let Some(source) = source {
-                    q.push(" and u.source = ").bind(source);
+                    q.push(" and source = ").bind(source);
                 }
                 q.push(format!(" and {column} in "));
                 q.row(true, chunk.iter().cloned());
-                for row in q.fetch_all::<KnownColumns, _>(&self.reader).await? {
-                    if read.insert(row.user.user_id) {
-                        known.push(Known {
-                            said: parse_said(row.said.as_deref())?,
-                            user: row.user.into_user()?,
-                        });
-                    }
-                }
+                ids.extend(
+                    q.fetch_all::<(Uuid,), _>(&self.reader)
+                        .await?
+                        .into_iter()
+                        .map(|(id,)| id),
+                );
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let mut known = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            if let Some(some) = self.backend.known_by_ids(&self.reader, org, chunk).await? {
+                known.extend(some);
+                continue;
+            }
+            let mut q = Sql::<B>::new(format!(
+                "select {}, s.said from user_account u left join source_said s \
+                 on s.org_id = u.org_id and s.user_id = u.user_id where u.org_id = ",
+                user_columns_of_u()
+            ));
+            q.bind(org.as_uuid()).push(" and u.user_id in ");
+            q.row(true, chunk.iter().map(|id| Value::from(*id)));
+            for row in q.fetch_all::<KnownColumns, _>(&self.reader).await? {
+                known.push(Known {
+                    said: parse_said(row.said.as_deref())?,
+                    user: row.user.into_user()?,
+                });
             }
         }
         Ok(known)
@@ -780,7 +791,7 @@ where
             q.execute(&mut *self.tx).await?;
         }
         if old.search_text != row.search_text {
-            B::reindex_user(&mut self.tx, &row).await?;
+            B::reindex_users(&mut self.tx, std::slice::from_ref(&row)).await?;
         }
         self.locked.insert(user.id(), row);
         Ok(())
@@ -878,9 +889,7 @@ where
                 q.execute(&mut *self.tx).await?;
             }
         }
-        for row in &reindex {
-            B::reindex_user(&mut self.tx, row).await?;
-        }
+        B::reindex_users(&mut self.tx, &reindex).await?;
         Ok(())
     }
 

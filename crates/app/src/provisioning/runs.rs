@@ -98,6 +98,7 @@ impl App {
         file: &[u8],
     ) -> Result<ImportOutcome, AppError> {
         let started_at = self.now();
+        let clock = std::time::Instant::now();
         let source = self.source(who, &request.source).await?;
         if !request.dry_run {
             refuse_paused(&source)?;
@@ -176,6 +177,7 @@ impl App {
             planned.plan.counts(),
             planned.plan.report(),
         );
+        let planned_in = clock.elapsed();
         let applied = self.apply(who, &source, &planned, &planned.plan, run.id)?;
         let run = RunRecord {
             finished_at: self.now(),
@@ -186,7 +188,12 @@ impl App {
             .await?;
         uow.insert_run(&run).await?;
         uow.commit().await?;
-        tracing::info!(counts = ?run.counts, "import run applied");
+        tracing::info!(
+            counts = ?run.counts,
+            planned_ms = planned_in.as_millis(),
+            total_ms = clock.elapsed().as_millis(),
+            "import run applied"
+        );
         Ok(ImportOutcome::Applied {
             run: run.id,
             plan: planned.plan,
@@ -484,7 +491,9 @@ impl App {
         asked: Option<Mode>,
         file: &[u8],
     ) -> Result<Result<Planned, Vec<Problem>>, AppError> {
+        let clock = std::time::Instant::now();
         let roll = self.store.source_roll(who.org_id, &source.name).await?;
+        let roll_read = clock.elapsed();
         let format = source.format;
         let bytes = file.to_vec();
         let (read, roll) = tokio::task::spawn_blocking(move || {
@@ -528,6 +537,7 @@ impl App {
             rosters,
             ..
         } = read;
+        let file_read = clock.elapsed();
         let wanted = Wanted::of(&rows, &roll);
         // Looking a value up costs about what reading a user does: past half the org's
         // size, the whole org is read instead.
@@ -541,6 +551,7 @@ impl App {
             .iter()
             .filter(|(_, user)| !rules::is_archived(user.status))
             .count();
+        let known_read = clock.elapsed();
         let planned =
             provisioning::plan_with_roll(&source.name, mode, source.policy, &rows, &known, &roll);
         let mut plan = match planned {
@@ -562,6 +573,15 @@ impl App {
             };
             known.extend(self.store.provisioning_known(who.org_id, &wanted).await?);
         }
+        tracing::debug!(
+            roll_ms = roll_read.as_millis(),
+            file_ms = (file_read - roll_read).as_millis(),
+            known_ms = (known_read - file_read).as_millis(),
+            plan_ms = (clock.elapsed() - known_read).as_millis(),
+            rows = rows.len(),
+            known = known.len(),
+            "import file planned"
+        );
         plan.notes = notes;
         plan.skipped = skipped
             .into_iter()
@@ -618,6 +638,7 @@ impl App {
         applied: &Applied,
         run: RunId,
     ) -> Result<(), AppError> {
+        let clock = std::time::Instant::now();
         claim(uow, source).await?;
         let mut created: HashMap<UserId, User> = HashMap::new();
         let mut created_events = Vec::new();
@@ -638,7 +659,9 @@ impl App {
             .iter()
             .filter(|change| !new_ids.contains(&change.user.id()))
             .collect();
+        let inserted = clock.elapsed();
         write_changes(uow, &changed).await?;
+        let updated = clock.elapsed();
         // Listed people: what the source says with their row's digest, for the next run to
         // pass over. The others (gone, or left as they were): what it says, when that changed.
         let listed: HashSet<UserId> = applied.sent.iter().map(|sent| sent.user).collect();
@@ -661,6 +684,7 @@ impl App {
         uow.put_sent(who.org_id, &applied.sent).await?;
         uow.insert_touches(who.org_id, run, &applied.touches)
             .await?;
+        let noted = clock.elapsed();
         let made = match &planned.rosters {
             Some(rosters) => {
                 let before = uow.source_rosters(who.org_id, source.id).await?;
@@ -675,6 +699,13 @@ impl App {
         if source.format == Format::OneRoster {
             uow.put_run_roster_changes(who.org_id, run, &made).await?;
         }
+        tracing::debug!(
+            created_ms = inserted.as_millis(),
+            changed_ms = (updated - inserted).as_millis(),
+            said_ms = (noted - updated).as_millis(),
+            rosters_ms = (clock.elapsed() - noted).as_millis(),
+            "import run written"
+        );
         Ok(())
     }
 }
