@@ -442,7 +442,7 @@ where
             ("username_skeleton", None, texts(&wanted.username_skeletons)),
             ("email_key", None, texts(&wanted.email_keys)),
         ];
-        let mut ids: Vec<Uuid> = wanted.ids.iter().map(|id| id.as_uuid()).collect();
+        let mut ids: Vec<Uuid> = wanted.ids.iter().map(UserId::as_uuid).collect();
         for (column, source, values) in lookups {
             for chunk in values.chunks(500) {
                 let mut q = Sql::<B>::new("select user_id from user_account where org_id = ");
