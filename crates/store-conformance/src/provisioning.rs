@@ -226,8 +226,7 @@ pub async fn people_an_import_renames_are_found_by_their_new_names(db: TestDb) {
                 ..ListUsers::default()
             };
             let page = app.list_users(&admin, query).await.unwrap();
-            let mut logins: Vec<String> =
-                page.users.iter().map(|u| u.login().to_owned()).collect();
+            let mut logins: Vec<String> = page.users.iter().map(|u| u.login().to_owned()).collect();
             logins.sort();
             logins
         }
@@ -238,7 +237,11 @@ pub async fn people_an_import_renames_are_found_by_their_new_names(db: TestDb) {
     for old in ["lovelace", "bell", "tate"] {
         assert!(found(old).await.is_empty(), "'{old}' still finds someone");
     }
-    assert_eq!(found("carl cole").await, ["carl"], "the one not renamed is as he was");
+    assert_eq!(
+        found("carl cole").await,
+        ["carl"],
+        "the one not renamed is as he was"
+    );
 }
 
 /// A bad file, an external id listed twice, and a paused source are refused; nothing changes.
