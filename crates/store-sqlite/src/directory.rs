@@ -198,6 +198,12 @@ fn into_enrolled(entry: RollEntry<'_>) -> StoreResult<(String, Enrolled)> {
     ))
 }
 
+/// One chunk of a roll: a JSON array of [`RollEntry`].
+fn parse_roll_chunk(chunk: &str) -> StoreResult<Vec<(String, Enrolled)>> {
+    let entries: Vec<RollEntry<'_>> = serde_json::from_str(chunk).map_err(corrupt)?;
+    entries.into_iter().map(into_enrolled).collect()
+}
+
 /// A source's roll, in external id order (the order of its unique index); users of the source
 /// without an external id (none is made so; one may be edited so) come last.
 pub(crate) async fn roll(pool: &SqlitePool, org: OrgId, source: &Source) -> StoreResult<Roll> {
@@ -214,7 +220,9 @@ pub(crate) async fn roll(pool: &SqlitePool, org: OrgId, source: &Source) -> Stor
     );
     let unnamed =
         format!("select {entries} from (select {columns} {from} and u.external_id is null)");
+    // SQLite builds the next chunk while the last one is parsed on another thread.
     let mut users = Vec::new();
+    let mut parsing: Option<tokio::task::JoinHandle<StoreResult<Vec<(String, Enrolled)>>>> = None;
     let mut after = String::new();
     loop {
         let (count, chunk, last): (i64, String, Option<String>) = sqlx::query_as(&sql)
@@ -225,15 +233,17 @@ pub(crate) async fn roll(pool: &SqlitePool, org: OrgId, source: &Source) -> Stor
             .fetch_one(pool)
             .await
             .map_err(db_error)?;
-        let entries: Vec<RollEntry<'_>> = serde_json::from_str(&chunk).map_err(corrupt)?;
-        users.reserve(entries.len());
-        for entry in entries {
-            users.push(into_enrolled(entry)?);
+        let parsed = tokio::task::spawn_blocking(move || parse_roll_chunk(&chunk));
+        if let Some(earlier) = parsing.replace(parsed) {
+            users.extend(earlier.await.map_err(corrupt)??);
         }
         match last {
             Some(last) if count == CHUNK => after = last,
             _ => break,
         }
+    }
+    if let Some(last) = parsing {
+        users.extend(last.await.map_err(corrupt)??);
     }
     let (chunk,): (String,) = sqlx::query_as(&unnamed)
         .bind(org.as_uuid())
@@ -241,9 +251,6 @@ pub(crate) async fn roll(pool: &SqlitePool, org: OrgId, source: &Source) -> Stor
         .fetch_one(pool)
         .await
         .map_err(db_error)?;
-    let entries: Vec<RollEntry<'_>> = serde_json::from_str(&chunk).map_err(corrupt)?;
-    for entry in entries {
-        users.push(into_enrolled(entry)?);
-    }
+    users.extend(parse_roll_chunk(&chunk)?);
     Ok(Roll::new(users))
 }

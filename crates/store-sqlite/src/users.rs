@@ -146,13 +146,15 @@ pub(crate) async fn reindex_users(
                 .push_bind(given)
                 .push_bind(other);
         });
+        // Each row's key found by id, v row by v row: as a join, SQLite may choose to walk
+        // every user of the table instead.
         insert
             .push(
                 ") insert into user_search (rowid, family, given, other) \
-                 select u.user_rowid, v.family, v.given, v.other from v \
-                 join user_account u on u.user_id = v.user_id and u.org_id = ",
+                 select (select user_rowid from user_account where org_id = ",
             )
-            .push_bind(first.org_id);
+            .push_bind(first.org_id)
+            .push(" and user_id = v.user_id), v.family, v.given, v.other from v");
         insert.build().execute(&mut *conn).await.map_err(db_error)?;
     }
     Ok(())
