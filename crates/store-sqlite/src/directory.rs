@@ -198,8 +198,11 @@ fn into_enrolled(entry: RollEntry<'_>) -> StoreResult<(String, Enrolled)> {
     ))
 }
 
+/// A roll's users by external id, as a chunk holds them.
+type RollChunk = Vec<(String, Enrolled)>;
+
 /// One chunk of a roll: a JSON array of [`RollEntry`].
-fn parse_roll_chunk(chunk: &str) -> StoreResult<Vec<(String, Enrolled)>> {
+fn parse_roll_chunk(chunk: &str) -> StoreResult<RollChunk> {
     let entries: Vec<RollEntry<'_>> = serde_json::from_str(chunk).map_err(corrupt)?;
     entries.into_iter().map(into_enrolled).collect()
 }
@@ -222,7 +225,7 @@ pub(crate) async fn roll(pool: &SqlitePool, org: OrgId, source: &Source) -> Stor
         format!("select {entries} from (select {columns} {from} and u.external_id is null)");
     // SQLite builds the next chunk while the last one is parsed on another thread.
     let mut users = Vec::new();
-    let mut parsing: Option<tokio::task::JoinHandle<StoreResult<Vec<(String, Enrolled)>>>> = None;
+    let mut parsing: Option<tokio::task::JoinHandle<StoreResult<RollChunk>>> = None;
     let mut after = String::new();
     loop {
         let (count, chunk, last): (i64, String, Option<String>) = sqlx::query_as(&sql)

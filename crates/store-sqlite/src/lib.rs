@@ -152,13 +152,25 @@ impl Backend for SqliteBackend {
 
     /// After a large import: fold the write-ahead log back into the file (a huge log slows
     /// every later read and commit) and refresh the planner's statistics.
+    ///
+    /// The background checkpointer may be folding the same log at that moment, and SQLite then
+    /// answers "busy" at once: the fold is asked again until it is done (or a minute has
+    /// passed), so that the next unit of work does not pay for this one's log.
     async fn after_large_write(&self, writer: &SqlitePool) -> StoreResult<()> {
-        for pragma in ["pragma wal_checkpoint(truncate)", "pragma optimize"] {
-            sqlx::query(pragma)
-                .execute(writer)
+        for _ in 0..600 {
+            let (busy, _, _): (i64, i64, i64) = sqlx::query_as("pragma wal_checkpoint(truncate)")
+                .fetch_one(writer)
                 .await
                 .map_err(db_error)?;
+            if busy == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        sqlx::query("pragma optimize")
+            .execute(writer)
+            .await
+            .map_err(db_error)?;
         Ok(())
     }
 
