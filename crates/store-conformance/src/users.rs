@@ -420,6 +420,22 @@ pub async fn a_bulk_load_is_all_or_nothing_and_leaves_every_index_whole(db: Test
             .map(|k| &k.user),
         Some(last)
     );
+    // So does their source's roll (SQLite reads it in chunks, by two readers at once).
+    let roll =
+        f.db.store
+            .source_roll(f.org.id, &rollcall_domain::Source::manual())
+            .await
+            .unwrap();
+    let rolled: std::collections::HashSet<_> = roll.iter().map(|(_, e)| e.user).collect();
+    assert_eq!(
+        (roll.iter().count(), rolled.len()),
+        (BULK_LOAD_MIN, BULK_LOAD_MIN)
+    );
+    assert_eq!(
+        roll.get(&last.id().to_string()).map(|e| (e.user, e.status)),
+        Some((last.id(), rollcall_domain::Status::Active)),
+        "a user without an external id is on the roll by their id"
+    );
     let history = f.app.user_events(&f.admin, last.id()).await.unwrap();
     assert_eq!(history.len(), 1, "the created event");
 

@@ -207,31 +207,70 @@ fn parse_roll_chunk(chunk: &str) -> StoreResult<RollChunk> {
     entries.into_iter().map(into_enrolled).collect()
 }
 
-/// A source's roll, in external id order (the order of its unique index); users of the source
-/// without an external id (none is made so; one may be edited so) come last.
+/// Readers of one roll at once: SQLite answers each on its own connection and thread.
+const LANES: u128 = 2;
+
+/// A source's roll. The org's user ids are cut into [`LANES`] equal spans (ids grow with time,
+/// and a source's people are spread over the org's span), each read in chunks by its own reader.
 pub(crate) async fn roll(pool: &SqlitePool, org: OrgId, source: &Source) -> StoreResult<Roll> {
-    let columns = "u.external_id e, hex(u.user_id) i, u.status st, u.role r, \
-                   u.prevent_archiving p, s.said sa, \
-                   hex(case when s.digest_version = u.version then s.digest end) d";
-    let from = "from user_account u left join source_said s \
-                on s.org_id = u.org_id and s.user_id = u.user_id \
-                where u.org_id = ? and u.source = ?";
-    let entries = "json_group_array(json_array(e, i, st, r, p, sa, d))";
-    let sql = format!(
-        "select count(*), {entries}, max(e) from \
-         (select {columns} {from} and u.external_id > ? order by u.external_id limit ?)"
-    );
-    let unnamed =
-        format!("select {entries} from (select {columns} {from} and u.external_id is null)");
-    // SQLite builds the next chunk while the last one is parsed on another thread.
+    let (low, high): (Option<Uuid>, Option<Uuid>) =
+        sqlx::query_as("select min(user_id), max(user_id) from user_account where org_id = ?")
+            .bind(org.as_uuid())
+            .fetch_one(pool)
+            .await
+            .map_err(db_error)?;
+    let (Some(low), Some(high)) = (low, high) else {
+        return Ok(Roll::default());
+    };
+    let (low, high) = (low.as_u128(), high.as_u128());
+    let span = (high - low) / LANES + 1;
+    let mut lanes = Vec::new();
+    for lane in 0..LANES {
+        let first = low + span * lane;
+        let last = if lane + 1 == LANES {
+            high
+        } else {
+            first + span - 1
+        };
+        let (pool, source) = (pool.clone(), source.clone());
+        lanes.push(tokio::spawn(async move {
+            read_lane(&pool, org, &source, first, last).await
+        }));
+    }
+    let mut users = Vec::new();
+    for lane in lanes {
+        users.extend(lane.await.map_err(corrupt)??);
+    }
+    Ok(Roll::new(users))
+}
+
+/// The source's users whose ids lie from `first` to `last`, by id, a chunk at a time; SQLite
+/// builds the next chunk while the last one is parsed on another thread.
+async fn read_lane(
+    pool: &SqlitePool,
+    org: OrgId,
+    source: &Source,
+    first: u128,
+    last: u128,
+) -> StoreResult<RollChunk> {
+    let sql = "select count(*), json_group_array(json_array(e, i, st, r, p, sa, d)), max(i) from \
+         (select u.external_id e, hex(u.user_id) i, u.status st, u.role r, \
+         u.prevent_archiving p, s.said sa, \
+         hex(case when s.digest_version = u.version then s.digest end) d \
+         from user_account u indexed by user_account_id left join source_said s \
+         on s.org_id = u.org_id and s.user_id = u.user_id \
+         where u.org_id = ? and u.user_id > ? and u.user_id <= ? and u.source = ? \
+         order by u.user_id limit ?)";
     let mut users = Vec::new();
     let mut parsing: Option<tokio::task::JoinHandle<StoreResult<RollChunk>>> = None;
-    let mut after = String::new();
+    // No user has the nil id: `first - 1` excludes nobody.
+    let mut after = Uuid::from_u128(first.saturating_sub(1));
     loop {
-        let (count, chunk, last): (i64, String, Option<String>) = sqlx::query_as(&sql)
+        let (count, chunk, max): (i64, String, Option<String>) = sqlx::query_as(sql)
             .bind(org.as_uuid())
+            .bind(after)
+            .bind(Uuid::from_u128(last))
             .bind(source.as_str())
-            .bind(&after)
             .bind(CHUNK)
             .fetch_one(pool)
             .await
@@ -240,20 +279,13 @@ pub(crate) async fn roll(pool: &SqlitePool, org: OrgId, source: &Source) -> Stor
         if let Some(earlier) = parsing.replace(parsed) {
             users.extend(earlier.await.map_err(corrupt)??);
         }
-        match last {
-            Some(last) if count == CHUNK => after = last,
+        match max {
+            Some(max) if count == CHUNK => after = Uuid::parse_str(&max).map_err(corrupt)?,
             _ => break,
         }
     }
     if let Some(last) = parsing {
         users.extend(last.await.map_err(corrupt)??);
     }
-    let (chunk,): (String,) = sqlx::query_as(&unnamed)
-        .bind(org.as_uuid())
-        .bind(source.as_str())
-        .fetch_one(pool)
-        .await
-        .map_err(db_error)?;
-    users.extend(parse_roll_chunk(&chunk)?);
-    Ok(Roll::new(users))
+    Ok(users)
 }

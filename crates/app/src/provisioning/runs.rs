@@ -119,7 +119,7 @@ impl App {
             decided: None,
             undone: None,
         };
-        let planned = match self.plan_file(who, &source, request.mode, file).await? {
+        let mut planned = match self.plan_file(who, &source, request.mode, file).await? {
             Ok(planned) => planned,
             Err(problems) => {
                 if !request.dry_run {
@@ -145,7 +145,7 @@ impl App {
                 let rest = planned.plan.without_removals();
                 let run = record(planned.mode, Outcome::Applied, rest.counts(), rest.report());
                 let applied = self.apply(who, &source, &planned, &rest, run.id)?;
-                self.write_applied(uow.as_mut(), who, &source, &planned, &applied, run.id)
+                self.write_applied(uow.as_mut(), who, &source, &planned, applied, run.id)
                     .await?;
                 uow.insert_run(&run).await?;
                 rest_counts = Some(run.counts);
@@ -179,12 +179,14 @@ impl App {
         );
         laps.lap("planned");
         let applied = self.apply(who, &source, &planned, &planned.plan, run.id)?;
+        // The rows are applied: what is written next is in `applied`.
+        planned.rows = Vec::new();
         let run = RunRecord {
             finished_at: self.now(),
             ..run
         };
         let mut uow = self.store.begin().await?;
-        self.write_applied(uow.as_mut(), who, &source, &planned, &applied, run.id)
+        self.write_applied(uow.as_mut(), who, &source, &planned, applied, run.id)
             .await?;
         uow.insert_run(&run).await?;
         uow.commit().await?;
@@ -265,7 +267,7 @@ impl App {
             ..held
         };
         let mut uow = self.store.begin().await?;
-        self.write_applied(uow.as_mut(), who, &source, &planned, &applied, id)
+        self.write_applied(uow.as_mut(), who, &source, &planned, applied, id)
             .await?;
         decided_first(uow.update_run(&run, Outcome::Held).await?)?;
         uow.delete_held_file(who.org_id, id).await?;
@@ -607,43 +609,55 @@ impl App {
         who: &Principal,
         source: &SourceSettings,
         planned: &Planned,
-        applied: &Applied,
+        applied: Applied,
         run: RunId,
     ) -> Result<(), AppError> {
         let mut laps = Laps::start();
         claim(uow, source).await?;
-        let mut created: HashMap<UserId, User> = HashMap::new();
+        let Applied {
+            after,
+            changes,
+            touches,
+            sent,
+        } = applied;
+        // A user the run makes is inserted as the run leaves them, with every event of theirs;
+        // the others change by change. Moved, not copied: a first run makes everyone.
+        let mut made_at: HashMap<UserId, usize> = HashMap::new();
+        let mut new_users: Vec<User> = Vec::new();
         let mut created_events = Vec::new();
-        for change in &applied.changes {
+        let mut changes_of_others: Vec<UserChange> = Vec::new();
+        for change in changes {
             let id = change.user.id();
-            if change.event.action == AuditAction::Created || created.contains_key(&id) {
-                created.insert(id, change.user.clone());
-                created_events.push(change.event.clone());
+            if change.event.action == AuditAction::Created {
+                made_at.insert(id, new_users.len());
+                new_users.push(change.user);
+                created_events.push(change.event);
+            } else if let Some(user) = made_at.get(&id).and_then(|&at| new_users.get_mut(at)) {
+                *user = change.user;
+                created_events.push(change.event);
+            } else {
+                changes_of_others.push(change);
             }
         }
-        let mut new_users: Vec<User> = created.into_values().collect();
+        drop(made_at);
         new_users.sort_by_key(User::id);
         uow.insert_users(who.org_id, &new_users).await?;
+        drop(new_users);
         uow.record(&created_events).await?;
-        let new_ids: HashSet<UserId> = new_users.iter().map(User::id).collect();
-        let changed: Vec<&UserChange> = applied
-            .changes
-            .iter()
-            .filter(|change| !new_ids.contains(&change.user.id()))
-            .collect();
+        drop(created_events);
+        let changed: Vec<&UserChange> = changes_of_others.iter().collect();
         laps.lap("created");
         write_changes(uow, &changed).await?;
         laps.lap("changed");
         // Listed people: what the source says with their row's digest, for the next run to
         // pass over. The others (gone, or left as they were): what it says, when that changed.
-        let listed: HashSet<UserId> = applied.sent.iter().map(|sent| sent.user).collect();
+        let listed: HashSet<UserId> = sent.iter().map(|sent| sent.user).collect();
         let was: HashMap<UserId, _> = planned
             .known
             .iter()
             .map(|k| (k.user.id(), k.said))
             .collect();
-        let said: Vec<_> = applied
-            .after
+        let said: Vec<_> = after
             .iter()
             .filter(|k| !listed.contains(&k.user.id()))
             .filter_map(|k| {
@@ -653,14 +667,13 @@ impl App {
             })
             .collect();
         uow.put_said(who.org_id, &said).await?;
-        uow.put_sent(who.org_id, &applied.sent).await?;
-        uow.insert_touches(who.org_id, run, &applied.touches)
-            .await?;
+        uow.put_sent(who.org_id, &sent).await?;
+        uow.insert_touches(who.org_id, run, &touches).await?;
         laps.lap("said");
         let made = match &planned.rosters {
             Some(rosters) => {
                 let before = uow.source_rosters(who.org_id, source.id).await?;
-                write_rosters(uow, who, source, rosters, &planned.roll, &applied.after).await?;
+                write_rosters(uow, who, source, rosters, &planned.roll, &after).await?;
                 let after = uow.source_rosters(who.org_id, source.id).await?;
                 RosterChanges::between(&before, &after)
             }
