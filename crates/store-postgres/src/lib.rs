@@ -103,6 +103,18 @@ impl Backend for PostgresBackend {
         Ok(true)
     }
 
+    fn search_column(row: &UserColumns) -> Option<(&'static str, Value)> {
+        Some(("search_vector", users::search_vector(row).into()))
+    }
+
+    fn column_cast(column: &str) -> &'static str {
+        if column == "search_vector" {
+            "::tsvector"
+        } else {
+            ""
+        }
+    }
+
     fn reindex_users<'a>(
         conn: &'a mut Conn<Self>,
         rows: &'a [UserColumns],

@@ -63,6 +63,19 @@ pub trait Backend: Send + Sync + Sized + 'static {
         events: &'a [AuditEvent],
     ) -> impl Future<Output = StoreResult<bool>> + Send + 'a;
 
+    /// The column of `user_account` holding a user's search entries and their value, written
+    /// with the row's other changes; `None` when the entries live in a table of their own
+    /// (SQLite's full-text index), rewritten by [`Backend::reindex_users`].
+    fn search_column(_row: &UserColumns) -> Option<(&'static str, Value)> {
+        None
+    }
+
+    /// What turns a bound value into `column`'s type, when the bound type is not it
+    /// (PostgreSQL's `::tsvector`).
+    fn column_cast(_column: &str) -> &'static str {
+        ""
+    }
+
     /// Rewrites users' search entries after their terms changed.
     fn reindex_users<'a>(
         conn: &'a mut Conn<Self>,

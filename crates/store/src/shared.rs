@@ -848,16 +848,22 @@ where
                 // As in `update_user`: an unchanged username keeps the skeleton it has.
                 row.username_skeleton.clone_from(&was.username_skeleton);
             }
-            let (columns, values): (Vec<&'static str>, Vec<Value>) =
+            let (mut columns, mut values): (Vec<&'static str>, Vec<Value>) =
                 was.changed_columns(&row).into_iter().unzip();
+            if was.search_text != row.search_text {
+                match B::search_column(&row) {
+                    Some((column, value)) => {
+                        columns.push(column);
+                        values.push(value);
+                    }
+                    None => reindex.push(row.clone()),
+                }
+            }
             if !columns.is_empty() {
                 groups
                     .entry(columns)
                     .or_default()
                     .push((row.user_id, values));
-            }
-            if was.search_text != row.search_text {
-                reindex.push(row.clone());
             }
             self.locked.insert(user.id(), row);
         }
@@ -877,7 +883,10 @@ where
                 }
                 // Not `update … from v`: SQLite would walk the org's every row for each of
                 // v's. The rows are found by id; each takes its values from v.
-                let taken: Vec<String> = columns.iter().map(|c| format!("v.{c}")).collect();
+                let taken: Vec<String> = columns
+                    .iter()
+                    .map(|c| format!("v.{c}{}", B::column_cast(c)))
+                    .collect();
                 q.push(format!(
                     ") update user_account set ({}) = (select {} from v \
                      where v.user_id = user_account.user_id) where org_id = ",
