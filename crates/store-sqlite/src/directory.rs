@@ -213,20 +213,10 @@ const LANES: u128 = 2;
 /// A source's roll. The org's user ids are cut into [`LANES`] equal spans (ids grow with time,
 /// and a source's people are spread over the org's span), each read in chunks by its own reader.
 pub(crate) async fn roll(pool: &SqlitePool, org: OrgId, source: &Source) -> StoreResult<Roll> {
-    // Asked apart: SQLite finds a lone min() or max() at one end of the index, but walks the
-    // whole org for both in one query.
-    let mut ends = Vec::new();
-    for end in ["min", "max"] {
-        let id: Option<Uuid> = sqlx::query_scalar(&format!(
-            "select {end}(user_id) from user_account where org_id = ?"
-        ))
-        .bind(org.as_uuid())
-        .fetch_one(pool)
-        .await
-        .map_err(db_error)?;
-        ends.push(id);
-    }
-    let (low, high) = (ends[0], ends[1]);
+    let (low, high) = (
+        end_id(pool, org, "min").await?,
+        end_id(pool, org, "max").await?,
+    );
     let (Some(low), Some(high)) = (low, high) else {
         return Ok(Roll::default());
     };
@@ -250,6 +240,18 @@ pub(crate) async fn roll(pool: &SqlitePool, org: OrgId, source: &Source) -> Stor
         users.extend(lane.await.map_err(corrupt)??);
     }
     Ok(Roll::new(users))
+}
+
+/// The org's lowest (`min`) or highest (`max`) user id. Asked apart: SQLite finds a lone min()
+/// or max() at one end of the index, but walks the whole org for both in one query.
+async fn end_id(pool: &SqlitePool, org: OrgId, end: &str) -> StoreResult<Option<Uuid>> {
+    sqlx::query_scalar(&format!(
+        "select {end}(user_id) from user_account where org_id = ?"
+    ))
+    .bind(org.as_uuid())
+    .fetch_one(pool)
+    .await
+    .map_err(db_error)
 }
 
 /// The source's users whose ids lie from `first` to `last`, by id, a chunk at a time; SQLite

@@ -703,6 +703,26 @@ fn select_user<B: Backend>(org: OrgId, id: UserId) -> Sql<B> {
     q
 }
 
+/// The columns `row` changes from `old`, with the search entries when the backend keeps them in
+/// the row; `true` when they live in a table of their own and [`Backend::reindex_users`] must
+/// rewrite them.
+fn changes_of<B: Backend>(
+    old: &UserColumns,
+    row: &UserColumns,
+) -> (Vec<(&'static str, Value)>, bool) {
+    let mut changed = old.changed_columns(row);
+    if old.search_text == row.search_text {
+        return (changed, false);
+    }
+    match B::search_column(row) {
+        Some(search) => {
+            changed.push(search);
+            (changed, false)
+        }
+        None => (changed, true),
+    }
+}
+
 #[async_trait]
 impl<B: Backend> UnitOfWork for SqlUnitOfWork<B>
 where
@@ -775,14 +795,15 @@ where
             // like another before skeletons were kept): only a new one is checked.
             row.username_skeleton.clone_from(&old.username_skeleton);
         }
-        let changed = old.changed_columns(&row);
+        let (changed, reindex) = changes_of::<B>(&old, &row);
         if !changed.is_empty() {
             let mut q = Sql::<B>::new("update user_account set ");
             for (i, (column, value)) in changed.into_iter().enumerate() {
                 q.push(if i == 0 { "" } else { ", " })
                     .push(column)
                     .push(" = ")
-                    .bind(value);
+                    .bind(value)
+                    .push(B::column_cast(column));
             }
             q.push(" where org_id = ")
                 .bind(row.org_id)
@@ -790,7 +811,7 @@ where
                 .bind(row.user_id);
             q.execute(&mut *self.tx).await?;
         }
-        if old.search_text != row.search_text {
+        if reindex {
             B::reindex_users(&mut self.tx, std::slice::from_ref(&row)).await?;
         }
         self.locked.insert(user.id(), row);
@@ -848,17 +869,11 @@ where
                 // As in `update_user`: an unchanged username keeps the skeleton it has.
                 row.username_skeleton.clone_from(&was.username_skeleton);
             }
-            let (mut columns, mut values): (Vec<&'static str>, Vec<Value>) =
-                was.changed_columns(&row).into_iter().unzip();
-            if was.search_text != row.search_text {
-                match B::search_column(&row) {
-                    Some((column, value)) => {
-                        columns.push(column);
-                        values.push(value);
-                    }
-                    None => reindex.push(row.clone()),
-                }
+            let (changed, reindexed) = changes_of::<B>(&was, &row);
+            if reindexed {
+                reindex.push(row.clone());
             }
+            let (columns, values): (Vec<&'static str>, Vec<Value>) = changed.into_iter().unzip();
             if !columns.is_empty() {
                 groups
                     .entry(columns)

@@ -89,9 +89,13 @@ pub async fn reset_password(
         Ok(user) => user,
         Err(refused) => return refused,
     };
-    let typed = Some(form.temporary_password.as_str()).filter(|t| !t.trim().is_empty());
+    // Left empty, one is made (`App::reset_password`).
     match app
-        .reset_password(&signed_in.visitor.principal, user.id(), typed)
+        .reset_password(
+            &signed_in.visitor.principal,
+            user.id(),
+            Some(&form.temporary_password),
+        )
         .await
     {
         Ok((user, made)) => {
