@@ -115,13 +115,6 @@ impl Backend for PostgresBackend {
         }
     }
 
-    fn reindex_users<'a>(
-        conn: &'a mut Conn<Self>,
-        rows: &'a [UserColumns],
-    ) -> impl Future<Output = StoreResult<()>> + Send + 'a {
-        users::reindex_users(conn, rows)
-    }
-
     /// After a large load: refresh the statistics the search plans are chosen by (and the
     /// planner's), and mark the new pages all-visible.
     async fn after_large_write(&self, writer: &PgPool) -> StoreResult<()> {

@@ -104,29 +104,6 @@ pub(crate) async fn insert_user_rows(
     .await
 }
 
-/// Rewrites users' search vectors (their terms changed), by the thousand.
-pub(crate) async fn reindex_users(
-    conn: &mut PgConnection,
-    rows: &[UserColumns],
-) -> StoreResult<()> {
-    for chunk in rows.chunks(1_000) {
-        let Some(first) = chunk.first() else {
-            continue;
-        };
-        let mut q = QueryBuilder::<Postgres>::new(
-            "update user_account u set search_vector = v.vector::tsvector from (",
-        );
-        q.push_values(chunk, |mut values, row| {
-            values.push_bind(row.user_id).push_bind(search_vector(row));
-        });
-        q.push(") v (user_id, vector) where u.org_id = ")
-            .push_bind(first.org_id)
-            .push(" and u.user_id = v.user_id");
-        q.build().execute(&mut *conn).await.map_err(db_error)?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

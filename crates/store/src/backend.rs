@@ -76,11 +76,15 @@ pub trait Backend: Send + Sync + Sized + 'static {
         ""
     }
 
-    /// Rewrites users' search entries after their terms changed.
+    /// Rewrites users' search entries after their terms changed, where they live in a table of
+    /// their own; a backend whose entries are a column of the row ([`Backend::search_column`])
+    /// has nothing more to do.
     fn reindex_users<'a>(
-        conn: &'a mut Conn<Self>,
-        rows: &'a [UserColumns],
-    ) -> impl Future<Output = StoreResult<()>> + Send + 'a;
+        _conn: &'a mut Conn<Self>,
+        _rows: &'a [UserColumns],
+    ) -> impl Future<Output = StoreResult<()>> + Send + 'a {
+        async { Ok(()) }
+    }
 
     /// Runs after a unit of work that inserted many users has committed (SQLite folds its
     /// write-ahead log back; PostgreSQL refreshes the planner's statistics).
