@@ -78,3 +78,23 @@ id_type!(
     /// A roster: a class and its members, as a source sends it.
     RosterId
 );
+id_type!(
+    /// A course of an org.
+    CourseId
+);
+id_type!(
+    /// A lesson of a course (stable across edits, so progress survives reordering).
+    LessonId
+);
+id_type!(
+    /// A certificate of completion.
+    CertificateId
+);
+id_type!(
+    /// One entry of an org's credit ledger.
+    CreditEntryId
+);
+id_type!(
+    /// One e-mail of an org's outbox.
+    MessageId
+);

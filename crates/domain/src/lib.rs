@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod error;
 pub mod ids;
+pub mod learning;
 pub mod org;
 pub mod password;
 pub mod provisioning;
@@ -19,7 +20,10 @@ pub mod user;
 
 pub use audit::{Actor, AuditAction, AuditEvent, Reason, StoredActor};
 pub use error::FieldError;
-pub use ids::{EventId, OrgId, RosterId, RunId, SourceId, TokenId, UserId};
+pub use ids::{
+    CertificateId, CourseId, CreditEntryId, EventId, LessonId, MessageId, OrgId, RosterId, RunId,
+    SourceId, TokenId, UserId,
+};
 pub use org::{Org, OrgName, OrgSlug};
 pub use password::{HashMemory, Password, PasswordHash, TemporaryPassword};
 pub use status::{ListFilter, Role, Status};
