@@ -1,6 +1,7 @@
 //! The one error type of the use cases, and the one classification every surface renders
 //! (problem+json for the API, a page or fragment for the console).
 
+use rollcall_domain::learning::LearningError;
 use rollcall_domain::{FieldError, TransitionError};
 use rollcall_store::StoreError;
 
@@ -27,6 +28,9 @@ pub enum AppError {
     Stale { sent: Option<i64>, current: i64 },
     #[error(transparent)]
     Transition(#[from] TransitionError),
+    /// A learner's step the rules refuse (no access, no credits left, a step out of turn).
+    #[error("{0}")]
+    Learning(LearningError),
     /// What is stored refuses this now (a run that is not held any more, a source being
     /// applied by another run); the field says what stands in the way.
     #[error("{0}")]
@@ -109,6 +113,17 @@ impl AppError {
             Self::Stale { .. } => ErrorClass::Stale,
             Self::Unauthenticated => ErrorClass::Unauthenticated,
             Self::AccountClosed | Self::Forbidden => ErrorClass::Forbidden,
+            Self::Learning(err) => match err {
+                LearningError::NoAccess(_) => ErrorClass::Forbidden,
+                LearningError::NotEnrolled | LearningError::NoSuchLesson => ErrorClass::NotFound,
+                LearningError::Answers(_) => ErrorClass::Invalid,
+                LearningError::Retired
+                | LearningError::NotStarted
+                | LearningError::LessonsLeft(_)
+                | LearningError::AlreadyCompleted(_)
+                | LearningError::WrongStep(_)
+                | LearningError::NotEnoughCredits { .. } => ErrorClass::Conflict,
+            },
             Self::Throttled { .. } => ErrorClass::Throttled,
             Self::Busy { .. } => ErrorClass::Busy,
             Self::Internal { .. } => ErrorClass::Internal,
@@ -131,7 +146,10 @@ impl AppError {
                 vec![FieldError::new("temporary_password", err.to_string())]
             }
             Self::Transition(err) => vec![FieldError::new("status", err.to_string())],
-            Self::Conflict(err) => vec![err.clone()],
+            Self::Conflict(err) | Self::Learning(LearningError::Answers(err)) => vec![err.clone()],
+            Self::Learning(LearningError::NotEnoughCredits { .. }) => {
+                vec![FieldError::new("credits", self.public_message())]
+            }
             _ => Vec::new(),
         }
     }
@@ -173,6 +191,7 @@ impl AppError {
             ),
             Self::Transition(err) => err.to_string(),
             Self::Conflict(err) => err.to_string(),
+            Self::Learning(err) => err.to_string(),
             Self::Unauthenticated => "not signed in, or the credentials are no longer valid".into(),
             Self::AccountClosed => "this account is not active and cannot sign in".into(),
             Self::Throttled { retry_after_secs } => {

@@ -5,6 +5,7 @@
 
 mod error;
 mod forms;
+mod learning;
 mod listing;
 mod orgs;
 mod passwords;
@@ -24,6 +25,9 @@ use rollcall_store::{Store, UnitOfWork};
 
 pub use error::{AppError, ErrorClass};
 pub use forms::FORM_TOKEN_HOURS;
+pub use learning::{
+    CourseSummary, Credits, Enrolled, Finished, MyCourse, TrainingHistory, TrainingRecord,
+};
 pub use listing::{Cursor, ListUsers, UserPage};
 pub use provisioning::{ImportOutcome, ImportRequest, NewSource, SettingsChange, Undo};
 pub use rollcall_store::{StoreError, UserSort};
@@ -153,6 +157,8 @@ async fn write_change(
     // The row is locked at `expected` by now: a stale write here is someone else's bug.
     uow.update_user(&change.user, expected).await?;
     uow.record(std::slice::from_ref(&change.event)).await?;
+    let returning = learning::returning([change]);
+    learning::enrol_joiners(uow, change.user.org_id(), &returning, change.event.at).await?;
     if change.ends_sessions {
         uow.delete_user_sessions(change.user.org_id(), change.user.id(), keep)
             .await?;
@@ -200,6 +206,8 @@ async fn write_changes(uow: &mut dyn UnitOfWork, changes: &[&UserChange]) -> Res
     uow.update_users(&users).await?;
     let events: Vec<AuditEvent> = changes.iter().map(|c| c.event.clone()).collect();
     uow.record(&events).await?;
+    let returning = learning::returning(changes.iter().copied());
+    learning::enrol_joiners(uow, org, &returning, first.event.at).await?;
     // Each user once, whichever of their changes ends their sessions.
     let ending: Vec<UserId> = changes
         .iter()

@@ -130,6 +130,8 @@ impl App {
             let mut uow = self.store.begin().await?;
             uow.insert_users(who.org_id, std::slice::from_ref(&user))
                 .await?;
+            crate::learning::enrol_joiners(uow.as_mut(), who.org_id, &[user.id()], event.at)
+                .await?;
             uow.record(&[event]).await?;
             uow.commit().await
         };
@@ -298,6 +300,8 @@ impl App {
         let mut uow = self.store.begin().await?;
         uow.insert_users(who.org_id, &users).await?;
         uow.record(&events).await?;
+        let ids: Vec<UserId> = users.iter().map(User::id).collect();
+        crate::learning::enrol_joiners(uow.as_mut(), who.org_id, &ids, at).await?;
         uow.commit().await?;
         Ok(users.len())
     }

@@ -18,7 +18,10 @@ pub use course::{
     Completion, Course, CourseDraft, Lesson, LessonDraft, MAX_LESSON_BYTES, Question, Quiz,
 };
 pub use credits::{CreditEntry, CreditKind, CreditUse, TopUp};
-pub use outbox::{Delivery, MAX_ATTEMPTS, Message, MessageKind, MessageState, NewMessage};
+pub use outbox::{
+    Delivery, MAX_ATTEMPTS, Message, MessageKind, MessageState, NO_ADDRESS, NewMessage,
+    suppressed_for,
+};
 pub use progress::{
     EnrolMethod, Enrolment, Graded, LearningError, Started, access, complete_lesson, finish, grade,
     start,

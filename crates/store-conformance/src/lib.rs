@@ -12,12 +12,14 @@
 )]
 
 mod fixtures;
+mod learning;
 mod listing;
 mod provisioning;
 mod throttle;
 mod units;
 mod users;
 
+pub use learning::*;
 pub use listing::*;
 pub use provisioning::*;
 pub use throttle::*;

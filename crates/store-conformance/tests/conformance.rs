@@ -39,4 +39,11 @@ rollcall_testkit::backend_tests!(
     a_oneroster_package_provisions_and_a_broken_one_changes_nothing,
     undoing_a_run_takes_back_its_roster_changes,
     an_import_ends_the_sessions_and_tokens_of_whom_it_deactivates,
+    a_course_reads_back_and_a_stale_edit_is_refused,
+    everyone_enrolment_takes_in_all_but_the_archived_and_notifies_only_the_active,
+    a_first_start_consumes_credits_once_and_too_few_credits_refuse_it,
+    fifty_simultaneous_first_starts_consume_credits_once,
+    two_learners_racing_for_the_last_credit_one_gets_it,
+    a_completed_course_gives_a_verifiable_certificate_kept_from_the_inactive,
+    another_orgs_courses_and_certificates_are_out_of_reach,
 );

@@ -14,7 +14,7 @@ use std::time::Duration;
 use rollcall_domain::{AuditEvent, OrgId, User};
 use rollcall_store::rows::{EVENT_COLUMNS, EventColumns, UserColumns};
 use rollcall_store::shared::{Conn, Opened};
-use rollcall_store::sql::Value;
+use rollcall_store::sql::{Sql, Value};
 use rollcall_store::{Backend, SqlStore, StoreError, StoreResult, UserQuery};
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgQueryResult};
 use sqlx::{PgPool, Postgres};
@@ -70,6 +70,12 @@ impl Backend for PostgresBackend {
 
     fn rows_affected(result: &PgQueryResult) -> u64 {
         result.rows_affected()
+    }
+
+    fn derived_id(q: &mut Sql<Self>, prefix: String, column: &str) {
+        q.push("cast(cast(").bind(prefix).push(format!(
+            " as text) || substr(replace(cast({column} as text), '-', ''), 17) as uuid)"
+        ));
     }
 
     fn placeholder(text: &mut String, index: usize) {
@@ -170,6 +176,7 @@ mod tests {
         (12, "de176c20ca832285b7df6a01c5a8419e8167aad33d7ddc5a1e654725b923a6f96d4168eaffdabcd425adc8d43049ea10"),
         (13, "8bb41d5248cf9211019e5b20e5113ea8b64dc582d6a5fe7fcd5603a080dcef50de001386ffd3fa0965f81ac7507a6616"),
         (14, "100e221d715204a7a9eb1e624396e8f20b1ee892313cee58e1252b6d66eaab937e08fc4ca109b32f5824d11e2edd8eb0"),
+        (15, "fe9d3e9f46f79f28baca48695e8852f947c9eb44cc483643baf5cc5ae57066ab2bb23a919c02b17b83ef14e46453e7a1"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

@@ -14,7 +14,7 @@ use rollcall_domain::provisioning::{Known, Roll};
 use rollcall_domain::{AuditEvent, OrgId, Source, User};
 use rollcall_store::rows::UserColumns;
 use rollcall_store::shared::{Conn, Opened};
-use rollcall_store::sql::Value;
+use rollcall_store::sql::{Sql, Value};
 use rollcall_store::{Backend, SqlStore, StoreError, StoreResult, UserQuery};
 use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult,
@@ -125,6 +125,12 @@ impl Backend for SqliteBackend {
 
     fn placeholder(text: &mut String, _index: usize) {
         text.push('?');
+    }
+
+    fn derived_id(q: &mut Sql<Self>, prefix: String, column: &str) {
+        q.push("unhex(")
+            .bind(prefix)
+            .push(format!(" || substr(hex({column}), 17))"));
     }
 
     fn bind(args: &mut SqliteArguments<'_>, value: Value) -> Result<(), sqlx::error::BoxDynError> {
@@ -240,6 +246,7 @@ mod tests {
         (9, "cda88cae08e25ee271b2779eed2bd99c976de6ff49e3422dae89c17b15b8d1f7e3789b220a1ebf2aadcc87dc94f8a172"),
         (10, "7a7ce36bdd27124d205f7478c1d18c195ee03ea63dac90973de8950151ff8214cf9fefdb854e2b0aad12216339974d0b"),
         (11, "9b05022e12e11d576a7f050c48968f78b03de992db566d1cb166601fa664591272a76fbc5fcb0d1134fe1b0cb4564e14"),
+        (12, "9ea9fdd25ea97251e337574f59aa3466dec2427d145ee39c86edd0c939d76dca0698c300e36a863d1a506a1d787d510b"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

@@ -9,6 +9,7 @@ use sqlx::{Database, Pool};
 use uuid::Uuid;
 
 use crate::rows::UserColumns;
+use crate::sql::Sql;
 use crate::value::Value;
 use crate::{StoreResult, UserQuery};
 
@@ -85,6 +86,10 @@ pub trait Backend: Send + Sync + Sized + 'static {
     ) -> impl Future<Output = StoreResult<()>> + Send + 'a {
         async { Ok(()) }
     }
+
+    /// Appends an id made in SQL from `prefix` (16 hex digits, bound) and the last eight bytes
+    /// of the id in `column`: unique per row of one statement, and in the statement's order.
+    fn derived_id(q: &mut Sql<Self>, prefix: String, column: &str);
 
     /// Runs after a unit of work that inserted many users has committed (SQLite folds its
     /// write-ahead log back; PostgreSQL refreshes the planner's statistics).

@@ -9,6 +9,7 @@
 //! method is scoped to one org: nothing crosses tenants.
 
 mod backend;
+pub mod learning;
 pub mod listing;
 pub mod rows;
 pub mod shared;
@@ -32,6 +33,7 @@ pub use rows::ThrottleRun;
 /// brings, takes the backend's bulk-load path (SQLite makes the table's indexes again after
 /// the rows instead of keeping them up row by row).
 pub const BULK_LOAD_MIN: usize = 20_000;
+pub use learning::{Enrol, LearningStore, LearningWork, Tally};
 pub use shared::{Backend, SqlStore};
 
 /// The cause of a storage failure, kept for the log.
@@ -204,7 +206,7 @@ pub struct UserQuery {
 /// Reads outside a unit of work see committed data and take no locks (on SQLite they go to
 /// the readers' pool, beside the one writer).
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: learning::LearningStore + Send + Sync + 'static {
     /// Which backend this is: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
@@ -312,7 +314,7 @@ pub trait Store: Send + Sync + 'static {
 /// [`StoreError::Stale`] when it moved on. Business rules (which sessions end, which events
 /// are written) are the caller's: a unit of work only stores.
 #[async_trait]
-pub trait UnitOfWork: Send {
+pub trait UnitOfWork: learning::LearningWork + Send {
     async fn insert_org(&mut self, org: &Org) -> StoreResult<()>;
 
     /// The user, locked until this unit of work ends.

@@ -28,6 +28,10 @@ use rollcall_domain::{
 use sqlx::{Database, Executor, FromRow, IntoArguments, Pool};
 use uuid::Uuid;
 
+use crate::learning::{
+    CertificateColumns, CourseColumns, EnrolmentColumns, EntryColumns, MessageColumns,
+    TallyColumns, UseColumns,
+};
 use crate::rows::{
     EVENT_COLUMNS, EventColumns, KnownColumns, MemberColumns, MembershipColumns, OrgColumns,
     ROLL_COLUMNS, ROSTER_COLUMNS, RUN_COLUMNS, RollColumns, RosterColumns, RunColumns,
@@ -78,6 +82,10 @@ impl<B: Backend> SqlStore<B> {
     pub fn with_search_cutoff(mut self, entries: i64) -> Self {
         self.search_cutoff = entries;
         self
+    }
+
+    pub(crate) fn reader(&self) -> &Pool<B::Db> {
+        &self.reader
     }
 
     /// The writer's pool, for a backend's own work beside the store (the benchmark's baseline).
@@ -155,6 +163,13 @@ pub struct SqlUnitOfWork<B: Backend> {
     locked: HashMap<UserId, UserColumns>,
 }
 
+impl<B: Backend> SqlUnitOfWork<B> {
+    /// The transaction's connection.
+    pub(crate) fn conn(&mut self) -> &mut Conn<B> {
+        &mut self.tx
+    }
+}
+
 #[async_trait]
 impl<B: Backend> Store for SqlStore<B>
 where
@@ -182,6 +197,13 @@ where
     for<'r> (Vec<u8>,): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (i64, i64, bool): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (Uuid,): FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> CourseColumns: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> EnrolmentColumns: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> CertificateColumns: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> EntryColumns: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> MessageColumns: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> TallyColumns: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> UseColumns: FromRow<'r, <B::Db as Database>::Row>,
 {
     fn backend(&self) -> &'static str {
         B::NAME
@@ -734,6 +756,9 @@ where
     for<'r> (String,): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (Uuid, Uuid, String): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (Uuid, i64): FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> (i64,): FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> CourseColumns: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> EnrolmentColumns: FromRow<'r, <B::Db as Database>::Row>,
 {
     async fn insert_org(&mut self, org: &Org) -> StoreResult<()> {
         let mut q = Sql::<B>::new("insert into org (org_id, slug, name, created_at) values ");

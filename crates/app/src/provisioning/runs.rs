@@ -642,7 +642,10 @@ impl App {
         drop(made_at);
         new_users.sort_by_key(User::id);
         uow.insert_users(who.org_id, &new_users).await?;
+        let made: Vec<UserId> = new_users.iter().map(User::id).collect();
         drop(new_users);
+        crate::learning::enrol_joiners(uow, who.org_id, &made, self.now()).await?;
+        drop(made);
         uow.record(&created_events).await?;
         drop(created_events);
         let changed: Vec<&UserChange> = changes_of_others.iter().collect();

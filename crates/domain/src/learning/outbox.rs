@@ -5,6 +5,7 @@
 use crate::Timestamp;
 use crate::ids::{MessageId, OrgId, UserId};
 use crate::rules::{self, EmailDelivery};
+use crate::status::Status;
 use crate::user::User;
 
 /// How many times delivery is tried before a message is given up as failed.
@@ -83,20 +84,29 @@ pub enum Delivery {
     Suppress(String),
 }
 
+/// Why a message to someone without an e-mail address is kept unsent.
+pub const NO_ADDRESS: &str = "the recipient has no e-mail address";
+
+/// Why e-mail to someone of `status` is kept unsent, when the status rules say it is.
+pub fn suppressed_for(status: Status) -> Option<String> {
+    (rules::rules(status).email == EmailDelivery::Suppress).then(|| {
+        format!(
+            "the recipient is {}: {} people receive no e-mail",
+            status.as_str(),
+            status.as_str()
+        )
+    })
+}
+
 impl Delivery {
     /// What the status rules say of e-mail to `user`.
     pub fn to(user: &User) -> Self {
-        let status = user.status();
-        if rules::rules(status).email == EmailDelivery::Suppress {
-            return Self::Suppress(format!(
-                "the recipient is {}: {} people receive no e-mail",
-                status.as_str(),
-                status.as_str()
-            ));
+        if let Some(why) = suppressed_for(user.status()) {
+            return Self::Suppress(why);
         }
         match user.email() {
             Some(email) => Self::Send(email.as_str().to_owned()),
-            None => Self::Suppress("the recipient has no e-mail address".to_owned()),
+            None => Self::Suppress(NO_ADDRESS.to_owned()),
         }
     }
 }

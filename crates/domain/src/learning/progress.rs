@@ -38,6 +38,23 @@ impl EnrolMethod {
         }
     }
 
+    /// The statuses this method enrols: everyone's takes in all but the archived (inactive
+    /// people silently, without access); a pick or a roster, whom pickers and rosters show.
+    pub fn takes_in(self) -> Vec<Status> {
+        Status::ALL
+            .iter()
+            .copied()
+            .filter(|&status| match self {
+                Self::Everyone => {
+                    rules::rules(status).everyone_enrolment != rules::EveryoneEnrolment::Excluded
+                }
+                Self::Selected | Self::Roster(_) => {
+                    rules::rules(status).search != rules::SearchVisibility::Hidden
+                }
+            })
+            .collect()
+    }
+
     /// A method as stored (its word and, for a roster, the roster's id).
     pub fn from_stored(word: &str, roster: Option<RosterId>) -> Option<Self> {
         match (word, roster) {

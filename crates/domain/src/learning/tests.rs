@@ -407,3 +407,13 @@ fn enrol_methods_read_back_as_stored() {
     assert_eq!(EnrolMethod::from_stored("roster", None), None);
     let _ = CourseId::new();
 }
+
+#[test]
+fn every_method_enrols_all_but_the_archived() {
+    for method in [EnrolMethod::Everyone, EnrolMethod::Selected] {
+        assert_eq!(method.takes_in(), [Status::Active, Status::Inactive]);
+    }
+    assert_eq!(suppressed_for(Status::Active), None);
+    assert!(suppressed_for(Status::Inactive).is_some());
+    assert!(suppressed_for(Status::Archived).is_some());
+}
