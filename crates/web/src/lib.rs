@@ -2,8 +2,10 @@
 //! and `/healthz`. Handlers extract, call the use cases, and map the result; nothing more.
 
 pub mod api;
+mod certificate;
 pub mod console;
 mod failure;
+mod markdown;
 mod server;
 
 use std::future::Future;
