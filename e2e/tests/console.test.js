@@ -123,8 +123,8 @@ describe("the console", { concurrency: 2 }, () => {
     const graceContext = await browser.newContext({ viewport: DESKTOP });
     const grace = await graceContext.newPage();
     await signIn(grace, server.address, "grace.hopper", TEACHER_PASSWORD);
-    await grace.waitForURL("**/account");
-    await grace.getByRole("heading", { name: "Your account" }).waitFor();
+    await grace.waitForURL("**/my/courses");
+    await grace.getByRole("heading", { name: "My courses" }).waitFor();
 
     await search(admin, "hopper");
     const row = await rowOf(admin, "Hopper, Grace");
@@ -179,7 +179,7 @@ describe("the console", { concurrency: 2 }, () => {
 
     const hedy = await browser.newPage({ viewport: DESKTOP });
     await signIn(hedy, server.address, "hedy.lamarr", TEACHER_PASSWORD);
-    await hedy.waitForURL("**/account");
+    await hedy.waitForURL("**/my/courses");
     await hedy.close();
   });
 
@@ -216,8 +216,11 @@ describe("the console", { concurrency: 2 }, () => {
     await zoe.getByLabel("New password", { exact: true }).fill("my own river stone");
     await zoe.getByLabel("New password, again").fill("my own river stone");
     await zoe.getByRole("button", { name: "Change password" }).click();
-    await zoe.getByRole("heading", { name: "Your account" }).waitFor();
+    // Home, a learner's courses, says the password is set.
+    await zoe.getByRole("heading", { name: "My courses" }).waitFor();
     await zoe.locator("#flash").getByText("Your new password is set.", { exact: false }).waitFor();
+    await zoe.getByRole("link", { name: "Zoë Ørsted" }).click();
+    await zoe.getByRole("heading", { name: "Your account" }).waitFor();
     // The role reads as the Users list writes it.
     assert.equal(await zoe.locator("dl.facts dd").nth(2).innerText(), "Student");
     await screenshot(zoe, "account-phone");

@@ -1,5 +1,6 @@
 //! `rollcall demo`: a realistic school district to try Rollcall on.
 
+mod learning;
 mod package;
 
 use anyhow::{Result, anyhow};
@@ -403,6 +404,11 @@ pub async fn prepare(app: &App, database_url: &str, bind: &str) -> Result<()> {
     app.set_password(&who, admin.id(), password.expose(), false)
         .await
         .map_err(fail)?;
+    let learner = learning::learner(app, &who).await?;
+    let learner_password = TemporaryPassword::generate();
+    app.set_password(&who, learner.id(), learner_password.expose(), false)
+        .await
+        .map_err(fail)?;
     let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
     let (_, token) = app
         .create_token(&who, "admin", &format!("demo-{stamp}"))
@@ -424,6 +430,12 @@ pub async fn prepare(app: &App, database_url: &str, bind: &str) -> Result<()> {
     println!("  Database:   {database_url}");
     println!("  Address:    http://{bind}");
     println!("  Admin:      admin  /  {}", password.expose());
+    println!(
+        "  Learner:    {}  /  {}  ({}, part-way through a course)",
+        learner.login(),
+        learner_password.expose(),
+        learner.display_name()
+    );
     println!("  API token:  {token}");
     let held = app
         .run_history(&who, None, 50)
@@ -513,5 +525,6 @@ async fn seed(app: &App, who: &Principal) -> Result<()> {
             app.change_status(who, id, change).await.map_err(fail)?;
         }
     }
+    learning::seed(app, who).await?;
     Ok(())
 }

@@ -23,6 +23,6 @@ pub use outbox::{
     suppressed_for,
 };
 pub use progress::{
-    EnrolMethod, Enrolment, Graded, LearningError, Started, access, complete_lesson, finish, grade,
-    start,
+    EnrolMethod, Enrolment, Graded, LearningError, Progress, Started, access, complete_lesson,
+    finish, grade, start,
 };

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use rollcall_domain::learning::{
     Certificate, Completion, Course, CreditEntry, CreditKind, CreditUse, EnrolMethod, Enrolment,
-    Lesson, Message, MessageKind, MessageState, NewMessage, VerificationCode,
+    Lesson, Message, MessageKind, MessageState, NewMessage, Progress, VerificationCode,
 };
 use rollcall_domain::{
     CertificateId, CourseId, CreditEntryId, LessonId, MessageId, OrgId, RosterId, Status,
@@ -65,11 +65,13 @@ pub trait LearningStore: Send + Sync {
     ) -> StoreResult<Option<Enrolment>>;
     /// Every enrolment of a person, newest first.
     async fn user_enrolments(&self, org: OrgId, user: UserId) -> StoreResult<Vec<Enrolment>>;
-    /// A page of a course's people (by user id, after `after`), with each person.
+    /// A page of a course's people (by user id, after `after`; only those this far, when
+    /// given), with each person.
     async fn course_enrolments(
         &self,
         org: OrgId,
         course: CourseId,
+        progress: Option<Progress>,
         after: Option<UserId>,
         limit: u64,
     ) -> StoreResult<Vec<(Enrolment, User)>>;
@@ -484,6 +486,7 @@ where
         &self,
         org: OrgId,
         course: CourseId,
+        progress: Option<Progress>,
         after: Option<UserId>,
         limit: u64,
     ) -> StoreResult<Vec<(Enrolment, User)>> {
@@ -493,6 +496,12 @@ where
         q.bind(org.as_uuid())
             .push(" and course_id = ")
             .bind(course.as_uuid());
+        q.push(match progress {
+            None => "",
+            Some(Progress::NotStarted) => " and started_at is null",
+            Some(Progress::InProgress) => " and started_at is not null and completed_at is null",
+            Some(Progress::Completed) => " and completed_at is not null",
+        });
         if let Some(after) = after {
             q.push(" and user_id > ").bind(after.as_uuid());
         }

@@ -43,7 +43,7 @@ pub fn to_html(markdown: &str) -> String {
 /// `url` when it is a web, mail or same-site address; `#` otherwise (`javascript:`, `data:`…).
 fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
     let lower = url.trim_start().to_ascii_lowercase();
-    let scheme_end = lower.find(|c: char| matches!(c, ':' | '/' | '?' | '#'));
+    let scheme_end = lower.find([':', '/', '?', '#']);
     let allowed = match scheme_end {
         // A scheme: only these.
         Some(at) if lower[at..].starts_with(':') => {

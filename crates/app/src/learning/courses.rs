@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use rollcall_domain::learning::{Course, CourseDraft, EnrolMethod, Enrolment};
+use rollcall_domain::learning::{Course, CourseDraft, EnrolMethod, Enrolment, Progress};
 use rollcall_domain::provisioning::Wanted;
 use rollcall_domain::{CourseId, FieldError, RosterId, Status, User, UserId};
 use rollcall_store::Tally;
@@ -99,18 +99,20 @@ impl App {
         Ok(CourseSummary { course, tally })
     }
 
-    /// A page of a course's people, in id order after `after`.
+    /// A page of a course's people (only those this far, when given), in id order after
+    /// `after`.
     pub async fn course_people(
         &self,
         who: &Principal,
         id: CourseId,
+        progress: Option<Progress>,
         after: Option<UserId>,
         limit: u64,
     ) -> Result<Vec<(Enrolment, User)>, AppError> {
         who.require_admin()?;
         Ok(self
             .store
-            .course_enrolments(who.org_id, id, after, limit.clamp(1, 500))
+            .course_enrolments(who.org_id, id, progress, after, limit.clamp(1, 500))
             .await?)
     }
 

@@ -102,3 +102,19 @@ impl App {
         })
     }
 }
+
+impl App {
+    /// The org's outbox, newest first: of one state, or all.
+    pub async fn outbox(
+        &self,
+        who: &Principal,
+        state: Option<rollcall_domain::learning::MessageState>,
+        limit: u64,
+    ) -> Result<Vec<rollcall_domain::learning::Message>, AppError> {
+        who.require_admin()?;
+        Ok(self
+            .store
+            .messages(who.org_id, state, limit.clamp(1, 1_000))
+            .await?)
+    }
+}

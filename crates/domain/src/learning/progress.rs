@@ -66,6 +66,40 @@ impl EnrolMethod {
     }
 }
 
+/// How far someone got in a course: what a course's people are filtered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    NotStarted,
+    InProgress,
+    Completed,
+}
+
+impl Progress {
+    pub const ALL: [Self; 3] = [Self::NotStarted, Self::InProgress, Self::Completed];
+
+    /// `not_started`, `in_progress`, `completed`: as addresses and the API name it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::NotStarted => "not_started",
+            Self::InProgress => "in_progress",
+            Self::Completed => "completed",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == word)
+    }
+
+    /// In words: `not started`, `in progress`, `completed`.
+    pub const fn words(self) -> &'static str {
+        match self {
+            Self::NotStarted => "not started",
+            Self::InProgress => "in progress",
+            Self::Completed => "completed",
+        }
+    }
+}
+
 /// One person's place in one course: how they were enrolled, and how far they got.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Enrolment {
@@ -113,13 +147,17 @@ impl Enrolment {
         }
     }
 
+    pub const fn progress(&self) -> Progress {
+        match (self.started_at, self.completed_at) {
+            (_, Some(_)) => Progress::Completed,
+            (Some(_), None) => Progress::InProgress,
+            (None, None) => Progress::NotStarted,
+        }
+    }
+
     /// `not started`, `in progress` or `completed`.
     pub const fn state(&self) -> &'static str {
-        match (self.started_at, self.completed_at) {
-            (_, Some(_)) => "completed",
-            (Some(_), None) => "in progress",
-            (None, None) => "not started",
-        }
+        self.progress().words()
     }
 
     /// How many of the course's lessons (as it is now) they have read.

@@ -25,7 +25,7 @@ pub async fn home(signed_in: SignedIn) -> Redirect {
 fn home_path(role: Role) -> &'static str {
     match role {
         Role::Admin => "/users",
-        Role::Teacher | Role::Staff | Role::Student => "/account",
+        Role::Teacher | Role::Staff | Role::Student => "/my/courses",
     }
 }
 

@@ -22,6 +22,7 @@ pub fn explain(err: &AppError) -> (StatusCode, String) {
             "Another user has a {} that looks the same. Choose one that reads differently.",
             field.replace('_', " ")
         ),
+        (_, AppError::Learning(refusal)) => capitalize(&refusal.to_string()) + ".",
         (ErrorClass::Invalid, _) => err
             .fields()
             .iter()
@@ -84,8 +85,31 @@ fn field_sentence(label: &str, message: &str) -> String {
 
 /// A field as the console's forms call it (the API's names are the parameters').
 fn field_label(field: &str) -> String {
+    // `lessons[2].title` is "Lesson 3 title"; `completion.questions[0].prompt`, "Question 1".
+    let numbered = |rest: &str, noun: &str| -> Option<String> {
+        let (index, tail) = rest.split_once(']')?;
+        let n = index.parse::<usize>().ok()? + 1;
+        let tail = tail.trim_start_matches('.').replace('_', " ");
+        let tail = match tail.as_str() {
+            "prompt" => String::new(),
+            "options" => " answers".to_owned(),
+            "answer" => " right answer".to_owned(),
+            t if t.starts_with("options[") => " answer".to_owned(),
+            "" => String::new(),
+            t => format!(" {t}"),
+        };
+        Some(format!("{noun} {n}{tail}"))
+    };
+    if let Some(rest) = field.strip_prefix("lessons[") {
+        return numbered(rest, "Lesson").unwrap_or_else(|| "Lessons".to_owned());
+    }
+    if let Some(rest) = field.strip_prefix("completion.questions[") {
+        return numbered(rest, "Question").unwrap_or_else(|| "Questions".to_owned());
+    }
     match field {
         "q" => "Search".to_owned(),
+        "completion.questions" => "The quiz".to_owned(),
+        "completion.pass_mark" => "Pass mark".to_owned(),
         other => capitalize(&other.replace('_', " ")),
     }
 }
@@ -107,5 +131,12 @@ mod tests {
     fn fields_are_named_as_the_forms_name_them() {
         assert_eq!(field_label("q"), "Search");
         assert_eq!(field_label("drop_folder"), "Drop folder");
+        assert_eq!(field_label("lessons[2].title"), "Lesson 3 title");
+        assert_eq!(field_label("completion.questions[0].prompt"), "Question 1");
+        assert_eq!(
+            field_label("completion.questions[1].answer"),
+            "Question 2 right answer"
+        );
+        assert_eq!(field_label("completion.pass_mark"), "Pass mark");
     }
 }

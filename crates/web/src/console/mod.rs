@@ -5,6 +5,7 @@ mod account;
 mod bulk;
 mod errors;
 mod extract;
+mod learning;
 mod pages;
 mod provisioning;
 mod rosters;
@@ -85,6 +86,45 @@ pub fn routes(max_import_bytes: usize) -> Router<App> {
             "/runs/{id}/undo",
             get(provisioning::undo_confirm).post(provisioning::undo),
         )
+        .route("/courses", get(learning::courses::index))
+        .route(
+            "/courses/new",
+            get(learning::courses::new_form).post(learning::courses::create),
+        )
+        .route("/courses/{id}", get(learning::courses::show))
+        .route(
+            "/courses/{id}/edit",
+            get(learning::courses::edit_form).post(learning::courses::save),
+        )
+        .route(
+            "/courses/{id}/enrol",
+            get(learning::courses::picker).post(learning::courses::enrol_picked),
+        )
+        .route(
+            "/courses/{id}/{action}",
+            get(learning::courses::confirm).post(learning::courses::act),
+        )
+        .route("/credits", get(learning::credits::index))
+        .route("/credits/top-up", post(learning::credits::top_up))
+        .route("/outbox", get(learning::credits::outbox))
+        .route(
+            "/certificates/{id}",
+            get(learning::learner::admin_certificate),
+        )
+        .route("/my/courses", get(learning::learner::my_courses))
+        .route("/my/courses/{id}", get(learning::learner::my_course))
+        .route("/my/courses/{id}/start", post(learning::learner::start))
+        .route("/my/courses/{id}/finish", post(learning::learner::finish))
+        .route(
+            "/my/courses/{id}/lessons/{lesson}",
+            get(learning::learner::lesson).post(learning::learner::read),
+        )
+        .route(
+            "/my/certificates/{id}",
+            get(learning::learner::my_certificate),
+        )
+        .route("/verify/{org}", get(learning::learner::verify))
+        .route("/verify/{org}/{code}", get(learning::learner::verify_code))
         .route("/assets/{name}", get(asset))
 }
 

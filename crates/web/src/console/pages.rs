@@ -243,10 +243,28 @@ pub struct ProfilePage {
     pub attributes: Vec<(String, String)>,
     pub created: String,
     pub history: Vec<HistoryLine>,
+    /// Their training, whatever their status.
+    pub training: Vec<TrainingLine>,
+    /// Credits their first starts used, in all.
+    pub credits_used: u64,
     pub saved: String,
     /// A temporary password made by this change, shown once.
     pub secret: String,
     pub error: String,
+}
+
+/// One course of a person's training history, on their page.
+#[derive(Debug, Clone)]
+pub struct TrainingLine {
+    pub course_id: String,
+    pub course: String,
+    pub enrolled: String,
+    pub state: &'static str,
+    pub percent: u8,
+    pub completed: String,
+    pub score: String,
+    pub credits: u32,
+    pub certificate: String,
 }
 
 #[derive(Template)]

@@ -301,7 +301,7 @@ pub async fn admin_pages_are_for_admins(db: TestDb) {
     let page = b.get("/users").await;
     assert_eq!(page.status, 403);
     assert!(page.body.contains("Administrators only"));
-    assert_eq!(b.get("/").await.location, "/account");
+    assert_eq!(b.get("/").await.location, "/my/courses");
 }
 
 pub async fn weak_passwords_and_missing_tokens_change_nothing(db: TestDb) {

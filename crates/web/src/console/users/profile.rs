@@ -12,7 +12,7 @@ use super::{DetailsForm, load, load_for_change, role_names, user_form};
 use crate::console::errors::capitalize;
 use crate::console::errors::explain;
 use crate::console::extract::{Admin, SignedIn};
-use crate::console::pages::{HistoryLine, ProfilePage, UserForm};
+use crate::console::pages::{HistoryLine, ProfilePage, TrainingLine, UserForm};
 use crate::console::render;
 use crate::console::status::{StatusRequest, apply_change, done_message, save};
 
@@ -83,8 +83,11 @@ pub async fn profile_page(
         )),
         _ => None,
     });
+    let (training, credits_used) = training_of(app, signed_in, user).await;
     ProfilePage {
         chrome: signed_in.chrome.clone(),
+        training,
+        credits_used,
         last_run,
         id: user.id().to_string(),
         name: user.display_name(),
@@ -113,6 +116,50 @@ pub async fn profile_page(
         secret: String::new(),
         error: error.to_owned(),
     }
+}
+
+/// A person's training, as their page lists it, and the credits they used in all.
+async fn training_of(app: &App, signed_in: &SignedIn, user: &User) -> (Vec<TrainingLine>, u64) {
+    let training = app
+        .training_history(&signed_in.visitor.principal, user.id())
+        .await
+        .ok();
+    let credits_used = training.as_ref().map_or(0, |t| t.credits_used);
+    let training = training
+        .map(|t| {
+            t.records
+                .iter()
+                .map(|r| TrainingLine {
+                    course_id: r.course.id.to_string(),
+                    course: r.course.title.clone(),
+                    enrolled: format!(
+                        "{} ({})",
+                        r.enrolment.enrolled_at.format("%Y-%m-%d"),
+                        r.enrolment.method.as_str()
+                    ),
+                    state: r.enrolment.state(),
+                    percent: r.enrolment.percent(&r.course),
+                    completed: r
+                        .enrolment
+                        .completed_at
+                        .map(|at| at.format("%Y-%m-%d").to_string())
+                        .unwrap_or_default(),
+                    score: r
+                        .enrolment
+                        .score
+                        .map(|s| format!("{s}%"))
+                        .unwrap_or_default(),
+                    credits: r.enrolment.credits_used,
+                    certificate: r
+                        .certificate
+                        .as_ref()
+                        .map(|c| c.id.to_string())
+                        .unwrap_or_default(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    (training, credits_used)
 }
 
 /// A user's page after a change: what was done, and a temporary password it made (shown once).
