@@ -5,6 +5,7 @@
 
 mod courses;
 mod credits;
+mod outbox;
 mod progress;
 
 use rollcall_domain::learning::{
@@ -15,6 +16,7 @@ use rollcall_store::{Enrol, Store, StoreResult, UnitOfWork};
 
 pub use courses::{CourseSummary, Enrolled};
 pub use credits::Credits;
+pub use outbox::{Delivered, Mailer, SendError};
 pub use progress::{Finished, MyCourse, TrainingHistory, TrainingRecord};
 
 use crate::{AppError, Principal};

@@ -26,7 +26,8 @@ use rollcall_store::{Store, UnitOfWork};
 pub use error::{AppError, ErrorClass};
 pub use forms::FORM_TOKEN_HOURS;
 pub use learning::{
-    CourseSummary, Credits, Enrolled, Finished, MyCourse, TrainingHistory, TrainingRecord,
+    CourseSummary, Credits, Delivered, Enrolled, Finished, Mailer, MyCourse, SendError,
+    TrainingHistory, TrainingRecord,
 };
 pub use listing::{Cursor, ListUsers, UserPage};
 pub use provisioning::{ImportOutcome, ImportRequest, NewSource, SettingsChange, Undo};

@@ -3,6 +3,7 @@
 mod commands;
 mod demo;
 mod drop;
+mod mail;
 mod sources;
 
 use std::sync::Arc;
@@ -70,6 +71,8 @@ enum Command {
         /// sets drop folders.
         #[arg(long, env = "ROLLCALL_DROP_ROOT", value_parser = parse_absolute)]
         drop_root: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        smtp: mail::SmtpArgs,
     },
     /// Create or reuse a demo org in `rollcall-demo.db`, print its credentials, and serve it.
     Demo {
@@ -309,7 +312,9 @@ async fn run() -> Result<()> {
             max_import_mb,
             drop_interval,
             drop_root,
+            smtp,
         } => {
+            let mailer = smtp.mailer()?;
             let settings = rollcall_web::Settings {
                 secure_cookies: self::secure_cookies(secure_cookies, &bind),
                 timeouts: rollcall_web::Timeouts {
@@ -327,6 +332,15 @@ async fn run() -> Result<()> {
             let app = App::new(open_store(&cli.database_url).await?);
             let root = settings.drop_root.clone();
             tokio::spawn(drop::watch(app.clone(), drop_interval, root));
+            match mailer {
+                Some((mailer, said)) => {
+                    tracing::info!(smtp = %said, "the outbox is delivered");
+                    tokio::spawn(mail::deliver(app.clone(), mailer, smtp.interval()));
+                }
+                None => tracing::info!(
+                    "no SMTP server (--smtp-host): e-mail stays in the outbox, where admins read it"
+                ),
+            }
             serve(app, &bind, settings).await
         }
         Command::Migrate => {

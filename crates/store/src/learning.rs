@@ -107,6 +107,8 @@ pub trait LearningStore: Send + Sync {
     ) -> StoreResult<Vec<Message>>;
     /// Messages addressed to a person, newest first.
     async fn user_messages(&self, org: OrgId, user: UserId) -> StoreResult<Vec<Message>>;
+    /// The orgs with messages due for delivery at `now`.
+    async fn orgs_with_mail_due(&self, now: Timestamp) -> StoreResult<Vec<OrgId>>;
 }
 
 /// Writes of learning, within a unit of work.
@@ -152,6 +154,20 @@ pub trait LearningWork: Send {
     async fn insert_credit_entry(&mut self, entry: &CreditEntry) -> StoreResult<()>;
     async fn insert_certificate(&mut self, certificate: &Certificate) -> StoreResult<()>;
     async fn insert_messages(&mut self, messages: &[Message]) -> StoreResult<()>;
+    /// Claims up to `limit` of the org's messages due at `now` for `worker` until `until`: none
+    /// another worker holds (its claim not yet run out), each claimed once.
+    async fn claim_messages(
+        &mut self,
+        org: OrgId,
+        worker: &str,
+        now: Timestamp,
+        until: Timestamp,
+        limit: u64,
+    ) -> StoreResult<Vec<Message>>;
+    /// Writes what became of a message `worker` claimed (sent, suppressed, to try again,
+    /// failed) and lets it go; `false` when the claim was lost (it ran out, and another worker
+    /// took the message).
+    async fn finish_message(&mut self, message: &Message, worker: &str) -> StoreResult<bool>;
 }
 
 const COURSE_COLUMNS: &str = "org_id, course_id, title, description, lessons, completion, \
@@ -435,6 +451,7 @@ where
     for<'r> TallyColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> UseColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (i64,): FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> (Uuid,): FromRow<'r, <B::Db as Database>::Row>,
 {
     async fn courses(&self, org: OrgId) -> StoreResult<Vec<Course>> {
         let mut q = Sql::<B>::new(format!(
@@ -707,6 +724,19 @@ where
             MessageColumns::into_message,
         )
     }
+
+    async fn orgs_with_mail_due(&self, now: Timestamp) -> StoreResult<Vec<OrgId>> {
+        let mut q = Sql::<B>::new(
+            "select o.org_id from org o where exists (select 1 from outbox_message m \
+             where m.org_id = o.org_id and m.state = 'queued' and m.next_attempt_at <= ",
+        );
+        q.bind(micros(now)).push(") order by o.org_id");
+        Ok(q.fetch_all::<(Uuid,), _>(self.reader())
+            .await?
+            .into_iter()
+            .map(|(id,)| OrgId::from_uuid(id))
+            .collect())
+    }
 }
 
 fn select_course<B: Backend>(org: OrgId, id: CourseId) -> Sql<B> {
@@ -831,6 +861,7 @@ where
     for<'q> <B::Db as Database>::Arguments<'q>: IntoArguments<'q, B::Db>,
     for<'r> CourseColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> EnrolmentColumns: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> MessageColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (i64,): FromRow<'r, <B::Db as Database>::Row>,
 {
     async fn insert_course(&mut self, course: &Course) -> StoreResult<()> {
@@ -1041,6 +1072,64 @@ where
             ],
         );
         q.execute(self.conn()).await.map(drop)
+    }
+
+    async fn claim_messages(
+        &mut self,
+        org: OrgId,
+        worker: &str,
+        now: Timestamp,
+        until: Timestamp,
+        limit: u64,
+    ) -> StoreResult<Vec<Message>> {
+        let mut q = Sql::<B>::new(format!(
+            "select {MESSAGE_COLUMNS} from outbox_message where org_id = "
+        ));
+        q.bind(org.as_uuid())
+            .push(" and state = 'queued' and next_attempt_at <= ")
+            .bind(micros(now))
+            .push(" and (claimed_until is null or claimed_until < ")
+            .bind(micros(now))
+            .push(") order by next_attempt_at, message_id limit ")
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .push(B::SKIP_LOCKED);
+        let messages = parse_all(
+            q.fetch_all::<MessageColumns, _>(self.conn()).await?,
+            MessageColumns::into_message,
+        )?;
+        if messages.is_empty() {
+            return Ok(messages);
+        }
+        let mut q = Sql::<B>::new("update outbox_message set claimed_by = ");
+        q.bind(worker)
+            .push(", claimed_until = ")
+            .bind(micros(until))
+            .push(" where org_id = ")
+            .bind(org.as_uuid())
+            .push(" and message_id in ");
+        q.row(true, messages.iter().map(|m| m.id.as_uuid().into()));
+        q.execute(self.conn()).await?;
+        Ok(messages)
+    }
+
+    async fn finish_message(&mut self, m: &Message, worker: &str) -> StoreResult<bool> {
+        let mut q = Sql::<B>::new("update outbox_message set state = ");
+        q.bind(m.state.as_str())
+            .push(", reason = ")
+            .bind(m.reason.clone())
+            .push(", attempts = ")
+            .bind(i64::from(m.attempts))
+            .push(", next_attempt_at = ")
+            .bind(micros(m.next_attempt_at))
+            .push(", sent_at = ")
+            .bind(m.sent_at.map(micros))
+            .push(", claimed_by = null, claimed_until = null where org_id = ")
+            .bind(m.org_id.as_uuid())
+            .push(" and message_id = ")
+            .bind(m.id.as_uuid())
+            .push(" and claimed_by = ")
+            .bind(worker);
+        Ok(q.execute(self.conn()).await? == 1)
     }
 
     async fn insert_messages(&mut self, messages: &[Message]) -> StoreResult<()> {

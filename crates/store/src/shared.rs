@@ -759,6 +759,7 @@ where
     for<'r> (i64,): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> CourseColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> EnrolmentColumns: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> MessageColumns: FromRow<'r, <B::Db as Database>::Row>,
 {
     async fn insert_org(&mut self, org: &Org) -> StoreResult<()> {
         let mut q = Sql::<B>::new("insert into org (org_id, slug, name, created_at) values ");

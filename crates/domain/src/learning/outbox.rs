@@ -162,6 +162,31 @@ impl Message {
         }
     }
 
+    /// The message sent at `now`.
+    #[must_use]
+    pub fn sent(&self, now: Timestamp) -> Self {
+        Self {
+            state: MessageState::Sent,
+            attempts: self.attempts + 1,
+            reason: None,
+            sent_at: Some(now),
+            ..self.clone()
+        }
+    }
+
+    /// The message refused for good at `now` (its address does not exist, say): failed, never
+    /// tried again.
+    #[must_use]
+    pub fn after_refusal(&self, error: &str, now: Timestamp) -> Self {
+        Self {
+            attempts: self.attempts + 1,
+            state: MessageState::Failed,
+            reason: Some(error.chars().take(500).collect()),
+            next_attempt_at: now,
+            ..self.clone()
+        }
+    }
+
     /// The message after a failed try at `now`: queued again after a wait that doubles with
     /// each try (one minute, two, four… at most six hours), or failed after the last.
     #[must_use]

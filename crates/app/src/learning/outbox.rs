@@ -1,0 +1,133 @@
+//! Delivering the outbox: a worker claims due messages through the database (so several server
+//! processes never send one message twice), checks each recipient against the status rules once
+//! more (someone deactivated since is suppressed, never sent), and hands the rest to a
+//! [`Mailer`], retrying with a growing wait.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rollcall_domain::learning::{Delivery, Message, MessageState};
+use rollcall_domain::provisioning::Wanted;
+use rollcall_domain::{User, UserId};
+
+use crate::{App, AppError};
+
+/// How long a worker holds the messages it claimed: past this another worker may take them
+/// (the first one died, say).
+const CLAIM: Duration = Duration::from_secs(300);
+
+/// Why a message was not sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendError {
+    /// The server refused it for good (a 5xx reply): no retry.
+    pub permanent: bool,
+    pub reason: String,
+}
+
+/// What sends e-mail (SMTP, in `rollcall serve`).
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, message: &Message) -> Result<(), SendError>;
+}
+
+/// What one pass of the worker did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Delivered {
+    pub sent: usize,
+    /// Kept unsent: the recipient may no longer receive e-mail.
+    pub suppressed: usize,
+    /// To be tried again later.
+    pub retrying: usize,
+    /// Given up: refused for good, or tried too often.
+    pub failed: usize,
+}
+
+impl Delivered {
+    pub fn total(&self) -> usize {
+        self.sent + self.suppressed + self.retrying + self.failed
+    }
+}
+
+impl App {
+    /// One pass over every org's due messages, at most `batch` per org, as `worker`.
+    pub async fn deliver_outbox(
+        &self,
+        mailer: &dyn Mailer,
+        worker: &str,
+        batch: u64,
+    ) -> Result<Delivered, AppError> {
+        let mut done = Delivered::default();
+        let now = self.now();
+        for org in self.store.orgs_with_mail_due(now).await? {
+            let until = now + chrono::Duration::from_std(CLAIM).unwrap_or_default();
+            let mut uow = self.store.begin().await?;
+            let claimed = uow.claim_messages(org, worker, now, until, batch).await?;
+            uow.commit().await?;
+            if claimed.is_empty() {
+                continue;
+            }
+            let wanted = Wanted {
+                ids: claimed.iter().map(|m| m.user_id).collect(),
+                ..Wanted::default()
+            };
+            let people: HashMap<UserId, User> = self
+                .store
+                .provisioning_known(org, &wanted)
+                .await?
+                .into_iter()
+                .map(|k| (k.user.id(), k.user))
+                .collect();
+            for message in claimed {
+                let after = self
+                    .deliver_one(mailer, people.get(&message.user_id), &message)
+                    .await;
+                match after.state {
+                    MessageState::Sent => done.sent += 1,
+                    MessageState::Suppressed => done.suppressed += 1,
+                    MessageState::Queued => done.retrying += 1,
+                    MessageState::Failed => done.failed += 1,
+                }
+                let mut uow = self.store.begin().await?;
+                if uow.finish_message(&after, worker).await? {
+                    uow.commit().await?;
+                } else {
+                    tracing::warn!(message.id = %after.id, "a message's claim ran out before it was finished");
+                }
+            }
+        }
+        if done.total() > 0 {
+            tracing::info!(?done, "outbox delivered");
+        }
+        Ok(done)
+    }
+
+    /// The message after one try: sent, suppressed (the rules say its recipient gets no
+    /// e-mail now), to try again, or failed.
+    async fn deliver_one(
+        &self,
+        mailer: &dyn Mailer,
+        recipient: Option<&User>,
+        message: &Message,
+    ) -> Message {
+        let Some(recipient) = recipient else {
+            return Message {
+                state: MessageState::Suppressed,
+                reason: Some("the recipient no longer exists".to_owned()),
+                ..message.clone()
+            };
+        };
+        if let Delivery::Suppress(why) = Delivery::to(recipient) {
+            return Message {
+                state: MessageState::Suppressed,
+                reason: Some(why),
+                ..message.clone()
+            };
+        }
+        match mailer.send(message).await {
+            Ok(()) => message.sent(self.now()),
+            Err(err) if err.permanent => message.after_refusal(&err.reason, self.now()),
+            Err(err) => message.after_failure(&err.reason, self.now()),
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! `rollcall serve`'s outbox worker: with SMTP configured, it delivers the outbox every few
+//! seconds, claiming messages through the database so several servers never send one twice.
+//! Without SMTP (the embedded default) messages stay in the outbox, which admins read.
+
+use std::time::Duration;
+
+use anyhow::{Result, anyhow};
+use clap::Args;
+use rollcall_app::App;
+use rollcall_mail::{SmtpConfig, SmtpMailer, Tls};
+
+/// Messages one pass delivers per org.
+const BATCH: u64 = 50;
+
+/// Where the outbox's e-mail goes (none: it stays in the outbox).
+#[derive(Debug, Clone, Args)]
+pub struct SmtpArgs {
+    /// The SMTP server that sends the outbox's e-mail. Without it, e-mail stays in the outbox
+    /// (admins read it there).
+    #[arg(long, env = "ROLLCALL_SMTP_HOST")]
+    smtp_host: Option<String>,
+    /// Its port.
+    #[arg(long, env = "ROLLCALL_SMTP_PORT", default_value_t = 587)]
+    smtp_port: u16,
+    /// `starttls` (port 587), `tls` (465) or `none` (a relay on this machine or network only).
+    #[arg(long, env = "ROLLCALL_SMTP_TLS", default_value = "starttls")]
+    smtp_tls: String,
+    /// The login, when the server asks for one (its password in `ROLLCALL_SMTP_PASSWORD`).
+    #[arg(long, env = "ROLLCALL_SMTP_USER")]
+    smtp_user: Option<String>,
+    /// The sender of every message: `Northfield Training <training@northfield.example>`.
+    #[arg(long, env = "ROLLCALL_SMTP_FROM")]
+    smtp_from: Option<String>,
+    /// Seconds between two passes over the outbox.
+    #[arg(long, env = "ROLLCALL_SMTP_INTERVAL", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    smtp_interval: u64,
+}
+
+impl SmtpArgs {
+    /// The mailer these flags describe; `None` without an SMTP host.
+    pub fn mailer(&self) -> Result<Option<(SmtpMailer, String)>> {
+        let Some(host) = self.smtp_host.clone() else {
+            return Ok(None);
+        };
+        let tls: Tls = self.smtp_tls.parse().map_err(|why: String| anyhow!(why))?;
+        let from = self.smtp_from.clone().ok_or_else(|| {
+            anyhow!("--smtp-from is needed with --smtp-host: who the e-mail is from")
+        })?;
+        // The password only from the environment: a flag would show in the process list.
+        let credentials = match &self.smtp_user {
+            Some(user) => Some((
+                user.clone(),
+                std::env::var("ROLLCALL_SMTP_PASSWORD").map_err(|_| {
+                    anyhow!("--smtp-user needs its password in ROLLCALL_SMTP_PASSWORD")
+                })?,
+            )),
+            None => None,
+        };
+        let config = SmtpConfig {
+            host,
+            port: self.smtp_port,
+            tls,
+            credentials,
+            from,
+            timeout: Duration::from_secs(30),
+        };
+        let said = format!("{}:{} ({})", config.host, config.port, self.smtp_tls);
+        Ok(Some((SmtpMailer::new(&config)?, said)))
+    }
+
+    pub fn interval(&self) -> Duration {
+        Duration::from_secs(self.smtp_interval)
+    }
+}
+
+/// Delivers the outbox every `every`, until the process ends.
+pub async fn deliver(app: App, mailer: SmtpMailer, every: Duration) {
+    let me = format!(
+        "{}:{}",
+        std::env::var("HOSTNAME").unwrap_or_else(|_| "server".to_owned()),
+        std::process::id()
+    );
+    loop {
+        match app.deliver_outbox(&mailer, &me, BATCH).await {
+            // A full batch: more may be waiting, go on at once.
+            Ok(done) if done.total() as u64 >= BATCH => continue,
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err.chain(), "the outbox could not be delivered"),
+        }
+        tokio::time::sleep(every).await;
+    }
+}
