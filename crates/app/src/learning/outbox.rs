@@ -15,7 +15,7 @@ use crate::{App, AppError};
 
 /// How long a worker holds the messages it claimed: past this another worker may take them
 /// (the first one died, say).
-const CLAIM: Duration = Duration::from_secs(300);
+const CLAIM: Duration = Duration::from_mins(5);
 
 /// Why a message was not sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
