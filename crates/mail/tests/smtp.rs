@@ -14,7 +14,6 @@ use rollcall_app::{App, ChangeStatus, CreateUser, Delivered, Principal};
 use rollcall_domain::learning::{Completion, CourseDraft, LessonDraft, MessageState};
 use rollcall_domain::{OrgId, User};
 use rollcall_mail::{SmtpConfig, SmtpMailer, Tls};
-use rollcall_store::LearningStore;
 use rollcall_testkit::TestDb;
 
 /// An aiosmtpd server in `mood`, stopped when dropped.
