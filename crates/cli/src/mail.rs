@@ -17,37 +17,41 @@ const BATCH: u64 = 50;
 pub struct SmtpArgs {
     /// The SMTP server that sends the outbox's e-mail. Without it, e-mail stays in the outbox
     /// (admins read it there).
-    #[arg(long, env = "ROLLCALL_SMTP_HOST")]
-    smtp_host: Option<String>,
+    #[arg(long = "smtp-host", env = "ROLLCALL_SMTP_HOST")]
+    host: Option<String>,
     /// Its port.
-    #[arg(long, env = "ROLLCALL_SMTP_PORT", default_value_t = 587)]
-    smtp_port: u16,
+    #[arg(long = "smtp-port", env = "ROLLCALL_SMTP_PORT", default_value_t = 587)]
+    port: u16,
     /// `starttls` (port 587), `tls` (465) or `none` (a relay on this machine or network only).
-    #[arg(long, env = "ROLLCALL_SMTP_TLS", default_value = "starttls")]
-    smtp_tls: String,
+    #[arg(
+        long = "smtp-tls",
+        env = "ROLLCALL_SMTP_TLS",
+        default_value = "starttls"
+    )]
+    tls: String,
     /// The login, when the server asks for one (its password in `ROLLCALL_SMTP_PASSWORD`).
-    #[arg(long, env = "ROLLCALL_SMTP_USER")]
-    smtp_user: Option<String>,
+    #[arg(long = "smtp-user", env = "ROLLCALL_SMTP_USER")]
+    user: Option<String>,
     /// The sender of every message: `Northfield Training <training@northfield.example>`.
-    #[arg(long, env = "ROLLCALL_SMTP_FROM")]
-    smtp_from: Option<String>,
+    #[arg(long = "smtp-from", env = "ROLLCALL_SMTP_FROM")]
+    from: Option<String>,
     /// Seconds between two passes over the outbox.
-    #[arg(long, env = "ROLLCALL_SMTP_INTERVAL", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    smtp_interval: u64,
+    #[arg(long = "smtp-interval", env = "ROLLCALL_SMTP_INTERVAL", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    interval: u64,
 }
 
 impl SmtpArgs {
     /// The mailer these flags describe; `None` without an SMTP host.
-    pub fn mailer(&self) -> Result<Option<(SmtpMailer, String)>> {
-        let Some(host) = self.smtp_host.clone() else {
+    fn mailer(&self) -> Result<Option<(SmtpMailer, String)>> {
+        let Some(host) = self.host.clone() else {
             return Ok(None);
         };
-        let tls: Tls = self.smtp_tls.parse().map_err(|why: String| anyhow!(why))?;
-        let from = self.smtp_from.clone().ok_or_else(|| {
+        let tls: Tls = self.tls.parse().map_err(|why: String| anyhow!(why))?;
+        let from = self.from.clone().ok_or_else(|| {
             anyhow!("--smtp-from is needed with --smtp-host: who the e-mail is from")
         })?;
         // The password only from the environment: a flag would show in the process list.
-        let credentials = match &self.smtp_user {
+        let credentials = match &self.user {
             Some(user) => Some((
                 user.clone(),
                 std::env::var("ROLLCALL_SMTP_PASSWORD").map_err(|_| {
@@ -58,23 +62,36 @@ impl SmtpArgs {
         };
         let config = SmtpConfig {
             host,
-            port: self.smtp_port,
+            port: self.port,
             tls,
             credentials,
             from,
             timeout: Duration::from_secs(30),
         };
-        let said = format!("{}:{} ({})", config.host, config.port, self.smtp_tls);
+        let said = format!("{}:{} ({})", config.host, config.port, self.tls);
         Ok(Some((SmtpMailer::new(&config)?, said)))
     }
 
-    pub fn interval(&self) -> Duration {
-        Duration::from_secs(self.smtp_interval)
+    fn interval(&self) -> Duration {
+        Duration::from_secs(self.interval)
     }
 }
 
+/// Starts delivering the outbox when SMTP is configured (saying so either way).
+pub fn start(app: &App, smtp: &SmtpArgs) -> Result<()> {
+    if let Some((mailer, said)) = smtp.mailer()? {
+        tracing::info!(smtp = %said, "the outbox is delivered");
+        tokio::spawn(deliver(app.clone(), mailer, smtp.interval()));
+    } else {
+        tracing::info!(
+            "no SMTP server (--smtp-host): e-mail stays in the outbox, where admins read it"
+        );
+    }
+    Ok(())
+}
+
 /// Delivers the outbox every `every`, until the process ends.
-pub async fn deliver(app: App, mailer: SmtpMailer, every: Duration) {
+async fn deliver(app: App, mailer: SmtpMailer, every: Duration) {
     let me = format!(
         "{}:{}",
         std::env::var("HOSTNAME").unwrap_or_else(|_| "server".to_owned()),

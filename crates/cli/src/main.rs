@@ -86,6 +86,8 @@ enum Command {
             default_value = "sqlite://rollcall-demo.db"
         )]
         demo_database_url: String,
+        #[command(flatten)]
+        smtp: mail::SmtpArgs,
     },
     /// Apply the database migrations that have not run yet.
     Migrate,
@@ -293,6 +295,7 @@ async fn run() -> Result<()> {
         Command::Demo {
             bind,
             demo_database_url,
+            smtp,
         } => {
             let _lock = hold_server_lock(&demo_database_url)?;
             let app = App::new(open_store(&demo_database_url).await?);
@@ -301,6 +304,7 @@ async fn run() -> Result<()> {
                 secure_cookies: secure_cookies(None, &bind),
                 ..rollcall_web::Settings::default()
             };
+            mail::start(&app, &smtp)?;
             serve(app, &bind, settings).await
         }
         Command::Serve {
@@ -314,7 +318,6 @@ async fn run() -> Result<()> {
             drop_root,
             smtp,
         } => {
-            let mailer = smtp.mailer()?;
             let settings = rollcall_web::Settings {
                 secure_cookies: self::secure_cookies(secure_cookies, &bind),
                 timeouts: rollcall_web::Timeouts {
@@ -332,15 +335,7 @@ async fn run() -> Result<()> {
             let app = App::new(open_store(&cli.database_url).await?);
             let root = settings.drop_root.clone();
             tokio::spawn(drop::watch(app.clone(), drop_interval, root));
-            match mailer {
-                Some((mailer, said)) => {
-                    tracing::info!(smtp = %said, "the outbox is delivered");
-                    tokio::spawn(mail::deliver(app.clone(), mailer, smtp.interval()));
-                }
-                None => tracing::info!(
-                    "no SMTP server (--smtp-host): e-mail stays in the outbox, where admins read it"
-                ),
-            }
+            mail::start(&app, &smtp)?;
             serve(app, &bind, settings).await
         }
         Command::Migrate => {
