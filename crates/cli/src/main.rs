@@ -278,6 +278,19 @@ fn parse_absolute(raw: &str) -> Result<std::path::PathBuf, String> {
     }
 }
 
+/// `rollcall demo`: the demo district, made on first run, then served.
+async fn run_demo(bind: &str, database_url: &str, smtp: &mail::SmtpArgs) -> Result<()> {
+    let _lock = hold_server_lock(database_url)?;
+    let app = App::new(open_store(database_url).await?);
+    demo::prepare(&app, database_url, bind).await?;
+    let settings = rollcall_web::Settings {
+        secure_cookies: secure_cookies(None, bind),
+        ..rollcall_web::Settings::default()
+    };
+    mail::start(&app, smtp)?;
+    serve(app, bind, settings).await
+}
+
 async fn run() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -296,17 +309,7 @@ async fn run() -> Result<()> {
             bind,
             demo_database_url,
             smtp,
-        } => {
-            let _lock = hold_server_lock(&demo_database_url)?;
-            let app = App::new(open_store(&demo_database_url).await?);
-            demo::prepare(&app, &demo_database_url, &bind).await?;
-            let settings = rollcall_web::Settings {
-                secure_cookies: secure_cookies(None, &bind),
-                ..rollcall_web::Settings::default()
-            };
-            mail::start(&app, &smtp)?;
-            serve(app, &bind, settings).await
-        }
+        } => run_demo(&bind, &demo_database_url, &smtp).await,
         Command::Serve {
             bind,
             secure_cookies,
