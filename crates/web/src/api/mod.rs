@@ -3,6 +3,7 @@
 mod auth;
 mod error;
 mod extract;
+mod learning;
 pub mod openapi;
 mod provisioning;
 mod rosters;
@@ -53,6 +54,36 @@ pub fn routes(max_import_bytes: usize, drop_root: Option<std::path::PathBuf>) ->
             "/provisioning-settings",
             get(provisioning::settings).patch(provisioning::edit_settings),
         )
+        .route(
+            "/courses",
+            get(learning::list_courses).post(learning::create_course),
+        )
+        .route(
+            "/courses/{id}",
+            get(learning::show_course).put(learning::edit_course),
+        )
+        .route("/courses/{id}/retire", post(learning::retire_course))
+        .route("/courses/{id}/enrolments", post(learning::enrol))
+        .route("/courses/{id}/people", get(learning::people))
+        .route("/credits", get(learning::credits))
+        .route("/credits/top-ups", post(learning::top_up))
+        .route("/outbox", get(learning::outbox))
+        .route("/users/{id}/training", get(learning::training))
+        .route("/certificates/{id}", get(learning::certificate))
+        .route("/certificates/{id}/pdf", get(learning::certificate_pdf))
+        .route("/me/courses", get(learning::my_courses))
+        .route("/me/courses/{id}", get(learning::my_course))
+        .route("/me/courses/{id}/start", post(learning::start))
+        .route(
+            "/me/courses/{id}/lessons/{lesson}/read",
+            post(learning::read_lesson),
+        )
+        .route("/me/courses/{id}/finish", post(learning::finish))
+        .route(
+            "/me/certificates/{id}/pdf",
+            get(learning::my_certificate_pdf),
+        )
+        .route("/verify/{org}/{code}", get(learning::verify))
         .route("/openapi.json", get(openapi::serve))
         .fallback(error::no_such_route)
 }

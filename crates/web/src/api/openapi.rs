@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{FieldProblem, Problem, RowProblem};
-use super::{provisioning, rosters, rules, users};
+use super::{learning, provisioning, rosters, rules, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -15,7 +15,13 @@ use super::{provisioning, rosters, rules, users};
         provisioning::add_source, provisioning::show_source, provisioning::edit_source,
         provisioning::import, provisioning::list_runs, provisioning::show_run,
         provisioning::approve_run, provisioning::reject_run, provisioning::undo_run,
-        provisioning::settings, provisioning::edit_settings, rosters::list, rosters::show),
+        provisioning::settings, provisioning::edit_settings, rosters::list, rosters::show,
+        learning::list_courses, learning::create_course, learning::show_course,
+        learning::edit_course, learning::retire_course, learning::enrol, learning::people,
+        learning::credits, learning::top_up, learning::outbox, learning::training,
+        learning::certificate, learning::certificate_pdf, learning::my_courses,
+        learning::my_course, learning::start, learning::read_lesson, learning::finish,
+        learning::my_certificate_pdf, learning::verify),
     components(schemas(
         users::UserBody, users::UserListBody, users::CreateUserBody, users::EditUserBody,
         users::StatusBody, users::StatusChangedBody, users::EventBody, users::ActorBody,
@@ -28,14 +34,26 @@ use super::{provisioning, rosters, rules, users};
         provisioning::ApproveBody, RowProblem,
         provisioning::UndoBody, provisioning::SettingsBody, provisioning::SettingsPatchBody,
         provisioning::RosterFile, rosters::RosterBody, rosters::RosterListBody,
-        rosters::MemberBody, rosters::RosterMembersBody,
+        rosters::MemberBody, rosters::RosterMembersBody, learning::LessonBody,
+        learning::QuestionBody, learning::CompletionBody, learning::CourseBody,
+        learning::CourseListBody, learning::LessonInput, learning::CourseInput,
+        learning::TallyBody, learning::CourseDetailBody, learning::RetireBody, learning::EnrolBody,
+        learning::EnrolledBody, learning::EnrolmentBody, learning::PersonBody,
+        learning::PeopleBody, learning::CreditEntryBody, learning::CreditUseBody,
+        learning::CreditsBody, learning::TopUpBody, learning::MessageBody,
+        learning::MessageListBody, learning::CertificateBody, learning::TrainingRecordBody,
+        learning::TrainingBody, learning::LearnerQuestionBody, learning::MyCourseBody,
+        learning::MyCoursesBody, learning::FinishBody, learning::FinishedBody,
+        learning::VerifiedBody,
         Problem, FieldProblem
     )),
     modifiers(&BearerToken, &ProblemResponses),
     tags((name = "users", description = "People of an org and their status"),
         (name = "status rules", description = "What each status means, as the code enforces it"),
         (name = "provisioning", description = "Sources that create, update and archive people \
-            from roster files; their runs, held runs' approval, and undo"))
+            from roster files; their runs, held runs' approval, and undo"),
+        (name = "learning", description = "Courses, enrolments, credits, certificates and the \
+            outbox; a learner's own courses under /me; the public check of a certificate"))
 )]
 struct ApiDoc;
 

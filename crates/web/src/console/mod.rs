@@ -20,6 +20,7 @@ use axum::routing::{get, post};
 use rollcall_app::App;
 
 pub use extract::{Admin, SignedIn};
+pub(crate) use learning::verify_url;
 
 /// The session cookie: HttpOnly, SameSite=Lax, Secure when served over TLS.
 pub const SESSION_COOKIE: &str = "rollcall_session";

@@ -3,10 +3,12 @@
 
 mod console;
 mod helpers;
+mod learning;
 mod provisioning;
 mod suite;
 
 use console::*;
+use learning::*;
 use provisioning::*;
 use suite::*;
 
@@ -43,6 +45,8 @@ rollcall_testkit::backend_tests!(
     a_held_run_is_approved_with_exclusions_rejected_and_undone,
     a_file_beyond_the_limit_is_refused_unread,
     drop_folders_stay_inside_the_orgs_own_folder,
+    a_learner_goes_through_a_course_by_the_api,
+    bad_course_input_is_refused_by_field_and_changes_nothing,
 );
 
 #[test]

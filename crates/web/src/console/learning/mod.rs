@@ -29,7 +29,7 @@ fn minute(at: Timestamp) -> String {
 
 /// Where anyone checks a certificate of `org`: this server's address as the request reached
 /// it (behind a proxy, as the proxy says it was asked).
-fn verify_url(headers: &HeaderMap, org: &str) -> String {
+pub(crate) fn verify_url(headers: &HeaderMap, org: &str) -> String {
     let host = headers
         .get("x-forwarded-host")
         .or_else(|| headers.get(header::HOST))
