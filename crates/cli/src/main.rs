@@ -3,6 +3,7 @@
 mod commands;
 mod demo;
 mod drop;
+mod learning;
 mod mail;
 mod sources;
 
@@ -108,6 +109,12 @@ enum Command {
     /// Import runs: their history and reports.
     #[command(subcommand)]
     Runs(sources::RunCommand),
+    /// Courses: add, edit, retire, enrol.
+    #[command(subcommand)]
+    Course(learning::CourseCommand),
+    /// The org's credits: the balance, and top-ups.
+    #[command(subcommand)]
+    Credits(learning::CreditsCommand),
     /// Import a roster file through a source: prints the plan, then applies it all or nothing.
     Import {
         #[arg(long, env = "ROLLCALL_ORG")]
@@ -360,6 +367,12 @@ async fn run() -> Result<()> {
         }
         Command::Runs(command) => {
             sources::runs(App::new(open_store(&cli.database_url).await?), command).await
+        }
+        Command::Course(command) => {
+            learning::course(App::new(open_store(&cli.database_url).await?), command).await
+        }
+        Command::Credits(command) => {
+            learning::credits(App::new(open_store(&cli.database_url).await?), command).await
         }
         Command::Import {
             org,

@@ -339,4 +339,130 @@ fn the_demo_has_a_roster_source_with_its_history_and_a_held_run() {
         .filter_map(|line| line.split_whitespace().nth(3))
         .collect();
     assert_eq!(outcomes, ["held", "applied", "applied"], "{runs}");
+    assert!(
+        printed.contains("Learner:"),
+        "a learner's sign-in is printed: {printed}"
+    );
+    let courses = ok(&rollcall(&url, &["course", "list", "--org", "northfield"]));
+    assert!(courses.contains("Fire safety at school"), "{courses}");
+    assert!(courses.contains("enrols everyone"), "{courses}");
+    let credits = ok(&rollcall(&url, &["credits", "show", "--org", "northfield"]));
+    assert!(
+        credits.contains("first starts of Fire safety at school"),
+        "{credits}"
+    );
+}
+
+#[test]
+fn a_course_is_written_as_json_enrolled_and_paid_for_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("rollcall.db").display());
+    create_school(&url);
+    add_ada(&url);
+    let file = dir.path().join("course.json");
+    std::fs::write(
+        &file,
+        r#"{"title": "Ladder safety", "description": "", "credit_cost": 2,
+            "lessons": [{"title": "Feet first", "body": "Check the **feet**."}],
+            "completion": {"kind": "mark_complete"}}"#,
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let added = ok(&rollcall(
+        &url,
+        &["course", "add", "--org", "northfield", file],
+    ));
+    assert!(
+        added.contains("Ladder safety  (1 lessons, marked complete, 2 credits)"),
+        "{added}"
+    );
+    let id = added.split_whitespace().next().unwrap().to_owned();
+
+    // A broken file says where; a course that does not validate names each field.
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, "{\"title\": \"x\",\n  \"lessons\": [}").unwrap();
+    let refused = rollcall(
+        &url,
+        &[
+            "course",
+            "add",
+            "--org",
+            "northfield",
+            broken.to_str().unwrap(),
+        ],
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("line 2, column"));
+    let empty = dir.path().join("empty.json");
+    std::fs::write(
+        &empty,
+        r#"{"title": " ", "description": "", "credit_cost": 0, "lessons": [],
+            "completion": {"kind": "mark_complete"}}"#,
+    )
+    .unwrap();
+    let refused = rollcall(
+        &url,
+        &[
+            "course",
+            "add",
+            "--org",
+            "northfield",
+            empty.to_str().unwrap(),
+        ],
+    );
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("title: is required") && said.contains("lessons: must hold"),
+        "{said}"
+    );
+    let listed = ok(&rollcall(&url, &["course", "list", "--org", "northfield"]));
+    assert_eq!(
+        listed.lines().count(),
+        1,
+        "nothing else was added: {listed}"
+    );
+
+    let enrolled = ok(&rollcall(
+        &url,
+        &[
+            "course",
+            "enrol",
+            "--org",
+            "northfield",
+            &id,
+            "--user",
+            "ada",
+        ],
+    ));
+    assert_eq!(enrolled.trim(), "1 newly enrolled");
+    let topped = ok(&rollcall(
+        &url,
+        &[
+            "credits",
+            "top-up",
+            "--org",
+            "northfield",
+            "5",
+            "--reason",
+            "term",
+        ],
+    ));
+    assert_eq!(topped.trim(), "5 credits added; 5 left");
+    let refused = rollcall(&url, &["credits", "top-up", "--org", "northfield", "0"]);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("amount"));
+    let shown = ok(&rollcall(
+        &url,
+        &["course", "show", "--org", "northfield", &id],
+    ));
+    assert!(shown.contains("active    enrolled       1"), "{shown}");
+    let exported = ok(&rollcall(
+        &url,
+        &["course", "export", "--org", "northfield", &id],
+    ));
+    assert!(exported.contains("\"title\": \"Feet first\""), "{exported}");
+    let retired = ok(&rollcall(
+        &url,
+        &["course", "retire", "--org", "northfield", &id],
+    ));
+    assert!(retired.contains("retired"), "{retired}");
 }

@@ -54,6 +54,7 @@ pub async fn a_learner_goes_through_a_course_by_the_api(db: TestDb) {
         format!("/api/v1/courses/{id}").as_str()
     );
     let (user, token) = learner(&t, "lea").await;
+    let me = |path: &str| format!("/api/v1/me/courses/{id}{path}");
     let enrolled = t
         .post(
             &format!("/api/v1/courses/{id}/enrolments"),
@@ -63,7 +64,7 @@ pub async fn a_learner_goes_through_a_course_by_the_api(db: TestDb) {
     assert_eq!(enrolled.body["enrolled"], 1, "{}", enrolled.body);
 
     // The learner's view of the course never holds the quiz's answers.
-    let mine = t.get_as(&token, &format!("/api/v1/me/courses/{id}")).await;
+    let mine = t.get_as(&token, &me("")).await;
     assert_eq!(mine.status, 200, "{}", mine.body);
     assert!(
         !mine.body.to_string().contains("\"answer\""),
@@ -72,26 +73,14 @@ pub async fn a_learner_goes_through_a_course_by_the_api(db: TestDb) {
     );
     assert_eq!(mine.body["questions"][0]["options"], json!(["Top", "Feet"]));
 
-    let poor = post_as(
-        &t,
-        &token,
-        &format!("/api/v1/me/courses/{id}/start"),
-        &json!({}),
-    )
-    .await;
+    let poor = post_as(&t, &token, &me("/start"), &json!({})).await;
     poor.assert_problem(409, Some("credits"));
     t.post(
         "/api/v1/credits/top-ups",
         &json!({ "amount": 3, "reason": "term" }),
     )
     .await;
-    let started = post_as(
-        &t,
-        &token,
-        &format!("/api/v1/me/courses/{id}/start"),
-        &json!({}),
-    )
-    .await;
+    let started = post_as(&t, &token, &me("/start"), &json!({})).await;
     assert_eq!(
         started.body["enrolment"]["credits_used"], 2,
         "{}",
@@ -103,80 +92,63 @@ pub async fn a_learner_goes_through_a_course_by_the_api(db: TestDb) {
         .iter()
         .map(|l| l["id"].as_str().unwrap().to_owned())
         .collect();
-    let early = post_as(
-        &t,
-        &token,
-        &format!("/api/v1/me/courses/{id}/finish"),
-        &json!({ "answers": [1] }),
-    )
-    .await;
+    let early = post_as(&t, &token, &me("/finish"), &json!({ "answers": [1] })).await;
     early.assert_problem(409, None);
     for lesson in &lessons {
         let read = post_as(
             &t,
             &token,
-            &format!("/api/v1/me/courses/{id}/lessons/{lesson}/read"),
+            &me(&format!("/lessons/{lesson}/read")),
             &json!({}),
         )
         .await;
         assert_eq!(read.status, 200, "{}", read.body);
     }
-    let wrong = post_as(
-        &t,
-        &token,
-        &format!("/api/v1/me/courses/{id}/finish"),
-        &json!({ "answers": [5] }),
-    )
-    .await;
+    let wrong = post_as(&t, &token, &me("/finish"), &json!({ "answers": [5] })).await;
     wrong.assert_problem(422, Some("answers[0]"));
-    let failed = post_as(
-        &t,
-        &token,
-        &format!("/api/v1/me/courses/{id}/finish"),
-        &json!({ "answers": [0] }),
-    )
-    .await;
+    let failed = post_as(&t, &token, &me("/finish"), &json!({ "answers": [0] })).await;
     assert_eq!(failed.body["passed"], false, "{}", failed.body);
-    let passed = post_as(
-        &t,
-        &token,
-        &format!("/api/v1/me/courses/{id}/finish"),
-        &json!({ "answers": [1] }),
-    )
-    .await;
+    let passed = post_as(&t, &token, &me("/finish"), &json!({ "answers": [1] })).await;
     assert_eq!(passed.body["passed"], true, "{}", passed.body);
-    let again = post_as(
-        &t,
-        &token,
-        &format!("/api/v1/me/courses/{id}/finish"),
-        &json!({ "answers": [1] }),
-    )
-    .await;
+    let again = post_as(&t, &token, &me("/finish"), &json!({ "answers": [1] })).await;
     again.assert_problem(409, None);
     let certificate = passed.body["course"]["certificate"].clone();
     let code = certificate["code"].as_str().unwrap();
 
-    let pdf = t
-        .client
-        .get(format!(
-            "{}/api/v1/me/certificates/{}/pdf",
-            t.address,
-            certificate["id"].as_str().unwrap()
-        ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(pdf.headers()["content-type"], "application/pdf");
-    assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF-"));
+    the_certificate_downloads_as_a_pdf(&t, &token, certificate["id"].as_str().unwrap()).await;
 
     let credits = t.get("/api/v1/credits").await;
     assert_eq!(credits.body["balance"], 1, "{}", credits.body);
     assert_eq!(credits.body["by_user"][0]["status"], "active");
 
-    // Deactivated: the learner's token stops at once; the record and the public check stay.
-    t.set_status(&user, json!({ "status": "inactive" })).await;
-    t.get_as(&token, "/api/v1/me/courses")
+    deactivated_they_lose_access_and_keep_their_record(&t, &user, &token, code, &id).await;
+}
+
+async fn the_certificate_downloads_as_a_pdf(t: &TestApp, token: &str, certificate: &str) {
+    let pdf = t
+        .client
+        .get(format!(
+            "{}/api/v1/me/certificates/{}/pdf",
+            t.address, certificate
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF-"));
+}
+
+/// Deactivated, the learner's token stops at once; their record and the public check stay.
+async fn deactivated_they_lose_access_and_keep_their_record(
+    t: &TestApp,
+    user: &str,
+    token: &str,
+    code: &str,
+    id: &str,
+) {
+    t.set_status(user, json!({ "status": "inactive" })).await;
+    t.get_as(token, "/api/v1/me/courses")
         .await
         .assert_problem(401, None);
     let verified = t
