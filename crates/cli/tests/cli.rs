@@ -353,6 +353,46 @@ fn the_demo_has_a_roster_source_with_its_history_and_a_held_run() {
     );
 }
 
+/// A broken file says where; a course that does not validate names each field.
+fn bad_course_files_are_refused_saying_where(url: &str, dir: &std::path::Path) {
+    let broken = dir.join("broken.json");
+    std::fs::write(&broken, "{\"title\": \"x\",\n  \"lessons\": [}").unwrap();
+    let refused = rollcall(
+        url,
+        &[
+            "course",
+            "add",
+            "--org",
+            "northfield",
+            broken.to_str().unwrap(),
+        ],
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("line 2, column"));
+    let empty = dir.join("empty.json");
+    std::fs::write(
+        &empty,
+        r#"{"title": " ", "description": "", "credit_cost": 0, "lessons": [],
+            "completion": {"kind": "mark_complete"}}"#,
+    )
+    .unwrap();
+    let refused = rollcall(
+        url,
+        &[
+            "course",
+            "add",
+            "--org",
+            "northfield",
+            empty.to_str().unwrap(),
+        ],
+    );
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("title: is required") && said.contains("lessons: must hold"),
+        "{said}"
+    );
+}
+
 #[test]
 fn a_course_is_written_as_json_enrolled_and_paid_for_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
@@ -378,43 +418,7 @@ fn a_course_is_written_as_json_enrolled_and_paid_for_from_the_command_line() {
     );
     let id = added.split_whitespace().next().unwrap().to_owned();
 
-    // A broken file says where; a course that does not validate names each field.
-    let broken = dir.path().join("broken.json");
-    std::fs::write(&broken, "{\"title\": \"x\",\n  \"lessons\": [}").unwrap();
-    let refused = rollcall(
-        &url,
-        &[
-            "course",
-            "add",
-            "--org",
-            "northfield",
-            broken.to_str().unwrap(),
-        ],
-    );
-    assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("line 2, column"));
-    let empty = dir.path().join("empty.json");
-    std::fs::write(
-        &empty,
-        r#"{"title": " ", "description": "", "credit_cost": 0, "lessons": [],
-            "completion": {"kind": "mark_complete"}}"#,
-    )
-    .unwrap();
-    let refused = rollcall(
-        &url,
-        &[
-            "course",
-            "add",
-            "--org",
-            "northfield",
-            empty.to_str().unwrap(),
-        ],
-    );
-    let said = String::from_utf8_lossy(&refused.stderr);
-    assert!(
-        said.contains("title: is required") && said.contains("lessons: must hold"),
-        "{said}"
-    );
+    bad_course_files_are_refused_saying_where(&url, dir.path());
     let listed = ok(&rollcall(&url, &["course", "list", "--org", "northfield"]));
     assert_eq!(
         listed.lines().count(),
