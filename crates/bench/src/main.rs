@@ -18,6 +18,7 @@
 mod baseline;
 mod console;
 mod io;
+mod learning;
 mod population;
 mod provisioning;
 
@@ -72,6 +73,10 @@ struct Args {
     /// of as many users).
     #[arg(long)]
     provisioning: bool,
+    /// Measure learning instead: `--users` people, a course enrolling everyone (beside the
+    /// same rows written by plain statements), then "my courses" and training histories.
+    #[arg(long)]
+    learning: bool,
     /// Time only the searches, on a database an earlier run kept (`--keep`) with the same
     /// `--users` and `--seed`.
     #[arg(long, value_name = "URL")]
@@ -463,6 +468,20 @@ async fn main() -> Result<()> {
         Which::Postgres => &[Backend::Postgres],
         Which::Both => &[Backend::Sqlite, Backend::Postgres],
     };
+    if args.learning {
+        let mut figures = Vec::new();
+        for backend in backends {
+            match learning::measure(*backend, args.users, args.seed, args.keep).await {
+                Ok(f) => figures.push(f),
+                Err(err) if rollcall_testkit::skip_postgres() && *backend == Backend::Postgres => {
+                    eprintln!("PostgreSQL skipped: {err:#}");
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        learning::print(&figures);
+        return Ok(());
+    }
     if args.provisioning {
         let mut figures = Vec::new();
         for backend in backends {
