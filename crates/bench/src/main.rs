@@ -43,6 +43,10 @@ enum Which {
 }
 
 #[derive(Debug, Parser)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "each is a switch of the command line"
+)]
 #[command(
     about = "Rollcall benchmark: bulk load vs the plain baseline, search latency, status changes"
 )]
