@@ -17,7 +17,7 @@ use rollcall_store::{Enrol, Store, StoreResult, UnitOfWork};
 pub use courses::{CourseSummary, Enrolled};
 pub use credits::Credits;
 pub use outbox::{Delivered, Mailer, SendError};
-pub use progress::{Finished, MyCourse, TrainingHistory, TrainingRecord};
+pub use progress::{Finished, MyCourse, TrainingHistory};
 
 use crate::{AppError, Principal};
 

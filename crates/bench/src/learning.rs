@@ -106,6 +106,11 @@ async fn baseline(db: &TestDb, org: OrgId, course: CourseId) -> Result<f64> {
             tokio::task::spawn_blocking(move || -> Result<()> {
                 let mut conn = rusqlite::Connection::open(path)?;
                 conn.busy_timeout(Duration::from_secs(30))?;
+                // The product's pragmas.
+                conn.pragma_update(None, "synchronous", "normal")?;
+                conn.pragma_update(None, "cache_size", -131_072)?;
+                conn.pragma_update(None, "mmap_size", 1_073_741_824)?;
+                conn.pragma_update(None, "temp_store", "memory")?;
                 let tx = conn.transaction()?;
                 tx.execute(
                     &enrol,

@@ -32,7 +32,7 @@ pub enum CourseCommand {
         file: String,
     },
     /// Rewrite a course from a JSON file; lessons that carry their `id` keep everyone's
-    /// progress in them. `rollcall course show --json ID` prints one to start from.
+    /// progress in them. `rollcall course export ID` prints one to start from.
     Edit {
         #[arg(long, env = "ROLLCALL_ORG")]
         org: String,

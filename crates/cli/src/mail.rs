@@ -92,11 +92,8 @@ pub fn start(app: &App, smtp: &SmtpArgs) -> Result<()> {
 
 /// Delivers the outbox every `every`, until the process ends.
 async fn deliver(app: App, mailer: SmtpMailer, every: Duration) {
-    let me = format!(
-        "{}:{}",
-        std::env::var("HOSTNAME").unwrap_or_else(|_| "server".to_owned()),
-        std::process::id()
-    );
+    // A name no other process has: claims are checked by it.
+    let me = format!("outbox-{}", uuid::Uuid::now_v7());
     loop {
         match app.deliver_outbox(&mailer, &me, BATCH).await {
             // A full batch: more may be waiting, go on at once.

@@ -599,3 +599,38 @@ pub async fn another_orgs_courses_and_certificates_are_out_of_reach(db: TestDb) 
     let courses: Vec<Course> = f.app.courses(&f.admin).await.unwrap();
     assert_eq!(courses, [course]);
 }
+
+/// Someone who joins is enrolled in every open everyone-course at once (one notice each), and an
+/// everyone-course retired while they joined takes them in when it is opened again.
+pub async fn a_joiner_is_enrolled_in_every_everyone_course_and_a_reopened_one_catches_up(
+    db: TestDb,
+) {
+    let f = fixture(db).await;
+    let mut courses = Vec::new();
+    for title in ["Fire safety", "First aid", "Data protection"] {
+        let course = f
+            .app
+            .create_course(&f.admin, draft(title, 0, Completion::MarkComplete))
+            .await
+            .unwrap();
+        f.app.enrol_everyone(&f.admin, course.id).await.unwrap();
+        courses.push(course);
+    }
+    f.app
+        .retire_course(&f.admin, courses[2].id, true)
+        .await
+        .unwrap();
+    // Joined at once, in one unit of work: a notice for each open everyone-course.
+    let ada = f.learner("Ada", "ada", Some("ada@example.org")).await;
+    let mail = mail_of(&f, &ada).await;
+    assert_eq!(mail.len(), 2, "{mail:?}");
+    let mine = f.app.my_courses(&Principal::user(&ada)).await.unwrap();
+    assert_eq!(mine.len(), 2);
+    f.app
+        .retire_course(&f.admin, courses[2].id, false)
+        .await
+        .unwrap();
+    let mine = f.app.my_courses(&Principal::user(&ada)).await.unwrap();
+    assert_eq!(mine.len(), 3, "the reopened course took her in");
+    assert_eq!(mail_of(&f, &ada).await.len(), 3);
+}

@@ -79,7 +79,8 @@ create table credit_entry (
 create index credit_entry_by_course on credit_entry (org_id, course_id) where course_id is not null;
 create index credit_entry_by_user on credit_entry (org_id, user_id) where user_id is not null;
 
--- E-mail to people: queued for delivery, or suppressed (never sent) with the reason.
+-- E-mail to people: queued for delivery, or suppressed (never sent) with the reason. Ids grow
+-- with time, so the key lists the outbox newest first.
 create table outbox_message (
     org_id uuid not null,
     message_id uuid not null,
@@ -100,7 +101,6 @@ create table outbox_message (
     primary key (org_id, message_id)
 );
 create index outbox_by_user on outbox_message (org_id, user_id);
-create index outbox_by_time on outbox_message (org_id, created_at);
 create index outbox_queue on outbox_message (org_id, next_attempt_at) where state = 'queued';
 
 comment on index course_pkey is 'A course by id.';
@@ -115,7 +115,6 @@ comment on index credit_account_pkey is 'The org''s balance, locked by each firs
 comment on index credit_entry_pkey is 'A ledger entry by id.';
 comment on index credit_entry_by_course is 'Credits consumed per course.';
 comment on index credit_entry_by_user is 'Credits consumed per person.';
-comment on index outbox_message_pkey is 'A message by id.';
+comment on index outbox_message_pkey is 'A message by id; the org''s outbox newest first (ids grow with time).';
 comment on index outbox_by_user is 'The messages addressed to a person.';
-comment on index outbox_by_time is 'The org''s outbox, newest first.';
 comment on index outbox_queue is 'The messages due for delivery, per org, earliest first.';

@@ -176,7 +176,7 @@ mod tests {
         (12, "de176c20ca832285b7df6a01c5a8419e8167aad33d7ddc5a1e654725b923a6f96d4168eaffdabcd425adc8d43049ea10"),
         (13, "8bb41d5248cf9211019e5b20e5113ea8b64dc582d6a5fe7fcd5603a080dcef50de001386ffd3fa0965f81ac7507a6616"),
         (14, "100e221d715204a7a9eb1e624396e8f20b1ee892313cee58e1252b6d66eaab937e08fc4ca109b32f5824d11e2edd8eb0"),
-        (15, "fe9d3e9f46f79f28baca48695e8852f947c9eb44cc483643baf5cc5ae57066ab2bb23a919c02b17b83ef14e46453e7a1"),
+        (15, "ceec82075ae01f11245e8b15f5b541cecc39a0761ae387ff8e2668ddd9c5ea11e6bf515a2dae8846f99f61edef962345"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

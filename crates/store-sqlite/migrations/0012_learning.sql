@@ -10,7 +10,6 @@
 --   credit_entry_by_course: credits consumed per course.
 --   credit_entry_by_user: credits consumed per person.
 --   outbox_by_user: the messages addressed to a person.
---   outbox_by_time: the org's outbox, newest first.
 --   outbox_queue: the messages due for delivery, per org, earliest first.
 
 -- A course and its lessons, edited together: `lessons` and `completion` are JSON documents
@@ -34,7 +33,9 @@ create table course (
 );
 create index course_by_title on course (org_id, title);
 
--- One person's place in one course: how they were enrolled and how far they got.
+-- One person's place in one course: how they were enrolled and how far they got. A rowid table,
+-- so that a person's courses are found by enrolment_by_user even before the planner has
+-- statistics (with the key as the table, SQLite walks the org's whole key instead).
 create table enrolment (
     org_id blob not null,
     course_id blob not null,
@@ -51,7 +52,7 @@ create table enrolment (
     attempts integer not null default 0,
     version integer not null default 1,
     primary key (org_id, course_id, user_id)
-) without rowid;
+);
 create index enrolment_by_user on enrolment (org_id, user_id);
 
 -- A certificate of completion, with the names as they were the day it was issued.
@@ -91,7 +92,8 @@ create table credit_entry (
 create index credit_entry_by_course on credit_entry (org_id, course_id) where course_id is not null;
 create index credit_entry_by_user on credit_entry (org_id, user_id) where user_id is not null;
 
--- E-mail to people: queued for delivery, or suppressed (never sent) with the reason.
+-- E-mail to people: queued for delivery, or suppressed (never sent) with the reason. Ids grow
+-- with time, so the key lists the outbox newest first.
 create table outbox_message (
     org_id blob not null,
     message_id blob not null,
@@ -112,5 +114,4 @@ create table outbox_message (
     primary key (org_id, message_id)
 );
 create index outbox_by_user on outbox_message (org_id, user_id);
-create index outbox_by_time on outbox_message (org_id, created_at);
 create index outbox_queue on outbox_message (org_id, next_attempt_at) where state = 'queued';

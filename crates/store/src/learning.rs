@@ -119,7 +119,9 @@ pub trait LearningWork: Send {
     async fn update_course(&mut self, course: &Course, expected_version: i64) -> StoreResult<()>;
     /// The course, as this unit of work sees it (PostgreSQL locks it).
     async fn lock_course(&mut self, org: OrgId, id: CourseId) -> StoreResult<Option<Course>>;
-    /// The org's open courses that enrol everyone (what people who join are enrolled in).
+    /// The org's open courses that enrol everyone (what people who join are enrolled in). Every
+    /// course of the org is locked until this unit of work ends: a course being made to enrol
+    /// everyone at this moment is waited for, and then seen.
     async fn everyone_courses(&mut self, org: OrgId) -> StoreResult<Vec<Course>>;
     /// Enrols whom `enrol` takes in and addresses them its notice; how many were enrolled.
     async fn enrol(&mut self, enrol: &Enrol<'_>) -> StoreResult<u64>;
@@ -153,7 +155,6 @@ pub trait LearningWork: Send {
     async fn add_credits(&mut self, org: OrgId, amount: u32) -> StoreResult<i64>;
     async fn insert_credit_entry(&mut self, entry: &CreditEntry) -> StoreResult<()>;
     async fn insert_certificate(&mut self, certificate: &Certificate) -> StoreResult<()>;
-    async fn insert_messages(&mut self, messages: &[Message]) -> StoreResult<()>;
     /// Claims up to `limit` of the org's messages due at `now` for `worker` until `until`: none
     /// another worker holds (its claim not yet run out), each claimed once.
     async fn claim_messages(
@@ -164,6 +165,14 @@ pub trait LearningWork: Send {
         until: Timestamp,
         limit: u64,
     ) -> StoreResult<Vec<Message>>;
+    /// Holds a message `worker` claimed until `until`, right before it is sent; `false` when
+    /// the claim ran out and another worker took it (this one must not send it).
+    async fn hold_message(
+        &mut self,
+        message: &Message,
+        worker: &str,
+        until: Timestamp,
+    ) -> StoreResult<bool>;
     /// Writes what became of a message `worker` claimed (sent, suppressed, to try again,
     /// failed) and lets it go; `false` when the claim was lost (it ran out, and another worker
     /// took the message).
@@ -368,24 +377,6 @@ pub struct MessageColumns {
 }
 
 impl MessageColumns {
-    fn values(m: &Message) -> Vec<Value> {
-        vec![
-            m.org_id.as_uuid().into(),
-            m.id.as_uuid().into(),
-            m.user_id.as_uuid().into(),
-            m.to.as_str().into(),
-            m.subject.as_str().into(),
-            m.body.as_str().into(),
-            m.kind.as_str().into(),
-            m.state.as_str().into(),
-            m.reason.clone().into(),
-            i64::from(m.attempts).into(),
-            micros(m.next_attempt_at).into(),
-            micros(m.created_at).into(),
-            m.sent_at.map(micros).into(),
-        ]
-    }
-
     fn into_message(self) -> StoreResult<Message> {
         Ok(Message {
             id: MessageId::from_uuid(self.message_id),
@@ -703,7 +694,7 @@ where
         if let Some(state) = state {
             q.push(" and state = ").bind(state.as_str());
         }
-        q.push(" order by created_at desc, message_id desc limit ")
+        q.push(" order by message_id desc limit ")
             .bind(i64::try_from(limit).unwrap_or(i64::MAX));
         parse_all(
             q.fetch_all::<MessageColumns, _>(self.reader()).await?,
@@ -718,7 +709,7 @@ where
         q.bind(org.as_uuid())
             .push(" and user_id = ")
             .bind(user.as_uuid())
-            .push(" order by created_at desc, message_id desc");
+            .push(" order by message_id desc");
         parse_all(
             q.fetch_all::<MessageColumns, _>(self.reader()).await?,
             MessageColumns::into_message,
@@ -761,6 +752,26 @@ fn select_enrolment<B: Backend>(org: OrgId, course: CourseId, user: UserId) -> S
     q
 }
 
+/// The first half of a batch of notices' ids: the time in milliseconds, then 16 random bits,
+/// and never the same twice in a process (two batches in one millisecond, say for one joiner
+/// and two everyone-courses, get consecutive halves), so ids of different batches never meet.
+fn batch_prefix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let millis = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or_default();
+    // The low bits of a fresh v7 id are random.
+    let random = Uuid::now_v7().as_u128() & 0xffff;
+    let fresh = (millis << 16) | u64::try_from(random).unwrap_or_default();
+    let mut last = LAST.load(Ordering::Relaxed);
+    loop {
+        let next = fresh.max(last + 1);
+        match LAST.compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return next,
+            Err(seen) => last = seen,
+        }
+    }
+}
+
 /// ` and u.status in (…) and not enrolled [and among these people]`: whom an enrolment takes in
 /// from `user_account u`.
 fn taken_in<B: Backend>(q: &mut Sql<B>, enrol: &Enrol<'_>, users: Option<&[UserId]>) {
@@ -796,9 +807,9 @@ where
     for<'q> <B::Db as Database>::Arguments<'q>: IntoArguments<'q, B::Db>,
 {
     let org = enrol.org.as_uuid();
-    // Each notice's id: the first half time-ordered and shared by the batch, the second half
-    // the recipient's own (random in their id), so a batch's ids are unique and in order.
-    let prefix: String = MessageId::new().as_uuid().simple().to_string()[..16].to_owned();
+    // Each notice's id: the first half the batch's (see `batch_prefix`), the second half the
+    // recipient's own (random in their id), so a batch's ids are unique and in order.
+    let prefix = format!("{:016x}", batch_prefix());
     let mut q = Sql::<B>::new(format!(
         "insert into outbox_message ({MESSAGE_COLUMNS}) select u.org_id, "
     ));
@@ -921,16 +932,18 @@ where
     }
 
     async fn enrol(&mut self, enrol: &Enrol<'_>) -> StoreResult<u64> {
-        match enrol.users {
-            None => enrol_batch::<B>(self.conn(), enrol, None).await,
+        let enrolled = match enrol.users {
+            None => enrol_batch::<B>(self.conn(), enrol, None).await?,
             Some(users) => {
                 let mut enrolled = 0;
                 for chunk in users.chunks(500) {
                     enrolled += enrol_batch::<B>(self.conn(), enrol, Some(chunk)).await?;
                 }
-                Ok(enrolled)
+                enrolled
             }
-        }
+        };
+        self.enrolled += enrolled;
+        Ok(enrolled)
     }
 
     async fn lock_enrolment(
@@ -1112,9 +1125,29 @@ where
         Ok(messages)
     }
 
+    async fn hold_message(
+        &mut self,
+        m: &Message,
+        worker: &str,
+        until: Timestamp,
+    ) -> StoreResult<bool> {
+        let mut q = Sql::<B>::new("update outbox_message set claimed_until = ");
+        q.bind(micros(until))
+            .push(" where org_id = ")
+            .bind(m.org_id.as_uuid())
+            .push(" and message_id = ")
+            .bind(m.id.as_uuid())
+            .push(" and claimed_by = ")
+            .bind(worker)
+            .push(" and state = 'queued'");
+        Ok(q.execute(self.conn()).await? == 1)
+    }
+
     async fn finish_message(&mut self, m: &Message, worker: &str) -> StoreResult<bool> {
         let mut q = Sql::<B>::new("update outbox_message set state = ");
         q.bind(m.state.as_str())
+            .push(", to_address = ")
+            .bind(m.to.as_str())
             .push(", reason = ")
             .bind(m.reason.clone())
             .push(", attempts = ")
@@ -1130,18 +1163,5 @@ where
             .push(" and claimed_by = ")
             .bind(worker);
         Ok(q.execute(self.conn()).await? == 1)
-    }
-
-    async fn insert_messages(&mut self, messages: &[Message]) -> StoreResult<()> {
-        for chunk in messages.chunks(200) {
-            let mut q = Sql::<B>::new(format!(
-                "insert into outbox_message ({MESSAGE_COLUMNS}) values "
-            ));
-            for (i, m) in chunk.iter().enumerate() {
-                q.row(i == 0, MessageColumns::values(m));
-            }
-            q.execute(self.conn()).await?;
-        }
-        Ok(())
     }
 }

@@ -158,6 +158,8 @@ pub struct SqlUnitOfWork<B: Backend> {
     writer: Pool<B::Db>,
     backend: Arc<B>,
     inserted_users: usize,
+    /// Enrolments this unit of work wrote (an everyone-course's are many).
+    pub(crate) enrolled: u64,
     /// The user rows this unit of work has locked, as they stand in it: an update compares
     /// with these instead of reading the row again.
     locked: HashMap<UserId, UserColumns>,
@@ -222,6 +224,7 @@ where
             writer: self.writer.clone(),
             backend: self.backend.clone(),
             inserted_users: 0,
+            enrolled: 0,
             locked: HashMap::new(),
         }))
     }
@@ -1650,11 +1653,25 @@ where
             writer,
             backend,
             inserted_users,
+            enrolled,
             ..
         } = *self;
         tx.commit().await.map_err(StoreError::from_sqlx)?;
         if inserted_users >= LARGE_BATCH {
             backend.after_large_write(&writer).await?;
+        }
+        if enrolled >= LARGE_BATCH as u64 {
+            // The planner's statistics of the tables an everyone-course just filled: without
+            // them a person's courses may be looked for through the whole org's enrolments.
+            // They are committed: a failure here is logged, not reported as the write's.
+            for table in ["enrolment", "outbox_message"] {
+                if let Err(err) = Sql::<B>::new(format!("analyze {table}"))
+                    .execute(&writer)
+                    .await
+                {
+                    tracing::warn!(table, error = %err, "statistics not refreshed after a large enrolment");
+                }
+            }
         }
         Ok(())
     }

@@ -77,6 +77,18 @@ impl App {
         }
         let changed = course.with_retired(retired, self.now());
         uow.update_course(&changed, course.version).await?;
+        // Opened again, an everyone-course takes in whoever joined while it was retired.
+        if let (false, Some((_, by))) = (retired, &changed.everyone) {
+            enrol(
+                uow.as_mut(),
+                &changed,
+                EnrolMethod::Everyone,
+                by,
+                None,
+                self.now(),
+            )
+            .await?;
+        }
         uow.commit().await?;
         Ok(changed)
     }

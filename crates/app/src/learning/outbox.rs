@@ -3,13 +3,11 @@
 //! more (someone deactivated since is suppressed, never sent), and hands the rest to a
 //! [`Mailer`], retrying with a growing wait.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use rollcall_domain::User;
 use rollcall_domain::learning::{Delivery, Message, MessageState};
-use rollcall_domain::provisioning::Wanted;
-use rollcall_domain::{User, UserId};
 
 use crate::{App, AppError};
 
@@ -50,7 +48,8 @@ impl Delivered {
 }
 
 impl App {
-    /// One pass over every org's due messages, at most `batch` per org, as `worker`.
+    /// One pass over every org's due messages, at most `batch` per org, as `worker` (a name
+    /// no other process uses).
     pub async fn deliver_outbox(
         &self,
         mailer: &dyn Mailer,
@@ -58,30 +57,27 @@ impl App {
         batch: u64,
     ) -> Result<Delivered, AppError> {
         let mut done = Delivered::default();
-        let now = self.now();
-        for org in self.store.orgs_with_mail_due(now).await? {
-            let until = now + chrono::Duration::from_std(CLAIM).unwrap_or_default();
+        for org in self.store.orgs_with_mail_due(self.now()).await? {
+            let now = self.now();
             let mut uow = self.store.begin().await?;
-            let claimed = uow.claim_messages(org, worker, now, until, batch).await?;
+            let claimed = uow
+                .claim_messages(org, worker, now, self.claim_end(), batch)
+                .await?;
             uow.commit().await?;
-            if claimed.is_empty() {
-                continue;
-            }
-            let wanted = Wanted {
-                ids: claimed.iter().map(|m| m.user_id).collect(),
-                ..Wanted::default()
-            };
-            let people: HashMap<UserId, User> = self
-                .store
-                .provisioning_known(org, &wanted)
-                .await?
-                .into_iter()
-                .map(|k| (k.user.id(), k.user))
-                .collect();
             for message in claimed {
-                let after = self
-                    .deliver_one(mailer, people.get(&message.user_id), &message)
-                    .await;
+                // Held afresh right before it is sent: a batch may outlast one claim, and a
+                // message whose claim ran out belongs to whoever took it.
+                let mut uow = self.store.begin().await?;
+                let held = uow.hold_message(&message, worker, self.claim_end()).await?;
+                uow.commit().await?;
+                if !held {
+                    tracing::warn!(message.id = %message.id, "a message's claim ran out before it was sent");
+                    continue;
+                }
+                // The recipient as they are now: deactivated since, they are sent nothing;
+                // their address changed, the mail goes to the new one.
+                let recipient = self.store.user(org, message.user_id).await?;
+                let after = self.deliver_one(mailer, recipient.as_ref(), &message).await;
                 match after.state {
                     MessageState::Sent => done.sent += 1,
                     MessageState::Suppressed => done.suppressed += 1,
@@ -102,6 +98,11 @@ impl App {
         Ok(done)
     }
 
+    /// Until when a claim made now lasts.
+    fn claim_end(&self) -> rollcall_domain::Timestamp {
+        self.now() + chrono::Duration::from_std(CLAIM).unwrap_or_default()
+    }
+
     /// The message after one try: sent, suppressed (the rules say its recipient gets no
     /// e-mail now), to try again, or failed.
     async fn deliver_one(
@@ -117,13 +118,20 @@ impl App {
                 ..message.clone()
             };
         };
-        if let Delivery::Suppress(why) = Delivery::to(recipient) {
-            return Message {
-                state: MessageState::Suppressed,
-                reason: Some(why),
-                ..message.clone()
-            };
-        }
+        let to = match Delivery::to(recipient) {
+            Delivery::Suppress(why) => {
+                return Message {
+                    state: MessageState::Suppressed,
+                    reason: Some(why),
+                    ..message.clone()
+                };
+            }
+            Delivery::Send(to) => to,
+        };
+        let message = &Message {
+            to,
+            ..message.clone()
+        };
         match mailer.send(message).await {
             Ok(()) => message.sent(self.now()),
             Err(err) if err.permanent => message.after_refusal(&err.reason, self.now()),

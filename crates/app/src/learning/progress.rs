@@ -27,19 +27,12 @@ pub struct Finished {
     pub graded: Option<Graded>,
 }
 
-/// One course of a person's training history.
-#[derive(Debug, Clone)]
-pub struct TrainingRecord {
-    pub course: Course,
-    pub enrolment: Enrolment,
-    pub certificate: Option<Certificate>,
-}
-
 /// Everything a person did in training, for admins, whatever the person's status.
 #[derive(Debug, Clone)]
 pub struct TrainingHistory {
     pub user: User,
-    pub records: Vec<TrainingRecord>,
+    /// Each course they were enrolled in, as its learner would see it.
+    pub records: Vec<MyCourse>,
     /// Credits their first starts consumed, in all.
     pub credits_used: u64,
 }
@@ -49,33 +42,7 @@ impl App {
     /// opens none (their enrolments stay).
     pub async fn my_courses(&self, who: &Principal) -> Result<Vec<MyCourse>, AppError> {
         let me = self.may_learn(who).await?;
-        let courses: HashMap<CourseId, Course> = self
-            .store
-            .courses(who.org_id)
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c))
-            .collect();
-        let mut certificates: HashMap<CourseId, Certificate> = self
-            .store
-            .user_certificates(who.org_id, me.id())
-            .await?
-            .into_iter()
-            .map(|c| (c.course_id, c))
-            .collect();
-        Ok(self
-            .store
-            .user_enrolments(who.org_id, me.id())
-            .await?
-            .into_iter()
-            .filter_map(|enrolment| {
-                Some(MyCourse {
-                    course: courses.get(&enrolment.course_id)?.clone(),
-                    certificate: certificates.remove(&enrolment.course_id),
-                    enrolment,
-                })
-            })
-            .collect())
+        self.courses_of(&me).await
     }
 
     /// One of `who`'s courses; a course they are not enrolled in is not found.
@@ -257,33 +224,7 @@ impl App {
             .await?
             .ok_or(AppError::NotFound("user"))?;
         debug_assert!(rules::rules(user.status()).history_visible_to_admins);
-        let courses: HashMap<CourseId, Course> = self
-            .store
-            .courses(who.org_id)
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c))
-            .collect();
-        let mut certificates: HashMap<CourseId, Certificate> = self
-            .store
-            .user_certificates(who.org_id, user.id())
-            .await?
-            .into_iter()
-            .map(|c| (c.course_id, c))
-            .collect();
-        let records: Vec<TrainingRecord> = self
-            .store
-            .user_enrolments(who.org_id, user.id())
-            .await?
-            .into_iter()
-            .filter_map(|enrolment| {
-                Some(TrainingRecord {
-                    course: courses.get(&enrolment.course_id)?.clone(),
-                    certificate: certificates.remove(&enrolment.course_id),
-                    enrolment,
-                })
-            })
-            .collect();
+        let records = self.courses_of(&user).await?;
         let credits_used = records
             .iter()
             .map(|r| u64::from(r.enrolment.credits_used))
@@ -293,6 +234,38 @@ impl App {
             records,
             credits_used,
         })
+    }
+
+    /// Every course `person` is enrolled in, newest enrolment first, with their certificate.
+    async fn courses_of(&self, person: &User) -> Result<Vec<MyCourse>, AppError> {
+        let org = person.org_id();
+        let courses: HashMap<CourseId, Course> = self
+            .store
+            .courses(org)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+        let mut certificates: HashMap<CourseId, Certificate> = self
+            .store
+            .user_certificates(org, person.id())
+            .await?
+            .into_iter()
+            .map(|c| (c.course_id, c))
+            .collect();
+        Ok(self
+            .store
+            .user_enrolments(org, person.id())
+            .await?
+            .into_iter()
+            .filter_map(|enrolment| {
+                Some(MyCourse {
+                    course: courses.get(&enrolment.course_id)?.clone(),
+                    certificate: certificates.remove(&enrolment.course_id),
+                    enrolment,
+                })
+            })
+            .collect())
     }
 
     /// `who`, if the rules let them open courses now.

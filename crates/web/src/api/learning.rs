@@ -761,6 +761,10 @@ async fn pdf_response(
     )) {
         h.insert(header::CONTENT_DISPOSITION, value);
     }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
     Ok(response)
 }
 

@@ -245,6 +245,8 @@ pub struct ProfilePage {
     pub history: Vec<HistoryLine>,
     /// Their training, whatever their status.
     pub training: Vec<TrainingLine>,
+    /// Why their training could not be read (empty when it was).
+    pub training_error: String,
     /// Credits their first starts used, in all.
     pub credits_used: u64,
     pub saved: String,

@@ -187,8 +187,14 @@ impl CourseForm {
                 let answer = number(
                     &text(&self.question_answer),
                     &format!("question {n}'s right answer"),
-                    "the number of one of its answers",
+                    "the number of one of its answers, from 1",
                 )?;
+                if answer == 0 {
+                    return Err(AppError::invalid(
+                        format!("question {n}'s right answer"),
+                        "must be the number of one of its answers, from 1",
+                    ));
+                }
                 questions.push(Question {
                     prompt,
                     options: options
@@ -197,7 +203,7 @@ impl CourseForm {
                         .filter(|l| !l.is_empty())
                         .map(str::to_owned)
                         .collect(),
-                    answer: usize::try_from(answer.max(1) - 1).unwrap_or(usize::MAX),
+                    answer: usize::try_from(answer - 1).unwrap_or(usize::MAX),
                 });
             }
             Completion::Quiz(Quiz {
@@ -458,9 +464,27 @@ fn method_words(method: &str) -> &'static str {
     }
 }
 
-/// What a confirmation asks, for `action` on a course.
-fn confirmation(course: &Course, action: &str) -> Option<(String, Vec<String>, String, bool)> {
+/// What a confirmation asks, for `action` on a course (`roster`: the roster's title).
+fn confirmation(
+    course: &Course,
+    action: &str,
+    roster: Option<&str>,
+) -> Option<(String, Vec<String>, String, bool)> {
     Some(match action {
+        "enrol-roster" => (
+            format!("Enrol {}'s members in {}?", roster?, course.title),
+            vec![
+                "Every member of the roster who is not enrolled yet is enrolled now; members \
+                 who join the roster later are not."
+                    .to_owned(),
+                "Active members get an enrolment notice. Inactive members are enrolled \
+                 silently: they open nothing until reactivated. Archived people are left out."
+                    .to_owned(),
+                "Enrolling uses no credit; a learner's first start does.".to_owned(),
+            ],
+            "Enrol the roster".to_owned(),
+            false,
+        ),
         "everyone" => (
             format!("Enrol everyone in {}?", course.title),
             vec![
@@ -496,20 +520,38 @@ fn confirmation(course: &Course, action: &str) -> Option<(String, Vec<String>, S
     })
 }
 
+#[derive(Debug, Deserialize, Default)]
+pub struct ConfirmQuery {
+    #[serde(default)]
+    roster: String,
+}
+
 pub async fn confirm(
     State(app): State<App>,
     Admin(signed_in): Admin,
     Path((id, action)): Path<(String, String)>,
+    Query(query): Query<ConfirmQuery>,
 ) -> Response {
-    let course = match parse_id::<CourseId>(&id, "course") {
-        Ok(id) => app.course(&signed_in.visitor.principal, id).await,
-        Err(err) => Err(err),
+    let who = &signed_in.visitor.principal;
+    let found = async {
+        let course = app
+            .course(who, parse_id::<CourseId>(&id, "course")?)
+            .await?;
+        let roster = if action == "enrol-roster" {
+            let roster = parse_id::<rollcall_domain::RosterId>(&query.roster, "roster")?;
+            let (roster, _) = app.roster(who, roster).await?;
+            Some(roster)
+        } else {
+            None
+        };
+        Ok::<_, AppError>((course.course, roster))
     };
-    let course = match course {
-        Ok(summary) => summary.course,
+    let (course, roster) = match found.await {
+        Ok(found) => found,
         Err(err) => return failure(&signed_in, &err),
     };
-    let Some((heading, lines, button, danger)) = confirmation(&course, &action) else {
+    let title = roster.as_ref().map(|r| r.title.as_str());
+    let Some((heading, lines, button, danger)) = confirmation(&course, &action, title) else {
         return failure(&signed_in, &AppError::NotFound("page"));
     };
     render(&CourseConfirmPage {
@@ -520,6 +562,7 @@ pub async fn confirm(
         lines,
         button,
         danger,
+        roster: roster.map(|r| r.id.to_string()).unwrap_or_default(),
     })
 }
 

@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Form;
 use rollcall_app::{App, AppError, MyCourse};
-use rollcall_domain::learning::Completion;
+use rollcall_domain::learning::{Certificate, Completion};
 use rollcall_domain::{CertificateId, CourseId, LessonId};
 use serde::Deserialize;
 
@@ -377,16 +377,10 @@ pub async fn my_certificate(
     let who = &signed_in.visitor.principal;
     let found = async {
         let id = parse_id::<CertificateId>(id.trim_end_matches(".pdf"), "certificate")?;
-        let certificate = app.my_certificate(who, id).await?;
-        let org = app.org(who.org_id).await?;
-        Ok::<_, AppError>((certificate, org))
+        app.my_certificate(who, id).await
     };
-    match found.await {
-        Ok((certificate, org)) => certificate_pdf(
-            &certificate,
-            org.name.as_str(),
-            &verify_url(&headers, org.slug.as_str()),
-        ),
+    match download(&app, &headers, found.await).await {
+        Ok(pdf) => pdf,
         Err(err) => failure(&signed_in, &err),
     }
 }
@@ -401,18 +395,24 @@ pub async fn admin_certificate(
     let who = &signed_in.visitor.principal;
     let found = async {
         let id = parse_id::<CertificateId>(id.trim_end_matches(".pdf"), "certificate")?;
-        let certificate = app.certificate(who, id).await?;
-        let org = app.org(who.org_id).await?;
-        Ok::<_, AppError>((certificate, org))
+        app.certificate(who, id).await
     };
-    match found.await {
-        Ok((certificate, org)) => certificate_pdf(
-            &certificate,
-            org.name.as_str(),
-            &verify_url(&headers, org.slug.as_str()),
-        ),
+    match download(&app, &headers, found.await).await {
+        Ok(pdf) => pdf,
         Err(err) => failure_page(signed_in.chrome.clone(), &err, "/users", "Back to users"),
     }
+}
+
+/// The certificate found, as a PDF download naming its org and where to verify it.
+async fn download(
+    app: &App,
+    headers: &HeaderMap,
+    found: Result<Certificate, AppError>,
+) -> Result<Response, AppError> {
+    let certificate = found?;
+    let org = app.org(certificate.org_id).await?;
+    let verify = verify_url(headers, org.slug.as_str());
+    Ok(certificate_pdf(&certificate, org.name.as_str(), &verify))
 }
 
 #[derive(Debug, Deserialize, Default)]

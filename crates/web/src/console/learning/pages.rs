@@ -118,6 +118,8 @@ pub struct CourseConfirmPage {
     pub action: String,
     pub button: String,
     pub danger: bool,
+    /// The roster an enrolment takes in (empty for other actions).
+    pub roster: String,
 }
 
 /// One person in the enrolment picker.

@@ -83,10 +83,11 @@ pub async fn profile_page(
         )),
         _ => None,
     });
-    let (training, credits_used) = training_of(app, signed_in, user).await;
+    let (training, credits_used, training_error) = training_of(app, signed_in, user).await;
     ProfilePage {
         chrome: signed_in.chrome.clone(),
         training,
+        training_error,
         credits_used,
         last_run,
         id: user.id().to_string(),
@@ -118,12 +119,21 @@ pub async fn profile_page(
     }
 }
 
-/// A person's training, as their page lists it, and the credits they used in all.
-async fn training_of(app: &App, signed_in: &SignedIn, user: &User) -> (Vec<TrainingLine>, u64) {
+/// A person's training as their page lists it, the credits they used in all, and, when it could
+/// not be read, why (said on the page, never shown as "not enrolled").
+async fn training_of(
+    app: &App,
+    signed_in: &SignedIn,
+    user: &User,
+) -> (Vec<TrainingLine>, u64, String) {
     let training = app
         .training_history(&signed_in.visitor.principal, user.id())
-        .await
-        .ok();
+        .await;
+    let error = match &training {
+        Ok(_) => String::new(),
+        Err(err) => crate::console::errors::explain(err).1,
+    };
+    let training = training.ok();
     let credits_used = training.as_ref().map_or(0, |t| t.credits_used);
     let training = training
         .map(|t| {
@@ -159,7 +169,7 @@ async fn training_of(app: &App, signed_in: &SignedIn, user: &User) -> (Vec<Train
                 .collect()
         })
         .unwrap_or_default();
-    (training, credits_used)
+    (training, credits_used, error)
 }
 
 /// A user's page after a change: what was done, and a temporary password it made (shown once).
