@@ -14,7 +14,7 @@ use std::time::Duration;
 use rollcall_domain::{AuditEvent, OrgId, User};
 use rollcall_store::rows::{EVENT_COLUMNS, EventColumns, UserColumns};
 use rollcall_store::shared::{Conn, Opened};
-use rollcall_store::sql::{Sql, Value};
+use rollcall_store::sql::Value;
 use rollcall_store::{Backend, SqlStore, StoreError, StoreResult, UserQuery};
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgQueryResult};
 use sqlx::{PgPool, Postgres};
@@ -72,10 +72,11 @@ impl Backend for PostgresBackend {
         result.rows_affected()
     }
 
-    fn derived_id(q: &mut Sql<Self>, prefix: String, column: &str) {
-        q.push("cast(cast(").bind(prefix).push(format!(
-            " as text) || substr(replace(cast({column} as text), '-', ''), 17) as uuid)"
-        ));
+    fn derived_id(column: &str) -> (&'static str, String) {
+        (
+            "cast(cast(",
+            format!(" as text) || substr(replace(cast({column} as text), '-', ''), 17) as uuid)"),
+        )
     }
 
     fn placeholder(text: &mut String, index: usize) {

@@ -14,7 +14,7 @@ use rollcall_domain::provisioning::{Known, Roll};
 use rollcall_domain::{AuditEvent, OrgId, Source, User};
 use rollcall_store::rows::UserColumns;
 use rollcall_store::shared::{Conn, Opened};
-use rollcall_store::sql::{Sql, Value};
+use rollcall_store::sql::Value;
 use rollcall_store::{Backend, SqlStore, StoreError, StoreResult, UserQuery};
 use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult,
@@ -130,10 +130,8 @@ impl Backend for SqliteBackend {
         text.push('?');
     }
 
-    fn derived_id(q: &mut Sql<Self>, prefix: String, column: &str) {
-        q.push("unhex(")
-            .bind(prefix)
-            .push(format!(" || substr(hex({column}), 17))"));
+    fn derived_id(column: &str) -> (&'static str, String) {
+        ("unhex(", format!(" || substr(hex({column}), 17))"))
     }
 
     fn bind(args: &mut SqliteArguments<'_>, value: Value) -> Result<(), sqlx::error::BoxDynError> {

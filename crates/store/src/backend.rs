@@ -9,7 +9,6 @@ use sqlx::{Database, Pool};
 use uuid::Uuid;
 
 use crate::rows::UserColumns;
-use crate::sql::Sql;
 use crate::value::Value;
 use crate::{StoreResult, UserQuery};
 
@@ -87,9 +86,9 @@ pub trait Backend: Send + Sync + Sized + 'static {
         async { Ok(()) }
     }
 
-    /// Appends an id made in SQL from `prefix` (16 hex digits, bound) and the last eight bytes
-    /// of the id in `column`: unique per row of one statement, and in the statement's order.
-    fn derived_id(q: &mut Sql<Self>, prefix: String, column: &str);
+    /// An id made in SQL from a bound prefix (16 hex digits) and the last eight bytes of the id
+    /// in `column`: the text before the prefix's placeholder, and after it.
+    fn derived_id(column: &str) -> (&'static str, String);
 
     /// Runs after a unit of work that inserted many users has committed (SQLite folds its
     /// write-ahead log back; PostgreSQL refreshes the planner's statistics).

@@ -4,19 +4,21 @@
 
 use async_trait::async_trait;
 use rollcall_domain::learning::{
-    Certificate, Completion, Course, CreditEntry, CreditKind, CreditUse, EnrolMethod, Enrolment,
-    Lesson, Message, MessageKind, MessageState, NewMessage, Progress, VerificationCode,
+    Certificate, Course, CreditEntry, CreditUse, EnrolMethod, Enrolment, Message, MessageState,
+    NewMessage, Progress, VerificationCode,
 };
-use rollcall_domain::{
-    CertificateId, CourseId, CreditEntryId, LessonId, MessageId, OrgId, RosterId, Status,
-    Timestamp, User, UserId,
-};
+use rollcall_domain::{CertificateId, CourseId, LessonId, OrgId, Status, Timestamp, User, UserId};
 use sqlx::{Database, Executor, FromRow, IntoArguments};
 use uuid::Uuid;
 
-use crate::rows::{USER_COLUMNS, UserColumns, corrupt, from_micros, micros};
+use crate::learning_rows::{
+    CERTIFICATE_COLUMNS, COURSE_COLUMNS, CertificateColumns, CourseColumns, ENROLMENT_COLUMNS,
+    ENTRY_COLUMNS, EnrolmentColumns, EntryColumns, MESSAGE_COLUMNS, MessageColumns, TallyColumns,
+    UseColumns,
+};
+use crate::rows::{USER_COLUMNS, UserColumns, corrupt, micros};
 use crate::shared::{SqlStore, SqlUnitOfWork};
-use crate::sql::{Sql, Value};
+use crate::sql::Sql;
 use crate::{Backend, StoreError, StoreResult, backend::Conn};
 
 /// How many of a course's people each enrolment counts, by their status.
@@ -177,242 +179,6 @@ pub trait LearningWork: Send {
     /// failed) and lets it go; `false` when the claim was lost (it ran out, and another worker
     /// took the message).
     async fn finish_message(&mut self, message: &Message, worker: &str) -> StoreResult<bool>;
-}
-
-const COURSE_COLUMNS: &str = "org_id, course_id, title, description, lessons, completion, \
-     credit_cost, retired, everyone_since, everyone_by, version, created_at, updated_at";
-const ENROLMENT_COLUMNS: &str = "org_id, course_id, user_id, method, roster_id, enrolled_by, \
-     enrolled_at, started_at, credits_used, lessons_done, completed_at, score, attempts, version";
-const CERTIFICATE_COLUMNS: &str = "org_id, certificate_id, user_id, course_id, code, issued_at, \
-     learner_name, course_title";
-const ENTRY_COLUMNS: &str = "org_id, entry_id, at, kind, amount, balance_after, course_id, \
-     user_id, actor, reason";
-const MESSAGE_COLUMNS: &str = "org_id, message_id, user_id, to_address, subject, body, kind, \
-     state, reason, attempts, next_attempt_at, created_at, sent_at";
-
-/// A `course` row.
-#[derive(Debug, Clone, FromRow)]
-pub struct CourseColumns {
-    org_id: Uuid,
-    course_id: Uuid,
-    title: String,
-    description: String,
-    lessons: String,
-    completion: String,
-    credit_cost: i64,
-    retired: bool,
-    everyone_since: Option<i64>,
-    everyone_by: Option<String>,
-    version: i64,
-    created_at: i64,
-    updated_at: i64,
-}
-
-impl CourseColumns {
-    fn values(course: &Course) -> StoreResult<Vec<Value>> {
-        Ok(vec![
-            course.org_id.as_uuid().into(),
-            course.id.as_uuid().into(),
-            course.title.as_str().into(),
-            course.description.as_str().into(),
-            serde_json::to_string(&course.lessons)
-                .map_err(corrupt)?
-                .into(),
-            serde_json::to_string(&course.completion)
-                .map_err(corrupt)?
-                .into(),
-            i64::from(course.credit_cost).into(),
-            course.retired.into(),
-            course.everyone.as_ref().map(|(at, _)| micros(*at)).into(),
-            course.everyone.as_ref().map(|(_, by)| by.clone()).into(),
-            course.version.into(),
-            micros(course.created_at).into(),
-            micros(course.updated_at).into(),
-        ])
-    }
-
-    fn into_course(self) -> StoreResult<Course> {
-        let lessons: Vec<Lesson> = serde_json::from_str(&self.lessons).map_err(corrupt)?;
-        let completion: Completion = serde_json::from_str(&self.completion).map_err(corrupt)?;
-        let everyone = match (self.everyone_since, self.everyone_by) {
-            (Some(at), Some(by)) => Some((from_micros(at)?, by)),
-            _ => None,
-        };
-        Ok(Course {
-            id: CourseId::from_uuid(self.course_id),
-            org_id: OrgId::from_uuid(self.org_id),
-            title: self.title,
-            description: self.description,
-            lessons,
-            completion,
-            credit_cost: u32::try_from(self.credit_cost).map_err(corrupt)?,
-            retired: self.retired,
-            everyone,
-            version: self.version,
-            created_at: from_micros(self.created_at)?,
-            updated_at: from_micros(self.updated_at)?,
-        })
-    }
-}
-
-/// An `enrolment` row.
-#[derive(Debug, Clone, FromRow)]
-pub struct EnrolmentColumns {
-    org_id: Uuid,
-    course_id: Uuid,
-    user_id: Uuid,
-    method: String,
-    roster_id: Option<Uuid>,
-    enrolled_by: String,
-    enrolled_at: i64,
-    started_at: Option<i64>,
-    credits_used: i64,
-    lessons_done: String,
-    completed_at: Option<i64>,
-    score: Option<i64>,
-    attempts: i64,
-    version: i64,
-}
-
-impl EnrolmentColumns {
-    fn into_enrolment(self) -> StoreResult<Enrolment> {
-        let lessons: Vec<Uuid> = serde_json::from_str(&self.lessons_done).map_err(corrupt)?;
-        let time = |at: Option<i64>| at.map(from_micros).transpose();
-        Ok(Enrolment {
-            org_id: OrgId::from_uuid(self.org_id),
-            course_id: CourseId::from_uuid(self.course_id),
-            user_id: UserId::from_uuid(self.user_id),
-            method: EnrolMethod::from_stored(&self.method, self.roster_id.map(RosterId::from_uuid))
-                .ok_or_else(|| corrupt(format!("enrolment method {}", self.method)))?,
-            enrolled_by: self.enrolled_by,
-            enrolled_at: from_micros(self.enrolled_at)?,
-            started_at: time(self.started_at)?,
-            credits_used: u32::try_from(self.credits_used).map_err(corrupt)?,
-            lessons_done: lessons.into_iter().map(LessonId::from_uuid).collect(),
-            completed_at: time(self.completed_at)?,
-            score: self.score.map(u8::try_from).transpose().map_err(corrupt)?,
-            attempts: u32::try_from(self.attempts).map_err(corrupt)?,
-            version: self.version,
-        })
-    }
-}
-
-/// A `certificate` row.
-#[derive(Debug, Clone, FromRow)]
-pub struct CertificateColumns {
-    org_id: Uuid,
-    certificate_id: Uuid,
-    user_id: Uuid,
-    course_id: Uuid,
-    code: String,
-    issued_at: i64,
-    learner_name: String,
-    course_title: String,
-}
-
-impl CertificateColumns {
-    fn into_certificate(self) -> StoreResult<Certificate> {
-        Ok(Certificate {
-            id: CertificateId::from_uuid(self.certificate_id),
-            org_id: OrgId::from_uuid(self.org_id),
-            user_id: UserId::from_uuid(self.user_id),
-            course_id: CourseId::from_uuid(self.course_id),
-            code: VerificationCode::parse(&self.code).ok_or_else(|| corrupt("certificate code"))?,
-            issued_at: from_micros(self.issued_at)?,
-            learner_name: self.learner_name,
-            course_title: self.course_title,
-        })
-    }
-}
-
-/// A `credit_entry` row.
-#[derive(Debug, Clone, FromRow)]
-pub struct EntryColumns {
-    org_id: Uuid,
-    entry_id: Uuid,
-    at: i64,
-    kind: String,
-    amount: i64,
-    balance_after: i64,
-    course_id: Option<Uuid>,
-    user_id: Option<Uuid>,
-    actor: String,
-    reason: String,
-}
-
-impl EntryColumns {
-    fn into_entry(self) -> StoreResult<CreditEntry> {
-        Ok(CreditEntry {
-            id: CreditEntryId::from_uuid(self.entry_id),
-            org_id: OrgId::from_uuid(self.org_id),
-            at: from_micros(self.at)?,
-            kind: CreditKind::from_stored(&self.kind)
-                .ok_or_else(|| corrupt(format!("credit entry kind {}", self.kind)))?,
-            amount: u32::try_from(self.amount).map_err(corrupt)?,
-            balance_after: self.balance_after,
-            course_id: self.course_id.map(CourseId::from_uuid),
-            user_id: self.user_id.map(UserId::from_uuid),
-            actor: self.actor,
-            reason: self.reason,
-        })
-    }
-}
-
-/// An `outbox_message` row.
-#[derive(Debug, Clone, FromRow)]
-pub struct MessageColumns {
-    org_id: Uuid,
-    message_id: Uuid,
-    user_id: Uuid,
-    to_address: String,
-    subject: String,
-    body: String,
-    kind: String,
-    state: String,
-    reason: Option<String>,
-    attempts: i64,
-    next_attempt_at: i64,
-    created_at: i64,
-    sent_at: Option<i64>,
-}
-
-impl MessageColumns {
-    fn into_message(self) -> StoreResult<Message> {
-        Ok(Message {
-            id: MessageId::from_uuid(self.message_id),
-            org_id: OrgId::from_uuid(self.org_id),
-            user_id: UserId::from_uuid(self.user_id),
-            to: self.to_address,
-            subject: self.subject,
-            body: self.body,
-            kind: MessageKind::from_stored(&self.kind)
-                .ok_or_else(|| corrupt(format!("message kind {}", self.kind)))?,
-            state: MessageState::from_stored(&self.state)
-                .ok_or_else(|| corrupt(format!("message state {}", self.state)))?,
-            reason: self.reason,
-            attempts: u32::try_from(self.attempts).map_err(corrupt)?,
-            next_attempt_at: from_micros(self.next_attempt_at)?,
-            created_at: from_micros(self.created_at)?,
-            sent_at: self.sent_at.map(from_micros).transpose()?,
-        })
-    }
-}
-
-/// A tally row: a status and its counts.
-#[derive(Debug, Clone, FromRow)]
-pub struct TallyColumns {
-    status: String,
-    enrolled: i64,
-    started: i64,
-    completed: i64,
-}
-
-/// A credit use row: whose, how many credits, in how many starts.
-#[derive(Debug, Clone, FromRow)]
-pub struct UseColumns {
-    of: Uuid,
-    credits: i64,
-    starts: i64,
 }
 
 fn count(n: i64) -> u64 {
@@ -813,7 +579,8 @@ where
     let mut q = Sql::<B>::new(format!(
         "insert into outbox_message ({MESSAGE_COLUMNS}) select u.org_id, "
     ));
-    B::derived_id(&mut q, prefix, "u.user_id");
+    let (before, after) = B::derived_id("u.user_id");
+    q.push(before).bind(prefix).push(after);
     q.push(", u.user_id, coalesce(u.email, ''), ")
         .bind(enrol.notice.subject.as_str())
         .push(", replace(")

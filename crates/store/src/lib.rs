@@ -10,6 +10,7 @@
 
 mod backend;
 pub mod learning;
+pub mod learning_rows;
 pub mod listing;
 pub mod rows;
 pub mod shared;

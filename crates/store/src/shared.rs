@@ -28,7 +28,7 @@ use rollcall_domain::{
 use sqlx::{Database, Executor, FromRow, IntoArguments, Pool};
 use uuid::Uuid;
 
-use crate::learning::{
+use crate::learning_rows::{
     CertificateColumns, CourseColumns, EnrolmentColumns, EntryColumns, MessageColumns,
     TallyColumns, UseColumns,
 };
