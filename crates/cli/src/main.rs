@@ -285,6 +285,9 @@ fn parse_absolute(raw: &str) -> Result<std::path::PathBuf, String> {
     }
 }
 
+/// Where the demo delivers e-mail when given no SMTP server.
+const DEMO_MAIL: &str = "rollcall-demo-mail";
+
 /// `rollcall demo`: the demo district, made on first run, then served.
 async fn run_demo(bind: &str, database_url: &str, smtp: &mail::SmtpArgs) -> Result<()> {
     let _lock = hold_server_lock(database_url)?;
@@ -294,7 +297,19 @@ async fn run_demo(bind: &str, database_url: &str, smtp: &mail::SmtpArgs) -> Resu
         secure_cookies: secure_cookies(None, bind),
         ..rollcall_web::Settings::default()
     };
-    mail::start(&app, smtp)?;
+    let mail = smtp.or_folder(
+        DEMO_MAIL,
+        "Northfield Training <training@northfield.example>",
+    );
+    mail::start(&app, &mail).await?;
+    if smtp == &mail {
+        println!("  Mail:       sent through the SMTP server given");
+    } else {
+        println!(
+            "  Mail:       delivered into {DEMO_MAIL}/ as .eml files (--smtp-host to send it)"
+        );
+    }
+    println!();
     serve(app, bind, settings).await
 }
 
@@ -345,7 +360,7 @@ async fn run() -> Result<()> {
             let app = App::new(open_store(&cli.database_url).await?);
             let root = settings.drop_root.clone();
             tokio::spawn(drop::watch(app.clone(), drop_interval, root));
-            mail::start(&app, &smtp)?;
+            mail::start(&app, &smtp).await?;
             serve(app, &bind, settings).await
         }
         Command::Migrate => {

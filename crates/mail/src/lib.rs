@@ -1,5 +1,6 @@
-//! The outbox's [`Mailer`] over SMTP: plain (a relay on the same host), STARTTLS or TLS, with
-//! an optional login. A reply of 5xx refuses a message for good; anything else (4xx, a dropped
+//! The outbox's [`Mailer`]s: [`SmtpMailer`] over SMTP, [`FolderMailer`] into a folder.
+//!
+//! Over SMTP: plain (a relay on the same host), STARTTLS or TLS, with an optional login. A reply of 5xx refuses a message for good; anything else (4xx, a dropped
 //! connection, a server that does not answer in time) is tried again later by the worker.
 
 use std::time::Duration;
@@ -114,20 +115,7 @@ impl SmtpMailer {
 #[async_trait]
 impl Mailer for SmtpMailer {
     async fn send(&self, message: &Message) -> Result<(), SendError> {
-        let to: Mailbox = message.to.parse().map_err(|_| SendError {
-            permanent: true,
-            reason: format!("'{}' is not an e-mail address", message.to),
-        })?;
-        let email = lettre::Message::builder()
-            .from(self.from.clone())
-            .to(to)
-            .subject(message.subject.as_str())
-            .header(ContentType::TEXT_PLAIN)
-            .body(message.body.clone())
-            .map_err(|err| SendError {
-                permanent: true,
-                reason: format!("the message cannot be written: {err}"),
-            })?;
+        let email = build(&self.from, message)?;
         // The whole exchange, not only each read: a server that accepts the connection and
         // then says nothing must not hold the worker.
         match tokio::time::timeout(self.timeout, self.transport.send(email)).await {
@@ -145,4 +133,61 @@ impl Mailer for SmtpMailer {
             }),
         }
     }
+}
+
+/// Delivers each message into a folder as an `.eml` file (RFC 5322, as an SMTP server would
+/// receive it): for trying Rollcall without a mail server, as `rollcall demo` does. Open the
+/// files with any mail reader.
+pub struct FolderMailer {
+    folder: std::path::PathBuf,
+    from: Mailbox,
+}
+
+impl FolderMailer {
+    /// Writes into `folder` (made when missing) as from `from`.
+    pub fn new(folder: &std::path::Path, from: &str) -> Result<Self, ConfigError> {
+        let from: Mailbox = from
+            .parse()
+            .map_err(|_| ConfigError::From(from.to_owned()))?;
+        std::fs::create_dir_all(folder).map_err(|err| ConfigError::Server {
+            host: folder.display().to_string(),
+            why: err.to_string(),
+        })?;
+        Ok(Self {
+            folder: folder.to_owned(),
+            from,
+        })
+    }
+}
+
+#[async_trait]
+impl Mailer for FolderMailer {
+    async fn send(&self, message: &Message) -> Result<(), SendError> {
+        let email = build(&self.from, message)?;
+        let path = self.folder.join(format!("{}.eml", message.id));
+        tokio::fs::write(&path, email.formatted())
+            .await
+            .map_err(|err| SendError {
+                permanent: false,
+                reason: format!("{} cannot be written: {err}", path.display()),
+            })
+    }
+}
+
+/// The e-mail of `message`, from `from`.
+fn build(from: &Mailbox, message: &Message) -> Result<lettre::Message, SendError> {
+    let to: Mailbox = message.to.parse().map_err(|_| SendError {
+        permanent: true,
+        reason: format!("'{}' is not an e-mail address", message.to),
+    })?;
+    lettre::Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(message.subject.as_str())
+        .header(ContentType::TEXT_PLAIN)
+        .body(message.body.clone())
+        .map_err(|err| SendError {
+            permanent: true,
+            reason: format!("the message cannot be written: {err}"),
+        })
 }

@@ -329,7 +329,41 @@ async fn a_recipient_deactivated_since_is_never_sent_it(db: TestDb) {
     assert_eq!(mine.len(), 1, "no late notice");
 }
 
+async fn delivered_into_a_folder_as_eml_files(db: TestDb) {
+    let w = world(db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mailer =
+        rollcall_mail::FolderMailer::new(&dir.path().join("mail"), "Training <t@example.org>")
+            .unwrap();
+    let done = w.app.deliver_outbox(&mailer, "w", 100).await.unwrap();
+    assert_eq!(done.sent, 2, "{done:?}");
+    let files: Vec<String> = std::fs::read_dir(dir.path().join("mail"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(files.len(), 2);
+    assert!(
+        files
+            .iter()
+            .any(|f| f.contains("To: zoe@northfield.example"))
+    );
+    assert!(
+        files
+            .iter()
+            .all(|f| f.contains("Subject: You are enrolled in"))
+    );
+    assert_eq!(
+        w.app
+            .outbox(&w.admin, Some(MessageState::Sent), 100)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
 rollcall_testkit::backend_tests!(
+    delivered_into_a_folder_as_eml_files,
     delivered_to_an_smtp_server_once_each,
     a_refusing_server_fails_a_message_for_good,
     a_busy_server_leaves_messages_queued_for_later,
