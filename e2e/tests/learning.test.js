@@ -190,6 +190,14 @@ test("an everyone-course sends nothing to the inactive, and reactivation opens i
   assert.equal(await admin.locator("table.users tbody tr", { hasText: "ivan.idle@" }).count(), 0);
   await screenshot(admin, "outbox-desktop");
 
+  // An admin's message to him while he is inactive is kept unsent too.
+  await admin.goto(`${server.address}/users?status=inactive&q=ivan`);
+  await admin.getByRole("link", { name: "Idle, Ivan" }).click();
+  await admin.getByLabel("Subject").fill("Welcome back soon");
+  await admin.getByLabel("Message", { exact: true }).fill("The new term starts on Monday.");
+  await admin.getByRole("button", { name: "Send the message" }).click();
+  await admin.getByText("Your message is kept in the outbox unsent: the recipient is inactive").waitFor();
+
   cli(server.databaseUrl, "user", "reactivate", "ivan.idle");
   const back = await signedIn(t, "ivan.idle", LEARNER_PASSWORD);
   await back.waitForURL("**/my/courses");
@@ -197,7 +205,9 @@ test("an everyone-course sends nothing to the inactive, and reactivation opens i
   await back.getByText("This course is free.").waitFor();
   await back.getByRole("button", { name: "Start the course" }).click();
   await back.getByText("The course is started.").waitFor();
-  // Still no late notice for him.
+  // Still no late notice or message for him: the enrolment notice and the message, both kept.
   await admin.goto(`${server.address}/outbox`);
-  assert.equal(await admin.locator("table.users tbody tr", { hasText: "ivan.idle@" }).count(), 1);
+  const his = admin.locator("table.users tbody tr", { hasText: "ivan.idle@" });
+  assert.equal(await his.count(), 2);
+  assert.equal(await his.filter({ hasText: "Suppressed" }).count(), 2);
 });

@@ -16,7 +16,7 @@ use rollcall_store::{Enrol, Store, StoreResult, UnitOfWork};
 
 pub use courses::{CourseSummary, Enrolled};
 pub use credits::Credits;
-pub use outbox::{Delivered, Mailer, SendError};
+pub use outbox::{Delivered, Mailer, SendError, Written};
 pub use progress::{Finished, MyCourse, TrainingHistory};
 
 use crate::{AppError, Principal};

@@ -27,7 +27,7 @@ pub use error::{AppError, ErrorClass};
 pub use forms::FORM_TOKEN_HOURS;
 pub use learning::{
     CourseSummary, Credits, Delivered, Enrolled, Finished, Mailer, MyCourse, SendError,
-    TrainingHistory,
+    TrainingHistory, Written,
 };
 pub use listing::{Cursor, ListUsers, UserPage};
 pub use provisioning::{ImportOutcome, ImportRequest, NewSource, SettingsChange, Undo};

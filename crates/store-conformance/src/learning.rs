@@ -634,3 +634,64 @@ pub async fn a_joiner_is_enrolled_in_every_everyone_course_and_a_reopened_one_ca
     assert_eq!(mine.len(), 3, "the reopened course took her in");
     assert_eq!(mail_of(&f, &ada).await.len(), 3);
 }
+
+/// An admin's message is queued for the active with an address and kept as suppressed, with
+/// the reason, for the inactive, the archived and those without an address; a message to a
+/// stranger, or without a subject, is refused and writes nothing.
+pub async fn an_admins_message_reaches_only_those_the_rules_let_receive_it(db: TestDb) {
+    let f = fixture(db).await;
+    let ada = f.learner("Ada", "ada", Some("ada@example.org")).await;
+    let bob = f.learner("Bob", "bob", None).await;
+    let cy = f.learner("Cy", "cy", Some("cy@example.org")).await;
+    let cy = f.set_status(&cy, Status::Inactive).await;
+    let dee = f.learner("Dee", "dee", Some("dee@example.org")).await;
+    let dee = f.set_status(&dee, Status::Archived).await;
+    let everyone = [ada.id(), bob.id(), cy.id(), dee.id(), ada.id()];
+    let written = f
+        .app
+        .write_message(&f.admin, &everyone, "Fire drill", "Tomorrow at ten.")
+        .await
+        .unwrap();
+    assert_eq!((written.queued, written.suppressed), (1, 3));
+    assert_eq!(mail_of(&f, &ada).await, [(MessageState::Queued, None)]);
+    for (person, says) in [
+        (&bob, "no e-mail address"),
+        (&cy, "inactive"),
+        (&dee, "archived"),
+    ] {
+        let [(state, Some(why))] = &mail_of(&f, person).await[..] else {
+            panic!("one message for {}", person.login())
+        };
+        assert_eq!(*state, MessageState::Suppressed);
+        assert!(why.contains(says), "{why}");
+    }
+    let stranger = f
+        .app
+        .write_message(&f.admin, &[ada.id(), UserId::new()], "Hi", "Hello")
+        .await
+        .unwrap_err();
+    let AppError::Invalid(problems) = stranger else {
+        panic!("{stranger:?}")
+    };
+    assert_eq!(problems[0].field, "users[1]");
+    let blank = f
+        .app
+        .write_message(&f.admin, &[ada.id()], "  ", "")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(blank, AppError::Invalid(ref p) if p.len() == 2),
+        "{blank:?}"
+    );
+    assert_eq!(
+        mail_of(&f, &ada).await.len(),
+        1,
+        "the refused messages wrote nothing"
+    );
+    let learner = f
+        .app
+        .write_message(&Principal::user(&ada), &[bob.id()], "Hi", "Hello")
+        .await
+        .unwrap_err();
+    assert!(matches!(learner, AppError::Forbidden), "{learner:?}");
+}

@@ -47,4 +47,5 @@ rollcall_testkit::backend_tests!(
     a_completed_course_gives_a_verifiable_certificate_kept_from_the_inactive,
     another_orgs_courses_and_certificates_are_out_of_reach,
     a_joiner_is_enrolled_in_every_everyone_course_and_a_reopened_one_catches_up,
+    an_admins_message_reaches_only_those_the_rules_let_receive_it,
 );

@@ -121,6 +121,8 @@ pub trait LearningWork: Send {
     async fn update_course(&mut self, course: &Course, expected_version: i64) -> StoreResult<()>;
     /// The course, as this unit of work sees it (PostgreSQL locks it).
     async fn lock_course(&mut self, org: OrgId, id: CourseId) -> StoreResult<Option<Course>>;
+    /// Adds messages to the outbox, as they are (queued or suppressed).
+    async fn insert_messages(&mut self, messages: &[Message]) -> StoreResult<()>;
     /// The org's open courses that enrol everyone (what people who join are enrolled in). Every
     /// course of the org is locked until this unit of work ends: a course being made to enrol
     /// everyone at this moment is waited for, and then seen.
@@ -682,6 +684,19 @@ where
             .await?
             .map(CourseColumns::into_course)
             .transpose()
+    }
+
+    async fn insert_messages(&mut self, messages: &[Message]) -> StoreResult<()> {
+        for chunk in messages.chunks(200) {
+            let mut q = Sql::<B>::new(format!(
+                "insert into outbox_message ({MESSAGE_COLUMNS}) values "
+            ));
+            for (i, m) in chunk.iter().enumerate() {
+                q.row(i == 0, MessageColumns::values(m));
+            }
+            q.execute(self.conn()).await?;
+        }
+        Ok(())
     }
 
     async fn everyone_courses(&mut self, org: OrgId) -> StoreResult<Vec<Course>> {

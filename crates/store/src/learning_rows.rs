@@ -212,6 +212,24 @@ pub struct MessageColumns {
 }
 
 impl MessageColumns {
+    pub(crate) fn values(m: &Message) -> Vec<Value> {
+        vec![
+            m.org_id.as_uuid().into(),
+            m.id.as_uuid().into(),
+            m.user_id.as_uuid().into(),
+            m.to.as_str().into(),
+            m.subject.as_str().into(),
+            m.body.as_str().into(),
+            m.kind.as_str().into(),
+            m.state.as_str().into(),
+            m.reason.clone().into(),
+            i64::from(m.attempts).into(),
+            micros(m.next_attempt_at).into(),
+            micros(m.created_at).into(),
+            m.sent_at.map(micros).into(),
+        ]
+    }
+
     pub(crate) fn into_message(self) -> StoreResult<Message> {
         Ok(Message {
             id: MessageId::from_uuid(self.message_id),

@@ -1,13 +1,15 @@
 //! Delivering the outbox: a worker claims due messages through the database (so several server
 //! processes never send one message twice), checks each recipient against the status rules once
 //! more (someone deactivated since is suppressed, never sent), and hands the rest to a
-//! [`Mailer`], retrying with a growing wait.
+//! [`Mailer`], retrying with a growing wait. Admins' messages are written here too.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rollcall_domain::User;
-use rollcall_domain::learning::{Delivery, Message, MessageState};
+use rollcall_domain::learning::{Delivery, Message, MessageKind, MessageState, NewMessage};
+use rollcall_domain::provisioning::Wanted;
+use rollcall_domain::{FieldError, User, UserId};
 
 use crate::{App, AppError};
 
@@ -137,5 +139,109 @@ impl App {
             Err(err) if err.permanent => message.after_refusal(&err.reason, self.now()),
             Err(err) => message.after_failure(&err.reason, self.now()),
         }
+    }
+}
+
+/// The longest subject and body an admin's message may have.
+const MAX_SUBJECT: usize = 200;
+const MAX_BODY: usize = 20_000;
+/// The most people one message may be written to.
+const MAX_RECIPIENTS: usize = 10_000;
+
+/// What writing a message did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Written {
+    /// Messages queued for delivery (active people with an address).
+    pub queued: usize,
+    /// Messages kept unsent, with the reason (inactive or archived people, no address).
+    pub suppressed: usize,
+}
+
+impl App {
+    /// An admin's message to people of the org: queued for those the rules let receive
+    /// e-mail, kept as suppressed (with the reason) for the others, never sent to them later.
+    /// Every recipient must be a person of the org; one who is not refuses the whole message.
+    pub async fn write_message(
+        &self,
+        who: &crate::Principal,
+        to: &[UserId],
+        subject: &str,
+        body: &str,
+    ) -> Result<Written, AppError> {
+        who.require_admin()?;
+        let mut problems = Vec::new();
+        let subject = subject.trim();
+        let body = body.trim();
+        if subject.is_empty() {
+            problems.push(FieldError::new("subject", "is required"));
+        } else if subject.chars().count() > MAX_SUBJECT || subject.chars().any(char::is_control) {
+            problems.push(FieldError::new(
+                "subject",
+                format!("must be one line of at most {MAX_SUBJECT} characters"),
+            ));
+        }
+        if body.is_empty() {
+            problems.push(FieldError::new("body", "is required"));
+        } else if body.chars().count() > MAX_BODY {
+            problems.push(FieldError::new(
+                "body",
+                format!("is too long: at most {MAX_BODY} characters"),
+            ));
+        }
+        if to.is_empty() {
+            problems.push(FieldError::new("users", "name at least one person"));
+        } else if to.len() > MAX_RECIPIENTS {
+            problems.push(FieldError::new(
+                "users",
+                format!("at most {MAX_RECIPIENTS} people at once"),
+            ));
+        }
+        if !problems.is_empty() {
+            return Err(AppError::Invalid(problems));
+        }
+        let wanted = Wanted {
+            ids: to.to_vec(),
+            ..Wanted::default()
+        };
+        let people: HashMap<UserId, User> = self
+            .store
+            .provisioning_known(who.org_id, &wanted)
+            .await?
+            .into_iter()
+            .map(|k| (k.user.id(), k.user))
+            .collect();
+        let unknown: Vec<FieldError> = to
+            .iter()
+            .enumerate()
+            .filter(|(_, id)| !people.contains_key(id))
+            .map(|(i, _)| FieldError::new(format!("users[{i}]"), "is not a person of this org"))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(AppError::Invalid(unknown));
+        }
+        let message = NewMessage {
+            kind: MessageKind::Admin,
+            subject: subject.to_owned(),
+            body: body.to_owned(),
+        };
+        let now = self.now();
+        let mut seen = std::collections::HashSet::new();
+        let messages: Vec<Message> = to
+            .iter()
+            .filter(|id| seen.insert(**id))
+            .filter_map(|id| people.get(id))
+            .map(|person| Message::addressed(person, &message, now))
+            .collect();
+        let mut uow = self.store.begin().await?;
+        uow.insert_messages(&messages).await?;
+        uow.commit().await?;
+        let queued = messages
+            .iter()
+            .filter(|m| m.state == MessageState::Queued)
+            .count();
+        Ok(Written {
+            queued,
+            suppressed: messages.len() - queued,
+        })
     }
 }

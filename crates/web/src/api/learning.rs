@@ -978,3 +978,41 @@ pub async fn verify(
         completed_on: certificate.issued_at.date_naive(),
     }))
 }
+
+/// An admin's message: to these people, queued for the active ones with an address, kept as
+/// suppressed (with the reason) for the others.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageInput {
+    pub users: Vec<Uuid>,
+    pub subject: String,
+    pub body: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WrittenBody {
+    pub queued: usize,
+    pub suppressed: usize,
+}
+
+#[utoipa::path(post, path = "/api/v1/messages", tag = "learning", request_body = MessageInput,
+    responses((status = 201, body = WrittenBody), (status = 422, body = Problem)),
+    security(("token" = [])))]
+pub async fn write_message(
+    State(app): State<App>,
+    ApiPrincipal(who): ApiPrincipal,
+    ApiJson(body): ApiJson<MessageInput>,
+) -> Result<Response, Problem> {
+    let to: Vec<UserId> = body.users.into_iter().map(UserId::from_uuid).collect();
+    let written = app
+        .write_message(&who, &to, &body.subject, &body.body)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(WrittenBody {
+            queued: written.queued,
+            suppressed: written.suppressed,
+        }),
+    )
+        .into_response())
+}

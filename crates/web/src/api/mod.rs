@@ -68,6 +68,7 @@ pub fn routes(max_import_bytes: usize, drop_root: Option<std::path::PathBuf>) ->
         .route("/credits", get(learning::credits))
         .route("/credits/top-ups", post(learning::top_up))
         .route("/outbox", get(learning::outbox))
+        .route("/messages", post(learning::write_message))
         .route("/users/{id}/training", get(learning::training))
         .route("/certificates/{id}", get(learning::certificate))
         .route("/certificates/{id}/pdf", get(learning::certificate_pdf))

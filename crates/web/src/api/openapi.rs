@@ -21,7 +21,7 @@ use super::{learning, provisioning, rosters, rules, users};
         learning::credits, learning::top_up, learning::outbox, learning::training,
         learning::certificate, learning::certificate_pdf, learning::my_courses,
         learning::my_course, learning::start, learning::read_lesson, learning::finish,
-        learning::my_certificate_pdf, learning::verify),
+        learning::my_certificate_pdf, learning::verify, learning::write_message),
     components(schemas(
         users::UserBody, users::UserListBody, users::CreateUserBody, users::EditUserBody,
         users::StatusBody, users::StatusChangedBody, users::EventBody, users::ActorBody,
@@ -44,7 +44,7 @@ use super::{learning, provisioning, rosters, rules, users};
         learning::MessageListBody, learning::CertificateBody, learning::TrainingRecordBody,
         learning::TrainingBody, learning::LearnerQuestionBody, learning::MyCourseBody,
         learning::MyCoursesBody, learning::FinishBody, learning::FinishedBody,
-        learning::VerifiedBody,
+        learning::VerifiedBody, learning::MessageInput, learning::WrittenBody,
         Problem, FieldProblem
     )),
     modifiers(&BearerToken, &ProblemResponses),

@@ -48,6 +48,7 @@ pub fn routes(max_import_bytes: usize) -> Router<App> {
         )
         .route("/users/{id}", get(users::profile::profile))
         .route("/users/{id}/password", post(users::new::reset_password))
+        .route("/users/{id}/message", post(users::new::send_message))
         .route("/users/{id}/details", post(users::profile::save_details))
         .route(
             "/users/{id}/edit",

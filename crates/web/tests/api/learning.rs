@@ -209,6 +209,8 @@ pub async fn bad_course_input_is_refused_by_field_and_changes_nothing(db: TestDb
 
     let made = t.post("/api/v1/courses", &course(0)).await;
     let id = made.body["id"].as_str().unwrap();
+    let someone = t.student("Sam", "Someone", "sam").await;
+    let user_id = someone["id"].as_str().unwrap().to_owned();
     let mut edit = course(0);
     edit["version"] = json!(99);
     t.send(
@@ -231,6 +233,24 @@ pub async fn bad_course_input_is_refused_by_field_and_changes_nothing(db: TestDb
     )
     .await
     .assert_problem(422, Some("method"));
+    let written = t
+        .post(
+            "/api/v1/messages",
+            &json!({ "users": [user_id], "subject": "Drill", "body": "At ten." }),
+        )
+        .await;
+    assert_eq!(written.status, 201, "{}", written.body);
+    assert_eq!(
+        written.body["suppressed"], 1,
+        "no address: {}",
+        written.body
+    );
+    t.post(
+        "/api/v1/messages",
+        &json!({ "users": [user_id], "subject": "", "body": "x" }),
+    )
+    .await
+    .assert_problem(422, Some("subject"));
     t.post("/api/v1/credits/top-ups", &json!({ "amount": 0 }))
         .await
         .assert_problem(422, Some("amount"));

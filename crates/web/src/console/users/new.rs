@@ -113,3 +113,60 @@ pub async fn reset_password(
         }
     }
 }
+
+#[derive(Debug, Deserialize)]
+pub struct MessageForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    body: String,
+}
+
+/// A user's page's "Send a message": queued when the rules let them receive e-mail, kept as
+/// suppressed otherwise; the page says which.
+pub async fn send_message(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Admin(signed_in): Admin,
+    Path(id): Path<String>,
+    Form(form): Form<MessageForm>,
+) -> Response {
+    let user = match load_for_change(&app, &signed_in, &headers, &form.csrf, &id).await {
+        Ok(user) => user,
+        Err(refused) => return refused,
+    };
+    let written = app
+        .write_message(
+            &signed_in.visitor.principal,
+            &[user.id()],
+            &form.subject,
+            &form.body,
+        )
+        .await;
+    let (status, saved, error) = match written {
+        Ok(w) if w.queued == 1 => (
+            axum::http::StatusCode::OK,
+            format!("Your message to {} is in the outbox.", user.display_name()),
+            String::new(),
+        ),
+        Ok(_) => (
+            axum::http::StatusCode::OK,
+            format!(
+                "Your message is kept in the outbox unsent: {}.",
+                match rollcall_domain::learning::Delivery::to(&user) {
+                    rollcall_domain::learning::Delivery::Suppress(why) => why,
+                    rollcall_domain::learning::Delivery::Send(_) => String::new(),
+                }
+            ),
+            String::new(),
+        ),
+        Err(err) => {
+            let (status, message) = explain(&err);
+            (status, String::new(), message)
+        }
+    };
+    let page = profile_page(&app, &signed_in, &user, user_form(&user), &saved, &error).await;
+    (status, render(&page)).into_response()
+}
