@@ -14,7 +14,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rollcall_app::{App, Principal};
 use rollcall_domain::learning::{Completion, CourseDraft, LessonDraft};
-use rollcall_domain::{AuditEvent, CourseId, OrgId, User};
+use rollcall_domain::{CourseId, OrgId, User};
 use rollcall_testkit::{Backend, TestDb};
 use sqlx::Connection as _;
 
@@ -193,10 +193,7 @@ async fn plain_my_courses(db: &TestDb, org: OrgId, people: &[User]) -> Result<Ve
 }
 
 pub async fn measure(backend: Backend, users: usize, seed: u64, keep: bool) -> Result<Figures> {
-    let name = match backend {
-        Backend::Sqlite => "sqlite",
-        Backend::Postgres => "postgres",
-    };
+    let name = backend.name();
     eprintln!("\n{name}:");
     let db = TestDb::new(backend)
         .await
@@ -206,13 +203,8 @@ pub async fn measure(backend: Backend, users: usize, seed: u64, keep: bool) -> R
     let who = Principal::system(org.id, "bench");
     let mut rng = StdRng::seed_from_u64(seed);
     let rows = population::generate(&mut rng, org.id, users, &who.actor)?;
-    eprintln!("  loading {users} users…");
-    let (people, events): (Vec<User>, Vec<AuditEvent>) = rows.into_iter().unzip();
-    let mut uow = db.store.begin().await?;
-    uow.insert_users(org.id, &people).await?;
-    uow.record(&events).await?;
-    uow.commit().await?;
-    drop(events);
+    crate::bulk_load(&db, org.id, &rows).await?;
+    let people: Vec<User> = rows.into_iter().map(|(user, _)| user).collect();
 
     let plain = app.create_course(&who, draft("Baseline course")).await?;
     eprintln!("  baseline: everyone enrolled by two plain statements…");

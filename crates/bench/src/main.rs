@@ -258,10 +258,7 @@ async fn searches_on(url: &str, args: &Args) -> Result<()> {
 }
 
 async fn measure(backend: Backend, args: &Args) -> Result<Figures> {
-    let name = match backend {
-        Backend::Sqlite => "sqlite",
-        Backend::Postgres => "postgres",
-    };
+    let name = backend.name();
     eprintln!("\n{name}:");
     let db = TestDb::new(backend)
         .await

@@ -101,10 +101,7 @@ pub async fn measure(
     baseline_rows_per_s: f64,
     keep: bool,
 ) -> Result<Figures> {
-    let name = match backend {
-        Backend::Sqlite => "sqlite",
-        Backend::Postgres => "postgres",
-    };
+    let name = backend.name();
     eprintln!("\n{name}: provisioning {users} users");
     let db = TestDb::new(backend)
         .await

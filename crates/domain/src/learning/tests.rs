@@ -326,16 +326,17 @@ fn person(email: Option<&str>, status: Status) -> User {
         attributes: Attributes::default(),
     };
     let actor = Actor::system("test");
-    let (user, _) = User::create(OrgId::new(), new, &actor, at(0)).unwrap();
-    if status == Status::Active {
-        return user;
+    let (mut user, _) = User::create(OrgId::new(), new, &actor, at(0)).unwrap();
+    // The moves the rules allow from a new user's status to `status` (none when already there).
+    for to in crate::rules::path(user.status(), status) {
+        let change = StatusChange {
+            to,
+            reason: None,
+            temporary_password: None,
+        };
+        user = user.change_status(change, &actor, at(1)).unwrap().user;
     }
-    let change = StatusChange {
-        to: status,
-        reason: None,
-        temporary_password: None,
-    };
-    user.change_status(change, &actor, at(1)).unwrap().user
+    user
 }
 
 #[test]
