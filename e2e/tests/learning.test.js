@@ -6,7 +6,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  ADMIN_PASSWORD, axeViolations, cli, launchBrowser, policyRefusals, screenshot, signIn, startServer,
+  ADMIN_PASSWORD, axeViolations, cli, expectReachable, launchBrowser, policyRefusals, screenshot, signIn,
+  startServer,
 } from "./harness.js";
 
 const PHONE = { width: 390, height: 844 };
@@ -41,6 +42,13 @@ async function signedIn(t, login, password, viewport = DESKTOP) {
   return page;
 }
 
+/** Clicks a control as a person would: first checks it is shown, inside the viewport, and not
+ *  covered or clipped. */
+async function press(page, locator) {
+  await expectReachable(page, locator);
+  await locator.click();
+}
+
 /** Writes a course through the console's form; returns its page's address. */
 async function writeCourse(admin, { title, cost, lesson, quiz }) {
   await admin.goto(`${server.address}/courses`);
@@ -57,7 +65,7 @@ async function writeCourse(admin, { title, cost, lesson, quiz }) {
     await admin.locator("#options-1").fill(quiz.options.join("\n"));
     await admin.locator("#answer-1").fill(String(quiz.right));
   }
-  await admin.getByRole("button", { name: "Save course" }).click();
+  await press(admin, admin.getByRole("button", { name: "Save course" }));
   await admin.getByRole("heading", { name: title }).waitFor();
   return admin.url();
 }
@@ -88,47 +96,53 @@ test("a learner starts a course for one credit, passes its quiz and gets a certi
   await admin.getByRole("button", { name: "Add credits" }).click();
   await admin.getByText("5 credits were added.").waitFor();
 
+  // The picker at phone width: the one row a search finds, its tick box and the button.
+  await admin.setViewportSize(PHONE);
   await admin.goto(`${course}/enrol`);
   await admin.getByLabel("Search").fill("lena");
-  await admin.getByRole("button", { name: "Search" }).click();
+  await press(admin, admin.getByRole("button", { name: "Search" }));
+  assert.equal(await admin.locator("table.users tbody tr").count(), 1);
+  await expectReachable(admin, admin.getByLabel("Enrol Léna Lefèvre"));
   await admin.getByLabel("Enrol Léna Lefèvre").check();
-  await admin.getByRole("button", { name: "Enrol the people ticked" }).click();
+  await press(admin, admin.getByRole("button", { name: "Enrol the people ticked" }));
   await admin.getByText("1 person is enrolled.").waitFor();
+  await admin.setViewportSize(DESKTOP);
 
-  const lena = await signedIn(t, "lena.learner", LEARNER_PASSWORD);
+  // Léna goes through the course on a phone.
+  const lena = await signedIn(t, "lena.learner", LEARNER_PASSWORD, PHONE);
   await lena.waitForURL("**/my/courses");
-  await lena.getByRole("link", { name: "Ladder safety" }).click();
+  await press(lena, lena.getByRole("link", { name: "Ladder safety" }));
   await lena.getByText("Starting this course uses 1 of your organisation's credits, once.").waitFor();
-  await lena.getByRole("button", { name: "Start the course" }).click();
+  await press(lena, lena.getByRole("button", { name: "Start the course" }));
   await lena.getByText("The course is started.").waitFor();
+  await lena.setViewportSize(DESKTOP);
   await screenshot(lena, "learner-course-desktop");
   assert.deepEqual(await axeViolations(lena), []);
-  await lena.getByRole("link", { name: "Begin the first lesson" }).click();
+  await lena.setViewportSize(PHONE);
+  await press(lena, lena.getByRole("link", { name: "Begin the first lesson" }));
   await lena.getByRole("heading", { name: "Before you climb" }).waitFor();
   // The author's HTML is shown as text, never run.
   await lena.getByText("<script>window.hacked = true</script>").waitFor();
   assert.equal(await lena.evaluate(() => window.hacked), undefined);
   assert.equal(await lena.locator("article strong").innerText(), "feet");
-  await lena.setViewportSize(PHONE);
   await screenshot(lena, "learner-lesson-phone");
-  await lena.setViewportSize(DESKTOP);
-  await lena.getByRole("button", { name: "Done: back to the course" }).click();
+  await press(lena, lena.getByRole("button", { name: "Done: back to the course" }));
 
+  await screenshot(lena, "learner-quiz-phone");
+  await expectReachable(lena, lena.getByLabel("The top"));
   await lena.getByLabel("The top").check();
-  await lena.getByRole("button", { name: "Submit answers" }).click();
+  await press(lena, lena.getByRole("button", { name: "Submit answers" }));
   await lena.getByText("Not passed this time").waitFor();
+  await expectReachable(lena, lena.getByLabel("The feet"));
   await lena.getByLabel("The feet").check();
-  await lena.getByRole("button", { name: "Submit answers" }).click();
+  await press(lena, lena.getByRole("button", { name: "Submit answers" }));
   await lena.getByText("the course is complete").waitFor();
   const code = await lena.locator(".certificate-card strong").innerText();
   assert.match(code, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
-  await lena.setViewportSize(PHONE);
   await screenshot(lena, "learner-course-phone");
-  await lena.setViewportSize(DESKTOP);
-  const [download] = await Promise.all([
-    lena.waitForEvent("download"),
-    lena.getByRole("link", { name: "Download the certificate (PDF)" }).click(),
-  ]);
+  const certificateLink = lena.getByRole("link", { name: "Download the certificate (PDF)" });
+  await expectReachable(lena, certificateLink);
+  const [download] = await Promise.all([lena.waitForEvent("download"), certificateLink.click()]);
   assert.match(download.suggestedFilename(), /^certificate-[0-9A-Z]{16}\.pdf$/);
   const pdf = await (await download.createReadStream()).toArray();
   assert.equal(Buffer.concat(pdf).subarray(0, 5).toString(), "%PDF-");
@@ -177,9 +191,10 @@ test("an everyone-course sends nothing to the inactive, and reactivation opens i
     cost: 0,
     lesson: { title: "Personal data", body: "Keep it **safe**." },
   });
-  await admin.getByRole("link", { name: "Enrol everyone" }).click();
+  await admin.setViewportSize(PHONE);
+  await press(admin, admin.getByRole("link", { name: "Enrol everyone" }));
   await admin.getByRole("heading", { name: "Enrol everyone in Data protection?" }).waitFor();
-  await admin.getByRole("button", { name: "Enrol everyone" }).click();
+  await press(admin, admin.getByRole("button", { name: "Enrol everyone" }));
   await admin.getByText(/people are enrolled\./).waitFor();
   assert.equal(admin.url().split("?")[0], course);
 
@@ -188,14 +203,14 @@ test("an everyone-course sends nothing to the inactive, and reactivation opens i
   await ivan.getByText("inactive people receive no e-mail").waitFor();
   await admin.goto(`${server.address}/outbox?state=queued`);
   assert.equal(await admin.locator("table.users tbody tr", { hasText: "ivan.idle@" }).count(), 0);
-  await screenshot(admin, "outbox-desktop");
+  await screenshot(admin, "outbox-phone");
 
   // An admin's message to him while he is inactive is kept unsent too.
   await admin.goto(`${server.address}/users?status=inactive&q=ivan`);
   await admin.getByRole("link", { name: "Idle, Ivan" }).click();
   await admin.getByLabel("Subject").fill("Welcome back soon");
   await admin.getByLabel("Message", { exact: true }).fill("The new term starts on Monday.");
-  await admin.getByRole("button", { name: "Send the message" }).click();
+  await press(admin, admin.getByRole("button", { name: "Send the message" }));
   await admin.getByText("Your message is kept in the outbox unsent: the recipient is inactive").waitFor();
 
   cli(server.databaseUrl, "user", "reactivate", "ivan.idle");
