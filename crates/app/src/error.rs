@@ -50,6 +50,9 @@ pub enum AppError {
     /// Valid credentials without the power to do this.
     #[error("not allowed")]
     Forbidden,
+    /// A SCIM request the protocol refuses (RFC 7644 §3.12), with its own status and type.
+    #[error("{0}")]
+    Scim(rollcall_scim::ScimError),
     /// A failure that is ours, not the caller's: logged with its cause, never shown.
     #[error("internal failure while {doing}")]
     Internal {
@@ -78,6 +81,12 @@ pub enum ErrorClass {
     Busy,
     /// Ours: logged, apologised for, never detailed.
     Internal,
+}
+
+impl From<rollcall_scim::ScimError> for AppError {
+    fn from(err: rollcall_scim::ScimError) -> Self {
+        Self::Scim(err)
+    }
 }
 
 impl AppError {
@@ -127,6 +136,16 @@ impl AppError {
             Self::Throttled { .. } => ErrorClass::Throttled,
             Self::Busy { .. } => ErrorClass::Busy,
             Self::Internal { .. } => ErrorClass::Internal,
+            Self::Scim(err) => match err.status {
+                401 => ErrorClass::Unauthenticated,
+                403 => ErrorClass::Forbidden,
+                404 => ErrorClass::NotFound,
+                409 => ErrorClass::Conflict,
+                412 => ErrorClass::Stale,
+                429 => ErrorClass::Throttled,
+                500.. => ErrorClass::Internal,
+                _ => ErrorClass::Invalid,
+            },
         }
     }
 
@@ -201,6 +220,7 @@ impl AppError {
                 format!("too many sign-ins at once; try again in {retry_after_secs} seconds")
             }
             Self::Forbidden => "this needs an admin of the org".into(),
+            Self::Scim(err) => err.detail.clone(),
             Self::Internal { .. } => "something went wrong on our side; it has been logged".into(),
         }
     }

@@ -11,6 +11,7 @@ mod orgs;
 mod passwords;
 mod provisioning;
 mod rosters;
+mod scim;
 mod sessions;
 mod status;
 mod throttle;
@@ -32,6 +33,10 @@ pub use learning::{
 pub use listing::{Cursor, ListUsers, UserPage};
 pub use provisioning::{ImportOutcome, ImportRequest, NewSource, SettingsChange, Undo};
 pub use rollcall_store::{StoreError, UserSort};
+pub use scim::{
+    Connection, DEFAULT_REQUESTS_PER_MINUTE, NewConnection, ROLE_ATTRIBUTES, ScimCaller, ScimUser,
+    if_match_allows,
+};
 
 pub use sessions::{SESSION_HOURS, SignedIn, Visitor, csrf_matches};
 pub use status::{
@@ -112,6 +117,8 @@ pub struct App {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     throttle: Arc<throttle::Throttle>,
+    /// Each SCIM connection's allowance of requests.
+    scim_limits: Arc<scim::RateLimits>,
     /// The key that signs sign-in forms, once read (see [`forms`]).
     form_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
@@ -127,6 +134,7 @@ impl App {
             store,
             clock,
             throttle: Arc::default(),
+            scim_limits: Arc::default(),
             form_key: Arc::default(),
         }
     }

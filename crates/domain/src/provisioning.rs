@@ -62,7 +62,7 @@ macro_rules! words {
 words!(Said, "said" { Enabled => "enabled", Disabled => "disabled", Gone => "gone" });
 words!(Mode, "mode" { Full => "full", Delta => "delta" });
 words!(WhenMissing, "when_missing" { Archive => "archive", Deactivate => "deactivate", Keep => "keep" });
-words!(Format, "format" { PlainCsv => "plain_csv", OneRoster => "oneroster" });
+words!(Format, "format" { PlainCsv => "plain_csv", OneRoster => "oneroster", Scim => "scim" });
 
 /// The file format a source reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +71,9 @@ pub enum Format {
     PlainCsv,
     /// OneRoster 1.1 or 1.2 CSV packages (zipped).
     OneRoster,
+    /// A SCIM 2.0 connection: an identity provider sends people one request at a time, never
+    /// files.
+    Scim,
 }
 
 /// A provisioning source of an org: what it reads, how, and what it does to people it no

@@ -16,6 +16,8 @@ use crate::ids::{OrgId, TokenId, UserId};
 pub enum SecretKind {
     ApiToken,
     Session,
+    /// A SCIM connection's bearer token.
+    Scim,
 }
 
 impl SecretKind {
@@ -23,6 +25,7 @@ impl SecretKind {
         match self {
             Self::ApiToken => "rc_",
             Self::Session => "rs_",
+            Self::Scim => "sc_",
         }
     }
 }

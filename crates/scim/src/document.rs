@@ -302,7 +302,6 @@ pub fn preferred<'a>(doc: &'a Doc, attr: &str, kind: &str) -> Option<&'a Value> 
 #[derive(Debug, Clone)]
 pub struct Meta<'a> {
     pub id: &'a str,
-    pub external_id: Option<&'a str>,
     pub created: chrono::DateTime<chrono::Utc>,
     pub last_modified: chrono::DateTime<chrono::Utc>,
     pub location: &'a str,
@@ -320,10 +319,6 @@ pub fn render(resource: Resource, doc: &Doc, meta: &Meta<'_>) -> Value {
     }
     out.insert("schemas".into(), Value::Array(schemas));
     out.insert("id".into(), meta.id.into());
-    match meta.external_id {
-        Some(id) => out.insert("externalId".into(), id.into()),
-        None => out.remove("externalId"),
-    };
     let stamp =
         |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     out.insert(

@@ -615,10 +615,9 @@ pub fn resource_types(base: &str) -> Vec<Value> {
 }
 
 /// `/ServiceProviderConfig`: what this service provider supports.
-pub fn service_provider_config(base: &str, max_results: u64, docs: &str) -> Value {
+pub fn service_provider_config(base: &str, max_results: u64) -> Value {
     json!({
         "schemas": [urn::SERVICE_PROVIDER_CONFIG],
-        "documentationUri": docs,
         "patch": {"supported": true},
         "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
         "filter": {"supported": true, "maxResults": max_results},

@@ -62,6 +62,7 @@ impl Backend for SqliteBackend {
     type Db = Sqlite;
     const NAME: &'static str = "sqlite";
     // One writer connection: a unit of work already holds the only write lock.
+    const JSON: rollcall_store::shared::JsonStyle = rollcall_store::shared::JsonStyle::Sqlite;
     const LOCK_ROW: &'static str = "";
     const SKIP_LOCKED: &'static str = "";
 
@@ -248,6 +249,7 @@ mod tests {
         (10, "7a7ce36bdd27124d205f7478c1d18c195ee03ea63dac90973de8950151ff8214cf9fefdb854e2b0aad12216339974d0b"),
         (11, "9b05022e12e11d576a7f050c48968f78b03de992db566d1cb166601fa664591272a76fbc5fcb0d1134fe1b0cb4564e14"),
         (12, "b95e6891c9b5b71e377d3ad30fb95adf672a0bb14468328c9a16dd4611cb2e6e42d26ef4da200d9dc220c4f8f0183132"),
+        (13, "89262ee4c7795253685ff9a997549795703ba34f719a6dfa67689e8606e2740687581373cbf2fbee5971aba727c72357"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

@@ -15,11 +15,22 @@ use crate::{StoreResult, UserQuery};
 /// A database connection of backend `B`.
 pub type Conn<B> = <<B as Backend>::Db as Database>::Connection;
 
+/// How a backend reads JSON documents kept as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonStyle {
+    /// `json_extract`, `json_each` (booleans read as 1 and 0).
+    Sqlite,
+    /// `jsonb_extract_path_text`, `jsonb_array_elements` over `::jsonb` (booleans as text).
+    Postgres,
+}
+
 /// What a backend adds to the shared SQL: the parts that truly differ between databases.
 pub trait Backend: Send + Sync + Sized + 'static {
     type Db: Database;
     /// `sqlite` or `postgres`.
     const NAME: &'static str;
+    /// The JSON functions it has.
+    const JSON: JsonStyle;
     /// Appended to a unit of work's read of a row it will write (` for update`), when the
     /// database needs it to keep other writers off the row until the commit.
     const LOCK_ROW: &'static str;

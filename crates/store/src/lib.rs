@@ -13,6 +13,7 @@ pub mod learning;
 pub mod learning_rows;
 pub mod listing;
 pub mod rows;
+pub mod scim;
 pub mod shared;
 pub mod sql;
 mod value;
@@ -67,10 +68,17 @@ impl StoreError {
     /// hit, to the field at fault. Both backends name their indexes after the field.
     pub fn unique_violation(detail: &str) -> Self {
         // The look-alike index (`username_skeleton`) names the username too.
-        let field = ["username", "email", "external_id", "slug", "digest"]
-            .into_iter()
-            .find(|field| detail.contains(field))
-            .unwrap_or("id");
+        let field = [
+            "username",
+            "email",
+            "external_id",
+            "slug",
+            "digest",
+            "name_key",
+        ]
+        .into_iter()
+        .find(|field| detail.contains(field))
+        .unwrap_or("id");
         Self::Conflict { field }
     }
 
@@ -207,7 +215,7 @@ pub struct UserQuery {
 /// Reads outside a unit of work see committed data and take no locks (on SQLite they go to
 /// the readers' pool, beside the one writer).
 #[async_trait]
-pub trait Store: learning::LearningStore + Send + Sync + 'static {
+pub trait Store: learning::LearningStore + scim::ScimStore + Send + Sync + 'static {
     /// Which backend this is: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
@@ -315,7 +323,7 @@ pub trait Store: learning::LearningStore + Send + Sync + 'static {
 /// [`StoreError::Stale`] when it moved on. Business rules (which sessions end, which events
 /// are written) are the caller's: a unit of work only stores.
 #[async_trait]
-pub trait UnitOfWork: learning::LearningWork + Send {
+pub trait UnitOfWork: learning::LearningWork + scim::ScimWork + Send {
     async fn insert_org(&mut self, org: &Org) -> StoreResult<()>;
 
     /// The user, locked until this unit of work ends.

@@ -42,7 +42,7 @@ use crate::rows::{
 use crate::sql::{Sql, Value};
 use crate::{BROAD_PREFIX_ENTRIES, Store, StoreError, StoreResult, UnitOfWork, UserQuery};
 
-pub use crate::backend::{Backend, Conn, Opened};
+pub use crate::backend::{Backend, Conn, JsonStyle, Opened};
 
 /// Units of work that insert at least this many users are followed by
 /// [`Backend::after_large_write`].
@@ -200,6 +200,9 @@ where
     for<'r> (i64, i64, bool): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (Uuid,): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> CourseColumns: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> crate::scim::TokenRow: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> crate::scim::SettingsRow: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> crate::scim::RecordRow: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> EnrolmentColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> CertificateColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> EntryColumns: FromRow<'r, <B::Db as Database>::Row>,
@@ -763,6 +766,7 @@ where
     for<'r> CourseColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> EnrolmentColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> MessageColumns: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> crate::scim::RecordRow: FromRow<'r, <B::Db as Database>::Row>,
 {
     async fn insert_org(&mut self, org: &Org) -> StoreResult<()> {
         let mut q = Sql::<B>::new("insert into org (org_id, slug, name, created_at) values ");

@@ -6,6 +6,7 @@ mod certificate;
 pub mod console;
 mod failure;
 mod markdown;
+mod scim;
 mod server;
 
 use std::future::Future;
@@ -89,6 +90,7 @@ pub fn router(app: App, settings: Settings) -> Router {
             "/api/v1",
             api::routes(settings.max_import_bytes(), settings.drop_root.clone()),
         )
+        .nest("/scim/v2", scim::routes())
         .merge(console::routes(settings.max_import_bytes()))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             settings.timeouts.body,

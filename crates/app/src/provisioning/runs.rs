@@ -100,6 +100,7 @@ impl App {
         let started_at = self.now();
         let mut laps = Laps::start();
         let source = self.source(who, &request.source).await?;
+        refuse_files(&source)?;
         if !request.dry_run {
             refuse_paused(&source)?;
         }
@@ -710,6 +711,8 @@ async fn read_file(
                     ..Read::default()
                 }),
             Format::OneRoster => rollcall_import::oneroster::read_zip_with(&bytes, &mut quiet),
+            // Refused before any file is read (`refuse_files`).
+            Format::Scim => Ok(Read::default()),
         };
         (read, roll)
     })
@@ -832,6 +835,20 @@ fn source_actor(source: &SourceSettings, run: RunId) -> Actor {
         label: source.name.as_str().to_owned(),
         run: Some(run),
     }
+}
+
+/// A SCIM connection's people come from its identity provider, one request at a time.
+fn refuse_files(source: &SourceSettings) -> Result<(), AppError> {
+    if source.format == Format::Scim {
+        return Err(AppError::conflict(
+            "source",
+            format!(
+                "'{}' is a SCIM connection: its identity provider sends people over SCIM, not in files",
+                source.name.as_str()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn refuse_paused(source: &SourceSettings) -> Result<(), AppError> {

@@ -161,6 +161,7 @@ fn source_line(
         format: match source.format {
             rollcall_domain::provisioning::Format::PlainCsv => "CSV file",
             rollcall_domain::provisioning::Format::OneRoster => "OneRoster package",
+            rollcall_domain::provisioning::Format::Scim => "SCIM connection",
         },
         mode: match source.mode {
             Mode::Full => "Full list",

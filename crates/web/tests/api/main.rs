@@ -5,11 +5,13 @@ mod console;
 mod helpers;
 mod learning;
 mod provisioning;
+mod scim;
 mod suite;
 
 use console::*;
 use learning::*;
 use provisioning::*;
+use scim::*;
 use suite::*;
 
 rollcall_testkit::backend_tests!(
@@ -47,6 +49,13 @@ rollcall_testkit::backend_tests!(
     drop_folders_stay_inside_the_orgs_own_folder,
     a_learner_goes_through_a_course_by_the_api,
     bad_course_input_is_refused_by_field_and_changes_nothing,
+    okta_provisions_updates_deactivates_and_reactivates,
+    entra_provisions_disables_and_deletes_then_restores,
+    an_admins_decision_sticks_until_the_provider_changes_its_word,
+    a_person_added_by_hand_is_taken_over_and_another_sources_is_not,
+    scim_refuses_bad_requests_with_the_rfc_error_and_changes_nothing,
+    discovery_documents_and_unknown_paths_answer_in_scim,
+    a_connection_over_its_allowance_is_told_when_to_come_back,
 );
 
 #[test]

@@ -1,0 +1,733 @@
+//! SCIM 2.0 over HTTP: the sessions Okta and Microsoft Entra ID run (replayed
+//! request by request), an admin's decision that sticks, the discovery documents,
+//! and every kind of bad request refused with the RFC's error and nothing changed.
+#![allow(clippy::too_many_lines, reason = "a replayed session reads best as one script")]
+
+use rollcall_app::{ChangeStatus, NewConnection};
+use rollcall_domain::{AuditAction, Status};
+use serde_json::{Value, json};
+
+use crate::helpers::{Reply, TestApp, spawn_app};
+use rollcall_testkit::TestDb;
+
+const SCIM_JSON: &str = "application/scim+json";
+
+/// A SCIM client of one connection.
+struct Scim<'a> {
+    t: &'a TestApp,
+    token: String,
+}
+
+impl Scim<'_> {
+    fn url(&self, path: &str) -> String {
+        format!("{}/scim/v2{path}", self.t.address)
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut request = self
+            .t
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(&self.token);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/scim+json; charset=utf-8")
+                .body(body.to_string());
+        }
+        self.t.send(request).await
+    }
+
+    async fn get(&self, path: &str) -> Reply {
+        self.call(reqwest::Method::GET, path, None, &[]).await
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> Reply {
+        self.call(reqwest::Method::POST, path, Some(body), &[])
+            .await
+    }
+
+    async fn put(&self, path: &str, body: &Value) -> Reply {
+        self.call(reqwest::Method::PUT, path, Some(body), &[]).await
+    }
+
+    async fn patch(&self, path: &str, operations: &Value) -> Reply {
+        let body = json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": operations,
+        });
+        self.call(reqwest::Method::PATCH, path, Some(&body), &[])
+            .await
+    }
+
+    async fn delete(&self, path: &str) -> Reply {
+        self.call(reqwest::Method::DELETE, path, None, &[]).await
+    }
+
+    async fn filter(&self, filter: &str) -> Reply {
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("filter", filter)
+            .append_pair("startIndex", "1")
+            .append_pair("count", "100")
+            .finish();
+        self.get(&format!("/Users?{query}")).await
+    }
+}
+
+async fn connect<'a>(t: &'a TestApp, name: &str, per_minute: Option<u32>) -> Scim<'a> {
+    let (_, token) = t
+        .app
+        .add_scim_connection(
+            &t.system,
+            NewConnection {
+                name: name.into(),
+                requests_per_minute: per_minute,
+                ..NewConnection::default()
+            },
+        )
+        .await
+        .unwrap();
+    Scim { t, token }
+}
+
+/// Asserts a SCIM error: the status (also as a string in the body), its scimType, and the
+/// media type.
+fn assert_scim_error(reply: &Reply, status: u16, scim_type: Option<&str>) {
+    assert_eq!(reply.status, status, "{}", reply.body);
+    assert_eq!(reply.headers["content-type"], SCIM_JSON);
+    assert_eq!(reply.body["status"], status.to_string(), "{}", reply.body);
+    assert_eq!(
+        reply.body["schemas"],
+        json!(["urn:ietf:params:scim:api:messages:2.0:Error"])
+    );
+    assert_eq!(reply.body["scimType"].as_str(), scim_type, "{}", reply.body);
+    assert!(reply.body["detail"].as_str().is_some_and(|d| !d.is_empty()));
+}
+
+fn okta_user() -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": "ada.lovelace@northfield.example",
+        "name": {"givenName": "Ada", "familyName": "Lovelace"},
+        "emails": [{"primary": true, "value": "ada.lovelace@northfield.example", "type": "work"}],
+        "displayName": "Ada Lovelace",
+        "locale": "en-GB",
+        "externalId": "00ujl29u0le5T6Aj10h7",
+        "groups": [],
+        "password": "1mz050nq",
+        "active": true,
+    })
+}
+
+pub async fn okta_provisions_updates_deactivates_and_reactivates(db: TestDb) {
+    let t = spawn_app(db).await;
+    let okta = connect(&t, "okta", None).await;
+
+    let miss = okta
+        .filter("userName eq \"ada.lovelace@northfield.example\"")
+        .await;
+    assert_eq!(miss.status, 200, "{}", miss.body);
+    assert_eq!(miss.headers["content-type"], SCIM_JSON);
+    assert_eq!(miss.body["totalResults"], 0);
+    assert_eq!(miss.body["Resources"], json!([]));
+
+    let made = okta.post("/Users", &okta_user()).await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let id = made.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        made.headers["location"],
+        okta.url(&format!("/Users/{id}")).as_str()
+    );
+    assert_eq!(
+        made.headers["etag"],
+        made.body["meta"]["version"].as_str().unwrap()
+    );
+    assert_eq!(made.body["meta"]["resourceType"], "User");
+    assert_eq!(made.body["active"], true);
+    assert!(
+        made.body.get("password").is_none(),
+        "a password is never returned"
+    );
+    assert_eq!(made.body["externalId"], "00ujl29u0le5T6Aj10h7");
+
+    // Okta's conformance run looks the userName up in capitals.
+    let hit = okta
+        .filter("userName eq \"ADA.LOVELACE@NORTHFIELD.EXAMPLE\"")
+        .await;
+    assert_eq!(hit.body["totalResults"], 1, "{}", hit.body);
+    assert_eq!(hit.body["Resources"][0]["id"], id.as_str());
+
+    let read = okta.get(&format!("/Users/{id}")).await;
+    assert_eq!(read.status, 200);
+
+    // Okta's wizard apps update with a full PUT after a GET: groups and password included.
+    let mut changed = read.body.clone();
+    changed["name"]["familyName"] = json!("King");
+    changed["groups"] = json!([]);
+    changed["password"] = json!("another");
+    let put = okta.put(&format!("/Users/{id}"), &changed).await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert_eq!(put.body["name"]["familyName"], "King");
+    assert_ne!(put.headers["etag"], read.headers["etag"]);
+
+    let off = okta
+        .patch(
+            &format!("/Users/{id}"),
+            &json!([{"op": "replace", "value": {"active": false}}]),
+        )
+        .await;
+    assert_eq!(off.status, 200, "{}", off.body);
+    assert_eq!(off.body["active"], false);
+    let shown = okta.get(&format!("/Users/{id}")).await;
+    assert_eq!(shown.body["active"], false, "GET shows the deactivation");
+
+    let on = okta
+        .patch(
+            &format!("/Users/{id}"),
+            &json!([{"op": "replace", "value": {"active": true}}]),
+        )
+        .await;
+    assert_eq!(on.body["active"], true, "{}", on.body);
+
+    // In Rollcall: one person, managed by the connection, with the whole trail.
+    let found = t
+        .app
+        .find_user(&t.system, "ada.lovelace@northfield.example")
+        .await
+        .unwrap();
+    assert_eq!(found.status(), Status::Active);
+    assert_eq!(found.source().as_str(), "okta");
+    assert_eq!(found.family_name().as_str(), "King");
+    assert_eq!(
+        found.email().unwrap().as_str(),
+        "ada.lovelace@northfield.example"
+    );
+    let events = t.app.user_events(&t.system, found.id()).await.unwrap();
+    let trail: Vec<(AuditAction, Option<Status>)> =
+        events.iter().map(|e| (e.action, e.to_status)).collect();
+    assert!(
+        trail.contains(&(AuditAction::Created, Some(Status::Active))),
+        "{trail:?}"
+    );
+    assert!(
+        trail.contains(&(AuditAction::StatusChanged, Some(Status::Inactive))),
+        "{trail:?}"
+    );
+    assert!(
+        trail.contains(&(AuditAction::StatusChanged, Some(Status::Active))),
+        "{trail:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .all(|e| e.actor.kind() == "scim" && e.actor.label() == "okta")
+    );
+    let requests: std::collections::HashSet<_> = events.iter().map(|e| e.actor.run()).collect();
+    assert!(
+        requests.iter().all(Option::is_some),
+        "each change names its request"
+    );
+    assert!(
+        requests.len() >= 4,
+        "one request id per request: {requests:?}"
+    );
+}
+
+pub async fn entra_provisions_disables_and_deletes_then_restores(db: TestDb) {
+    let t = spawn_app(db).await;
+    let entra = connect(&t, "entra", None).await;
+
+    // Test Connection: a random GUID that matches nobody is 200 with an empty list.
+    let probe = entra
+        .filter("userName eq \"0b0d1f2e-77a4-4a5e-9f0e-7d5c2a6c1b11\"")
+        .await;
+    assert_eq!(probe.status, 200);
+    assert_eq!(probe.body["totalResults"], 0);
+
+    let made = entra
+        .post(
+            "/Users",
+            &json!({
+                "schemas": [
+                    "urn:ietf:params:scim:schemas:core:2.0:User",
+                    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+                ],
+                "externalId": "grace",
+                "userName": "grace@northfield.example",
+                "active": true,
+                "displayName": "Grace Hopper",
+                "meta": {"resourceType": "User"},
+                "name": {"formatted": "Grace Hopper", "familyName": "Hopper", "givenName": "Grace"},
+                "addresses": null,
+                "roles": [],
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "Maths"},
+            }),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let id = made.body["id"].as_str().unwrap().to_owned();
+    let path = format!("/Users/{id}");
+
+    // A work e-mail replaced on a person who has none is added.
+    let mail = entra
+        .patch(
+            &path,
+            &json!([{"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "g.hopper@northfield.example"}]),
+        )
+        .await;
+    assert_eq!(mail.status, 200, "{}", mail.body);
+    assert_eq!(
+        mail.body["emails"],
+        json!([{"type": "work", "value": "g.hopper@northfield.example"}])
+    );
+
+    let off = entra
+        .patch(
+            &path,
+            &json!([{"op": "Replace", "path": "active", "value": "False"}]),
+        )
+        .await;
+    assert_eq!(off.body["active"], false, "{}", off.body);
+    let grace = t
+        .app
+        .find_user(&t.system, "g.hopper@northfield.example")
+        .await
+        .unwrap();
+    assert_eq!(grace.status(), Status::Inactive);
+
+    let renamed = entra
+        .patch(
+            &path,
+            &json!([{"op": "replace", "value": {
+                "name.givenName": "Amazing Grace",
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber": "1906",
+                "active": true,
+            }}]),
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.body);
+    let grace = t.app.user(&t.system, grace.id()).await.unwrap();
+    assert_eq!(grace.given_name().as_str(), "Amazing Grace");
+    assert_eq!(grace.attributes().get("employee_number"), Some("1906"));
+    assert_eq!(grace.attributes().get("department"), Some("Maths"));
+    assert_eq!(grace.status(), Status::Active);
+
+    let gone = entra.delete(&path).await;
+    assert_eq!(gone.status, 204, "{}", gone.body);
+    assert_scim_error(&entra.get(&path).await, 404, None);
+    assert_scim_error(
+        &entra
+            .patch(
+                &path,
+                &json!([{"op": "replace", "path": "title", "value": "x"}]),
+            )
+            .await,
+        404,
+        None,
+    );
+    assert_eq!(
+        entra
+            .filter("userName eq \"grace@northfield.example\"")
+            .await
+            .body["totalResults"],
+        0
+    );
+    let archived = t.app.user(&t.system, grace.id()).await.unwrap();
+    assert_eq!(
+        archived.status(),
+        Status::Archived,
+        "DELETE archives; every record stays"
+    );
+
+    // Created again with the same userName and externalId: the same person, whole, new id.
+    let again = entra
+        .post(
+            "/Users",
+            &json!({"userName": "grace@northfield.example", "externalId": "grace", "active": true,
+                    "name": {"givenName": "Grace", "familyName": "Hopper"}}),
+        )
+        .await;
+    assert_eq!(again.status, 201, "{}", again.body);
+    assert_ne!(
+        again.body["id"],
+        id.as_str(),
+        "a deleted id is never reused"
+    );
+    let back = t.app.user(&t.system, grace.id()).await.unwrap();
+    assert_eq!(back.status(), Status::Active);
+    assert_eq!(
+        back.attributes().get("employee_number"),
+        None,
+        "the new resource says none"
+    );
+    let events = t.app.user_events(&t.system, back.id()).await.unwrap();
+    assert!(events.iter().any(|e| e.to_status == Some(Status::Archived)));
+    assert_eq!(
+        events.last().map(|e| e.to_status),
+        Some(Some(Status::Active))
+    );
+    assert_scim_error(&entra.get(&path).await, 404, None);
+}
+
+pub async fn an_admins_decision_sticks_until_the_provider_changes_its_word(db: TestDb) {
+    let t = spawn_app(db).await;
+    let okta = connect(&t, "okta", None).await;
+    let made = okta.post("/Users", &okta_user()).await;
+    let id = made.body["id"].as_str().unwrap().to_owned();
+    let person = t
+        .app
+        .find_user(&t.system, "ada.lovelace@northfield.example")
+        .await
+        .unwrap();
+    t.app
+        .change_status(
+            &t.system,
+            person.id(),
+            ChangeStatus {
+                status: "inactive".into(),
+                ..ChangeStatus::default()
+            },
+        )
+        .await
+        .unwrap();
+    // Okta's next profile PUT still says active: true, as it always did.
+    let mut body = okta_user();
+    body["title"] = json!("Analyst");
+    let put = okta.put(&format!("/Users/{id}"), &body).await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert_eq!(put.body["active"], false, "the admin's deactivation stands");
+    let now = t.app.user(&t.system, person.id()).await.unwrap();
+    assert_eq!(now.status(), Status::Inactive);
+    assert_eq!(now.attributes().get("title"), Some("Analyst"));
+    // The provider changes its word (false, then true): now it applies.
+    okta.patch(
+        &format!("/Users/{id}"),
+        &json!([{"op": "replace", "path": "active", "value": false}]),
+    )
+    .await;
+    let on = okta
+        .patch(
+            &format!("/Users/{id}"),
+            &json!([{"op": "replace", "path": "active", "value": true}]),
+        )
+        .await;
+    assert_eq!(on.body["active"], true, "{}", on.body);
+}
+
+pub async fn a_person_added_by_hand_is_taken_over_and_another_sources_is_not(db: TestDb) {
+    let t = spawn_app(db).await;
+    let okta = connect(&t, "okta", None).await;
+    let hand = t.student("Ada", "Lovelace", "ada").await;
+    let made = okta
+        .post("/Users", &json!({"userName": "ada", "externalId": "x1", "name": {"givenName": "Ada", "familyName": "Lovelace"}}))
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let linked = t.app.find_user(&t.system, "ada").await.unwrap();
+    assert_eq!(
+        linked.id().to_string(),
+        hand["id"].as_str().unwrap(),
+        "the same person"
+    );
+    assert_eq!(linked.source().as_str(), "okta");
+    // The root admin is nobody's to take: the connection may only take people added by hand,
+    // and another connection's people are refused by name.
+    let entra = connect(&t, "entra", None).await;
+    let clash = entra.post("/Users", &json!({"userName": "ada"})).await;
+    assert_scim_error(&clash, 409, Some("uniqueness"));
+    assert!(
+        clash.body["detail"].as_str().unwrap().contains("okta"),
+        "{}",
+        clash.body
+    );
+}
+
+pub async fn scim_refuses_bad_requests_with_the_rfc_error_and_changes_nothing(db: TestDb) {
+    let t = spawn_app(db).await;
+    let okta = connect(&t, "okta", None).await;
+    let made = okta.post("/Users", &okta_user()).await;
+    let id = made.body["id"].as_str().unwrap().to_owned();
+    let path = format!("/Users/{id}");
+    let version = made.headers["etag"].to_str().unwrap().to_owned();
+    let raw = |body: &'static str| {
+        t.client
+            .post(okta.url("/Users"))
+            .bearer_auth(&okta.token)
+            .header("content-type", "application/scim+json")
+            .body(body)
+    };
+
+    assert_scim_error(
+        &t.send(raw("{\"userName\": ")).await,
+        400,
+        Some("invalidSyntax"),
+    );
+    assert_scim_error(
+        &okta.filter("userName eq").await,
+        400,
+        Some("invalidFilter"),
+    );
+    assert_scim_error(
+        &okta.filter("shoeSize eq 9").await,
+        400,
+        Some("invalidFilter"),
+    );
+    assert_scim_error(
+        &okta.get("/Users?count=lots").await,
+        400,
+        Some("invalidValue"),
+    );
+    let many = okta.get("/Users?count=1000000000").await;
+    assert_eq!(many.status, 200, "an absurd count is capped: {}", many.body);
+    assert_scim_error(
+        &okta
+            .patch(
+                &path,
+                &json!([{"op": "move", "path": "title", "value": "x"}]),
+            )
+            .await,
+        400,
+        Some("invalidSyntax"),
+    );
+    assert_scim_error(
+        &okta.patch(&path, &json!([{"op": "replace", "path": "emails[type eq \"home\" and primary eq true]", "value": {"value": "h@x.example"}}])).await,
+        400,
+        Some("noTarget"),
+    );
+    assert_scim_error(
+        &okta.patch(&path, &json!([{"op": "remove"}])).await,
+        400,
+        Some("noTarget"),
+    );
+    assert_scim_error(
+        &okta
+            .patch(
+                &path,
+                &json!([{"op": "add", "path": "shoeSize", "value": 9}]),
+            )
+            .await,
+        400,
+        Some("invalidPath"),
+    );
+    assert_scim_error(
+        &okta
+            .patch(
+                &path,
+                &json!([{"op": "replace", "path": "id", "value": "mine"}]),
+            )
+            .await,
+        400,
+        Some("mutability"),
+    );
+    // A PATCH whose second operation fails changes nothing of the first.
+    let half = okta
+        .patch(
+            &path,
+            &json!([
+                {"op": "replace", "path": "title", "value": "Changed"},
+                {"op": "replace", "path": "active", "value": "maybe"},
+            ]),
+        )
+        .await;
+    assert_scim_error(&half, 400, Some("invalidValue"));
+    let mut duplicate = okta_user();
+    duplicate["externalId"] = json!("another");
+    assert_scim_error(
+        &okta.post("/Users", &duplicate).await,
+        409,
+        Some("uniqueness"),
+    );
+    let mut duplicate = okta_user();
+    duplicate["userName"] = json!("someone.else@northfield.example");
+    duplicate["emails"] = json!([]);
+    assert_scim_error(
+        &okta.post("/Users", &duplicate).await,
+        409,
+        Some("uniqueness"),
+    );
+    assert_scim_error(
+        &okta
+            .post("/Users", &json!({"userName": "x", "shoeSize": 9}))
+            .await,
+        400,
+        Some("invalidValue"),
+    );
+    assert_scim_error(
+        &okta
+            .post("/Users", &json!({"name": {"givenName": "No"}}))
+            .await,
+        400,
+        Some("invalidValue"),
+    );
+
+    // Stale ETag: 412.
+    let stale = okta
+        .call(
+            reqwest::Method::PUT,
+            &path,
+            Some(&okta_user()),
+            &[("if-match", "W/\"1-0\"")],
+        )
+        .await;
+    assert_scim_error(&stale, 412, None);
+    // The current one passes; If-None-Match with it is 304.
+    let current = okta.get(&path).await;
+    assert_eq!(current.headers["etag"].to_str().unwrap(), version);
+    let unchanged = okta
+        .call(
+            reqwest::Method::GET,
+            &path,
+            None,
+            &[("if-none-match", &version)],
+        )
+        .await;
+    assert_eq!(unchanged.status, 304);
+
+    // Tokens: wrong, missing, revoked.
+    let wrong = Scim {
+        t: &t,
+        token: "sc_0_nope".into(),
+    };
+    let refused = wrong.get("/Users").await;
+    assert_scim_error(&refused, 401, None);
+    assert!(
+        refused.headers["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
+    let api_token = Scim {
+        t: &t,
+        token: t.token.clone(),
+    };
+    assert_scim_error(&api_token.get("/Users").await, 401, None);
+    let connection = t.app.scim_connection(&t.system, "okta").await.unwrap();
+    let second = t
+        .app
+        .create_scim_token(&t.system, "okta", Some("rotation"))
+        .await
+        .unwrap();
+    t.app
+        .revoke_scim_token(&t.system, "okta", connection.tokens[0].id)
+        .await
+        .unwrap();
+    assert_scim_error(&okta.get("/Users").await, 401, None);
+    let okta = Scim {
+        t: &t,
+        token: second.1,
+    };
+
+    // Another org's connection does not see this org's users.
+    let other_org = t.app.create_org("southfield", "Southfield").await.unwrap();
+    let other_admin = rollcall_app::Principal::system(other_org.id, "test");
+    let (_, other_token) = t
+        .app
+        .add_scim_connection(
+            &other_admin,
+            NewConnection {
+                name: "okta".into(),
+                ..NewConnection::default()
+            },
+        )
+        .await
+        .unwrap();
+    let stranger = Scim {
+        t: &t,
+        token: other_token,
+    };
+    assert_scim_error(&stranger.get(&path).await, 404, None);
+    assert_eq!(stranger.get("/Users").await.body["totalResults"], 0);
+    assert_scim_error(&stranger.delete(&path).await, 404, None);
+
+    // Too big a body: 413 before it is read.
+    let huge = format!("{{\"userName\": \"{}\"}}", "x".repeat(2 * 1024 * 1024));
+    let too_big = t
+        .send(
+            t.client
+                .post(okta.url("/Users"))
+                .bearer_auth(&okta.token)
+                .header("content-type", "application/json")
+                .body(huge),
+        )
+        .await;
+    assert_scim_error(&too_big, 413, None);
+
+    // After all of it: the one person, unchanged, and no one else.
+    let after = okta.get(&path).await;
+    assert_eq!(
+        after.headers["etag"].to_str().unwrap(),
+        version,
+        "nothing changed: {}",
+        after.body
+    );
+    assert!(after.body.get("title").is_none());
+    assert_eq!(okta.get("/Users").await.body["totalResults"], 1);
+}
+
+pub async fn discovery_documents_and_unknown_paths_answer_in_scim(db: TestDb) {
+    let t = spawn_app(db).await;
+    let scim = connect(&t, "okta", None).await;
+    let config = scim.get("/ServiceProviderConfig").await;
+    assert_eq!(config.status, 200);
+    assert_eq!(config.headers["content-type"], SCIM_JSON);
+    assert_eq!(config.body["patch"]["supported"], true);
+    assert_eq!(config.body["bulk"]["supported"], false);
+    assert_eq!(config.body["etag"]["supported"], true);
+    assert_eq!(
+        config.body["authenticationSchemes"][0]["type"],
+        "oauthbearertoken"
+    );
+    let types = scim.get("/ResourceTypes").await;
+    assert_eq!(types.body["totalResults"], 2);
+    assert_eq!(
+        scim.get("/ResourceTypes/User").await.body["endpoint"],
+        "/Users"
+    );
+    let schemas = scim.get("/Schemas").await;
+    assert_eq!(
+        schemas.body["schemas"],
+        json!(["urn:ietf:params:scim:api:messages:2.0:ListResponse"])
+    );
+    assert_eq!(schemas.body["totalResults"], 3);
+    let user = scim
+        .get("/Schemas/urn:ietf:params:scim:schemas:core:2.0:User")
+        .await;
+    let names: Vec<&str> = user.body["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"userName") && names.contains(&"emails"),
+        "{names:?}"
+    );
+    assert_scim_error(&scim.post("/Schemas", &json!({})).await, 405, None);
+    assert_scim_error(&scim.get("/Nonsense").await, 404, None);
+    assert_scim_error(&scim.post("/Bulk", &json!({})).await, 501, None);
+}
+
+pub async fn a_connection_over_its_allowance_is_told_when_to_come_back(db: TestDb) {
+    let t = spawn_app(db).await;
+    let scim = connect(&t, "okta", Some(60)).await;
+    for _ in 0..10 {
+        assert_eq!(scim.get("/Users").await.status, 200);
+    }
+    let refused = scim.get("/Users").await;
+    assert_scim_error(&refused, 429, None);
+    assert!(
+        refused.headers["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+}
