@@ -581,11 +581,12 @@ fn string_test_expr<B: Backend>(q: &mut Sql<B>, op: Op, text: &str, hay: impl Fn
             q.push(", ").bind(text.to_owned()).push(") > 0");
         }
         Op::Sw => {
+            // PostgreSQL's substr takes integers, not the bigints bound.
             q.push("substr(");
             hay(q);
-            q.push(", 1, ")
+            q.push(", 1, cast(")
                 .bind(i64::try_from(text.chars().count()).unwrap_or(i64::MAX))
-                .push(") = ")
+                .push(" as integer)) = ")
                 .bind(text.to_owned());
         }
         Op::Ew => {
@@ -594,11 +595,11 @@ fn string_test_expr<B: Backend>(q: &mut Sql<B>, op: Op, text: &str, hay: impl Fn
             hay(q);
             q.push(") >= ").bind(n).push(" and substr(");
             hay(q);
-            q.push(", length(");
+            q.push(", cast(length(");
             hay(q);
             q.push(") - ")
                 .bind(n)
-                .push(" + 1) = ")
+                .push(" + 1 as integer)) = ")
                 .bind(text.to_owned())
                 .push(")");
         }

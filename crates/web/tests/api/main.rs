@@ -56,6 +56,7 @@ rollcall_testkit::backend_tests!(
     scim_refuses_bad_requests_with_the_rfc_error_and_changes_nothing,
     discovery_documents_and_unknown_paths_answer_in_scim,
     a_connection_over_its_allowance_is_told_when_to_come_back,
+    filters_sorting_and_paging_are_answered_by_the_database,
 );
 
 #[test]

@@ -1,7 +1,10 @@
 //! SCIM 2.0 over HTTP: the sessions Okta and Microsoft Entra ID run (replayed
 //! request by request), an admin's decision that sticks, the discovery documents,
 //! and every kind of bad request refused with the RFC's error and nothing changed.
-#![allow(clippy::too_many_lines, reason = "a replayed session reads best as one script")]
+#![allow(
+    clippy::too_many_lines,
+    reason = "a replayed session reads best as one script"
+)]
 
 use rollcall_app::{ChangeStatus, NewConnection};
 use rollcall_domain::{AuditAction, Status};
@@ -730,4 +733,159 @@ pub async fn a_connection_over_its_allowance_is_told_when_to_come_back(db: TestD
             .unwrap()
             >= 1
     );
+}
+
+pub async fn filters_sorting_and_paging_are_answered_by_the_database(db: TestDb) {
+    let t = spawn_app(db).await;
+    let scim = connect(&t, "okta", None).await;
+    let department = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    for (user_name, given, family, external, email, extra) in [
+        (
+            "ada",
+            "Ada",
+            "Lovelace",
+            "X1",
+            "Ada@Northfield.example",
+            json!({"title": "Countess"}),
+        ),
+        (
+            "grace",
+            "Grace",
+            "Hopper",
+            "X2",
+            "grace@northfield.example",
+            json!({department: {"department": "Maths"}}),
+        ),
+        (
+            "alan",
+            "Alan",
+            "Turing",
+            "X3",
+            "alan@northfield.example",
+            json!({"active": false}),
+        ),
+        (
+            "edsger",
+            "Edsger",
+            "Dijkstra",
+            "X4",
+            "edsger@northfield.example",
+            json!({}),
+        ),
+    ] {
+        let mut body = json!({
+            "userName": user_name, "externalId": external,
+            "name": {"givenName": given, "familyName": family},
+            "emails": [{"value": email, "type": "work", "primary": true},
+                       {"value": format!("{user_name}@home.example"), "type": "home"}],
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let made = scim.post("/Users", &body).await;
+        assert_eq!(made.status, 201, "{}", made.body);
+    }
+    let names = |reply: &Reply| -> Vec<String> {
+        reply.body["Resources"]
+            .as_array()
+            .map(|r| {
+                r.iter()
+                    .map(|u| u["userName"].as_str().unwrap_or("").to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for (filter, expected) in [
+        ("emails.value eq \"alan@home.example\"", vec!["alan"]),
+        (
+            "emails[type eq \"work\"].value eq \"ADA@NORTHFIELD.EXAMPLE\"",
+            vec!["ada"],
+        ),
+        (
+            "emails[type eq \"work\" and primary eq true and value co \"grace\"]",
+            vec!["grace"],
+        ),
+        ("name.givenName sw \"gr\"", vec!["grace"]),
+        ("name.familyName co \"OVE\"", vec!["ada"]),
+        ("name.familyName ew \"per\"", vec!["grace"]),
+        ("active eq false", vec!["alan"]),
+        ("not (active eq true)", vec!["alan"]),
+        ("externalId eq \"X2\"", vec!["grace"]),
+        ("externalId eq \"x2\"", vec![]),
+        ("title pr", vec!["ada"]),
+        ("title eq null", vec!["grace", "alan", "edsger"]),
+        (
+            &format!("{department}:department eq \"maths\"") as &str,
+            vec!["grace"],
+        ),
+        (
+            "(name.givenName eq \"Ada\" or name.givenName eq \"Alan\") and active eq true",
+            vec!["ada"],
+        ),
+        ("userName ne \"ada\"", vec!["grace", "alan", "edsger"]),
+        ("userName gt \"b\"", vec!["grace", "edsger"]),
+        (
+            "meta.lastModified gt \"2000-01-01T00:00:00Z\"",
+            vec!["ada", "grace", "alan", "edsger"],
+        ),
+        ("meta.created lt \"2000-01-01T00:00:00Z\"", vec![]),
+        ("emails pr", vec!["ada", "grace", "alan", "edsger"]),
+    ] {
+        let reply = scim.filter(filter).await;
+        assert_eq!(reply.status, 200, "{filter}: {}", reply.body);
+        assert_eq!(names(&reply), expected, "{filter}");
+        assert_eq!(reply.body["totalResults"], expected.len(), "{filter}");
+    }
+    // Sorted, paged, and trimmed to what is asked.
+    let sorted = scim
+        .get("/Users?sortBy=name.familyName&sortOrder=descending")
+        .await;
+    assert_eq!(
+        names(&sorted),
+        ["alan", "ada", "grace", "edsger"],
+        "{}",
+        sorted.body
+    );
+    let page = scim
+        .get("/Users?sortBy=userName&startIndex=2&count=2")
+        .await;
+    assert_eq!(names(&page), ["alan", "edsger"]);
+    assert_eq!(
+        (
+            page.body["totalResults"].as_u64(),
+            page.body["startIndex"].as_u64(),
+            page.body["itemsPerPage"].as_u64()
+        ),
+        (Some(4), Some(2), Some(2))
+    );
+    let counted = scim.get("/Users?count=0").await;
+    assert_eq!(
+        (
+            counted.body["totalResults"].as_u64(),
+            counted.body["itemsPerPage"].as_u64()
+        ),
+        (Some(4), Some(0))
+    );
+    let trimmed = scim
+        .get("/Users?attributes=userName&filter=userName%20eq%20%22ada%22")
+        .await;
+    let only: Vec<&String> = trimmed.body["Resources"][0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(only, ["id", "schemas", "userName"], "{}", trimmed.body);
+    let without = scim.get("/Users?excludedAttributes=emails,name").await;
+    assert!(without.body["Resources"][0].get("emails").is_none());
+    assert!(without.body["Resources"][0].get("userName").is_some());
+    // The same through a search request.
+    let searched = scim
+        .post(
+            "/Users/.search",
+            &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                    "filter": "name.givenName eq \"edsger\"", "attributes": ["userName"], "count": 10}),
+        )
+        .await;
+    assert_eq!(searched.status, 200, "{}", searched.body);
+    assert_eq!(names(&searched), ["edsger"]);
 }
