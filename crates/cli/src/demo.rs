@@ -2,6 +2,7 @@
 
 mod learning;
 mod package;
+mod scim;
 
 use anyhow::{Result, anyhow};
 use rand::rngs::StdRng;
@@ -15,7 +16,7 @@ use rollcall_domain::{
 
 const ORG_SLUG: &str = "northfield";
 const ORG_NAME: &str = "Northfield School District";
-const DOMAIN: &str = "northfield.example";
+pub(crate) const DOMAIN: &str = "northfield.example";
 const STUDENTS: usize = 2_000;
 const TEACHERS: usize = 110;
 const STAFF: usize = 40;
@@ -437,6 +438,10 @@ pub async fn prepare(app: &App, database_url: &str, bind: &str) -> Result<()> {
         learner.display_name()
     );
     println!("  API token:  {token}");
+    let (_, scim_token) = app
+        .create_scim_token(&who, scim::CONNECTION, Some(&format!("demo-{stamp}")))
+        .await
+        .map_err(fail)?;
     let held = app
         .run_history(&who, None, 50)
         .await
@@ -447,6 +452,8 @@ pub async fn prepare(app: &App, database_url: &str, bind: &str) -> Result<()> {
     if held > 0 {
         println!("  Waiting:    {held} roster import(s) held for approval: http://{bind}/runs");
     }
+    println!();
+    println!("SCIM: http://{bind}/scim/v2 token {scim_token}");
     println!();
     println!(
         "  Try:  curl -H 'Authorization: Bearer {token}' 'http://{bind}/api/v1/users?q=zoe&status=all'"
@@ -526,5 +533,6 @@ async fn seed(app: &App, who: &Principal) -> Result<()> {
         }
     }
     learning::seed(app, who).await?;
+    scim::seed(app, who).await?;
     Ok(())
 }

@@ -5,6 +5,7 @@ mod demo;
 mod drop;
 mod learning;
 mod mail;
+mod scim;
 mod sources;
 
 use std::sync::Arc;
@@ -115,6 +116,9 @@ enum Command {
     /// The org's credits: the balance, and top-ups.
     #[command(subcommand)]
     Credits(learning::CreditsCommand),
+    /// SCIM connections for identity providers, and their tokens.
+    #[command(subcommand)]
+    Scim(scim::ScimCommand),
     /// Import a roster file through a source: prints the plan, then applies it all or nothing.
     Import {
         #[arg(long, env = "ROLLCALL_ORG")]
@@ -388,6 +392,9 @@ async fn run() -> Result<()> {
         }
         Command::Credits(command) => {
             learning::credits(App::new(open_store(&cli.database_url).await?), command).await
+        }
+        Command::Scim(command) => {
+            scim::scim(App::new(open_store(&cli.database_url).await?), command).await
         }
         Command::Import {
             org,
