@@ -317,6 +317,11 @@ async fn run_demo(bind: &str, database_url: &str, smtp: &mail::SmtpArgs) -> Resu
     serve(app, bind, settings).await
 }
 
+/// The use cases over the database at `url`.
+async fn app(url: &str) -> Result<App> {
+    Ok(App::new(open_store(url).await?))
+}
+
 async fn run() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -372,30 +377,16 @@ async fn run() -> Result<()> {
             println!("{} is up to date", redact(&cli.database_url));
             Ok(())
         }
-        Command::Org(command) => {
-            commands::org(App::new(open_store(&cli.database_url).await?), command).await
-        }
-        Command::Token(command) => {
-            commands::token(App::new(open_store(&cli.database_url).await?), command).await
-        }
-        Command::User(command) => {
-            commands::user(App::new(open_store(&cli.database_url).await?), command).await
-        }
-        Command::Source(command) => {
-            sources::source(App::new(open_store(&cli.database_url).await?), command).await
-        }
-        Command::Runs(command) => {
-            sources::runs(App::new(open_store(&cli.database_url).await?), command).await
-        }
-        Command::Course(command) => {
-            learning::course(App::new(open_store(&cli.database_url).await?), command).await
-        }
+        Command::Org(command) => commands::org(app(&cli.database_url).await?, command).await,
+        Command::Token(command) => commands::token(app(&cli.database_url).await?, command).await,
+        Command::User(command) => commands::user(app(&cli.database_url).await?, command).await,
+        Command::Source(command) => sources::source(app(&cli.database_url).await?, command).await,
+        Command::Runs(command) => sources::runs(app(&cli.database_url).await?, command).await,
+        Command::Course(command) => learning::course(app(&cli.database_url).await?, command).await,
         Command::Credits(command) => {
-            learning::credits(App::new(open_store(&cli.database_url).await?), command).await
+            learning::credits(app(&cli.database_url).await?, command).await
         }
-        Command::Scim(command) => {
-            scim::scim(App::new(open_store(&cli.database_url).await?), command).await
-        }
+        Command::Scim(command) => scim::scim(app(&cli.database_url).await?, command).await,
         Command::Import {
             org,
             source,
@@ -404,9 +395,8 @@ async fn run() -> Result<()> {
             confirm_mass_removal,
             file,
         } => {
-            let app = App::new(open_store(&cli.database_url).await?);
             sources::import(
-                app,
+                app(&cli.database_url).await?,
                 &org,
                 &source,
                 &file,
