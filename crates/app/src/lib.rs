@@ -34,8 +34,8 @@ pub use listing::{Cursor, ListUsers, UserPage};
 pub use provisioning::{ImportOutcome, ImportRequest, NewSource, SettingsChange, Undo};
 pub use rollcall_store::{StoreError, UserSort};
 pub use scim::{
-    Connection, DEFAULT_REQUESTS_PER_MINUTE, NewConnection, ROLE_ATTRIBUTES, ScimCaller, ScimUser,
-    if_match_allows,
+    Connection, DEFAULT_REQUESTS_PER_MINUTE, NewConnection, ROLE_ATTRIBUTES, ScimCaller, ScimGroup,
+    ScimUser, if_match_allows,
 };
 
 pub use sessions::{SESSION_HOURS, SignedIn, Visitor, csrf_matches};

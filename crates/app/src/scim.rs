@@ -9,6 +9,7 @@
 //! about a status applies only when it changes, so an admin's later decision sticks.
 
 mod connections;
+mod groups;
 mod mapping;
 mod users;
 
@@ -22,6 +23,7 @@ use rollcall_scim::ScimError;
 use rollcall_store::scim::{ScimRecord, ScimSettings, ScimToken};
 
 pub use connections::{Connection, NewConnection};
+pub use groups::ScimGroup;
 pub use mapping::ROLE_ATTRIBUTES;
 
 /// Requests a minute a connection's clients may make unless an admin sets otherwise.
@@ -53,12 +55,14 @@ impl ScimCaller {
 pub struct ScimUser {
     pub record: ScimRecord,
     pub user: User,
+    /// The connection's Groups the person is a member of: (id, displayName).
+    pub groups: Vec<(uuid::Uuid, String)>,
 }
 
 impl ScimUser {
     /// Changes with every change of the resource or of the person (an admin's too).
     pub fn etag(&self) -> String {
-        format!("W/\"{}-{}\"", self.record.version, self.user.version())
+        etag_of(&self.record, &self.user)
     }
 
     /// The resource's full representation, under the connection's base URL.
@@ -67,6 +71,21 @@ impl ScimUser {
             serde_json::from_str(&self.record.document).unwrap_or_default();
         // `active` is the person's status now, whoever set it.
         doc.insert("active".into(), self.user.may_sign_in().into());
+        if !self.groups.is_empty() {
+            let groups: Vec<serde_json::Value> = self
+                .groups
+                .iter()
+                .map(|(id, name)| {
+                    serde_json::json!({
+                        "value": id.to_string(),
+                        "$ref": format!("{base}/Groups/{id}"),
+                        "display": name,
+                        "type": "direct",
+                    })
+                })
+                .collect();
+            doc.insert("groups".into(), groups.into());
+        }
         let id = self.record.id.to_string();
         let etag = self.etag();
         rollcall_scim::document::render(
@@ -81,6 +100,11 @@ impl ScimUser {
             },
         )
     }
+}
+
+/// A User's version: its resource's and its person's.
+fn etag_of(record: &ScimRecord, user: &User) -> String {
+    format!("W/\"{}-{}\"", record.version, user.version())
 }
 
 /// Whether `if_match` (an `If-Match` header) lets a write go ahead on `etag`.

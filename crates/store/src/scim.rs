@@ -193,6 +193,14 @@ pub trait ScimStore: Send + Sync {
     ) -> StoreResult<(Vec<ScimRecord>, u64)>;
     /// The people with these ids (any status).
     async fn users_by_id(&self, org: OrgId, ids: &[Uuid]) -> StoreResult<Vec<User>>;
+    /// The connection's live Groups that these people are members of: (person, group id,
+    /// group name), by name.
+    async fn scim_groups_of(
+        &self,
+        org: OrgId,
+        source: SourceId,
+        users: &[Uuid],
+    ) -> StoreResult<Vec<(Uuid, Uuid, String)>>;
     /// The live User resources of the connection among `ids`.
     async fn scim_users_among(
         &self,
@@ -666,6 +674,7 @@ where
     for<'r> RecordRow: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> UserColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (i64,): FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> (Uuid, Uuid, String): FromRow<'r, <B::Db as Database>::Row>,
 {
     async fn scim_settings(
         &self,
@@ -788,6 +797,32 @@ where
             }
         }
         Ok(users)
+    }
+
+    async fn scim_groups_of(
+        &self,
+        org: OrgId,
+        source: SourceId,
+        users: &[Uuid],
+    ) -> StoreResult<Vec<(Uuid, Uuid, String)>> {
+        let mut found = Vec::new();
+        for chunk in users.chunks(500) {
+            let mut q = Sql::<B>::new(
+                "select m.user_id, s.scim_id, s.name from roster_member m join scim_resource s \
+                 on s.org_id = m.org_id and s.owner_id = m.roster_id where m.org_id = ",
+            );
+            q.bind(org.as_uuid())
+                .push(" and s.source_id = ")
+                .bind(source.as_uuid())
+                .push(" and s.kind = 'Group' and s.deleted_at is null and m.user_id in ");
+            q.row(true, chunk.iter().map(|id| (*id).into()));
+            q.push(" order by s.name_key, s.scim_id");
+            found.extend(
+                q.fetch_all::<(Uuid, Uuid, String), _>(self.reader())
+                    .await?,
+            );
+        }
+        Ok(found)
     }
 
     async fn scim_users_among(

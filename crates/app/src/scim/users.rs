@@ -118,6 +118,37 @@ fn patch_of(mapped: &Mapped, doc: &Doc, current: &User) -> UserPatch {
 }
 
 impl App {
+    /// Fills in each person's Groups of the connection.
+    async fn with_groups(
+        &self,
+        caller: &ScimCaller,
+        mut users: Vec<ScimUser>,
+    ) -> Result<Vec<ScimUser>, AppError> {
+        let owners: Vec<Uuid> = users.iter().map(|u| u.record.owner).collect();
+        let memberships = self
+            .store
+            .scim_groups_of(caller.org_id, caller.source.id, &owners)
+            .await?;
+        for (owner, group, name) in memberships {
+            for user in users.iter_mut().filter(|u| u.record.owner == owner) {
+                user.groups.push((group, name.clone()));
+            }
+        }
+        Ok(users)
+    }
+
+    async fn with_groups_one(
+        &self,
+        caller: &ScimCaller,
+        user: ScimUser,
+    ) -> Result<ScimUser, AppError> {
+        Ok(self
+            .with_groups(caller, vec![user])
+            .await?
+            .pop()
+            .expect("one in, one out"))
+    }
+
     /// One live User of the connection.
     pub async fn scim_user(&self, caller: &ScimCaller, id: &str) -> Result<ScimUser, AppError> {
         let scim_id = parse_id(id)?;
@@ -132,7 +163,15 @@ impl App {
             .await?
             .pop()
             .ok_or_else(|| not_found(id))?;
-        Ok(ScimUser { record, user })
+        self.with_groups_one(
+            caller,
+            ScimUser {
+                record,
+                user,
+                groups: Vec::new(),
+            },
+        )
+        .await
     }
 
     /// A page of the connection's live Users that pass the filter, and how many pass it.
@@ -163,10 +202,14 @@ impl App {
             .into_iter()
             .filter_map(|record| {
                 let user = users.remove(&record.owner)?;
-                Some(ScimUser { record, user })
+                Some(ScimUser {
+                    record,
+                    user,
+                    groups: Vec::new(),
+                })
             })
             .collect();
-        Ok((found, total))
+        Ok((self.with_groups(caller, found).await?, total))
     }
 
     /// The person a new User names, if the org has one this connection may take over: a
@@ -261,7 +304,11 @@ impl App {
         uow.insert_scim_resource(&record).await.map_err(taken)?;
         uow.commit().await.map_err(taken)?;
         tracing::info!(user.id = %user.id(), request = %caller.request, "SCIM user created");
-        Ok(ScimUser { record, user })
+        Ok(ScimUser {
+            record,
+            user,
+            groups: Vec::new(),
+        })
     }
 
     /// Replaces a User whole (PUT). What the body leaves out of the person's name, e-mail and
@@ -309,14 +356,7 @@ impl App {
         let at = self.now();
         let mut uow = self.store.begin().await?;
         let (record, user) = locked(uow.as_mut(), caller, scim_id, id).await?;
-        check_if_match(
-            if_match,
-            &ScimUser {
-                record: record.clone(),
-                user: user.clone(),
-            }
-            .etag(),
-        )?;
+        check_if_match(if_match, &super::etag_of(&record, &user))?;
         let before = read_doc(&record);
         let doc = rewrite(before.clone())?;
         let mapped = checked(&doc, caller)?;
@@ -355,10 +395,15 @@ impl App {
                 .map_err(taken)?;
         }
         uow.commit().await.map_err(taken)?;
-        Ok(ScimUser {
-            record: next,
-            user: current,
-        })
+        self.with_groups_one(
+            caller,
+            ScimUser {
+                record: next,
+                user: current,
+                groups: Vec::new(),
+            },
+        )
+        .await
     }
 
     /// Deletes a User: the person is archived (made inactive when prevent-archiving is set),
@@ -374,14 +419,7 @@ impl App {
         let at = self.now();
         let mut uow = self.store.begin().await?;
         let (record, user) = locked(uow.as_mut(), caller, scim_id, id).await?;
-        check_if_match(
-            if_match,
-            &ScimUser {
-                record: record.clone(),
-                user: user.clone(),
-            }
-            .etag(),
-        )?;
+        check_if_match(if_match, &super::etag_of(&record, &user))?;
         let to = if user.prevent_archiving() {
             Status::Inactive
         } else {

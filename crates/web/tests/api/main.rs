@@ -57,6 +57,7 @@ rollcall_testkit::backend_tests!(
     discovery_documents_and_unknown_paths_answer_in_scim,
     a_connection_over_its_allowance_is_told_when_to_come_back,
     filters_sorting_and_paging_are_answered_by_the_database,
+    groups_become_rosters_and_follow_their_members,
 );
 
 #[test]

@@ -889,3 +889,141 @@ pub async fn filters_sorting_and_paging_are_answered_by_the_database(db: TestDb)
     assert_eq!(searched.status, 200, "{}", searched.body);
     assert_eq!(names(&searched), ["edsger"]);
 }
+
+pub async fn groups_become_rosters_and_follow_their_members(db: TestDb) {
+    let t = spawn_app(db).await;
+    let okta = connect(&t, "okta", None).await;
+    let mut ids = Vec::new();
+    for (name, kind) in [("ada", "teacher"), ("bob", "student"), ("cy", "student")] {
+        let made = okta
+            .post(
+                "/Users",
+                &json!({"userName": name, "userType": kind, "name": {"givenName": name, "familyName": "Test"}}),
+            )
+            .await;
+        assert_eq!(made.status, 201, "{}", made.body);
+        ids.push(made.body["id"].as_str().unwrap().to_owned());
+    }
+    // Okta pushes a group with no members, then renames it and changes members in one PATCH.
+    let made = okta
+        .post("/Groups", &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Year 7 Science", "members": []}))
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    assert_eq!(made.body["meta"]["resourceType"], "Group");
+    let group = made.body["id"].as_str().unwrap().to_owned();
+    let path = format!("/Groups/{group}");
+    let found = okta
+        .get("/Groups?filter=displayName%20eq%20%22year%207%20science%22")
+        .await;
+    assert_eq!(found.body["totalResults"], 1, "{}", found.body);
+    let patched = okta
+        .patch(
+            &path,
+            &json!([
+                {"op": "replace", "value": {"id": group, "displayName": "Year 7 Science (2026)"}},
+                {"op": "add", "path": "members", "value": [{"value": ids[0], "display": "ada"}, {"value": ids[1]}]},
+            ]),
+        )
+        .await;
+    assert_eq!(patched.status, 204, "{}", patched.body);
+    let shown = okta.get(&path).await;
+    assert_eq!(shown.body["displayName"], "Year 7 Science (2026)");
+    assert_eq!(shown.body["members"].as_array().unwrap().len(), 2);
+    // In Rollcall: a roster with a teacher and a student.
+    let rosters = t.app.rosters(&t.system).await.unwrap();
+    let roster = rosters
+        .iter()
+        .find(|r| r.roster.title == "Year 7 Science (2026)")
+        .expect("the group is a roster");
+    assert_eq!((roster.teachers, roster.students), (1, 1));
+    // A member's User shows the group.
+    let ada = okta.get(&format!("/Users/{}", ids[0])).await;
+    assert_eq!(
+        ada.body["groups"][0]["value"],
+        group.as_str(),
+        "{}",
+        ada.body
+    );
+    assert_eq!(ada.body["groups"][0]["display"], "Year 7 Science (2026)");
+
+    // Entra's shapes: members left out on request, added with $ref null, removed by a list.
+    let listed = okta
+        .get("/Groups?excludedAttributes=members&filter=displayName%20eq%20%22Year%207%20Science%20(2026)%22")
+        .await;
+    assert!(
+        listed.body["Resources"][0].get("members").is_none(),
+        "{}",
+        listed.body
+    );
+    let added = okta
+        .patch(
+            &path,
+            &json!([{"op": "Add", "path": "members", "value": [{"$ref": null, "value": ids[2]}]}]),
+        )
+        .await;
+    assert_eq!(added.status, 204, "{}", added.body);
+    let removed = okta
+        .patch(
+            &path,
+            &json!([{"op": "Remove", "path": "members", "value": [{"value": ids[1]}]}]),
+        )
+        .await;
+    assert_eq!(removed.status, 204);
+    let by_filter = okta
+        .patch(
+            &path,
+            &json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", ids[0])}]),
+        )
+        .await;
+    assert_eq!(by_filter.status, 204);
+    let roster = t
+        .app
+        .rosters(&t.system)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.roster.title.starts_with("Year 7"))
+        .unwrap();
+    assert_eq!(
+        (roster.teachers, roster.students),
+        (0, 1),
+        "only cy is left"
+    );
+    // Bad members and duplicate names are refused, changing nothing.
+    let stranger = okta
+        .patch(&path, &json!([{"op": "add", "path": "members", "value": [{"value": "00000000-0000-0000-0000-000000000000"}]}]))
+        .await;
+    assert_scim_error(&stranger, 400, Some("invalidValue"));
+    let twin = okta
+        .post("/Groups", &json!({"displayName": "YEAR 7 SCIENCE (2026)"}))
+        .await;
+    assert_scim_error(&twin, 409, Some("uniqueness"));
+    assert_eq!(
+        okta.get(&path).await.body["members"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    // Okta's full replace of the members, then the group deleted: the roster goes, people stay.
+    let replaced = okta
+        .patch(&path, &json!([{"op": "replace", "path": "members", "value": [{"value": ids[0]}, {"value": ids[1]}]}]))
+        .await;
+    assert_eq!(replaced.status, 204);
+    assert_eq!(
+        okta.get(&path).await.body["members"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    assert_eq!(okta.delete(&path).await.status, 204);
+    assert_scim_error(&okta.get(&path).await, 404, None);
+    assert!(
+        t.app
+            .rosters(&t.system)
+            .await
+            .unwrap()
+            .iter()
+            .all(|r| !r.roster.title.starts_with("Year 7"))
+    );
+    assert_eq!(okta.get(&format!("/Users/{}", ids[0])).await.status, 200);
+}

@@ -1,0 +1,380 @@
+//! SCIM Groups: each is a roster of the org, its members the connection's Users. Members are
+//! added and removed by the provider; a member's part in the roster follows their role
+//! (teachers teach, students learn, others attend).
+
+use std::collections::{BTreeSet, HashMap};
+
+use rollcall_domain::roster::{MemberRole, Roster};
+use rollcall_domain::{Role, RosterId, Timestamp, UserId};
+use rollcall_scim::document::{self, Doc, Meta};
+use rollcall_scim::list::ListParams;
+use rollcall_scim::patch::Operation;
+use rollcall_scim::{Resource, ScimError};
+use rollcall_store::UnitOfWork;
+use rollcall_store::scim::{ScimPage, ScimRecord};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{ScimCaller, check_if_match};
+use crate::{App, AppError};
+
+/// A Group resource.
+#[derive(Debug, Clone)]
+pub struct ScimGroup {
+    pub record: ScimRecord,
+}
+
+impl ScimGroup {
+    pub fn etag(&self) -> String {
+        format!("W/\"{}\"", self.record.version)
+    }
+
+    /// The full representation, under the connection's base URL.
+    pub fn to_json(&self, base: &str) -> Value {
+        let mut doc: Doc = serde_json::from_str(&self.record.document).unwrap_or_default();
+        if let Some(Value::Array(members)) = doc.get_mut("members") {
+            for member in members.iter_mut().filter_map(Value::as_object_mut) {
+                if let Some(id) = member.get("value").and_then(Value::as_str) {
+                    let reference = format!("{base}/Users/{id}");
+                    member.insert("$ref".into(), reference.into());
+                    member.insert("type".into(), "User".into());
+                }
+            }
+        }
+        let id = self.record.id.to_string();
+        let etag = self.etag();
+        document::render(
+            Resource::Group,
+            &doc,
+            &Meta {
+                id: &id,
+                created: self.record.created_at,
+                last_modified: self.record.updated_at,
+                location: &format!("{base}/Groups/{id}"),
+                version: &etag,
+            },
+        )
+    }
+}
+
+fn not_found(id: &str) -> AppError {
+    AppError::Scim(ScimError::not_found(format!("no Group with id '{id}'")))
+}
+
+fn display_name(doc: &Doc) -> &str {
+    doc.get("displayName").and_then(Value::as_str).unwrap_or("")
+}
+
+fn external_id(doc: &Doc) -> Option<&str> {
+    doc.get("externalId").and_then(Value::as_str)
+}
+
+/// The member ids a group's document lists.
+fn member_ids(doc: &Doc) -> Result<BTreeSet<Uuid>, ScimError> {
+    let Some(Value::Array(members)) = doc.get("members") else {
+        return Ok(BTreeSet::new());
+    };
+    members
+        .iter()
+        .map(|m| {
+            let value = m.get("value").and_then(Value::as_str).unwrap_or("");
+            Uuid::parse_str(value).map_err(|_| {
+                ScimError::invalid_value(format!(
+                    "members: '{value}' is not the id of a User of this connection"
+                ))
+            })
+        })
+        .collect()
+}
+
+fn part_of(role: Role) -> MemberRole {
+    match role {
+        Role::Teacher => MemberRole::Teacher,
+        Role::Student => MemberRole::Student,
+        Role::Staff | Role::Admin => MemberRole::Other,
+    }
+}
+
+impl App {
+    /// The people a group's members are (Users of the connection), each with their part.
+    /// When `strict`, a member that is not a live User of the connection refuses the request;
+    /// else it is passed over (a document written before that User was deleted).
+    async fn members_of(
+        &self,
+        caller: &ScimCaller,
+        doc: &Doc,
+        strict: bool,
+    ) -> Result<HashMap<UserId, MemberRole>, AppError> {
+        let ids: Vec<Uuid> = member_ids(doc)?.into_iter().collect();
+        let records = self
+            .store
+            .scim_users_among(caller.org_id, caller.source.id, &ids)
+            .await?;
+        let missing = ids.iter().find(|id| !records.iter().any(|r| r.id == **id));
+        if let (true, Some(missing)) = (strict, missing) {
+            return Err(AppError::Scim(ScimError::invalid_value(format!(
+                "members: '{missing}' is not the id of a User of this connection"
+            ))));
+        }
+        let owners: Vec<Uuid> = records.iter().map(|r| r.owner).collect();
+        Ok(self
+            .store
+            .users_by_id(caller.org_id, &owners)
+            .await?
+            .into_iter()
+            .map(|u| (u.id(), part_of(u.role())))
+            .collect())
+    }
+
+    pub async fn scim_group(&self, caller: &ScimCaller, id: &str) -> Result<ScimGroup, AppError> {
+        let scim_id = Uuid::parse_str(id).map_err(|_| not_found(id))?;
+        let record = self
+            .store
+            .scim_resource(caller.org_id, caller.source.id, Resource::Group, scim_id)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        Ok(ScimGroup { record })
+    }
+
+    pub async fn scim_groups(
+        &self,
+        caller: &ScimCaller,
+        params: &ListParams,
+    ) -> Result<(Vec<ScimGroup>, u64), AppError> {
+        let page = ScimPage {
+            filter: params.filter.as_ref(),
+            sort: params.sort,
+            offset: params.start_index.saturating_sub(1),
+            limit: params.count,
+        };
+        let (records, total) = self
+            .store
+            .scim_list(caller.org_id, caller.source.id, Resource::Group, &page)
+            .await?;
+        Ok((
+            records
+                .into_iter()
+                .map(|record| ScimGroup { record })
+                .collect(),
+            total,
+        ))
+    }
+
+    /// Creates a Group: a roster of the org with the members it lists.
+    pub async fn scim_create_group(
+        &self,
+        caller: &ScimCaller,
+        body: &Value,
+    ) -> Result<ScimGroup, AppError> {
+        let doc = document::normalise(Resource::Group, body)?.doc;
+        document::require(Resource::Group, &doc)?;
+        let members = self.members_of(caller, &doc, true).await?;
+        let at = self.now();
+        let org = caller.org_id;
+        let mut uow = self.store.begin().await?;
+        let claims = uow
+            .scim_claims(
+                org,
+                caller.source.id,
+                Resource::Group,
+                display_name(&doc),
+                external_id(&doc),
+            )
+            .await?;
+        if claims.iter().any(|c| c.deleted_at.is_none()) {
+            return Err(AppError::Scim(ScimError::uniqueness(format!(
+                "a Group of this connection already has the displayName '{}' or externalId",
+                display_name(&doc)
+            ))));
+        }
+        let scim_id = Uuid::now_v7();
+        let roster = Roster {
+            id: RosterId::new(),
+            org_id: org,
+            source_id: caller.source.id,
+            external_id: scim_id.to_string(),
+            title: display_name(&doc).to_owned(),
+            code: String::new(),
+            school: String::new(),
+        };
+        uow.put_rosters(org, caller.source.id, std::slice::from_ref(&roster), false)
+            .await?;
+        let seats: Vec<(String, UserId, MemberRole)> = members
+            .iter()
+            .map(|(user, part)| (roster.external_id.clone(), *user, *part))
+            .collect();
+        uow.put_members(org, caller.source.id, &seats, &[], false)
+            .await?;
+        let record = ScimRecord {
+            id: scim_id,
+            org_id: org,
+            source_id: caller.source.id,
+            kind: Resource::Group,
+            owner: roster.id.as_uuid(),
+            name: display_name(&doc).to_owned(),
+            external_id: external_id(&doc).map(str::to_owned),
+            document: serde_json::to_string(&doc)
+                .map_err(|e| AppError::internal("writing a SCIM group", e))?,
+            created_at: at,
+            updated_at: at,
+            version: 1,
+            deleted_at: None,
+        };
+        uow.insert_scim_resource(&record).await.map_err(taken)?;
+        uow.commit().await.map_err(taken)?;
+        tracing::info!(request = %caller.request, members = members.len(), "SCIM group created");
+        Ok(ScimGroup { record })
+    }
+
+    /// Replaces a Group whole (PUT).
+    pub async fn scim_replace_group(
+        &self,
+        caller: &ScimCaller,
+        id: &str,
+        body: &Value,
+        if_match: Option<&str>,
+    ) -> Result<ScimGroup, AppError> {
+        let doc = document::normalise(Resource::Group, body)?.doc;
+        self.rewrite_group(caller, id, if_match, |_| Ok(doc)).await
+    }
+
+    /// Applies a PATCH's operations to a Group (renames, members added and removed).
+    pub async fn scim_patch_group(
+        &self,
+        caller: &ScimCaller,
+        id: &str,
+        operations: &[Operation],
+        if_match: Option<&str>,
+    ) -> Result<ScimGroup, AppError> {
+        let scim_id = id.to_owned();
+        self.rewrite_group(caller, id, if_match, move |mut doc| {
+            rollcall_scim::patch::apply(Resource::Group, &mut doc, operations, &scim_id)?;
+            Ok(doc)
+        })
+        .await
+    }
+
+    async fn rewrite_group(
+        &self,
+        caller: &ScimCaller,
+        id: &str,
+        if_match: Option<&str>,
+        rewrite: impl FnOnce(Doc) -> Result<Doc, ScimError>,
+    ) -> Result<ScimGroup, AppError> {
+        let scim_id = Uuid::parse_str(id).map_err(|_| not_found(id))?;
+        // Read first to resolve the members outside the unit of work; checked again inside.
+        let current = self.scim_group(caller, id).await?;
+        let before: Doc = serde_json::from_str(&current.record.document).unwrap_or_default();
+        let doc = rewrite(before.clone())?;
+        document::require(Resource::Group, &doc)?;
+        let members = self.members_of(caller, &doc, true).await?;
+        let at = self.now();
+        let org = caller.org_id;
+        let mut uow = self.store.begin().await?;
+        let record = locked(uow.as_mut(), caller, scim_id, id).await?;
+        check_if_match(
+            if_match,
+            &ScimGroup {
+                record: record.clone(),
+            }
+            .etag(),
+        )?;
+        if record.version != current.record.version {
+            return Err(AppError::Scim(ScimError::new(
+                409,
+                None,
+                "the Group changed while this request was applied; send it again",
+            )));
+        }
+        let roster_key = scim_id.to_string();
+        if display_name(&doc) != display_name(&before) {
+            let roster = Roster {
+                id: RosterId::from_uuid(record.owner),
+                org_id: org,
+                source_id: caller.source.id,
+                external_id: roster_key.clone(),
+                title: display_name(&doc).to_owned(),
+                code: String::new(),
+                school: String::new(),
+            };
+            uow.put_rosters(org, caller.source.id, std::slice::from_ref(&roster), false)
+                .await?;
+        }
+        let was = self.members_of(caller, &before, false).await?;
+        let joined: Vec<(String, UserId, MemberRole)> = members
+            .iter()
+            .filter(|(user, part)| was.get(user) != Some(part))
+            .map(|(user, part)| (roster_key.clone(), *user, *part))
+            .collect();
+        let left: Vec<(String, UserId)> = was
+            .keys()
+            .filter(|user| !members.contains_key(user))
+            .map(|user| (roster_key.clone(), *user))
+            .collect();
+        uow.put_members(org, caller.source.id, &joined, &left, false)
+            .await?;
+        let mut next = record.clone();
+        next.name = display_name(&doc).to_owned();
+        next.external_id = external_id(&doc).map(str::to_owned);
+        next.document = serde_json::to_string(&doc)
+            .map_err(|e| AppError::internal("writing a SCIM group", e))?;
+        if next.document != record.document {
+            next.version += 1;
+            next.updated_at = at;
+            uow.update_scim_resource(&next, record.version)
+                .await
+                .map_err(taken)?;
+        }
+        uow.commit().await.map_err(taken)?;
+        Ok(ScimGroup { record: next })
+    }
+
+    /// Deletes a Group: its roster is removed (the people stay as they are).
+    pub async fn scim_delete_group(
+        &self,
+        caller: &ScimCaller,
+        id: &str,
+        if_match: Option<&str>,
+    ) -> Result<(), AppError> {
+        let scim_id = Uuid::parse_str(id).map_err(|_| not_found(id))?;
+        let at: Timestamp = self.now();
+        let mut uow = self.store.begin().await?;
+        let record = locked(uow.as_mut(), caller, scim_id, id).await?;
+        check_if_match(
+            if_match,
+            &ScimGroup {
+                record: record.clone(),
+            }
+            .etag(),
+        )?;
+        uow.delete_rosters(caller.org_id, caller.source.id, &[scim_id.to_string()])
+            .await?;
+        let mut gone = record.clone();
+        gone.deleted_at = Some(at);
+        gone.updated_at = at;
+        gone.version += 1;
+        uow.update_scim_resource(&gone, record.version).await?;
+        uow.commit().await?;
+        Ok(())
+    }
+}
+
+async fn locked(
+    uow: &mut dyn UnitOfWork,
+    caller: &ScimCaller,
+    scim_id: Uuid,
+    id: &str,
+) -> Result<ScimRecord, AppError> {
+    uow.lock_scim_resource(caller.org_id, caller.source.id, Resource::Group, scim_id)
+        .await?
+        .ok_or_else(|| not_found(id))
+}
+
+fn taken(err: rollcall_store::StoreError) -> AppError {
+    match err {
+        rollcall_store::StoreError::Conflict { .. } => AppError::Scim(ScimError::uniqueness(
+            "displayName or externalId is already taken by another Group of this connection",
+        )),
+        other => other.into(),
+    }
+}
