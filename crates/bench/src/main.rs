@@ -21,6 +21,7 @@ mod io;
 mod learning;
 mod population;
 mod provisioning;
+mod scim;
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
@@ -81,6 +82,10 @@ struct Args {
     /// same rows written by plain statements), then "my courses" and training histories.
     #[arg(long)]
     learning: bool,
+    /// Measure SCIM instead: this many creates, PATCHes (active=false) and filtered GETs over
+    /// HTTP from 16 concurrent clients, beside the plainest server doing the same writes.
+    #[arg(long, value_name = "OPERATIONS")]
+    scim: Option<usize>,
     /// Time only the searches, on a database an earlier run kept (`--keep`) with the same
     /// `--users` and `--seed`.
     #[arg(long, value_name = "URL")]
@@ -469,6 +474,20 @@ async fn main() -> Result<()> {
         Which::Postgres => &[Backend::Postgres],
         Which::Both => &[Backend::Sqlite, Backend::Postgres],
     };
+    if let Some(operations) = args.scim {
+        let mut figures = Vec::new();
+        for backend in backends {
+            match scim::measure(*backend, operations).await {
+                Ok(f) => figures.push(f),
+                Err(err) if rollcall_testkit::skip_postgres() && *backend == Backend::Postgres => {
+                    eprintln!("PostgreSQL skipped: {err:#}");
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        scim::print(&figures);
+        return Ok(());
+    }
     if args.learning {
         let mut figures = Vec::new();
         for backend in backends {
