@@ -35,7 +35,7 @@ pub use provisioning::{ImportOutcome, ImportRequest, NewSource, SettingsChange, 
 pub use rollcall_store::{StoreError, UserSort};
 pub use scim::{
     Connection, DEFAULT_REQUESTS_PER_MINUTE, NewConnection, ROLE_ATTRIBUTES, ScimCaller, ScimGroup,
-    ScimUser, if_match_allows,
+    ScimRequestLine, ScimUser, if_match_allows,
 };
 
 pub use sessions::{SESSION_HOURS, SignedIn, Visitor, csrf_matches};
@@ -119,6 +119,8 @@ pub struct App {
     throttle: Arc<throttle::Throttle>,
     /// Each SCIM connection's allowance of requests.
     scim_limits: Arc<scim::RateLimits>,
+    /// Each SCIM connection's last requests.
+    scim_log: Arc<scim::RequestLog>,
     /// The key that signs sign-in forms, once read (see [`forms`]).
     form_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
@@ -135,6 +137,7 @@ impl App {
             clock,
             throttle: Arc::default(),
             scim_limits: Arc::default(),
+            scim_log: Arc::default(),
             form_key: Arc::default(),
         }
     }

@@ -38,11 +38,19 @@ impl App {
                 "'manual' is how users added by hand are marked; choose another name",
             ));
         }
+        let format = new.format.replace('-', "_").parse::<Format>()?;
+        if format == Format::Scim {
+            return Err(AppError::invalid(
+                "format",
+                "a SCIM connection is added with its token: POST /api/v1/scim-connections, \
+                 `rollcall scim add`, or the console's Sources page",
+            ));
+        }
         let source = SourceSettings {
             id: SourceId::new(),
             org_id: who.org_id,
             name,
-            format: new.format.replace('-', "_").parse::<Format>()?,
+            format,
             mode: new.mode.parse::<Mode>()?,
             policy: new.policy,
             paused: false,

@@ -10,6 +10,7 @@
 
 mod connections;
 mod groups;
+mod log;
 mod mapping;
 mod users;
 
@@ -24,6 +25,8 @@ use rollcall_store::scim::{ScimRecord, ScimSettings, ScimToken};
 
 pub use connections::{Connection, NewConnection};
 pub use groups::ScimGroup;
+pub(crate) use log::RequestLog;
+pub use log::ScimRequestLine;
 pub use mapping::ROLE_ATTRIBUTES;
 
 /// Requests a minute a connection's clients may make unless an admin sets otherwise.

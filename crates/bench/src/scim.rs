@@ -198,7 +198,9 @@ async fn plain(db: &TestDb) -> Result<Plain> {
         unique, active integer not null, document text not null)";
     match db.backend {
         Backend::Sqlite => {
-            use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+            use sqlx::sqlite::{
+                SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+            };
             let url = db.url.replace("rollcall.db", "plain.db");
             let options = url
                 .parse::<SqliteConnectOptions>()?
@@ -239,8 +241,20 @@ async fn plain_create(State(db): State<Shared>, body: String) -> (StatusCode, St
     let key = doc["userName"].as_str().unwrap_or("").to_lowercase();
     let sql = "insert into plain_user (id, name_key, active, document) values ($1, $2, 1, $3)";
     let done = match &*db {
-        Plain::Sqlite { writer, .. } => sqlx::query(sql).bind(&id).bind(&key).bind(&body).execute(writer).await.map(drop),
-        Plain::Postgres(pool) => sqlx::query(sql).bind(&id).bind(&key).bind(&body).execute(pool).await.map(drop),
+        Plain::Sqlite { writer, .. } => sqlx::query(sql)
+            .bind(&id)
+            .bind(&key)
+            .bind(&body)
+            .execute(writer)
+            .await
+            .map(drop),
+        Plain::Postgres(pool) => sqlx::query(sql)
+            .bind(&id)
+            .bind(&key)
+            .bind(&body)
+            .execute(pool)
+            .await
+            .map(drop),
     };
     match done {
         Ok(()) => (StatusCode::CREATED, json!({"id": id}).to_string()),
@@ -307,9 +321,12 @@ pub async fn measure(backend: Backend, n: usize) -> Result<Figures> {
             },
         )
         .await?;
-    let server =
-        rollcall_web::Application::bind(app.clone(), "127.0.0.1:0", rollcall_web::Settings::default())
-            .await?;
+    let server = rollcall_web::Application::bind(
+        app.clone(),
+        "127.0.0.1:0",
+        rollcall_web::Settings::default(),
+    )
+    .await?;
     let base = format!("http://127.0.0.1:{}/scim/v2", server.port());
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(server.run_until(async {
@@ -343,16 +360,26 @@ pub fn print(figures: &[Figures]) {
     println!(
         "SCIM over HTTP on loopback, {CLIENTS} concurrent clients (bars on SQLite: >= 2,000 operations/s each, p99 < 50 ms)"
     );
-    println!("| backend | operation | requests | ops/s | p50 ms | p99 ms | baseline ops/s | baseline p99 ms | ratio | bar |");
+    println!(
+        "| backend | operation | requests | ops/s | p50 ms | p99 ms | baseline ops/s | baseline p99 ms | ratio | bar |"
+    );
     println!("|---|---|---|---|---|---|---|---|---|---|");
     for f in figures {
         for (what, ours, base) in [
             ("create (POST /Users)", f.create, f.base_create),
-            ("deactivate (PATCH active=false)", f.deactivate, f.base_deactivate),
+            (
+                "deactivate (PATCH active=false)",
+                f.deactivate,
+                f.base_deactivate,
+            ),
             ("filtered GET (userName eq)", f.get, f.base_get),
         ] {
             let bar = if f.backend == "sqlite" {
-                if ours.per_s >= 2000.0 && ours.latency.p99 < 50.0 { "pass" } else { "FAIL" }
+                if ours.per_s >= 2000.0 && ours.latency.p99 < 50.0 {
+                    "pass"
+                } else {
+                    "FAIL"
+                }
             } else {
                 "-"
             };

@@ -60,6 +60,14 @@ create index scim_resource_by_source
 comment on index scim_resource_by_source is
     'Lists walk a connection''s live resources in id order (the stable order of paging).';
 create index scim_resource_by_owner on scim_resource (org_id, owner_id);
-comment on index scim_resource_by_owner is 'A person''s or roster''s resources (a restore finds the one deleted).';
+comment on index scim_resource_by_owner is 'A person''s or roster''s resources.';
+create index scim_resource_deleted_name
+    on scim_resource (org_id, source_id, kind, name_key) where deleted_at is not null;
+comment on index scim_resource_deleted_name is
+    'Deleted resources by name: a create finds the person to restore. Few rows are deleted, so it stays small and live rows never touch it.';
+create index scim_resource_deleted_external_id
+    on scim_resource (org_id, source_id, kind, external_id) where deleted_at is not null;
+comment on index scim_resource_deleted_external_id is
+    'Deleted resources by externalId: a create finds the person to restore.';
 create index api_token_by_user on api_token (org_id, user_id);
 comment on index api_token_by_user is 'Revoking a person''s API tokens when they stop being active finds them by user.';

@@ -82,7 +82,13 @@ create unique index scim_resource_external_id
 -- Lists walk a connection's live resources in id order (the stable order of paging).
 create index scim_resource_by_source
     on scim_resource (org_id, source_id, kind, scim_id) where deleted_at is null;
--- A person's or roster's resources (a restore finds the one deleted).
+-- A person's or roster's resources.
 create index scim_resource_by_owner on scim_resource (org_id, owner_id);
+-- Deleted resources by name and by externalId: a create finds the person to restore. Few rows
+-- are deleted, so these stay small and live rows never touch them.
+create index scim_resource_deleted_name
+    on scim_resource (org_id, source_id, kind, name_key) where deleted_at is not null;
+create index scim_resource_deleted_external_id
+    on scim_resource (org_id, source_id, kind, external_id) where deleted_at is not null;
 -- Revoking a person's API tokens when they stop being active finds them by user.
 create index api_token_by_user on api_token (org_id, user_id);

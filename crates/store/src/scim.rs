@@ -558,6 +558,19 @@ fn compare<B: Backend>(
     }
 }
 
+/// Whether `query` matches at most one resource: an equality on a unique column (id, userName
+/// or displayName, externalId), alone or and-ed with anything.
+fn names_one(kind: Resource, query: &Query) -> bool {
+    match query {
+        Query::Compare(field, Op::Eq, Operand::Str(_)) => matches!(
+            column(kind, field),
+            Some("s.scim_id" | "s.name_key" | "s.external_id")
+        ),
+        Query::And(a, b) => names_one(kind, a) || names_one(kind, b),
+        _ => false,
+    }
+}
+
 fn sql_op(op: Op) -> &'static str {
     match op {
         Op::Eq | Op::Co | Op::Sw | Op::Ew => " = ",
@@ -763,6 +776,24 @@ where
                 condition(q, kind, filter, None);
             }
         }
+        // A filter naming one resource by a unique attribute (what identity providers send
+        // before each create) is answered by one read of its index: neither an order (which
+        // tempts the planner to walk the connection in id order) nor a count is needed.
+        if page.filter.is_some_and(|f| names_one(kind, f)) {
+            let found = rows
+                .fetch_all::<RecordRow, _>(self.reader())
+                .await?
+                .into_iter()
+                .map(RecordRow::into_record)
+                .collect::<StoreResult<Vec<_>>>()?;
+            let total = found.len() as u64;
+            let page_of = found
+                .into_iter()
+                .skip(usize::try_from(page.offset).unwrap_or(usize::MAX))
+                .take(usize::try_from(page.limit).unwrap_or(usize::MAX))
+                .collect();
+            return Ok((page_of, total));
+        }
         order(&mut rows, kind, page.sort.as_ref());
         rows.push(" limit ")
             .bind(i64::try_from(page.limit).unwrap_or(i64::MAX))
@@ -960,26 +991,41 @@ where
         name: &str,
         external_id: Option<&str>,
     ) -> StoreResult<Vec<ScimRecord>> {
-        let mut q = Sql::<B>::new(format!(
-            "select {RECORD_COLUMNS} from scim_resource s where s.org_id = "
-        ));
-        q.bind(org.as_uuid())
-            .push(" and s.source_id = ")
-            .bind(source.as_uuid())
-            .push(" and s.kind = ")
-            .bind(kind.name().to_owned())
-            .push(" and (s.name_key = ")
-            .bind(name_key(name));
+        // One lookup per index (live and deleted, by name and by externalId): an `or` across
+        // partial indexes would walk the connection's every resource.
+        let mut q = Sql::<B>::new("");
+        let mut branches = vec![("name_key", name_key(name))];
         if let Some(external_id) = external_id {
-            q.push(" or s.external_id = ").bind(external_id.to_owned());
+            branches.push(("external_id", external_id.to_owned()));
         }
-        q.push(") order by s.created_at desc, s.scim_id desc")
-            .push(B::LOCK_ROW);
-        q.fetch_all::<RecordRow, _>(self.conn())
+        let mut first = true;
+        for (column, value) in branches {
+            for state in ["is null", "is not null"] {
+                if !first {
+                    q.push(" union ");
+                }
+                first = false;
+                q.push(format!(
+                    "select {RECORD_COLUMNS} from scim_resource s where s.org_id = "
+                ))
+                .bind(org.as_uuid())
+                .push(" and s.source_id = ")
+                .bind(source.as_uuid())
+                .push(" and s.kind = ")
+                .bind(kind.name().to_owned())
+                .push(format!(" and s.{column} = "))
+                .bind(value.clone())
+                .push(format!(" and s.deleted_at {state}"));
+            }
+        }
+        let mut records = q
+            .fetch_all::<RecordRow, _>(self.conn())
             .await?
             .into_iter()
             .map(RecordRow::into_record)
-            .collect()
+            .collect::<StoreResult<Vec<_>>>()?;
+        records.sort_by_key(|r| std::cmp::Reverse((r.created_at, r.id)));
+        Ok(records)
     }
 
     async fn insert_scim_resource(&mut self, record: &ScimRecord) -> StoreResult<()> {

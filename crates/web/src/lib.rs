@@ -82,6 +82,23 @@ pub fn client_address(
     client
 }
 
+/// This server's address as a request reached it (behind a proxy, as the proxy says it was
+/// asked): `https://rollcall.example.org`.
+pub(crate) fn public_origin(headers: &axum::http::HeaderMap) -> String {
+    use axum::http::header;
+    let host = headers
+        .get("x-forwarded-host")
+        .or_else(|| headers.get(header::HOST))
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .filter(|p| matches!(*p, "http" | "https"))
+        .unwrap_or("http");
+    format!("{scheme}://{host}")
+}
+
 /// Every route of the service.
 pub fn router(app: App, settings: Settings) -> Router {
     Router::new()
@@ -90,7 +107,7 @@ pub fn router(app: App, settings: Settings) -> Router {
             "/api/v1",
             api::routes(settings.max_import_bytes(), settings.drop_root.clone()),
         )
-        .nest("/scim/v2", scim::routes())
+        .nest("/scim/v2", scim::routes(app.clone()))
         .merge(console::routes(settings.max_import_bytes()))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             settings.timeouts.body,

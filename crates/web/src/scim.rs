@@ -9,7 +9,7 @@ mod users;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequestParts, Path};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -21,7 +21,7 @@ use serde_json::Value;
 /// The media type of every answer.
 const SCIM_JSON: &str = "application/scim+json";
 
-pub fn routes() -> Router<App> {
+pub fn routes(app: App) -> Router<App> {
     Router::new()
         .route("/Users", get(users::list).post(users::create))
         .route("/Users/.search", post(users::search))
@@ -72,6 +72,45 @@ pub fn routes() -> Router<App> {
             }),
         )
         .fallback(|| async { error(&ScimError::not_found("no such SCIM endpoint")) })
+        .layer(axum::middleware::from_fn_with_state(app, authenticate))
+}
+
+/// The bearer token of `headers`, when one is sent.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// Checks a request's token once, before its handler: the connection it belongs to goes with
+/// the request ([`Caller`]), gets the request's id back (`X-Request-Id`, the id its changes
+/// carry in people's histories), and its request is noted with the answer's status. A
+/// request without a token goes on (the discovery documents need none; Users and Groups then
+/// answer 401).
+async fn authenticate(
+    State(app): State<App>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let Some(token) = bearer(request.headers()).map(str::to_owned) else {
+        return next.run(request).await;
+    };
+    let caller = match app.authenticate_scim(&token).await {
+        Ok(caller) => caller,
+        Err(err) => return failure(&err),
+    };
+    let method = request.method().to_string();
+    let path = request
+        .uri()
+        .path_and_query()
+        .map_or_else(String::new, |p| p.as_str().to_owned());
+    request.extensions_mut().insert(caller.clone());
+    let mut response = next.run(request).await;
+    app.record_scim_request(&caller, &method, &path, response.status().as_u16());
+    if let Ok(id) = HeaderValue::from_str(&caller.request.to_string()) {
+        response.headers_mut().insert("x-request-id", id);
+    }
+    response
 }
 
 async fn method_not_allowed() -> Response {
@@ -139,50 +178,35 @@ pub(crate) fn failure(err: &AppError) -> Response {
     response
 }
 
-/// The base URL clients reach this service at, from the request (`X-Forwarded-Proto` says
-/// https behind a TLS proxy).
+/// The base URL clients reach SCIM at, from the request (behind a TLS proxy, as the proxy
+/// says it was asked).
 pub(crate) struct Base(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for Base {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let host = parts
-            .headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("localhost");
-        let scheme = parts
-            .headers
-            .get("x-forwarded-proto")
-            .and_then(|h| h.to_str().ok())
-            .filter(|p| *p == "https")
-            .unwrap_or("http");
-        Ok(Self(format!("{scheme}://{host}/scim/v2")))
+        Ok(Self(format!(
+            "{}/scim/v2",
+            crate::public_origin(&parts.headers)
+        )))
     }
 }
 
 /// The connection a request's bearer token belongs to.
 pub(crate) struct Caller(pub ScimCaller);
 
-impl FromRequestParts<App> for Caller {
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|h| h.to_str().ok())
-            .and_then(|h| {
-                let (scheme, token) = h.trim().split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-            })
-            .ok_or_else(|| error(&ScimError::unauthorized()))?;
-        let caller = app
-            .authenticate_scim(token)
-            .await
-            .map_err(|e| failure(&e))?;
-        Ok(Self(caller))
+    /// The connection [`authenticate`] found for the request.
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<ScimCaller>()
+            .cloned()
+            .map(Self)
+            .ok_or_else(|| error(&ScimError::unauthorized()))
     }
 }
 

@@ -1,6 +1,7 @@
 //! The REST API, `/api/v1`.
 
 mod auth;
+mod connections;
 mod error;
 mod extract;
 mod learning;
@@ -85,6 +86,23 @@ pub fn routes(max_import_bytes: usize, drop_root: Option<std::path::PathBuf>) ->
             get(learning::my_certificate_pdf),
         )
         .route("/verify/{org}/{code}", get(learning::verify))
+        .route(
+            "/scim-connections",
+            get(connections::list).post(connections::add),
+        )
+        .route("/scim-connections/{name}", get(connections::show))
+        .route(
+            "/scim-connections/{name}/tokens",
+            post(connections::add_token),
+        )
+        .route(
+            "/scim-connections/{name}/tokens/{id}",
+            axum::routing::delete(connections::revoke_token),
+        )
+        .route(
+            "/scim-connections/{name}/requests",
+            get(connections::requests),
+        )
         .route("/openapi.json", get(openapi::serve))
         .fallback(error::no_such_route)
 }

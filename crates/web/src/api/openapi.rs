@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{FieldProblem, Problem, RowProblem};
-use super::{learning, provisioning, rosters, rules, users};
+use super::{connections, learning, provisioning, rosters, rules, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,7 +21,9 @@ use super::{learning, provisioning, rosters, rules, users};
         learning::credits, learning::top_up, learning::outbox, learning::training,
         learning::certificate, learning::certificate_pdf, learning::my_courses,
         learning::my_course, learning::start, learning::read_lesson, learning::finish,
-        learning::my_certificate_pdf, learning::verify, learning::write_message),
+        learning::my_certificate_pdf, learning::verify, learning::write_message,
+        connections::list, connections::add, connections::show, connections::add_token,
+        connections::revoke_token, connections::requests),
     components(schemas(
         users::UserBody, users::UserListBody, users::CreateUserBody, users::EditUserBody,
         users::StatusBody, users::StatusChangedBody, users::EventBody, users::ActorBody,
@@ -45,6 +47,11 @@ use super::{learning, provisioning, rosters, rules, users};
         learning::TrainingBody, learning::LearnerQuestionBody, learning::MyCourseBody,
         learning::MyCoursesBody, learning::FinishBody, learning::FinishedBody,
         learning::VerifiedBody, learning::MessageInput, learning::WrittenBody,
+        connections::ScimTokenBody, connections::ScimConnectionBody,
+        connections::ScimConnectionListBody, connections::NewScimConnectionBody,
+        connections::MadeScimConnectionBody, connections::NewScimTokenBody,
+        connections::MadeScimTokenBody, connections::ScimRequestBody,
+        connections::ScimRequestListBody,
         Problem, FieldProblem
     )),
     modifiers(&BearerToken, &ProblemResponses),
@@ -53,7 +60,10 @@ use super::{learning, provisioning, rosters, rules, users};
         (name = "provisioning", description = "Sources that create, update and archive people \
             from roster files; their runs, held runs' approval, and undo"),
         (name = "learning", description = "Courses, enrolments, credits, certificates and the \
-            outbox; a learner's own courses under /me; the public check of a certificate"))
+            outbox; a learner's own courses under /me; the public check of a certificate"),
+        (name = "scim", description = "SCIM connections of identity providers: their tokens \
+            and last requests. The SCIM 2.0 protocol itself is served under /scim/v2 \
+            (docs/scim.md)"))
 )]
 struct ApiDoc;
 

@@ -10,6 +10,7 @@ mod pages;
 mod provisioning;
 mod rosters;
 mod rules;
+mod scim;
 mod status;
 mod users;
 
@@ -78,6 +79,7 @@ pub fn routes(max_import_bytes: usize) -> Router<App> {
                     max_import_bytes.saturating_add(64 * 1024),
                 )),
         )
+        .merge(scim::routes())
         .route("/rosters", get(rosters::index))
         .route("/rosters/{id}", get(rosters::show))
         .route("/runs", get(provisioning::runs))

@@ -319,6 +319,8 @@ pub struct SourceLine {
     /// it has none there).
     pub drop_name: String,
     pub last_run: Option<RunLine>,
+    /// A SCIM connection: managed on its own page, never sent files.
+    pub scim: bool,
 }
 
 /// An import run as the history lists it.
@@ -349,6 +351,8 @@ pub struct SourcesPage {
     /// The org's own folder under the server's drop root, where its admins may name their
     /// sources' drop folders (none: only the server's operator sets them).
     pub drop_base: Option<String>,
+    /// Where a SCIM connection may read roles from.
+    pub role_attributes: &'static [&'static str],
 }
 
 /// One count of a preview or a run.
@@ -495,4 +499,45 @@ pub struct RosterPage {
     pub code: String,
     pub school: String,
     pub members: Vec<MemberLine>,
+}
+
+/// A SCIM connection's token, as its page lists it.
+#[derive(Debug, Clone)]
+pub struct TokenLine {
+    pub id: String,
+    pub name: String,
+    pub made: String,
+    pub last_used: String,
+    pub revoked: String,
+}
+
+/// A request a SCIM connection made.
+#[derive(Debug, Clone)]
+pub struct RequestLine {
+    pub when: String,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub outcome: &'static str,
+    pub ok: bool,
+    pub id: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/scim_connection.html")]
+pub struct ScimConnectionPage {
+    pub chrome: Chrome,
+    pub name: String,
+    pub paused: bool,
+    pub base_url: String,
+    pub role_attribute: String,
+    pub requests_per_minute: u32,
+    /// A token just made, shown this once.
+    pub secret: String,
+    pub notice: String,
+    pub tokens: Vec<TokenLine>,
+    pub requests: Vec<RequestLine>,
+    pub active: u64,
+    pub inactive: u64,
+    pub archived: u64,
 }

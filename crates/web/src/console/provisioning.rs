@@ -119,6 +119,7 @@ pub async fn sources(
         when_missing: WHEN_MISSING,
         roles: missing_roles(),
         drop_base,
+        role_attributes: rollcall_app::ROLE_ATTRIBUTES,
     })
 }
 
@@ -167,13 +168,17 @@ fn source_line(
             Mode::Full => "Full list",
             Mode::Delta => "Changes only",
         },
-        policy: format!(
-            "students {}, teachers {}, staff {}, admins {}",
-            words(policy.student),
-            words(policy.teacher),
-            words(policy.staff),
-            words(policy.admin)
-        ),
+        policy: if source.format == rollcall_domain::provisioning::Format::Scim {
+            "deactivated or archived only when the identity provider says so".to_owned()
+        } else {
+            format!(
+                "students {}, teachers {}, staff {}, admins {}",
+                words(policy.student),
+                words(policy.teacher),
+                words(policy.staff),
+                words(policy.admin)
+            )
+        },
         paused: source.paused,
         drop_folder: source.drop_folder.clone(),
         drop_name: source
@@ -184,6 +189,7 @@ fn source_line(
             .unwrap_or_default()
             .to_owned(),
         last_run: last.map(run_line),
+        scim: source.format == rollcall_domain::provisioning::Format::Scim,
     }
 }
 

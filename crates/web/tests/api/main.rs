@@ -58,6 +58,7 @@ rollcall_testkit::backend_tests!(
     a_connection_over_its_allowance_is_told_when_to_come_back,
     filters_sorting_and_paging_are_answered_by_the_database,
     groups_become_rosters_and_follow_their_members,
+    connections_are_managed_through_the_api_with_their_last_requests,
 );
 
 #[test]

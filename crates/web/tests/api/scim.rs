@@ -1027,3 +1027,92 @@ pub async fn groups_become_rosters_and_follow_their_members(db: TestDb) {
     );
     assert_eq!(okta.get(&format!("/Users/{}", ids[0])).await.status, 200);
 }
+
+pub async fn connections_are_managed_through_the_api_with_their_last_requests(db: TestDb) {
+    let t = spawn_app(db).await;
+    let made = t
+        .post(
+            "/api/v1/scim-connections",
+            &json!({"name": "okta", "role_attribute": "title"}),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    assert_eq!(made.body["connection"]["role_attribute"], "title");
+    assert_eq!(made.body["connection"]["base_path"], "/scim/v2");
+    let scim = Scim {
+        t: &t,
+        token: made.body["token"].as_str().unwrap().to_owned(),
+    };
+    let listed = scim.get("/Users?count=5").await;
+    assert_eq!(listed.status, 200);
+    let request = listed.headers["x-request-id"].to_str().unwrap().to_owned();
+    let refused = scim.get("/Users/not-an-id").await;
+    assert_eq!(refused.status, 404);
+
+    let requests = t.get("/api/v1/scim-connections/okta/requests").await;
+    assert_eq!(requests.status, 200, "{}", requests.body);
+    let lines = requests.body["requests"].as_array().unwrap();
+    assert_eq!(lines.len(), 2, "{}", requests.body);
+    assert_eq!(lines[0]["status"], 404, "newest first");
+    assert_eq!(lines[1]["path"], "/Users?count=5");
+    assert_eq!(lines[1]["request"], request.as_str());
+
+    // A second token, then the first revoked: only the second works.
+    let second = t
+        .post(
+            "/api/v1/scim-connections/okta/tokens",
+            &json!({"name": "rotation"}),
+        )
+        .await;
+    assert_eq!(second.status, 201, "{}", second.body);
+    let shown = t.get("/api/v1/scim-connections/okta").await;
+    let first = shown.body["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|tok| tok["name"] == "default")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let revoked = t
+        .send(
+            t.client
+                .delete(format!(
+                    "{}/api/v1/scim-connections/okta/tokens/{first}",
+                    t.address
+                ))
+                .bearer_auth(&t.token),
+        )
+        .await;
+    assert_eq!(revoked.status, 204, "{}", revoked.body);
+    assert_scim_error(&scim.get("/Users").await, 401, None);
+    let rotated = Scim {
+        t: &t,
+        token: second.body["token"].as_str().unwrap().to_owned(),
+    };
+    assert_eq!(rotated.get("/Users").await.status, 200);
+
+    // A SCIM connection is not made as a file source, and names are checked.
+    let wrong = t
+        .post("/api/v1/sources", &json!({"name": "idp", "format": "scim"}))
+        .await;
+    wrong.assert_problem(422, Some("format"));
+    let bad = t
+        .post(
+            "/api/v1/scim-connections",
+            &json!({"name": "no spaces please"}),
+        )
+        .await;
+    bad.assert_problem(422, Some("source"));
+    let taken = t
+        .post("/api/v1/scim-connections", &json!({"name": "okta"}))
+        .await;
+    taken.assert_problem(422, Some("name"));
+    assert_eq!(
+        t.get("/api/v1/scim-connections").await.body["connections"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}

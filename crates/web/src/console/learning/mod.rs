@@ -30,17 +30,7 @@ fn minute(at: Timestamp) -> String {
 /// Where anyone checks a certificate of `org`: this server's address as the request reached
 /// it (behind a proxy, as the proxy says it was asked).
 pub(crate) fn verify_url(headers: &HeaderMap, org: &str) -> String {
-    let host = headers
-        .get("x-forwarded-host")
-        .or_else(|| headers.get(header::HOST))
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .filter(|p| matches!(*p, "http" | "https"))
-        .unwrap_or("http");
-    format!("{scheme}://{host}/verify/{org}")
+    format!("{}/verify/{org}", crate::public_origin(headers))
 }
 
 /// A certificate as a PDF download.
