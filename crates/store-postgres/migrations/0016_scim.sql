@@ -55,10 +55,8 @@ create unique index scim_resource_external_id
     where deleted_at is null and external_id is not null;
 comment on index scim_resource_external_id is
     'externalId is unique per connection among live resources, and filtered on.';
-create index scim_resource_by_source
-    on scim_resource (org_id, source_id, kind, scim_id) where deleted_at is null;
-comment on index scim_resource_by_source is
-    'Lists walk a connection''s live resources in id order (the stable order of paging).';
+comment on index scim_resource_pkey is
+    'Lists walk an org''s resources in id order (the stable order of paging). No index is led by the connection: it would tempt a planner without statistics to walk it for a lookup by name, and most orgs have one connection.';
 create index scim_resource_by_owner on scim_resource (org_id, owner_id);
 comment on index scim_resource_by_owner is 'A person''s or roster''s resources.';
 create index scim_resource_deleted_name

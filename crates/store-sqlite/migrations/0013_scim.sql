@@ -79,9 +79,9 @@ create unique index scim_resource_name_key
 create unique index scim_resource_external_id
     on scim_resource (org_id, source_id, kind, external_id)
     where deleted_at is null and external_id is not null;
--- Lists walk a connection's live resources in id order (the stable order of paging).
-create index scim_resource_by_source
-    on scim_resource (org_id, source_id, kind, scim_id) where deleted_at is null;
+-- Lists walk an org's resources in id order (the stable order of paging) by the primary key:
+-- an index led by the connection would tempt a planner without statistics to walk it for a
+-- lookup by name, and most orgs have one connection.
 -- A person's or roster's resources.
 create index scim_resource_by_owner on scim_resource (org_id, owner_id);
 -- Deleted resources by name and by externalId: a create finds the person to restore. Few rows
