@@ -11,6 +11,7 @@ create table scim_connection (
     requests_per_minute bigint not null check (requests_per_minute > 0),
     primary key (org_id, source_id)
 );
+comment on index scim_connection_pkey is 'A connection''s settings are read with each request.';
 comment on table scim_connection is
     'A connection''s settings: where a person''s role is read from, and how many requests a minute its clients may make.';
 
@@ -25,6 +26,7 @@ create table scim_token (
     revoked_at bigint,
     primary key (org_id, token_id)
 );
+comment on index scim_token_pkey is 'A token is revoked by its id.';
 create unique index scim_token_digest on scim_token (org_id, digest);
 comment on index scim_token_digest is 'Every request finds its token by digest.';
 

@@ -92,3 +92,15 @@ create index scim_resource_deleted_external_id
     on scim_resource (org_id, source_id, kind, external_id) where deleted_at is not null;
 -- Revoking a person's API tokens when they stop being active finds them by user.
 create index api_token_by_user on api_token (org_id, user_id);
+
+-- Why each index exists:
+--   scim_token_digest: every request finds its token by the digest of the one it sends.
+--   scim_resource_name_key: userName and displayName are unique per connection among live
+--     resources, and clients look them up before each create.
+--   scim_resource_external_id: externalId is unique per connection among live resources, and
+--     looked up.
+--   scim_resource_by_owner: a person's or roster's resources.
+--   scim_resource_deleted_name: a create finds the deleted person to restore by name.
+--   scim_resource_deleted_external_id: a create finds the deleted person to restore by
+--     externalId.
+--   api_token_by_user: revoking the tokens of someone who stops being active.

@@ -7,6 +7,7 @@
 //! resource's JSON document, each backend through its own JSON functions.
 
 use async_trait::async_trait;
+use rollcall_domain::provisioning::SourceSettings;
 use rollcall_domain::{OrgId, SourceId, Timestamp, TokenId, User};
 use rollcall_scim::Resource;
 use rollcall_scim::filter::{Field, Op, Operand, Query};
@@ -101,6 +102,50 @@ impl TokenRow {
     }
 }
 
+/// A token with its connection's settings and source, read at once for each request.
+#[derive(Debug, FromRow)]
+pub struct CallerRow {
+    token_id: Uuid,
+    token_name: String,
+    digest: String,
+    token_created_at: i64,
+    last_used_at: Option<i64>,
+    revoked_at: Option<i64>,
+    role_attribute: String,
+    requests_per_minute: i64,
+    #[sqlx(flatten)]
+    source: crate::rows::SourceColumns,
+}
+
+const CALLER_COLUMNS: &str = "t.token_id, t.name as token_name, t.digest, \
+    t.created_at as token_created_at, t.last_used_at, t.revoked_at, c.role_attribute, \
+    c.requests_per_minute, s.org_id, s.source_id, s.name, s.format, s.mode, s.missing_student, \
+    s.missing_teacher, s.missing_staff, s.missing_admin, s.paused, s.created_at, \
+    s.drop_folder, s.version";
+
+impl CallerRow {
+    fn into_parts(self) -> StoreResult<(ScimToken, ScimSettings, SourceSettings)> {
+        let source = self.source.into_source()?;
+        let token = ScimToken {
+            id: TokenId::from_uuid(self.token_id),
+            org_id: source.org_id,
+            source_id: source.id,
+            name: self.token_name,
+            digest: self.digest,
+            created_at: from_micros(self.token_created_at)?,
+            last_used_at: self.last_used_at.map(from_micros).transpose()?,
+            revoked_at: self.revoked_at.map(from_micros).transpose()?,
+        };
+        let settings = ScimSettings {
+            org_id: source.org_id,
+            source_id: source.id,
+            role_attribute: self.role_attribute,
+            requests_per_minute: u32::try_from(self.requests_per_minute).unwrap_or(u32::MAX),
+        };
+        Ok((token, settings, source))
+    }
+}
+
 #[derive(Debug, FromRow)]
 pub struct SettingsRow {
     org_id: Uuid,
@@ -168,11 +213,13 @@ pub trait ScimStore: Send + Sync {
         org: OrgId,
         source: SourceId,
     ) -> StoreResult<Option<ScimSettings>>;
-    async fn scim_token_by_digest(
+    /// The token with this digest, with its connection's settings and source: what each
+    /// request is checked against, in one read.
+    async fn scim_caller(
         &self,
         org: OrgId,
         digest: &str,
-    ) -> StoreResult<Option<ScimToken>>;
+    ) -> StoreResult<Option<(ScimToken, ScimSettings, SourceSettings)>>;
     /// A connection's tokens, newest first.
     async fn scim_tokens(&self, org: OrgId, source: SourceId) -> StoreResult<Vec<ScimToken>>;
     /// A live resource of the connection.
@@ -684,6 +731,7 @@ where
     for<'q> <B::Db as Database>::Arguments<'q>: IntoArguments<'q, B::Db>,
     for<'r> TokenRow: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> SettingsRow: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> CallerRow: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> RecordRow: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> UserColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (i64,): FromRow<'r, <B::Db as Database>::Row>,
@@ -708,18 +756,22 @@ where
             }))
     }
 
-    async fn scim_token_by_digest(
+    async fn scim_caller(
         &self,
         org: OrgId,
         digest: &str,
-    ) -> StoreResult<Option<ScimToken>> {
-        let mut q = Sql::<B>::new("select * from scim_token where org_id = ");
+    ) -> StoreResult<Option<(ScimToken, ScimSettings, SourceSettings)>> {
+        let mut q = Sql::<B>::new(format!(
+            "select {CALLER_COLUMNS} from scim_token t join scim_connection c on \
+             c.org_id = t.org_id and c.source_id = t.source_id join source s on \
+             s.org_id = t.org_id and s.source_id = t.source_id where t.org_id = "
+        ));
         q.bind(org.as_uuid())
-            .push(" and digest = ")
+            .push(" and t.digest = ")
             .bind(digest.to_owned());
-        q.fetch_optional::<TokenRow, _>(self.reader())
+        q.fetch_optional::<CallerRow, _>(self.reader())
             .await?
-            .map(TokenRow::into_token)
+            .map(CallerRow::into_parts)
             .transpose()
     }
 

@@ -225,23 +225,13 @@ impl App {
         let secret =
             TokenSecret::parse_kind(SecretKind::Scim, presented).ok_or_else(unauthorized)?;
         let org_id = secret.org_id;
-        let token = self
+        let (token, settings, source) = self
             .store
-            .scim_token_by_digest(org_id, &secret.digest())
+            .scim_caller(org_id, &secret.digest())
             .await?
-            .filter(|t| t.revoked_at.is_none())
-            .ok_or_else(unauthorized)?;
-        let source = self
-            .store
-            .provisioning_sources(org_id)
-            .await?
-            .into_iter()
-            .find(|s| s.id == token.source_id && s.format == Format::Scim)
-            .ok_or_else(unauthorized)?;
-        let settings = self
-            .store
-            .scim_settings(org_id, source.id)
-            .await?
+            .filter(|(token, _, source)| {
+                token.revoked_at.is_none() && source.format == Format::Scim
+            })
             .ok_or_else(unauthorized)?;
         if source.paused {
             return Err(AppError::Scim(ScimError::new(
