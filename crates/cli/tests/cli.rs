@@ -343,6 +343,18 @@ fn the_demo_has_a_roster_source_with_its_history_and_a_held_run() {
         printed.contains("Learner:"),
         "a learner's sign-in is printed: {printed}"
     );
+    let scim = printed
+        .lines()
+        .find(|line| line.starts_with("SCIM: "))
+        .unwrap_or_else(|| panic!("a SCIM line of its own: {printed}"));
+    let words: Vec<&str> = scim.split_whitespace().collect();
+    assert!(
+        words.len() == 4 && words[1].ends_with("/scim/v2") && words[2] == "token",
+        "{scim}"
+    );
+    assert!(words[3].starts_with("sc_"), "{scim}");
+    let connections = ok(&rollcall(&url, &["scim", "list", "--org", "northfield"]));
+    assert!(connections.contains("entra"), "{connections}");
     let courses = ok(&rollcall(&url, &["course", "list", "--org", "northfield"]));
     assert!(courses.contains("Fire safety at school"), "{courses}");
     assert!(courses.contains("enrols everyone"), "{courses}");
@@ -469,4 +481,81 @@ fn a_course_is_written_as_json_enrolled_and_paid_for_from_the_command_line() {
         &["course", "retire", "--org", "northfield", &id],
     ));
     assert!(retired.contains("retired"), "{retired}");
+}
+
+#[test]
+fn scim_connections_and_their_tokens_are_managed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("rollcall.db").display());
+    create_school(&url);
+    let added = ok(&rollcall(
+        &url,
+        &[
+            "scim",
+            "add",
+            "--org",
+            "northfield",
+            "okta",
+            "--role-attribute",
+            "title",
+        ],
+    ));
+    assert!(added.contains("roles from title"), "{added}");
+    let first = added
+        .split_whitespace()
+        .find(|w| w.starts_with("sc_"))
+        .unwrap_or_else(|| panic!("the token is printed: {added}"))
+        .to_owned();
+    let rotated = ok(&rollcall(
+        &url,
+        &[
+            "scim",
+            "token",
+            "--org",
+            "northfield",
+            "okta",
+            "--token-name",
+            "rotation",
+        ],
+    ));
+    assert!(
+        rotated.contains("sc_") && !rotated.contains(&first),
+        "{rotated}"
+    );
+    let listed = ok(&rollcall(&url, &["scim", "list", "--org", "northfield"]));
+    let default_id = listed
+        .lines()
+        .find(|l| l.contains(" default "))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap_or_else(|| panic!("{listed}"))
+        .to_owned();
+    ok(&rollcall(
+        &url,
+        &["scim", "revoke", "--org", "northfield", "okta", &default_id],
+    ));
+    let listed = ok(&rollcall(&url, &["scim", "list", "--org", "northfield"]));
+    assert!(listed.contains("revoked"), "{listed}");
+    // Refusals say what was wrong.
+    let twice = rollcall(&url, &["scim", "add", "--org", "northfield", "okta"]);
+    assert!(!twice.status.success());
+    assert!(
+        String::from_utf8_lossy(&twice.stderr).contains("another source"),
+        "{}",
+        String::from_utf8_lossy(&twice.stderr)
+    );
+    let bad_role = rollcall(
+        &url,
+        &[
+            "scim",
+            "add",
+            "--org",
+            "northfield",
+            "entra",
+            "--role-attribute",
+            "shoeSize",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&bad_role.stderr).contains("role_attribute"));
+    let not_scim = rollcall(&url, &["scim", "token", "--org", "northfield", "nobody"]);
+    assert!(!not_scim.status.success());
 }
