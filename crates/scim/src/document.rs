@@ -36,6 +36,11 @@ pub fn boolean(value: &Value, name: &str) -> Result<bool, ScimError> {
 }
 
 fn scalar(attr: &Attribute, value: &Value, name: &str) -> Result<Option<Value>, ScimError> {
+    if value.as_str().is_some_and(|s| s.contains('\0')) {
+        return Err(ScimError::invalid_value(format!(
+            "{name} holds a NUL character"
+        )));
+    }
     Ok(Some(match (attr.ty, value) {
         (_, Value::Null) => return Ok(None),
         (Type::Boolean, v) => Value::Bool(boolean(v, name)?),
@@ -132,6 +137,8 @@ pub fn attribute(attr: &'static Attribute, value: &Value) -> Result<Option<Value
         single => vec![single],
     };
     let mut out: Vec<Value> = Vec::with_capacity(items.len());
+    // Duplicates are dropped by their text: a group of thousands stays linear.
+    let mut seen = std::collections::HashSet::with_capacity(items.len());
     let mut primary = false;
     for (i, item) in items.into_iter().enumerate() {
         let item_name = format!("{name}[{i}]");
@@ -150,7 +157,7 @@ pub fn attribute(attr: &'static Attribute, value: &Value) -> Result<Option<Value
             }
             primary = true;
         }
-        if !out.contains(&item) {
+        if seen.insert(item.to_string()) {
             out.push(item);
         }
     }
@@ -196,7 +203,7 @@ fn attributes_into(
                 attributes_into(resource, Home::Core, inner, out, ignored)?;
                 continue;
             }
-            if key.len() > 4 && key[..4].eq_ignore_ascii_case("urn:") {
+            if key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:")) {
                 ignored.push(key.clone());
                 continue;
             }

@@ -67,7 +67,8 @@ impl Op {
 pub enum Literal {
     Str(String),
     Bool(bool),
-    Num(f64),
+    /// A bare number, as written (`00123` stays `00123`).
+    Num(String),
     Null,
 }
 
@@ -149,6 +150,12 @@ fn tokens(text: &str) -> Result<Vec<(usize, Token)>, ScimError> {
                         start + 1
                     ))
                 })?;
+                if value.contains('\0') {
+                    return Err(ScimError::invalid_filter(format!(
+                        "the string at character {} holds a NUL character",
+                        start + 1
+                    )));
+                }
                 out.push((start, Token::Str(value)));
                 i += 1;
             }
@@ -167,7 +174,16 @@ fn tokens(text: &str) -> Result<Vec<(usize, Token)>, ScimError> {
 struct Parser {
     tokens: Vec<(usize, Token)>,
     at: usize,
+    /// How deep in `not`, parentheses and brackets the parser is.
+    depth: usize,
+    /// Comparisons read so far.
+    tests: usize,
 }
+
+/// The deepest nesting of `not`, parentheses and value filters a filter may have.
+const MAX_DEPTH: usize = 32;
+/// The most comparisons one filter may make.
+const MAX_TESTS: usize = 100;
 
 impl Parser {
     fn peek(&self) -> Option<&Token> {
@@ -211,14 +227,29 @@ impl Parser {
         Ok(left)
     }
 
+    fn deeper(&mut self) -> Result<(), ScimError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(ScimError::invalid_filter(format!(
+                "the filter nests more than {MAX_DEPTH} levels of not, parentheses and brackets"
+            )));
+        }
+        Ok(())
+    }
+
     fn unary(&mut self) -> Result<Expr, ScimError> {
         if self.keyword("not") {
             self.at += 1;
-            return Ok(Expr::Not(Box::new(self.unary()?)));
+            self.deeper()?;
+            let inner = self.unary()?;
+            self.depth -= 1;
+            return Ok(Expr::Not(Box::new(inner)));
         }
         if self.peek() == Some(&Token::Open) {
             self.at += 1;
+            self.deeper()?;
             let inner = self.or()?;
+            self.depth -= 1;
             if self.next() != Some(Token::Close) {
                 self.at -= 1;
                 return Err(ScimError::invalid_filter(format!(
@@ -238,9 +269,17 @@ impl Parser {
                 "an attribute name is expected {place}"
             )));
         };
+        self.tests += 1;
+        if self.tests > MAX_TESTS {
+            return Err(ScimError::invalid_filter(format!(
+                "the filter makes more than {MAX_TESTS} comparisons"
+            )));
+        }
         if self.peek() == Some(&Token::OpenBracket) {
             self.at += 1;
+            self.deeper()?;
             let filter = self.or()?;
+            self.depth -= 1;
             if self.next() != Some(Token::CloseBracket) {
                 self.at -= 1;
                 return Err(ScimError::invalid_filter(format!(
@@ -288,7 +327,7 @@ impl Parser {
                 "false" => Literal::Bool(false),
                 "null" => Literal::Null,
                 _ => match w.parse::<f64>() {
-                    Ok(n) if n.is_finite() => Literal::Num(n),
+                    Ok(n) if n.is_finite() => Literal::Num(w),
                     // A bare word without quotes, read as a string.
                     _ => Literal::Str(w),
                 },
@@ -317,6 +356,8 @@ pub fn parse(text: &str) -> Result<Expr, ScimError> {
     let mut parser = Parser {
         tokens: tokens(text)?,
         at: 0,
+        depth: 0,
+        tests: 0,
     };
     let expr = parser.or()?;
     if parser.at < parser.tokens.len() {
@@ -437,6 +478,17 @@ pub fn field(resource: Resource, path: &str) -> Result<Field, ScimError> {
     if attr.returned == schema::Returned::Never {
         return Err(unknown("is never returned, so it cannot be filtered on"));
     }
+    let filterable_meta = matches!(sub.map(|s| s.name), Some("created" | "lastModified"));
+    if attr.name == "meta" && !filterable_meta {
+        return Err(unknown(
+            "cannot be filtered on (meta.created and meta.lastModified can)",
+        ));
+    }
+    if attr.name == "groups" && home == Home::Core && resource == Resource::User {
+        return Err(unknown(
+            "cannot be filtered on: filter Groups on members.value instead",
+        ));
+    }
     Ok(Field { home, attr, sub })
 }
 
@@ -448,6 +500,9 @@ fn operand(field: &Field, op: Op, literal: &Literal) -> Result<Operand, ScimErro
         return Err(refuse(
             "a complex attribute cannot be compared; name one of its sub-attributes".to_owned(),
         ));
+    }
+    if field.is("id", None) && !matches!(op, Op::Eq | Op::Ne) {
+        return Err(refuse("an id is compared with eq or ne only".to_owned()));
     }
     match leaf.ty {
         Type::Boolean => {
@@ -484,7 +539,7 @@ fn operand(field: &Field, op: Op, literal: &Literal) -> Result<Operand, ScimErro
         Type::String | Type::Reference | Type::Complex => {
             let text = match literal {
                 Literal::Str(s) => s.clone(),
-                Literal::Num(n) => n.to_string(),
+                Literal::Num(n) => n.clone(),
                 Literal::Bool(b) => b.to_string(),
                 Literal::Null => {
                     return Err(refuse("null is compared with eq or ne only".to_owned()));

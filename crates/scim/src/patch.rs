@@ -153,6 +153,24 @@ pub fn apply(
                     if key.eq_ignore_ascii_case("schemas") {
                         continue;
                     }
+                    // The core schema's URN as a key: its object's keys are attributes.
+                    if let (true, Value::Object(inner)) =
+                        (key.eq_ignore_ascii_case(resource.schema()), value)
+                    {
+                        for (sub, value) in inner {
+                            at_path(
+                                resource,
+                                doc,
+                                op.kind,
+                                sub,
+                                Some(value),
+                                id,
+                                true,
+                                &mut ignored,
+                            )?;
+                        }
+                        continue;
+                    }
                     if let (Some(_), Value::Object(inner)) = (resource.extension(key), value) {
                         for (sub, value) in inner {
                             let path = format!("{}:{sub}", urn::ENTERPRISE);

@@ -61,6 +61,9 @@ comment on index scim_resource_pkey is
     'Lists walk an org''s resources in id order (the stable order of paging). No index is led by the connection: it would tempt a planner without statistics to walk it for a lookup by name, and most orgs have one connection.';
 create index scim_resource_by_owner on scim_resource (org_id, owner_id);
 comment on index scim_resource_by_owner is 'A person''s or roster''s resources.';
+create unique index scim_resource_live_person
+    on scim_resource (org_id, owner_id) where deleted_at is null and kind = 'User';
+comment on index scim_resource_live_person is 'A person has at most one live User: two resources never share a person.';
 create index scim_resource_deleted_name
     on scim_resource (org_id, source_id, kind, name_key) where deleted_at is not null;
 comment on index scim_resource_deleted_name is

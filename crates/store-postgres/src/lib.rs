@@ -179,7 +179,7 @@ mod tests {
         (13, "8bb41d5248cf9211019e5b20e5113ea8b64dc582d6a5fe7fcd5603a080dcef50de001386ffd3fa0965f81ac7507a6616"),
         (14, "100e221d715204a7a9eb1e624396e8f20b1ee892313cee58e1252b6d66eaab937e08fc4ca109b32f5824d11e2edd8eb0"),
         (15, "ceec82075ae01f11245e8b15f5b541cecc39a0761ae387ff8e2668ddd9c5ea11e6bf515a2dae8846f99f61edef962345"),
-        (16, "907b02092dc8b0f386a085419ef941214f459146d022e422629074d455a2a1513beddfa5f4bd8420038347615771c855"),
+        (16, "c9944cd351f03b79b4a57bfba3c9156336b0fe2369c16c240c2272ed98afde8ba78a1766918b32ca7b5d858666040e3b"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

@@ -84,6 +84,9 @@ create unique index scim_resource_external_id
 -- lookup by name, and most orgs have one connection.
 -- A person's or roster's resources.
 create index scim_resource_by_owner on scim_resource (org_id, owner_id);
+-- A person has at most one live User: two resources never share a person.
+create unique index scim_resource_live_person
+    on scim_resource (org_id, owner_id) where deleted_at is null and kind = 'User';
 -- Deleted resources by name and by externalId: a create finds the person to restore. Few rows
 -- are deleted, so these stay small and live rows never touch them.
 create index scim_resource_deleted_name
@@ -100,6 +103,7 @@ create index api_token_by_user on api_token (org_id, user_id);
 --   scim_resource_external_id: externalId is unique per connection among live resources, and
 --     looked up.
 --   scim_resource_by_owner: a person's or roster's resources.
+--   scim_resource_live_person: a person has at most one live User.
 --   scim_resource_deleted_name: a create finds the deleted person to restore by name.
 --   scim_resource_deleted_external_id: a create finds the deleted person to restore by
 --     externalId.

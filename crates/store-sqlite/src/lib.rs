@@ -249,7 +249,7 @@ mod tests {
         (10, "7a7ce36bdd27124d205f7478c1d18c195ee03ea63dac90973de8950151ff8214cf9fefdb854e2b0aad12216339974d0b"),
         (11, "9b05022e12e11d576a7f050c48968f78b03de992db566d1cb166601fa664591272a76fbc5fcb0d1134fe1b0cb4564e14"),
         (12, "b95e6891c9b5b71e377d3ad30fb95adf672a0bb14468328c9a16dd4611cb2e6e42d26ef4da200d9dc220c4f8f0183132"),
-        (13, "ceca955c0de1ba9d64cc615904163b9981e23ed666969b1582988b378a6f98c880faef9cc05b66804ef25d2447f9209a"),
+        (13, "0fd7248d181f57943ba4f3a643eb8aed6a0fa3dd92749d7eebd0e16077be9269054bde38e582f1df06852130ba20e25f"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

@@ -240,6 +240,13 @@ pub trait ScimStore: Send + Sync {
     ) -> StoreResult<(Vec<ScimRecord>, u64)>;
     /// The people with these ids (any status).
     async fn users_by_id(&self, org: OrgId, ids: &[Uuid]) -> StoreResult<Vec<User>>;
+    /// Whether the person has a live User in the connection.
+    async fn has_live_scim_user(
+        &self,
+        org: OrgId,
+        source: SourceId,
+        person: Uuid,
+    ) -> StoreResult<bool>;
     /// The connection's live Groups that these people are members of: (person, group id,
     /// group name), by name.
     async fn scim_groups_of(
@@ -865,6 +872,26 @@ where
                 .collect::<StoreResult<_>>()?
         };
         Ok((records, u64::try_from(total).unwrap_or(0)))
+    }
+
+    async fn has_live_scim_user(
+        &self,
+        org: OrgId,
+        source: SourceId,
+        person: Uuid,
+    ) -> StoreResult<bool> {
+        let mut q = Sql::<B>::new("select count(*) from scim_resource where org_id = ");
+        q.bind(org.as_uuid())
+            .push(" and owner_id = ")
+            .bind(person)
+            .push(" and source_id = ")
+            .bind(source.as_uuid())
+            .push(" and kind = 'User' and deleted_at is null");
+        let (n,) = q
+            .fetch_optional::<(i64,), _>(self.reader())
+            .await?
+            .unwrap_or((0,));
+        Ok(n > 0)
     }
 
     async fn users_by_id(&self, org: OrgId, ids: &[Uuid]) -> StoreResult<Vec<User>> {

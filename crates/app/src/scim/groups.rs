@@ -96,34 +96,60 @@ fn part_of(role: Role) -> MemberRole {
 }
 
 impl App {
-    /// The people a group's members are (Users of the connection), each with their part.
-    /// When `strict`, a member that is not a live User of the connection refuses the request;
-    /// else it is passed over (a document written before that User was deleted).
-    async fn members_of(
+    /// The people among these member ids (live Users of the connection), each with their
+    /// part; and the ids that are no such User.
+    async fn people_of(
         &self,
         caller: &ScimCaller,
-        doc: &Doc,
-        strict: bool,
-    ) -> Result<HashMap<UserId, MemberRole>, AppError> {
-        let ids: Vec<Uuid> = member_ids(doc)?.into_iter().collect();
+        ids: &BTreeSet<Uuid>,
+    ) -> Result<(HashMap<UserId, MemberRole>, Vec<Uuid>), AppError> {
+        let ids: Vec<Uuid> = ids.iter().copied().collect();
         let records = self
             .store
             .scim_users_among(caller.org_id, caller.source.id, &ids)
             .await?;
-        let missing = ids.iter().find(|id| !records.iter().any(|r| r.id == **id));
-        if let (true, Some(missing)) = (strict, missing) {
-            return Err(AppError::Scim(ScimError::invalid_value(format!(
-                "members: '{missing}' is not the id of a User of this connection"
-            ))));
-        }
+        let missing = ids
+            .iter()
+            .filter(|id| !records.iter().any(|r| r.id == **id))
+            .copied()
+            .collect();
         let owners: Vec<Uuid> = records.iter().map(|r| r.owner).collect();
-        Ok(self
+        let people = self
             .store
             .users_by_id(caller.org_id, &owners)
             .await?
             .into_iter()
             .map(|u| (u.id(), part_of(u.role())))
-            .collect())
+            .collect();
+        Ok((people, missing))
+    }
+
+    /// The people `doc` lists, refusing any member it adds (beyond `kept`, the members it had)
+    /// that is not a live User of the connection. Members it had that are gone since (their
+    /// Users deleted) are dropped from `doc`.
+    async fn members_of(
+        &self,
+        caller: &ScimCaller,
+        doc: &mut Doc,
+        kept: &BTreeSet<Uuid>,
+    ) -> Result<HashMap<UserId, MemberRole>, AppError> {
+        let ids = member_ids(doc)?;
+        let (people, missing) = self.people_of(caller, &ids).await?;
+        if let Some(added) = missing.iter().find(|id| !kept.contains(id)) {
+            return Err(AppError::Scim(ScimError::invalid_value(format!(
+                "members: '{added}' is not the id of a User of this connection"
+            ))));
+        }
+        if let (false, Some(Value::Array(members))) = (missing.is_empty(), doc.get_mut("members")) {
+            members.retain(|m| {
+                let id = m
+                    .get("value")
+                    .and_then(Value::as_str)
+                    .and_then(|v| Uuid::parse_str(v).ok());
+                !id.is_some_and(|id| missing.contains(&id))
+            });
+        }
+        Ok(people)
     }
 
     pub async fn scim_group(&self, caller: &ScimCaller, id: &str) -> Result<ScimGroup, AppError> {
@@ -166,9 +192,9 @@ impl App {
         caller: &ScimCaller,
         body: &Value,
     ) -> Result<ScimGroup, AppError> {
-        let doc = document::normalise(Resource::Group, body)?.doc;
+        let mut doc = document::normalise(Resource::Group, body)?.doc;
         document::require(Resource::Group, &doc)?;
-        let members = self.members_of(caller, &doc, true).await?;
+        let members = self.members_of(caller, &mut doc, &BTreeSet::new()).await?;
         let at = self.now();
         let org = caller.org_id;
         let mut uow = self.store.begin().await?;
@@ -262,23 +288,20 @@ impl App {
         rewrite: impl FnOnce(Doc) -> Result<Doc, ScimError>,
     ) -> Result<ScimGroup, AppError> {
         let scim_id = Uuid::parse_str(id).map_err(|_| not_found(id))?;
-        // Read first to resolve the members outside the unit of work; checked again inside.
+        // Read first, and the members resolved, outside the unit of work (which holds a
+        // connection of its own); the version is checked again inside.
         let current = self.scim_group(caller, id).await?;
+        check_if_match(if_match, &current.etag())?;
         let before: Doc = serde_json::from_str(&current.record.document).unwrap_or_default();
-        let doc = rewrite(before.clone())?;
+        let kept = member_ids(&before)?;
+        let mut doc = rewrite(before.clone())?;
         document::require(Resource::Group, &doc)?;
-        let members = self.members_of(caller, &doc, true).await?;
+        let members = self.members_of(caller, &mut doc, &kept).await?;
+        let (was, _) = self.people_of(caller, &kept).await?;
         let at = self.now();
         let org = caller.org_id;
         let mut uow = self.store.begin().await?;
         let record = locked(uow.as_mut(), caller, scim_id, id).await?;
-        check_if_match(
-            if_match,
-            &ScimGroup {
-                record: record.clone(),
-            }
-            .etag(),
-        )?;
         if record.version != current.record.version {
             return Err(AppError::Scim(ScimError::new(
                 409,
@@ -300,7 +323,6 @@ impl App {
             uow.put_rosters(org, caller.source.id, std::slice::from_ref(&roster), false)
                 .await?;
         }
-        let was = self.members_of(caller, &before, false).await?;
         let joined: Vec<(String, UserId, MemberRole)> = members
             .iter()
             .filter(|(user, part)| was.get(user) != Some(part))

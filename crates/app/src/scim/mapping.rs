@@ -62,13 +62,14 @@ fn invalid(err: &FieldError, scim_name: &str) -> ScimError {
     ScimError::invalid_value(format!("{scim_name}: {}", err.message))
 }
 
-/// A role word as identity providers write it.
+/// A role word as identity providers write it. No word makes an admin: an HR field saying
+/// "Administrator" must not hand out the org's keys.
 pub fn role_of(text: &str) -> Option<Role> {
     Some(match text.trim().to_lowercase().as_str() {
         "student" | "learner" | "pupil" => Role::Student,
         "teacher" | "instructor" | "faculty" | "trainer" => Role::Teacher,
         "staff" | "employee" | "manager" => Role::Staff,
-        "admin" | "administrator" => Role::Admin,
+        // Never an admin: admins are made in Rollcall, not by a directory's free text.
         _ => return None,
     })
 }

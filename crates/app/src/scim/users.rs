@@ -1,8 +1,8 @@
 //! SCIM Users: read, listed and searched, created, replaced, patched and deleted.
 
 use rollcall_domain::{
-    Actor, Email, NewUser, OrgId, Reason, Status, StatusChange, Timestamp, User, UserChange,
-    UserId, UserPatch, Username, rules,
+    Actor, NewUser, OrgId, Reason, Status, StatusChange, Timestamp, User, UserChange, UserId,
+    UserPatch, rules,
 };
 use rollcall_scim::document::{self, Doc};
 use rollcall_scim::list::ListParams;
@@ -40,6 +40,7 @@ fn taken(err: StoreError) -> AppError {
             "external_id" => "externalId is already taken by another User of this connection".to_owned(),
             "username" => "the userName, as a username, is taken by (or looks like) another person's of the org".to_owned(),
             "email" => "the e-mail address belongs to another person of the org".to_owned(),
+            "id" => "the person already has a User in this connection".to_owned(),
             other => format!("{other} is already taken"),
         })),
         other => other.into(),
@@ -115,6 +116,39 @@ fn patch_of(mapped: &Mapped, doc: &Doc, current: &User) -> UserPatch {
         prevent_archiving: None,
         attributes: Some(merged_attributes(current.attributes(), &mapped.attributes)),
     }
+}
+
+/// `patch` keeping only the fields whose value the provider changed since `was` (what its
+/// previous document said); all of it when there was none.
+fn changed_only(
+    mut patch: UserPatch,
+    was: Option<&Mapped>,
+    now: &Mapped,
+    before: &Doc,
+    doc: &Doc,
+) -> UserPatch {
+    let Some(was) = was else { return patch };
+    if was.username == now.username {
+        patch.username = None;
+    }
+    if was.email == now.email {
+        patch.email = None;
+    }
+    let named = |d: &Doc| (d.get("name").cloned(), d.get("displayName").cloned());
+    if named(before) == named(doc) {
+        patch.given_name = None;
+        patch.family_name = None;
+    }
+    if was.role == now.role {
+        patch.role = None;
+    }
+    if was.external_id == now.external_id {
+        patch.external_id = None;
+    }
+    if was.attributes == now.attributes {
+        patch.attributes = None;
+    }
+    patch
 }
 
 impl App {
@@ -213,28 +247,65 @@ impl App {
     }
 
     /// The person a new User names, if the org has one this connection may take over: a
-    /// person added by hand (or already the connection's) with the same username or e-mail.
+    /// person added by hand with the same username or e-mail. Anyone else with it refuses the
+    /// User: a person of this or another source (two resources never share a person), or an
+    /// admin (admins are not handed to a directory).
+    ///
+    /// A person of this connection whose User was deleted (archived, say) keeps their username
+    /// and e-mail: a new User recycling them is someone else, made without that sign-in name.
     async fn person_to_link(
         &self,
         caller: &ScimCaller,
-        mapped: &Mapped,
+        mapped: &mut Mapped,
     ) -> Result<Option<UserId>, AppError> {
         let logins = [
-            mapped.username.as_ref().map(Username::as_str),
-            mapped.email.as_ref().map(Email::as_str),
+            mapped.username.as_ref().map(|u| u.as_str().to_owned()),
+            mapped.email.as_ref().map(|e| e.as_str().to_owned()),
         ];
-        for login in logins.into_iter().flatten() {
+        for (i, login) in logins.iter().enumerate() {
+            let Some(login) = login.as_deref() else {
+                continue;
+            };
             let Some(found) = self.store.user_by_login(caller.org_id, login).await? else {
                 continue;
             };
+            let refuse = |why: String| Err(AppError::Scim(ScimError::uniqueness(why)));
             let source = found.source();
-            if source.is_manual() || source == &caller.source.name {
-                return Ok(Some(found.id()));
+            if found.role() == rollcall_domain::Role::Admin {
+                return refuse(format!(
+                    "'{login}' belongs to an admin of the org, whom a connection may not take over"
+                ));
             }
-            return Err(AppError::Scim(ScimError::uniqueness(format!(
-                "'{login}' belongs to a person managed by the source '{}'",
-                source.as_str()
-            ))));
+            if source == &caller.source.name {
+                let live = self
+                    .store
+                    .has_live_scim_user(caller.org_id, caller.source.id, found.id().as_uuid())
+                    .await?;
+                if live {
+                    return refuse(format!(
+                        "'{login}' belongs to another User of this connection"
+                    ));
+                }
+                if i == 0 {
+                    mapped.username = None;
+                } else {
+                    mapped.email = None;
+                }
+                if mapped.username.is_none() && mapped.email.is_none() {
+                    return refuse(format!(
+                        "'{login}' still belongs to a person this connection deleted, and the \
+                         User has no other way to sign in"
+                    ));
+                }
+                continue;
+            }
+            if !source.is_manual() {
+                return refuse(format!(
+                    "'{login}' belongs to a person managed by the source '{}'",
+                    source.as_str()
+                ));
+            }
+            return Ok(Some(found.id()));
         }
         Ok(None)
     }
@@ -249,8 +320,8 @@ impl App {
         let normalised = document::normalise(Resource::User, body)?;
         log_ignored(&normalised.ignored);
         let doc = normalised.doc;
-        let mapped = checked(&doc, caller)?;
-        let linkable = self.person_to_link(caller, &mapped).await?;
+        let mut mapped = checked(&doc, caller)?;
+        let linkable = self.person_to_link(caller, &mut mapped).await?;
         let at = self.now();
         let org = caller.org_id;
         let mut uow = self.store.begin().await?;
@@ -273,8 +344,23 @@ impl App {
                 "{what} is already taken by another User of this connection"
             ))));
         }
-        // A person this connection deleted comes back; else one added by hand is taken over.
-        let existing = match claims.first() {
+        // A person this connection deleted comes back (by externalId, or by userName unless
+        // both carry externalIds that differ: a recycled name is someone else); else one added
+        // by hand is taken over.
+        let wanted_external = external_id(&doc);
+        let restored = claims
+            .iter()
+            .find(|c| c.external_id.is_some() && c.external_id.as_deref() == wanted_external)
+            .or_else(|| {
+                claims.iter().find(|c| {
+                    name_key(&c.name) == name_key(user_name(&doc))
+                        && !matches!(
+                            (c.external_id.as_deref(), wanted_external),
+                            (Some(was), Some(now)) if was != now
+                        )
+                })
+            });
+        let existing = match restored {
             Some(deleted) => Some(UserId::from_uuid(deleted.owner)),
             None => linkable,
         };
@@ -362,7 +448,17 @@ impl App {
         let mapped = checked(&doc, caller)?;
         let mut changes = Vec::new();
         let mut current = user.clone();
-        if let Some(edit) = current.apply(patch_of(&mapped, &doc, &current), &actor, at)? {
+        // Only what the provider changes is applied: an admin's edit of a field the provider
+        // still says the same of stands (as their status decisions do).
+        let was = map_user(&before, &caller.settings.role_attribute).ok();
+        let edit = changed_only(
+            patch_of(&mapped, &doc, &current),
+            was.as_ref(),
+            &mapped,
+            &before,
+            &doc,
+        );
+        if let Some(edit) = current.apply(edit, &actor, at)? {
             current = edit.user.clone();
             changes.push(edit);
         }
@@ -371,7 +467,12 @@ impl App {
             .get("active")
             .and_then(Value::as_bool)
             .unwrap_or(true);
-        if let Some(active) = mapped.active.filter(|a| *a != said_before) {
+        // An archived person stays archived when the provider says inactive.
+        let archived_and_off = |active: bool| !active && rules::is_archived(current.status());
+        if let Some(active) = mapped
+            .active
+            .filter(|a| *a != said_before && !archived_and_off(*a))
+        {
             for change in moves(&current, said_status(active), &actor, at, why(active))? {
                 current = change.user.clone();
                 changes.push(change);

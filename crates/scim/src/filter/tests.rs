@@ -191,3 +191,40 @@ fn value_filters_match_elements_in_memory() {
     assert!(element_matches(emails, &f, &home).expect("ok"));
     assert!(element_matches(emails, &parse("shoe eq 1").expect("parses"), &work).is_err());
 }
+
+#[test]
+fn deep_or_long_filters_and_nuls_are_refused_not_crashed_on() {
+    let deep = format!("{}userName eq \"a\"", "not ".repeat(40));
+    assert!(
+        user(&deep)
+            .expect_err("too deep")
+            .detail
+            .contains("nests more than")
+    );
+    let parens = format!("{}userName eq \"a\"{}", "(".repeat(200), ")".repeat(200));
+    assert_eq!(
+        user(&parens).expect_err("too deep").scim_type,
+        Some(ScimType::InvalidFilter)
+    );
+    let long = vec!["title pr"; 101].join(" or ");
+    assert!(
+        user(&long)
+            .expect_err("too many")
+            .detail
+            .contains("100 comparisons")
+    );
+    assert!(
+        user("userName eq \"a\\u0000b\"")
+            .expect_err("NUL")
+            .detail
+            .contains("NUL")
+    );
+    // A bare number stays as written, and ids compare by equality only.
+    assert_eq!(
+        compare(&user("externalId eq 00123").expect("ok")).2,
+        Operand::Str("00123".into())
+    );
+    assert!(user("id gt \"a\"").is_err());
+    assert!(user("meta.version eq \"x\"").is_err());
+    assert!(user("groups.value eq \"x\"").is_err());
+}

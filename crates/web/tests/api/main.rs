@@ -59,6 +59,8 @@ rollcall_testkit::backend_tests!(
     filters_sorting_and_paging_are_answered_by_the_database,
     groups_become_rosters_and_follow_their_members,
     connections_are_managed_through_the_api_with_their_last_requests,
+    people_are_never_shared_merged_or_promoted_by_a_connection,
+    a_group_goes_on_after_one_of_its_members_is_deleted,
 );
 
 #[test]

@@ -1116,3 +1116,123 @@ pub async fn connections_are_managed_through_the_api_with_their_last_requests(db
         Some(1)
     );
 }
+
+pub async fn people_are_never_shared_merged_or_promoted_by_a_connection(db: TestDb) {
+    let t = spawn_app(db).await;
+    let okta = connect(&t, "okta", None).await;
+    let first = okta
+        .post("/Users", &json!({"userName": "john.smith", "externalId": "j1",
+            "emails": [{"value": "john@northfield.example", "type": "work"}], "userType": "Administrator"}))
+        .await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    // A second User sharing the mailbox is refused, not merged into John.
+    let second = okta
+        .post(
+            "/Users",
+            &json!({"userName": "john.smith.admin", "externalId": "j2",
+            "emails": [{"value": "john@northfield.example", "type": "work"}]}),
+        )
+        .await;
+    assert_scim_error(&second, 409, Some("uniqueness"));
+    // No directory text makes an admin; the org's own admin is not taken over.
+    let john = t.app.find_user(&t.system, "john.smith").await.unwrap();
+    assert_eq!(john.role(), rollcall_domain::Role::Student);
+    let root = okta.post("/Users", &json!({"userName": "root"})).await;
+    assert_scim_error(&root, 409, Some("uniqueness"));
+    assert!(
+        root.body["detail"].as_str().unwrap().contains("admin"),
+        "{}",
+        root.body
+    );
+    // A recycled userName with another externalId is someone else: a new person.
+    let gone = okta
+        .delete(&format!("/Users/{}", first.body["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(gone.status, 204);
+    let newcomer = okta
+        .post(
+            "/Users",
+            &json!({"userName": "john.smith", "externalId": "j9",
+            "emails": [{"value": "john.new@northfield.example", "type": "work"}]}),
+        )
+        .await;
+    assert_eq!(newcomer.status, 201, "{}", newcomer.body);
+    let now = t
+        .app
+        .find_user(&t.system, "john.new@northfield.example")
+        .await
+        .unwrap();
+    assert_ne!(
+        now.id(),
+        john.id(),
+        "the archived John keeps his own history"
+    );
+    assert_eq!(
+        t.app.user(&t.system, john.id()).await.unwrap().status(),
+        Status::Archived
+    );
+    // A NUL is refused by name on both backends.
+    let nul = okta.post("/Users", &json!({"userName": "nul", "emails": [{"value": "nul@northfield.example"}], "nickName": "a\u{0}b"})).await;
+    assert_scim_error(&nul, 400, Some("invalidValue"));
+    // A paused connection is refused until resumed.
+    t.app
+        .set_source_paused(&t.system, "okta", true)
+        .await
+        .unwrap();
+    assert_scim_error(&okta.get("/Users").await, 403, None);
+    t.app
+        .set_source_paused(&t.system, "okta", false)
+        .await
+        .unwrap();
+    assert_eq!(okta.get("/Users").await.status, 200);
+}
+
+pub async fn a_group_goes_on_after_one_of_its_members_is_deleted(db: TestDb) {
+    let t = spawn_app(db).await;
+    let entra = connect(&t, "entra", None).await;
+    let mut ids = Vec::new();
+    for name in ["ann", "ben", "cat"] {
+        let made = entra
+            .post(
+                "/Users",
+                &json!({"userName": name, "name": {"givenName": name, "familyName": "X"}}),
+            )
+            .await;
+        ids.push(made.body["id"].as_str().unwrap().to_owned());
+    }
+    let group = entra
+        .post(
+            "/Groups",
+            &json!({"displayName": "Choir", "members": [{"value": ids[0]}, {"value": ids[1]}]}),
+        )
+        .await;
+    assert_eq!(group.status, 201, "{}", group.body);
+    let path = format!("/Groups/{}", group.body["id"].as_str().unwrap());
+    assert_eq!(
+        entra.delete(&format!("/Users/{}", ids[0])).await.status,
+        204
+    );
+    // Entra adds someone else: the deleted member does not block it, and is dropped.
+    let added = entra
+        .patch(
+            &path,
+            &json!([{"op": "Add", "path": "members", "value": [{"value": ids[2]}]}]),
+        )
+        .await;
+    assert_eq!(added.status, 204, "{}", added.body);
+    let members: Vec<String> = entra.get(&path).await.body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["value"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(members, [ids[1].clone(), ids[2].clone()]);
+    // A stale ETag is a 412 before anything is read into the group.
+    let stale = entra
+        .call(reqwest::Method::PATCH, &path,
+              Some(&json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                           "Operations": [{"op": "add", "path": "members", "value": [{"value": "nobody"}]}]})),
+              &[("if-match", "W/\"1\"")])
+        .await;
+    assert_scim_error(&stale, 412, None);
+}
