@@ -59,12 +59,7 @@ impl App {
             version: 0,
         };
         let mut uow = self.store.begin().await?;
-        uow.insert_source(&source).await.map_err(|err| match err {
-            rollcall_store::StoreError::Conflict { .. } => {
-                AppError::invalid("name", "another source of this org has this name")
-            }
-            other => other.into(),
-        })?;
+        insert_source(uow.as_mut(), &source).await?;
         uow.commit().await?;
         Ok(source)
     }
@@ -277,6 +272,19 @@ impl App {
             .find(|source| source.id == id)
             .ok_or(AppError::NotFound("source"))
     }
+}
+
+/// Writes a new source; a name another source of the org has is refused by field.
+pub(crate) async fn insert_source(
+    uow: &mut dyn rollcall_store::UnitOfWork,
+    source: &SourceSettings,
+) -> Result<(), AppError> {
+    uow.insert_source(source).await.map_err(|err| match err {
+        rollcall_store::StoreError::Conflict { .. } => {
+            AppError::invalid("name", "another source of this org has this name")
+        }
+        other => other.into(),
+    })
 }
 
 /// A change to the org's provisioning settings.

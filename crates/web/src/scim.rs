@@ -15,7 +15,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use rollcall_app::{App, AppError, ErrorClass, ScimCaller};
-use rollcall_scim::{ScimError, schema, urn};
+use rollcall_scim::list::{ListParams, Selection};
+use rollcall_scim::{Resource, ScimError, schema, urn};
 use serde_json::Value;
 
 /// The media type of every answer.
@@ -358,6 +359,108 @@ async fn schema_of(Base(base): Base, Path(id): Path<String>) -> Response {
             || error(&ScimError::not_found(format!("no schema '{id}'"))),
             |s| json(StatusCode::OK, &s),
         )
+}
+
+/// A resource as it is answered: its representation and its version.
+pub(crate) trait Shown {
+    fn json(&self, base: &str) -> Value;
+    fn version(&self) -> String;
+}
+
+impl Shown for rollcall_app::ScimUser {
+    fn json(&self, base: &str) -> Value {
+        self.to_json(base)
+    }
+
+    fn version(&self) -> String {
+        self.etag()
+    }
+}
+
+impl Shown for rollcall_app::ScimGroup {
+    fn json(&self, base: &str) -> Value {
+        self.to_json(base)
+    }
+
+    fn version(&self) -> String {
+        self.etag()
+    }
+}
+
+/// The attributes a request's query asks for (or leaves out).
+pub(crate) fn selection(resource: Resource, query: Option<&str>) -> Selection {
+    let get = query_lookup(query);
+    Selection::new(
+        resource,
+        get("attributes").as_deref(),
+        get("excludedAttributes").as_deref(),
+    )
+}
+
+/// A list request's parameters, from a GET's query.
+pub(crate) fn query_params(
+    resource: Resource,
+    query: Option<&str>,
+) -> Result<ListParams, Response> {
+    rollcall_scim::list::params(resource, &query_lookup(query)).map_err(|e| error(&e))
+}
+
+/// A list request's parameters, from a search request's body.
+pub(crate) fn search_params(
+    resource: Resource,
+    headers: &HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<ListParams, Response> {
+    let body = body(headers, bytes)?;
+    if !is_search(&body) {
+        return Err(error(&ScimError::invalid_syntax(format!(
+            "schemas must name {}",
+            urn::SEARCH
+        ))));
+    }
+    rollcall_scim::list::search_params(resource, &body).map_err(|e| error(&e))
+}
+
+/// A page of resources, as a ListResponse.
+pub(crate) fn page<T: Shown>(
+    found: Result<(Vec<T>, u64), AppError>,
+    base: &str,
+    params: &ListParams,
+) -> Response {
+    match found {
+        Ok((items, total)) => {
+            let resources = items
+                .iter()
+                .map(|item| {
+                    let mut json = item.json(base);
+                    params.selection.apply(&mut json);
+                    json
+                })
+                .collect();
+            json(
+                StatusCode::OK,
+                &rollcall_scim::list::response(resources, total, params.start_index),
+            )
+        }
+        Err(err) => failure(&err),
+    }
+}
+
+/// One resource, with `status`, trimmed to what the query asks for.
+pub(crate) fn one<T: Shown>(
+    status: StatusCode,
+    found: Result<T, AppError>,
+    base: &str,
+    selection: &Selection,
+) -> Response {
+    match found {
+        Ok(item) => {
+            let mut json = item.json(base);
+            selection.apply(&mut json);
+            resource(status, &json, &item.version())
+        }
+        Err(err) => failure(&err),
+    }
 }
 
 /// Is `urn` the message a search body must name?

@@ -110,12 +110,7 @@ impl App {
             revoked_at: None,
         };
         let mut uow = self.store.begin().await?;
-        uow.insert_source(&source).await.map_err(|err| match err {
-            rollcall_store::StoreError::Conflict { .. } => {
-                AppError::invalid("name", "another source of this org has this name")
-            }
-            other => other.into(),
-        })?;
+        crate::provisioning::insert_source(uow.as_mut(), &source).await?;
         uow.put_scim_settings(&settings).await?;
         uow.insert_scim_token(&token).await?;
         uow.commit().await?;

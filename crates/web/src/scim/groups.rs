@@ -3,46 +3,15 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use rollcall_app::{App, ScimGroup};
-use rollcall_scim::list::{self, ListParams, Selection};
-use rollcall_scim::{Resource, ScimError};
+use rollcall_app::App;
+use rollcall_scim::Resource;
 
 use super::{
-    Base, Caller, body, error, failure, if_match, is_search, not_modified, query_lookup, resource,
+    Base, Caller, Shown, body, failure, if_match, not_modified, one, page, query_lookup,
+    query_params, search_params, selection,
 };
-
-fn selection(query: Option<&str>) -> Selection {
-    let get = query_lookup(query);
-    Selection::new(
-        Resource::Group,
-        get("attributes").as_deref(),
-        get("excludedAttributes").as_deref(),
-    )
-}
-
-fn shown(group: &ScimGroup, base: &str, selection: &Selection) -> serde_json::Value {
-    let mut json = group.to_json(base);
-    selection.apply(&mut json);
-    json
-}
-
-async fn listing(app: &App, caller: &Caller, base: &str, params: &ListParams) -> Response {
-    match app.scim_groups(&caller.0, params).await {
-        Ok((groups, total)) => {
-            let resources = groups
-                .iter()
-                .map(|g| shown(g, base, &params.selection))
-                .collect();
-            super::json(
-                StatusCode::OK,
-                &list::response(resources, total, params.start_index),
-            )
-        }
-        Err(err) => failure(&err),
-    }
-}
 
 pub(super) async fn list(
     State(app): State<App>,
@@ -50,10 +19,9 @@ pub(super) async fn list(
     Base(base): Base,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let get = query_lookup(query.as_deref());
-    match list::params(Resource::Group, &get) {
-        Ok(params) => listing(&app, &caller, &base, &params).await,
-        Err(err) => error(&err),
+    match query_params(Resource::Group, query.as_deref()) {
+        Ok(params) => page(app.scim_groups(&caller.0, &params).await, &base, &params),
+        Err(refused) => refused,
     }
 }
 
@@ -64,19 +32,9 @@ pub(super) async fn search(
     headers: HeaderMap,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body = match body(&headers, bytes) {
-        Ok(body) => body,
-        Err(response) => return response,
-    };
-    if !is_search(&body) {
-        return error(&ScimError::invalid_syntax(format!(
-            "schemas must name {}",
-            rollcall_scim::urn::SEARCH
-        )));
-    }
-    match list::search_params(Resource::Group, &body) {
-        Ok(params) => listing(&app, &caller, &base, &params).await,
-        Err(err) => error(&err),
+    match search_params(Resource::Group, &headers, bytes) {
+        Ok(params) => page(app.scim_groups(&caller.0, &params).await, &base, &params),
+        Err(refused) => refused,
     }
 }
 
@@ -88,20 +46,16 @@ pub(super) async fn show(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    match app.scim_group(&caller.0, &id).await {
-        Ok(group) => {
-            let etag = group.etag();
-            if let Some(unchanged) = not_modified(&headers, &etag) {
-                return unchanged;
-            }
-            resource(
-                StatusCode::OK,
-                &shown(&group, &base, &selection(query.as_deref())),
-                &etag,
-            )
-        }
-        Err(err) => failure(&err),
+    let found = app.scim_group(&caller.0, &id).await;
+    if let Some(unchanged) = found
+        .as_ref()
+        .ok()
+        .and_then(|group| not_modified(&headers, &group.version()))
+    {
+        return unchanged;
     }
+    let selection = selection(Resource::Group, query.as_deref());
+    one(StatusCode::OK, found, &base, &selection)
 }
 
 pub(super) async fn create(
@@ -114,16 +68,11 @@ pub(super) async fn create(
 ) -> Response {
     let body = match body(&headers, bytes) {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(refused) => return refused,
     };
-    match app.scim_create_group(&caller.0, &body).await {
-        Ok(group) => resource(
-            StatusCode::CREATED,
-            &shown(&group, &base, &selection(query.as_deref())),
-            &group.etag(),
-        ),
-        Err(err) => failure(&err),
-    }
+    let selection = selection(Resource::Group, query.as_deref());
+    let made = app.scim_create_group(&caller.0, &body).await;
+    one(StatusCode::CREATED, made, &base, &selection)
 }
 
 pub(super) async fn replace(
@@ -137,19 +86,13 @@ pub(super) async fn replace(
 ) -> Response {
     let body = match body(&headers, bytes) {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(refused) => return refused,
     };
-    match app
+    let selection = selection(Resource::Group, query.as_deref());
+    let replaced = app
         .scim_replace_group(&caller.0, &id, &body, if_match(&headers))
-        .await
-    {
-        Ok(group) => resource(
-            StatusCode::OK,
-            &shown(&group, &base, &selection(query.as_deref())),
-            &group.etag(),
-        ),
-        Err(err) => failure(&err),
-    }
+        .await;
+    one(StatusCode::OK, replaced, &base, &selection)
 }
 
 /// A group's PATCH answers 204 (returning every member would be costly), unless the request
@@ -163,35 +106,27 @@ pub(super) async fn patch(
     headers: HeaderMap,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body = match body(&headers, bytes) {
-        Ok(body) => body,
-        Err(response) => return response,
-    };
-    let operations = match rollcall_scim::patch::operations(&body) {
-        Ok(operations) => operations,
-        Err(err) => return error(&err),
-    };
-    match app
-        .scim_patch_group(&caller.0, &id, &operations, if_match(&headers))
-        .await
+    let operations = match body(&headers, bytes)
+        .and_then(|body| rollcall_scim::patch::operations(&body).map_err(|e| super::error(&e)))
     {
+        Ok(operations) => operations,
+        Err(refused) => return refused,
+    };
+    let patched = app
+        .scim_patch_group(&caller.0, &id, &operations, if_match(&headers))
+        .await;
+    let get = query_lookup(query.as_deref());
+    if get("attributes").is_some() || get("excludedAttributes").is_some() {
+        let selection = selection(Resource::Group, query.as_deref());
+        return one(StatusCode::OK, patched, &base, &selection);
+    }
+    match patched {
         Ok(group) => {
-            let get = query_lookup(query.as_deref());
-            if get("attributes").is_some() || get("excludedAttributes").is_some() {
-                resource(
-                    StatusCode::OK,
-                    &shown(&group, &base, &selection(query.as_deref())),
-                    &group.etag(),
-                )
-            } else {
-                let mut response = StatusCode::NO_CONTENT.into_response();
-                if let Ok(value) = axum::http::HeaderValue::from_str(&group.etag()) {
-                    response
-                        .headers_mut()
-                        .insert(axum::http::header::ETAG, value);
-                }
-                response
+            let mut response = StatusCode::NO_CONTENT.into_response();
+            if let Ok(value) = HeaderValue::from_str(&group.version()) {
+                response.headers_mut().insert(header::ETAG, value);
             }
+            response
         }
         Err(err) => failure(&err),
     }

@@ -6,42 +6,12 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rollcall_app::App;
-use rollcall_scim::list::{self, ListParams, Selection};
-use rollcall_scim::{Resource, ScimError};
-use serde_json::Value;
+use rollcall_scim::Resource;
 
 use super::{
-    Base, Caller, body, error, failure, if_match, is_search, not_modified, query_lookup, resource,
+    Base, Caller, Shown, body, failure, if_match, not_modified, one, page, query_params,
+    search_params, selection,
 };
-
-fn selection(query: Option<&str>) -> Selection {
-    let get = query_lookup(query);
-    Selection::new(
-        Resource::User,
-        get("attributes").as_deref(),
-        get("excludedAttributes").as_deref(),
-    )
-}
-
-async fn listing(app: &App, caller: &Caller, base: &str, params: &ListParams) -> Response {
-    match app.scim_users(&caller.0, params).await {
-        Ok((users, total)) => {
-            let resources = users
-                .iter()
-                .map(|u| {
-                    let mut json = u.to_json(base);
-                    params.selection.apply(&mut json);
-                    json
-                })
-                .collect();
-            super::json(
-                StatusCode::OK,
-                &list::response(resources, total, params.start_index),
-            )
-        }
-        Err(err) => failure(&err),
-    }
-}
 
 pub(super) async fn list(
     State(app): State<App>,
@@ -49,10 +19,9 @@ pub(super) async fn list(
     Base(base): Base,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let get = query_lookup(query.as_deref());
-    match list::params(Resource::User, &get) {
-        Ok(params) => listing(&app, &caller, &base, &params).await,
-        Err(err) => error(&err),
+    match query_params(Resource::User, query.as_deref()) {
+        Ok(params) => page(app.scim_users(&caller.0, &params).await, &base, &params),
+        Err(refused) => refused,
     }
 }
 
@@ -63,19 +32,9 @@ pub(super) async fn search(
     headers: HeaderMap,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body = match body(&headers, bytes) {
-        Ok(body) => body,
-        Err(response) => return response,
-    };
-    if !is_search(&body) {
-        return error(&ScimError::invalid_syntax(format!(
-            "schemas must name {}",
-            rollcall_scim::urn::SEARCH
-        )));
-    }
-    match list::search_params(Resource::User, &body) {
-        Ok(params) => listing(&app, &caller, &base, &params).await,
-        Err(err) => error(&err),
+    match search_params(Resource::User, &headers, bytes) {
+        Ok(params) => page(app.scim_users(&caller.0, &params).await, &base, &params),
+        Err(refused) => refused,
     }
 }
 
@@ -87,18 +46,16 @@ pub(super) async fn show(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    match app.scim_user(&caller.0, &id).await {
-        Ok(user) => {
-            let etag = user.etag();
-            if let Some(unchanged) = not_modified(&headers, &etag) {
-                return unchanged;
-            }
-            let mut json = user.to_json(&base);
-            selection(query.as_deref()).apply(&mut json);
-            resource(StatusCode::OK, &json, &etag)
-        }
-        Err(err) => failure(&err),
+    let found = app.scim_user(&caller.0, &id).await;
+    if let Some(unchanged) = found
+        .as_ref()
+        .ok()
+        .and_then(|user| not_modified(&headers, &user.version()))
+    {
+        return unchanged;
     }
+    let selection = selection(Resource::User, query.as_deref());
+    one(StatusCode::OK, found, &base, &selection)
 }
 
 pub(super) async fn create(
@@ -109,18 +66,13 @@ pub(super) async fn create(
     headers: HeaderMap,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body: Value = match body(&headers, bytes) {
+    let body = match body(&headers, bytes) {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(refused) => return refused,
     };
-    match app.scim_create_user(&caller.0, &body).await {
-        Ok(user) => {
-            let mut json = user.to_json(&base);
-            selection(query.as_deref()).apply(&mut json);
-            resource(StatusCode::CREATED, &json, &user.etag())
-        }
-        Err(err) => failure(&err),
-    }
+    let selection = selection(Resource::User, query.as_deref());
+    let made = app.scim_create_user(&caller.0, &body).await;
+    one(StatusCode::CREATED, made, &base, &selection)
 }
 
 pub(super) async fn replace(
@@ -132,21 +84,15 @@ pub(super) async fn replace(
     headers: HeaderMap,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body: Value = match body(&headers, bytes) {
+    let body = match body(&headers, bytes) {
         Ok(body) => body,
-        Err(response) => return response,
+        Err(refused) => return refused,
     };
-    match app
+    let selection = selection(Resource::User, query.as_deref());
+    let replaced = app
         .scim_replace_user(&caller.0, &id, &body, if_match(&headers))
-        .await
-    {
-        Ok(user) => {
-            let mut json = user.to_json(&base);
-            selection(query.as_deref()).apply(&mut json);
-            resource(StatusCode::OK, &json, &user.etag())
-        }
-        Err(err) => failure(&err),
-    }
+        .await;
+    one(StatusCode::OK, replaced, &base, &selection)
 }
 
 pub(super) async fn patch(
@@ -158,25 +104,17 @@ pub(super) async fn patch(
     headers: HeaderMap,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let body: Value = match body(&headers, bytes) {
-        Ok(body) => body,
-        Err(response) => return response,
-    };
-    let operations = match rollcall_scim::patch::operations(&body) {
-        Ok(operations) => operations,
-        Err(err) => return error(&err),
-    };
-    match app
-        .scim_patch_user(&caller.0, &id, &operations, if_match(&headers))
-        .await
+    let operations = match body(&headers, bytes)
+        .and_then(|body| rollcall_scim::patch::operations(&body).map_err(|e| super::error(&e)))
     {
-        Ok(user) => {
-            let mut json = user.to_json(&base);
-            selection(query.as_deref()).apply(&mut json);
-            resource(StatusCode::OK, &json, &user.etag())
-        }
-        Err(err) => failure(&err),
-    }
+        Ok(operations) => operations,
+        Err(refused) => return refused,
+    };
+    let selection = selection(Resource::User, query.as_deref());
+    let patched = app
+        .scim_patch_user(&caller.0, &id, &operations, if_match(&headers))
+        .await;
+    one(StatusCode::OK, patched, &base, &selection)
 }
 
 pub(super) async fn delete(
