@@ -14,6 +14,7 @@ pub mod learning_rows;
 pub mod listing;
 pub mod rows;
 pub mod scim;
+pub mod scim_rows;
 pub mod shared;
 pub mod sql;
 mod value;

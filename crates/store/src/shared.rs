@@ -200,10 +200,10 @@ where
     for<'r> (i64, i64, bool): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (Uuid,): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> CourseColumns: FromRow<'r, <B::Db as Database>::Row>,
-    for<'r> crate::scim::TokenRow: FromRow<'r, <B::Db as Database>::Row>,
-    for<'r> crate::scim::SettingsRow: FromRow<'r, <B::Db as Database>::Row>,
-    for<'r> crate::scim::CallerRow: FromRow<'r, <B::Db as Database>::Row>,
-    for<'r> crate::scim::RecordRow: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> crate::scim_rows::TokenRow: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> crate::scim_rows::SettingsRow: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> crate::scim_rows::CallerRow: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> crate::scim_rows::RecordRow: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> EnrolmentColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> CertificateColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> EntryColumns: FromRow<'r, <B::Db as Database>::Row>,
@@ -767,7 +767,7 @@ where
     for<'r> CourseColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> EnrolmentColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> MessageColumns: FromRow<'r, <B::Db as Database>::Row>,
-    for<'r> crate::scim::RecordRow: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> crate::scim_rows::RecordRow: FromRow<'r, <B::Db as Database>::Row>,
 {
     async fn insert_org(&mut self, org: &Org) -> StoreResult<()> {
         let mut q = Sql::<B>::new("insert into org (org_id, slug, name, created_at) values ");
