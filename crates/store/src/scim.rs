@@ -2,7 +2,7 @@
 //! Groups) their identity providers manage. [`ScimStore`] reads, [`ScimWork`] writes within a
 //! unit of work; both are written once here for any [`Backend`].
 //!
-//! A list's filter is turned into SQL here ([`condition`]): attributes Rollcall keeps in
+//! A list's filter is turned into SQL here (`condition`): attributes Rollcall keeps in
 //! columns (id, userName, externalId, active, the times) are compared there, the others in the
 //! resource's JSON document, each backend through its own JSON functions.
 
