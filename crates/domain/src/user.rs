@@ -680,6 +680,30 @@ impl User {
         }
     }
 
+    /// The history entry for joining or leaving a roster (a SCIM group's members changed).
+    pub fn membership_event(
+        &self,
+        actor: &Actor,
+        at: Timestamp,
+        joined: bool,
+        roster: &str,
+    ) -> AuditEvent {
+        let title: String = roster.chars().take(200).collect();
+        let what = if joined {
+            format!("joined the roster '{title}'")
+        } else {
+            format!("left the roster '{title}'")
+        };
+        self.event(
+            actor,
+            at,
+            AuditAction::Updated,
+            (None, None),
+            Some(Reason::from_trusted(what)),
+            vec!["rosters".to_owned()],
+        )
+    }
+
     /// The history entry for API tokens revoked with a change that ended sign-in.
     pub fn tokens_revoked_event(&self, actor: &Actor, at: Timestamp, count: u64) -> AuditEvent {
         let what = if count == 1 {

@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use rollcall_domain::roster::{MemberRole, Roster};
-use rollcall_domain::{Role, RosterId, Timestamp, UserId};
+use rollcall_domain::{Role, RosterId, Timestamp, User, UserId};
 use rollcall_scim::document::{self, Doc, Meta};
 use rollcall_scim::list::ListParams;
 use rollcall_scim::patch::Operation;
@@ -87,6 +87,28 @@ fn member_ids(doc: &Doc) -> Result<BTreeSet<Uuid>, ScimError> {
         .collect()
 }
 
+/// A member of a group: the person and their part in its roster.
+#[derive(Debug, Clone)]
+struct Member {
+    part: MemberRole,
+    user: User,
+}
+
+/// The history entries of people joining or leaving a roster.
+fn membership_events<'a>(
+    members: impl IntoIterator<Item = &'a Member>,
+    caller: &ScimCaller,
+    at: Timestamp,
+    joined: bool,
+    roster: &str,
+) -> Vec<rollcall_domain::AuditEvent> {
+    let actor = caller.actor();
+    members
+        .into_iter()
+        .map(|m| m.user.membership_event(&actor, at, joined, roster))
+        .collect()
+}
+
 fn part_of(role: Role) -> MemberRole {
     match role {
         Role::Teacher => MemberRole::Teacher,
@@ -102,7 +124,7 @@ impl App {
         &self,
         caller: &ScimCaller,
         ids: &BTreeSet<Uuid>,
-    ) -> Result<(HashMap<UserId, MemberRole>, Vec<Uuid>), AppError> {
+    ) -> Result<(HashMap<UserId, Member>, Vec<Uuid>), AppError> {
         let ids: Vec<Uuid> = ids.iter().copied().collect();
         let records = self
             .store
@@ -119,7 +141,10 @@ impl App {
             .users_by_id(caller.org_id, &owners)
             .await?
             .into_iter()
-            .map(|u| (u.id(), part_of(u.role())))
+            .map(|user| {
+                let part = part_of(user.role());
+                (user.id(), Member { part, user })
+            })
             .collect();
         Ok((people, missing))
     }
@@ -132,7 +157,7 @@ impl App {
         caller: &ScimCaller,
         doc: &mut Doc,
         kept: &BTreeSet<Uuid>,
-    ) -> Result<HashMap<UserId, MemberRole>, AppError> {
+    ) -> Result<HashMap<UserId, Member>, AppError> {
         let ids = member_ids(doc)?;
         let (people, missing) = self.people_of(caller, &ids).await?;
         if let Some(added) = missing.iter().find(|id| !kept.contains(id)) {
@@ -227,10 +252,18 @@ impl App {
             .await?;
         let seats: Vec<(String, UserId, MemberRole)> = members
             .iter()
-            .map(|(user, part)| (roster.external_id.clone(), *user, *part))
+            .map(|(user, m)| (roster.external_id.clone(), *user, m.part))
             .collect();
         uow.put_members(org, caller.source.id, &seats, &[], false)
             .await?;
+        uow.record(&membership_events(
+            members.values(),
+            caller,
+            at,
+            true,
+            &roster.title,
+        ))
+        .await?;
         let record = ScimRecord {
             id: scim_id,
             org_id: org,
@@ -325,8 +358,8 @@ impl App {
         }
         let joined: Vec<(String, UserId, MemberRole)> = members
             .iter()
-            .filter(|(user, part)| was.get(user) != Some(part))
-            .map(|(user, part)| (roster_key.clone(), *user, *part))
+            .filter(|(user, m)| was.get(user).map(|w| w.part) != Some(m.part))
+            .map(|(user, m)| (roster_key.clone(), *user, m.part))
             .collect();
         let left: Vec<(String, UserId)> = was
             .keys()
@@ -335,6 +368,27 @@ impl App {
             .collect();
         uow.put_members(org, caller.source.id, &joined, &left, false)
             .await?;
+        let title = display_name(&doc);
+        let mut events = membership_events(
+            members
+                .iter()
+                .filter(|(user, _)| !was.contains_key(user))
+                .map(|(_, m)| m),
+            caller,
+            at,
+            true,
+            title,
+        );
+        events.extend(membership_events(
+            was.iter()
+                .filter(|(user, _)| !members.contains_key(user))
+                .map(|(_, m)| m),
+            caller,
+            at,
+            false,
+            title,
+        ));
+        uow.record(&events).await?;
         let mut next = record.clone();
         next.name = display_name(&doc).to_owned();
         next.external_id = external_id(&doc).map(str::to_owned);
@@ -359,6 +413,10 @@ impl App {
         if_match: Option<&str>,
     ) -> Result<(), AppError> {
         let scim_id = Uuid::parse_str(id).map_err(|_| not_found(id))?;
+        // Its members, read before the unit of work: each one's history says they left.
+        let current = self.scim_group(caller, id).await?;
+        let before: Doc = serde_json::from_str(&current.record.document).unwrap_or_default();
+        let (members, _) = self.people_of(caller, &member_ids(&before)?).await?;
         let at: Timestamp = self.now();
         let mut uow = self.store.begin().await?;
         let record = locked(uow.as_mut(), caller, scim_id, id).await?;
@@ -371,6 +429,14 @@ impl App {
         )?;
         uow.delete_rosters(caller.org_id, caller.source.id, &[scim_id.to_string()])
             .await?;
+        uow.record(&membership_events(
+            members.values(),
+            caller,
+            at,
+            false,
+            display_name(&before),
+        ))
+        .await?;
         let mut gone = record.clone();
         gone.deleted_at = Some(at);
         gone.updated_at = at;

@@ -936,6 +936,18 @@ pub async fn groups_become_rosters_and_follow_their_members(db: TestDb) {
         .find(|r| r.roster.title == "Year 7 Science (2026)")
         .expect("the group is a roster");
     assert_eq!((roster.teachers, roster.students), (1, 1));
+    // Each member's history says they joined, by the connection's request.
+    let ada_person = t.app.find_user(&t.system, "ada").await.unwrap();
+    let joined: Vec<String> = t
+        .app
+        .user_events(&t.system, ada_person.id())
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.changed_fields == ["rosters"] && e.actor.kind() == "scim")
+        .filter_map(|e| e.reason.as_ref().map(|r| r.as_str().to_owned()))
+        .collect();
+    assert_eq!(joined, ["joined the roster 'Year 7 Science (2026)'"]);
     // A member's User shows the group.
     let ada = okta.get(&format!("/Users/{}", ids[0])).await;
     assert_eq!(
@@ -988,6 +1000,14 @@ pub async fn groups_become_rosters_and_follow_their_members(db: TestDb) {
         (roster.teachers, roster.students),
         (0, 1),
         "only cy is left"
+    );
+    let left = t.app.user_events(&t.system, ada_person.id()).await.unwrap();
+    assert!(
+        left.iter().any(|e| e
+            .reason
+            .as_ref()
+            .is_some_and(|r| r.as_str() == "left the roster 'Year 7 Science (2026)'")),
+        "ada's history says she left"
     );
     // Bad members and duplicate names are refused, changing nothing.
     let stranger = okta
