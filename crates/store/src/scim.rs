@@ -551,12 +551,8 @@ fn order<B: Backend>(q: &mut Sql<B>, kind: Resource, sort: Option<&(Field, bool)
                 }
             }
             q.push(")").push(dir);
-            // Missing values sort last either way.
-            q.push(match B::JSON {
-                JsonStyle::Sqlite => "",
-                JsonStyle::Postgres => " nulls last",
-            });
-            q.push(", ");
+            // Missing values sort last either way, on both backends.
+            q.push(" nulls last, ");
         }
     }
     q.push("s.scim_id");

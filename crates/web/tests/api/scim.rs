@@ -846,6 +846,11 @@ pub async fn filters_sorting_and_paging_are_answered_by_the_database(db: TestDb)
         "{}",
         sorted.body
     );
+    // Missing values sort last whichever the order, on both backends.
+    let titled = scim.get("/Users?sortBy=title").await;
+    assert_eq!(names(&titled)[0], "ada", "{}", titled.body);
+    let titled = scim.get("/Users?sortBy=title&sortOrder=descending").await;
+    assert_eq!(names(&titled)[0], "ada", "{}", titled.body);
     let page = scim
         .get("/Users?sortBy=userName&startIndex=2&count=2")
         .await;
