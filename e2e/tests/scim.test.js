@@ -49,7 +49,7 @@ test("an admin connects an identity provider, watches its requests and rotates i
   await signIn(admin, server.address, "admin", ADMIN_PASSWORD);
 
   await admin.goto(`${server.address}/sources`);
-  await admin.getByLabel("Name", { exact: true }).last().fill("okta");
+  await admin.getByLabel("Identity provider").fill("okta");
   await admin.getByLabel("Read each person's role from").selectOption("userType");
   await press(admin, admin.getByRole("button", { name: "Connect" }));
   await admin.getByRole("heading", { name: /okta/ }).waitFor();
