@@ -559,7 +559,8 @@ async fn take_over(
     at: Timestamp,
 ) -> Result<User, AppError> {
     let actor = caller.actor();
-    let wanted = said_status(mapped.active.unwrap_or(true));
+    let active = mapped.active.unwrap_or(true);
+    let wanted = said_status(active);
     let mut changes = Vec::new();
     let mut current = user.clone();
     if current.source() != &caller.source.name
@@ -581,7 +582,7 @@ async fn take_over(
     let why = if rules::is_archived(current.status()) {
         "created again by the identity provider"
     } else {
-        why(wanted == Status::Active)
+        why(active)
     };
     for change in moves(&current, wanted, &actor, at, why)? {
         current = change.user.clone();
