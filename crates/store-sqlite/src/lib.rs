@@ -86,13 +86,17 @@ impl Backend for SqliteBackend {
             .pragma("analysis_limit", "1000")
             // Checkpoints run in the background (see `spawn_checkpointer`), not in commits.
             .pragma("wal_autocheckpoint", "0");
+        // A connection to a local file does not go stale: testing it on every acquire would
+        // only add a round trip to its thread before each statement.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .connect_with(options.clone())
             .await
             .map_err(db_error)?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
+            .test_before_acquire(false)
             .connect_with(options.clone().read_only(true))
             .await
             .map_err(db_error)?;
