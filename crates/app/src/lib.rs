@@ -121,6 +121,8 @@ pub struct App {
     scim_limits: Arc<scim::RateLimits>,
     /// Each SCIM connection's last requests.
     scim_log: Arc<scim::RequestLog>,
+    /// SCIM writes waiting to be written together.
+    scim_batch: Arc<scim::Batcher>,
     /// The key that signs sign-in forms, once read (see [`forms`]).
     form_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
@@ -138,6 +140,7 @@ impl App {
             throttle: Arc::default(),
             scim_limits: Arc::default(),
             scim_log: Arc::default(),
+            scim_batch: Arc::default(),
             form_key: Arc::default(),
         }
     }

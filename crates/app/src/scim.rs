@@ -8,6 +8,7 @@
 //! the same userName or externalId restores the person under a new id). The provider's word
 //! about a status applies only when it changes, so an admin's later decision sticks.
 
+mod batch;
 mod connections;
 mod groups;
 mod log;
@@ -23,6 +24,7 @@ use rollcall_domain::{Actor, OrgId, RunId, SourceId, User};
 use rollcall_scim::ScimError;
 use rollcall_store::scim::{ScimRecord, ScimSettings, ScimToken};
 
+pub(crate) use batch::Batcher;
 pub use connections::{Connection, NewConnection};
 pub use groups::ScimGroup;
 pub(crate) use log::RequestLog;

@@ -6,6 +6,8 @@
 //! columns (id, userName, externalId, active, the times) are compared there, the others in the
 //! resource's JSON document, each backend through its own JSON functions.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use rollcall_domain::provisioning::SourceSettings;
 use rollcall_domain::{OrgId, SourceId, Timestamp, TokenId, User};
@@ -18,7 +20,7 @@ use uuid::Uuid;
 use crate::backend::{Conn, JsonStyle};
 use crate::rows::{USER_COLUMNS, UserColumns, micros};
 use crate::shared::{SqlStore, SqlUnitOfWork};
-use crate::sql::Sql;
+use crate::sql::{Sql, Value};
 use crate::{Backend, StoreError, StoreResult};
 
 /// A page of a list: which resources, from where, how many.
@@ -118,23 +120,23 @@ pub trait ScimWork: Send {
         kind: Resource,
         id: Uuid,
     ) -> StoreResult<Option<ScimRecord>>;
-    /// The connection's resources of `kind`, live or deleted, named `name` (ignoring case) or
-    /// with this external id: newest first.
+    /// The connection's resources of `kind`, live or deleted, with one of these names
+    /// (ignoring case) or external ids: newest first.
     async fn scim_claims(
         &mut self,
         org: OrgId,
         source: SourceId,
         kind: Resource,
-        name: &str,
-        external_id: Option<&str>,
+        names: &[&str],
+        external_ids: &[&str],
     ) -> StoreResult<Vec<ScimRecord>>;
-    async fn insert_scim_resource(&mut self, record: &ScimRecord) -> StoreResult<()>;
-    /// Writes `record` over the one at `expected` version.
-    async fn update_scim_resource(&mut self, record: &ScimRecord, expected: i64)
-    -> StoreResult<()>;
+    async fn insert_scim_resources(&mut self, records: &[ScimRecord]) -> StoreResult<()>;
+    /// Writes each record over the one at the version given with it; `Stale` (and nothing
+    /// written) when one is at another version, or gone.
+    async fn update_scim_resources(&mut self, records: &[(ScimRecord, i64)]) -> StoreResult<()>;
 }
 
-fn record_values(r: &ScimRecord) -> Vec<crate::sql::Value> {
+fn record_values(r: &ScimRecord) -> Vec<Value> {
     vec![
         r.org_id.as_uuid().into(),
         r.id.into(),
@@ -143,12 +145,12 @@ fn record_values(r: &ScimRecord) -> Vec<crate::sql::Value> {
         r.owner.into(),
         r.name.clone().into(),
         name_key(&r.name).into(),
-        crate::sql::Value::OptText(r.external_id.clone()),
+        Value::OptText(r.external_id.clone()),
         r.document.clone().into(),
         micros(r.created_at).into(),
         micros(r.updated_at).into(),
         r.version.into(),
-        crate::sql::Value::OptInt(r.deleted_at.map(micros)),
+        Value::OptInt(r.deleted_at.map(micros)),
     ]
 }
 
@@ -818,8 +820,8 @@ where
                 t.name.clone().into(),
                 t.digest.clone().into(),
                 micros(t.created_at).into(),
-                crate::sql::Value::OptInt(t.last_used_at.map(micros)),
-                crate::sql::Value::OptInt(t.revoked_at.map(micros)),
+                Value::OptInt(t.last_used_at.map(micros)),
+                Value::OptInt(t.revoked_at.map(micros)),
             ],
         );
         q.execute(self.conn()).await.map(drop)
@@ -889,18 +891,28 @@ where
         org: OrgId,
         source: SourceId,
         kind: Resource,
-        name: &str,
-        external_id: Option<&str>,
+        names: &[&str],
+        external_ids: &[&str],
     ) -> StoreResult<Vec<ScimRecord>> {
         // One lookup per index (live and deleted, by name and by externalId): an `or` across
         // partial indexes would walk the connection's every resource.
-        let mut q = Sql::<B>::new("");
-        let mut branches = vec![("name_key", name_key(name))];
-        if let Some(external_id) = external_id {
-            branches.push(("external_id", external_id.to_owned()));
+        let keys: Vec<Value> = names.iter().map(|n| Value::from(name_key(n))).collect();
+        let ids: Vec<Value> = external_ids
+            .iter()
+            .map(|&e| Value::from(e.to_owned()))
+            .collect();
+        let mut branches = Vec::new();
+        for (column, values) in [("name_key", keys), ("external_id", ids)] {
+            if !values.is_empty() {
+                branches.push((column, values));
+            }
         }
+        if branches.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = Sql::<B>::new("");
         let mut first = true;
-        for (column, value) in branches {
+        for (column, values) in &branches {
             for state in ["is null", "is not null"] {
                 if !first {
                     q.push(" union ");
@@ -914,8 +926,8 @@ where
                 .bind(source.as_uuid())
                 .push(" and s.kind = ")
                 .bind(kind.name().to_owned())
-                .push(format!(" and s.{column} = "))
-                .bind(value.clone())
+                .push(format!(" and s.{column} in "))
+                .row(true, values.iter().cloned())
                 .push(format!(" and s.deleted_at {state}"));
             }
         }
@@ -929,37 +941,59 @@ where
         Ok(records)
     }
 
-    async fn insert_scim_resource(&mut self, record: &ScimRecord) -> StoreResult<()> {
-        let mut q = Sql::<B>::new(format!(
-            "insert into scim_resource ({INSERT_COLUMNS}) values "
-        ));
-        q.row(true, record_values(record));
-        q.execute(self.conn()).await.map(drop)
+    async fn insert_scim_resources(&mut self, records: &[ScimRecord]) -> StoreResult<()> {
+        // 13 columns: 500 rows stay far below either backend's bound-parameter limit.
+        for chunk in records.chunks(500) {
+            let mut q = Sql::<B>::new(format!(
+                "insert into scim_resource ({INSERT_COLUMNS}) values "
+            ));
+            for (i, record) in chunk.iter().enumerate() {
+                q.row(i == 0, record_values(record));
+            }
+            q.execute(self.conn()).await?;
+        }
+        Ok(())
     }
 
-    async fn update_scim_resource(
-        &mut self,
-        record: &ScimRecord,
-        expected: i64,
-    ) -> StoreResult<()> {
-        let mut q = Sql::<B>::new("update scim_resource set ");
-        let values = record_values(record);
-        for (i, (column, value)) in INSERT_COLUMNS.split(", ").zip(values).enumerate().skip(2) {
-            if i > 2 {
-                q.push(", ");
+    async fn update_scim_resources(&mut self, records: &[(ScimRecord, i64)]) -> StoreResult<()> {
+        let mut by_org: HashMap<OrgId, Vec<&(ScimRecord, i64)>> = HashMap::new();
+        for pair in records {
+            by_org.entry(pair.0.org_id).or_default().push(pair);
+        }
+        // Every column but the org and the id, which find the row.
+        let columns: Vec<&str> = INSERT_COLUMNS.split(", ").skip(2).collect();
+        let taken: Vec<String> = columns.iter().map(|c| format!("v.{c}")).collect();
+        for (org, records) in by_org {
+            // 14 values a row: 30 rows stay far below either backend's bound-parameter limit.
+            for chunk in records.chunks(30) {
+                let mut q = Sql::<B>::new(format!(
+                    "with v (scim_id, expected, {}) as (values ",
+                    columns.join(", ")
+                ));
+                for (i, (record, expected)) in chunk.iter().enumerate() {
+                    let mut row = vec![Value::from(record.id), Value::from(*expected)];
+                    row.extend(record_values(record).into_iter().skip(2));
+                    q.row(i == 0, row);
+                }
+                // As `update_users`: each row found by id takes its values from v.
+                q.push(format!(
+                    ") update scim_resource set ({}) = (select {} from v \
+                     where v.scim_id = scim_resource.scim_id) where org_id = ",
+                    columns.join(", "),
+                    taken.join(", ")
+                ))
+                .bind(org.as_uuid())
+                .push(
+                    " and scim_id in (select scim_id from v) and version = \
+                     (select expected from v where v.scim_id = scim_resource.scim_id)",
+                );
+                if q.execute(self.conn()).await? != chunk.len() as u64 {
+                    return Err(StoreError::Stale {
+                        current: chunk.first().map_or(0, |(_, expected)| *expected),
+                    });
+                }
             }
-            q.push(column).push(" = ").bind(value);
         }
-        q.push(" where org_id = ")
-            .bind(record.org_id.as_uuid())
-            .push(" and scim_id = ")
-            .bind(record.id)
-            .push(" and version = ")
-            .bind(expected);
-        if q.execute(self.conn()).await? == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::Stale { current: expected })
-        }
+        Ok(())
     }
 }

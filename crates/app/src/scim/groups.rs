@@ -228,8 +228,8 @@ impl App {
                 org,
                 caller.source.id,
                 Resource::Group,
-                display_name(&doc),
-                external_id(&doc),
+                &[display_name(&doc)],
+                external_id(&doc).as_slice(),
             )
             .await?;
         if claims.iter().any(|c| c.deleted_at.is_none()) {
@@ -279,7 +279,9 @@ impl App {
             version: 1,
             deleted_at: None,
         };
-        uow.insert_scim_resource(&record).await.map_err(taken)?;
+        uow.insert_scim_resources(std::slice::from_ref(&record))
+            .await
+            .map_err(taken)?;
         uow.commit().await.map_err(taken)?;
         tracing::info!(request = %caller.request, members = members.len(), "SCIM group created");
         Ok(ScimGroup { record })
@@ -397,7 +399,7 @@ impl App {
         if next.document != record.document {
             next.version += 1;
             next.updated_at = at;
-            uow.update_scim_resource(&next, record.version)
+            uow.update_scim_resources(&[(next.clone(), record.version)])
                 .await
                 .map_err(taken)?;
         }
@@ -441,7 +443,8 @@ impl App {
         gone.deleted_at = Some(at);
         gone.updated_at = at;
         gone.version += 1;
-        uow.update_scim_resource(&gone, record.version).await?;
+        uow.update_scim_resources(&[(gone.clone(), record.version)])
+            .await?;
         uow.commit().await?;
         Ok(())
     }

@@ -13,6 +13,7 @@ use rollcall_store::{StoreError, UnitOfWork};
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::batch::Work;
 use super::mapping::{Mapped, map_user, merged_attributes};
 use super::{ScimCaller, ScimUser, check_if_match};
 use crate::{App, AppError};
@@ -252,11 +253,13 @@ impl App {
     /// admin (admins are not handed to a directory).
     ///
     /// A person of this connection whose User was deleted (archived, say) keeps their username
-    /// and e-mail: a new User recycling them is someone else, made without that sign-in name.
+    /// and e-mail: they are listed in `held`, for the create to restore that person, or else
+    /// to make the new User (someone else) without that sign-in name.
     async fn person_to_link(
         &self,
         caller: &ScimCaller,
-        mapped: &mut Mapped,
+        mapped: &Mapped,
+        held: &mut Vec<(Login, UserId)>,
     ) -> Result<Option<UserId>, AppError> {
         let logins = [
             mapped.username.as_ref().map(|u| u.as_str().to_owned()),
@@ -286,17 +289,12 @@ impl App {
                         "'{login}' belongs to another User of this connection"
                     ));
                 }
-                if i == 0 {
-                    mapped.username = None;
+                let which = if i == 0 {
+                    Login::Username
                 } else {
-                    mapped.email = None;
-                }
-                if mapped.username.is_none() && mapped.email.is_none() {
-                    return refuse(format!(
-                        "'{login}' still belongs to a person this connection deleted, and the \
-                         User has no other way to sign in"
-                    ));
-                }
+                    Login::Email
+                };
+                held.push((which, found.id()));
                 continue;
             }
             if !source.is_manual() {
@@ -320,8 +318,47 @@ impl App {
         let normalised = document::normalise(Resource::User, body)?;
         log_ignored(&normalised.ignored);
         let doc = normalised.doc;
-        let mut mapped = checked(&doc, caller)?;
-        let linkable = self.person_to_link(caller, &mut mapped).await?;
+        let mapped = checked(&doc, caller)?;
+        let mut held = Vec::new();
+        let linkable = self.person_to_link(caller, &mapped, &mut held).await?;
+        // A new active person, the usual case, is written with the other requests of the
+        // moment; anything else (a restore, a take-over, a name taken) is served alone.
+        if linkable.is_none() && held.is_empty() && mapped.active != Some(false) {
+            let at = self.now();
+            let (user, event) = User::create(
+                caller.org_id,
+                new_user(caller, &mapped),
+                &caller.actor(),
+                at,
+            )?;
+            let record = new_record(caller, &user, &doc, at)?;
+            let work = Work::Create {
+                user: Box::new(user.clone()),
+                event: Box::new(event),
+                record: record.clone(),
+            };
+            if self.scim_batch.write(&self.store, work).await {
+                tracing::info!(user.id = %user.id(), request = %caller.request, "SCIM user created");
+                return Ok(ScimUser {
+                    record,
+                    user,
+                    groups: Vec::new(),
+                });
+            }
+        }
+        self.create_user_alone(caller, &doc, mapped, linkable, &held)
+            .await
+    }
+
+    /// Creates a User in a unit of work of its own.
+    async fn create_user_alone(
+        &self,
+        caller: &ScimCaller,
+        doc: &Doc,
+        mut mapped: Mapped,
+        linkable: Option<UserId>,
+        held: &[(Login, UserId)],
+    ) -> Result<ScimUser, AppError> {
         let at = self.now();
         let org = caller.org_id;
         let mut uow = self.store.begin().await?;
@@ -330,15 +367,15 @@ impl App {
                 org,
                 caller.source.id,
                 Resource::User,
-                user_name(&doc),
-                external_id(&doc),
+                &[user_name(doc)],
+                external_id(doc).as_slice(),
             )
             .await?;
         if let Some(live) = claims.iter().find(|c| c.deleted_at.is_none()) {
-            let what = if name_key(&live.name) == name_key(user_name(&doc)) {
-                format!("userName '{}'", user_name(&doc))
+            let what = if name_key(&live.name) == name_key(user_name(doc)) {
+                format!("userName '{}'", user_name(doc))
             } else {
-                format!("externalId '{}'", external_id(&doc).unwrap_or(""))
+                format!("externalId '{}'", external_id(doc).unwrap_or(""))
             };
             return Err(AppError::Scim(ScimError::uniqueness(format!(
                 "{what} is already taken by another User of this connection"
@@ -347,47 +384,51 @@ impl App {
         // A person this connection deleted comes back (by externalId, or by userName unless
         // both carry externalIds that differ: a recycled name is someone else); else one added
         // by hand is taken over.
-        let wanted_external = external_id(&doc);
+        let wanted_external = external_id(doc);
         let restored = claims
             .iter()
             .find(|c| c.external_id.is_some() && c.external_id.as_deref() == wanted_external)
             .or_else(|| {
                 claims.iter().find(|c| {
-                    name_key(&c.name) == name_key(user_name(&doc))
+                    name_key(&c.name) == name_key(user_name(doc))
                         && !matches!(
                             (c.external_id.as_deref(), wanted_external),
                             (Some(was), Some(now)) if was != now
                         )
                 })
             });
-        let existing = match restored {
-            Some(deleted) => Some(UserId::from_uuid(deleted.owner)),
-            None => linkable,
-        };
+        let restored = restored.map(|deleted| UserId::from_uuid(deleted.owner));
+        // A sign-in name still held by another person this connection deleted is theirs.
+        for (login, holder) in held {
+            if Some(*holder) == restored {
+                continue;
+            }
+            let name = match login {
+                Login::Username => mapped.username.take().map(|u| u.as_str().to_owned()),
+                Login::Email => mapped.email.take().map(|e| e.as_str().to_owned()),
+            };
+            if mapped.username.is_none() && mapped.email.is_none() {
+                return Err(AppError::Scim(ScimError::uniqueness(format!(
+                    "'{}' still belongs to a person this connection deleted, and the User has \
+                     no other way to sign in",
+                    name.unwrap_or_default()
+                ))));
+            }
+        }
+        let existing = restored.or(linkable);
         let existing = match existing {
             Some(id) => uow.user(org, id).await?,
             None => None,
         };
         let user = if let Some(user) = existing {
-            take_over(uow.as_mut(), caller, &user, &mapped, &doc, at).await?
+            take_over(uow.as_mut(), caller, &user, &mapped, doc, at).await?
         } else {
             create_person(uow.as_mut(), caller, &mapped, at).await?
         };
-        let record = ScimRecord {
-            id: Uuid::now_v7(),
-            org_id: org,
-            source_id: caller.source.id,
-            kind: Resource::User,
-            owner: user.id().as_uuid(),
-            name: user_name(&doc).to_owned(),
-            external_id: external_id(&doc).map(str::to_owned),
-            document: stored(&doc)?,
-            created_at: at,
-            updated_at: at,
-            version: 1,
-            deleted_at: None,
-        };
-        uow.insert_scim_resource(&record).await.map_err(taken)?;
+        let record = new_record(caller, &user, doc, at)?;
+        uow.insert_scim_resources(std::slice::from_ref(&record))
+            .await
+            .map_err(taken)?;
         uow.commit().await.map_err(taken)?;
         tracing::info!(user.id = %user.id(), request = %caller.request, "SCIM user created");
         Ok(ScimUser {
@@ -408,7 +449,7 @@ impl App {
     ) -> Result<ScimUser, AppError> {
         let normalised = document::normalise(Resource::User, body)?;
         log_ignored(&normalised.ignored);
-        self.rewrite_user(caller, id, if_match, |_| Ok(normalised.doc))
+        self.rewrite_user(caller, id, if_match, |_| Ok(normalised.doc.clone()))
             .await
     }
 
@@ -435,63 +476,22 @@ impl App {
         caller: &ScimCaller,
         id: &str,
         if_match: Option<&str>,
-        rewrite: impl FnOnce(Doc) -> Result<Doc, ScimError>,
+        rewrite: impl Fn(Doc) -> Result<Doc, ScimError>,
     ) -> Result<ScimUser, AppError> {
         let scim_id = parse_id(id)?;
-        let actor = caller.actor();
+        if let Some(done) = self
+            .rewrite_user_in_group(caller, scim_id, if_match, &rewrite)
+            .await?
+        {
+            return self.with_groups_one(caller, done).await;
+        }
         let at = self.now();
         let mut uow = self.store.begin().await?;
         let (record, user) = locked(uow.as_mut(), caller, scim_id, id).await?;
-        check_if_match(if_match, &super::etag_of(&record, &user))?;
-        let before = read_doc(&record);
-        let doc = rewrite(before.clone())?;
-        let mapped = checked(&doc, caller)?;
-        let mut changes = Vec::new();
-        let mut current = user.clone();
-        // Only what the provider changes is applied: an admin's edit of a field the provider
-        // still says the same of stands (as their status decisions do).
-        let was = map_user(&before, &caller.settings.role_attribute).ok();
-        let edit = changed_only(
-            patch_of(&mapped, &doc, &current),
-            was.as_ref(),
-            &mapped,
-            &before,
-            &doc,
-        );
-        if let Some(edit) = current.apply(edit, &actor, at)? {
-            current = edit.user.clone();
-            changes.push(edit);
-        }
-        // The provider's word on the status applies only when it changes.
-        let said_before = before
-            .get("active")
-            .and_then(Value::as_bool)
-            .unwrap_or(true);
-        // An archived person stays archived when the provider says inactive.
-        let archived_and_off = |active: bool| !active && rules::is_archived(current.status());
-        if let Some(active) = mapped
-            .active
-            .filter(|a| *a != said_before && !archived_and_off(*a))
-        {
-            for change in moves(&current, said_status(active), &actor, at, why(active))? {
-                current = change.user.clone();
-                changes.push(change);
-            }
-        }
-        write(uow.as_mut(), &changes).await?;
-        let mut next = record.clone();
-        // `active` left out keeps what the provider said before.
-        let mut doc = doc;
-        if mapped.active.is_none() {
-            doc.insert("active".into(), said_before.into());
-        }
-        next.name = user_name(&doc).to_owned();
-        next.external_id = external_id(&doc).map(str::to_owned);
-        next.document = stored(&doc)?;
-        if next.document != record.document || next.name != record.name {
-            next.version += 1;
-            next.updated_at = at;
-            uow.update_scim_resource(&next, record.version)
+        let plan = plan_rewrite(caller, &record, &user, if_match, &rewrite, at)?;
+        write(uow.as_mut(), &plan.changes).await?;
+        if plan.rewritten {
+            uow.update_scim_resources(&[(plan.record.clone(), record.version)])
                 .await
                 .map_err(taken)?;
         }
@@ -499,12 +499,55 @@ impl App {
         self.with_groups_one(
             caller,
             ScimUser {
-                record: next,
-                user: current,
+                record: plan.record,
+                user: plan.user,
                 groups: Vec::new(),
             },
         )
         .await
+    }
+
+    /// Rewrites a User with the other requests of the moment, planned from what is read
+    /// outside any unit of work: `None` when it could not be (the User and its person are
+    /// then read again and rewritten alone, which also gives every refusal its answer).
+    async fn rewrite_user_in_group(
+        &self,
+        caller: &ScimCaller,
+        scim_id: Uuid,
+        if_match: Option<&str>,
+        rewrite: &impl Fn(Doc) -> Result<Doc, ScimError>,
+    ) -> Result<Option<ScimUser>, AppError> {
+        let org = caller.org_id;
+        let Some(record) = self
+            .store
+            .scim_resource(org, caller.source.id, Resource::User, scim_id)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let Some(user) = self.store.users_by_id(org, &[record.owner]).await?.pop() else {
+            return Ok(None);
+        };
+        let Ok(plan) = plan_rewrite(caller, &record, &user, if_match, rewrite, self.now()) else {
+            return Ok(None);
+        };
+        let done = ScimUser {
+            record: plan.record.clone(),
+            user: plan.user,
+            groups: Vec::new(),
+        };
+        if plan.changes.is_empty() && !plan.rewritten {
+            return Ok(Some(done));
+        }
+        let work = Work::Rewrite {
+            changes: plan.changes,
+            record: plan.rewritten.then_some((plan.record, record.version)),
+        };
+        Ok(self
+            .scim_batch
+            .write(&self.store, work)
+            .await
+            .then_some(done))
     }
 
     /// Deletes a User: the person is archived (made inactive when prevent-archiving is set),
@@ -532,11 +575,90 @@ impl App {
         gone.deleted_at = Some(at);
         gone.updated_at = at;
         gone.version += 1;
-        uow.update_scim_resource(&gone, record.version).await?;
+        uow.update_scim_resources(&[(gone.clone(), record.version)])
+            .await?;
         uow.commit().await?;
         tracing::info!(user.id = %user.id(), request = %caller.request, "SCIM user deleted");
         Ok(())
     }
+}
+
+/// What rewriting a User does: the person's changes, and the resource's next state.
+struct Rewrite {
+    changes: Vec<UserChange>,
+    /// The person after the changes.
+    user: User,
+    record: ScimRecord,
+    /// Whether the resource changed (its version moved on).
+    rewritten: bool,
+}
+
+/// Plans the rewrite of `record` (whose person is `user`) by `rewrite`, if `if_match` allows.
+fn plan_rewrite(
+    caller: &ScimCaller,
+    record: &ScimRecord,
+    user: &User,
+    if_match: Option<&str>,
+    rewrite: &impl Fn(Doc) -> Result<Doc, ScimError>,
+    at: Timestamp,
+) -> Result<Rewrite, AppError> {
+    let actor = caller.actor();
+    check_if_match(if_match, &super::etag_of(record, user))?;
+    let before = read_doc(record);
+    let doc = rewrite(before.clone())?;
+    let mapped = checked(&doc, caller)?;
+    let mut changes = Vec::new();
+    let mut current = user.clone();
+    // Only what the provider changes is applied: an admin's edit of a field the provider
+    // still says the same of stands (as their status decisions do).
+    let was = map_user(&before, &caller.settings.role_attribute).ok();
+    let edit = changed_only(
+        patch_of(&mapped, &doc, &current),
+        was.as_ref(),
+        &mapped,
+        &before,
+        &doc,
+    );
+    if let Some(edit) = current.apply(edit, &actor, at)? {
+        current = edit.user.clone();
+        changes.push(edit);
+    }
+    // The provider's word on the status applies only when it changes.
+    let said_before = before
+        .get("active")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    // An archived person stays archived when the provider says inactive.
+    let archived_and_off = |active: bool| !active && rules::is_archived(current.status());
+    if let Some(active) = mapped
+        .active
+        .filter(|a| *a != said_before && !archived_and_off(*a))
+    {
+        for change in moves(&current, said_status(active), &actor, at, why(active))? {
+            current = change.user.clone();
+            changes.push(change);
+        }
+    }
+    let mut next = record.clone();
+    // `active` left out keeps what the provider said before.
+    let mut doc = doc;
+    if mapped.active.is_none() {
+        doc.insert("active".into(), said_before.into());
+    }
+    next.name = user_name(&doc).to_owned();
+    next.external_id = external_id(&doc).map(str::to_owned);
+    next.document = stored(&doc)?;
+    let rewritten = next.document != record.document || next.name != record.name;
+    if rewritten {
+        next.version += 1;
+        next.updated_at = at;
+    }
+    Ok(Rewrite {
+        changes,
+        user: current,
+        record: next,
+        rewritten,
+    })
 }
 
 /// Writes the changes made to one person, a taken value refused as SCIM says it.
@@ -602,7 +724,28 @@ async fn create_person(
 ) -> Result<User, AppError> {
     let actor = caller.actor();
     let org = caller.org_id;
-    let new = NewUser {
+    let (user, event) = User::create(org, new_user(caller, mapped), &actor, at)?;
+    uow.insert_users(org, std::slice::from_ref(&user))
+        .await
+        .map_err(taken)?;
+    crate::learning::enrol_joiners(uow, org, &[user.id()], at).await?;
+    uow.record(&[event]).await?;
+    let wanted = said_status(mapped.active.unwrap_or(true));
+    let changes = moves(&user, wanted, &actor, at, why(false))?;
+    write(uow, &changes).await?;
+    Ok(changes.last().map_or(user, |c| c.user.clone()))
+}
+
+/// A way to sign in a new User asks for.
+#[derive(Debug, Clone, Copy)]
+enum Login {
+    Username,
+    Email,
+}
+
+/// The person a User describes, as the connection makes them.
+fn new_user(caller: &ScimCaller, mapped: &Mapped) -> NewUser {
+    NewUser {
         username: mapped.username.clone(),
         email: mapped.email.clone(),
         given_name: mapped.given_name.clone(),
@@ -614,17 +757,30 @@ async fn create_person(
         password: None,
         must_change_password: false,
         attributes: merged_attributes(&rollcall_domain::Attributes::default(), &mapped.attributes),
-    };
-    let (user, event) = User::create(org, new, &actor, at)?;
-    uow.insert_users(org, std::slice::from_ref(&user))
-        .await
-        .map_err(taken)?;
-    crate::learning::enrol_joiners(uow, org, &[user.id()], at).await?;
-    uow.record(&[event]).await?;
-    let wanted = said_status(mapped.active.unwrap_or(true));
-    let changes = moves(&user, wanted, &actor, at, why(false))?;
-    write(uow, &changes).await?;
-    Ok(changes.last().map_or(user, |c| c.user.clone()))
+    }
+}
+
+/// A new User of `user`, as `doc` describes it.
+fn new_record(
+    caller: &ScimCaller,
+    user: &User,
+    doc: &Doc,
+    at: Timestamp,
+) -> Result<ScimRecord, AppError> {
+    Ok(ScimRecord {
+        id: Uuid::now_v7(),
+        org_id: caller.org_id,
+        source_id: caller.source.id,
+        kind: Resource::User,
+        owner: user.id().as_uuid(),
+        name: user_name(doc).to_owned(),
+        external_id: external_id(doc).map(str::to_owned),
+        document: stored(doc)?,
+        created_at: at,
+        updated_at: at,
+        version: 1,
+        deleted_at: None,
+    })
 }
 
 /// The live User `scim_id` and its person, locked in `uow`.

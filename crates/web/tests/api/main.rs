@@ -61,6 +61,7 @@ rollcall_testkit::backend_tests!(
     connections_are_managed_through_the_api_with_their_last_requests,
     people_are_never_shared_merged_or_promoted_by_a_connection,
     a_group_goes_on_after_one_of_its_members_is_deleted,
+    requests_sent_together_each_get_their_own_answer,
 );
 
 #[test]

@@ -1261,3 +1261,80 @@ pub async fn a_group_goes_on_after_one_of_its_members_is_deleted(db: TestDb) {
         .await;
     assert_scim_error(&stale, 412, None);
 }
+
+/// Requests sent at the same moment are written together; each still gets its own answer,
+/// its own events (with its own request id), and the refusal it would get alone.
+pub async fn requests_sent_together_each_get_their_own_answer(db: TestDb) {
+    let t = spawn_app(db).await;
+    let okta = connect(&t, "okta", None).await;
+    let user = |name: &str| {
+        json!({"userName": name, "externalId": format!("x-{name}"),
+               "name": {"givenName": name, "familyName": "Burst"}})
+    };
+    // Someone the connection deleted before: a create with their name restores them.
+    let gone = okta.post("/Users", &user("zed")).await;
+    let zed = t.app.find_user(&t.system, "zed").await.unwrap();
+    let gone_path = format!("/Users/{}", gone.body["id"].as_str().unwrap());
+    assert_eq!(okta.delete(&gone_path).await.status, 204);
+
+    // Ten new people, two sending a name another request of the burst sends, and the restore.
+    let mut names: Vec<String> = (0..10).map(|i| format!("burst{i}")).collect();
+    names.extend(["burst3".to_owned(), "burst7".to_owned(), "zed".to_owned()]);
+    let bodies: Vec<Value> = names.iter().map(|n| user(n)).collect();
+    let made = futures::future::join_all(bodies.iter().map(|b| okta.post("/Users", b))).await;
+    let mut created = std::collections::HashMap::new();
+    for (name, reply) in names.iter().zip(&made) {
+        match reply.status {
+            201 => assert!(
+                created
+                    .insert(name.clone(), reply.body["id"].as_str().unwrap().to_owned())
+                    .is_none(),
+                "{name} was created twice"
+            ),
+            _ => {
+                assert_scim_error(reply, 409, Some("uniqueness"));
+            }
+        }
+    }
+    assert_eq!(created.len(), 11, "one User per name: {created:?}");
+    let restored = t.app.find_user(&t.system, "zed").await.unwrap();
+    assert_eq!(restored.id(), zed.id(), "zed came back as the same person");
+    assert_eq!(restored.status(), Status::Active);
+
+    // Every one deactivated at once, and one of them renamed by a second request of the burst.
+    let off = json!([{"op": "replace", "path": "active", "value": false}]);
+    let rename = json!([{"op": "replace", "path": "name.familyName", "value": "Renamed"}]);
+    let mut patches: Vec<(String, Value)> = created
+        .values()
+        .map(|id| (format!("/Users/{id}"), off.clone()))
+        .collect();
+    patches.push((format!("/Users/{}", created["burst5"]), rename));
+    let replies =
+        futures::future::join_all(patches.iter().map(|(path, ops)| okta.patch(path, ops))).await;
+    let mut requests = std::collections::HashSet::new();
+    for reply in &replies {
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        requests.insert(reply.headers["x-request-id"].to_str().unwrap().to_owned());
+    }
+    assert_eq!(requests.len(), patches.len(), "each request has its own id");
+    for name in created.keys() {
+        let person = t.app.find_user(&t.system, name).await.unwrap();
+        assert_eq!(person.status(), Status::Inactive, "{name}");
+        let events = t.app.user_events(&t.system, person.id()).await.unwrap();
+        let off = events
+            .iter()
+            .find(|e| e.to_status == Some(Status::Inactive))
+            .unwrap_or_else(|| panic!("{name} has no deactivation in {events:?}"));
+        match &off.actor {
+            rollcall_domain::Actor::Scim { request, label, .. } => {
+                assert_eq!(label, "okta");
+                let request = request.expect("a request id").to_string();
+                assert!(requests.contains(&request), "{name}: {request}");
+            }
+            other => panic!("{name} deactivated by {other:?}"),
+        }
+    }
+    let renamed = t.app.find_user(&t.system, "burst5").await.unwrap();
+    assert_eq!(renamed.family_name().as_str(), "Renamed");
+    assert_eq!(renamed.status(), Status::Inactive);
+}
