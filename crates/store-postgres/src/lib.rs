@@ -37,6 +37,7 @@ pub(crate) fn db_error(err: sqlx::Error) -> StoreError {
 impl Backend for PostgresBackend {
     type Db = Postgres;
     const NAME: &'static str = "postgres";
+    const ONE_WRITER: bool = false;
     // Writers run concurrently: a unit of work locks the rows it will write.
     const JSON: rollcall_store::shared::JsonStyle = rollcall_store::shared::JsonStyle::Postgres;
     const LOCK_ROW: &'static str = " for update";

@@ -61,6 +61,7 @@ pub(crate) fn db_error(err: sqlx::Error) -> StoreError {
 impl Backend for SqliteBackend {
     type Db = Sqlite;
     const NAME: &'static str = "sqlite";
+    const ONE_WRITER: bool = true;
     // One writer connection: a unit of work already holds the only write lock.
     const JSON: rollcall_store::shared::JsonStyle = rollcall_store::shared::JsonStyle::Sqlite;
     const LOCK_ROW: &'static str = "";

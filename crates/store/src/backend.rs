@@ -29,6 +29,8 @@ pub trait Backend: Send + Sync + Sized + 'static {
     type Db: Database;
     /// `sqlite` or `postgres`.
     const NAME: &'static str;
+    /// Whether one unit of work writes at a time (one writer connection).
+    const ONE_WRITER: bool;
     /// The JSON functions it has.
     const JSON: JsonStyle;
     /// Appended to a unit of work's read of a row it will write (` for update`), when the

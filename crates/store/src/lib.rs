@@ -220,6 +220,10 @@ pub trait Store: learning::LearningStore + scim::ScimStore + Send + Sync + 'stat
     /// Which backend this is: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
+    /// Whether units of work are written one at a time (SQLite's one writer), so that writes
+    /// arriving together are best written together.
+    fn one_writer(&self) -> bool;
+
     /// Is the database answering?
     async fn ping(&self) -> StoreResult<()>;
 

@@ -215,6 +215,10 @@ where
         B::NAME
     }
 
+    fn one_writer(&self) -> bool {
+        B::ONE_WRITER
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         Sql::<B>::new("select cast(1 as bigint)")
             .fetch_optional::<(i64,), _>(&self.reader)

@@ -1,8 +1,10 @@
-//! SCIM writes committed together (group commit). Identity providers send many requests at
-//! once; the ones that arrive while a unit of work is being written wait for it and then go,
-//! together, in the next one. On SQLite one writer works at a time and every statement is a
-//! round trip to the database's own thread: a dozen requests written with the statements of
-//! one is what lets a connection's clients go faster than those round trips allow.
+//! SCIM writes committed together (group commit), on a store that writes one unit of work at
+//! a time (SQLite). Identity providers send many requests at once; the ones that arrive while
+//! a unit of work is being written wait for it and then go, together, in the next one. On
+//! SQLite every statement is also a round trip to the database's own thread: a dozen requests
+//! written with the statements of one is what lets a connection's clients go faster than
+//! those round trips allow. (PostgreSQL writes many units of work at once, and commits them
+//! in groups itself: there, each request is written alone.)
 //!
 //! A request joins a group already planned, from what it read outside any unit of work. The
 //! group's unit of work checks every version a request read (a person's, a resource's) and

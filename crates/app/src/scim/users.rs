@@ -323,7 +323,11 @@ impl App {
         let linkable = self.person_to_link(caller, &mapped, &mut held).await?;
         // A new active person, the usual case, is written with the other requests of the
         // moment; anything else (a restore, a take-over, a name taken) is served alone.
-        if linkable.is_none() && held.is_empty() && mapped.active != Some(false) {
+        if self.store.one_writer()
+            && linkable.is_none()
+            && held.is_empty()
+            && mapped.active != Some(false)
+        {
             let at = self.now();
             let (user, event) = User::create(
                 caller.org_id,
@@ -517,6 +521,9 @@ impl App {
         if_match: Option<&str>,
         rewrite: &impl Fn(Doc) -> Result<Doc, ScimError>,
     ) -> Result<Option<ScimUser>, AppError> {
+        if !self.store.one_writer() {
+            return Ok(None);
+        }
         let org = caller.org_id;
         let Some(record) = self
             .store
