@@ -12,6 +12,7 @@ mod passwords;
 mod provisioning;
 mod rosters;
 mod scim;
+mod segments;
 mod sessions;
 mod status;
 mod throttle;
@@ -38,6 +39,7 @@ pub use scim::{
     ScimRequestLine, ScimUser, if_match_allows,
 };
 
+pub use segments::{NewSegment, PREVIEW_MEMBERS, Segment, SegmentPreview};
 pub use sessions::{SESSION_HOURS, SignedIn, Visitor, csrf_matches};
 pub use status::{
     BulkChange, BulkOutcome, ChangeStatus, Changed, LeftOut, MAX_BULK, StatusChanged,

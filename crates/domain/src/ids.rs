@@ -83,6 +83,10 @@ id_type!(
     CourseId
 );
 id_type!(
+    /// A segment of an org: a rule that picks out its people.
+    SegmentId
+);
+id_type!(
     /// A lesson of a course (stable across edits, so progress survives reordering).
     LessonId
 );

@@ -13,6 +13,7 @@ pub mod provisioning;
 pub mod roster;
 pub mod rules;
 pub mod search;
+pub mod segment;
 pub mod status;
 pub mod text;
 pub mod token;
@@ -22,7 +23,7 @@ pub use audit::{Actor, AuditAction, AuditEvent, Reason, StoredActor};
 pub use error::FieldError;
 pub use ids::{
     CertificateId, CourseId, CreditEntryId, EventId, LessonId, MessageId, OrgId, RosterId, RunId,
-    SourceId, TokenId, UserId,
+    SegmentId, SourceId, TokenId, UserId,
 };
 pub use org::{Org, OrgName, OrgSlug};
 pub use password::{HashMemory, Password, PasswordHash, TemporaryPassword};

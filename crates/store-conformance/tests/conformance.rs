@@ -48,4 +48,7 @@ rollcall_testkit::backend_tests!(
     another_orgs_courses_and_certificates_are_out_of_reach,
     a_joiner_is_enrolled_in_every_everyone_course_and_a_reopened_one_catches_up,
     an_admins_message_reaches_only_those_the_rules_let_receive_it,
+    a_segment_picks_out_people_by_its_rule_as_the_status_rules_say,
+    a_saved_segment_follows_its_peoples_fields_and_statuses,
+    a_bad_segment_is_refused_and_another_orgs_is_out_of_reach,
 );

@@ -181,6 +181,7 @@ mod tests {
         (14, "100e221d715204a7a9eb1e624396e8f20b1ee892313cee58e1252b6d66eaab937e08fc4ca109b32f5824d11e2edd8eb0"),
         (15, "ceec82075ae01f11245e8b15f5b541cecc39a0761ae387ff8e2668ddd9c5ea11e6bf515a2dae8846f99f61edef962345"),
         (16, "c9944cd351f03b79b4a57bfba3c9156336b0fe2369c16c240c2272ed98afde8ba78a1766918b32ca7b5d858666040e3b"),
+        (17, "daf7d2ed05502c00c1ac163ec492c6ebb2dc4686c7dc1465309e71c9692dc20916144bb1098a179b0539c433776682b3"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

@@ -255,6 +255,7 @@ mod tests {
         (11, "9b05022e12e11d576a7f050c48968f78b03de992db566d1cb166601fa664591272a76fbc5fcb0d1134fe1b0cb4564e14"),
         (12, "b95e6891c9b5b71e377d3ad30fb95adf672a0bb14468328c9a16dd4611cb2e6e42d26ef4da200d9dc220c4f8f0183132"),
         (13, "0fd7248d181f57943ba4f3a643eb8aed6a0fa3dd92749d7eebd0e16077be9269054bde38e582f1df06852130ba20e25f"),
+        (14, "ee69c4f06c6900a896991057b6d5ce868d14ebb43b674d8d37bcce5c45e97f09ba6fc87be46fa78dbcfd848abd54799f"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

@@ -15,6 +15,7 @@ pub mod listing;
 pub mod rows;
 pub mod scim;
 pub mod scim_rows;
+pub mod segment;
 pub mod shared;
 pub mod sql;
 mod value;
@@ -216,7 +217,9 @@ pub struct UserQuery {
 /// Reads outside a unit of work see committed data and take no locks (on SQLite they go to
 /// the readers' pool, beside the one writer).
 #[async_trait]
-pub trait Store: learning::LearningStore + scim::ScimStore + Send + Sync + 'static {
+pub trait Store:
+    learning::LearningStore + scim::ScimStore + segment::SegmentStore + Send + Sync + 'static
+{
     /// Which backend this is: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
@@ -328,7 +331,9 @@ pub trait Store: learning::LearningStore + scim::ScimStore + Send + Sync + 'stat
 /// [`StoreError::Stale`] when it moved on. Business rules (which sessions end, which events
 /// are written) are the caller's: a unit of work only stores.
 #[async_trait]
-pub trait UnitOfWork: learning::LearningWork + scim::ScimWork + Send {
+pub trait UnitOfWork:
+    learning::LearningWork + scim::ScimWork + segment::SegmentWork + Send
+{
     async fn insert_org(&mut self, org: &Org) -> StoreResult<()>;
 
     /// The user, locked until this unit of work ends.

@@ -9,6 +9,7 @@ pub mod openapi;
 mod provisioning;
 mod rosters;
 mod rules;
+mod segments;
 mod shape;
 mod users;
 
@@ -103,6 +104,15 @@ pub fn routes(max_import_bytes: usize, drop_root: Option<std::path::PathBuf>) ->
             "/scim-connections/{name}/requests",
             get(connections::requests),
         )
+        .route("/segments", get(segments::list).post(segments::create))
+        .route("/segments/preview", post(segments::preview))
+        .route(
+            "/segments/{id}",
+            get(segments::show)
+                .put(segments::replace)
+                .delete(segments::delete),
+        )
+        .route("/segments/{id}/members", get(segments::members))
         .route("/openapi.json", get(openapi::serve))
         .fallback(error::no_such_route)
 }

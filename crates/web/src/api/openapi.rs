@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{FieldProblem, Problem, RowProblem};
-use super::{connections, learning, provisioning, rosters, rules, users};
+use super::{connections, learning, provisioning, rosters, rules, segments, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,7 +23,9 @@ use super::{connections, learning, provisioning, rosters, rules, users};
         learning::my_course, learning::start, learning::read_lesson, learning::finish,
         learning::my_certificate_pdf, learning::verify, learning::write_message,
         connections::list, connections::add, connections::show, connections::add_token,
-        connections::revoke_token, connections::requests),
+        connections::revoke_token, connections::requests, segments::list, segments::create,
+        segments::preview, segments::show, segments::replace, segments::delete,
+        segments::members),
     components(schemas(
         users::UserBody, users::UserListBody, users::CreateUserBody, users::EditUserBody,
         users::StatusBody, users::StatusChangedBody, users::EventBody, users::ActorBody,
@@ -51,7 +53,9 @@ use super::{connections, learning, provisioning, rosters, rules, users};
         connections::ScimConnectionListBody, connections::NewScimConnectionBody,
         connections::MadeScimConnectionBody, connections::NewScimTokenBody,
         connections::MadeScimTokenBody, connections::ScimRequestBody,
-        connections::ScimRequestListBody,
+        connections::ScimRequestListBody, segments::SegmentBody, segments::SegmentListBody,
+        segments::SegmentInput, segments::RuleInput, segments::SegmentPreviewBody,
+        segments::SegmentMembersBody,
         Problem, FieldProblem
     )),
     modifiers(&BearerToken, &ProblemResponses),
@@ -63,7 +67,9 @@ use super::{connections, learning, provisioning, rosters, rules, users};
             outbox; a learner's own courses under /me; the public check of a certificate"),
         (name = "scim", description = "SCIM connections of identity providers: their tokens \
             and last requests. The SCIM 2.0 protocol itself is served under /scim/v2 \
-            (docs/scim.md)"))
+            (docs/scim.md)"),
+        (name = "segments", description = "People picked out by a rule on their fields \
+            (docs/segments.md): previewed, counted and listed as the status rules say"))
 )]
 struct ApiDoc;
 

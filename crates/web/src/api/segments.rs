@@ -1,0 +1,239 @@
+//! Segments through the API: an org's people picked out by a rule on their fields, previewed
+//! before they are saved, counted and listed as the status rules say (inactive members apart,
+//! archived ones left out). The rule language is documented in docs/segments.md.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use rollcall_app::{App, NewSegment, Segment};
+use rollcall_domain::{FieldError, SegmentId};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::auth::ApiPrincipal;
+use super::error::{Problem, from_app};
+use super::extract::{ApiJson, ApiQuery, IfMatch};
+use super::users::UserBody;
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SegmentBody {
+    pub id: Uuid,
+    pub name: String,
+    /// The rule in its plain written form.
+    pub rule: String,
+    /// Active members now.
+    pub active: u64,
+    /// Inactive members now (listed, marked); archived people are never counted.
+    pub inactive: u64,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Send it back in `If-Match` to change the segment only as you read it.
+    pub version: i64,
+}
+
+impl From<&Segment> for SegmentBody {
+    fn from(s: &Segment) -> Self {
+        Self {
+            id: s.record.id.as_uuid(),
+            name: s.record.name.clone(),
+            rule: s.record.rule.clone(),
+            active: s.tally.active,
+            inactive: s.tally.inactive,
+            created_by: s.record.created_by.clone(),
+            created_at: s.record.created_at,
+            updated_at: s.record.updated_at,
+            version: s.record.version,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SegmentListBody {
+    pub segments: Vec<SegmentBody>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentInput {
+    /// 1 to 100 characters, unique in the org ignoring case.
+    name: String,
+    /// For example `role = student and department in ("Science", "Maths")`.
+    rule: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleInput {
+    rule: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SegmentPreviewBody {
+    /// The rule in its plain written form.
+    pub rule: String,
+    pub active: u64,
+    pub inactive: u64,
+    /// The first members, by family then given name.
+    pub first: Vec<UserBody>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SegmentMembersBody {
+    /// By family then given name; inactive members carry their status.
+    pub members: Vec<UserBody>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MembersParams {
+    /// How many to pass over (0 by default).
+    offset: Option<u64>,
+    /// 1 to 500; 50 by default.
+    limit: Option<u64>,
+}
+
+fn segment_id(raw: &str) -> Result<SegmentId, Problem> {
+    raw.parse::<Uuid>()
+        .map(SegmentId::from_uuid)
+        .map_err(|_| Problem::not_found("segment"))
+}
+
+#[utoipa::path(get, path = "/api/v1/segments", tag = "segments",
+    responses((status = 200, body = SegmentListBody), (status = 403, body = Problem)),
+    security(("token" = [])))]
+pub async fn list(
+    State(app): State<App>,
+    ApiPrincipal(who): ApiPrincipal,
+) -> Result<Json<SegmentListBody>, Problem> {
+    let segments = app.segments(&who).await?;
+    Ok(Json(SegmentListBody {
+        segments: segments.iter().map(SegmentBody::from).collect(),
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/segments", tag = "segments",
+    request_body = SegmentInput,
+    responses((status = 201, body = SegmentBody), (status = 403, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("token" = [])))]
+pub async fn create(
+    State(app): State<App>,
+    ApiPrincipal(who): ApiPrincipal,
+    ApiJson(body): ApiJson<SegmentInput>,
+) -> Result<Response, Problem> {
+    let made = app
+        .create_segment(
+            &who,
+            &NewSegment {
+                name: body.name,
+                rule: body.rule,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(SegmentBody::from(&made))).into_response())
+}
+
+#[utoipa::path(post, path = "/api/v1/segments/preview", tag = "segments",
+    request_body = RuleInput,
+    responses((status = 200, body = SegmentPreviewBody), (status = 403, body = Problem),
+        (status = 422, body = Problem)),
+    security(("token" = [])))]
+pub async fn preview(
+    State(app): State<App>,
+    ApiPrincipal(who): ApiPrincipal,
+    ApiJson(body): ApiJson<RuleInput>,
+) -> Result<Json<SegmentPreviewBody>, Problem> {
+    let preview = app.preview_segment(&who, &body.rule).await?;
+    Ok(Json(SegmentPreviewBody {
+        rule: preview.rule,
+        active: preview.tally.active,
+        inactive: preview.tally.inactive,
+        first: preview.first.iter().map(UserBody::from).collect(),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/segments/{id}", tag = "segments",
+    params(("id" = Uuid, Path, description = "The segment's id")),
+    responses((status = 200, body = SegmentBody), (status = 404, body = Problem)),
+    security(("token" = [])))]
+pub async fn show(
+    State(app): State<App>,
+    ApiPrincipal(who): ApiPrincipal,
+    Path(id): Path<String>,
+) -> Result<Json<SegmentBody>, Problem> {
+    let segment = app.segment(&who, segment_id(&id)?).await?;
+    Ok(Json(SegmentBody::from(&segment)))
+}
+
+#[utoipa::path(put, path = "/api/v1/segments/{id}", tag = "segments",
+    request_body = SegmentInput,
+    params(("id" = Uuid, Path, description = "The segment's id"),
+        ("If-Match" = Option<String>, Header, description = "The version read, in quotes")),
+    responses((status = 200, body = SegmentBody), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 412, body = Problem),
+        (status = 422, body = Problem)),
+    security(("token" = [])))]
+pub async fn replace(
+    State(app): State<App>,
+    ApiPrincipal(who): ApiPrincipal,
+    Path(id): Path<String>,
+    IfMatch(version): IfMatch,
+    ApiJson(body): ApiJson<SegmentInput>,
+) -> Result<Json<SegmentBody>, Problem> {
+    let segment = app
+        .update_segment(
+            &who,
+            segment_id(&id)?,
+            &NewSegment {
+                name: body.name,
+                rule: body.rule,
+            },
+            version,
+        )
+        .await
+        .map_err(|err| from_app(err, version.is_some()))?;
+    Ok(Json(SegmentBody::from(&segment)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/segments/{id}", tag = "segments",
+    params(("id" = Uuid, Path, description = "The segment's id")),
+    responses((status = 204), (status = 404, body = Problem)),
+    security(("token" = [])))]
+pub async fn delete(
+    State(app): State<App>,
+    ApiPrincipal(who): ApiPrincipal,
+    Path(id): Path<String>,
+) -> Result<StatusCode, Problem> {
+    app.delete_segment(&who, segment_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/segments/{id}/members", tag = "segments",
+    params(("id" = Uuid, Path, description = "The segment's id"), MembersParams),
+    responses((status = 200, body = SegmentMembersBody), (status = 404, body = Problem),
+        (status = 422, body = Problem)),
+    security(("token" = [])))]
+pub async fn members(
+    State(app): State<App>,
+    ApiPrincipal(who): ApiPrincipal,
+    Path(id): Path<String>,
+    ApiQuery(params): ApiQuery<MembersParams>,
+) -> Result<Json<SegmentMembersBody>, Problem> {
+    let limit = params.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(Problem::invalid(vec![FieldError::new(
+            "limit",
+            "a page holds 1 to 500 members",
+        )]));
+    }
+    let members = app
+        .segment_members(&who, segment_id(&id)?, params.offset.unwrap_or(0), limit)
+        .await?;
+    Ok(Json(SegmentMembersBody {
+        members: members.iter().map(UserBody::from).collect(),
+    }))
+}
