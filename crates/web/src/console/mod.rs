@@ -11,6 +11,7 @@ mod provisioning;
 mod rosters;
 mod rules;
 mod scim;
+mod segments;
 mod status;
 mod users;
 
@@ -80,8 +81,8 @@ pub fn routes(max_import_bytes: usize) -> Router<App> {
                 )),
         )
         .merge(scim::routes())
-        .route("/rosters", get(rosters::index))
-        .route("/rosters/{id}", get(rosters::show))
+        .merge(segments::routes())
+        .merge(rosters::routes())
         .route("/runs", get(provisioning::runs))
         .route("/runs/{id}", get(provisioning::run))
         .route("/runs/{id}/approve", post(provisioning::approve))

@@ -541,3 +541,54 @@ pub struct ScimConnectionPage {
     pub inactive: u64,
     pub archived: u64,
 }
+
+/// A segment in a list.
+pub struct SegmentLine {
+    pub id: String,
+    pub name: String,
+    pub rule: String,
+    pub active: u64,
+    pub inactive: u64,
+}
+
+#[derive(Template)]
+#[template(path = "pages/segments.html")]
+pub struct SegmentsPage {
+    pub chrome: Chrome,
+    pub segments: Vec<SegmentLine>,
+    /// The new segment's form, as typed.
+    pub name: String,
+    pub rule: String,
+    pub error: String,
+    pub notice: String,
+}
+
+/// The live count of a rule being written, and its first members.
+#[derive(Template, Default)]
+#[template(path = "partials/segment_preview.html")]
+pub struct SegmentPreviewPart {
+    /// False while the rule is empty.
+    pub shown: bool,
+    pub rule: String,
+    pub active: u64,
+    pub inactive: u64,
+    pub members: Vec<MemberLine>,
+    pub error: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/segment.html")]
+pub struct SegmentPage {
+    pub chrome: Chrome,
+    pub segment: SegmentLine,
+    pub version: i64,
+    pub created_by: String,
+    /// The form, as typed (or as saved).
+    pub name: String,
+    pub rule: String,
+    pub members: Vec<MemberLine>,
+    /// Members beyond those listed.
+    pub more: u64,
+    pub error: String,
+    pub notice: String,
+}

@@ -11,6 +11,14 @@ use super::extract::SignedIn;
 use super::pages::{MemberLine, MessagePage, RosterLine, RosterPage, RostersPage};
 use super::render;
 
+/// The pages of rosters.
+pub fn routes() -> axum::Router<App> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/rosters", get(index))
+        .route("/rosters/{id}", get(show))
+}
+
 fn failure(signed_in: &SignedIn, err: &AppError) -> Response {
     super::errors::failure_page(signed_in.chrome.clone(), err, "/rosters", "Back to rosters")
 }
