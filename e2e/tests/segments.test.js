@@ -19,8 +19,9 @@ before(async () => {
   server = await startServer();
   browser = await launchBrowser();
   const add = (username, given, family, location) => cli(server.databaseUrl, "user", "add",
-    "--username", username, "--given-name", given, "--family-name", family, "--role", "student",
-    "--attribute", `location=${location}`, "--attribute", "year=7");
+    "--username", username, "--email", `${username}@northfield.example`, "--given-name", given,
+    "--family-name", family, "--role", "student", "--attribute", `location=${location}`,
+    "--attribute", "year=7");
   add("ines.harbour", "Ines", "Abara", "Harbour");
   add("jon.harbour", "Jon", "Baptiste", "Harbour");
   add("kai.harbour", "Kai", "Castell", "Harbour Point");
@@ -79,6 +80,16 @@ test("an admin builds a segment with a live count, saves, changes and deletes it
   assert.match(await rows.nth(1).textContent(), /Jon Baptiste\s*Inactive/);
   assert.deepEqual(await axeViolations(admin), []);
   await screenshot(admin, "segment-desktop");
+
+  // A message reaches the two active members; the inactive one's is kept unsent.
+  assert.match(await admin.locator("#reach").textContent(), /reaches\s+2\s+active people.*1 inactive/s);
+  await admin.getByLabel("Subject").fill("Harbour trip");
+  await admin.getByLabel("Message").fill("The boat leaves at nine.");
+  await press(admin, admin.getByRole("button", { name: "Send to 2 people" }));
+  await admin.getByText("Message queued for 2 people; 1 kept unsent").waitFor();
+  await admin.goto(`${server.address}/outbox`);
+  assert.equal(await admin.getByText("Harbour trip").count(), 3, "every member's message is in the outbox");
+  await admin.goBack();
 
   // The same name twice is refused; a changed rule is saved.
   await admin.goto(`${server.address}/segments`);

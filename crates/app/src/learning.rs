@@ -16,6 +16,7 @@ use rollcall_store::{Enrol, Store, StoreResult, UnitOfWork};
 
 pub use courses::{CourseSummary, Enrolled};
 pub use credits::Credits;
+pub(crate) use outbox::admin_message;
 pub use outbox::{Delivered, Mailer, SendError, Written};
 pub use progress::{Finished, MyCourse, TrainingHistory};
 

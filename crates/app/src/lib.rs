@@ -39,6 +39,7 @@ pub use scim::{
     ScimRequestLine, ScimUser, if_match_allows,
 };
 
+pub use rollcall_store::segment::{SegmentReach, SegmentTally};
 pub use segments::{NewSegment, PREVIEW_MEMBERS, Segment, SegmentPreview};
 pub use sessions::{SESSION_HOURS, SignedIn, Visitor, csrf_matches};
 pub use status::{

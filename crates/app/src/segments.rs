@@ -6,14 +6,17 @@
 
 use std::collections::HashSet;
 
+use rollcall_domain::learning::{Message, MessageState};
 use rollcall_domain::segment::{Field, Rule};
 use rollcall_domain::{FieldError, OrgId, SegmentId, User, text};
-use rollcall_store::segment::{SegmentRecord, SegmentTally};
+use rollcall_store::segment::{SegmentReach, SegmentRecord, SegmentTally};
 
 use crate::{App, AppError, Principal};
 
 /// How many members a preview shows.
 pub const PREVIEW_MEMBERS: u64 = 20;
+/// How many members are read at a time.
+const PAGE: u64 = 1_000;
 /// The longest segment name, in characters.
 const MAX_NAME: usize = 100;
 
@@ -190,6 +193,68 @@ impl App {
             .store
             .segment_members(who.org_id, &rule, offset, limit.min(500))
             .await?)
+    }
+
+    /// Whom a message to the segment would reach now, and who would be left out and why.
+    pub async fn segment_reach(
+        &self,
+        who: &Principal,
+        id: SegmentId,
+    ) -> Result<SegmentReach, AppError> {
+        who.require_admin()?;
+        let record = self.stored_segment(who.org_id, id).await?;
+        let rule = stored_rule(&record)?;
+        Ok(self.store.segment_reach(who.org_id, &rule).await?)
+    }
+
+    /// An admin's message to a segment's members, through the outbox: queued for the active
+    /// ones with an address, kept as suppressed (with the reason) for the others. All of it
+    /// is written, or none.
+    pub async fn write_to_segment(
+        &self,
+        who: &Principal,
+        id: SegmentId,
+        subject: &str,
+        body: &str,
+    ) -> Result<crate::Written, AppError> {
+        who.require_admin()?;
+        let mut problems = Vec::new();
+        let message = crate::learning::admin_message(subject, body, &mut problems);
+        let record = self.stored_segment(who.org_id, id).await?;
+        if !problems.is_empty() {
+            return Err(AppError::Invalid(problems));
+        }
+        let rule = stored_rule(&record)?;
+        let now = self.now();
+        let mut messages = Vec::new();
+        loop {
+            let offset = messages.len() as u64;
+            let page = self
+                .store
+                .segment_members(who.org_id, &rule, offset, PAGE)
+                .await?;
+            messages.extend(page.iter().map(|p| Message::addressed(p, &message, now)));
+            if (page.len() as u64) < PAGE {
+                break;
+            }
+        }
+        if messages.is_empty() {
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "segment",
+                "no one is in this segment now: the message would reach nobody",
+            )]));
+        }
+        let mut uow = self.store.begin().await?;
+        uow.insert_messages(&messages).await?;
+        uow.commit().await?;
+        let queued = messages
+            .iter()
+            .filter(|m| m.state == MessageState::Queued)
+            .count();
+        Ok(crate::Written {
+            queued,
+            suppressed: messages.len() - queued,
+        })
     }
 
     async fn stored_segment(&self, org: OrgId, id: SegmentId) -> Result<SegmentRecord, AppError> {

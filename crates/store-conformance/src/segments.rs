@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use rollcall_app::{AppError, ChangeStatus, EditUser, NewSegment};
+use rollcall_domain::learning::MessageState;
 use rollcall_domain::segment::Rule;
 use rollcall_domain::{Status, User};
 use rollcall_store::segment::SegmentTally;
@@ -288,4 +289,87 @@ pub async fn a_bad_segment_is_refused_and_another_orgs_is_out_of_reach(db: TestD
         .await
         .unwrap();
     assert!(f.app.segments(&f.admin).await.unwrap().is_empty());
+}
+
+pub async fn a_message_to_a_segment_reaches_only_its_active_members_with_an_address(db: TestDb) {
+    let f = fixture(db).await;
+    let add = |given: &str, email: Option<&str>| {
+        let mut new = person(given, "Artist", Some(&given.to_lowercase()), email);
+        new.attributes = BTreeMap::from([("department".to_owned(), "Art".to_owned())]);
+        let f = &f;
+        async move { f.app.create_user(&f.admin, new).await.unwrap() }
+    };
+    let ann = add("Ann", Some("ann@northfield.example")).await;
+    let bob = add("Bob", None).await;
+    let cal = add("Cal", Some("cal@northfield.example")).await;
+    let dee = add("Dee", Some("dee@northfield.example")).await;
+    f.move_to(&cal, Status::Inactive).await;
+    f.move_to(&dee, Status::Inactive).await;
+    f.move_to(&dee, Status::Archived).await;
+    let art = f
+        .app
+        .create_segment(
+            &f.admin,
+            &NewSegment {
+                name: "Art".into(),
+                rule: "department = art".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let id = art.record.id;
+    let reach = f.app.segment_reach(&f.admin, id).await.unwrap();
+    assert_eq!((reach.reached, reach.no_address, reach.inactive), (1, 1, 1));
+
+    // No subject, and nothing is written.
+    match f.app.write_to_segment(&f.admin, id, " ", "Hello").await {
+        Err(AppError::Invalid(errors)) => assert_eq!(errors[0].field, "subject"),
+        other => panic!("{other:?}"),
+    }
+    let written = f
+        .app
+        .write_to_segment(&f.admin, id, "Exhibition", "The art show opens on Friday.")
+        .await
+        .unwrap();
+    assert_eq!((written.queued, written.suppressed), (1, 2));
+    let mail = |user: &User| {
+        let (store, org, id) = (f.db.store.clone(), f.org.id, user.id());
+        async move {
+            store
+                .user_messages(org, id)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|m| (m.state, m.reason.is_some()))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(mail(&ann).await, [(MessageState::Queued, false)]);
+    assert_eq!(mail(&bob).await, [(MessageState::Suppressed, true)]);
+    assert_eq!(mail(&cal).await, [(MessageState::Suppressed, true)]);
+    assert!(
+        mail(&dee).await.is_empty(),
+        "an archived person is no member"
+    );
+
+    // A segment no one is in reaches nobody: refused.
+    let empty = f
+        .app
+        .create_segment(
+            &f.admin,
+            &NewSegment {
+                name: "Nobody".into(),
+                rule: "department = sculpture".into(),
+            },
+        )
+        .await
+        .unwrap();
+    match f
+        .app
+        .write_to_segment(&f.admin, empty.record.id, "Hello", "Anyone?")
+        .await
+    {
+        Err(AppError::Invalid(errors)) => assert_eq!(errors[0].field, "segment"),
+        other => panic!("{other:?}"),
+    }
 }

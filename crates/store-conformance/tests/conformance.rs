@@ -51,4 +51,5 @@ rollcall_testkit::backend_tests!(
     a_segment_picks_out_people_by_its_rule_as_the_status_rules_say,
     a_saved_segment_follows_its_peoples_fields_and_statuses,
     a_bad_segment_is_refused_and_another_orgs_is_out_of_reach,
+    a_message_to_a_segment_reaches_only_its_active_members_with_an_address,
 );

@@ -40,6 +40,17 @@ pub struct SegmentTally {
     pub inactive: u64,
 }
 
+/// Whom a message to a rule's people reaches: active people with an e-mail address. The others
+/// are left out (their messages kept as suppressed).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SegmentReach {
+    pub reached: u64,
+    /// Active, without an e-mail address.
+    pub no_address: u64,
+    /// Inactive: the status rules keep e-mail from them.
+    pub inactive: u64,
+}
+
 /// Reads of segments, outside any unit of work.
 #[async_trait]
 pub trait SegmentStore: Send + Sync {
@@ -50,6 +61,8 @@ pub trait SegmentStore: Send + Sync {
     async fn attribute_in_use(&self, org: OrgId, name: &str) -> StoreResult<bool>;
     /// How many of the org's people the rule picks out; archived people never count.
     async fn segment_tally(&self, org: OrgId, rule: &Rule) -> StoreResult<SegmentTally>;
+    /// Whom a message to the rule's people reaches, and who is left out.
+    async fn segment_reach(&self, org: OrgId, rule: &Rule) -> StoreResult<SegmentReach>;
     /// A page of the people the rule picks out, by family then given name; archived people
     /// are left out.
     async fn segment_members(
@@ -214,6 +227,7 @@ where
     for<'r> SegmentRow: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> UserColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (String, i64): FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> (String, i64, i64): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (i64,): FromRow<'r, <B::Db as Database>::Row>,
 {
     async fn segments(&self, org: OrgId) -> StoreResult<Vec<SegmentRecord>> {
@@ -264,6 +278,29 @@ where
             }
         }
         Ok(tally)
+    }
+
+    async fn segment_reach(&self, org: OrgId, rule: &Rule) -> StoreResult<SegmentReach> {
+        let mut q = picked::<B>(
+            "u.status, cast(case when u.email is null then 0 else 1 end as bigint) as addressed, \
+             count(*)",
+            org,
+            rule,
+        );
+        q.push(" group by u.status, addressed");
+        let mut reach = SegmentReach::default();
+        for (status, addressed, count) in
+            q.fetch_all::<(String, i64, i64), _>(self.reader()).await?
+        {
+            let count = u64::try_from(count).unwrap_or(0);
+            match (status.parse::<Status>(), addressed) {
+                (Ok(Status::Active), 1) => reach.reached += count,
+                (Ok(Status::Active), _) => reach.no_address += count,
+                (Ok(Status::Inactive), _) => reach.inactive += count,
+                _ => return Err(corrupt(format!("a segment counted status '{status}'"))),
+            }
+        }
+        Ok(reach)
     }
 
     async fn segment_members(

@@ -195,6 +195,7 @@ where
     for<'r> crate::segment::SegmentRow: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (String,): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (String, i64): FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> (String, i64, i64): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (Uuid, Uuid, String): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (Uuid, i64): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (i64,): FromRow<'r, <B::Db as Database>::Row>,

@@ -157,6 +157,37 @@ pub struct Written {
     pub suppressed: usize,
 }
 
+/// An admin's message as written, its problems added to `problems`.
+pub(crate) fn admin_message(
+    subject: &str,
+    body: &str,
+    problems: &mut Vec<FieldError>,
+) -> NewMessage {
+    let subject = subject.trim();
+    let body = body.trim();
+    if subject.is_empty() {
+        problems.push(FieldError::new("subject", "is required"));
+    } else if subject.chars().count() > MAX_SUBJECT || subject.chars().any(char::is_control) {
+        problems.push(FieldError::new(
+            "subject",
+            format!("must be one line of at most {MAX_SUBJECT} characters"),
+        ));
+    }
+    if body.is_empty() {
+        problems.push(FieldError::new("body", "is required"));
+    } else if body.chars().count() > MAX_BODY {
+        problems.push(FieldError::new(
+            "body",
+            format!("is too long: at most {MAX_BODY} characters"),
+        ));
+    }
+    NewMessage {
+        kind: MessageKind::Admin,
+        subject: subject.to_owned(),
+        body: body.to_owned(),
+    }
+}
+
 impl App {
     /// An admin's message to people of the org: queued for those the rules let receive
     /// e-mail, kept as suppressed (with the reason) for the others, never sent to them later.
@@ -170,24 +201,7 @@ impl App {
     ) -> Result<Written, AppError> {
         who.require_admin()?;
         let mut problems = Vec::new();
-        let subject = subject.trim();
-        let body = body.trim();
-        if subject.is_empty() {
-            problems.push(FieldError::new("subject", "is required"));
-        } else if subject.chars().count() > MAX_SUBJECT || subject.chars().any(char::is_control) {
-            problems.push(FieldError::new(
-                "subject",
-                format!("must be one line of at most {MAX_SUBJECT} characters"),
-            ));
-        }
-        if body.is_empty() {
-            problems.push(FieldError::new("body", "is required"));
-        } else if body.chars().count() > MAX_BODY {
-            problems.push(FieldError::new(
-                "body",
-                format!("is too long: at most {MAX_BODY} characters"),
-            ));
-        }
+        let message = admin_message(subject, body, &mut problems);
         if to.is_empty() {
             problems.push(FieldError::new("users", "name at least one person"));
         } else if to.len() > MAX_RECIPIENTS {
@@ -219,11 +233,6 @@ impl App {
         if !unknown.is_empty() {
             return Err(AppError::Invalid(unknown));
         }
-        let message = NewMessage {
-            kind: MessageKind::Admin,
-            subject: subject.to_owned(),
-            body: body.to_owned(),
-        };
         let now = self.now();
         let mut seen = std::collections::HashSet::new();
         let messages: Vec<Message> = to

@@ -113,6 +113,8 @@ pub fn routes(max_import_bytes: usize, drop_root: Option<std::path::PathBuf>) ->
                 .delete(segments::delete),
         )
         .route("/segments/{id}/members", get(segments::members))
+        .route("/segments/{id}/reach", get(segments::reach))
+        .route("/segments/{id}/message", post(segments::message))
         .route("/openapi.json", get(openapi::serve))
         .fallback(error::no_such_route)
 }

@@ -25,7 +25,7 @@ use super::{connections, learning, provisioning, rosters, rules, segments, users
         connections::list, connections::add, connections::show, connections::add_token,
         connections::revoke_token, connections::requests, segments::list, segments::create,
         segments::preview, segments::show, segments::replace, segments::delete,
-        segments::members),
+        segments::members, segments::reach, segments::message),
     components(schemas(
         users::UserBody, users::UserListBody, users::CreateUserBody, users::EditUserBody,
         users::StatusBody, users::StatusChangedBody, users::EventBody, users::ActorBody,
@@ -55,7 +55,7 @@ use super::{connections, learning, provisioning, rosters, rules, segments, users
         connections::MadeScimTokenBody, connections::ScimRequestBody,
         connections::ScimRequestListBody, segments::SegmentBody, segments::SegmentListBody,
         segments::SegmentInput, segments::RuleInput, segments::SegmentPreviewBody,
-        segments::SegmentMembersBody,
+        segments::SegmentMembersBody, segments::SegmentReachBody, segments::SegmentMessageInput,
         Problem, FieldProblem
     )),
     modifiers(&BearerToken, &ProblemResponses),

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::auth::ApiPrincipal;
 use super::error::{Problem, from_app};
 use super::extract::{ApiJson, ApiQuery, IfMatch};
+use super::learning::WrittenBody;
 use super::users::UserBody;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -236,4 +237,61 @@ pub async fn members(
     Ok(Json(SegmentMembersBody {
         members: members.iter().map(UserBody::from).collect(),
     }))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SegmentReachBody {
+    /// Active members with an e-mail address: a message reaches them.
+    pub reached: u64,
+    /// Active members without an address: left out.
+    pub no_address: u64,
+    /// Inactive members: left out, as the status rules say (their messages kept as
+    /// suppressed).
+    pub inactive: u64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentMessageInput {
+    subject: String,
+    body: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/segments/{id}/reach", tag = "segments",
+    params(("id" = Uuid, Path, description = "The segment's id")),
+    responses((status = 200, body = SegmentReachBody), (status = 404, body = Problem)),
+    security(("token" = [])))]
+pub async fn reach(
+    State(app): State<App>,
+    ApiPrincipal(who): ApiPrincipal,
+    Path(id): Path<String>,
+) -> Result<Json<SegmentReachBody>, Problem> {
+    let reach = app.segment_reach(&who, segment_id(&id)?).await?;
+    Ok(Json(SegmentReachBody {
+        reached: reach.reached,
+        no_address: reach.no_address,
+        inactive: reach.inactive,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/segments/{id}/message", tag = "segments",
+    request_body = SegmentMessageInput,
+    params(("id" = Uuid, Path, description = "The segment's id")),
+    responses((status = 201, body = WrittenBody), (status = 404, body = Problem),
+        (status = 422, body = Problem)),
+    security(("token" = [])))]
+pub async fn message(
+    State(app): State<App>,
+    ApiPrincipal(who): ApiPrincipal,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<SegmentMessageInput>,
+) -> Result<Response, Problem> {
+    let written = app
+        .write_to_segment(&who, segment_id(&id)?, &body.subject, &body.body)
+        .await?;
+    let body = WrittenBody {
+        queued: written.queued,
+        suppressed: written.suppressed,
+    };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
 }

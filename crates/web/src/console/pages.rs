@@ -589,6 +589,10 @@ pub struct SegmentPage {
     pub members: Vec<MemberLine>,
     /// Members beyond those listed.
     pub more: u64,
+    /// Whom a message reaches, and who is left out.
+    pub reached: u64,
+    pub no_address: u64,
+    pub inactive: u64,
     pub error: String,
     pub notice: String,
 }

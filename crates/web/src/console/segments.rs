@@ -26,6 +26,7 @@ pub fn routes() -> axum::Router<App> {
         .route("/segments/preview", post(preview))
         .route("/segments/{id}", get(show).post(update))
         .route("/segments/{id}/delete", post(delete))
+        .route("/segments/{id}/message", post(message))
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -43,6 +44,8 @@ pub struct SegmentForm {
 #[derive(Debug, Deserialize, Default)]
 pub struct DoneQuery {
     done: Option<String>,
+    queued: Option<usize>,
+    suppressed: Option<usize>,
 }
 
 fn line(segment: &Segment) -> SegmentLine {
@@ -184,6 +187,10 @@ async fn segment_page(
         .segment_members(who, segment.record.id, 0, LISTED)
         .await
         .unwrap_or_default();
+    let reach = app
+        .segment_reach(who, segment.record.id)
+        .await
+        .unwrap_or_default();
     let total = segment.tally.active + segment.tally.inactive;
     render(&SegmentPage {
         chrome: signed_in.chrome,
@@ -194,6 +201,9 @@ async fn segment_page(
         rule: form.map_or_else(|| segment.record.rule.clone(), |f| f.rule.clone()),
         members: members.iter().map(member).collect(),
         more: total.saturating_sub(LISTED),
+        reached: reach.reached,
+        no_address: reach.no_address,
+        inactive: reach.inactive,
         error,
         notice: notice.to_owned(),
     })
@@ -206,11 +216,22 @@ pub async fn show(
     Query(query): Query<DoneQuery>,
 ) -> Response {
     let notice = match query.done.as_deref() {
-        Some("made") => "Segment saved.",
-        Some("saved") => "Segment changed.",
-        _ => "",
+        Some("made") => "Segment saved.".to_owned(),
+        Some("saved") => "Segment changed.".to_owned(),
+        Some("written") => format!(
+            "Message queued for {} {}; {} kept unsent (inactive, or without an e-mail address), \
+             as the outbox shows.",
+            query.queued.unwrap_or(0),
+            if query.queued == Some(1) {
+                "person"
+            } else {
+                "people"
+            },
+            query.suppressed.unwrap_or(0),
+        ),
+        _ => String::new(),
     };
-    segment_page(&app, signed_in, &id, None, String::new(), notice).await
+    segment_page(&app, signed_in, &id, None, String::new(), &notice).await
 }
 
 pub async fn update(
@@ -281,5 +302,48 @@ pub async fn delete(
     match done {
         Ok(()) => Redirect::to("/segments?done=deleted").into_response(),
         Err(err) => failure_page(signed_in.chrome, &err, "/segments", "Back to segments"),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MessageForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    body: String,
+}
+
+/// Writes to the segment's members through the outbox.
+pub async fn message(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Admin(signed_in): Admin,
+    Path(id): Path<String>,
+    Form(form): Form<MessageForm>,
+) -> Response {
+    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
+        return refused;
+    }
+    let written = match segment_id(&id) {
+        Ok(segment) => {
+            app.write_to_segment(
+                &signed_in.visitor.principal,
+                segment,
+                &form.subject,
+                &form.body,
+            )
+            .await
+        }
+        Err(err) => Err(err),
+    };
+    match written {
+        Ok(written) => Redirect::to(&format!(
+            "/segments/{id}?done=written&queued={}&suppressed={}",
+            written.queued, written.suppressed
+        ))
+        .into_response(),
+        Err(err) => segment_page(&app, signed_in, &id, None, explain(&err).1, "").await,
     }
 }

@@ -75,6 +75,27 @@ pub async fn segments_are_previewed_saved_and_listed_as_the_status_rules_say(db:
         .await
         .assert_problem(422, Some("limit"));
 
+    // A message reaches the active members with an address: Ann has none, Ben is inactive.
+    let reach = t.get(&format!("{path}/reach")).await;
+    assert_eq!(
+        reach.body,
+        json!({"reached": 0, "no_address": 1, "inactive": 1})
+    );
+    t.post(
+        &format!("{path}/message"),
+        &json!({"subject": "", "body": "Hi"}),
+    )
+    .await
+    .assert_problem(422, Some("subject"));
+    let written = t
+        .post(
+            &format!("{path}/message"),
+            &json!({"subject": "Lab", "body": "Goggles on."}),
+        )
+        .await;
+    assert_eq!(written.status, 201, "{}", written.body);
+    assert_eq!(written.body, json!({"queued": 0, "suppressed": 2}));
+
     // A change of the rule, as read; then a stale one.
     let changed = t
         .send(
