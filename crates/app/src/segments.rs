@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 
-use rollcall_domain::learning::{Message, MessageState};
+use rollcall_domain::learning::Message;
 use rollcall_domain::segment::{Field, Rule};
 use rollcall_domain::{FieldError, OrgId, SegmentId, User, text};
 use rollcall_store::segment::{SegmentReach, SegmentRecord, SegmentTally};
@@ -244,17 +244,7 @@ impl App {
                 "no one is in this segment now: the message would reach nobody",
             )]));
         }
-        let mut uow = self.store.begin().await?;
-        uow.insert_messages(&messages).await?;
-        uow.commit().await?;
-        let queued = messages
-            .iter()
-            .filter(|m| m.state == MessageState::Queued)
-            .count();
-        Ok(crate::Written {
-            queued,
-            suppressed: messages.len() - queued,
-        })
+        self.post_messages(&messages).await
     }
 
     async fn stored_segment(&self, org: OrgId, id: SegmentId) -> Result<SegmentRecord, AppError> {

@@ -46,7 +46,7 @@ impl Fixture {
             .unwrap()
     }
 
-    async fn set_status(&self, user: &User, status: Status) -> User {
+    pub(crate) async fn set_status(&self, user: &User, status: Status) -> User {
         self.app
             .change_status(
                 &self.admin,

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use rollcall_app::{AppError, ChangeStatus, EditUser, NewSegment};
+use rollcall_app::{AppError, EditUser, NewSegment};
 use rollcall_domain::learning::MessageState;
 use rollcall_domain::segment::Rule;
 use rollcall_domain::{Status, User};
@@ -28,21 +28,6 @@ impl Fixture {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         self.app.create_user(&self.admin, new).await.unwrap()
-    }
-
-    async fn move_to(&self, user: &User, status: Status) {
-        self.app
-            .change_status(
-                &self.admin,
-                user.id(),
-                ChangeStatus {
-                    status: status.as_str().to_owned(),
-                    generate_temporary_password: true,
-                    ..ChangeStatus::default()
-                },
-            )
-            .await
-            .unwrap();
     }
 
     /// Who a rule picks out (given names, by family name) and its count.
@@ -111,9 +96,9 @@ async fn school(f: &Fixture) -> [User; 6] {
     let fay = f
         .with_fields("Fay", "Fisher", "student", &[("department", "Science")])
         .await;
-    f.move_to(&eve, Status::Inactive).await;
-    f.move_to(&fay, Status::Inactive).await;
-    f.move_to(&fay, Status::Archived).await;
+    f.set_status(&eve, Status::Inactive).await;
+    f.set_status(&fay, Status::Inactive).await;
+    f.set_status(&fay, Status::Archived).await;
 
     [ann, ben, cat, dan, eve, fay]
 }
@@ -207,10 +192,10 @@ pub async fn a_saved_segment_follows_its_peoples_fields_and_statuses(db: TestDb)
         async move { app.segment(&admin, id).await.unwrap().tally }
     };
     assert_eq!(now(&f).await, tally(3, 1));
-    f.move_to(&eve, Status::Active).await;
+    f.set_status(&eve, Status::Active).await;
     assert_eq!(now(&f).await, tally(4, 0));
-    f.move_to(&ben, Status::Inactive).await;
-    f.move_to(&ben, Status::Archived).await;
+    f.set_status(&ben, Status::Inactive).await;
+    f.set_status(&ben, Status::Archived).await;
     assert_eq!(now(&f).await, tally(3, 0));
     let members = f
         .app
@@ -303,9 +288,9 @@ pub async fn a_message_to_a_segment_reaches_only_its_active_members_with_an_addr
     let bob = add("Bob", None).await;
     let cal = add("Cal", Some("cal@northfield.example")).await;
     let dee = add("Dee", Some("dee@northfield.example")).await;
-    f.move_to(&cal, Status::Inactive).await;
-    f.move_to(&dee, Status::Inactive).await;
-    f.move_to(&dee, Status::Archived).await;
+    f.set_status(&cal, Status::Inactive).await;
+    f.set_status(&dee, Status::Inactive).await;
+    f.set_status(&dee, Status::Archived).await;
     let art = f
         .app
         .create_segment(

@@ -241,8 +241,13 @@ impl App {
             .filter_map(|id| people.get(id))
             .map(|person| Message::addressed(person, &message, now))
             .collect();
+        self.post_messages(&messages).await
+    }
+
+    /// Writes messages addressed by the status rules to the outbox, all or none.
+    pub(crate) async fn post_messages(&self, messages: &[Message]) -> Result<Written, AppError> {
         let mut uow = self.store.begin().await?;
-        uow.insert_messages(&messages).await?;
+        uow.insert_messages(messages).await?;
         uow.commit().await?;
         let queued = messages
             .iter()
