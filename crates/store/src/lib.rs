@@ -16,6 +16,7 @@ pub mod rows;
 pub mod scim;
 pub mod scim_rows;
 pub mod segment;
+pub mod segment_rows;
 pub mod shared;
 pub mod sql;
 mod value;

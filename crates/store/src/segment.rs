@@ -6,31 +6,16 @@
 
 use async_trait::async_trait;
 use rollcall_domain::segment::{Field, Rule, Test, listed_statuses};
-use rollcall_domain::{OrgId, SegmentId, Status, Timestamp, User};
+use rollcall_domain::{OrgId, SegmentId, Status, User};
 use sqlx::{Database, Executor, FromRow, IntoArguments};
-use uuid::Uuid;
 
 use crate::backend::{Conn, JsonStyle};
-use crate::rows::{UserColumns, corrupt, from_micros, micros, user_columns_of_u};
+use crate::rows::{UserColumns, corrupt, micros, user_columns_of_u};
+pub use crate::segment_rows::SegmentRecord;
+use crate::segment_rows::{SEGMENT_COLUMNS, SegmentRow};
 use crate::shared::{SqlStore, SqlUnitOfWork};
 use crate::sql::{Sql, Value};
 use crate::{Backend, StoreError, StoreResult};
-
-/// A segment as stored: its rule is kept in its plain written form (see
-/// [`Rule`]'s `Display`), parsed again when it is used.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SegmentRecord {
-    pub id: SegmentId,
-    pub org_id: OrgId,
-    pub name: String,
-    pub rule: String,
-    /// Who made it, as recorded.
-    pub created_by: String,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
-    /// Starts at 1; every change adds one.
-    pub version: i64,
-}
 
 /// How many people a rule picks out, by the statuses a segment lists.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -88,36 +73,6 @@ pub trait SegmentWork: Send {
 /// A segment's name, as its uniqueness is checked: ignoring case.
 pub fn segment_name_key(name: &str) -> String {
     name.trim().to_lowercase()
-}
-
-#[derive(Debug, FromRow)]
-pub struct SegmentRow {
-    org_id: Uuid,
-    segment_id: Uuid,
-    name: String,
-    rule: String,
-    created_by: String,
-    created_at: i64,
-    updated_at: i64,
-    version: i64,
-}
-
-const SEGMENT_COLUMNS: &str =
-    "org_id, segment_id, name, rule, created_by, created_at, updated_at, version";
-
-impl SegmentRow {
-    fn into_record(self) -> StoreResult<SegmentRecord> {
-        Ok(SegmentRecord {
-            id: SegmentId::from_uuid(self.segment_id),
-            org_id: OrgId::from_uuid(self.org_id),
-            name: self.name,
-            rule: self.rule,
-            created_by: self.created_by,
-            created_at: from_micros(self.created_at)?,
-            updated_at: from_micros(self.updated_at)?,
-            version: self.version,
-        })
-    }
 }
 
 /// Appends the person's value of `field` (of `user_account u`), as text.

@@ -192,7 +192,7 @@ where
     for<'r> RosterColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> MembershipColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> MemberColumns: FromRow<'r, <B::Db as Database>::Row>,
-    for<'r> crate::segment::SegmentRow: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> crate::segment_rows::SegmentRow: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (String,): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (String, i64): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (String, i64, i64): FromRow<'r, <B::Db as Database>::Row>,
