@@ -3,8 +3,9 @@
 
 use std::collections::{HashMap, HashSet};
 
+use rollcall_domain::learning::Message;
 use rollcall_domain::roster::{self, MemberRole, Roster, RosterSummary};
-use rollcall_domain::{Role, RosterId, Status, User, UserId, rules};
+use rollcall_domain::{FieldError, Role, RosterId, Status, User, UserId, rules};
 
 use crate::{App, AppError, Principal};
 
@@ -61,6 +62,37 @@ impl App {
             .ok_or(AppError::NotFound("roster"))?;
         let members = self.store.roster_members(who.org_id, id).await?;
         Ok((roster, roster::shown_members(members)))
+    }
+
+    /// An admin's message to a roster's members, teachers and students, through the outbox:
+    /// queued for the active ones with an address, kept as suppressed (with the reason) for
+    /// the others. Archived members are no longer on the roster's list and get nothing.
+    pub async fn write_to_roster(
+        &self,
+        who: &Principal,
+        id: RosterId,
+        subject: &str,
+        body: &str,
+    ) -> Result<crate::Written, AppError> {
+        who.require_admin()?;
+        let mut problems = Vec::new();
+        let message = crate::learning::admin_message(subject, body, &mut problems);
+        let (_, members) = self.roster(who, id).await?;
+        if !problems.is_empty() {
+            return Err(AppError::Invalid(problems));
+        }
+        if members.is_empty() {
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "roster",
+                "no one is on this roster now: the message would reach nobody",
+            )]));
+        }
+        let now = self.now();
+        let messages: Vec<Message> = members
+            .iter()
+            .map(|(person, _)| Message::addressed(person, &message, now))
+            .collect();
+        self.post_messages(&messages).await
     }
 }
 

@@ -47,6 +47,7 @@ pub fn routes(max_import_bytes: usize, drop_root: Option<std::path::PathBuf>) ->
         )
         .route("/rosters", get(rosters::list))
         .route("/rosters/{id}", get(rosters::show))
+        .route("/rosters/{id}/message", post(rosters::message))
         .route("/runs", get(provisioning::list_runs))
         .route("/runs/{id}", get(provisioning::show_run))
         .route("/runs/{id}/approve", post(provisioning::approve_run))

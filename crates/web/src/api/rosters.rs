@@ -3,13 +3,17 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use rollcall_app::App;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::Problem;
 use super::auth::ApiPrincipal;
+use super::extract::ApiJson;
+use super::learning::WrittenBody;
 use super::users::UserBody;
 
 /// A roster, with how many teachers and students it shows (archived people left out).
@@ -98,4 +102,34 @@ pub async fn show(
             })
             .collect(),
     }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RosterMessageInput {
+    subject: String,
+    body: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/rosters/{id}/message", tag = "provisioning",
+    request_body = RosterMessageInput,
+    params(("id" = Uuid, Path, description = "The roster's id")),
+    responses((status = 201, body = WrittenBody), (status = 404, body = Problem),
+        (status = 422, body = Problem)),
+    security(("token" = [])))]
+pub async fn message(
+    State(app): State<App>,
+    ApiPrincipal(who): ApiPrincipal,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<RosterMessageInput>,
+) -> Result<Response, Problem> {
+    let id = id.parse().map_err(|_| Problem::not_found("roster"))?;
+    let written = app
+        .write_to_roster(&who, id, &input.subject, &input.body)
+        .await?;
+    let body = WrittenBody {
+        queued: written.queued,
+        suppressed: written.suppressed,
+    };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
 }

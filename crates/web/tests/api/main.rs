@@ -64,6 +64,7 @@ rollcall_testkit::backend_tests!(
     people_are_never_shared_merged_or_promoted_by_a_connection,
     a_group_goes_on_after_one_of_its_members_is_deleted,
     requests_sent_together_each_get_their_own_answer,
+    a_message_to_a_roster_reaches_its_active_members,
     segments_are_previewed_saved_and_listed_as_the_status_rules_say,
 );
 

@@ -1338,3 +1338,58 @@ pub async fn requests_sent_together_each_get_their_own_answer(db: TestDb) {
     assert_eq!(renamed.family_name().as_str(), "Renamed");
     assert_eq!(renamed.status(), Status::Inactive);
 }
+
+/// A roster an identity provider keeps (a Group) is written to through the outbox: its active
+/// members are sent the message, its inactive one's is kept unsent.
+pub async fn a_message_to_a_roster_reaches_its_active_members(db: TestDb) {
+    let t = spawn_app(db).await;
+    let okta = connect(&t, "okta", None).await;
+    let mut ids = Vec::new();
+    for name in ["ivy", "jay", "kim"] {
+        let made = okta
+            .post(
+                "/Users",
+                &json!({"userName": format!("{name}@northfield.example"),
+                        "name": {"givenName": name, "familyName": "Choir"}}),
+            )
+            .await;
+        assert_eq!(made.status, 201, "{}", made.body);
+        ids.push(made.body["id"].as_str().unwrap().to_owned());
+    }
+    let members: Vec<Value> = ids.iter().map(|id| json!({"value": id})).collect();
+    let group = okta
+        .post(
+            "/Groups",
+            &json!({"displayName": "Choir", "members": members}),
+        )
+        .await;
+    assert_eq!(group.status, 201, "{}", group.body);
+    let off = json!([{"op": "replace", "path": "active", "value": false}]);
+    assert_eq!(
+        okta.patch(&format!("/Users/{}", ids[2]), &off).await.status,
+        200
+    );
+    let roster = t.get("/api/v1/rosters").await.body["rosters"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/v1/rosters/{roster}/message");
+
+    t.post(&path, &json!({"subject": "Rehearsal", "body": ""}))
+        .await
+        .assert_problem(422, Some("body"));
+    let written = t
+        .post(
+            &path,
+            &json!({"subject": "Rehearsal", "body": "Tuesday at four."}),
+        )
+        .await;
+    assert_eq!(written.status, 201, "{}", written.body);
+    assert_eq!(written.body, json!({"queued": 2, "suppressed": 1}));
+    t.post(
+        "/api/v1/rosters/00000000-0000-0000-0000-000000000000/message",
+        &json!({"subject": "Rehearsal", "body": "Tuesday at four."}),
+    )
+    .await
+    .assert_problem(404, None);
+}
