@@ -3,9 +3,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rollcall_domain::learning::Message;
 use rollcall_domain::roster::{self, MemberRole, Roster, RosterSummary};
-use rollcall_domain::{FieldError, Role, RosterId, Status, User, UserId, rules};
+use rollcall_domain::{Role, RosterId, Status, User, UserId, rules};
 
 use crate::{App, AppError, Principal};
 
@@ -81,18 +80,8 @@ impl App {
         if !problems.is_empty() {
             return Err(AppError::Invalid(problems));
         }
-        if members.is_empty() {
-            return Err(AppError::Invalid(vec![FieldError::new(
-                "roster",
-                "no one is on this roster now: the message would reach nobody",
-            )]));
-        }
-        let now = self.now();
-        let messages: Vec<Message> = members
-            .iter()
-            .map(|(person, _)| Message::addressed(person, &message, now))
-            .collect();
-        self.post_messages(&messages).await
+        let members: Vec<User> = members.into_iter().map(|(person, _)| person).collect();
+        self.write_to_members(&message, &members, "roster").await
     }
 }
 

@@ -6,7 +6,6 @@
 
 use std::collections::HashSet;
 
-use rollcall_domain::learning::Message;
 use rollcall_domain::segment::{Field, Rule};
 use rollcall_domain::{FieldError, OrgId, SegmentId, User, text};
 use rollcall_store::segment::{SegmentReach, SegmentRecord, SegmentTally};
@@ -225,26 +224,19 @@ impl App {
             return Err(AppError::Invalid(problems));
         }
         let rule = stored_rule(&record)?;
-        let now = self.now();
-        let mut messages = Vec::new();
+        let mut members = Vec::new();
         loop {
-            let offset = messages.len() as u64;
             let page = self
                 .store
-                .segment_members(who.org_id, &rule, offset, PAGE)
+                .segment_members(who.org_id, &rule, members.len() as u64, PAGE)
                 .await?;
-            messages.extend(page.iter().map(|p| Message::addressed(p, &message, now)));
-            if (page.len() as u64) < PAGE {
+            let last = (page.len() as u64) < PAGE;
+            members.extend(page);
+            if last {
                 break;
             }
         }
-        if messages.is_empty() {
-            return Err(AppError::Invalid(vec![FieldError::new(
-                "segment",
-                "no one is in this segment now: the message would reach nobody",
-            )]));
-        }
-        self.post_messages(&messages).await
+        self.write_to_members(&message, &members, "segment").await
     }
 
     async fn stored_segment(&self, org: OrgId, id: SegmentId) -> Result<SegmentRecord, AppError> {

@@ -5,6 +5,7 @@
 //! within a unit of work.
 
 use async_trait::async_trait;
+use rollcall_domain::rules::{self, EmailDelivery};
 use rollcall_domain::segment::{Field, Rule, Test, listed_statuses};
 use rollcall_domain::{OrgId, SegmentId, Status, User};
 use sqlx::{Database, Executor, FromRow, IntoArguments};
@@ -32,7 +33,7 @@ pub struct SegmentReach {
     pub reached: u64,
     /// Active, without an e-mail address.
     pub no_address: u64,
-    /// Inactive: the status rules keep e-mail from them.
+    /// Listed, but kept from e-mail by the status rules (inactive people).
     pub inactive: u64,
 }
 
@@ -248,11 +249,14 @@ where
             q.fetch_all::<(String, i64, i64), _>(self.reader()).await?
         {
             let count = u64::try_from(count).unwrap_or(0);
-            match (status.parse::<Status>(), addressed) {
-                (Ok(Status::Active), 1) => reach.reached += count,
-                (Ok(Status::Active), _) => reach.no_address += count,
-                (Ok(Status::Inactive), _) => reach.inactive += count,
-                _ => return Err(corrupt(format!("a segment counted status '{status}'"))),
+            let status = status
+                .parse::<Status>()
+                .map_err(|_| corrupt(format!("a segment counted status '{status}'")))?;
+            // Whom e-mail reaches is the status rules' word, not this query's.
+            match (rules::rules(status).email, addressed) {
+                (EmailDelivery::Send, 1) => reach.reached += count,
+                (EmailDelivery::Send, _) => reach.no_address += count,
+                (EmailDelivery::Suppress, _) => reach.inactive += count,
             }
         }
         Ok(reach)

@@ -244,6 +244,28 @@ impl App {
         self.post_messages(&messages).await
     }
 
+    /// An admin's `message` to the members of a segment or a roster (`audience`), addressed
+    /// to each by the status rules and posted all or none; refused when there is no one.
+    pub(crate) async fn write_to_members(
+        &self,
+        message: &NewMessage,
+        members: &[User],
+        audience: &'static str,
+    ) -> Result<Written, AppError> {
+        if members.is_empty() {
+            return Err(AppError::Invalid(vec![FieldError::new(
+                audience,
+                format!("no one is in this {audience} now: the message would reach nobody"),
+            )]));
+        }
+        let now = self.now();
+        let messages: Vec<Message> = members
+            .iter()
+            .map(|person| Message::addressed(person, message, now))
+            .collect();
+        self.post_messages(&messages).await
+    }
+
     /// Writes messages addressed by the status rules to the outbox, all or none.
     pub(crate) async fn post_messages(&self, messages: &[Message]) -> Result<Written, AppError> {
         let mut uow = self.store.begin().await?;

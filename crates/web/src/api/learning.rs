@@ -995,6 +995,15 @@ pub struct WrittenBody {
     pub suppressed: usize,
 }
 
+impl From<rollcall_app::Written> for WrittenBody {
+    fn from(written: rollcall_app::Written) -> Self {
+        Self {
+            queued: written.queued,
+            suppressed: written.suppressed,
+        }
+    }
+}
+
 #[utoipa::path(post, path = "/api/v1/messages", tag = "learning", request_body = MessageInput,
     responses((status = 201, body = WrittenBody), (status = 422, body = Problem)),
     security(("token" = [])))]
@@ -1007,12 +1016,5 @@ pub async fn write_message(
     let written = app
         .write_message(&who, &to, &body.subject, &body.body)
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(WrittenBody {
-            queued: written.queued,
-            suppressed: written.suppressed,
-        }),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(WrittenBody::from(written))).into_response())
 }

@@ -127,9 +127,5 @@ pub async fn message(
     let written = app
         .write_to_roster(&who, id, &input.subject, &input.body)
         .await?;
-    let body = WrittenBody {
-        queued: written.queued,
-        suppressed: written.suppressed,
-    };
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    Ok((StatusCode::CREATED, Json(WrittenBody::from(written))).into_response())
 }

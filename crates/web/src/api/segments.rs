@@ -289,9 +289,5 @@ pub async fn message(
     let written = app
         .write_to_segment(&who, segment_id(&id)?, &body.subject, &body.body)
         .await?;
-    let body = WrittenBody {
-        queued: written.queued,
-        suppressed: written.suppressed,
-    };
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    Ok((StatusCode::CREATED, Json(WrittenBody::from(written))).into_response())
 }
