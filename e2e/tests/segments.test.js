@@ -106,21 +106,49 @@ test("an admin builds a segment with a live count, saves, changes and deletes it
 
   // Deleting asks first.
   await press(admin, admin.getByText("Delete this segment…"));
-  await admin.getByLabel(/Delete the segment Harbour campus/).check();
+  await press(admin, admin.getByLabel(/Delete the segment Harbour campus/));
   await press(admin, admin.getByRole("button", { name: "Delete Harbour campus" }));
   await admin.getByText("Segment deleted.").waitFor();
   await admin.getByText("No segments yet.").waitFor();
 });
 
-test("the segment builder reads well on a phone", async (t) => {
+test("on a phone, a segment is built, opened, written to, followed to a member and deleted", async (t) => {
   const context = await browser.newContext({ viewport: PHONE });
   t.after(() => context.close());
   const admin = await context.newPage();
   await signIn(admin, server.address, "admin", ADMIN_PASSWORD);
   await admin.goto(`${server.address}/segments`);
+  await admin.getByLabel("Segment name").fill("Year 7");
   await admin.getByLabel("Rule").fill("year = 7");
   await admin.locator("#segment-preview").getByText("Ines Abara").waitFor();
   const width = await admin.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= PHONE.width, `no sideways scroll (${width}px)`);
   await screenshot(admin, "segments-builder-phone");
+  await press(admin, admin.getByRole("button", { name: "Save segment" }));
+  await admin.getByText("Segment saved.").waitFor();
+
+  // Opened from the list, where it is the one row.
+  await admin.goto(`${server.address}/segments`);
+  assert.equal(await admin.locator("table.segments tbody tr").count(), 1);
+  await press(admin, admin.getByRole("link", { name: "Year 7" }));
+  await admin.getByRole("heading", { name: /Year 7/ }).waitFor();
+  assert.ok(await admin.evaluate(() => document.documentElement.scrollWidth) <= PHONE.width);
+  await screenshot(admin, "segment-phone");
+
+  // Its last member's name leads to their page.
+  const members = admin.locator("table.segments tbody tr");
+  assert.equal(await members.count(), 4);
+  await press(admin, members.last().getByRole("link"));
+  await admin.getByRole("heading", { name: /Lea Dunmore/ }).waitFor();
+  await admin.goBack();
+
+  await admin.getByLabel("Subject").fill("Sports day");
+  await admin.getByLabel("Message").fill("Bring trainers on Thursday.");
+  await press(admin, admin.getByRole("button", { name: "Send to 3 people" }));
+  await admin.getByText("Message queued for 3 people; 1 kept unsent").waitFor();
+
+  await press(admin, admin.getByText("Delete this segment…"));
+  await press(admin, admin.getByLabel(/Delete the segment Year 7/));
+  await press(admin, admin.getByRole("button", { name: "Delete Year 7" }));
+  await admin.getByText("Segment deleted.").waitFor();
 });
