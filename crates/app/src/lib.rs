@@ -10,6 +10,7 @@ mod listing;
 mod orgs;
 mod passwords;
 mod provisioning;
+mod reports;
 mod rosters;
 mod scim;
 mod segments;
@@ -39,6 +40,12 @@ pub use scim::{
     ScimRequestLine, ScimUser, if_match_allows,
 };
 
+pub use reports::{
+    CSV_COLUMNS, DASHBOARD_MONTHS, MAX_REPORT_PAGE, ReportExport, ReportPage, ReportRequest,
+    csv_header, csv_rows, decode_key, encode_key,
+};
+pub use rollcall_store::report::Figures;
+pub use rollcall_store::report_rows::{CourseFigures, MonthFigures, ReportRow};
 pub use rollcall_store::segment::{SegmentReach, SegmentTally};
 pub use segments::{NewSegment, PREVIEW_MEMBERS, Segment, SegmentPreview};
 pub use sessions::{SESSION_HOURS, SignedIn, Visitor, csrf_matches};

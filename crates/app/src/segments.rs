@@ -54,7 +54,7 @@ fn segment_name(raw: &str) -> Result<String, FieldError> {
 
 impl App {
     /// Parses a rule for the org: an attribute it names must be one the org's people have.
-    async fn segment_rule(&self, org: OrgId, text: &str) -> Result<Rule, AppError> {
+    pub(crate) async fn segment_rule(&self, org: OrgId, text: &str) -> Result<Rule, AppError> {
         // First every name is taken for an attribute, to learn which the rule names; then it is
         // read again knowing which of those exist, so a refusal says where the unknown one is.
         let named = Rule::parse(text, &|_| true).map_err(FieldError::from)?;

@@ -10,6 +10,7 @@ pub mod learning;
 pub mod org;
 pub mod password;
 pub mod provisioning;
+pub mod report;
 pub mod roster;
 pub mod rules;
 pub mod search;

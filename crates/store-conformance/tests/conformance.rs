@@ -52,4 +52,7 @@ rollcall_testkit::backend_tests!(
     a_saved_segment_follows_its_peoples_fields_and_statuses,
     a_bad_segment_is_refused_and_another_orgs_is_out_of_reach,
     a_message_to_a_segment_reaches_only_its_active_members_with_an_address,
+    figures_and_report_tabs_leave_out_inactive_and_archived_people,
+    a_status_change_moves_results_between_tabs_and_in_and_out_of_the_figures,
+    a_bad_report_is_refused_and_another_orgs_data_is_out_of_reach,
 );

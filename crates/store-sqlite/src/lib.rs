@@ -140,6 +140,10 @@ impl Backend for SqliteBackend {
         ("unhex(", format!(" || substr(hex({column}), 17))"))
     }
 
+    fn month_of(column: &str) -> String {
+        format!("strftime('%Y-%m', {column} / 1000000, 'unixepoch')")
+    }
+
     fn bind(args: &mut SqliteArguments<'_>, value: Value) -> Result<(), sqlx::error::BoxDynError> {
         rollcall_store::sql::bind_value::<Sqlite>(args, value)
     }
@@ -256,6 +260,7 @@ mod tests {
         (12, "b95e6891c9b5b71e377d3ad30fb95adf672a0bb14468328c9a16dd4611cb2e6e42d26ef4da200d9dc220c4f8f0183132"),
         (13, "0fd7248d181f57943ba4f3a643eb8aed6a0fa3dd92749d7eebd0e16077be9269054bde38e582f1df06852130ba20e25f"),
         (14, "ee69c4f06c6900a896991057b6d5ce868d14ebb43b674d8d37bcce5c45e97f09ba6fc87be46fa78dbcfd848abd54799f"),
+        (15, "86f84981af7246f376ebf8cd7821d0e18ee32a1fe9dcdfc746715f276d714c2d077b66cbd2d0ea17a75d040b68800bfc"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

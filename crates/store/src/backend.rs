@@ -103,6 +103,10 @@ pub trait Backend: Send + Sync + Sized + 'static {
     /// in `column`: the text before the prefix's placeholder, and after it.
     fn derived_id(column: &str) -> (&'static str, String);
 
+    /// The month (`YYYY-MM`, UTC) of the microsecond timestamp in `column`, as the
+    /// `learning_tally` triggers write it.
+    fn month_of(column: &str) -> String;
+
     /// Runs after a unit of work that inserted many users has committed (SQLite folds its
     /// write-ahead log back; PostgreSQL refreshes the planner's statistics).
     fn after_large_write(

@@ -12,6 +12,8 @@ mod backend;
 pub mod learning;
 pub mod learning_rows;
 pub mod listing;
+pub mod report;
+pub mod report_rows;
 pub mod rows;
 pub mod scim;
 pub mod scim_rows;
@@ -219,7 +221,13 @@ pub struct UserQuery {
 /// the readers' pool, beside the one writer).
 #[async_trait]
 pub trait Store:
-    learning::LearningStore + scim::ScimStore + segment::SegmentStore + Send + Sync + 'static
+    learning::LearningStore
+    + report::ReportStore
+    + scim::ScimStore
+    + segment::SegmentStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Which backend this is: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
