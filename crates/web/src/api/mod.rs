@@ -7,6 +7,7 @@ mod extract;
 mod learning;
 pub mod openapi;
 mod provisioning;
+pub mod reports;
 mod rosters;
 mod rules;
 mod segments;
@@ -116,6 +117,10 @@ pub fn routes(max_import_bytes: usize, drop_root: Option<std::path::PathBuf>) ->
         .route("/segments/{id}/members", get(segments::members))
         .route("/segments/{id}/reach", get(segments::reach))
         .route("/segments/{id}/message", post(segments::message))
+        .route("/segments/{id}/figures", get(reports::segment_figures))
+        .route("/figures", get(reports::figures))
+        .route("/reports/completions", get(reports::completions))
+        .route("/reports/completions.csv", get(reports::completions_csv))
         .route("/openapi.json", get(openapi::serve))
         .fallback(error::no_such_route)
 }

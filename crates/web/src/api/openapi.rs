@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{FieldProblem, Problem, RowProblem};
-use super::{connections, learning, provisioning, rosters, rules, segments, users};
+use super::{connections, learning, provisioning, reports, rosters, rules, segments, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,7 +25,8 @@ use super::{connections, learning, provisioning, rosters, rules, segments, users
         connections::list, connections::add, connections::show, connections::add_token,
         connections::revoke_token, connections::requests, segments::list, segments::create,
         segments::preview, segments::show, segments::replace, segments::delete,
-        segments::members, segments::reach, segments::message),
+        segments::members, segments::reach, segments::message, reports::figures,
+        reports::segment_figures, reports::completions, reports::completions_csv),
     components(schemas(
         users::UserBody, users::UserListBody, users::CreateUserBody, users::EditUserBody,
         users::StatusBody, users::StatusChangedBody, users::EventBody, users::ActorBody,
@@ -56,6 +57,8 @@ use super::{connections, learning, provisioning, rosters, rules, segments, users
         connections::ScimRequestListBody, segments::SegmentBody, segments::SegmentListBody,
         segments::SegmentInput, segments::RuleInput, segments::SegmentPreviewBody,
         segments::SegmentMembersBody, segments::SegmentReachBody, segments::SegmentMessageInput,
+        reports::CourseFiguresBody, reports::MonthFiguresBody, reports::FiguresBody,
+        reports::SegmentFiguresBody, reports::ReportRowBody, reports::ReportPageBody,
         Problem, FieldProblem
     )),
     modifiers(&BearerToken, &ProblemResponses),
@@ -69,7 +72,10 @@ use super::{connections, learning, provisioning, rosters, rules, segments, users
             and last requests. The SCIM 2.0 protocol itself is served under /scim/v2 \
             (docs/scim.md)"),
         (name = "segments", description = "People picked out by a rule on their fields \
-            (docs/segments.md): previewed, counted and listed as the status rules say"))
+            (docs/segments.md): previewed, counted and listed as the status rules say"),
+        (name = "reports", description = "The dashboard's figures and the completion report: \
+            active people's results count, inactive and archived people's are in the report's \
+            archived tab"))
 )]
 struct ApiDoc;
 

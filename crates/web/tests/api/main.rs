@@ -5,6 +5,7 @@ mod console;
 mod helpers;
 mod learning;
 mod provisioning;
+mod reports;
 mod scim;
 mod segments;
 mod suite;
@@ -12,11 +13,14 @@ mod suite;
 use console::*;
 use learning::*;
 use provisioning::*;
+use reports::*;
 use scim::*;
 use segments::*;
 use suite::*;
 
 rollcall_testkit::backend_tests!(
+    figures_and_reports_follow_a_deactivation,
+    bad_report_filters_are_refused_by_name,
     health_reports_the_database,
     listing_defaults_to_active_and_pages_with_cursors,
     search_ignores_case_and_accents,
