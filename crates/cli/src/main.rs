@@ -5,6 +5,7 @@ mod demo;
 mod drop;
 mod learning;
 mod mail;
+mod report;
 mod scim;
 mod sources;
 
@@ -119,6 +120,8 @@ enum Command {
     /// SCIM connections for identity providers, and their tokens.
     #[command(subcommand)]
     Scim(scim::ScimCommand),
+    /// The completion report as CSV (to a file or stdout), with the console's tabs and filters.
+    Report(report::ReportArgs),
     /// Import a roster file through a source: prints the plan, then applies it all or nothing.
     Import {
         #[arg(long, env = "ROLLCALL_ORG")]
@@ -387,6 +390,7 @@ async fn run() -> Result<()> {
             learning::credits(app(&cli.database_url).await?, command).await
         }
         Command::Scim(command) => scim::scim(app(&cli.database_url).await?, command).await,
+        Command::Report(args) => report::report(app(&cli.database_url).await?, args).await,
         Command::Import {
             org,
             source,

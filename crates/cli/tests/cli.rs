@@ -559,3 +559,98 @@ fn scim_connections_and_their_tokens_are_managed_from_the_command_line() {
     let not_scim = rollcall(&url, &["scim", "token", "--org", "northfield", "nobody"]);
     assert!(!not_scim.status.success());
 }
+
+#[test]
+fn a_report_is_written_whole_to_a_file_and_a_refused_one_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("r.db").display());
+    create_school(&url);
+    add_ada(&url);
+    let course = dir.path().join("course.json");
+    std::fs::write(
+        &course,
+        r#"{"title": "Fire safety", "description": "For all.", "credit_cost": 0,
+            "lessons": [{"title": "Exits", "body": "Know them."}],
+            "completion": {"kind": "mark_complete"}}"#,
+    )
+    .unwrap();
+    ok(&rollcall(
+        &url,
+        &[
+            "course",
+            "add",
+            "--org",
+            "northfield",
+            course.to_str().unwrap(),
+        ],
+    ));
+    let listed = ok(&rollcall(&url, &["course", "list", "--org", "northfield"]));
+    let id = listed
+        .split_whitespace()
+        .find(|w| w.len() == 36 && w.contains('-'))
+        .unwrap_or_else(|| panic!("a course id in {listed}"))
+        .to_owned();
+    ok(&rollcall(
+        &url,
+        &["course", "enrol", "--org", "northfield", &id, "--everyone"],
+    ));
+
+    let out = dir.path().join("active.csv");
+    let written = rollcall(
+        &url,
+        &[
+            "report",
+            "--org",
+            "northfield",
+            "--course",
+            "FIRE SAFETY",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    ok(&written);
+    assert!(
+        String::from_utf8_lossy(&written.stderr).contains("1 rows written to"),
+        "{}",
+        String::from_utf8_lossy(&written.stderr)
+    );
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines[0].starts_with("user_id,username,email,given_name"));
+    assert!(lines[1].contains(",ada,,Ada,Lovelace,active,"), "{csv}");
+
+    // The archived tab has nobody yet: the header alone, to stdout.
+    let archived = ok(&rollcall(
+        &url,
+        &["report", "--org", "northfield", "--tab", "archived"],
+    ));
+    assert_eq!(archived.lines().count(), 1, "{archived}");
+
+    // Refusals say why and leave no file, whole or partial.
+    let refused_out = dir.path().join("refused.csv");
+    for bad in [
+        vec!["--from", "2026-05-01", "--to", "2026-04-01"],
+        vec!["--course", "Knitting"],
+        vec!["--tab", "everything"],
+    ] {
+        let mut args = vec![
+            "report",
+            "--org",
+            "northfield",
+            "-o",
+            refused_out.to_str().unwrap(),
+        ];
+        args.extend(bad.iter().copied());
+        let refused = rollcall(&url, &args);
+        assert!(!refused.status.success(), "{bad:?} was accepted");
+        assert!(!String::from_utf8_lossy(&refused.stderr).is_empty());
+        assert!(!refused_out.exists(), "{bad:?} left a file");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

@@ -3,11 +3,13 @@
 
 mod account;
 mod bulk;
+mod charts;
 mod errors;
 mod extract;
 mod learning;
 mod pages;
 mod provisioning;
+mod reports;
 mod rosters;
 mod rules;
 mod scim;
@@ -30,6 +32,15 @@ pub const SESSION_COOKIE: &str = "rollcall_session";
 pub const SIGN_IN_CSRF_COOKIE: &str = "rollcall_csrf";
 
 /// The console's pages; roster uploads may be up to `max_import_bytes`.
+/// The pages of the features that keep their own routes.
+fn feature_routes() -> Router<App> {
+    Router::new()
+        .merge(scim::routes())
+        .merge(segments::routes())
+        .merge(reports::routes())
+        .merge(rosters::routes())
+}
+
 pub fn routes(max_import_bytes: usize) -> Router<App> {
     Router::new()
         .route("/", get(account::home))
@@ -80,9 +91,7 @@ pub fn routes(max_import_bytes: usize) -> Router<App> {
                     max_import_bytes.saturating_add(64 * 1024),
                 )),
         )
-        .merge(scim::routes())
-        .merge(segments::routes())
-        .merge(rosters::routes())
+        .merge(feature_routes())
         .route("/runs", get(provisioning::runs))
         .route("/runs/{id}", get(provisioning::run))
         .route("/runs/{id}/approve", post(provisioning::approve))
