@@ -62,6 +62,18 @@ async fn enrol(
     users: Option<&[UserId]>,
     at: Timestamp,
 ) -> StoreResult<u64> {
+    enrol_picked(uow, course, method, by, (users, None), at).await
+}
+
+/// Enrols, as [`enrol`] does, only the people listed and the people a segment's rule picks out.
+async fn enrol_picked(
+    uow: &mut dyn UnitOfWork,
+    course: &Course,
+    method: EnrolMethod,
+    by: &str,
+    (users, rule): (Option<&[UserId]>, Option<&rollcall_domain::segment::Rule>),
+    at: Timestamp,
+) -> StoreResult<u64> {
     let notice = enrolment_notice(course);
     let statuses = method.takes_in();
     let suppressed = suppressions();
@@ -73,6 +85,7 @@ async fn enrol(
         at,
         statuses: &statuses,
         users,
+        rule,
         notice: &notice,
         name_marker: NAME,
         suppressed: &suppressed,

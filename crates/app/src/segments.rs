@@ -224,19 +224,81 @@ impl App {
             return Err(AppError::Invalid(problems));
         }
         let rule = stored_rule(&record)?;
-        let mut members = Vec::new();
+        self.write_to_rule(&message, who.org_id, &rule, "segment")
+            .await
+    }
+
+    /// Whom a message to everyone would reach now, and who would be left out and why.
+    pub async fn everyone_reach(&self, who: &Principal) -> Result<SegmentReach, AppError> {
+        who.require_admin()?;
+        Ok(self
+            .store
+            .segment_reach(who.org_id, &Rule::And(Vec::new()))
+            .await?)
+    }
+
+    /// An admin's message to everyone of the org: queued for the active people with an
+    /// address, kept as suppressed (with the reason) for inactive people and those without
+    /// one; archived people are not written to. All of it is written, or none.
+    pub async fn write_to_everyone(
+        &self,
+        who: &Principal,
+        subject: &str,
+        body: &str,
+    ) -> Result<crate::Written, AppError> {
+        who.require_admin()?;
+        let mut problems = Vec::new();
+        let message = crate::learning::admin_message(subject, body, &mut problems);
+        if !problems.is_empty() {
+            return Err(AppError::Invalid(problems));
+        }
+        self.write_to_rule(&message, who.org_id, &Rule::And(Vec::new()), "org")
+            .await
+    }
+
+    /// `message` to the people `rule` picks out (as segments list them), addressed to each by
+    /// the status rules: read and written a page at a time in one unit of work, so a large org
+    /// never sits in memory whole; refused when there is no one.
+    async fn write_to_rule(
+        &self,
+        message: &rollcall_domain::learning::NewMessage,
+        org: OrgId,
+        rule: &Rule,
+        audience: &'static str,
+    ) -> Result<crate::Written, AppError> {
+        let now = self.now();
+        let mut uow = self.store.begin().await?;
+        let mut written = crate::Written {
+            queued: 0,
+            suppressed: 0,
+        };
+        let mut offset = 0;
         loop {
-            let page = self
-                .store
-                .segment_members(who.org_id, &rule, members.len() as u64, PAGE)
-                .await?;
-            let last = (page.len() as u64) < PAGE;
-            members.extend(page);
-            if last {
+            let page = self.store.segment_members(org, rule, offset, PAGE).await?;
+            offset += page.len() as u64;
+            let messages: Vec<rollcall_domain::learning::Message> = page
+                .iter()
+                .map(|person| rollcall_domain::learning::Message::addressed(person, message, now))
+                .collect();
+            uow.insert_messages(&messages).await?;
+            let queued = messages
+                .iter()
+                .filter(|m| m.state == rollcall_domain::learning::MessageState::Queued)
+                .count();
+            written.queued += queued;
+            written.suppressed += messages.len() - queued;
+            if (page.len() as u64) < PAGE {
                 break;
             }
         }
-        self.write_to_members(&message, &members, "segment").await
+        if offset == 0 {
+            return Err(AppError::Invalid(vec![FieldError::new(
+                audience,
+                format!("no one is in this {audience} now: the message would reach nobody"),
+            )]));
+        }
+        uow.commit().await?;
+        Ok(written)
     }
 
     async fn stored_segment(&self, org: OrgId, id: SegmentId) -> Result<SegmentRecord, AppError> {

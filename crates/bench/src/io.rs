@@ -70,3 +70,24 @@ async fn wal_position(url: &str) -> Result<i64> {
     conn.close().await?;
     Ok(at)
 }
+
+/// Starts the count of peak resident memory again from what the process holds now (Linux:
+/// `clear_refs` 5 resets VmHWM), so the peak is the measured work's, not what came before it.
+pub fn reset_peak() {
+    if let Err(err) = std::fs::write("/proc/self/clear_refs", "5") {
+        eprintln!("  (the peak memory counts from the start: {err})");
+    }
+}
+
+/// The process's peak resident memory so far (VmHWM), in MiB.
+pub fn peak_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kib| kib / 1024.0)
+}

@@ -21,6 +21,7 @@ mod io;
 mod learning;
 mod population;
 mod provisioning;
+mod reports;
 mod scim;
 
 use std::fmt::Write as _;
@@ -82,6 +83,10 @@ struct Args {
     /// same rows written by plain statements), then "my courses" and training histories.
     #[arg(long)]
     learning: bool,
+    /// Measure reports instead: `--users` people enrolled in five courses each, then the
+    /// dashboard, report pages, and the CSV export beside the plainest export of the same rows.
+    #[arg(long)]
+    reports: bool,
     /// Measure SCIM instead: this many creates, PATCHes (active=false) and filtered GETs over
     /// HTTP from 16 concurrent clients, beside the plainest server doing the same writes.
     #[arg(long, value_name = "OPERATIONS")]
@@ -486,6 +491,20 @@ async fn main() -> Result<()> {
             }
         }
         scim::print(&figures);
+        return Ok(());
+    }
+    if args.reports {
+        let mut figures = Vec::new();
+        for backend in backends {
+            match reports::measure(*backend, args.users, args.seed, args.keep).await {
+                Ok(f) => figures.push(f),
+                Err(err) if rollcall_testkit::skip_postgres() && *backend == Backend::Postgres => {
+                    eprintln!("PostgreSQL skipped: {err:#}");
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        reports::print(&figures);
         return Ok(());
     }
     if args.learning {

@@ -10,6 +10,8 @@ use rollcall_app::{App, ImportOutcome, ImportRequest, NewSource, Principal};
 use rollcall_domain::provisioning::MissingPolicy;
 use rollcall_testkit::{Backend, TestDb};
 
+use crate::io::{peak_mib, reset_peak};
+
 /// Figures of one backend.
 pub struct Figures {
     pub backend: &'static str,
@@ -18,27 +20,6 @@ pub struct Figures {
     pub first_secs: f64,
     pub churn_secs: f64,
     pub peak_mib: f64,
-}
-
-/// Starts the count of peak resident memory again from what the process holds now (Linux:
-/// `clear_refs` 5 resets VmHWM), so the peak is the import's, not the baseline's before it.
-fn reset_peak() {
-    if let Err(err) = std::fs::write("/proc/self/clear_refs", "5") {
-        eprintln!("  (the peak memory counts from the start: {err})");
-    }
-}
-
-/// The process's peak resident memory so far (VmHWM), in MiB.
-fn peak_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kib| kib / 1024.0)
 }
 
 /// A OneRoster 1.1 bulk package of `users` students; person `i` is changed when `changed(i)`

@@ -67,6 +67,9 @@ pub enum CourseCommand {
         user: Vec<String>,
         #[arg(long, conflicts_with = "user")]
         roster: Option<String>,
+        /// The people a segment (by id or name) picks out now, each enrolled as selected.
+        #[arg(long, conflicts_with_all = ["user", "roster"])]
+        segment: Option<String>,
     },
 }
 
@@ -209,7 +212,18 @@ pub async fn course(app: App, command: CourseCommand) -> Result<()> {
             everyone,
             user,
             roster,
-        } => enrol(&app, &org, &id, everyone, &user, roster.as_deref()).await?,
+            segment,
+        } => {
+            enrol(
+                &app,
+                &org,
+                &id,
+                everyone,
+                &user,
+                (roster.as_deref(), segment.as_deref()),
+            )
+            .await?;
+        }
     }
     Ok(())
 }
@@ -220,12 +234,24 @@ async fn enrol(
     id: &str,
     everyone: bool,
     users: &[String],
-    roster: Option<&str>,
+    (roster, segment): (Option<&str>, Option<&str>),
 ) -> Result<()> {
     let who = principal(app, org).await?;
     let id = course_id(id)?;
     let done = if everyone {
         app.enrol_everyone(&who, id).await
+    } else if let Some(wanted) = segment {
+        let segments = app.segments(&who).await.map_err(|e| fail(&e))?;
+        let found = segments
+            .iter()
+            .find(|s| s.record.id.to_string() == wanted)
+            .or_else(|| {
+                segments
+                    .iter()
+                    .find(|s| s.record.name.to_lowercase() == wanted.to_lowercase())
+            })
+            .ok_or_else(|| anyhow!("no segment is called or numbered '{wanted}'"))?;
+        app.enrol_segment(&who, id, found.record.id).await
     } else if let Some(roster) = roster {
         let roster: RosterId = roster
             .parse()
@@ -233,7 +259,7 @@ async fn enrol(
         app.enrol_roster(&who, id, roster).await
     } else if users.is_empty() {
         return Err(anyhow!(
-            "say whom: --everyone, --user LOGIN (repeatable) or --roster ID"
+            "say whom: --everyone, --user LOGIN (repeatable), --roster ID or --segment NAME"
         ));
     } else {
         let mut ids: Vec<UserId> = Vec::with_capacity(users.len());

@@ -44,6 +44,8 @@ pub struct Enrol<'a> {
     pub statuses: &'a [Status],
     /// Only these people (when the method is not a roster's or everyone's).
     pub users: Option<&'a [UserId]>,
+    /// Only the people a segment's rule picks out now.
+    pub rule: Option<&'a rollcall_domain::segment::Rule>,
     /// The notice; `name_marker` in its body becomes each person's given name.
     pub notice: &'a NewMessage,
     pub name_marker: &'a str,
@@ -560,6 +562,10 @@ fn taken_in<B: Backend>(q: &mut Sql<B>, enrol: &Enrol<'_>, users: Option<&[UserI
     if let Some(users) = users {
         q.push(" and u.user_id in ");
         q.row(true, users.iter().map(|u| u.as_uuid().into()));
+    }
+    if let Some(rule) = enrol.rule {
+        q.push(" and ");
+        crate::segment::rule_sql(q, rule);
     }
 }
 

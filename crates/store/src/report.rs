@@ -320,17 +320,18 @@ where
         q.bind(org.as_uuid());
         narrowed(&mut q, org, query);
         if let Some(after) = after {
-            q.push(" and (e.enrolled_at < ")
-                .bind(micros(after.enrolled_at))
-                .push(" or (e.enrolled_at = ")
-                .bind(micros(after.enrolled_at))
-                .push(" and (e.course_id < ")
+            // A range on the index's first column, then the exact place as a row value: both
+            // backends walk `enrolment_by_date` from there, however deep the page.
+            let at = micros(after.enrolled_at);
+            q.push(" and e.enrolled_at <= ")
+                .bind(at)
+                .push(" and (e.enrolled_at, e.course_id, e.user_id) < (")
+                .bind(at)
+                .push(", ")
                 .bind(after.course_id.as_uuid())
-                .push(" or (e.course_id = ")
-                .bind(after.course_id.as_uuid())
-                .push(" and e.user_id < ")
+                .push(", ")
                 .bind(after.user_id.as_uuid())
-                .push("))))");
+                .push(")");
         }
         q.push(" order by e.enrolled_at desc, e.course_id desc, e.user_id desc limit ")
             .bind(i64::try_from(limit).unwrap_or(i64::MAX));

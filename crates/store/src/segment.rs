@@ -105,6 +105,13 @@ fn field_sql<B: Backend>(q: &mut Sql<B>, field: &Field) {
 /// [`Rule::matches`] says. Values are compared in lower case, as they are bound.
 pub fn rule_sql<B: Backend>(q: &mut Sql<B>, rule: &Rule) {
     match rule {
+        // No tests at all: `and` of none holds for everyone, `or` of none for no one.
+        Rule::And(rules) if rules.is_empty() => {
+            q.push("(1 = 1)");
+        }
+        Rule::Or(rules) if rules.is_empty() => {
+            q.push("(1 = 0)");
+        }
         Rule::And(rules) | Rule::Or(rules) => {
             let word = if matches!(rule, Rule::And(_)) {
                 " and "

@@ -217,6 +217,35 @@ impl App {
         Ok(Enrolled { enrolled })
     }
 
+    /// Enrols the people a segment picks out now (inactive members silently, as a pick
+    /// would): each is enrolled as selected, so people who join the segment later are not
+    /// enrolled by this, and people who leave it keep their place and progress.
+    pub async fn enrol_segment(
+        &self,
+        who: &Principal,
+        id: CourseId,
+        segment: rollcall_domain::SegmentId,
+    ) -> Result<Enrolled, AppError> {
+        who.require_admin()?;
+        let found = self.segment(who, segment).await?;
+        let rule = self.segment_rule(who.org_id, &found.record.rule).await?;
+        let mut uow = self.store.begin().await?;
+        let course = open_course(uow.as_mut(), who, id).await?;
+        let by = who.actor.label().to_owned();
+        let enrolled = super::enrol_picked(
+            uow.as_mut(),
+            &course,
+            EnrolMethod::Selected,
+            &by,
+            (None, Some(&rule)),
+            self.now(),
+        )
+        .await?;
+        uow.commit().await?;
+        tracing::info!(course.id = %id, segment.id = %segment, enrolled, "segment enrolled");
+        Ok(Enrolled { enrolled })
+    }
+
     /// Enrols a roster's members as they are now (inactive members silently).
     pub async fn enrol_roster(
         &self,

@@ -304,11 +304,13 @@ pub async fn retire_course(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnrolBody {
-    /// `everyone`, `selected` or `roster`.
+    /// `everyone`, `selected`, `roster` or `segment` (the people a segment picks out now,
+    /// each enrolled as selected).
     pub method: String,
     #[serde(default)]
     pub users: Vec<Uuid>,
     pub roster: Option<Uuid>,
+    pub segment: Option<Uuid>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -342,10 +344,20 @@ pub async fn enrol(
             app.enrol_roster(&who, id, RosterId::from_uuid(roster))
                 .await?
         }
+        "segment" => {
+            let segment = body.segment.ok_or_else(|| {
+                Problem::invalid(vec![FieldError::new(
+                    "segment",
+                    "is required for a segment",
+                )])
+            })?;
+            app.enrol_segment(&who, id, rollcall_domain::SegmentId::from_uuid(segment))
+                .await?
+        }
         _ => {
             return Err(Problem::invalid(vec![FieldError::new(
                 "method",
-                "must be everyone, selected or roster",
+                "must be everyone, selected, roster or segment",
             )]));
         }
     };

@@ -73,6 +73,8 @@ pub fn routes(max_import_bytes: usize, drop_root: Option<std::path::PathBuf>) ->
         .route("/credits/top-ups", post(learning::top_up))
         .route("/outbox", get(learning::outbox))
         .route("/messages", post(learning::write_message))
+        .route("/messages/everyone", post(segments::message_everyone))
+        .route("/messages/everyone/reach", get(segments::everyone_reach))
         .route("/users/{id}/training", get(learning::training))
         .route("/certificates/{id}", get(learning::certificate))
         .route("/certificates/{id}/pdf", get(learning::certificate_pdf))

@@ -25,7 +25,8 @@ use super::{connections, learning, provisioning, reports, rosters, rules, segmen
         connections::list, connections::add, connections::show, connections::add_token,
         connections::revoke_token, connections::requests, segments::list, segments::create,
         segments::preview, segments::show, segments::replace, segments::delete,
-        segments::members, segments::reach, segments::message, reports::figures,
+        segments::members, segments::reach, segments::message, segments::everyone_reach,
+        segments::message_everyone, reports::figures,
         reports::segment_figures, reports::completions, reports::completions_csv),
     components(schemas(
         users::UserBody, users::UserListBody, users::CreateUserBody, users::EditUserBody,

@@ -291,3 +291,34 @@ pub async fn message(
         .await?;
     Ok((StatusCode::CREATED, Json(WrittenBody::from(written))).into_response())
 }
+
+#[utoipa::path(get, path = "/api/v1/messages/everyone/reach", tag = "segments",
+    responses((status = 200, body = SegmentReachBody), (status = 403, body = Problem)),
+    security(("token" = [])))]
+pub async fn everyone_reach(
+    State(app): State<App>,
+    ApiPrincipal(who): ApiPrincipal,
+) -> Result<Json<SegmentReachBody>, Problem> {
+    let reach = app.everyone_reach(&who).await?;
+    Ok(Json(SegmentReachBody {
+        reached: reach.reached,
+        no_address: reach.no_address,
+        inactive: reach.inactive,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/messages/everyone", tag = "segments",
+    request_body = SegmentMessageInput,
+    responses((status = 201, body = WrittenBody), (status = 403, body = Problem),
+        (status = 422, body = Problem)),
+    security(("token" = [])))]
+pub async fn message_everyone(
+    State(app): State<App>,
+    ApiPrincipal(who): ApiPrincipal,
+    ApiJson(body): ApiJson<SegmentMessageInput>,
+) -> Result<Response, Problem> {
+    let written = app
+        .write_to_everyone(&who, &body.subject, &body.body)
+        .await?;
+    Ok((StatusCode::CREATED, Json(WrittenBody::from(written))).into_response())
+}

@@ -499,6 +499,28 @@ pub struct RosterPage {
     pub code: String,
     pub school: String,
     pub members: Vec<MemberLine>,
+    /// Whom a message to the members reaches, and the form's outcome.
+    pub reached: u64,
+    pub no_address: u64,
+    pub inactive: u64,
+    pub write_heading: &'static str,
+    pub write_action: String,
+    pub write_notice: String,
+    pub write_error: String,
+}
+
+/// A message to every person of the org: whom it reaches, and the form.
+#[derive(Template)]
+#[template(path = "pages/write_everyone.html")]
+pub struct WriteEveryonePage {
+    pub chrome: Chrome,
+    pub reached: u64,
+    pub no_address: u64,
+    pub inactive: u64,
+    pub write_heading: &'static str,
+    pub write_action: String,
+    pub write_notice: String,
+    pub write_error: String,
 }
 
 /// A SCIM connection's token, as its page lists it.

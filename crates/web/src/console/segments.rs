@@ -12,7 +12,9 @@ use serde::Deserialize;
 
 use super::errors::{explain, failure_page};
 use super::extract::{Admin, SignedIn};
-use super::pages::{MemberLine, SegmentLine, SegmentPage, SegmentPreviewPart, SegmentsPage};
+use super::pages::{
+    MemberLine, SegmentLine, SegmentPage, SegmentPreviewPart, SegmentsPage, WriteEveryonePage,
+};
 use super::render;
 
 /// How many members a segment's page lists.
@@ -27,6 +29,7 @@ pub fn routes() -> axum::Router<App> {
         .route("/segments/{id}", get(show).post(update))
         .route("/segments/{id}/delete", post(delete))
         .route("/segments/{id}/message", post(message))
+        .route("/messages/everyone", get(everyone).post(write_everyone))
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -46,6 +49,35 @@ pub struct DoneQuery {
     done: Option<String>,
     queued: Option<usize>,
     suppressed: Option<usize>,
+}
+
+impl DoneQuery {
+    /// What a message written said it did, when one was.
+    pub fn written(&self) -> String {
+        if self.done.as_deref() != Some("written") {
+            return String::new();
+        }
+        format!(
+            "Message queued for {} {}; {} kept unsent (inactive, or without an e-mail address), \
+             as the outbox shows.",
+            self.queued.unwrap_or(0),
+            if self.queued == Some(1) {
+                "person"
+            } else {
+                "people"
+            },
+            self.suppressed.unwrap_or(0),
+        )
+    }
+}
+
+/// Where a written message's outcome is shown: `back` with the counts.
+pub fn written_redirect(back: &str, written: &rollcall_app::Written) -> Response {
+    Redirect::to(&format!(
+        "{back}?done=written&queued={}&suppressed={}#write",
+        written.queued, written.suppressed
+    ))
+    .into_response()
 }
 
 fn line(segment: &Segment) -> SegmentLine {
@@ -218,17 +250,7 @@ pub async fn show(
     let notice = match query.done.as_deref() {
         Some("made") => "Segment saved.".to_owned(),
         Some("saved") => "Segment changed.".to_owned(),
-        Some("written") => format!(
-            "Message queued for {} {}; {} kept unsent (inactive, or without an e-mail address), \
-             as the outbox shows.",
-            query.queued.unwrap_or(0),
-            if query.queued == Some(1) {
-                "person"
-            } else {
-                "people"
-            },
-            query.suppressed.unwrap_or(0),
-        ),
+        Some("written") => query.written(),
         _ => String::new(),
     };
     segment_page(&app, signed_in, &id, None, String::new(), &notice).await
@@ -308,11 +330,11 @@ pub async fn delete(
 #[derive(Debug, Deserialize)]
 pub struct MessageForm {
     #[serde(default, rename = "_csrf")]
-    csrf: String,
+    pub(super) csrf: String,
     #[serde(default)]
-    subject: String,
+    pub(super) subject: String,
     #[serde(default)]
-    body: String,
+    pub(super) body: String,
 }
 
 /// Writes to the segment's members through the outbox.
@@ -339,11 +361,52 @@ pub async fn message(
         Err(err) => Err(err),
     };
     match written {
-        Ok(written) => Redirect::to(&format!(
-            "/segments/{id}?done=written&queued={}&suppressed={}",
-            written.queued, written.suppressed
-        ))
-        .into_response(),
+        Ok(written) => written_redirect(&format!("/segments/{id}"), &written),
         Err(err) => segment_page(&app, signed_in, &id, None, explain(&err).1, "").await,
+    }
+}
+
+async fn everyone_page(app: &App, signed_in: SignedIn, notice: String, error: String) -> Response {
+    let reach = match app.everyone_reach(&signed_in.visitor.principal).await {
+        Ok(reach) => reach,
+        Err(err) => return failure_page(signed_in.chrome, &err, "/segments", "Back to segments"),
+    };
+    render(&WriteEveryonePage {
+        chrome: signed_in.chrome,
+        reached: reach.reached,
+        no_address: reach.no_address,
+        inactive: reach.inactive,
+        write_heading: "Your message",
+        write_action: "/messages/everyone".to_owned(),
+        write_notice: notice,
+        write_error: error,
+    })
+}
+
+/// Whom a message to everyone reaches, and the form to write it.
+pub async fn everyone(
+    State(app): State<App>,
+    Admin(signed_in): Admin,
+    Query(query): Query<DoneQuery>,
+) -> Response {
+    everyone_page(&app, signed_in, query.written(), String::new()).await
+}
+
+/// Writes to everyone through the outbox.
+pub async fn write_everyone(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Admin(signed_in): Admin,
+    Form(form): Form<MessageForm>,
+) -> Response {
+    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
+        return refused;
+    }
+    match app
+        .write_to_everyone(&signed_in.visitor.principal, &form.subject, &form.body)
+        .await
+    {
+        Ok(written) => written_redirect("/messages/everyone", &written),
+        Err(err) => everyone_page(&app, signed_in, String::new(), explain(&err).1).await,
     }
 }

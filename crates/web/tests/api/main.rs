@@ -20,6 +20,7 @@ use suite::*;
 
 rollcall_testkit::backend_tests!(
     figures_and_reports_follow_a_deactivation,
+    everyone_is_written_to_and_a_segment_is_enrolled,
     bad_report_filters_are_refused_by_name,
     health_reports_the_database,
     listing_defaults_to_active_and_pages_with_cursors,

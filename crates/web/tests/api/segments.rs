@@ -196,3 +196,117 @@ pub async fn segments_are_previewed_saved_and_listed_as_the_status_rules_say(db:
     assert_eq!(gone.status, 204);
     t.get(&path).await.assert_problem(404, None);
 }
+
+/// Everyone written to, and a course enrolled by segment: the status rules decide who is sent
+/// the message and who is enrolled, and the report shows whom the segment enrolled.
+pub async fn everyone_is_written_to_and_a_segment_is_enrolled(db: TestDb) {
+    let t = spawn_app(db).await;
+    let with_mail = |given: &str, department: &str| {
+        json!({
+            "username": given.to_lowercase(), "email": format!("{}@example.org", given.to_lowercase()),
+            "given_name": given, "family_name": "Pupil", "role": "student",
+            "attributes": {"department": department},
+        })
+    };
+    let ann = t.create_user(with_mail("Ann", "Science")).await.body["id"].clone();
+    let ben = t.create_user(with_mail("Ben", "Science")).await.body["id"].clone();
+    let cat = t.create_user(with_mail("Cat", "Science")).await.body["id"].clone();
+    t.create_user(with_mail("Dan", "Maths")).await;
+    let off = json!({"status": "inactive", "reason": "away"});
+    assert_eq!(t.set_status(ben.as_str().unwrap(), off).await.status, 200);
+    let gone = json!({"status": "archived", "reason": "left"});
+    assert_eq!(t.set_status(cat.as_str().unwrap(), gone).await.status, 200);
+
+    // Everyone: Rita (the admin), Ann and Dan are sent it; Ben is inactive; Cat is archived
+    // and not written to at all.
+    let reach = t.get("/api/v1/messages/everyone/reach").await;
+    assert_eq!(reach.status, 200, "{}", reach.body);
+    assert_eq!(
+        reach.body,
+        json!({"reached": 3, "no_address": 0, "inactive": 1})
+    );
+    let empty = t
+        .post(
+            "/api/v1/messages/everyone",
+            &json!({"subject": " ", "body": "Hello"}),
+        )
+        .await;
+    empty.assert_problem(422, Some("subject"));
+    let sent = t
+        .post(
+            "/api/v1/messages/everyone",
+            &json!({"subject": "Term dates", "body": "School starts on Monday."}),
+        )
+        .await;
+    assert_eq!(sent.status, 201, "{}", sent.body);
+    assert_eq!(sent.body, json!({"queued": 3, "suppressed": 1}));
+    let outbox = t.get("/api/v1/outbox?state=suppressed").await;
+    let suppressed: Vec<&Value> = outbox.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["subject"] == "Term dates")
+        .collect();
+    assert_eq!(suppressed.len(), 1, "{}", outbox.body);
+    assert_eq!(suppressed[0]["user_id"], ben);
+
+    // A segment enrolled: Ann and Ben (inactive, silently) are; Cat (archived) and Dan are not.
+    let science = t
+        .post(
+            "/api/v1/segments",
+            &json!({"name": "Science", "rule": "department = science"}),
+        )
+        .await;
+    let segment = science.body["id"].as_str().unwrap().to_owned();
+    let course = t
+        .app
+        .create_course(
+            &t.system,
+            rollcall_domain::learning::CourseDraft {
+                title: "Lab safety".to_owned(),
+                description: "Goggles on.".to_owned(),
+                lessons: vec![rollcall_domain::learning::LessonDraft {
+                    id: None,
+                    title: "Goggles".to_owned(),
+                    body: "Wear them.".to_owned(),
+                }],
+                completion: rollcall_domain::learning::Completion::MarkComplete,
+                credit_cost: 0,
+            },
+        )
+        .await
+        .unwrap();
+    let path = format!("/api/v1/courses/{}/enrolments", course.id);
+    let missing = t.post(&path, &json!({"method": "segment"})).await;
+    missing.assert_problem(422, Some("segment"));
+    let enrolled = t
+        .post(&path, &json!({"method": "segment", "segment": segment}))
+        .await;
+    assert_eq!(enrolled.status, 200, "{}", enrolled.body);
+    assert_eq!(enrolled.body["enrolled"], 2);
+    let active = t
+        .get(&format!("/api/v1/reports/completions?course={}", course.id))
+        .await;
+    let ids: Vec<&Value> = active.body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["user_id"])
+        .collect();
+    assert_eq!(ids, vec![&ann]);
+    let archived = t
+        .get(&format!(
+            "/api/v1/reports/completions?course={}&tab=archived",
+            course.id
+        ))
+        .await;
+    assert_eq!(archived.body["rows"][0]["user_id"], ben);
+    assert_eq!(archived.body["rows"].as_array().unwrap().len(), 1);
+    let unknown = t
+        .post(
+            &path,
+            &json!({"method": "segment", "segment": course.id.to_string()}),
+        )
+        .await;
+    unknown.assert_problem(404, None);
+}
