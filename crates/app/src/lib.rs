@@ -42,7 +42,7 @@ pub use scim::{
 
 pub use reports::{
     CSV_COLUMNS, DASHBOARD_MONTHS, MAX_REPORT_PAGE, ReportExport, ReportPage, ReportRequest,
-    csv_header, csv_rows, decode_key, encode_key,
+    csv_header, decode_key, encode_key,
 };
 pub use rollcall_store::report::Figures;
 pub use rollcall_store::report_rows::{CourseFigures, MonthFigures, ReportRow};

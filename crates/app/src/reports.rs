@@ -19,7 +19,7 @@ pub const DASHBOARD_MONTHS: u32 = 12;
 /// The most rows a report page shows.
 pub const MAX_REPORT_PAGE: u64 = 500;
 /// How many rows an export reads at a time.
-const EXPORT_CHUNK: u64 = 5_000;
+const EXPORT_CHUNK: u64 = 10_000;
 
 /// A report's filters as a person or a client wrote them (an address's query, a form, the
 /// CLI's options); [`App::report_filter`] checks them.
@@ -57,21 +57,30 @@ pub struct ReportExport {
     query: ReportQuery,
     after: Option<ReportKey>,
     done: bool,
+    chunk: u64,
 }
 
 impl ReportExport {
-    /// The next chunk of rows, or `None` when every row has been read.
-    pub async fn next_chunk(&mut self) -> Result<Option<Vec<ReportRow>>, AppError> {
+    /// Reads `rows` rows at a time (at least one) instead of the usual chunk.
+    #[must_use]
+    pub fn chunked(mut self, rows: u64) -> Self {
+        self.chunk = rows.max(1);
+        self
+    }
+
+    /// The next chunk of rows as CSV lines (see [`CsvChunk`](rollcall_store::report::CsvChunk)),
+    /// or `None` when every row has been written.
+    pub async fn next_csv(&mut self) -> Result<Option<(String, u64)>, AppError> {
         if self.done {
             return Ok(None);
         }
-        let rows = self
+        let chunk = self
             .store
-            .report_page(self.org, &self.query, self.after, EXPORT_CHUNK)
+            .report_csv(self.org, &self.query, self.after, self.chunk)
             .await?;
-        self.done = (rows.len() as u64) < EXPORT_CHUNK;
-        self.after = rows.last().map(ReportRow::key);
-        Ok((!rows.is_empty()).then_some(rows))
+        self.done = chunk.rows < self.chunk;
+        self.after = chunk.last;
+        Ok((chunk.rows > 0).then_some((chunk.text, chunk.rows)))
     }
 }
 
@@ -292,6 +301,7 @@ impl App {
             query,
             after: None,
             done: false,
+            chunk: EXPORT_CHUNK,
         })
     }
 }
@@ -314,57 +324,9 @@ pub const CSV_COLUMNS: [&str; 14] = [
     "credits_used",
 ];
 
-/// A cell as a spreadsheet should read it: text that a spreadsheet would take for a formula
-/// (`=`, `+`, `-`, `@`, a tab or a carriage return first) is kept as text with a leading `'`.
-fn cell(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}").into()
-    } else {
-        text.into()
-    }
-}
-
-fn instant(at: Option<Timestamp>) -> String {
-    at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .unwrap_or_default()
-}
-
-/// Appends the CSV header line to `out`.
-pub fn csv_header(out: &mut Vec<u8>) -> Result<(), AppError> {
-    let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(CSV_COLUMNS).map_err(csv_failed)?;
-    writer.flush().map_err(|e| csv_failed(e.into()))
-}
-
-/// Appends `rows` to `out` as CSV lines (RFC 4180 quoting), in [`CSV_COLUMNS`] order.
-pub fn csv_rows(rows: &[ReportRow], out: &mut Vec<u8>) -> Result<(), AppError> {
-    let mut writer = csv::Writer::from_writer(out);
-    for r in rows {
-        writer
-            .write_record([
-                r.user_id.to_string().as_str(),
-                &cell(r.username.as_deref().unwrap_or("")),
-                &cell(r.email.as_deref().unwrap_or("")),
-                &cell(&r.given_name),
-                &cell(&r.family_name),
-                r.status.as_str(),
-                r.course_id.to_string().as_str(),
-                &cell(&r.course_title),
-                &r.method,
-                &instant(Some(r.enrolled_at)),
-                &instant(r.started_at),
-                &instant(r.completed_at),
-                &r.score.map(|s| s.to_string()).unwrap_or_default(),
-                &r.credits_used.to_string(),
-            ])
-            .map_err(csv_failed)?;
-    }
-    writer.flush().map_err(|e| csv_failed(e.into()))
-}
-
-fn csv_failed(error: csv::Error) -> AppError {
-    AppError::Internal {
-        doing: "writing CSV",
-        cause: Box::new(error),
-    }
+/// The CSV header line of an exported report, ended by a newline.
+pub fn csv_header() -> String {
+    let mut line = CSV_COLUMNS.join(",");
+    line.push('\n');
+    line
 }

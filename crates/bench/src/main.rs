@@ -95,6 +95,11 @@ struct Args {
     /// `--users` and `--seed`.
     #[arg(long, value_name = "URL")]
     searches_on: Option<String>,
+    /// Export the Active tab of the org `bench` on the database at this URL, print its rows and
+    /// seconds, and exit: what `--reports` runs in a fresh process, so the export's memory is
+    /// its own.
+    #[arg(long, value_name = "URL", hide = true)]
+    export_on: Option<String>,
     /// Seed of the generated population and queries.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -471,6 +476,9 @@ async fn main() -> Result<()> {
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
         .init();
+    if let Some(url) = &args.export_on {
+        return reports::export_on(url).await;
+    }
     if let Some(url) = &args.searches_on {
         return searches_on(url, &args).await;
     }

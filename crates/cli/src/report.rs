@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow};
 use clap::Args;
-use rollcall_app::{App, Principal, ReportExport, ReportRequest, csv_header, csv_rows};
+use rollcall_app::{App, Principal, ReportExport, ReportRequest, csv_header};
 
 use crate::commands::principal;
 
@@ -170,15 +170,11 @@ impl Progress {
 /// Writes every row of `export` to `out`; how many.
 async fn write_all(export: &mut ReportExport, out: &mut dyn Write, to: &str) -> Result<u64> {
     let mut progress = Progress::new();
-    let mut buffer = Vec::new();
-    csv_header(&mut buffer)?;
-    out.write_all(&buffer)?;
+    out.write_all(csv_header().as_bytes())?;
     let mut rows = 0_u64;
-    while let Some(chunk) = export.next_chunk().await? {
-        buffer.clear();
-        csv_rows(&chunk, &mut buffer)?;
-        out.write_all(&buffer)?;
-        rows += chunk.len() as u64;
+    while let Some((text, count)) = export.next_csv().await? {
+        out.write_all(text.as_bytes())?;
+        rows += count;
         progress.tick(rows);
     }
     out.flush()?;

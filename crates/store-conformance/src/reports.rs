@@ -355,7 +355,7 @@ pub async fn a_bad_report_is_refused_and_another_orgs_data_is_out_of_reach(db: T
     let mine = tab("active", false).parse().unwrap();
     let mut export = s.f.app.report_export(&elsewhere, &mine).await.unwrap();
     assert!(
-        export.next_chunk().await.unwrap().is_none(),
+        export.next_csv().await.unwrap().is_none(),
         "their org has no results"
     );
     let learner = Principal::user(&s.ann);
@@ -367,4 +367,72 @@ pub async fn a_bad_report_is_refused_and_another_orgs_data_is_out_of_reach(db: T
         s.f.app.dashboard(&learner).await,
         Err(AppError::Forbidden)
     ));
+}
+
+/// Every row of a report as its CSV export writes them, read `chunk` rows at a time.
+async fn exported(s: &School, request: ReportRequest, chunk: u64) -> String {
+    let filter = request.parse().unwrap();
+    let mut export = s
+        .f
+        .app
+        .report_export(&s.f.admin, &filter)
+        .await
+        .unwrap()
+        .chunked(chunk);
+    let mut text = rollcall_app::csv_header();
+    while let Some((lines, _)) = export.next_csv().await.unwrap() {
+        text.push_str(&lines);
+    }
+    text
+}
+
+pub async fn a_csv_export_writes_each_row_once_in_order_quoted_and_dated(db: TestDb) {
+    let s = school(db).await;
+    // A name a spreadsheet would take for a formula, with a quote and a comma in it.
+    let edit = rollcall_app::EditUser {
+        version: Some(s.ann.version()),
+        given_name: Some("=Ann, \"A\"".to_owned()),
+        ..rollcall_app::EditUser::default()
+    };
+    s.f.app.edit_user(&s.f.admin, s.ann.id(), edit).await.unwrap();
+    let whole = exported(&s, tab("archived", false), 10_000).await;
+    // Two rows a chunk: the chunks meet inside the four enrolments of one instant.
+    assert_eq!(exported(&s, tab("archived", false), 2).await, whole);
+    assert_eq!(exported(&s, tab("archived", false), 1).await, whole);
+    let lines: Vec<&str> = whole.lines().collect();
+    assert_eq!(
+        lines[0],
+        "user_id,username,email,given_name,family_name,status,course_id,course,enrolled_by,\
+         enrolled_at,started_at,completed_at,score,credits_used"
+    );
+    assert_eq!(lines.len(), 4, "{whole}");
+    assert_eq!(
+        lines[1],
+        format!(
+            "{},\"cy\",,\"Cy\",\"Pupil\",inactive,{},\"Data protection\",selected,\
+             2026-02-05T09:30:00Z,2026-02-06T09:30:00Z,,,2",
+            s.cy.id(),
+            s.data
+        )
+    );
+    assert!(
+        lines.contains(&format!(
+            "{},\"cy\",,\"Cy\",\"Pupil\",inactive,{},\"Fire safety\",selected,\
+             2026-01-10T09:30:00Z,2026-01-15T09:30:00Z,2026-01-16T09:30:00Z,,1",
+            s.cy.id(),
+            s.fire
+        )
+        .as_str()),
+        "{whole}"
+    );
+    let active = exported(&s, tab("active", false), 1).await;
+    assert!(
+        active.contains(&format!(
+            "{},\"ann\",,\"'=Ann, \"\"A\"\"\",\"Pupil\",active,",
+            s.ann.id()
+        )),
+        "{active}"
+    );
+    assert_eq!(active.lines().count(), 4, "{active}");
+    let _ = (&s.ben, &s.dee);
 }

@@ -11,12 +11,12 @@ use rollcall_domain::segment::Rule;
 use rollcall_domain::{CourseId, OrgId, RosterId, Status, Timestamp};
 use sqlx::{Database, Executor, FromRow, IntoArguments};
 
-use crate::backend::Conn;
+use crate::backend::{Conn, JsonStyle};
 use crate::report_rows::{
     CourseFigureColumns, CourseFigures, FigureColumns, MonthFigures, REPORT_COLUMNS, ReportColumns,
     ReportKey, ReportRow, count,
 };
-use crate::rows::micros;
+use crate::rows::{corrupt, micros};
 use crate::segment::rule_sql;
 use crate::shared::SqlStore;
 use crate::sql::{Sql, Value};
@@ -38,6 +38,26 @@ pub struct Figures {
     pub credits_consumed: i64,
 }
 
+impl Figures {
+    /// The sum over every course of one figure.
+    fn total(&self, pick: fn(&CourseFigures) -> u64) -> u64 {
+        self.courses.iter().map(pick).sum()
+    }
+
+    /// Enrolments of counted people, in every course.
+    pub fn enrolled(&self) -> u64 {
+        self.total(|c| c.enrolled)
+    }
+
+    pub fn started(&self) -> u64 {
+        self.total(|c| c.started)
+    }
+
+    pub fn completed(&self) -> u64 {
+        self.total(|c| c.completed)
+    }
+}
+
 /// Whose results a report reads, narrowed by any of the rest.
 #[derive(Debug, Clone)]
 pub struct ReportQuery {
@@ -52,6 +72,20 @@ pub struct ReportQuery {
     /// Until this instant, excluded.
     pub until: Option<Timestamp>,
     pub progress: Option<Progress>,
+}
+
+/// Rows of a completion report as CSV: `user_id, username, email, given_name, family_name,
+/// status, course_id, course, enrolled_by, enrolled_at, started_at, completed_at, score,
+/// credits_used`, each line ended by a newline (RFC 4180 quoting: text in double quotes, a
+/// quote doubled; times in UTC, RFC 3339 to the second; a missing value empty). Text a
+/// spreadsheet would take for a formula (`=`, `+`, `-`, `@`, a tab or a carriage return first)
+/// is written with a leading `'`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CsvChunk {
+    pub text: String,
+    pub rows: u64,
+    /// The place of the chunk's last row, where the next chunk starts.
+    pub last: Option<ReportKey>,
 }
 
 /// One course and month of the tally, as kept or as recomputed.
@@ -81,6 +115,16 @@ pub trait ReportStore: Send + Sync {
         after: Option<ReportKey>,
         limit: u64,
     ) -> StoreResult<Vec<ReportRow>>;
+    /// A chunk of a completion report as CSV lines (see [`CsvChunk`]), in the order of
+    /// [`report_page`](Self::report_page), after `after`: written by the database itself, so a
+    /// chunk of thousands of rows comes back as one value.
+    async fn report_csv(
+        &self,
+        org: OrgId,
+        query: &ReportQuery,
+        after: Option<ReportKey>,
+        limit: u64,
+    ) -> StoreResult<CsvChunk>;
     /// The tally as the triggers keep it, lines with figures only, in order.
     async fn kept_tally(&self, org: OrgId) -> StoreResult<Vec<TallyLine>>;
     /// The tally worked out from the enrolments and statuses as they are, in order.
@@ -128,6 +172,90 @@ fn narrowed<B: Backend>(q: &mut Sql<B>, org: OrgId, query: &ReportQuery) {
         Some(Progress::InProgress) => " and e.started_at is not null and e.completed_at is null",
         Some(Progress::Completed) => " and e.completed_at is not null",
     });
+}
+
+/// The SQL of one CSV line of `enrolment e`, `user_account u` and `course c`, in the dialect
+/// of `style`.
+fn csv_line(style: JsonStyle) -> String {
+    let (uuid, text, time): (fn(&str) -> String, fn(&str) -> String, fn(&str) -> String) =
+        match style {
+            JsonStyle::Sqlite => (
+                |x| {
+                    let h = format!("hex({x})");
+                    format!(
+                        "lower(substr({h}, 1, 8) || '-' || substr({h}, 9, 4) || '-' || \
+                         substr({h}, 13, 4) || '-' || substr({h}, 17, 4) || '-' || \
+                         substr({h}, 21, 12))"
+                    )
+                },
+                |x| {
+                    format!(
+                        "coalesce('\"' || case when substr({x}, 1, 1) in ('=', '+', '-', '@', \
+                         char(9), char(13)) then '''' else '' end || replace({x}, '\"', \
+                         '\"\"') || '\"', '')"
+                    )
+                },
+                |x| {
+                    format!(
+                        "coalesce(strftime('%Y-%m-%dT%H:%M:%SZ', {x} / 1000000, 'unixepoch'), '')"
+                    )
+                },
+            ),
+            JsonStyle::Postgres => (
+                |x| format!("cast({x} as text)"),
+                |x| {
+                    format!(
+                        "coalesce('\"' || case when left({x}, 1) in ('=', '+', '-', '@', \
+                         chr(9), chr(13)) then '''' else '' end || replace({x}, '\"', \
+                         '\"\"') || '\"', '')"
+                    )
+                },
+                |x| {
+                    format!(
+                        "coalesce(to_char(to_timestamp({x} / 1000000) at time zone 'UTC', \
+                         'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '')"
+                    )
+                },
+            ),
+        };
+    let number = |x: &str| format!("coalesce(cast({x} as text), '')");
+    [
+        uuid("u.user_id"),
+        text("u.username"),
+        text("u.email"),
+        text("u.given_name"),
+        text("u.family_name"),
+        "u.status".to_owned(),
+        uuid("e.course_id"),
+        text("c.title"),
+        "e.method".to_owned(),
+        time("e.enrolled_at"),
+        time("e.started_at"),
+        time("e.completed_at"),
+        number("e.score"),
+        number("e.credits_used"),
+    ]
+    .join(" || ',' || ")
+}
+
+/// The place of a chunk's last row, from the text `report_csv` sorts them by: the enrolment's
+/// microseconds in 20 digits, then the course's id and the person's (as hex or as UUIDs).
+fn key_of(text: &str, style: JsonStyle) -> StoreResult<ReportKey> {
+    let id_len = match style {
+        JsonStyle::Sqlite => 32,
+        JsonStyle::Postgres => 36,
+    };
+    let bad = || corrupt(format!("a report's place '{text}'"));
+    let at: i64 = text.get(..20).ok_or_else(bad)?.parse().map_err(|_| bad())?;
+    let course = text.get(20..20 + id_len).ok_or_else(bad)?;
+    let user = text.get(20 + id_len..).ok_or_else(bad)?;
+    Ok(ReportKey {
+        enrolled_at: crate::rows::from_micros(at)?,
+        course_id: CourseId::from_uuid(uuid::Uuid::parse_str(course).map_err(|_| bad())?),
+        user_id: rollcall_domain::UserId::from_uuid(
+            uuid::Uuid::parse_str(user).map_err(|_| bad())?,
+        ),
+    })
 }
 
 /// The figures of each month of `months`, zero where the tally has none.
@@ -205,6 +333,36 @@ fn tally_lines(rows: Vec<TallyTuple>) -> Vec<TallyLine> {
         .collect()
 }
 
+/// ` from … where … order by …`: the rows of a report after `after`, newest enrolment first.
+fn report_rows<B: Backend>(
+    q: &mut Sql<B>,
+    org: OrgId,
+    query: &ReportQuery,
+    after: Option<ReportKey>,
+) {
+    q.push(
+        " from enrolment e join user_account u on u.org_id = e.org_id and u.user_id = e.user_id \
+         join course c on c.org_id = e.org_id and c.course_id = e.course_id where e.org_id = ",
+    )
+    .bind(org.as_uuid());
+    narrowed(q, org, query);
+    if let Some(after) = after {
+        // A range on the index's first column, then the exact place as a row value: both
+        // backends walk `enrolment_by_date` from there, however deep the page.
+        let at = micros(after.enrolled_at);
+        q.push(" and e.enrolled_at <= ")
+            .bind(at)
+            .push(" and (e.enrolled_at, e.course_id, e.user_id) < (")
+            .bind(at)
+            .push(", ")
+            .bind(after.course_id.as_uuid())
+            .push(", ")
+            .bind(after.user_id.as_uuid())
+            .push(")");
+    }
+    q.push(" order by e.enrolled_at desc, e.course_id desc, e.user_id desc");
+}
+
 #[async_trait]
 impl<B: Backend> ReportStore for SqlStore<B>
 where
@@ -215,6 +373,7 @@ where
     for<'r> CourseFigureColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> TallyTuple: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (i64,): FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> (String, i64, String): FromRow<'r, <B::Db as Database>::Row>,
 {
     async fn figures(&self, org: OrgId, months: &[String]) -> StoreResult<Figures> {
         let mut q =
@@ -312,34 +471,57 @@ where
         after: Option<ReportKey>,
         limit: u64,
     ) -> StoreResult<Vec<ReportRow>> {
-        let mut q = Sql::<B>::new(format!(
-            "select {REPORT_COLUMNS} from enrolment e join user_account u on u.org_id = \
-             e.org_id and u.user_id = e.user_id join course c on c.org_id = e.org_id and \
-             c.course_id = e.course_id where e.org_id = "
-        ));
-        q.bind(org.as_uuid());
-        narrowed(&mut q, org, query);
-        if let Some(after) = after {
-            // A range on the index's first column, then the exact place as a row value: both
-            // backends walk `enrolment_by_date` from there, however deep the page.
-            let at = micros(after.enrolled_at);
-            q.push(" and e.enrolled_at <= ")
-                .bind(at)
-                .push(" and (e.enrolled_at, e.course_id, e.user_id) < (")
-                .bind(at)
-                .push(", ")
-                .bind(after.course_id.as_uuid())
-                .push(", ")
-                .bind(after.user_id.as_uuid())
-                .push(")");
-        }
-        q.push(" order by e.enrolled_at desc, e.course_id desc, e.user_id desc limit ")
+        let mut q = Sql::<B>::new(format!("select {REPORT_COLUMNS}"));
+        report_rows(&mut q, org, query, after);
+        q.push(" limit ")
             .bind(i64::try_from(limit).unwrap_or(i64::MAX));
         q.fetch_all::<ReportColumns, _>(self.reader())
             .await?
             .into_iter()
             .map(ReportColumns::into_row)
             .collect()
+    }
+
+    async fn report_csv(
+        &self,
+        org: OrgId,
+        query: &ReportQuery,
+        after: Option<ReportKey>,
+        limit: u64,
+    ) -> StoreResult<CsvChunk> {
+        let (key, aggregate) = match B::JSON {
+            JsonStyle::Sqlite => (
+                "printf('%020d', e.enrolled_at) || hex(e.course_id) || hex(e.user_id)",
+                "group_concat(r.line || char(10), '' order by r.key desc)",
+            ),
+            JsonStyle::Postgres => (
+                "lpad(cast(e.enrolled_at as text), 20, '0') || cast(e.course_id as text) || \
+                 cast(e.user_id as text) collate \"C\"",
+                "string_agg(r.line || chr(10), '' order by r.key desc)",
+            ),
+        };
+        let mut q = Sql::<B>::new(format!(
+            "select coalesce({aggregate}, ''), cast(count(*) as bigint), coalesce(min(r.key), '') \
+             from (select {} as line, {key} as key",
+            csv_line(B::JSON)
+        ));
+        report_rows(&mut q, org, query, after);
+        q.push(" limit ")
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .push(") r");
+        let (text, rows, last) = q
+            .fetch_optional::<(String, i64, String), _>(self.reader())
+            .await?
+            .unwrap_or_default();
+        Ok(CsvChunk {
+            text,
+            rows: count(rows),
+            last: if last.is_empty() {
+                None
+            } else {
+                Some(key_of(&last, B::JSON)?)
+            },
+        })
     }
 
     async fn kept_tally(&self, org: OrgId) -> StoreResult<Vec<TallyLine>> {

@@ -197,6 +197,7 @@ where
     for<'r> crate::report_rows::FigureColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> crate::report_rows::CourseFigureColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (Uuid, String, i64, i64, i64, i64): FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> (String, i64, String): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (String,): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (String, i64): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (String, i64, i64): FromRow<'r, <B::Db as Database>::Row>,

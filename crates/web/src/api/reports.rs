@@ -10,7 +10,6 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use rollcall_app::{
     App, CourseFigures, Figures, MonthFigures, ReportExport, ReportRequest, ReportRow, csv_header,
-    csv_rows,
 };
 use rollcall_domain::SegmentId;
 use rollcall_domain::report::rate;
@@ -96,14 +95,12 @@ pub struct FiguresBody {
 
 impl From<&Figures> for FiguresBody {
     fn from(f: &Figures) -> Self {
-        let sum = |pick: fn(&CourseFigures) -> u64| f.courses.iter().map(pick).sum::<u64>();
-        let (enrolled, completed) = (sum(|c| c.enrolled), sum(|c| c.completed));
         Self {
             active_people: f.counted_people,
-            enrolled,
-            started: sum(|c| c.started),
-            completed,
-            completion_rate: rate(completed, enrolled),
+            enrolled: f.enrolled(),
+            started: f.started(),
+            completed: f.completed(),
+            completion_rate: rate(f.completed(), f.enrolled()),
             courses: f.courses.iter().map(CourseFiguresBody::from).collect(),
             months: f.months.iter().map(MonthFiguresBody::from).collect(),
             credits_consumed: f.credits_consumed,
@@ -301,30 +298,21 @@ pub async fn completions_csv(
 /// midway is logged and breaks the transfer, so the client sees it fail rather than keep a
 /// short file.
 pub fn csv_response(export: ReportExport, file_name: &str) -> Response {
-    let mut head = Vec::new();
-    let first = csv_header(&mut head).map(|()| head);
+    let first = futures::stream::once(async { Ok(csv_header().into_bytes()) });
     let rest = futures::stream::unfold(Some(export), |state| async move {
         let mut export = state?;
-        match export.next_chunk().await {
-            Ok(Some(rows)) => {
-                let mut out = Vec::with_capacity(rows.len() * 160);
-                match csv_rows(&rows, &mut out) {
-                    Ok(()) => Some((Ok(out), Some(export))),
-                    Err(e) => Some((Err(e), None)),
-                }
-            }
+        match export.next_csv().await {
+            Ok(Some((text, _))) => Some((Ok(text.into_bytes()), Some(export))),
             Ok(None) => None,
             Err(e) => Some((Err(e), None)),
         }
     });
-    let body = futures::stream::once(async move { first })
-        .chain(rest)
-        .map(|chunk| {
-            chunk.map_err(|e| {
-                tracing::error!(error = ?e, "a CSV export failed midway");
-                std::io::Error::other("the export failed")
-            })
-        });
+    let body = first.chain(rest).map(|chunk| {
+        chunk.map_err(|e| {
+            tracing::error!(error = ?e, "a CSV export failed midway");
+            std::io::Error::other("the export failed")
+        })
+    });
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),

@@ -617,4 +617,9 @@ pub struct SegmentPage {
     pub inactive: u64,
     pub error: String,
     pub notice: String,
+    /// The message form's heading and address (its outcome is the page's notice or error).
+    pub write_heading: &'static str,
+    pub write_action: String,
+    pub write_notice: &'static str,
+    pub write_error: &'static str,
 }

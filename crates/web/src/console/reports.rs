@@ -114,8 +114,6 @@ pub struct DashboardQuery {
 
 impl DashboardPage {
     fn new(chrome: Chrome, figures: &Figures) -> Self {
-        let sum = |pick: fn(&CourseFigures) -> u64| figures.courses.iter().map(pick).sum::<u64>();
-        let (enrolled, completed) = (sum(|c| c.enrolled), sum(|c| c.completed));
         let months: Vec<MonthLine> = figures
             .months
             .iter()
@@ -147,10 +145,10 @@ impl DashboardPage {
         Self {
             chrome,
             active_people: figures.counted_people,
-            enrolled,
-            started: sum(|c| c.started),
-            completed,
-            rate: shown_rate(completed, enrolled),
+            enrolled: figures.enrolled(),
+            started: figures.started(),
+            completed: figures.completed(),
+            rate: shown_rate(figures.completed(), figures.enrolled()),
             credits_consumed: figures.credits_consumed,
             credits_left: figures.credits_left,
             courses: figures.courses.iter().map(course_line).collect(),

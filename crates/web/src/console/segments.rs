@@ -238,6 +238,10 @@ async fn segment_page(
         inactive: reach.inactive,
         error,
         notice: notice.to_owned(),
+        write_heading: "Write to this segment",
+        write_action: format!("/segments/{}/message", segment.record.id),
+        write_notice: "",
+        write_error: "",
     })
 }
 

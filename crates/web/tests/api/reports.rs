@@ -139,7 +139,7 @@ pub async fn figures_and_reports_follow_a_deactivation(db: TestDb) {
     assert_eq!(lines.len(), 2, "{text}");
     assert!(lines[0].starts_with("user_id,username,email,given_name,family_name,status,"));
     assert!(
-        lines[1].contains(",ben,,'=Ben,Baker,inactive,"),
+        lines[1].contains(",\"ben\",,\"'=Ben\",\"Baker\",inactive,"),
         "a formula is kept as text: {}",
         lines[1]
     );
