@@ -618,7 +618,10 @@ fn a_report_is_written_whole_to_a_file_and_a_refused_one_leaves_nothing() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 2, "{csv}");
     assert!(lines[0].starts_with("user_id,username,email,given_name"));
-    assert!(lines[1].contains(",\"ada\",,\"Ada\",\"Lovelace\",active,"), "{csv}");
+    assert!(
+        lines[1].contains(",\"ada\",,\"Ada\",\"Lovelace\",active,"),
+        "{csv}"
+    );
 
     // The archived tab has nobody yet: the header alone, to stdout.
     let archived = ok(&rollcall(

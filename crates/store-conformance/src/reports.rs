@@ -372,13 +372,12 @@ pub async fn a_bad_report_is_refused_and_another_orgs_data_is_out_of_reach(db: T
 /// Every row of a report as its CSV export writes them, read `chunk` rows at a time.
 async fn exported(s: &School, request: ReportRequest, chunk: u64) -> String {
     let filter = request.parse().unwrap();
-    let mut export = s
-        .f
-        .app
-        .report_export(&s.f.admin, &filter)
-        .await
-        .unwrap()
-        .chunked(chunk);
+    let mut export =
+        s.f.app
+            .report_export(&s.f.admin, &filter)
+            .await
+            .unwrap()
+            .chunked(chunk);
     let mut text = rollcall_app::csv_header();
     while let Some((lines, _)) = export.next_csv().await.unwrap() {
         text.push_str(&lines);
@@ -394,7 +393,10 @@ pub async fn a_csv_export_writes_each_row_once_in_order_quoted_and_dated(db: Tes
         given_name: Some("=Ann, \"A\"".to_owned()),
         ..rollcall_app::EditUser::default()
     };
-    s.f.app.edit_user(&s.f.admin, s.ann.id(), edit).await.unwrap();
+    s.f.app
+        .edit_user(&s.f.admin, s.ann.id(), edit)
+        .await
+        .unwrap();
     let whole = exported(&s, tab("archived", false), 10_000).await;
     // Two rows a chunk: the chunks meet inside the four enrolments of one instant.
     assert_eq!(exported(&s, tab("archived", false), 2).await, whole);
@@ -416,13 +418,15 @@ pub async fn a_csv_export_writes_each_row_once_in_order_quoted_and_dated(db: Tes
         )
     );
     assert!(
-        lines.contains(&format!(
-            "{},\"cy\",,\"Cy\",\"Pupil\",inactive,{},\"Fire safety\",selected,\
+        lines.contains(
+            &format!(
+                "{},\"cy\",,\"Cy\",\"Pupil\",inactive,{},\"Fire safety\",selected,\
              2026-01-10T09:30:00Z,2026-01-15T09:30:00Z,2026-01-16T09:30:00Z,,1",
-            s.cy.id(),
-            s.fire
-        )
-        .as_str()),
+                s.cy.id(),
+                s.fire
+            )
+            .as_str()
+        ),
         "{whole}"
     );
     let active = exported(&s, tab("active", false), 1).await;
