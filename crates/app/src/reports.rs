@@ -22,7 +22,7 @@ pub const MAX_REPORT_PAGE: u64 = 500;
 const EXPORT_CHUNK: u64 = 10_000;
 
 /// A report's filters as a person or a client wrote them (an address's query, a form, the
-/// CLI's options); [`App::report_filter`] checks them.
+/// CLI's options); [`ReportRequest::parse`] checks them.
 #[derive(Debug, Clone, Default)]
 pub struct ReportRequest {
     /// `active` (the default) or `archived`.

@@ -174,50 +174,48 @@ fn narrowed<B: Backend>(q: &mut Sql<B>, org: OrgId, query: &ReportQuery) {
     });
 }
 
+/// Writes the SQL of one value of a CSV line from the SQL of a column.
+type Fragment = fn(&str) -> String;
+
 /// The SQL of one CSV line of `enrolment e`, `user_account u` and `course c`, in the dialect
 /// of `style`.
 fn csv_line(style: JsonStyle) -> String {
-    let (uuid, text, time): (fn(&str) -> String, fn(&str) -> String, fn(&str) -> String) =
-        match style {
-            JsonStyle::Sqlite => (
-                |x| {
-                    let h = format!("hex({x})");
-                    format!(
-                        "lower(substr({h}, 1, 8) || '-' || substr({h}, 9, 4) || '-' || \
+    let (uuid, text, time): (Fragment, Fragment, Fragment) = match style {
+        JsonStyle::Sqlite => (
+            |x| {
+                let h = format!("hex({x})");
+                format!(
+                    "lower(substr({h}, 1, 8) || '-' || substr({h}, 9, 4) || '-' || \
                          substr({h}, 13, 4) || '-' || substr({h}, 17, 4) || '-' || \
                          substr({h}, 21, 12))"
-                    )
-                },
-                |x| {
-                    format!(
-                        "coalesce('\"' || case when substr({x}, 1, 1) in ('=', '+', '-', '@', \
+                )
+            },
+            |x| {
+                format!(
+                    "coalesce('\"' || case when substr({x}, 1, 1) in ('=', '+', '-', '@', \
                          char(9), char(13)) then '''' else '' end || replace({x}, '\"', \
                          '\"\"') || '\"', '')"
-                    )
-                },
-                |x| {
-                    format!(
-                        "coalesce(strftime('%Y-%m-%dT%H:%M:%SZ', {x} / 1000000, 'unixepoch'), '')"
-                    )
-                },
-            ),
-            JsonStyle::Postgres => (
-                |x| format!("cast({x} as text)"),
-                |x| {
-                    format!(
-                        "coalesce('\"' || case when left({x}, 1) in ('=', '+', '-', '@', \
+                )
+            },
+            |x| format!("coalesce(strftime('%Y-%m-%dT%H:%M:%SZ', {x} / 1000000, 'unixepoch'), '')"),
+        ),
+        JsonStyle::Postgres => (
+            |x| format!("cast({x} as text)"),
+            |x| {
+                format!(
+                    "coalesce('\"' || case when left({x}, 1) in ('=', '+', '-', '@', \
                          chr(9), chr(13)) then '''' else '' end || replace({x}, '\"', \
                          '\"\"') || '\"', '')"
-                    )
-                },
-                |x| {
-                    format!(
-                        "coalesce(to_char(to_timestamp({x} / 1000000) at time zone 'UTC', \
+                )
+            },
+            |x| {
+                format!(
+                    "coalesce(to_char(to_timestamp({x} / 1000000) at time zone 'UTC', \
                          'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '')"
-                    )
-                },
-            ),
-        };
+                )
+            },
+        ),
+    };
     let number = |x: &str| format!("coalesce(cast({x} as text), '')");
     [
         uuid("u.user_id"),

@@ -197,6 +197,10 @@ pub async fn segments_are_previewed_saved_and_listed_as_the_status_rules_say(db:
     t.get(&path).await.assert_problem(404, None);
 }
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "one admin's session reads best as one script"
+)]
 /// Everyone written to, and a course enrolled by segment: the status rules decide who is sent
 /// the message and who is enrolled, and the report shows whom the segment enrolled.
 pub async fn everyone_is_written_to_and_a_segment_is_enrolled(db: TestDb) {
