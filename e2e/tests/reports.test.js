@@ -9,12 +9,14 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   ADMIN_PASSWORD, axeViolations, cli, expectReachable, launchBrowser, policyRefusals, screenshot,
   signIn, startServer,
 } from "./harness.js";
 
+const here = dirname(fileURLToPath(import.meta.url));
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 860 };
 const LEARNER_PASSWORD = "learning-is-fun-77";
@@ -343,4 +345,74 @@ test("a message to everyone reaches the active people and says who was left out"
   assert.match(await done.textContent(), new RegExp(`Message queued for ${reached} people; \\d+ kept unsent`));
   assert.deepEqual(await axeViolations(admin), []);
   await screenshot(admin, "reports-write-everyone-desktop");
+});
+
+// At 390 px, every control the dashboard, the report and a roster's page add, pressed as a person
+// would: the dashboard's buttons, the report's tabs, a state picked and applied down to a one-row
+// result, the pages, the export; a roster written to from its page. Runs last: it adds courses
+// and a roster, which change the figures the tests above count.
+test("at phone width the report pages, filters, exports, and a roster is written to", async (t) => {
+  const admin = await signedInAdmin(t, PHONE);
+  const dir = mkdtempSync(join(tmpdir(), "rollcall-reports-more-"));
+  for (const title of ["Data protection", "First aid"]) {
+    const file = join(dir, `${title}.json`);
+    writeFileSync(file, JSON.stringify({
+      title, description: "For all.", credit_cost: 0,
+      lessons: [{ title: "One", body: "Read it." }], completion: { kind: "mark_complete" },
+    }));
+    cli(server.databaseUrl, "course", "add", "--org", "northfield", file);
+    const listed = cli(server.databaseUrl, "course", "list", "--org", "northfield");
+    const id = listed.split("\n").find((l) => l.includes(title)).trim().split(/\s+/)[0];
+    cli(server.databaseUrl, "course", "enrol", "--org", "northfield", id, "--everyone");
+  }
+
+  await admin.goto(`${server.address}/dashboard`);
+  await press(admin, admin.getByRole("link", { name: "Archived results" }));
+  const tabs = admin.getByRole("navigation", { name: "Whose results" });
+  assert.equal(await tabs.getByRole("link", { name: "Archived" }).getAttribute("aria-current"), "page");
+  await press(admin, tabs.getByRole("link", { name: "Active" }));
+  const rows = admin.locator("table.report tbody tr");
+  assert.equal(await rows.count(), 50, "a full first page of the 60 active enrolments");
+  await press(admin, admin.getByRole("link", { name: "Next page" }));
+  await admin.waitForURL(/after=/);
+  assert.equal(await rows.count(), 10, "the rest on the second page");
+  assert.equal(await admin.getByRole("link", { name: "Next page" }).count(), 0, "no page after the last");
+  await press(admin, admin.getByRole("link", { name: "First page" }));
+  assert.equal(await rows.count(), 50);
+
+  // Down to one row: the one enrolment in progress, in Fire safety.
+  await admin.getByLabel("State").selectOption("in_progress");
+  await admin.getByLabel("Course").selectOption({ label: "Fire safety" });
+  await press(admin, admin.getByRole("button", { name: "Apply filters" }));
+  await admin.waitForURL(/progress=in_progress/);
+  assert.equal(await rows.count(), 1);
+  assert.match(await rows.last().innerText(), new RegExp(`${STUDENTS.omar.given}[\\s\\S]*In progress`));
+  await screenshot(admin, "reports-one-row-phone");
+  const [download] = await Promise.all([
+    admin.waitForEvent("download"),
+    press(admin, admin.getByRole("link", { name: "Export CSV" })),
+  ]);
+  const csv = readFileSync(await download.path(), "utf8").trim().split("\n");
+  assert.equal(csv.length, 2, "the header and the one row the filters show");
+  assert.ok(csv[1].includes(`"${STUDENTS.omar.username}"`), csv[1]);
+
+  // A roster from a OneRoster package, written to from its page.
+  cli(server.databaseUrl, "source", "add", "--org", "northfield", "--format", "oneroster", "district");
+  cli(server.databaseUrl, "import", "--org", "northfield", "--source", "district",
+    join(here, "..", "..", "docs", "formats", "oneroster-1.1-sample"));
+  await admin.goto(`${server.address}/rosters`);
+  await press(admin, admin.locator("main a[href^='/rosters/']").first());
+  const form = admin.locator("#write");
+  const reach = await form.locator("#reach").textContent();
+  const reached = Number(/reaches\s+(\d+)\s+active/.exec(reach)?.[1]);
+  assert.ok(reached > 0, reach);
+  await form.getByLabel("Subject").fill("Trip on Friday");
+  await form.getByLabel("Message").fill("Bring a packed lunch.");
+  const send = form.getByRole("button", { name: new RegExp(`^Send to ${reached} (person|people)$`) });
+  await press(admin, send);
+  const done = admin.getByRole("status");
+  await done.waitFor();
+  assert.match(await done.textContent(), new RegExp(`Message queued for ${reached} (person|people)`));
+  assert.deepEqual(await axeViolations(admin), []);
+  await screenshot(admin, "roster-written-phone");
 });

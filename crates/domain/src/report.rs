@@ -69,11 +69,12 @@ impl ReportTab {
             Self::Archived {
                 inactive_only: false,
             } => archived_tab_statuses(),
+            // Inactive people: those of the Archived tab whom listings still show.
             Self::Archived {
                 inactive_only: true,
             } => archived_tab_statuses()
                 .into_iter()
-                .filter(|&s| s == Status::Inactive)
+                .filter(|&s| rules::rules(s).search != rules::SearchVisibility::Hidden)
                 .collect(),
         }
     }
