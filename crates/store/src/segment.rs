@@ -37,6 +37,18 @@ pub struct SegmentReach {
     pub inactive: u64,
 }
 
+impl SegmentReach {
+    /// Counts `n` people of `status`, with an e-mail address or without: whom e-mail reaches
+    /// is the status rules' word.
+    pub fn add(&mut self, status: Status, addressed: bool, n: u64) {
+        match (rules::rules(status).email, addressed) {
+            (EmailDelivery::Send, true) => self.reached += n,
+            (EmailDelivery::Send, false) => self.no_address += n,
+            (EmailDelivery::Suppress, _) => self.inactive += n,
+        }
+    }
+}
+
 /// Reads of segments, outside any unit of work.
 #[async_trait]
 pub trait SegmentStore: Send + Sync {
@@ -259,12 +271,7 @@ where
             let status = status
                 .parse::<Status>()
                 .map_err(|_| corrupt(format!("a segment counted status '{status}'")))?;
-            // Whom e-mail reaches is the status rules' word, not this query's.
-            match (rules::rules(status).email, addressed) {
-                (EmailDelivery::Send, 1) => reach.reached += count,
-                (EmailDelivery::Send, _) => reach.no_address += count,
-                (EmailDelivery::Suppress, _) => reach.inactive += count,
-            }
+            reach.add(status, addressed == 1, count);
         }
         Ok(reach)
     }

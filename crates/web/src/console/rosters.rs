@@ -5,10 +5,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::Form;
-use rollcall_app::{App, AppError};
+use rollcall_app::{App, AppError, SegmentReach};
 use rollcall_domain::User;
 use rollcall_domain::roster::MemberRole;
-use rollcall_domain::rules::{self, EmailDelivery};
+use rollcall_domain::rules;
 
 use super::errors::explain;
 use super::extract::{Admin, SignedIn};
@@ -89,16 +89,12 @@ pub async fn message(
 }
 
 /// Whom a message to these members reaches: active people with an address.
-fn reach(members: &[(User, MemberRole)]) -> (u64, u64, u64) {
-    let (mut reached, mut no_address, mut inactive) = (0, 0, 0);
+fn reach(members: &[(User, MemberRole)]) -> SegmentReach {
+    let mut reach = SegmentReach::default();
     for (user, _) in members {
-        match (rules::rules(user.status()).email, user.email().is_some()) {
-            (EmailDelivery::Send, true) => reached += 1,
-            (EmailDelivery::Send, false) => no_address += 1,
-            (EmailDelivery::Suppress, _) => inactive += 1,
-        }
+        reach.add(user.status(), user.email().is_some(), 1);
     }
-    (reached, no_address, inactive)
+    reach
 }
 
 async fn roster_page(
@@ -113,16 +109,16 @@ async fn roster_page(
     };
     match app.roster(&signed_in.visitor.principal, id).await {
         Ok((roster, members)) => {
-            let (reached, no_address, inactive) = reach(&members);
+            let reach = reach(&members);
             render(&RosterPage {
                 admin: signed_in.chrome.is_admin,
                 chrome: signed_in.chrome,
                 title: roster.title,
                 code: roster.code,
                 school: roster.school,
-                reached,
-                no_address,
-                inactive,
+                reached: reach.reached,
+                no_address: reach.no_address,
+                inactive: reach.inactive,
                 write_heading: "Write to this roster",
                 write_action: format!("/rosters/{id}/message"),
                 write_notice: notice,
