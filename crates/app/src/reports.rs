@@ -3,13 +3,11 @@
 //! results count and which tab shows whose is the status rules' word
 //! ([`rollcall_domain::report`]); nothing here names a status.
 
-use std::sync::Arc;
-
 use rollcall_domain::learning::Progress;
 use rollcall_domain::report::{DatedBy, DayRange, ReportFilter, ReportTab, last_months};
 use rollcall_domain::{CourseId, FieldError, RosterId, SegmentId, Timestamp, UserId};
-use rollcall_store::Store;
 use rollcall_store::report::{Figures, ReportQuery};
+use rollcall_store::report_csv::CsvRows;
 use rollcall_store::report_rows::{CourseFigures, ReportKey, ReportRow};
 
 use crate::{App, AppError, Principal, Segment};
@@ -18,8 +16,6 @@ use crate::{App, AppError, Principal, Segment};
 pub const DASHBOARD_MONTHS: u32 = 12;
 /// The most rows a report page shows.
 pub const MAX_REPORT_PAGE: u64 = 500;
-/// How many rows an export reads at a time.
-const EXPORT_CHUNK: u64 = 10_000;
 
 /// A report's filters as a person or a client wrote them (an address's query, a form, the
 /// CLI's options); [`ReportRequest::parse`] checks them.
@@ -49,38 +45,24 @@ pub struct ReportPage {
     pub next: Option<String>,
 }
 
-/// A completion report being exported: yields its rows a chunk at a time, so a million rows
-/// never sit in memory together. Dropping it midway leaves nothing behind.
+/// A completion report being exported: yields its rows as CSV a chunk at a time, as the
+/// store walks them, so a million rows never sit in memory together. Dropping it midway stops
+/// the walk and leaves nothing behind.
 pub struct ReportExport {
-    store: Arc<dyn Store>,
-    org: rollcall_domain::OrgId,
-    query: ReportQuery,
-    after: Option<ReportKey>,
-    done: bool,
-    chunk: u64,
+    rows: CsvRows,
 }
 
 impl ReportExport {
-    /// Reads `rows` rows at a time (at least one) instead of the usual chunk.
-    #[must_use]
-    pub fn chunked(mut self, rows: u64) -> Self {
-        self.chunk = rows.max(1);
-        self
-    }
-
-    /// The next chunk of rows as CSV lines (see [`CsvChunk`](rollcall_store::report::CsvChunk)),
-    /// or `None` when every row has been written.
+    /// The next chunk of CSV lines (see [`CsvChunk`](rollcall_store::report_csv::CsvChunk))
+    /// and how many rows it holds, or `None` when every row has been written.
     pub async fn next_csv(&mut self) -> Result<Option<(String, u64)>, AppError> {
-        if self.done {
-            return Ok(None);
+        match self.rows.next().await {
+            Some(chunk) => {
+                let chunk = chunk?;
+                Ok(Some((chunk.text, chunk.rows)))
+            }
+            None => Ok(None),
         }
-        let chunk = self
-            .store
-            .report_csv(self.org, &self.query, self.after, self.chunk)
-            .await?;
-        self.done = chunk.rows < self.chunk;
-        self.after = chunk.last;
-        Ok((chunk.rows > 0).then_some((chunk.text, chunk.rows)))
     }
 }
 
@@ -295,14 +277,8 @@ impl App {
         filter: &ReportFilter,
     ) -> Result<ReportExport, AppError> {
         let query = self.report_query(who, filter).await?;
-        Ok(ReportExport {
-            store: Arc::clone(&self.store),
-            org: who.org_id,
-            query,
-            after: None,
-            done: false,
-            chunk: EXPORT_CHUNK,
-        })
+        let rows = self.store.report_export(who.org_id, &query).await?;
+        Ok(ReportExport { rows })
     }
 }
 

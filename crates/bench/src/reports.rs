@@ -155,8 +155,7 @@ const BASELINE_SELECT: &str = "select u.user_id, u.username, u.email, u.given_na
      u.family_name, u.status, e.course_id, c.title, e.method, e.enrolled_at, e.started_at, \
      e.completed_at, e.score, e.credits_used from enrolment e join user_account u on u.org_id = \
      e.org_id and u.user_id = e.user_id join course c on c.org_id = e.org_id and c.course_id = \
-     e.course_id where e.org_id = ?1 and u.status = 'active' order by e.enrolled_at desc, \
-     e.course_id desc, e.user_id desc";
+     e.course_id where e.org_id = ?1 and u.status = 'active' order by e.course_id, e.user_id";
 
 /// The baseline export: how many rows, in how many seconds.
 async fn baseline_export(db: &TestDb, org: OrgId) -> Result<(u64, f64)> {

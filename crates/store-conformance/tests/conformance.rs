@@ -56,4 +56,5 @@ rollcall_testkit::backend_tests!(
     a_status_change_moves_results_between_tabs_and_in_and_out_of_the_figures,
     a_bad_report_is_refused_and_another_orgs_data_is_out_of_reach,
     a_csv_export_writes_each_row_once_in_order_quoted_and_dated,
+    an_export_abandoned_midway_lets_go_of_the_database,
 );

@@ -54,6 +54,7 @@ impl Backend for PostgresBackend {
             .map_err(db_error)?;
         Ok(Opened {
             reader: pool.clone(),
+            exporter: pool.clone(),
             writer: pool,
             backend: Self::default(),
         })

@@ -5,6 +5,7 @@
 //! an FTS5 index of the users' terms (see `migrations/`).
 
 mod directory;
+mod export;
 mod users;
 
 use std::str::FromStr;
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 use rollcall_domain::provisioning::{Known, Roll};
 use rollcall_domain::{AuditEvent, OrgId, Source, User};
+use rollcall_store::report_csv::CsvSender;
 use rollcall_store::rows::UserColumns;
 use rollcall_store::shared::{Conn, Opened};
 use rollcall_store::sql::Value;
@@ -32,6 +34,8 @@ pub type SqliteStore = SqlStore<SqliteBackend>;
 pub struct SqliteBackend {
     /// Alive while the store is: the background checkpointer stops when it goes.
     _alive: std::sync::Arc<()>,
+    /// The database's file; none for a database in memory.
+    file: Option<std::path::PathBuf>,
 }
 
 /// How often the write-ahead log is folded back into the database file.
@@ -101,6 +105,8 @@ impl Backend for SqliteBackend {
             .connect_with(options.clone().read_only(true))
             .await
             .map_err(db_error)?;
+        // A database in memory has a name, but no file another connection could open.
+        let file = Some(options.get_filename().to_path_buf()).filter(|f| f.is_file());
         let checkpointer = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options)
@@ -109,9 +115,14 @@ impl Backend for SqliteBackend {
         let alive = std::sync::Arc::new(());
         spawn_checkpointer(checkpointer, std::sync::Arc::downgrade(&alive));
         Ok(Opened {
+            // Exports read the file by other means (see `spawn_export`).
+            exporter: reader.clone(),
             reader,
             writer,
-            backend: Self { _alive: alive },
+            backend: Self {
+                _alive: alive,
+                file,
+            },
         })
     }
 
@@ -126,6 +137,22 @@ impl Backend for SqliteBackend {
     /// can never be followed by a failed upgrade when another process writes the same file.
     async fn begin(writer: &SqlitePool) -> StoreResult<sqlx::Transaction<'static, Sqlite>> {
         writer.begin_with("begin immediate").await.map_err(db_error)
+    }
+
+    /// Read by a connection of its own on a blocking thread (see `export`); in memory, by the
+    /// shared walk.
+    fn spawn_export(
+        &self,
+        q: rollcall_store::sql::Sql<Self>,
+        sent: CsvSender,
+    ) -> Result<(), (rollcall_store::sql::Sql<Self>, CsvSender)> {
+        match &self.file {
+            Some(file) => {
+                export::spawn(file.clone(), q, sent);
+                Ok(())
+            }
+            None => Err((q, sent)),
+        }
     }
 
     fn rows_affected(result: &SqliteQueryResult) -> u64 {

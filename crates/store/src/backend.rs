@@ -8,7 +8,9 @@ use rollcall_domain::{AuditEvent, OrgId, Source, User};
 use sqlx::{Database, Pool};
 use uuid::Uuid;
 
+use crate::report_csv::CsvSender;
 use crate::rows::UserColumns;
+use crate::sql::Sql;
 use crate::value::Value;
 use crate::{StoreResult, UserQuery};
 
@@ -132,6 +134,13 @@ pub trait Backend: Send + Sync + Sized + 'static {
         cap: u64,
     ) -> impl Future<Output = StoreResult<u64>> + Send;
 
+    /// Starts the walk of a report's export (see [`CsvRows`](crate::report_csv::CsvRows))
+    /// the backend's own way, when it has one faster than sqlx's stream of rows; otherwise
+    /// hands the statement and the queue back to the shared walk.
+    fn spawn_export(&self, q: Sql<Self>, sent: CsvSender) -> Result<(), (Sql<Self>, CsvSender)> {
+        Err((q, sent))
+    }
+
     /// An import's directory (every user of the org, with what their source last said) read
     /// the backend's own way, when it has one faster than a row per user; `None`: the shared
     /// query reads it.
@@ -171,5 +180,8 @@ pub trait Backend: Send + Sync + Sized + 'static {
 pub struct Opened<B: Backend> {
     pub reader: Pool<B::Db>,
     pub writer: Pool<B::Db>,
+    /// Connections for long reads (a report's export): the readers' pool, or one apart that
+    /// keeps little in memory.
+    pub exporter: Pool<B::Db>,
     pub backend: B,
 }

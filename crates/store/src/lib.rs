@@ -13,6 +13,7 @@ pub mod learning;
 pub mod learning_rows;
 pub mod listing;
 pub mod report;
+pub mod report_csv;
 pub mod report_rows;
 pub mod rows;
 pub mod scim;

@@ -1,26 +1,29 @@
 //! The storage of reports and analytics. The dashboard's figures are read from
 //! `learning_tally`, which triggers keep right as enrolments and statuses change (see the
-//! migrations); a completion report is walked newest enrolment first, a page after the last row
-//! shown, so an export of millions of rows reads them a page at a time. [`ReportStore`] reads
-//! (every [`Store`](crate::Store) is one).
+//! migrations); a completion report's pages are walked newest enrolment first, a page after the
+//! last row shown, and its export in the enrolments' key order by one statement (see
+//! [`report_csv`](crate::report_csv)). [`ReportStore`] reads (every [`Store`](crate::Store) is
+//! one).
 
 use async_trait::async_trait;
+use futures::TryStreamExt as _;
 use rollcall_domain::learning::Progress;
 use rollcall_domain::report::{DatedBy, counted_statuses};
 use rollcall_domain::segment::Rule;
 use rollcall_domain::{CourseId, OrgId, RosterId, Status, Timestamp};
-use sqlx::{Database, Executor, FromRow, IntoArguments};
+use sqlx::{Database, Executor, FromRow, IntoArguments, Pool};
 
-use crate::backend::{Conn, JsonStyle};
+use crate::backend::Conn;
+use crate::report_csv::{CsvChunk, CsvRows, CsvSender, Sent};
 use crate::report_rows::{
     CourseFigureColumns, CourseFigures, FigureColumns, MonthFigures, REPORT_COLUMNS, ReportColumns,
     ReportKey, ReportRow, count,
 };
-use crate::rows::{corrupt, micros};
+use crate::rows::micros;
 use crate::segment::rule_sql;
 use crate::shared::SqlStore;
 use crate::sql::{Sql, Value};
-use crate::{Backend, StoreResult};
+use crate::{Backend, StoreError, StoreResult};
 
 /// The dashboard's figures: counted people only, as the status rules say.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -74,20 +77,6 @@ pub struct ReportQuery {
     pub progress: Option<Progress>,
 }
 
-/// Rows of a completion report as CSV: `user_id, username, email, given_name, family_name,
-/// status, course_id, course, enrolled_by, enrolled_at, started_at, completed_at, score,
-/// credits_used`, each line ended by a newline (RFC 4180 quoting: text in double quotes, a
-/// quote doubled; times in UTC, RFC 3339 to the second; a missing value empty). Text a
-/// spreadsheet would take for a formula (`=`, `+`, `-`, `@`, a tab or a carriage return first)
-/// is written with a leading `'`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CsvChunk {
-    pub text: String,
-    pub rows: u64,
-    /// The place of the chunk's last row, where the next chunk starts.
-    pub last: Option<ReportKey>,
-}
-
 /// One course and month of the tally, as kept or as recomputed.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct TallyLine {
@@ -115,16 +104,11 @@ pub trait ReportStore: Send + Sync {
         after: Option<ReportKey>,
         limit: u64,
     ) -> StoreResult<Vec<ReportRow>>;
-    /// A chunk of a completion report as CSV lines (see [`CsvChunk`]), in the order of
-    /// [`report_page`](Self::report_page), after `after`: written by the database itself, so a
-    /// chunk of thousands of rows comes back as one value.
-    async fn report_csv(
-        &self,
-        org: OrgId,
-        query: &ReportQuery,
-        after: Option<ReportKey>,
-        limit: u64,
-    ) -> StoreResult<CsvChunk>;
+    /// Every row of a completion report as CSV lines (see [`CsvChunk`]), course by course
+    /// and in each course person by person (the enrolments' own key, so the walk reads the
+    /// tables in order): passed on a chunk at a time as the reader takes them, from one
+    /// statement, so the export is one consistent picture however long it takes.
+    async fn report_export(&self, org: OrgId, query: &ReportQuery) -> StoreResult<CsvRows>;
     /// The tally as the triggers keep it, lines with figures only, in order.
     async fn kept_tally(&self, org: OrgId) -> StoreResult<Vec<TallyLine>>;
     /// The tally worked out from the enrolments and statuses as they are, in order.
@@ -138,8 +122,28 @@ fn counted_in<B: Backend>(q: &mut Sql<B>, statuses: &[Status]) {
     );
 }
 
+/// How a report's rows are walked.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    /// Newest enrolment first, through `enrolment_by_date` (a page).
+    ByDate,
+    /// In the enrolments' key order (an export): a date range is checked on each row rather
+    /// than walked, so that no plan reads a range of dates and then sorts all it found.
+    ByKey,
+}
+
+/// ` from … where …`: the enrolments of `query`'s people with their person and course.
+fn joined<B: Backend>(q: &mut Sql<B>, org: OrgId, query: &ReportQuery, walk: Walk) {
+    q.push(
+        " from enrolment e join user_account u on u.org_id = e.org_id and u.user_id = e.user_id \
+         join course c on c.org_id = e.org_id and c.course_id = e.course_id where e.org_id = ",
+    )
+    .bind(org.as_uuid());
+    narrowed(q, org, query, walk);
+}
+
 /// `and` the conditions of `query` on `enrolment e` and `user_account u`.
-fn narrowed<B: Backend>(q: &mut Sql<B>, org: OrgId, query: &ReportQuery) {
+fn narrowed<B: Backend>(q: &mut Sql<B>, org: OrgId, query: &ReportQuery, walk: Walk) {
     q.push(" and u.status in ");
     counted_in(q, &query.statuses);
     if let Some(course) = query.course {
@@ -156,9 +160,11 @@ fn narrowed<B: Backend>(q: &mut Sql<B>, org: OrgId, query: &ReportQuery) {
         q.push(" and ");
         rule_sql(q, rule);
     }
-    let dated = match query.dated_by {
-        DatedBy::Enrolled => "e.enrolled_at",
-        DatedBy::Completed => "e.completed_at",
+    // A unary plus keeps a column's index out of the plan.
+    let dated = match (query.dated_by, walk) {
+        (DatedBy::Enrolled, Walk::ByDate) => "e.enrolled_at",
+        (DatedBy::Enrolled, Walk::ByKey) => "+e.enrolled_at",
+        (DatedBy::Completed, _) => "e.completed_at",
     };
     if let Some(from) = query.from {
         q.push(" and ").push(dated).push(" >= ").bind(micros(from));
@@ -172,88 +178,6 @@ fn narrowed<B: Backend>(q: &mut Sql<B>, org: OrgId, query: &ReportQuery) {
         Some(Progress::InProgress) => " and e.started_at is not null and e.completed_at is null",
         Some(Progress::Completed) => " and e.completed_at is not null",
     });
-}
-
-/// Writes the SQL of one value of a CSV line from the SQL of a column.
-type Fragment = fn(&str) -> String;
-
-/// The SQL of one CSV line of `enrolment e`, `user_account u` and `course c`, in the dialect
-/// of `style`.
-fn csv_line(style: JsonStyle) -> String {
-    let (uuid, text, time): (Fragment, Fragment, Fragment) = match style {
-        JsonStyle::Sqlite => (
-            |x| {
-                let h = format!("hex({x})");
-                format!(
-                    "lower(substr({h}, 1, 8) || '-' || substr({h}, 9, 4) || '-' || \
-                         substr({h}, 13, 4) || '-' || substr({h}, 17, 4) || '-' || \
-                         substr({h}, 21, 12))"
-                )
-            },
-            |x| {
-                format!(
-                    "coalesce('\"' || case when substr({x}, 1, 1) in ('=', '+', '-', '@', \
-                         char(9), char(13)) then '''' else '' end || replace({x}, '\"', \
-                         '\"\"') || '\"', '')"
-                )
-            },
-            |x| format!("coalesce(strftime('%Y-%m-%dT%H:%M:%SZ', {x} / 1000000, 'unixepoch'), '')"),
-        ),
-        JsonStyle::Postgres => (
-            |x| format!("cast({x} as text)"),
-            |x| {
-                format!(
-                    "coalesce('\"' || case when left({x}, 1) in ('=', '+', '-', '@', \
-                         chr(9), chr(13)) then '''' else '' end || replace({x}, '\"', \
-                         '\"\"') || '\"', '')"
-                )
-            },
-            |x| {
-                format!(
-                    "coalesce(to_char(to_timestamp({x} / 1000000) at time zone 'UTC', \
-                         'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '')"
-                )
-            },
-        ),
-    };
-    let number = |x: &str| format!("coalesce(cast({x} as text), '')");
-    [
-        uuid("u.user_id"),
-        text("u.username"),
-        text("u.email"),
-        text("u.given_name"),
-        text("u.family_name"),
-        "u.status".to_owned(),
-        uuid("e.course_id"),
-        text("c.title"),
-        "e.method".to_owned(),
-        time("e.enrolled_at"),
-        time("e.started_at"),
-        time("e.completed_at"),
-        number("e.score"),
-        number("e.credits_used"),
-    ]
-    .join(" || ',' || ")
-}
-
-/// The place of a chunk's last row, from the text `report_csv` sorts them by: the enrolment's
-/// microseconds in 20 digits, then the course's id and the person's (as hex or as UUIDs).
-fn key_of(text: &str, style: JsonStyle) -> StoreResult<ReportKey> {
-    let id_len = match style {
-        JsonStyle::Sqlite => 32,
-        JsonStyle::Postgres => 36,
-    };
-    let bad = || corrupt(format!("a report's place '{text}'"));
-    let at: i64 = text.get(..20).ok_or_else(bad)?.parse().map_err(|_| bad())?;
-    let course = text.get(20..20 + id_len).ok_or_else(bad)?;
-    let user = text.get(20 + id_len..).ok_or_else(bad)?;
-    Ok(ReportKey {
-        enrolled_at: crate::rows::from_micros(at)?,
-        course_id: CourseId::from_uuid(uuid::Uuid::parse_str(course).map_err(|_| bad())?),
-        user_id: rollcall_domain::UserId::from_uuid(
-            uuid::Uuid::parse_str(user).map_err(|_| bad())?,
-        ),
-    })
 }
 
 /// The figures of each month of `months`, zero where the tally has none.
@@ -338,12 +262,7 @@ fn report_rows<B: Backend>(
     query: &ReportQuery,
     after: Option<ReportKey>,
 ) {
-    q.push(
-        " from enrolment e join user_account u on u.org_id = e.org_id and u.user_id = e.user_id \
-         join course c on c.org_id = e.org_id and c.course_id = e.course_id where e.org_id = ",
-    )
-    .bind(org.as_uuid());
-    narrowed(q, org, query);
+    joined(q, org, query, Walk::ByDate);
     if let Some(after) = after {
         // A range on the index's first column, then the exact place as a row value: both
         // backends walk `enrolment_by_date` from there, however deep the page.
@@ -361,6 +280,45 @@ fn report_rows<B: Backend>(
     q.push(" order by e.enrolled_at desc, e.course_id desc, e.user_id desc");
 }
 
+/// Walks the rows of `q`, writes them as CSV and passes them on a chunk at a time (see
+/// [`CsvRows`]); stops when the reader goes away.
+async fn walk<B: Backend>(pool: Pool<B::Db>, q: Sql<B>, sent: CsvSender)
+where
+    for<'c> &'c mut Conn<B>: Executor<'c, Database = B::Db>,
+    for<'q> <B::Db as Database>::Arguments<'q>: IntoArguments<'q, B::Db>,
+    for<'r> ReportColumns: FromRow<'r, <B::Db as Database>::Row>,
+{
+    let outcome: StoreResult<()> = async {
+        let (text, args) = q.into_parts()?;
+        let mut conn = pool.acquire().await.map_err(StoreError::from_sqlx)?;
+        let mut rows = sqlx::query_as_with::<_, ReportColumns, _>(&text, args).fetch(&mut *conn);
+        let mut chunk = CsvChunk::with_room();
+        while let Some(row) = rows.try_next().await.map_err(StoreError::from_sqlx)? {
+            chunk.push(&row.as_csv());
+            if chunk.is_full() {
+                let full = std::mem::replace(&mut chunk, CsvChunk::with_room());
+                if sent.send(Ok(Sent::Lines(full))).await.is_err() {
+                    // The reader went away: the statement ends with its connection, rather
+                    // than be read out to its last row.
+                    drop(rows);
+                    conn.close_on_drop();
+                    return Ok(());
+                }
+            }
+        }
+        drop(rows);
+        if chunk.rows > 0 {
+            let _ = sent.send(Ok(Sent::Lines(chunk))).await;
+        }
+        let _ = sent.send(Ok(Sent::End)).await;
+        Ok(())
+    }
+    .await;
+    if let Err(e) = outcome {
+        let _ = sent.send(Err(e)).await;
+    }
+}
+
 #[async_trait]
 impl<B: Backend> ReportStore for SqlStore<B>
 where
@@ -371,7 +329,6 @@ where
     for<'r> CourseFigureColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> TallyTuple: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (i64,): FromRow<'r, <B::Db as Database>::Row>,
-    for<'r> (String, i64, String): FromRow<'r, <B::Db as Database>::Row>,
 {
     async fn figures(&self, org: OrgId, months: &[String]) -> StoreResult<Figures> {
         let mut q =
@@ -480,46 +437,15 @@ where
             .collect()
     }
 
-    async fn report_csv(
-        &self,
-        org: OrgId,
-        query: &ReportQuery,
-        after: Option<ReportKey>,
-        limit: u64,
-    ) -> StoreResult<CsvChunk> {
-        let (key, aggregate) = match B::JSON {
-            JsonStyle::Sqlite => (
-                "printf('%020d', e.enrolled_at) || hex(e.course_id) || hex(e.user_id)",
-                "group_concat(r.line || char(10), '' order by r.key desc)",
-            ),
-            JsonStyle::Postgres => (
-                "lpad(cast(e.enrolled_at as text), 20, '0') || cast(e.course_id as text) || \
-                 cast(e.user_id as text) collate \"C\"",
-                "string_agg(r.line || chr(10), '' order by r.key desc)",
-            ),
-        };
-        let mut q = Sql::<B>::new(format!(
-            "select coalesce({aggregate}, ''), cast(count(*) as bigint), coalesce(min(r.key), '') \
-             from (select {} as line, {key} as key",
-            csv_line(B::JSON)
-        ));
-        report_rows(&mut q, org, query, after);
-        q.push(" limit ")
-            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-            .push(") r");
-        let (text, rows, last) = q
-            .fetch_optional::<(String, i64, String), _>(self.reader())
-            .await?
-            .unwrap_or_default();
-        Ok(CsvChunk {
-            text,
-            rows: count(rows),
-            last: if last.is_empty() {
-                None
-            } else {
-                Some(key_of(&last, B::JSON)?)
-            },
-        })
+    async fn report_export(&self, org: OrgId, query: &ReportQuery) -> StoreResult<CsvRows> {
+        let mut q = Sql::<B>::new(format!("select {REPORT_COLUMNS}"));
+        joined(&mut q, org, query, Walk::ByKey);
+        q.push(" order by e.course_id, e.user_id");
+        let (sent, rows) = CsvRows::queue();
+        if let Err((q, sent)) = self.backend_state().spawn_export(q, sent) {
+            tokio::spawn(walk(self.exporter().clone(), q, sent));
+        }
+        Ok(rows)
     }
 
     async fn kept_tally(&self, org: OrgId) -> StoreResult<Vec<TallyLine>> {

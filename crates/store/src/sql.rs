@@ -56,6 +56,14 @@ impl<B: Backend> Sql<B> {
     }
 }
 
+impl<B: Backend> Sql<B> {
+    /// The text (with the backend's placeholders) and the values, for a backend that runs
+    /// the statement by other means than sqlx.
+    pub fn into_text_and_values(self) -> (String, Vec<Value>) {
+        (self.text, self.values)
+    }
+}
+
 impl<B: Backend> Sql<B>
 where
     for<'c> &'c mut Conn<B>: Executor<'c, Database = B::Db>,
@@ -69,6 +77,12 @@ where
             B::bind(&mut args, value).map_err(StoreError::Database)?;
         }
         Ok(args)
+    }
+
+    /// The text and its bound values, for a statement whose rows are read as they come.
+    pub fn into_parts<'q>(self) -> StoreResult<(String, <B::Db as Database>::Arguments<'q>)> {
+        let args = Self::arguments(self.values)?;
+        Ok((self.text, args))
     }
 
     /// Runs the statement; how many rows it touched.
