@@ -257,8 +257,9 @@ impl App {
     }
 
     /// `message` to the people `rule` picks out (as segments list them), addressed to each by
-    /// the status rules: read and written a page at a time in one unit of work, so a large org
-    /// never sits in memory whole; refused when there is no one.
+    /// the status rules: read a page at a time in the order of their ids (each page costs the
+    /// same, however deep) and written in one unit of work, so a large org never sits in
+    /// memory whole; refused when there is no one.
     async fn write_to_rule(
         &self,
         message: &rollcall_domain::learning::NewMessage,
@@ -272,10 +273,13 @@ impl App {
             queued: 0,
             suppressed: 0,
         };
-        let mut offset = 0;
+        let mut after = None;
         loop {
-            let page = self.store.segment_members(org, rule, offset, PAGE).await?;
-            offset += page.len() as u64;
+            let page = self
+                .store
+                .segment_members_after(org, rule, after, PAGE)
+                .await?;
+            after = page.last().map(User::id);
             let messages: Vec<rollcall_domain::learning::Message> = page
                 .iter()
                 .map(|person| rollcall_domain::learning::Message::addressed(person, message, now))
@@ -291,7 +295,7 @@ impl App {
                 break;
             }
         }
-        if offset == 0 {
+        if written.queued + written.suppressed == 0 {
             return Err(AppError::Invalid(vec![FieldError::new(
                 audience,
                 format!("no one is in this {audience} now: the message would reach nobody"),

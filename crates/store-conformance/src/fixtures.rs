@@ -72,3 +72,29 @@ pub async fn insert(db: &TestDb, org: OrgId, users: &[(User, AuditEvent)]) -> St
     uow.record(&events).await?;
     uow.commit().await
 }
+
+/// `n` active students, `learner.0` to `learner.{n-1}`, every other one with an e-mail
+/// address, written in one unit of work.
+pub async fn crowd(f: &Fixture, n: usize) {
+    use rollcall_domain::{Attributes, Email, NewUser, PersonName, Role, Source, Username};
+    let people: Vec<(User, AuditEvent)> = (0..n)
+        .map(|i| {
+            let new = NewUser {
+                username: Some(Username::parse(&format!("learner.{i}")).unwrap()),
+                email: (i % 2 == 0)
+                    .then(|| Email::parse(&format!("learner.{i}@example.org")).unwrap()),
+                given_name: PersonName::parse("Learner", "given_name").unwrap(),
+                family_name: PersonName::parse(&format!("Number {i}"), "family_name").unwrap(),
+                role: Role::Student,
+                source: Source::manual(),
+                external_id: None,
+                prevent_archiving: None,
+                password: None,
+                must_change_password: false,
+                attributes: Attributes::default(),
+            };
+            User::create(f.org.id, new, &f.admin.actor, f.org.created_at).unwrap()
+        })
+        .collect();
+    insert(&f.db, f.org.id, &people).await.unwrap();
+}

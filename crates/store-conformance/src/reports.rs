@@ -446,41 +446,12 @@ pub async fn a_csv_export_writes_each_row_once_in_order_quoted_and_dated(db: Tes
     let _ = (&s.ben, &s.dee);
 }
 
-/// `n` active people, written in one unit of work.
-async fn crowd(f: &Fixture, n: usize) {
-    let people: Vec<(User, rollcall_domain::AuditEvent)> = (0..n)
-        .map(|i| {
-            let new = rollcall_domain::NewUser {
-                username: Some(rollcall_domain::Username::parse(&format!("learner.{i}")).unwrap()),
-                email: None,
-                given_name: rollcall_domain::PersonName::parse("Learner", "given_name").unwrap(),
-                family_name: rollcall_domain::PersonName::parse(
-                    &format!("Number {i}"),
-                    "family_name",
-                )
-                .unwrap(),
-                role: rollcall_domain::Role::Student,
-                source: rollcall_domain::Source::manual(),
-                external_id: None,
-                prevent_archiving: None,
-                password: None,
-                must_change_password: false,
-                attributes: rollcall_domain::Attributes::default(),
-            };
-            User::create(f.org.id, new, &f.admin.actor, f.org.created_at).unwrap()
-        })
-        .collect();
-    crate::fixtures::insert(&f.db, f.org.id, &people)
-        .await
-        .unwrap();
-}
-
 /// An export whose reader stops after its first chunk (a download the browser cancels) lets go
 /// of the database: again and again, more times than there are connections to hold, and every
 /// later export and write still goes through, whole.
 pub async fn an_export_abandoned_midway_lets_go_of_the_database(db: TestDb) {
     let f = crate::fixtures::fixture(db).await;
-    crowd(&f, 3_000).await;
+    crate::fixtures::crowd(&f, 3_000).await;
     for title in ["Fire safety", "Data protection"] {
         let id = f
             .app

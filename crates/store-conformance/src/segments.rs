@@ -358,3 +358,30 @@ pub async fn a_message_to_a_segment_reaches_only_its_active_members_with_an_addr
         other => panic!("{other:?}"),
     }
 }
+
+/// A message to everyone of a large org is written to each person once, page after page.
+pub async fn a_message_to_everyone_reaches_each_person_of_a_large_org_once(db: TestDb) {
+    let f = crate::fixtures::fixture(db).await;
+    crate::fixtures::crowd(&f, 2_345).await;
+    let reach = f.app.everyone_reach(&f.admin).await.unwrap();
+    assert_eq!((reach.reached, reach.no_address), (1_173, 1_172));
+    let written = f
+        .app
+        .write_to_everyone(
+            &f.admin,
+            "Closed on Friday",
+            "The school is closed on Friday.",
+        )
+        .await
+        .unwrap();
+    assert_eq!((written.queued, written.suppressed), (1_173, 1_172));
+    let queued = f
+        .app
+        .outbox(&f.admin, Some(MessageState::Queued), 1_000)
+        .await
+        .unwrap();
+    let mut to: Vec<_> = queued.iter().map(|m| m.to.clone()).collect();
+    to.sort();
+    to.dedup();
+    assert_eq!(to.len(), 1_000, "no one is written to twice");
+}

@@ -7,7 +7,7 @@
 use async_trait::async_trait;
 use rollcall_domain::rules::{self, EmailDelivery};
 use rollcall_domain::segment::{Field, Rule, Test, listed_statuses};
-use rollcall_domain::{OrgId, SegmentId, Status, User};
+use rollcall_domain::{OrgId, SegmentId, Status, User, UserId};
 use sqlx::{Database, Executor, FromRow, IntoArguments};
 
 use crate::backend::{Conn, JsonStyle};
@@ -68,6 +68,15 @@ pub trait SegmentStore: Send + Sync {
         org: OrgId,
         rule: &Rule,
         offset: u64,
+        limit: u64,
+    ) -> StoreResult<Vec<User>>;
+    /// The people the rule picks out after `after`, in the order of their ids: a walk
+    /// through everyone (a message to a whole org) that costs the same at any depth.
+    async fn segment_members_after(
+        &self,
+        org: OrgId,
+        rule: &Rule,
+        after: Option<UserId>,
         limit: u64,
     ) -> StoreResult<Vec<User>>;
 }
@@ -288,6 +297,26 @@ where
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))
             .push(" offset ")
             .bind(i64::try_from(offset).unwrap_or(i64::MAX));
+        q.fetch_all::<UserColumns, _>(self.reader())
+            .await?
+            .into_iter()
+            .map(UserColumns::into_user)
+            .collect()
+    }
+
+    async fn segment_members_after(
+        &self,
+        org: OrgId,
+        rule: &Rule,
+        after: Option<UserId>,
+        limit: u64,
+    ) -> StoreResult<Vec<User>> {
+        let mut q = picked::<B>(&user_columns_of_u(), org, rule);
+        if let Some(after) = after {
+            q.push(" and u.user_id > ").bind(after.as_uuid());
+        }
+        q.push(" order by u.user_id limit ")
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX));
         q.fetch_all::<UserColumns, _>(self.reader())
             .await?
             .into_iter()
