@@ -1000,3 +1000,69 @@ fn zipped(entries: &[(&str, &str)]) -> Vec<u8> {
 fn uuid_like() -> String {
     rollcall_domain::RunId::new().to_string()
 }
+
+/// A roster file that moves Bob to another department moves him between the segments built
+/// on it, and one that leaves Carl out (archiving him) takes him out of his.
+pub async fn an_import_that_changes_a_department_moves_people_between_segments(db: TestDb) {
+    let f = fixture(db).await;
+    roster_source(&f).await;
+    // Segments name the attributes people have: the first file brings `department`.
+    let header = "external_id,username,given_name,family_name,role,department\n";
+    run(
+        &f,
+        &format!(
+            "{header}S1,ada,Ada,Lovelace,student,Science\nS2,bob,Bob,Bell,student,Science\n\
+             S3,carl,Carl,Cole,student,Maths\n"
+        ),
+        false,
+    )
+    .await;
+    let segment = |name: &str, department: &str| rollcall_app::NewSegment {
+        name: name.to_owned(),
+        rule: format!("department = {department}"),
+    };
+    let science = f
+        .app
+        .create_segment(&f.admin, &segment("Science", "science"))
+        .await
+        .unwrap()
+        .record
+        .id;
+    let maths = f
+        .app
+        .create_segment(&f.admin, &segment("Maths", "maths"))
+        .await
+        .unwrap()
+        .record
+        .id;
+    let members = |id| {
+        let f = &f;
+        async move {
+            let people = f.app.segment_members(&f.admin, id, 0, 10).await.unwrap();
+            people
+                .iter()
+                .map(|u| u.given_name().as_str().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(members(science).await, ["Bob", "Ada"], "by family name");
+    assert_eq!(members(maths).await, ["Carl"]);
+
+    let moved = run(
+        &f,
+        &format!("{header}S1,ada,Ada,Lovelace,student,Science\nS2,bob,Bob,Bell,student,Maths\n"),
+        false,
+    )
+    .await;
+    assert_eq!(
+        (moved.counts().updated, moved.counts().archived),
+        (1, 1),
+        "{moved:#?}"
+    );
+    assert_eq!(members(science).await, ["Ada"]);
+    assert_eq!(
+        members(maths).await,
+        ["Bob"],
+        "Carl is archived: out of every listing"
+    );
+}

@@ -58,4 +58,5 @@ rollcall_testkit::backend_tests!(
     a_csv_export_writes_each_row_once_in_order_quoted_and_dated,
     an_export_abandoned_midway_lets_go_of_the_database,
     a_message_to_everyone_reaches_each_person_of_a_large_org_once,
+    an_import_that_changes_a_department_moves_people_between_segments,
 );
