@@ -201,6 +201,35 @@ impl App {
         Ok((segment, figures))
     }
 
+    /// How many rows a report holds, when the kept figures tell without reading it: the
+    /// Active tab, whole or of one course (what a progress bar needs); `None` otherwise.
+    pub async fn report_expected_rows(
+        &self,
+        who: &Principal,
+        filter: &ReportFilter,
+    ) -> Result<Option<u64>, AppError> {
+        who.require_admin()?;
+        let whole = filter.tab == ReportTab::Active
+            && filter.segment.is_none()
+            && filter.roster.is_none()
+            && filter.days.from.is_none()
+            && filter.days.to.is_none()
+            && filter.progress.is_none();
+        if !whole {
+            return Ok(None);
+        }
+        let figures = self.store.figures(who.org_id, &[]).await?;
+        Ok(Some(match filter.course {
+            None => figures.enrolled(),
+            Some(id) => figures
+                .courses
+                .iter()
+                .filter(|c| c.course_id == id)
+                .map(|c| c.enrolled)
+                .sum(),
+        }))
+    }
+
     /// What a report reads: the filter with its course, segment and roster found in the
     /// admin's org (another org's are not found).
     async fn report_query(

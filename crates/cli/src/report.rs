@@ -123,37 +123,59 @@ async fn request(app: &App, who: &Principal, args: &ReportArgs) -> Result<Report
     })
 }
 
-/// Shows how far an export has got, on one line of a terminal (and nothing elsewhere).
+/// Shows how far an export has got, on one line of a terminal (and nothing elsewhere): a bar
+/// with the share done and the time left when the number of rows is known beforehand, the
+/// rows so far otherwise.
 struct Progress {
     shown: bool,
+    expected: Option<u64>,
     started: Instant,
     last: Instant,
 }
 
+/// How wide the bar is, in characters.
+const BAR: u64 = 30;
+
 impl Progress {
-    fn new() -> Self {
+    fn new(expected: Option<u64>) -> Self {
         Self {
             shown: std::io::stderr().is_terminal(),
+            expected: expected.filter(|n| *n > 0),
             started: Instant::now(),
             last: Instant::now(),
         }
     }
 
     /// Rows a second so far.
-    fn rate(&self, rows: u64) -> u128 {
+    fn rate(&self, rows: u64) -> u64 {
         let millis = self.started.elapsed().as_millis().max(1);
-        u128::from(rows) * 1000 / millis
+        u64::try_from(u128::from(rows) * 1000 / millis).unwrap_or(u64::MAX)
     }
 
     fn tick(&mut self, rows: u64) {
         if self.shown && self.last.elapsed().as_millis() >= 200 {
             self.last = Instant::now();
-            let spinner = ['|', '/', '-', '\\'][usize::try_from(rows / 5_000 % 4).unwrap_or(0)];
-            eprint!(
-                "\r{spinner} {rows} rows written, {} a second ",
-                self.rate(rows)
-            );
+            eprint!("\r{} ", self.line(rows));
         }
+    }
+
+    /// The line shown after `rows` rows.
+    fn line(&self, rows: u64) -> String {
+        let rate = self.rate(rows);
+        let Some(total) = self.expected else {
+            let spinner = ['|', '/', '-', '\\'][usize::try_from(rows / 5_000 % 4).unwrap_or(0)];
+            return format!("{spinner} {rows} rows written, {rate} a second");
+        };
+        // The figures are read just before the export: a row or two may come or go.
+        let done = rows.min(total);
+        let filled = done * BAR / total;
+        let left = (total - done).checked_div(rate).unwrap_or(0);
+        format!(
+            "[{}{}] {:>3}% {rows} of {total} rows, {rate} a second, {left} s left",
+            "#".repeat(usize::try_from(filled).unwrap_or(0)),
+            "-".repeat(usize::try_from(BAR - filled).unwrap_or(0)),
+            done * 100 / total,
+        )
     }
 
     fn done(&self, rows: u64, to: &str) {
@@ -168,8 +190,13 @@ impl Progress {
 }
 
 /// Writes every row of `export` to `out`; how many.
-async fn write_all(export: &mut ReportExport, out: &mut dyn Write, to: &str) -> Result<u64> {
-    let mut progress = Progress::new();
+async fn write_all(
+    export: &mut ReportExport,
+    expected: Option<u64>,
+    out: &mut dyn Write,
+    to: &str,
+) -> Result<u64> {
+    let mut progress = Progress::new(expected);
     out.write_all(csv_header().as_bytes())?;
     let mut rows = 0_u64;
     while let Some((text, count)) = export.next_csv().await? {
@@ -194,18 +221,25 @@ pub async fn report(app: App, args: ReportArgs) -> Result<()> {
     let who = principal(&app, &args.org).await?;
     let request = request(&app, &who, &args).await?;
     let filter = request.parse()?;
+    let expected = app.report_expected_rows(&who, &filter).await?;
     let mut export = app.report_export(&who, &filter).await?;
     if args.output.as_os_str() == "-" {
         let stdout = std::io::stdout();
         let mut out = std::io::BufWriter::new(stdout.lock());
-        write_all(&mut export, &mut out, "stdout").await?;
+        write_all(&mut export, expected, &mut out, "stdout").await?;
         return Ok(());
     }
     let partial = partial_path(&args.output);
     let file = std::fs::File::create(&partial)
         .with_context(|| format!("creating {}", partial.display()))?;
     let mut out = std::io::BufWriter::new(file);
-    let written = write_all(&mut export, &mut out, &args.output.display().to_string()).await;
+    let written = write_all(
+        &mut export,
+        expected,
+        &mut out,
+        &args.output.display().to_string(),
+    )
+    .await;
     drop(out);
     match written {
         Ok(_) => std::fs::rename(&partial, &args.output)
@@ -215,5 +249,28 @@ pub async fn report(app: App, args: ReportArgs) -> Result<()> {
             let _ = std::fs::remove_file(&partial);
             Err(err)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bar_shows_the_share_done_when_the_rows_are_known() {
+        let progress = Progress::new(Some(1_000));
+        let line = progress.line(250);
+        assert!(
+            line.starts_with("[#######-----------------------]  25% 250 of 1000 rows,"),
+            "{line}"
+        );
+        let past = progress.line(1_003);
+        assert!(past.contains("100% 1003 of 1000 rows"), "{past}");
+        let unknown = Progress::new(None).line(12);
+        assert!(
+            unknown.ends_with("12 rows written, 12000 a second")
+                || unknown.contains("12 rows written"),
+            "{unknown}"
+        );
     }
 }

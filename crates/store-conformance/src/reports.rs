@@ -462,6 +462,17 @@ pub async fn an_export_abandoned_midway_lets_go_of_the_database(db: TestDb) {
         f.app.enrol_everyone(&f.admin, id).await.unwrap();
     }
     let filter = tab("active", false).parse().unwrap();
+    // What a progress bar is told to expect, from the kept figures.
+    let expected = f.app.report_expected_rows(&f.admin, &filter).await.unwrap();
+    assert_eq!(expected, Some(6_000));
+    let archived = tab("archived", false).parse().unwrap();
+    assert_eq!(
+        f.app
+            .report_expected_rows(&f.admin, &archived)
+            .await
+            .unwrap(),
+        None
+    );
     let bounded = std::time::Duration::from_mins(1);
     for _ in 0..12 {
         let mut export = f.app.report_export(&f.admin, &filter).await.unwrap();

@@ -13,7 +13,7 @@ use rollcall_domain::segment::Rule;
 use rollcall_domain::{CourseId, OrgId, RosterId, Status, Timestamp};
 use sqlx::{Database, Executor, FromRow, IntoArguments, Pool};
 
-use crate::backend::Conn;
+use crate::backend::{Conn, JsonStyle};
 use crate::report_csv::{CsvChunk, CsvRows, CsvSender, Sent};
 use crate::report_rows::{
     CourseFigureColumns, CourseFigures, FigureColumns, MonthFigures, REPORT_COLUMNS, ReportColumns,
@@ -399,17 +399,21 @@ where
     }
 
     async fn rule_figures(&self, org: OrgId, rule: &Rule) -> StoreResult<Vec<CourseFigures>> {
-        // People first, then their enrolments: `cross join` keeps SQLite to that order (it
-        // would otherwise walk every enrolment and look up each person, three times slower
-        // on a million people); PostgreSQL plans it as any join.
-        let mut q = Sql::<B>::new(
+        // People first, then their enrolments: SQLite's `cross join` keeps it to that order
+        // (it would otherwise walk every enrolment and look up each person, three times
+        // slower on a million people); PostgreSQL plans a join as it sees fit.
+        let join = match B::JSON {
+            JsonStyle::Sqlite => "cross join",
+            JsonStyle::Postgres => "join",
+        };
+        let mut q = Sql::<B>::new(format!(
             "select e.course_id, c.title, cast(count(*) as bigint) as enrolled, \
              cast(count(e.started_at) as bigint) as started, cast(count(e.completed_at) as \
              bigint) as completed, cast(coalesce(sum(case when e.started_at is not null then \
-             e.credits_used end), 0) as bigint) as credits from user_account u cross join \
+             e.credits_used end), 0) as bigint) as credits from user_account u {join} \
              enrolment e on e.org_id = u.org_id and e.user_id = u.user_id join course c on \
-             c.org_id = e.org_id and c.course_id = e.course_id where u.org_id = ",
-        );
+             c.org_id = e.org_id and c.course_id = e.course_id where u.org_id = "
+        ));
         q.bind(org.as_uuid()).push(" and u.status in ");
         counted_in(&mut q, &counted_statuses());
         q.push(" and ");
