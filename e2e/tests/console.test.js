@@ -246,6 +246,31 @@ describe("the console", { concurrency: 2 }, () => {
     assert.equal(await admin.locator("table.users tbody tr").count(), 3, "and are under Inactive");
   });
 
+  test("selected users are written to, and the preview says who is left out and why", async (t) => {
+    const admin = await signedInAdmin(t);
+    await filter(admin, "all");
+    // Ada has an address, Pat has none, Mary is inactive.
+    for (const name of ["Lovelace, Ada", "Pupil0, Pat", "Somerville, Mary"]) {
+      await (await rowOf(admin, name)).getByRole("checkbox").check();
+    }
+    await admin.getByRole("button", { name: "Write to selected" }).click();
+    const dialog = admin.locator("dialog#dialog");
+    await dialog.getByRole("heading", { name: "Write to 3 selected users" }).waitFor();
+    const reach = await dialog.locator("#reach").innerText();
+    assert.match(reach, /It reaches 1 active person\./);
+    assert.match(reach, /1 inactive/);
+    assert.match(reach, /1 without an e-mail address/);
+    assert.deepEqual(await axeViolations(admin), []);
+    await screenshot(admin, "write-selected-desktop");
+    await dialog.getByLabel("Subject").fill("Trip on Friday");
+    await dialog.getByLabel("Message").fill("Bring a packed lunch.");
+    await dialog.getByRole("button", { name: "Send to 1 person" }).click();
+    await admin.getByText("1 message queued for delivery.").waitFor();
+    await admin.getByText(/2 kept unsent in the outbox/).waitFor();
+    await admin.goto(`${server.address}/outbox`);
+    assert.ok(await admin.getByRole("cell", { name: "ada.lovelace@northfield.example" }).count() >= 1);
+  });
+
   test("a user's page shows details, the status switch and the history", async (t) => {
     const admin = await signedInAdmin(t);
     await filter(admin, "all");

@@ -1,16 +1,17 @@
-//! Bulk status changes from the Users screen: a confirmation naming everyone it will move, then
-//! one use case that moves them together and says who was left out and why.
+//! Bulk actions of the Users screen. Status changes: a confirmation naming everyone it will
+//! move, then one use case that moves them together and says who was left out and why. A
+//! message: whom it reaches and who is left out (as the status rules say), then the outbox.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
 use axum_extra::extract::Form;
-use rollcall_app::{App, BulkChange, MAX_BULK};
+use rollcall_app::{App, AppError, BulkChange, MAX_BULK, SegmentReach};
 use rollcall_domain::{Status, User, UserId, rules};
 use serde::Deserialize;
 
 use super::extract::{Admin, SignedIn, is_htmx};
-use super::pages::{BulkPage, MessagePage};
+use super::pages::{BulkPage, MessagePage, WriteSelectedPage};
 use super::render;
 use super::users::{failure_page, not_found, safe_back};
 
@@ -24,6 +25,10 @@ pub struct BulkForm {
     ids: Vec<String>,
     #[serde(default)]
     reason: String,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    body: String,
     back: Option<String>,
 }
 
@@ -78,6 +83,12 @@ pub async fn confirm(
     Admin(signed_in): Admin,
     Form(form): Form<BulkForm>,
 ) -> Response {
+    if form.action == "write" {
+        if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
+            return refused;
+        }
+        return write_page(&app, &signed_in, &headers, &form, String::new()).await;
+    }
     let (from, move_) = match checked_move(&signed_in, &headers, &form) {
         Ok(found) => found,
         Err(refused) => return refused,
@@ -156,4 +167,95 @@ pub async fn apply(
             .insert("hx-trigger", HeaderValue::from_static("rollcall:changed"));
     }
     response
+}
+
+/// Whom a message to the selected users reaches, and the form to write it.
+async fn write_page(
+    app: &App,
+    signed_in: &SignedIn,
+    headers: &HeaderMap,
+    form: &BulkForm,
+    error: String,
+) -> Response {
+    let mut people = Vec::new();
+    for id in ids(form) {
+        if let Ok(user) = app.user(&signed_in.visitor.principal, id).await {
+            people.push(user);
+        }
+    }
+    let mut reach = SegmentReach::default();
+    for person in &people {
+        reach.add(person.status(), person.email().is_some(), 1);
+    }
+    let mut chrome = signed_in.chrome.clone();
+    chrome.bare = is_htmx(headers);
+    render(&WriteSelectedPage {
+        chrome,
+        reached: reach.reached,
+        no_address: reach.no_address,
+        inactive: reach.inactive,
+        write_heading: format!(
+            "Write to {} selected {}",
+            people.len(),
+            plural(people.len())
+        ),
+        write_action: "/users/bulk/write".to_owned(),
+        write_ids: people.iter().map(|u| u.id().to_string()).collect(),
+        write_back: safe_back(form.back.as_deref()),
+        write_notice: String::new(),
+        write_error: error,
+    })
+}
+
+/// Writes to the selected users through the outbox: queued for those the status rules let
+/// receive e-mail, kept unsent (with the reason) for the others.
+pub async fn write(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Admin(signed_in): Admin,
+    Form(form): Form<BulkForm>,
+) -> Response {
+    if let Err(refused) = signed_in.check_csrf(&headers, Some(&form.csrf)) {
+        return refused;
+    }
+    let to = ids(&form);
+    let written = match app
+        .write_message(&signed_in.visitor.principal, &to, &form.subject, &form.body)
+        .await
+    {
+        Ok(written) => written,
+        Err(AppError::Invalid(problems)) => {
+            let error = problems
+                .iter()
+                .map(|p| p.message.clone())
+                .collect::<Vec<_>>()
+                .join("; ");
+            return write_page(&app, &signed_in, &headers, &form, error).await;
+        }
+        Err(err) => return failure_page(&signed_in, &err),
+    };
+    let back = safe_back(form.back.as_deref());
+    let mut page = MessagePage::new(
+        signed_in.chrome.clone(),
+        "Sent",
+        &format!(
+            "{} {} queued for delivery.",
+            written.queued,
+            if written.queued == 1 {
+                "message"
+            } else {
+                "messages"
+            }
+        ),
+        &back,
+        "Back to users",
+    );
+    if written.suppressed > 0 {
+        page.lines.push(format!(
+            "{} kept unsent in the outbox: inactive people and people without an e-mail \
+             address are not sent e-mail.",
+            written.suppressed
+        ));
+    }
+    render(&page)
 }

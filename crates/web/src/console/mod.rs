@@ -55,6 +55,7 @@ pub fn routes(max_import_bytes: usize) -> Router<App> {
         .route("/users", get(users::list::index))
         .route("/users/bulk", post(bulk::confirm))
         .route("/users/bulk/confirm", post(bulk::apply))
+        .route("/users/bulk/write", post(bulk::write))
         .route(
             "/users/new",
             get(users::new::new_user).post(users::new::create),

@@ -286,6 +286,22 @@ pub struct BulkPage {
     pub back: String,
 }
 
+/// A message to the users selected on the Users screen: whom it reaches, and the form.
+#[derive(Template)]
+#[template(path = "pages/write_selected.html")]
+pub struct WriteSelectedPage {
+    pub chrome: Chrome,
+    pub reached: u64,
+    pub no_address: u64,
+    pub inactive: u64,
+    pub write_heading: String,
+    pub write_action: String,
+    pub write_ids: Vec<String>,
+    pub write_back: String,
+    pub write_notice: String,
+    pub write_error: String,
+}
+
 /// One move of the rules page.
 #[derive(Debug, Clone)]
 pub struct MoveLine {
@@ -503,8 +519,12 @@ pub struct RosterPage {
     pub reached: u64,
     pub no_address: u64,
     pub inactive: u64,
-    pub write_heading: &'static str,
+    pub write_heading: String,
     pub write_action: String,
+    /// The people a message to selected users goes to, carried by the form.
+    pub write_ids: Vec<String>,
+    /// Where the form's outcome links back to (the Users screen as it was).
+    pub write_back: String,
     pub write_notice: String,
     pub write_error: String,
 }
@@ -517,8 +537,12 @@ pub struct WriteEveryonePage {
     pub reached: u64,
     pub no_address: u64,
     pub inactive: u64,
-    pub write_heading: &'static str,
+    pub write_heading: String,
     pub write_action: String,
+    /// The people a message to selected users goes to, carried by the form.
+    pub write_ids: Vec<String>,
+    /// Where the form's outcome links back to (the Users screen as it was).
+    pub write_back: String,
     pub write_notice: String,
     pub write_error: String,
 }
@@ -618,8 +642,12 @@ pub struct SegmentPage {
     pub error: String,
     pub notice: String,
     /// The message form's heading and address (its outcome is the page's notice or error).
-    pub write_heading: &'static str,
+    pub write_heading: String,
     pub write_action: String,
+    /// The people a message to selected users goes to, carried by the form.
+    pub write_ids: Vec<String>,
+    /// Where the form's outcome links back to (the Users screen as it was).
+    pub write_back: String,
     pub write_notice: &'static str,
     pub write_error: &'static str,
 }

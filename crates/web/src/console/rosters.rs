@@ -119,8 +119,10 @@ async fn roster_page(
                 reached: reach.reached,
                 no_address: reach.no_address,
                 inactive: reach.inactive,
-                write_heading: "Write to this roster",
+                write_heading: "Write to this roster".to_owned(),
                 write_action: format!("/rosters/{id}/message"),
+                write_ids: Vec::new(),
+                write_back: String::new(),
                 write_notice: notice,
                 write_error: error,
                 members: members

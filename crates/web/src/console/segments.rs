@@ -238,8 +238,10 @@ async fn segment_page(
         inactive: reach.inactive,
         error,
         notice: notice.to_owned(),
-        write_heading: "Write to this segment",
+        write_heading: "Write to this segment".to_owned(),
         write_action: format!("/segments/{}/message", segment.record.id),
+        write_ids: Vec::new(),
+        write_back: String::new(),
         write_notice: "",
         write_error: "",
     })
@@ -380,8 +382,10 @@ async fn everyone_page(app: &App, signed_in: SignedIn, notice: String, error: St
         reached: reach.reached,
         no_address: reach.no_address,
         inactive: reach.inactive,
-        write_heading: "Your message",
+        write_heading: "Your message".to_owned(),
         write_action: "/messages/everyone".to_owned(),
+        write_ids: Vec::new(),
+        write_back: String::new(),
         write_notice: notice,
         write_error: error,
     })
