@@ -6,20 +6,18 @@
 use std::path::{Path, PathBuf};
 
 use rollcall_store::report_csv::{CsvChunk, CsvRow, CsvSender, Sent};
-use rollcall_store::sql::{Sql, Value};
+use rollcall_store::sql::Value;
 use rollcall_store::{StoreError, StoreResult};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{OpenFlags, ToSql};
-
-use crate::SqliteBackend;
 
 /// The export's page cache, in KiB: it reads each page about once, in order.
 const CACHE_KIB: i64 = 8 * 1024;
 
 /// Starts walking `q`'s rows on a blocking thread; see [`CsvSender`].
-pub(crate) fn spawn(file: PathBuf, q: Sql<SqliteBackend>, sent: CsvSender) {
+pub(crate) fn spawn(file: PathBuf, text: String, values: Vec<Value>, sent: CsvSender) {
     tokio::task::spawn_blocking(move || {
-        if let Err(e) = walk(&file, q, &sent) {
+        if let Err(e) = walk(&file, &text, &values, &sent) {
             let _ = sent.blocking_send(Err(e));
         }
     });
@@ -30,8 +28,7 @@ fn failed(err: rusqlite::Error) -> StoreError {
 }
 
 /// One statement, so one consistent picture of the file however long the reader takes.
-fn walk(file: &Path, q: Sql<SqliteBackend>, sent: &CsvSender) -> StoreResult<()> {
-    let (text, values) = q.into_text_and_values();
+fn walk(file: &Path, text: &str, values: &[Value], sent: &CsvSender) -> StoreResult<()> {
     let conn = rusqlite::Connection::open_with_flags(
         file,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -41,7 +38,7 @@ fn walk(file: &Path, q: Sql<SqliteBackend>, sent: &CsvSender) -> StoreResult<()>
         .map_err(failed)?;
     conn.pragma_update(None, "cache_size", -CACHE_KIB)
         .map_err(failed)?;
-    let mut statement = conn.prepare(&text).map_err(failed)?;
+    let mut statement = conn.prepare(text).map_err(failed)?;
     let mut rows = statement
         .query(rusqlite::params_from_iter(values.iter().map(Param)))
         .map_err(failed)?;

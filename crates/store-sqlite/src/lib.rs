@@ -141,18 +141,12 @@ impl Backend for SqliteBackend {
 
     /// Read by a connection of its own on a blocking thread (see `export`); in memory, by the
     /// shared walk.
-    fn spawn_export(
-        &self,
-        q: rollcall_store::sql::Sql<Self>,
-        sent: CsvSender,
-    ) -> Result<(), (rollcall_store::sql::Sql<Self>, CsvSender)> {
-        match &self.file {
-            Some(file) => {
-                export::spawn(file.clone(), q, sent);
-                Ok(())
-            }
-            None => Err((q, sent)),
-        }
+    fn spawn_export(&self, text: &str, values: &[Value], sent: &CsvSender) -> bool {
+        let Some(file) = &self.file else {
+            return false;
+        };
+        export::spawn(file.clone(), text.to_owned(), values.to_vec(), sent.clone());
+        true
     }
 
     fn rows_affected(result: &SqliteQueryResult) -> u64 {

@@ -10,7 +10,6 @@ use uuid::Uuid;
 
 use crate::report_csv::CsvSender;
 use crate::rows::UserColumns;
-use crate::sql::Sql;
 use crate::value::Value;
 use crate::{StoreResult, UserQuery};
 
@@ -134,11 +133,12 @@ pub trait Backend: Send + Sync + Sized + 'static {
         cap: u64,
     ) -> impl Future<Output = StoreResult<u64>> + Send;
 
-    /// Starts the walk of a report's export (see [`CsvRows`](crate::report_csv::CsvRows))
-    /// the backend's own way, when it has one faster than sqlx's stream of rows; otherwise
-    /// hands the statement and the queue back to the shared walk.
-    fn spawn_export(&self, q: Sql<Self>, sent: CsvSender) -> Result<(), (Sql<Self>, CsvSender)> {
-        Err((q, sent))
+    /// Starts the walk of a report's export (see [`CsvRows`](crate::report_csv::CsvRows)):
+    /// the statement `text` with its `values`, sending into (a clone of) `sent`. `true` when
+    /// the backend has its own way, faster than sqlx's stream of rows; `false` leaves the walk
+    /// to the shared one.
+    fn spawn_export(&self, _text: &str, _values: &[Value], _sent: &CsvSender) -> bool {
+        false
     }
 
     /// An import's directory (every user of the org, with what their source last said) read

@@ -449,7 +449,10 @@ where
         joined(&mut q, org, query, Walk::ByKey);
         q.push(" order by e.course_id, e.user_id");
         let (sent, rows) = CsvRows::queue();
-        if let Err((q, sent)) = self.backend_state().spawn_export(q, sent) {
+        if !self
+            .backend_state()
+            .spawn_export(q.text(), q.values(), &sent)
+        {
             tokio::spawn(walk(self.exporter().clone(), q, sent));
         }
         Ok(rows)

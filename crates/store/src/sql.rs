@@ -57,10 +57,15 @@ impl<B: Backend> Sql<B> {
 }
 
 impl<B: Backend> Sql<B> {
-    /// The text (with the backend's placeholders) and the values, for a backend that runs
-    /// the statement by other means than sqlx.
-    pub fn into_text_and_values(self) -> (String, Vec<Value>) {
-        (self.text, self.values)
+    /// The text, with the backend's placeholders, for a backend that runs the statement by
+    /// other means than sqlx.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The values the placeholders stand for, in order.
+    pub fn values(&self) -> &[Value] {
+        &self.values
     }
 }
 
