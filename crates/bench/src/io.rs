@@ -91,3 +91,21 @@ pub fn peak_mib() -> f64 {
         })
         .map_or(f64::NAN, |kib| kib / 1024.0)
 }
+
+/// Runs this benchmark again in a fresh process with `args` (a hidden `--…-on` mode), so what
+/// it measures is its own memory; the figures it prints, in order.
+pub fn figures_apart(args: &[&str]) -> Result<Vec<f64>> {
+    let output = std::process::Command::new(std::env::current_exe()?)
+        .args(args)
+        .output()?;
+    anyhow::ensure!(
+        output.status.success(),
+        "{} failed: {}",
+        args.first().unwrap_or(&"the child"),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect())
+}

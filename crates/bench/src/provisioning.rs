@@ -10,7 +10,7 @@ use rollcall_app::{App, ImportOutcome, ImportRequest, NewSource, Principal};
 use rollcall_domain::provisioning::MissingPolicy;
 use rollcall_testkit::{Backend, TestDb};
 
-use crate::io::{peak_mib, reset_peak};
+use crate::io::{figures_apart, peak_mib, reset_peak};
 
 /// Figures of one backend.
 pub struct Figures {
@@ -134,21 +134,10 @@ fn churned(users: usize) -> Result<Vec<u8>> {
 /// Runs the re-import in a fresh process of this benchmark (`--reimport-on`); its seconds and
 /// peak resident memory.
 fn reimported_apart(url: &str, users: usize) -> Result<(f64, f64)> {
-    let output = std::process::Command::new(std::env::current_exe()?)
-        .args(["--reimport-on", url, "--users", &users.to_string()])
-        .output()?;
-    anyhow::ensure!(
-        output.status.success(),
-        "the re-import failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let said = String::from_utf8_lossy(&output.stdout);
-    let figures: Vec<f64> = said
-        .split_whitespace()
-        .filter_map(|w| w.parse().ok())
-        .collect();
+    let users = users.to_string();
+    let figures = figures_apart(&["--reimport-on", url, "--users", &users])?;
     let [secs, peak] = figures[..] else {
-        bail!("the re-import said '{said}'");
+        bail!("the re-import said {figures:?}");
     };
     Ok((secs, peak))
 }

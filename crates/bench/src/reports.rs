@@ -257,21 +257,9 @@ async fn time_pages(app: &App, who: &Principal, request: &ReportRequest) -> Resu
 /// Runs the export in a fresh process of this benchmark (`--export-on`), which prints its rows,
 /// seconds, and resident memory before and at its peak.
 fn exported_apart(url: &str) -> Result<(u64, f64, f64, f64, f64)> {
-    let output = std::process::Command::new(std::env::current_exe()?)
-        .args(["--export-on", url])
-        .output()?;
-    anyhow::ensure!(
-        output.status.success(),
-        "the export failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let said = String::from_utf8_lossy(&output.stdout);
-    let figures: Vec<f64> = said
-        .split_whitespace()
-        .filter_map(|w| w.parse().ok())
-        .collect();
+    let figures = crate::io::figures_apart(&["--export-on", url])?;
     let [rows, secs, before, peak, anon] = figures[..] else {
-        anyhow::bail!("the export said '{said}'");
+        anyhow::bail!("the export said {figures:?}");
     };
     Ok((rows as u64, secs, before, peak, anon))
 }
