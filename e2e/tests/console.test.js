@@ -262,6 +262,15 @@ describe("the console", { concurrency: 2 }, () => {
     assert.match(reach, /1 without an e-mail address/);
     assert.deepEqual(await axeViolations(admin), []);
     await screenshot(admin, "write-selected-desktop");
+    // At phone width the button and the dialog's controls can be reached and pressed too.
+    await dialog.getByRole("link", { name: "Cancel" }).click();
+    await admin.setViewportSize(PHONE);
+    const write = admin.locator("#bulk").getByRole("button", { name: "Write" });
+    await expectReachable(admin, write);
+    await write.click();
+    await dialog.getByRole("heading", { name: "Write to 3 selected users" }).waitFor();
+    await expectReachable(admin, dialog.getByRole("button", { name: "Send to 1 person" }));
+    await screenshot(admin, "write-selected-phone");
     await dialog.getByLabel("Subject").fill("Trip on Friday");
     await dialog.getByLabel("Message").fill("Bring a packed lunch.");
     await dialog.getByRole("button", { name: "Send to 1 person" }).click();
