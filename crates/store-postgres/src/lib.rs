@@ -54,7 +54,6 @@ impl Backend for PostgresBackend {
             .map_err(db_error)?;
         Ok(Opened {
             reader: pool.clone(),
-            exporter: pool.clone(),
             writer: pool,
             backend: Self::default(),
         })

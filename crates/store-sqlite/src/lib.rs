@@ -115,8 +115,6 @@ impl Backend for SqliteBackend {
         let alive = std::sync::Arc::new(());
         spawn_checkpointer(checkpointer, std::sync::Arc::downgrade(&alive));
         Ok(Opened {
-            // Exports read the file by other means (see `spawn_export`).
-            exporter: reader.clone(),
             reader,
             writer,
             backend: Self {

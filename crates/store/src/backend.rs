@@ -180,8 +180,5 @@ pub trait Backend: Send + Sync + Sized + 'static {
 pub struct Opened<B: Backend> {
     pub reader: Pool<B::Db>,
     pub writer: Pool<B::Db>,
-    /// Connections for long reads (a report's export): the readers' pool, or one apart that
-    /// keeps little in memory.
-    pub exporter: Pool<B::Db>,
     pub backend: B,
 }

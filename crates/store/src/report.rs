@@ -453,7 +453,7 @@ where
             .backend_state()
             .spawn_export(q.text(), q.values(), &sent)
         {
-            tokio::spawn(walk(self.exporter().clone(), q, sent));
+            tokio::spawn(walk(self.reader().clone(), q, sent));
         }
         Ok(rows)
     }

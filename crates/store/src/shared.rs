@@ -52,7 +52,6 @@ const LARGE_BATCH: usize = 10_000;
 pub struct SqlStore<B: Backend> {
     reader: Pool<B::Db>,
     writer: Pool<B::Db>,
-    exporter: Pool<B::Db>,
     backend: Arc<B>,
     search_cutoff: i64,
 }
@@ -72,7 +71,6 @@ impl<B: Backend> SqlStore<B> {
         Ok(Self {
             reader: opened.reader,
             writer: opened.writer,
-            exporter: opened.exporter,
             backend: Arc::new(opened.backend),
             search_cutoff: BROAD_PREFIX_ENTRIES,
         })
@@ -92,10 +90,6 @@ impl<B: Backend> SqlStore<B> {
 
     pub(crate) fn backend_state(&self) -> &B {
         &self.backend
-    }
-
-    pub(crate) fn exporter(&self) -> &Pool<B::Db> {
-        &self.exporter
     }
 
     /// The writer's pool, for a backend's own work beside the store (the benchmark's baseline).
