@@ -1,18 +1,15 @@
-//! A report's export read straight from the file: a read-only connection of its own steps the
-//! statement on a blocking thread and writes each row as CSV where it lies. sqlx hands every
-//! row across threads as an owned copy, which on a million-row export costs more than the
-//! reading itself.
+//! A report's export read straight from the file (see [`crate::file_reader`]): the statement
+//! is stepped on a blocking thread, and each row is written as CSV where it lies.
 
 use std::path::{Path, PathBuf};
 
+use rollcall_store::StoreResult;
 use rollcall_store::report_csv::{CsvChunk, CsvRow, CsvSender, Sent};
 use rollcall_store::sql::Value;
-use rollcall_store::{StoreError, StoreResult};
+use rusqlite::ToSql;
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{OpenFlags, ToSql};
 
-/// The export's page cache, in KiB: it reads each page about once, in order.
-const CACHE_KIB: i64 = 8 * 1024;
+use crate::file_reader::{self, failed};
 
 /// Starts walking `q`'s rows on a blocking thread; see [`CsvSender`].
 pub(crate) fn spawn(file: PathBuf, text: String, values: Vec<Value>, sent: CsvSender) {
@@ -23,21 +20,9 @@ pub(crate) fn spawn(file: PathBuf, text: String, values: Vec<Value>, sent: CsvSe
     });
 }
 
-fn failed(err: rusqlite::Error) -> StoreError {
-    StoreError::Database(Box::new(err))
-}
-
 /// One statement, so one consistent picture of the file however long the reader takes.
 fn walk(file: &Path, text: &str, values: &[Value], sent: &CsvSender) -> StoreResult<()> {
-    let conn = rusqlite::Connection::open_with_flags(
-        file,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(failed)?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))
-        .map_err(failed)?;
-    conn.pragma_update(None, "cache_size", -CACHE_KIB)
-        .map_err(failed)?;
+    let conn = file_reader::open(file)?;
     let mut statement = conn.prepare(text).map_err(failed)?;
     let mut rows = statement
         .query(rusqlite::params_from_iter(values.iter().map(Param)))

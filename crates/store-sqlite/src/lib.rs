@@ -6,12 +6,14 @@
 
 mod directory;
 mod export;
+mod file_reader;
+mod roll;
 mod users;
 
 use std::str::FromStr;
 use std::time::Duration;
 
-use rollcall_domain::provisioning::{Known, Roll};
+use rollcall_domain::provisioning::{Known, Roll, Wanted};
 use rollcall_domain::{AuditEvent, OrgId, Source, User};
 use rollcall_store::report_csv::CsvSender;
 use rollcall_store::rows::UserColumns;
@@ -93,10 +95,12 @@ impl Backend for SqliteBackend {
             .pragma("wal_autocheckpoint", "0");
         // A connection to a local file does not go stale: testing it on every acquire would
         // only add a round trip to its thread before each statement.
+        // The writer maps no file: a large import reads most of the file through it, and
+        // mapped, every page it read would stay in the process.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .test_before_acquire(false)
-            .connect_with(options.clone())
+            .connect_with(options.clone().pragma("mmap_size", "0"))
             .await
             .map_err(db_error)?;
         let reader = SqlitePoolOptions::new()
@@ -210,30 +214,45 @@ impl Backend for SqliteBackend {
         Ok(())
     }
 
+    /// Read straight from the file, as the two below; a database in memory is read through
+    /// the pool.
     async fn provisioning_directory(
         &self,
-        reader: &SqlitePool,
+        _reader: &SqlitePool,
         org: OrgId,
     ) -> StoreResult<Option<Vec<Known>>> {
-        directory::read(reader, org).await.map(Some)
+        match &self.file {
+            Some(file) => directory::read(file.clone(), org).await.map(Some),
+            None => Ok(None),
+        }
     }
 
-    async fn known_by_ids(
+    async fn provisioning_known(
         &self,
-        reader: &SqlitePool,
+        _reader: &SqlitePool,
         org: OrgId,
-        ids: &[uuid::Uuid],
+        wanted: &Wanted,
     ) -> StoreResult<Option<Vec<Known>>> {
-        directory::known_by_ids(reader, org, ids).await.map(Some)
+        match &self.file {
+            Some(file) => directory::wanted(file.clone(), org, wanted.clone())
+                .await
+                .map(Some),
+            None => Ok(None),
+        }
     }
 
     async fn source_roll(
         &self,
-        reader: &SqlitePool,
+        _reader: &SqlitePool,
         org: OrgId,
         source: &Source,
     ) -> StoreResult<Option<Roll>> {
-        directory::roll(reader, org, source).await.map(Some)
+        match &self.file {
+            Some(file) => roll::read(file.clone(), org, source.clone())
+                .await
+                .map(Some),
+            None => Ok(None),
+        }
     }
 
     async fn list_users(

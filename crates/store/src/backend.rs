@@ -3,10 +3,9 @@
 
 use std::future::Future;
 
-use rollcall_domain::provisioning::{Known, Roll};
+use rollcall_domain::provisioning::{Known, Roll, Wanted};
 use rollcall_domain::{AuditEvent, OrgId, Source, User};
 use sqlx::{Database, Pool};
-use uuid::Uuid;
 
 use crate::report_csv::CsvSender;
 use crate::rows::UserColumns;
@@ -152,14 +151,14 @@ pub trait Backend: Send + Sync + Sized + 'static {
         async { Ok(None) }
     }
 
-    /// The users of these ids (at most 500) with what their source last said, read the
-    /// backend's own way, when it has one faster than a row per user; `None`: the shared query
-    /// reads them.
-    fn known_by_ids(
+    /// The users `wanted` names or may clash with, each once, with what their source last
+    /// said, read the backend's own way, when it has one faster than a row per user; `None`:
+    /// the shared queries read them.
+    fn provisioning_known(
         &self,
         _reader: &Pool<Self::Db>,
         _org: OrgId,
-        _ids: &[Uuid],
+        _wanted: &Wanted,
     ) -> impl Future<Output = StoreResult<Option<Vec<Known>>>> + Send {
         async { Ok(None) }
     }

@@ -474,6 +474,13 @@ where
     }
 
     async fn provisioning_known(&self, org: OrgId, wanted: &Wanted) -> StoreResult<Vec<Known>> {
+        if let Some(known) = self
+            .backend
+            .provisioning_known(&self.reader, org, wanted)
+            .await?
+        {
+            return Ok(known);
+        }
         // First the ids the values name (narrow: one column a user), then each user once, whole.
         let texts =
             |list: &[String]| -> Vec<Value> { list.iter().map(|t| t.as_str().into()).collect() };
@@ -509,10 +516,6 @@ where
         ids.dedup();
         let mut known = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
-            if let Some(some) = self.backend.known_by_ids(&self.reader, org, chunk).await? {
-                known.extend(some);
-                continue;
-            }
             let mut q = Sql::<B>::new(format!(
                 "select {}, s.said from user_account u left join source_said s \
                  on s.org_id = u.org_id and s.user_id = u.user_id where u.org_id = ",
