@@ -16,7 +16,7 @@ mod apply;
 #[cfg(test)]
 mod tests;
 
-pub use apply::{Applied, ApplyError, Before, Sent, Touch, Undone, apply_in_memory, undo};
+pub use apply::{Applied, Applier, ApplyError, Before, Sent, Touch, Undone, apply_in_memory, undo};
 
 use std::collections::{HashMap, HashSet};
 

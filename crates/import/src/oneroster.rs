@@ -67,7 +67,7 @@ pub fn read_zip_with(zip: &[u8], quiet: &mut Quiet<'_>) -> Result<Read, Vec<Prob
 }
 
 /// The package's files by lower-case name, refusing entries that escape it and absurd sizes.
-fn unzip(zip: &[u8]) -> Result<Files, Vec<Problem>> {
+pub fn unzip(zip: &[u8]) -> Result<Files, Vec<Problem>> {
     let fail = |reason: String| vec![Problem::at_line(0, reason).in_file("the package")];
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).map_err(|err| {
         fail(format!(

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use rollcall_domain::provisioning::{
     self, Applied, Counts, Decision, Format, Known, Mode, Outcome, Plan, ReportLine, Roll, Row,
-    RunRecord, SourceSettings, Wanted,
+    RunRecord, Said, SourceSettings, Wanted,
 };
 use rollcall_domain::roster::{Roster, RosterChanges, undo_rosters};
 use rollcall_domain::token::sha256_hex;
@@ -120,7 +120,7 @@ impl App {
             decided: None,
             undone: None,
         };
-        let mut planned = match self.plan_file(who, &source, request.mode, file).await? {
+        let planned = match self.plan_file(who, &source, request.mode, file).await? {
             Ok(planned) => planned,
             Err(problems) => {
                 if !request.dry_run {
@@ -145,8 +145,7 @@ impl App {
             if settings.apply_rest_when_held {
                 let rest = planned.plan.without_removals();
                 let run = record(planned.mode, Outcome::Applied, rest.counts(), rest.report());
-                let applied = self.apply(who, &source, &planned, &rest, run.id)?;
-                self.write_applied(uow.as_mut(), who, &source, &planned, applied, run.id)
+                self.write_plan(uow.as_mut(), who, &source, &planned, &rest, run.id)
                     .await?;
                 uow.insert_run(&run).await?;
                 rest_counts = Some(run.counts);
@@ -179,16 +178,13 @@ impl App {
             planned.plan.report(),
         );
         laps.lap("planned");
-        let applied = self.apply(who, &source, &planned, &planned.plan, run.id)?;
-        // The rows are applied: what is written next is in `applied`.
-        planned.rows = Vec::new();
+        let mut uow = self.store.begin().await?;
+        self.write_plan(uow.as_mut(), who, &source, &planned, &planned.plan, run.id)
+            .await?;
         let run = RunRecord {
             finished_at: self.now(),
             ..run
         };
-        let mut uow = self.store.begin().await?;
-        self.write_applied(uow.as_mut(), who, &source, &planned, applied, run.id)
-            .await?;
         uow.insert_run(&run).await?;
         uow.commit().await?;
         laps.lap("applied");
@@ -254,7 +250,6 @@ impl App {
         };
         let excluded: HashSet<UserId> = excluded.iter().copied().collect();
         let plan = planned.plan.clone().approved(&seen, &excluded);
-        let applied = self.apply(who, &source, &planned, &plan, id)?;
         let now = self.now();
         let run = RunRecord {
             outcome: Outcome::Applied,
@@ -268,7 +263,7 @@ impl App {
             ..held
         };
         let mut uow = self.store.begin().await?;
-        self.write_applied(uow.as_mut(), who, &source, &planned, applied, id)
+        self.write_plan(uow.as_mut(), who, &source, &planned, &plan, id)
             .await?;
         decided_first(uow.update_run(&run, Outcome::Held).await?)?;
         uow.delete_held_file(who.org_id, id).await?;
@@ -491,9 +486,18 @@ impl App {
         file: &[u8],
     ) -> Result<Result<Planned, Vec<Problem>>, AppError> {
         let mut laps = Laps::start();
-        let roll = self.store.source_roll(who.org_id, &source.name).await?;
+        // The roll is read while the package is unpacked.
+        let (roll, unpacked) = tokio::join!(
+            self.store.source_roll(who.org_id, &source.name),
+            unpack(source.format, file.to_vec())
+        );
+        let (roll, unpacked) = (roll?, unpacked?);
         laps.lap("roll");
-        let (read, roll) = read_file(source.format, file.to_vec(), roll).await?;
+        let unpacked = match unpacked {
+            Ok(unpacked) => unpacked,
+            Err(problems) => return Ok(Err(problems)),
+        };
+        let (read, roll) = read_file(unpacked, roll).await?;
         let read = match read {
             Ok(read) => read,
             Err(problems) => return Ok(Err(problems)),
@@ -580,41 +584,86 @@ impl App {
         }))
     }
 
-    /// `plan` (all of the planned run, or a part of it) applied in memory, by the source.
-    fn apply(
-        &self,
-        who: &Principal,
-        source: &SourceSettings,
-        planned: &Planned,
-        plan: &Plan,
-        run: RunId,
-    ) -> Result<Applied, AppError> {
-        provisioning::apply_in_memory(
-            who.org_id,
-            &source.name,
-            plan,
-            &planned.rows,
-            &planned.known,
-            &source_actor(source, run),
-            self.now(),
-        )
-        .map_err(|err| AppError::internal("applying an import run", err))
-    }
-
-    /// Writes an applied run in `uow`: users created whole, the others change by change (each
+    /// Applies `plan` (all of the planned run, or a part of it) and writes it in `uow`, a part
+    /// of [`PART`] people at a time: users created whole, the others change by change (each
     /// checked against the version planned on), what the source now says, and what the run's
-    /// undo needs. Refused when another run of the source was applied since this one was planned.
-    async fn write_applied(
+    /// undo needs. Refused when another run of the source was applied since this one was
+    /// planned.
+    async fn write_plan(
         &self,
         uow: &mut dyn UnitOfWork,
         who: &Principal,
         source: &SourceSettings,
         planned: &Planned,
-        applied: Applied,
+        plan: &Plan,
         run: RunId,
     ) -> Result<(), AppError> {
         let mut laps = Laps::start();
         claim(uow, source).await?;
+        let actor = source_actor(source, run);
+        let in_parts = provisioning::Applier::new(
+            who.org_id,
+            &source.name,
+            &planned.rows,
+            &planned.known,
+            &actor,
+            self.now(),
+        );
+        // What the source said of each user before the run.
+        let was: HashMap<UserId, Option<Said>> = planned
+            .known
+            .iter()
+            .map(|k| (k.user.id(), k.said))
+            .collect();
+        // The source's people the run made or linked, by external id: classes name them.
+        let mut joined: HashMap<String, UserId> = HashMap::new();
+        for part in plan.items.chunks(PART) {
+            let applied = in_parts
+                .apply(part)
+                .map_err(|err| AppError::internal("applying an import run", err))?;
+            if planned.rosters.is_some() {
+                joined.extend(
+                    applied
+                        .after
+                        .iter()
+                        .filter(|k| k.user.source() == &source.name)
+                        .filter_map(|k| {
+                            Some((k.user.external_id()?.as_str().to_owned(), k.user.id()))
+                        }),
+                );
+            }
+            self.write_part(uow, who, &was, applied, run).await?;
+        }
+        laps.lap("parts");
+        let made = match &planned.rosters {
+            Some(rosters) => {
+                let before = uow.source_rosters(who.org_id, source.id).await?;
+                write_rosters(uow, who, source, rosters, &planned.roll, &joined).await?;
+                let after = uow.source_rosters(who.org_id, source.id).await?;
+                RosterChanges::between(&before, &after)
+            }
+            None => RosterChanges::default(),
+        };
+        // Every package's run keeps one, even empty (a package without classes): a package's
+        // run without one was applied before runs kept them.
+        if source.format == Format::OneRoster {
+            uow.put_run_roster_changes(who.org_id, run, &made).await?;
+        }
+        laps.lap("rosters");
+        tracing::debug!(%laps, "import run written");
+        Ok(())
+    }
+
+    /// Writes one part of an applied run (see [`Self::write_plan`]); `was` is what the source
+    /// said of each user before the run.
+    async fn write_part(
+        &self,
+        uow: &mut dyn UnitOfWork,
+        who: &Principal,
+        was: &HashMap<UserId, Option<Said>>,
+        applied: Applied,
+        run: RunId,
+    ) -> Result<(), AppError> {
         let Applied {
             after,
             changes,
@@ -622,7 +671,7 @@ impl App {
             sent,
         } = applied;
         // A user the run makes is inserted as the run leaves them, with every event of theirs;
-        // the others change by change. Moved, not copied: a first run makes everyone.
+        // the others change by change.
         let mut made_at: HashMap<UserId, usize> = HashMap::new();
         let mut new_users: Vec<User> = Vec::new();
         let mut created_events = Vec::new();
@@ -640,27 +689,16 @@ impl App {
                 changes_of_others.push(change);
             }
         }
-        drop(made_at);
         new_users.sort_by_key(User::id);
         uow.insert_users(who.org_id, &new_users).await?;
         let made: Vec<UserId> = new_users.iter().map(User::id).collect();
-        drop(new_users);
         crate::learning::enrol_joiners(uow, who.org_id, &made, self.now()).await?;
-        drop(made);
         uow.record(&created_events).await?;
-        drop(created_events);
         let changed: Vec<&UserChange> = changes_of_others.iter().collect();
-        laps.lap("created");
         write_changes(uow, &changed).await?;
-        laps.lap("changed");
         // Listed people: what the source says with their row's digest, for the next run to
         // pass over. The others (gone, or left as they were): what it says, when that changed.
         let listed: HashSet<UserId> = sent.iter().map(|sent| sent.user).collect();
-        let was: HashMap<UserId, _> = planned
-            .known
-            .iter()
-            .map(|k| (k.user.id(), k.said))
-            .collect();
         let said: Vec<_> = after
             .iter()
             .filter(|k| !listed.contains(&k.user.id()))
@@ -673,46 +711,61 @@ impl App {
         uow.put_said(who.org_id, &said).await?;
         uow.put_sent(who.org_id, &sent).await?;
         uow.insert_touches(who.org_id, run, &touches).await?;
-        laps.lap("said");
-        let made = match &planned.rosters {
-            Some(rosters) => {
-                let before = uow.source_rosters(who.org_id, source.id).await?;
-                write_rosters(uow, who, source, rosters, &planned.roll, &after).await?;
-                let after = uow.source_rosters(who.org_id, source.id).await?;
-                RosterChanges::between(&before, &after)
-            }
-            None => RosterChanges::default(),
-        };
-        // Every package's run keeps one, even empty (a package without classes): a package's
-        // run without one was applied before runs kept them.
-        if source.format == Format::OneRoster {
-            uow.put_run_roster_changes(who.org_id, run, &made).await?;
-        }
-        laps.lap("rosters");
-        tracing::debug!(%laps, "import run written");
         Ok(())
     }
 }
 
-/// Reads `file` as `format` on a blocking thread, passing over the rows `roll` says were sent
-/// as before.
-async fn read_file(
+/// People a run applies and writes at once: a first run of a million rows holds only one
+/// part's users in memory.
+const PART: usize = 10_000;
+
+/// A file as it is read: a plain file as it came, a package unzipped.
+enum Unpacked {
+    Plain(Vec<u8>),
+    Package(rollcall_import::oneroster::Files),
+    /// A format with no files (SCIM).
+    Nothing,
+}
+
+/// Unzips a package on a blocking thread; other files are kept as they came.
+async fn unpack(
     format: Format,
     bytes: Vec<u8>,
+) -> Result<Result<Unpacked, Vec<Problem>>, AppError> {
+    match format {
+        Format::PlainCsv => Ok(Ok(Unpacked::Plain(bytes))),
+        Format::OneRoster => tokio::task::spawn_blocking(move || {
+            rollcall_import::oneroster::unzip(&bytes).map(Unpacked::Package)
+        })
+        .await
+        .map_err(|err| AppError::internal("unpacking an import file", err)),
+        // Refused before any file is read (`refuse_files`).
+        Format::Scim => Ok(Ok(Unpacked::Nothing)),
+    }
+}
+
+/// Reads an unpacked file on a blocking thread, passing over the rows `roll` says were sent
+/// as before.
+async fn read_file(
+    file: Unpacked,
     mut roll: Roll,
 ) -> Result<(Result<Read, Vec<Problem>>, Roll), AppError> {
     tokio::task::spawn_blocking(move || {
         let mut quiet = |line, external_id: &str, digest| roll.quiet(line, external_id, digest);
-        let read = match format {
-            Format::PlainCsv => rollcall_import::plain::read_with(bytes.as_slice(), &mut quiet)
-                .map(|(rows, quiet)| Read {
-                    rows,
-                    quiet,
-                    ..Read::default()
-                }),
-            Format::OneRoster => rollcall_import::oneroster::read_zip_with(&bytes, &mut quiet),
-            // Refused before any file is read (`refuse_files`).
-            Format::Scim => Ok(Read::default()),
+        let read = match file {
+            Unpacked::Plain(bytes) => {
+                rollcall_import::plain::read_with(bytes.as_slice(), &mut quiet).map(
+                    |(rows, quiet)| Read {
+                        rows,
+                        quiet,
+                        ..Read::default()
+                    },
+                )
+            }
+            Unpacked::Package(files) => {
+                rollcall_import::oneroster::read_files_with(&files, &mut quiet)
+            }
+            Unpacked::Nothing => Ok(Read::default()),
         };
         (read, roll)
     })
@@ -721,21 +774,17 @@ async fn read_file(
 }
 
 /// Writes a package's classes and their members: a member is named by their id in the source
-/// (people the run left out, such as parents, are not members).
+/// (people the run left out, such as parents, are not members). `joined`: the people the run
+/// made or linked, by their id in the source.
 async fn write_rosters(
     uow: &mut dyn UnitOfWork,
     who: &Principal,
     source: &SourceSettings,
     rosters: &RosterSet,
     roll: &Roll,
-    people: &[Known],
+    joined: &HashMap<String, UserId>,
 ) -> Result<(), AppError> {
     // The source's people as the run left them: those it made or linked, and those it had.
-    let joined: HashMap<&str, UserId> = people
-        .iter()
-        .filter(|k| k.user.source() == &source.name)
-        .filter_map(|k| Some((k.user.external_id()?.as_str(), k.user.id())))
-        .collect();
     let member = |external_id: &str| {
         joined
             .get(external_id)
@@ -896,7 +945,8 @@ fn problem_line(problem: &Problem) -> ReportLine {
 struct Laps {
     started: std::time::Instant,
     last: std::time::Duration,
-    done: Vec<(&'static str, std::time::Duration)>,
+    /// Each phase, how long it took, and the process's peak resident memory at its end.
+    done: Vec<(&'static str, std::time::Duration, Option<u64>)>,
 }
 
 impl Laps {
@@ -911,16 +961,28 @@ impl Laps {
     /// Ends the phase `name`, begun when the last one ended.
     fn lap(&mut self, name: &'static str) {
         let now = self.started.elapsed();
-        self.done.push((name, now.saturating_sub(self.last)));
+        self.done
+            .push((name, now.saturating_sub(self.last), peak_resident_mib()));
         self.last = now;
     }
 }
 
+/// The process's peak resident memory so far, in MiB, where the system tells it (Linux).
+fn peak_resident_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
+}
+
 impl std::fmt::Display for Laps {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (i, (name, took)) in self.done.iter().enumerate() {
+        for (i, (name, took, peak)) in self.done.iter().enumerate() {
             let comma = if i == 0 { "" } else { ", " };
             write!(f, "{comma}{name} {} ms", took.as_millis())?;
+            if let Some(peak) = peak {
+                write!(f, " (peak {peak} MiB)")?;
+            }
         }
         Ok(())
     }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::{Digest, Known, Listed, Plan, Row, Said, Step};
+use super::{Digest, Item, Known, Listed, Plan, Row, Said, Step};
 use crate::audit::{Actor, Reason};
 use crate::error::FieldError;
 use crate::ids::UserId;
@@ -94,104 +94,159 @@ pub fn apply_in_memory(
     actor: &Actor,
     at: Timestamp,
 ) -> Result<Applied, ApplyError> {
-    let by_line: HashMap<u64, &Listed> = rows
-        .iter()
-        .filter_map(|row| match row {
-            Row::Listed(listed) => Some((listed.line, listed)),
-            Row::Deleted { .. } => None,
-        })
-        .collect();
-    let mut after: Vec<Known> = known.to_vec();
-    let mut position: HashMap<UserId, usize> = after
-        .iter()
-        .enumerate()
-        .map(|(i, k)| (k.user.id(), i))
-        .collect();
-    let mut changes = Vec::new();
-    let mut touches = Vec::new();
-    let mut sent = Vec::new();
-    for item in &plan.items {
-        let row = item.line.and_then(|line| by_line.get(&line)).copied();
-        let mut index = item.user.and_then(|id| position.get(&id).copied());
-        if let Some(id) = item.user
-            && index.is_none()
-            && (!item.steps.is_empty() || item.said.is_some())
-        {
-            return Err(ApplyError::NotRead(id));
-        }
-        let before = index.map(|i| Before {
-            status: after[i].user.status(),
-            source: after[i].user.source().clone(),
-            external_id: after[i].user.external_id().cloned(),
-            said: after[i].said,
-        });
-        let changes_before = changes.len();
-        for step in &item.steps {
-            let change = match (step, row, index) {
-                (Step::Create, Some(row), _) => {
-                    let (user, event) = User::create(org, new_user(source, row), actor, at)?;
-                    position.insert(user.id(), after.len());
-                    after.push(Known {
-                        user: user.clone(),
-                        said: None,
-                    });
-                    index = Some(after.len() - 1);
-                    UserChange {
-                        user,
-                        event,
-                        ends_sessions: false,
-                        revokes_tokens: false,
-                    }
-                }
-                (Step::Link { .. }, Some(row), Some(i)) => {
-                    after[i]
-                        .user
-                        .link(source.clone(), Some(row.external_id.clone()), actor, at)
-                }
-                (Step::Update { .. }, Some(row), Some(i)) => {
-                    let Some(change) =
-                        after[i].user.apply(patch(row, &after[i].user), actor, at)?
-                    else {
-                        continue;
-                    };
-                    change
-                }
-                (Step::Status { to, because }, _, Some(i)) => after[i].user.change_status(
-                    StatusChange {
-                        to: *to,
-                        reason: Some(Reason::from_trusted(because.reason(source))),
-                        temporary_password: None,
-                    },
-                    actor,
-                    at,
-                )?,
-                _ => continue,
-            };
-            if let Some(i) = index {
-                after[i].user = change.user.clone();
-            }
-            changes.push(change);
-        }
-        let Some(i) = index else { continue };
-        let said_changes = item.said.is_some_and(|said| after[i].said != Some(said));
-        if let Some(said) = item.said {
-            after[i].said = Some(said);
-        }
-        sent.extend(row.and_then(|row| Sent::of(row, &after[i])));
-        if changes.len() > changes_before || said_changes {
-            touches.push(Touch {
-                user: after[i].user.id(),
-                version_after: after[i].user.version(),
-                before,
-            });
+    let applier = Applier::new(org, source, rows, &[], actor, at);
+    applier.apply_to(&plan.items, known.to_vec())
+}
+
+/// Applies a plan a part at a time, as [`apply_in_memory`] applies it whole: a run of a
+/// million rows is written a part at a time, and only one part's users are held at once.
+/// Each part's [`Applied::after`] holds the users of that part only.
+#[derive(Debug)]
+pub struct Applier<'a> {
+    org: OrgId,
+    source: &'a Source,
+    actor: &'a Actor,
+    at: Timestamp,
+    /// The file's listed rows, by line.
+    rows: HashMap<u64, &'a Listed>,
+    /// The users the plan was made against.
+    known: HashMap<UserId, &'a Known>,
+}
+
+impl<'a> Applier<'a> {
+    pub fn new(
+        org: OrgId,
+        source: &'a Source,
+        rows: &'a [Row],
+        known: &'a [Known],
+        actor: &'a Actor,
+        at: Timestamp,
+    ) -> Self {
+        let rows = rows
+            .iter()
+            .filter_map(|row| match row {
+                Row::Listed(listed) => Some((listed.line, listed)),
+                Row::Deleted { .. } => None,
+            })
+            .collect();
+        let known = known.iter().map(|k| (k.user.id(), k)).collect();
+        Self {
+            org,
+            source,
+            actor,
+            at,
+            rows,
+            known,
         }
     }
-    Ok(Applied {
-        after,
-        changes,
-        touches,
-        sent,
-    })
+
+    /// `items` (a part of a plan, each user in one item) applied to the users they name.
+    pub fn apply(&self, items: &[Item]) -> Result<Applied, ApplyError> {
+        let mut seen = std::collections::HashSet::new();
+        let theirs = items
+            .iter()
+            .filter_map(|item| item.user)
+            .filter(|id| seen.insert(*id))
+            .filter_map(|id| self.known.get(&id).map(|&k| k.clone()))
+            .collect();
+        self.apply_to(items, theirs)
+    }
+
+    /// `items` applied to `after`, the users as the plan found them.
+    fn apply_to(&self, items: &[Item], mut after: Vec<Known>) -> Result<Applied, ApplyError> {
+        let (org, source, actor, at) = (self.org, self.source, self.actor, self.at);
+        let by_line = &self.rows;
+        let mut position: HashMap<UserId, usize> = after
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.user.id(), i))
+            .collect();
+        let mut changes = Vec::new();
+        let mut touches = Vec::new();
+        let mut sent = Vec::new();
+        for item in items {
+            let row = item.line.and_then(|line| by_line.get(&line)).copied();
+            let mut index = item.user.and_then(|id| position.get(&id).copied());
+            if let Some(id) = item.user
+                && index.is_none()
+                && (!item.steps.is_empty() || item.said.is_some())
+            {
+                return Err(ApplyError::NotRead(id));
+            }
+            let before = index.map(|i| Before {
+                status: after[i].user.status(),
+                source: after[i].user.source().clone(),
+                external_id: after[i].user.external_id().cloned(),
+                said: after[i].said,
+            });
+            let changes_before = changes.len();
+            for step in &item.steps {
+                let change = match (step, row, index) {
+                    (Step::Create, Some(row), _) => {
+                        let (user, event) = User::create(org, new_user(source, row), actor, at)?;
+                        position.insert(user.id(), after.len());
+                        after.push(Known {
+                            user: user.clone(),
+                            said: None,
+                        });
+                        index = Some(after.len() - 1);
+                        UserChange {
+                            user,
+                            event,
+                            ends_sessions: false,
+                            revokes_tokens: false,
+                        }
+                    }
+                    (Step::Link { .. }, Some(row), Some(i)) => {
+                        after[i]
+                            .user
+                            .link(source.clone(), Some(row.external_id.clone()), actor, at)
+                    }
+                    (Step::Update { .. }, Some(row), Some(i)) => {
+                        let Some(change) =
+                            after[i].user.apply(patch(row, &after[i].user), actor, at)?
+                        else {
+                            continue;
+                        };
+                        change
+                    }
+                    (Step::Status { to, because }, _, Some(i)) => after[i].user.change_status(
+                        StatusChange {
+                            to: *to,
+                            reason: Some(Reason::from_trusted(because.reason(source))),
+                            temporary_password: None,
+                        },
+                        actor,
+                        at,
+                    )?,
+                    _ => continue,
+                };
+                if let Some(i) = index {
+                    after[i].user = change.user.clone();
+                }
+                changes.push(change);
+            }
+            let Some(i) = index else { continue };
+            let said_changes = item.said.is_some_and(|said| after[i].said != Some(said));
+            if let Some(said) = item.said {
+                after[i].said = Some(said);
+            }
+            sent.extend(row.and_then(|row| Sent::of(row, &after[i])));
+            if changes.len() > changes_before || said_changes {
+                touches.push(Touch {
+                    user: after[i].user.id(),
+                    version_after: after[i].user.version(),
+                    before,
+                });
+            }
+        }
+        Ok(Applied {
+            after,
+            changes,
+            touches,
+            sent,
+        })
+    }
 }
 
 pub(super) fn new_user(source: &Source, row: &Listed) -> NewUser {

@@ -785,6 +785,50 @@ proptest! {
         prop_assert!(!passed.changes_anything());
     }
 
+    /// A plan applied a part at a time (as a store writes a large run) does what it does
+    /// applied whole: the same people end in the same state, with the same touches and the
+    /// same rows remembered.
+    #[test]
+    fn a_run_applied_in_parts_does_what_it_does_whole(case in case(), part in 1_usize..5) {
+        let rows = digested(&case.rows);
+        let run = plan(&roster(), case.mode, case.policy, &rows, &case.people).unwrap();
+        let whole = apply_in_memory(
+            org(), &roster(), &run, &rows, &case.people, &feed(), at(),
+        ).unwrap();
+        let (source, actor) = (roster(), feed());
+        let applier = Applier::new(org(), &source, &rows, &case.people, &actor, at());
+        let mut parts = Vec::new();
+        for items in run.items.chunks(part) {
+            parts.push(applier.apply(items).unwrap());
+        }
+        // People by their id in the source (a created user's id is new each time).
+        let key = |k: &Known| k.user.external_id().map(|e| e.as_str().to_owned());
+        let state = |k: &Known| {
+            format!("{:?}", (k.user.status(), k.user.source(), k.said, k.user.version()))
+        };
+        let by_key = |after: &mut dyn Iterator<Item = &Known>| -> Vec<_> {
+            let mut all: Vec<_> = after.map(|k| (key(k), state(k))).collect();
+            all.sort();
+            all
+        };
+        let touched: HashSet<Option<String>> = parts
+            .iter()
+            .flat_map(|p| p.after.iter().map(key))
+            .collect();
+        let whole_touched = by_key(&mut whole.after.iter().filter(|k| touched.contains(&key(k))));
+        prop_assert_eq!(by_key(&mut parts.iter().flat_map(|p| p.after.iter())), whole_touched);
+        let count = |f: fn(&Applied) -> usize| parts.iter().map(f).sum::<usize>();
+        prop_assert_eq!(count(|a| a.changes.len()), whole.changes.len());
+        prop_assert_eq!(count(|a| a.touches.len()), whole.touches.len());
+        prop_assert_eq!(count(|a| a.sent.len()), whole.sent.len());
+        let actions: Vec<_> = parts
+            .iter()
+            .flat_map(|p| p.changes.iter().map(|c| c.event.action))
+            .collect();
+        let whole_actions: Vec<_> = whole.changes.iter().map(|c| c.event.action).collect();
+        prop_assert_eq!(actions, whole_actions);
+    }
+
     /// Planning the same run again once it is applied changes nothing.
     #[test]
     fn a_run_applied_twice_changes_nothing_the_second_time(case in case()) {
