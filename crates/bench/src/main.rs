@@ -100,11 +100,14 @@ struct Args {
     /// its own.
     #[arg(long, value_name = "URL", hide = true)]
     export_on: Option<String>,
-    /// Re-import `--users` people with 1% changed and 1% missing into the org `bench` on the
-    /// database at this URL, print its seconds and memory, and exit: what `--provisioning`
-    /// runs in a fresh process, so the re-import's memory is its own.
+    /// Import the package of `--users` people (with `--churned`, 1% changed and 1% missing)
+    /// into the org `bench` on the database at this URL, print its seconds and memory, and
+    /// exit: what `--provisioning` runs in a fresh process, so each import's memory is its own.
     #[arg(long, value_name = "URL", hide = true)]
-    reimport_on: Option<String>,
+    import_on: Option<String>,
+    /// With `--import-on`: the churned package.
+    #[arg(long, hide = true)]
+    churned: bool,
     /// Seed of the generated population and queries.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -484,8 +487,8 @@ async fn main() -> Result<()> {
     if let Some(url) = &args.export_on {
         return reports::export_on(url).await;
     }
-    if let Some(url) = &args.reimport_on {
-        return provisioning::reimport_on(url, args.users).await;
+    if let Some(url) = &args.import_on {
+        return provisioning::import_on(url, args.users, args.churned).await;
     }
     if let Some(url) = &args.searches_on {
         return searches_on(url, &args).await;

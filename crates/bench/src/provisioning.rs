@@ -19,9 +19,9 @@ pub struct Figures {
     pub baseline_rows_per_s: f64,
     pub first_secs: f64,
     pub churn_secs: f64,
-    /// Peak resident memory of the process during the first import.
+    /// Peak resident memory of a fresh process doing the first import (see `import_on`).
     pub first_peak_mib: f64,
-    /// Peak resident memory of a fresh process doing the re-import (see `reimport_on`).
+    /// Peak resident memory of a fresh process doing the re-import.
     pub churn_peak_mib: f64,
 }
 
@@ -100,17 +100,13 @@ pub async fn measure(
         policy: MissingPolicy::default(),
     };
     app.add_source(&who, source).await?;
-    reset_peak();
-    let first = package(users, |_| false, |_| false)?;
-    eprintln!(
-        "  first import ({} MiB package)…",
-        first.len() / (1024 * 1024)
-    );
-    let first_secs = import(&app, &who, "first.zip", &first).await?;
-    let first_peak_mib = peak_mib();
-    drop(first);
+    eprintln!("  first import, in a process of its own…");
+    let (first_secs, first_peak_mib) = imported_apart(&db.url, users, false)?;
+    if keep {
+        keep_first(&db.url)?;
+    }
     eprintln!("  re-import with 1% changed and 1% missing, in a process of its own…");
-    let (churn_secs, churn_peak_mib) = reimported_apart(&db.url, users)?;
+    let (churn_secs, churn_peak_mib) = imported_apart(&db.url, users, true)?;
     if keep {
         eprintln!("  kept the database: {}", db.url);
         std::mem::forget(db);
@@ -126,26 +122,43 @@ pub async fn measure(
     })
 }
 
+/// With `--keep` on SQLite, a copy of the database as the first import left it, to run the
+/// re-import on again (`--import-on URL --churned`) while looking at its phases.
+fn keep_first(url: &str) -> Result<()> {
+    let Some(path) = url.strip_prefix("sqlite://") else {
+        return Ok(());
+    };
+    let copy = format!("{path}.first");
+    let conn = rusqlite::Connection::open(path)?;
+    conn.execute("vacuum into ?1", [&copy])?;
+    eprintln!("  the database after the first import: sqlite://{copy}");
+    Ok(())
+}
+
 /// The churned package: 1% changed (every 100th, from 0), 1% missing (every 100th, from 50).
-fn churned(users: usize) -> Result<Vec<u8>> {
+fn churned_package(users: usize) -> Result<Vec<u8>> {
     package(users, |i| i % 100 == 0, |i| i % 100 == 50)
 }
 
-/// Runs the re-import in a fresh process of this benchmark (`--reimport-on`); its seconds and
-/// peak resident memory.
-fn reimported_apart(url: &str, users: usize) -> Result<(f64, f64)> {
+/// Runs an import in a fresh process of this benchmark (`--import-on`): the first package,
+/// or with `churned` the churned one; its seconds and peak resident memory.
+fn imported_apart(url: &str, users: usize, churned: bool) -> Result<(f64, f64)> {
     let users = users.to_string();
-    let figures = figures_apart(&["--reimport-on", url, "--users", &users])?;
+    let mut args = vec!["--import-on", url, "--users", &users];
+    if churned {
+        args.push("--churned");
+    }
+    let figures = figures_apart(&args)?;
     let [secs, peak] = figures[..] else {
-        bail!("the re-import said {figures:?}");
+        bail!("the import said {figures:?}");
     };
     Ok((secs, peak))
 }
 
-/// `--reimport-on`: the churned package of `users` imported into the org `bench` at `url`.
-/// The package is built before the peak is reset: the file a school sends is not the
-/// importer's memory.
-pub async fn reimport_on(url: &str, users: usize) -> Result<()> {
+/// `--import-on`: the package of `users` (the churned one with `churned`) imported into the
+/// org `bench` at `url`. The package is built before the peak is reset: the file a school
+/// sends is not the importer's memory.
+pub async fn import_on(url: &str, users: usize, churned: bool) -> Result<()> {
     let store: std::sync::Arc<dyn rollcall_store::Store> = if url.starts_with("postgres") {
         std::sync::Arc::new(rollcall_store_postgres::PostgresStore::connect(url).await?)
     } else {
@@ -154,9 +167,14 @@ pub async fn reimport_on(url: &str, users: usize) -> Result<()> {
     let app = App::new(store);
     let org = app.org_by_slug("bench").await?;
     let who = Principal::system(org.id, "bench");
-    let churn = churned(users)?;
+    let (name, bytes) = if churned {
+        ("churn.zip", churned_package(users)?)
+    } else {
+        ("first.zip", package(users, |_| false, |_| false)?)
+    };
+    eprintln!("  ({} MiB package)", bytes.len() / (1024 * 1024));
     reset_peak();
-    let secs = import(&app, &who, "churn.zip", &churn).await?;
+    let secs = import(&app, &who, name, &bytes).await?;
     println!("{secs} {}", peak_mib());
     Ok(())
 }
@@ -167,7 +185,7 @@ pub fn print(figures: &[Figures]) {
         "Provisioning: a OneRoster bulk package, first into an empty org, then 1% changed and 1% missing"
     );
     println!(
-        "| backend | users | first import rows/s | baseline rows/s | ratio | first import | re-import (1% churn) | peak RSS, first import | peak RSS, re-import (own process) |"
+        "| backend | users | first import rows/s | baseline rows/s | ratio | first import | re-import (1% churn) | peak RSS, first import (own process) | peak RSS, re-import (own process) |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
     for f in figures {
