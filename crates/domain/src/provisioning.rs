@@ -350,11 +350,23 @@ pub struct Roll {
 
 impl Roll {
     pub fn new(users: impl IntoIterator<Item = (String, Enrolled)>) -> Self {
-        Self {
-            by_external: users
+        Self::with_capacity(0, users)
+    }
+
+    /// A roll made room for `capacity` users at once: a million users added one by one would
+    /// at one point hold the table twice, as it grows.
+    pub fn with_capacity(
+        capacity: usize,
+        users: impl IntoIterator<Item = (String, Enrolled)>,
+    ) -> Self {
+        let mut by_external = HashMap::with_capacity(capacity);
+        by_external.extend(
+            users
                 .into_iter()
-                .map(|(external_id, user)| (external_id, (user, false)))
-                .collect(),
+                .map(|(external_id, user)| (external_id, (user, false))),
+        );
+        Self {
+            by_external,
             quiet: 0,
             kept: Vec::new(),
         }
@@ -379,6 +391,15 @@ impl Roll {
                 },
             )
         }))
+    }
+
+    /// How many users the source has.
+    pub fn len(&self) -> usize {
+        self.by_external.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_external.is_empty()
     }
 
     /// The source's user of this external id.

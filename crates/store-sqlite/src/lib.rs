@@ -95,12 +95,19 @@ impl Backend for SqliteBackend {
             .pragma("wal_autocheckpoint", "0");
         // A connection to a local file does not go stale: testing it on every acquire would
         // only add a round trip to its thread before each statement.
-        // The writer maps no file: a large import reads most of the file through it, and
-        // mapped, every page it read would stay in the process.
+        // The writer maps no file and keeps a smaller cache than the readers: a large import
+        // reads most of the file through it, and mapped, every page it read would stay in the
+        // process. The pages it misses come from the system's file cache; a 1% re-import of a
+        // million people takes no longer with 32 MiB than with 128.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .test_before_acquire(false)
-            .connect_with(options.clone().pragma("mmap_size", "0"))
+            .connect_with(
+                options
+                    .clone()
+                    .pragma("mmap_size", "0")
+                    .pragma("cache_size", "-32768"),
+            )
             .await
             .map_err(db_error)?;
         let reader = SqlitePoolOptions::new()
