@@ -67,7 +67,7 @@ pub fn read_zip_with(zip: &[u8], quiet: &mut Quiet<'_>) -> Result<Read, Vec<Prob
 }
 
 /// The package's files by lower-case name, refusing entries that escape it and absurd sizes.
-pub fn unzip(zip: &[u8]) -> Result<Files, Vec<Problem>> {
+fn unzip(zip: &[u8]) -> Result<Files, Vec<Problem>> {
     let fail = |reason: String| vec![Problem::at_line(0, reason).in_file("the package")];
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).map_err(|err| {
         fail(format!(
@@ -115,8 +115,11 @@ pub fn unzip(zip: &[u8]) -> Result<Files, Vec<Problem>> {
             continue;
         }
         folders.insert(folder);
-        let mut bytes = Vec::new();
         let allowed = budget.saturating_sub(used);
+        // Room for the size the entry says it has (within what is allowed): grown as it is
+        // read, a file of 100 MiB would for a moment be held twice.
+        let room = usize::try_from(entry.size().min(allowed + 1)).unwrap_or_default();
+        let mut bytes = Vec::with_capacity(room);
         let read = entry
             .by_ref()
             .take(allowed + 1)

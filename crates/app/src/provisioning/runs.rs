@@ -486,18 +486,9 @@ impl App {
         file: &[u8],
     ) -> Result<Result<Planned, Vec<Problem>>, AppError> {
         let mut laps = Laps::start();
-        // The roll is read while the package is unpacked.
-        let (roll, unpacked) = tokio::join!(
-            self.store.source_roll(who.org_id, &source.name),
-            unpack(source.format, file.to_vec())
-        );
-        let (roll, unpacked) = (roll?, unpacked?);
+        let roll = self.store.source_roll(who.org_id, &source.name).await?;
         laps.lap("roll");
-        let unpacked = match unpacked {
-            Ok(unpacked) => unpacked,
-            Err(problems) => return Ok(Err(problems)),
-        };
-        let (read, roll) = read_file(unpacked, roll).await?;
+        let (read, roll) = read_file(source.format, file, roll).await?;
         let read = match read {
             Ok(read) => read,
             Err(problems) => return Ok(Err(problems)),
@@ -526,9 +517,11 @@ impl App {
         laps.lap("file");
         let wanted = Wanted::of(&rows, &roll);
         // Looking a value up costs about what reading a user does: past half the org's
-        // size, the whole org is read instead.
-        let org_users = self.store.count_org_users(who.org_id).await?;
-        let mut known = if wanted.len() as u64 > org_users / 2 {
+        // size, the whole org is read instead. The org holds at least the roll: within half
+        // of it, the org need not be counted.
+        let whole_org = wanted.len() > roll.len() / 2
+            && wanted.len() as u64 > self.store.count_org_users(who.org_id).await? / 2;
+        let mut known = if whole_org {
             self.store.provisioning_directory(who.org_id).await?
         } else {
             self.store.provisioning_known(who.org_id, &wanted).await?
@@ -719,54 +712,37 @@ impl App {
 /// part's users in memory.
 const PART: usize = 10_000;
 
-/// A file as it is read: a plain file as it came, a package unzipped.
-enum Unpacked {
-    Plain(Vec<u8>),
-    Package(rollcall_import::oneroster::Files),
-    /// A format with no files (SCIM).
-    Nothing,
-}
-
-/// Unzips a package on a blocking thread; other files are kept as they came.
-async fn unpack(
-    format: Format,
-    bytes: Vec<u8>,
-) -> Result<Result<Unpacked, Vec<Problem>>, AppError> {
-    match format {
-        Format::PlainCsv => Ok(Ok(Unpacked::Plain(bytes))),
-        Format::OneRoster => tokio::task::spawn_blocking(move || {
-            rollcall_import::oneroster::unzip(&bytes).map(Unpacked::Package)
-        })
-        .await
-        .map_err(|err| AppError::internal("unpacking an import file", err)),
-        // Refused before any file is read (`refuse_files`).
-        Format::Scim => Ok(Ok(Unpacked::Nothing)),
-    }
-}
-
-/// Reads an unpacked file on a blocking thread, passing over the rows `roll` says were sent
-/// as before.
+/// Reads `file` as `format`, passing over the rows `roll` says were sent as before. It blocks:
+/// on a multi-threaded runtime it runs in place and borrows the file (a package of a million
+/// rows is not copied); elsewhere on a blocking thread, with a copy.
 async fn read_file(
-    file: Unpacked,
+    format: Format,
+    file: &[u8],
     mut roll: Roll,
 ) -> Result<(Result<Read, Vec<Problem>>, Roll), AppError> {
-    tokio::task::spawn_blocking(move || {
+    let read = move |bytes: &[u8], roll: &mut Roll| {
         let mut quiet = |line, external_id: &str, digest| roll.quiet(line, external_id, digest);
-        let read = match file {
-            Unpacked::Plain(bytes) => {
-                rollcall_import::plain::read_with(bytes.as_slice(), &mut quiet).map(
-                    |(rows, quiet)| Read {
-                        rows,
-                        quiet,
-                        ..Read::default()
-                    },
-                )
+        match format {
+            Format::PlainCsv => {
+                rollcall_import::plain::read_with(bytes, &mut quiet).map(|(rows, quiet)| Read {
+                    rows,
+                    quiet,
+                    ..Read::default()
+                })
             }
-            Unpacked::Package(files) => {
-                rollcall_import::oneroster::read_files_with(&files, &mut quiet)
-            }
-            Unpacked::Nothing => Ok(Read::default()),
-        };
+            Format::OneRoster => rollcall_import::oneroster::read_zip_with(bytes, &mut quiet),
+            // Refused before any file is read (`refuse_files`).
+            Format::Scim => Ok(Read::default()),
+        }
+    };
+    let flavor = tokio::runtime::Handle::current().runtime_flavor();
+    if flavor == tokio::runtime::RuntimeFlavor::MultiThread {
+        let read = tokio::task::block_in_place(|| read(file, &mut roll));
+        return Ok((read, roll));
+    }
+    let bytes = file.to_vec();
+    tokio::task::spawn_blocking(move || {
+        let read = read(&bytes, &mut roll);
         (read, roll)
     })
     .await
@@ -945,8 +921,8 @@ fn problem_line(problem: &Problem) -> ReportLine {
 struct Laps {
     started: std::time::Instant,
     last: std::time::Duration,
-    /// Each phase, how long it took, and the process's peak resident memory at its end.
-    done: Vec<(&'static str, std::time::Duration, Option<u64>)>,
+    /// Each phase, how long it took, and the process's memory at its end.
+    done: Vec<(&'static str, std::time::Duration, Option<Resident>)>,
 }
 
 impl Laps {
@@ -962,17 +938,30 @@ impl Laps {
     fn lap(&mut self, name: &'static str) {
         let now = self.started.elapsed();
         self.done
-            .push((name, now.saturating_sub(self.last), peak_resident_mib()));
+            .push((name, now.saturating_sub(self.last), resident_mib()));
         self.last = now;
     }
 }
 
-/// The process's peak resident memory so far, in MiB, where the system tells it (Linux).
-fn peak_resident_mib() -> Option<u64> {
+/// The process's resident memory now and at its peak so far, in MiB.
+#[derive(Debug, Clone, Copy)]
+struct Resident {
+    now: u64,
+    peak: u64,
+}
+
+/// The process's resident memory, where the system tells it (Linux).
+fn resident_mib() -> Option<Resident> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024)
+    let mib = |key: &str| -> Option<u64> {
+        let line = status.lines().find(|line| line.starts_with(key))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib / 1024)
+    };
+    Some(Resident {
+        now: mib("VmRSS:")?,
+        peak: mib("VmHWM:")?,
+    })
 }
 
 impl std::fmt::Display for Laps {
@@ -980,8 +969,8 @@ impl std::fmt::Display for Laps {
         for (i, (name, took, peak)) in self.done.iter().enumerate() {
             let comma = if i == 0 { "" } else { ", " };
             write!(f, "{comma}{name} {} ms", took.as_millis())?;
-            if let Some(peak) = peak {
-                write!(f, " (peak {peak} MiB)")?;
+            if let Some(Resident { now, peak }) = peak {
+                write!(f, " ({now} MiB, peak {peak})")?;
             }
         }
         Ok(())
