@@ -10,7 +10,7 @@ use rollcall_app::{App, ImportOutcome, ImportRequest, NewSource, Principal};
 use rollcall_domain::provisioning::MissingPolicy;
 use rollcall_testkit::{Backend, TestDb};
 
-use crate::io::{figures_apart, peak_mib, reset_peak};
+use crate::io::{bench_org_at, figures_apart, peak_mib, reset_peak};
 
 /// Figures of one backend.
 pub struct Figures {
@@ -162,14 +162,7 @@ fn imported_apart(url: &str, users: usize, churned: bool) -> Result<(f64, f64)> 
 /// org `bench` at `url`. The package is built before the peak is reset: the file a school
 /// sends is not the importer's memory.
 pub async fn import_on(url: &str, users: usize, churned: bool) -> Result<()> {
-    let store: std::sync::Arc<dyn rollcall_store::Store> = if url.starts_with("postgres") {
-        std::sync::Arc::new(rollcall_store_postgres::PostgresStore::connect(url).await?)
-    } else {
-        std::sync::Arc::new(rollcall_store_sqlite::SqliteStore::connect(url).await?)
-    };
-    let app = App::new(store);
-    let org = app.org_by_slug("bench").await?;
-    let who = Principal::system(org.id, "bench");
+    let (app, who) = bench_org_at(url).await?;
     let (name, bytes) = if churned {
         ("churn.zip", churned_package(users)?)
     } else {

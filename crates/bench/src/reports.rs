@@ -21,7 +21,7 @@ use rollcall_domain::{CourseId, OrgId};
 use rollcall_testkit::{Backend, TestDb};
 use sqlx::Connection as _;
 
-use crate::io::{peak_mib, reset_peak};
+use crate::io::{bench_org_at, peak_mib, reset_peak};
 use crate::{Percentiles, percentiles, population};
 
 const COURSES: usize = 5;
@@ -266,14 +266,7 @@ fn exported_apart(url: &str) -> Result<(u64, f64, f64, f64, f64)> {
 
 /// `--export-on`: the Active tab of the org `bench` at `url`, exported through the use case.
 pub async fn export_on(url: &str) -> Result<()> {
-    let store: std::sync::Arc<dyn rollcall_store::Store> = if url.starts_with("postgres") {
-        std::sync::Arc::new(rollcall_store_postgres::PostgresStore::connect(url).await?)
-    } else {
-        std::sync::Arc::new(rollcall_store_sqlite::SqliteStore::connect(url).await?)
-    };
-    let app = App::new(store);
-    let org = app.org_by_slug("bench").await?;
-    let who = Principal::system(org.id, "bench");
+    let (app, who) = bench_org_at(url).await?;
     let before = rss_mib();
     reset_peak();
     let mut anon = 0.0_f64;
