@@ -100,10 +100,13 @@ pub async fn measure(
         policy: MissingPolicy::default(),
     };
     app.add_source(&who, source).await?;
+    if keep {
+        keep_copy(&db.url, "empty", "before the first import")?;
+    }
     eprintln!("  first import, in a process of its own…");
     let (first_secs, first_peak_mib) = imported_apart(&db.url, users, false)?;
     if keep {
-        keep_first(&db.url)?;
+        keep_copy(&db.url, "first", "after the first import")?;
     }
     eprintln!("  re-import with 1% changed and 1% missing, in a process of its own…");
     let (churn_secs, churn_peak_mib) = imported_apart(&db.url, users, true)?;
@@ -122,19 +125,20 @@ pub async fn measure(
     })
 }
 
-/// With `--keep` on SQLite, a copy of the database as the first import left it, to run the
-/// re-import on again (`--import-on URL --churned`) while looking at its phases.
-fn keep_first(url: &str) -> Result<()> {
+/// With `--keep` on SQLite, a copy of the database as it is now (`….db.empty` before the
+/// first import, `….db.first` after it), to run an import on again (`--import-on URL
+/// [--churned]`) while looking at its phases.
+fn keep_copy(url: &str, suffix: &str, what: &str) -> Result<()> {
     let Some(path) = url.strip_prefix("sqlite://") else {
         return Ok(());
     };
-    let copy = format!("{path}.first");
+    let copy = format!("{path}.{suffix}");
     // The log folded into the file, then the file copied as it lies (`vacuum into` would
     // rewrite it in order, which reads faster than what an import leaves).
     let conn = rusqlite::Connection::open(path)?;
     conn.query_row("pragma wal_checkpoint(truncate)", [], |_| Ok(()))?;
     std::fs::copy(path, &copy)?;
-    eprintln!("  the database after the first import: sqlite://{copy}");
+    eprintln!("  the database {what}: sqlite://{copy}");
     Ok(())
 }
 

@@ -335,7 +335,7 @@ async fn show(app: &App, org: &str, user: &str) -> Result<()> {
         shown(user.username().as_ref().map_or("-", |u| u.as_str())),
         user.version()
     );
-    for (key, value) in user.attributes().as_map() {
+    for (key, value) in user.attributes().iter() {
         println!("  {key}: {}", shown(value));
     }
     let events = app

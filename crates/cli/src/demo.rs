@@ -372,7 +372,7 @@ async fn roster_history(
     // October: 25 have left, the 15 newcomers arrive, a few have moved school.
     let mut october: Vec<NewUser> = first[25..].iter().chain(newcomers).cloned().collect();
     for moved in october.iter_mut().step_by(97) {
-        let mut attributes = moved.attributes.as_map().clone();
+        let mut attributes = moved.attributes.to_map();
         attributes.insert("location".to_owned(), SCHOOLS[0].to_owned());
         moved.attributes = Attributes::parse(attributes).map_err(|e| anyhow!("{e}"))?;
     }

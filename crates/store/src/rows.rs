@@ -106,7 +106,7 @@ impl UserColumns {
             prevent_archiving: user.prevent_archiving(),
             password_hash: user.password().map(|p| p.as_str().to_owned()),
             must_change_password: user.must_change_password(),
-            attributes: serde_json::to_string(user.attributes().as_map())
+            attributes: serde_json::to_string(user.attributes())
                 .unwrap_or_else(|_| "{}".to_owned()),
             search_text: search_text(&user.search_terms()),
             created_at: micros(user.created_at()),

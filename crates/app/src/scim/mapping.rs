@@ -166,7 +166,7 @@ pub fn map_user(doc: &Doc, role_attribute: &str) -> Result<Mapped, ScimError> {
 
 /// A person's attributes after the connection's say: its own set or removed, others kept.
 pub fn merged_attributes(current: &Attributes, mapped: &BTreeMap<String, String>) -> Attributes {
-    let mut all = current.as_map().clone();
+    let mut all = current.to_map();
     all.retain(|key, _| {
         key != "manager_id" && !MANAGED_ATTRIBUTES.iter().any(|(k, _, _)| k == key)
     });

@@ -267,8 +267,8 @@ pub(super) fn new_user(source: &Source, row: &Listed) -> NewUser {
 
 /// A user's attributes with the row's set over them.
 pub(super) fn merged(current: &Attributes, row: &Attributes) -> Attributes {
-    let mut all = current.as_map().clone();
-    all.extend(row.as_map().iter().map(|(k, v)| (k.clone(), v.clone())));
+    let mut all = current.to_map();
+    all.extend(row.iter().map(|(k, v)| (k.to_owned(), v.to_owned())));
     Attributes::from_stored(all)
 }
 

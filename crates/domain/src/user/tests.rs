@@ -276,3 +276,54 @@ fn usernames_and_emails_are_unique_ignoring_case() {
         "ada@example.org"
     );
 }
+
+#[test]
+fn attributes_keep_their_names_and_values_in_name_order() {
+    let raw: BTreeMap<String, String> = [
+        ("school", " Benchmark High "),
+        ("grade", "9"),
+        ("department", ""),
+        ("oneroster_role", "student"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let attributes = Attributes::parse(raw).unwrap();
+    // Trimmed; an empty value is no attribute at all.
+    assert_eq!(
+        attributes.iter().collect::<Vec<_>>(),
+        [
+            ("grade", "9"),
+            ("oneroster_role", "student"),
+            ("school", "Benchmark High")
+        ]
+    );
+    assert_eq!(attributes.len(), 3);
+    assert_eq!(attributes.get("school"), Some("Benchmark High"));
+    assert_eq!(attributes.get("grad"), None);
+    assert_eq!(attributes.get("department"), None);
+    assert_eq!(
+        serde_json::to_string(&attributes).unwrap(),
+        r#"{"grade":"9","oneroster_role":"student","school":"Benchmark High"}"#
+    );
+    assert_eq!(Attributes::from_stored(attributes.to_map()), attributes);
+    assert_eq!(format!("{attributes:?}"), format!("{:?}", attributes.to_map()));
+}
+
+#[test]
+fn attributes_compare_by_what_they_hold() {
+    let one = |pairs: &[(&str, &str)]| {
+        Attributes::from_stored(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    };
+    // The same text split differently is not the same attributes.
+    assert_ne!(one(&[("ab", "c")]), one(&[("a", "bc")]));
+    assert_eq!(one(&[("a", "1"), ("b", "2")]), one(&[("b", "2"), ("a", "1")]));
+    assert!(Attributes::default().is_empty());
+    assert_eq!(Attributes::default().iter().count(), 0);
+    assert_eq!(one(&[("a", "")]).get("a"), Some(""));
+}

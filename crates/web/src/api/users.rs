@@ -57,7 +57,7 @@ impl From<&User> for UserBody {
             external_id: user.external_id().map(|e| e.as_str().to_owned()),
             prevent_archiving: user.prevent_archiving(),
             must_change_password: user.must_change_password(),
-            attributes: user.attributes().as_map().clone(),
+            attributes: user.attributes().to_map(),
             version: user.version(),
             created_at: user.created_at(),
             updated_at: user.updated_at(),

@@ -107,9 +107,8 @@ pub async fn profile_page(
             .map_or("—".to_owned(), |e| e.as_str().to_owned()),
         attributes: user
             .attributes()
-            .as_map()
             .iter()
-            .map(|(k, v)| (k.replace('_', " "), v.clone()))
+            .map(|(k, v)| (k.replace('_', " "), v.to_owned()))
             .collect(),
         created: user.created_at().format("%Y-%m-%d %H:%M UTC").to_string(),
         history,
