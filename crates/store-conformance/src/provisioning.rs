@@ -4,7 +4,7 @@
 use rollcall_app::{
     AppError, ChangeStatus, ImportOutcome, ImportRequest, ListUsers, NewSource, SettingsChange,
 };
-use rollcall_domain::provisioning::{MissingPolicy, Outcome, Plan};
+use rollcall_domain::provisioning::{MissingPolicy, Outcome, Plan, ReportLine, RunRecord};
 use rollcall_domain::{RunId, Status};
 use rollcall_testkit::TestDb;
 
@@ -359,6 +359,59 @@ async fn runs_are_kept_with_their_reports(f: &Fixture) {
     assert_eq!(runs[0].checksum.len(), 64);
     let again = f.app.run(&f.admin, runs[0].id).await.unwrap();
     assert_eq!(again, runs[0]);
+}
+
+/// A report longer than a part (the store keeps it ten thousand lines to a row) reads back
+/// whole and in order; a decision that rewrites it leaves none of the old lines behind.
+pub async fn a_long_report_is_kept_whole_and_in_order(db: TestDb) {
+    let f = fixture(db).await;
+    roster_source(&f).await;
+    run(&f, FIRST, false).await;
+    let first = f.app.runs(&f.admin, Some("roster"), 1).await.unwrap()[0].clone();
+    let line = |i: u64| ReportLine {
+        line: Some(i + 2),
+        external_id: Some(format!("S{i}")),
+        user_id: None,
+        removal: i % 7 == 0,
+        kind: "archived".to_owned(),
+        what: format!("archived (no longer listed) \"{i}\""),
+    };
+    let long = RunRecord {
+        id: RunId::new(),
+        outcome: Outcome::Held,
+        report: (0..25_001).map(line).collect(),
+        ..first
+    };
+    let mut uow = f.db.store.begin().await.unwrap();
+    uow.insert_run(&long).await.unwrap();
+    uow.commit().await.unwrap();
+    let read = f.app.run(&f.admin, long.id).await.unwrap();
+    assert_eq!(read.report.len(), 25_001);
+    assert_eq!(read, long);
+    // With reports, the history reads every part too; without, none.
+    let listed = f.app.runs(&f.admin, Some("roster"), 1).await.unwrap();
+    assert_eq!(listed[0].report, long.report);
+    let history = f
+        .app
+        .run_history(&f.admin, Some("roster"), 1)
+        .await
+        .unwrap();
+    assert!(history[0].report.is_empty());
+
+    let rejected = RunRecord {
+        outcome: Outcome::Rejected,
+        report: (0..3).map(line).collect(),
+        ..long.clone()
+    };
+    let mut uow = f.db.store.begin().await.unwrap();
+    assert!(uow.update_run(&rejected, Outcome::Held).await.unwrap());
+    uow.commit().await.unwrap();
+    let read = f.app.run(&f.admin, long.id).await.unwrap();
+    assert_eq!(read.report, rejected.report);
+    // Another org sees none of it.
+    let other = f.app.create_org("southfield", "Southfield").await.unwrap();
+    let outsider = rollcall_app::Principal::system(other.id, "outsider");
+    assert!(f.app.run(&outsider, long.id).await.is_err());
 }
 
 /// `count` students of the `roster` source: S0…, s0…

@@ -33,6 +33,7 @@ rollcall_testkit::backend_tests!(
     refused_imports_change_nothing,
     a_mass_removal_is_held_until_approved,
     a_held_run_is_rejected_or_applied_in_part,
+    a_long_report_is_kept_whole_and_in_order,
     an_applied_run_is_undone,
     another_sources_people_are_not_taken_over,
     a_stale_run_cannot_claim_its_source,

@@ -17,8 +17,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use rollcall_domain::provisioning::{
-    Known, Outcome, ProvisioningSettings, Roll, RunRecord, Safeguard, Said, Sent, SourceSettings,
-    Touch, Wanted,
+    Known, Outcome, ProvisioningSettings, ReportLine, Roll, RunRecord, Safeguard, Said, Sent,
+    SourceSettings, Touch, Wanted,
 };
 use rollcall_domain::roster::{MemberRole, Roster, RosterChanges, RosterState, RosterUndo, Seat};
 use rollcall_domain::{
@@ -174,6 +174,58 @@ impl<B: Backend> SqlUnitOfWork<B> {
     pub(crate) fn conn(&mut self) -> &mut Conn<B> {
         &mut self.tx
     }
+}
+
+impl<B: Backend> SqlUnitOfWork<B>
+where
+    for<'c> &'c mut Conn<B>: Executor<'c, Database = B::Db>,
+    for<'q> <B::Db as Database>::Arguments<'q>: IntoArguments<'q, B::Db>,
+{
+    /// Writes `run`'s report, a part at a time (see [`RunColumns::report_parts`]), over any
+    /// it had.
+    async fn put_report(&mut self, run: &RunRecord) -> StoreResult<()> {
+        let mut q = Sql::<B>::new("delete from import_run_report where org_id = ");
+        q.bind(run.org_id.as_uuid())
+            .push(" and run_id = ")
+            .bind(run.id.as_uuid());
+        q.execute(&mut *self.tx).await?;
+        for (part, lines) in RunColumns::report_parts(run).enumerate() {
+            let mut q = Sql::<B>::new(
+                "insert into import_run_report (org_id, run_id, part, lines) values ",
+            );
+            q.row(
+                true,
+                [
+                    run.org_id.as_uuid().into(),
+                    run.id.as_uuid().into(),
+                    i64::try_from(part).unwrap_or(i64::MAX).into(),
+                    lines.into(),
+                ],
+            );
+            q.execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Adds to `run` the report its parts hold (a run written before the parts keeps its report
+/// in `import_run.report`, read with the run).
+async fn read_report<B: Backend>(reader: &Pool<B::Db>, run: &mut RunRecord) -> StoreResult<()>
+where
+    for<'c> &'c mut Conn<B>: Executor<'c, Database = B::Db>,
+    for<'q> <B::Db as Database>::Arguments<'q>: IntoArguments<'q, B::Db>,
+    for<'r> (String,): FromRow<'r, <B::Db as Database>::Row>,
+{
+    let mut q = Sql::<B>::new("select lines from import_run_report where org_id = ");
+    q.bind(run.org_id.as_uuid())
+        .push(" and run_id = ")
+        .bind(run.id.as_uuid())
+        .push(" order by part");
+    for (lines,) in q.fetch_all::<(String,), _>(reader).await? {
+        let part: Vec<ReportLine> = serde_json::from_str(&lines).map_err(corrupt)?;
+        run.report.extend(part);
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -700,11 +752,18 @@ where
         }
         q.push(" order by started_at desc, run_id desc limit ")
             .bind(i64::try_from(limit).unwrap_or(i64::MAX));
-        q.fetch_all::<RunColumns, _>(&self.reader)
+        let mut runs = q
+            .fetch_all::<RunColumns, _>(&self.reader)
             .await?
             .into_iter()
             .map(RunColumns::into_run)
-            .collect()
+            .collect::<StoreResult<Vec<_>>>()?;
+        if reports {
+            for run in &mut runs {
+                read_report::<B>(&self.reader, run).await?;
+            }
+        }
+        Ok(runs)
     }
 
     async fn run(&self, org: OrgId, id: RunId) -> StoreResult<Option<RunRecord>> {
@@ -714,10 +773,12 @@ where
         q.bind(org.as_uuid())
             .push(" and run_id = ")
             .bind(id.as_uuid());
-        q.fetch_optional::<RunColumns, _>(&self.reader)
-            .await?
-            .map(RunColumns::into_run)
-            .transpose()
+        let Some(row) = q.fetch_optional::<RunColumns, _>(&self.reader).await? else {
+            return Ok(None);
+        };
+        let mut run = row.into_run()?;
+        read_report::<B>(&self.reader, &mut run).await?;
+        Ok(Some(run))
     }
 
     async fn token_by_digest(&self, org: OrgId, digest: &str) -> StoreResult<Option<ApiToken>> {
@@ -1214,7 +1275,8 @@ where
     async fn insert_run(&mut self, run: &RunRecord) -> StoreResult<()> {
         let mut q = Sql::<B>::new(format!("insert into import_run ({RUN_COLUMNS}) values "));
         q.row(true, RunColumns::values(run));
-        q.execute(&mut *self.tx).await.map(drop)
+        q.execute(&mut *self.tx).await?;
+        self.put_report(run).await
     }
 
     async fn update_run(&mut self, run: &RunRecord, was: Outcome) -> StoreResult<bool> {
@@ -1222,9 +1284,7 @@ where
         q.bind(run.outcome.as_str())
             .push(", counts = ")
             .bind(RunColumns::counts(run))
-            .push(", report = ")
-            .bind(RunColumns::report(run))
-            .push(", finished_at = ")
+            .push(", report = '[]', finished_at = ")
             .bind(micros(run.finished_at))
             .push(", decided_by = ")
             .bind(run.decided.as_ref().map(|d| d.by.clone()))
@@ -1241,7 +1301,11 @@ where
             .push(" and outcome = ")
             .bind(was.as_str())
             .push(" and undone_at is null");
-        Ok(q.execute(&mut *self.tx).await? == 1)
+        if q.execute(&mut *self.tx).await? != 1 {
+            return Ok(false);
+        }
+        self.put_report(run).await?;
+        Ok(true)
     }
 
     async fn claim_source(

@@ -175,13 +175,17 @@ impl App {
             planned.mode,
             Outcome::Applied,
             planned.plan.counts(),
-            planned.plan.report(),
+            Vec::new(),
         );
         laps.lap("planned");
         let mut uow = self.store.begin().await?;
         self.write_plan(uow.as_mut(), who, &source, &planned, &planned.plan, run.id)
             .await?;
+        // The report is made once the rows and the users read are let go: a first run of a
+        // million rows never holds both.
+        let Planned { plan, .. } = planned;
         let run = RunRecord {
+            report: plan.report(),
             finished_at: self.now(),
             ..run
         };
@@ -189,10 +193,7 @@ impl App {
         uow.commit().await?;
         laps.lap("applied");
         tracing::info!(counts = ?run.counts, %laps, "import run applied");
-        Ok(ImportOutcome::Applied {
-            run: run.id,
-            plan: planned.plan,
-        })
+        Ok(ImportOutcome::Applied { run: run.id, plan })
     }
 
     /// Approves a held run: its file is planned again against the org as it is now, and
@@ -515,15 +516,16 @@ impl App {
             ..
         } = read;
         laps.lap("file");
-        let wanted = Wanted::of(&rows, &roll);
         // Looking a value up costs about what reading a user does: past half the org's
         // size, the whole org is read instead. The org holds at least the roll: within half
         // of it, the org need not be counted.
-        let whole_org = wanted.len() > roll.len() / 2
-            && wanted.len() as u64 > self.store.count_org_users(who.org_id).await? / 2;
+        let wanted = Wanted::count_of(&rows);
+        let whole_org = wanted > roll.len() / 2
+            && wanted as u64 > self.store.count_org_users(who.org_id).await? / 2;
         let mut known = if whole_org {
             self.store.provisioning_directory(who.org_id).await?
         } else {
+            let wanted = Wanted::of(&rows, &roll);
             self.store.provisioning_known(who.org_id, &wanted).await?
         };
         let source_users = roll

@@ -307,7 +307,10 @@ fn attributes_keep_their_names_and_values_in_name_order() {
         r#"{"grade":"9","oneroster_role":"student","school":"Benchmark High"}"#
     );
     assert_eq!(Attributes::from_stored(attributes.to_map()), attributes);
-    assert_eq!(format!("{attributes:?}"), format!("{:?}", attributes.to_map()));
+    assert_eq!(
+        format!("{attributes:?}"),
+        format!("{:?}", attributes.to_map())
+    );
 }
 
 #[test]
@@ -322,7 +325,10 @@ fn attributes_compare_by_what_they_hold() {
     };
     // The same text split differently is not the same attributes.
     assert_ne!(one(&[("ab", "c")]), one(&[("a", "bc")]));
-    assert_eq!(one(&[("a", "1"), ("b", "2")]), one(&[("b", "2"), ("a", "1")]));
+    assert_eq!(
+        one(&[("a", "1"), ("b", "2")]),
+        one(&[("b", "2"), ("a", "1")])
+    );
     assert!(Attributes::default().is_empty());
     assert_eq!(Attributes::default().iter().count(), 0);
     assert_eq!(one(&[("a", "")]).get("a"), Some(""));
