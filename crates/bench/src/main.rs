@@ -24,6 +24,10 @@ mod provisioning;
 mod reports;
 mod scim;
 
+/// The allocator of the `rollcall` binary, so that what is measured is what runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
@@ -108,6 +112,10 @@ struct Args {
     /// With `--import-on`: the churned package.
     #[arg(long, hide = true)]
     churned: bool,
+    /// With `--import-on`: the package, as `--provisioning` wrote it, instead of building it
+    /// in the importing process (whose allocator would keep some of that work's memory).
+    #[arg(long, value_name = "FILE", hide = true)]
+    package: Option<std::path::PathBuf>,
     /// Seed of the generated population and queries.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -488,7 +496,8 @@ async fn main() -> Result<()> {
         return reports::export_on(url).await;
     }
     if let Some(url) = &args.import_on {
-        return provisioning::import_on(url, args.users, args.churned).await;
+        return provisioning::import_on(url, args.users, args.churned, args.package.as_deref())
+            .await;
     }
     if let Some(url) = &args.searches_on {
         return searches_on(url, &args).await;

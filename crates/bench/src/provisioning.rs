@@ -3,6 +3,7 @@
 //! apply), beside the baseline (see `baseline`) of the same number of users measured in the same run.
 
 use std::fmt::Write as _;
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -103,13 +104,17 @@ pub async fn measure(
     if keep {
         keep_copy(&db.url, "empty", "before the first import")?;
     }
+    let packages = tempfile::tempdir()?;
+    let (first, churn) = (packages.path().join("first.zip"), packages.path().join("churn.zip"));
+    std::fs::write(&first, packaged(users, false)?)?;
+    std::fs::write(&churn, packaged(users, true)?)?;
     eprintln!("  first import, in a process of its own…");
-    let (first_secs, first_peak_mib) = imported_apart(&db.url, users, false)?;
+    let (first_secs, first_peak_mib) = imported_apart(&db.url, users, false, &first)?;
     if keep {
         keep_copy(&db.url, "first", "after the first import")?;
     }
     eprintln!("  re-import with 1% changed and 1% missing, in a process of its own…");
-    let (churn_secs, churn_peak_mib) = imported_apart(&db.url, users, true)?;
+    let (churn_secs, churn_peak_mib) = imported_apart(&db.url, users, true, &churn)?;
     if keep {
         eprintln!("  kept the database: {}", db.url);
         std::mem::forget(db);
@@ -142,16 +147,23 @@ fn keep_copy(url: &str, suffix: &str, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// The churned package: 1% changed (every 100th, from 0), 1% missing (every 100th, from 50).
-fn churned_package(users: usize) -> Result<Vec<u8>> {
-    package(users, |i| i % 100 == 0, |i| i % 100 == 50)
+/// The first package, or with `churned` the churned one: 1% changed (every 100th, from 0), 1%
+/// missing (every 100th, from 50).
+fn packaged(users: usize, churned: bool) -> Result<Vec<u8>> {
+    if churned {
+        package(users, |i| i % 100 == 0, |i| i % 100 == 50)
+    } else {
+        package(users, |_| false, |_| false)
+    }
 }
 
 /// Runs an import in a fresh process of this benchmark (`--import-on`): the first package,
-/// or with `churned` the churned one; its seconds and peak resident memory.
-fn imported_apart(url: &str, users: usize, churned: bool) -> Result<(f64, f64)> {
+/// or with `churned` the churned one, read from `package`; its seconds and peak resident
+/// memory.
+fn imported_apart(url: &str, users: usize, churned: bool, package: &Path) -> Result<(f64, f64)> {
     let users = users.to_string();
-    let mut args = vec!["--import-on", url, "--users", &users];
+    let package = package.to_string_lossy();
+    let mut args = vec!["--import-on", url, "--users", &users, "--package", &package];
     if churned {
         args.push("--churned");
     }
@@ -163,14 +175,19 @@ fn imported_apart(url: &str, users: usize, churned: bool) -> Result<(f64, f64)> 
 }
 
 /// `--import-on`: the package of `users` (the churned one with `churned`) imported into the
-/// org `bench` at `url`. The package is built before the peak is reset: the file a school
-/// sends is not the importer's memory.
-pub async fn import_on(url: &str, users: usize, churned: bool) -> Result<()> {
+/// org `bench` at `url`; read from `package` when given, else built here. Either way it is in
+/// memory before the peak is reset: the file a school sends is not the importer's memory.
+pub async fn import_on(
+    url: &str,
+    users: usize,
+    churned: bool,
+    package: Option<&Path>,
+) -> Result<()> {
     let (app, who) = bench_org_at(url).await?;
-    let (name, bytes) = if churned {
-        ("churn.zip", churned_package(users)?)
-    } else {
-        ("first.zip", package(users, |_| false, |_| false)?)
+    let name = if churned { "churn.zip" } else { "first.zip" };
+    let bytes = match package {
+        Some(path) => std::fs::read(path)?,
+        None => packaged(users, churned)?,
     };
     reset_peak();
     eprintln!(

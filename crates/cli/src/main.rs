@@ -9,6 +9,12 @@ mod report;
 mod scim;
 mod sources;
 
+/// mimalloc rather than the system's allocator: an import of a million rows makes and frees
+/// millions of small values, and the system's heap, fragmented by them, spent a third of the
+/// import's time finding room (see ARCHITECTURE.md, "Import runs read what changed").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::Arc;
 use std::time::Duration;
 
