@@ -105,7 +105,10 @@ pub async fn measure(
         keep_copy(&db.url, "empty", "before the first import")?;
     }
     let packages = tempfile::tempdir()?;
-    let (first, churn) = (packages.path().join("first.zip"), packages.path().join("churn.zip"));
+    let (first, churn) = (
+        packages.path().join("first.zip"),
+        packages.path().join("churn.zip"),
+    );
     std::fs::write(&first, packaged(users, false)?)?;
     std::fs::write(&churn, packaged(users, true)?)?;
     eprintln!("  first import, in a process of its own…");
@@ -117,6 +120,7 @@ pub async fn measure(
     let (churn_secs, churn_peak_mib) = imported_apart(&db.url, users, true, &churn)?;
     if keep {
         eprintln!("  kept the database: {}", db.url);
+        eprintln!("  kept the packages: {}", packages.keep().display());
         std::mem::forget(db);
     }
     Ok(Figures {
