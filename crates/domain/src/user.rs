@@ -265,7 +265,7 @@ impl Attributes {
     }
 
     /// As stored: accepted as it is, even if written before today's rules.
-    pub fn from_stored(map: BTreeMap<String, String>) -> Self {
+    pub fn from_stored(map: &BTreeMap<String, String>) -> Self {
         Self::from_sorted(map.iter().map(|(k, v)| (k.as_str(), v.as_str())))
     }
 

@@ -372,7 +372,7 @@ pub async fn a_long_report_is_kept_whole_and_in_order(db: TestDb) {
         line: Some(i + 2),
         external_id: Some(format!("S{i}")),
         user_id: None,
-        removal: i % 7 == 0,
+        removal: i.is_multiple_of(7),
         kind: "archived".to_owned(),
         what: format!("archived (no longer listed) \"{i}\""),
     };

@@ -185,7 +185,7 @@ impl UserColumns {
             prevent_archiving: self.prevent_archiving,
             password: self.password_hash.map(PasswordHash::from_stored),
             must_change_password: self.must_change_password,
-            attributes: Attributes::from_stored(attributes),
+            attributes: Attributes::from_stored(&attributes),
             created_at: from_micros(self.created_at)?,
             updated_at: from_micros(self.updated_at)?,
             status_changed_at: from_micros(self.status_changed_at)?,

@@ -171,7 +171,7 @@ pub fn merged_attributes(current: &Attributes, mapped: &BTreeMap<String, String>
         key != "manager_id" && !MANAGED_ATTRIBUTES.iter().any(|(k, _, _)| k == key)
     });
     all.extend(mapped.iter().map(|(k, v)| (k.clone(), v.clone())));
-    Attributes::from_stored(all)
+    Attributes::from_stored(&all)
 }
 
 #[cfg(test)]
@@ -271,7 +271,7 @@ mod tests {
 
     #[test]
     fn the_connection_rewrites_only_its_own_attributes() {
-        let current = Attributes::from_stored(BTreeMap::from([
+        let current = Attributes::from_stored(&BTreeMap::from([
             ("grade".to_owned(), "7".to_owned()),
             ("department".to_owned(), "Old".to_owned()),
             ("title".to_owned(), "Old title".to_owned()),

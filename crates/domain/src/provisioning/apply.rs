@@ -269,7 +269,7 @@ pub(super) fn new_user(source: &Source, row: &Listed) -> NewUser {
 pub(super) fn merged(current: &Attributes, row: &Attributes) -> Attributes {
     let mut all = current.to_map();
     all.extend(row.iter().map(|(k, v)| (k.to_owned(), v.to_owned())));
-    Attributes::from_stored(all)
+    Attributes::from_stored(&all)
 }
 
 fn patch(row: &Listed, user: &User) -> UserPatch {

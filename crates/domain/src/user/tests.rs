@@ -306,7 +306,7 @@ fn attributes_keep_their_names_and_values_in_name_order() {
         serde_json::to_string(&attributes).unwrap(),
         r#"{"grade":"9","oneroster_role":"student","school":"Benchmark High"}"#
     );
-    assert_eq!(Attributes::from_stored(attributes.to_map()), attributes);
+    assert_eq!(Attributes::from_stored(&attributes.to_map()), attributes);
     assert_eq!(
         format!("{attributes:?}"),
         format!("{:?}", attributes.to_map())
@@ -317,7 +317,7 @@ fn attributes_keep_their_names_and_values_in_name_order() {
 fn attributes_compare_by_what_they_hold() {
     let one = |pairs: &[(&str, &str)]| {
         Attributes::from_stored(
-            pairs
+            &pairs
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
