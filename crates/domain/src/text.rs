@@ -35,8 +35,8 @@ pub fn code_point(c: char) -> String {
 /// `\r\n` becomes `\n`).
 pub fn clean(raw: &str, field: &str, keep_lines: bool) -> Result<String, FieldError> {
     let trimmed = raw.trim();
-    // Sized to the text (an import holds five of these for each of a million rows); ASCII is
-    // its own NFC.
+    // Sized to the input, which an import holds five of for each of a million rows: exactly for
+    // ASCII (its own NFC), and about right for the rest.
     let text = if trimmed.is_ascii() {
         trimmed.to_owned()
     } else {

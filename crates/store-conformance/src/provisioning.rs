@@ -412,6 +412,45 @@ pub async fn a_long_report_is_kept_whole_and_in_order(db: TestDb) {
     let other = f.app.create_org("southfield", "Southfield").await.unwrap();
     let outsider = rollcall_app::Principal::system(other.id, "outsider");
     assert!(f.app.run(&outsider, long.id).await.is_err());
+
+    // A run kept before the parts: its report is in the run's row, and a decision moves it
+    // to parts without reading it twice. A part another org holds under the same run id is
+    // never read with it.
+    let old = RunRecord {
+        id: RunId::new(),
+        file_name: "old.csv".to_owned(),
+        outcome: Outcome::Held,
+        report: Vec::new(),
+        ..long.clone()
+    };
+    let mut uow = f.db.store.begin().await.unwrap();
+    uow.insert_run(&old).await.unwrap();
+    uow.commit().await.unwrap();
+    f.db.execute_sql(
+        r#"update import_run set report = '[{"line":2,"external_id":"S1","kind":"archived","what":"kept in the row"}]' where file_name = 'old.csv'"#,
+    )
+    .await;
+    f.db.execute_sql(
+        r#"insert into import_run_report (org_id, run_id, part, lines)
+           select o.org_id, r.run_id, 0, '[{"line":9,"external_id":"X","kind":"created","what":"another org"}]'
+           from import_run r, org o where r.file_name = 'old.csv' and o.slug = 'southfield'"#,
+    )
+    .await;
+    let read = f.app.run(&f.admin, old.id).await.unwrap();
+    let whats: Vec<&str> = read.report.iter().map(|l| l.what.as_str()).collect();
+    assert_eq!(whats, ["kept in the row"]);
+    let listed = f.app.runs(&f.admin, Some("roster"), 1).await.unwrap();
+    assert_eq!(listed[0].report, read.report);
+    let rejected = RunRecord {
+        outcome: Outcome::Rejected,
+        ..read
+    };
+    let mut uow = f.db.store.begin().await.unwrap();
+    assert!(uow.update_run(&rejected, Outcome::Held).await.unwrap());
+    uow.commit().await.unwrap();
+    let again = f.app.run(&f.admin, old.id).await.unwrap();
+    assert_eq!(again.report, rejected.report);
+    assert_eq!(again.outcome, Outcome::Rejected);
 }
 
 /// `count` students of the `roster` source: S0…, s0…

@@ -4,7 +4,7 @@
 create table import_run_report (
     org_id uuid not null,
     run_id uuid not null,
-    part integer not null,
+    part bigint not null,
     lines text not null,
     primary key (org_id, run_id, part)
 );

@@ -187,7 +187,7 @@ mod tests {
         (16, "c9944cd351f03b79b4a57bfba3c9156336b0fe2369c16c240c2272ed98afde8ba78a1766918b32ca7b5d858666040e3b"),
         (17, "daf7d2ed05502c00c1ac163ec492c6ebb2dc4686c7dc1465309e71c9692dc20916144bb1098a179b0539c433776682b3"),
         (18, "0c955618f66b88f2bd45d49cbf0d5901a7550c6cecb6f58ef0041f951873eaec63ab4b2e6867f7da9e2bfb27267aa459"),
-        (19, "6cb19a326eb1fadf6bbabdb38adb6d516c53e7785fadb788d5bd8dd3dfeb91d00c32e106754610456a2a3664e90618e9"),
+        (19, "d306be70db425aa4c6163a7aa0954567f461effdb86df7c5894055b3a254e52e07ed3b4632c3275aa601929ce80e6da2"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

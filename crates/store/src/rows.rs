@@ -5,7 +5,8 @@
 
 use chrono::{DateTime, Utc};
 use rollcall_domain::provisioning::{
-    Before, Decision, Digest, Enrolled, MissingPolicy, RunRecord, Said, SourceSettings, Touch,
+    Before, Decision, Digest, Enrolled, MissingPolicy, ReportLine, RunRecord, Said, SourceSettings,
+    Touch,
 };
 use rollcall_domain::roster::{MemberRole, Roster};
 use rollcall_domain::{
@@ -440,6 +441,51 @@ pub struct RunColumns {
     pub decided_at: Option<i64>,
     pub undone_by: Option<String>,
     pub undone_at: Option<i64>,
+}
+
+/// A run's columns beside one part of its report (`None` for a run without parts): a run and
+/// its parts are read by one statement, so they are read as of one moment.
+#[derive(Debug, sqlx::FromRow)]
+pub struct RunPartColumns {
+    #[sqlx(flatten)]
+    pub run: RunColumns,
+    pub lines: Option<String>,
+}
+
+impl RunPartColumns {
+    /// The statement reading the runs `runs` selects (`select … from import_run …`, naming
+    /// [`RUN_COLUMNS`]), each with its parts, in the order `order` gives (over the runs'
+    /// columns) and then part by part.
+    pub fn select(runs: &str, order: &str) -> String {
+        let columns: Vec<String> = RUN_COLUMNS
+            .split(',')
+            .map(|column| format!("r.{}", column.trim()))
+            .collect();
+        format!(
+            "select {}, p.lines from ({runs}) r left join import_run_report p \
+             on p.org_id = r.org_id and p.run_id = r.run_id order by {order}, p.part",
+            columns.join(", ")
+        )
+    }
+
+    /// Rows of runs and their parts, in order, as runs: each run's report is the lines its
+    /// row kept (runs written before the parts), then its parts' lines.
+    pub fn into_runs(rows: Vec<Self>) -> Result<Vec<RunRecord>, StoreError> {
+        let mut runs: Vec<RunRecord> = Vec::new();
+        for Self { run, lines } in rows {
+            let seen = runs
+                .last()
+                .is_some_and(|last| last.id.as_uuid() == run.run_id);
+            if !seen {
+                runs.push(run.into_run()?);
+            }
+            if let (Some(lines), Some(last)) = (lines, runs.last_mut()) {
+                let part: Vec<ReportLine> = serde_json::from_str(&lines).map_err(corrupt)?;
+                last.report.extend(part);
+            }
+        }
+        Ok(runs)
+    }
 }
 
 /// Lines of a run's report stored as one row of `import_run_report`.

@@ -17,8 +17,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use rollcall_domain::provisioning::{
-    Known, Outcome, ProvisioningSettings, ReportLine, Roll, RunRecord, Safeguard, Said, Sent,
-    SourceSettings, Touch, Wanted,
+    Known, Outcome, ProvisioningSettings, Roll, RunRecord, Safeguard, Said, Sent, SourceSettings,
+    Touch, Wanted,
 };
 use rollcall_domain::roster::{MemberRole, Roster, RosterChanges, RosterState, RosterUndo, Seat};
 use rollcall_domain::{
@@ -35,9 +35,9 @@ use crate::learning_rows::{
 use crate::rows::{
     EVENT_COLUMNS, EventColumns, KnownColumns, MemberColumns, MembershipColumns, OrgColumns,
     ROLL_COLUMNS, ROSTER_COLUMNS, RUN_COLUMNS, RollColumns, RosterColumns, RunColumns,
-    SOURCE_COLUMNS, SessionColumns, SessionUserColumns, SourceColumns, TOUCH_COLUMNS, ThrottleRun,
-    TokenColumns, TouchColumns, USER_COLUMNS, UserColumns, corrupt, member_role, micros,
-    parse_said, user_columns_of_u,
+    RunPartColumns, SOURCE_COLUMNS, SessionColumns, SessionUserColumns, SourceColumns,
+    TOUCH_COLUMNS, ThrottleRun, TokenColumns, TouchColumns, USER_COLUMNS, UserColumns, corrupt,
+    member_role, micros, parse_said, user_columns_of_u,
 };
 use crate::sql::{Sql, Value};
 use crate::{BROAD_PREFIX_ENTRIES, Store, StoreError, StoreResult, UnitOfWork, UserQuery};
@@ -208,26 +208,6 @@ where
     }
 }
 
-/// Adds to `run` the report its parts hold (a run written before the parts keeps its report
-/// in `import_run.report`, read with the run).
-async fn read_report<B: Backend>(reader: &Pool<B::Db>, run: &mut RunRecord) -> StoreResult<()>
-where
-    for<'c> &'c mut Conn<B>: Executor<'c, Database = B::Db>,
-    for<'q> <B::Db as Database>::Arguments<'q>: IntoArguments<'q, B::Db>,
-    for<'r> (String,): FromRow<'r, <B::Db as Database>::Row>,
-{
-    let mut q = Sql::<B>::new("select lines from import_run_report where org_id = ");
-    q.bind(run.org_id.as_uuid())
-        .push(" and run_id = ")
-        .bind(run.id.as_uuid())
-        .push(" order by part");
-    for (lines,) in q.fetch_all::<(String,), _>(reader).await? {
-        let part: Vec<ReportLine> = serde_json::from_str(&lines).map_err(corrupt)?;
-        run.report.extend(part);
-    }
-    Ok(())
-}
-
 #[async_trait]
 impl<B: Backend> Store for SqlStore<B>
 where
@@ -244,6 +224,7 @@ where
     for<'r> KnownColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> RollColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> RunColumns: FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> RunPartColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> TouchColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> RosterColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> MembershipColumns: FromRow<'r, <B::Db as Database>::Row>,
@@ -752,18 +733,17 @@ where
         }
         q.push(" order by started_at desc, run_id desc limit ")
             .bind(i64::try_from(limit).unwrap_or(i64::MAX));
-        let mut runs = q
-            .fetch_all::<RunColumns, _>(&self.reader)
-            .await?
-            .into_iter()
-            .map(RunColumns::into_run)
-            .collect::<StoreResult<Vec<_>>>()?;
-        if reports {
-            for run in &mut runs {
-                read_report::<B>(&self.reader, run).await?;
-            }
+        if !reports {
+            return q
+                .fetch_all::<RunColumns, _>(&self.reader)
+                .await?
+                .into_iter()
+                .map(RunColumns::into_run)
+                .collect();
         }
-        Ok(runs)
+        // The runs and their reports' parts, by one statement.
+        q.wrap(|runs| RunPartColumns::select(runs, "r.started_at desc, r.run_id desc"));
+        RunPartColumns::into_runs(q.fetch_all::<RunPartColumns, _>(&self.reader).await?)
     }
 
     async fn run(&self, org: OrgId, id: RunId) -> StoreResult<Option<RunRecord>> {
@@ -773,12 +753,10 @@ where
         q.bind(org.as_uuid())
             .push(" and run_id = ")
             .bind(id.as_uuid());
-        let Some(row) = q.fetch_optional::<RunColumns, _>(&self.reader).await? else {
-            return Ok(None);
-        };
-        let mut run = row.into_run()?;
-        read_report::<B>(&self.reader, &mut run).await?;
-        Ok(Some(run))
+        // The run and its report's parts, by one statement.
+        q.wrap(|run| RunPartColumns::select(run, "r.run_id"));
+        let rows = q.fetch_all::<RunPartColumns, _>(&self.reader).await?;
+        Ok(RunPartColumns::into_runs(rows)?.into_iter().next())
     }
 
     async fn token_by_digest(&self, org: OrgId, digest: &str) -> StoreResult<Option<ApiToken>> {

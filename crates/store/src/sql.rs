@@ -42,6 +42,13 @@ impl<B: Backend> Sql<B> {
         self
     }
 
+    /// Makes the statement so far a part of the one `outer` writes around it (a subquery):
+    /// `outer` binds nothing, so the placeholders keep their numbers.
+    pub fn wrap(&mut self, outer: impl FnOnce(&str) -> String) -> &mut Self {
+        self.text = outer(&self.text);
+        self
+    }
+
     /// Appends `(v1, v2, …)` for one row of a multi-row `insert … values`, preceded by a
     /// comma unless it is the first; or, first, the list of an `in`.
     pub fn row(&mut self, first: bool, values: impl IntoIterator<Item = Value>) -> &mut Self {

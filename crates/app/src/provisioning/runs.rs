@@ -87,6 +87,13 @@ struct Planned {
     rosters: Option<RosterSet>,
 }
 
+impl Planned {
+    /// The plan alone: the rows, the users read and the roll are let go here.
+    fn into_plan(self) -> Plan {
+        self.plan
+    }
+}
+
 impl App {
     /// Reads `file` as the source's format, plans it, and applies it unless a dry run. A run
     /// removing more people than the org's safeguard allows is held unless confirmed.
@@ -183,7 +190,7 @@ impl App {
             .await?;
         // The report is made once the rows and the users read are let go: a first run of a
         // million rows never holds both.
-        let Planned { plan, .. } = planned;
+        let plan = planned.into_plan();
         let run = RunRecord {
             report: plan.report(),
             finished_at: self.now(),

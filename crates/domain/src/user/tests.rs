@@ -333,3 +333,21 @@ fn attributes_compare_by_what_they_hold() {
     assert_eq!(Attributes::default().iter().count(), 0);
     assert_eq!(one(&[("a", "")]).get("a"), Some(""));
 }
+
+#[test]
+fn every_attribute_is_found_by_its_name_and_no_other() {
+    let raw: BTreeMap<String, String> = (0..Attributes::MAX_COUNT)
+        .map(|i| (format!("k{:02}", i * 2), format!("v{i}")))
+        .collect();
+    let attributes = Attributes::parse(raw.clone()).unwrap();
+    for (key, value) in &raw {
+        assert_eq!(attributes.get(key), Some(value.as_str()));
+    }
+    // Names between, before and after the ones held.
+    for i in 0..=Attributes::MAX_COUNT {
+        assert_eq!(attributes.get(&format!("k{:02}", i * 2 + 1)), None);
+    }
+    assert_eq!(attributes.get("a"), None);
+    assert_eq!(attributes.get("z"), None);
+    assert_eq!(attributes.to_map(), raw);
+}
