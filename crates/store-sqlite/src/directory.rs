@@ -8,25 +8,22 @@ use std::path::PathBuf;
 use rollcall_domain::provisioning::{Known, Wanted};
 use rollcall_domain::{OrgId, Source, UserId};
 use rollcall_store::StoreResult;
-use rollcall_store::rows::{UserColumns, corrupt, parse_said};
+use rollcall_store::rows::{UserColumns, corrupt, parse_said, select_known};
 use uuid::Uuid;
 
-use crate::file_reader::{self, blocking, failed};
+use crate::file_reader::{self, blocking, failed, uuid_at};
 
-/// The columns of [`UserColumns`], in its order, then what the user's source last said.
-const KNOWN: &str = "select u.org_id, u.user_id, u.username, u.username_key, \
-     u.username_skeleton, u.email, u.email_key, u.given_name, u.family_name, u.given_key, \
-     u.family_key, u.role, u.status, u.source, u.external_id, u.prevent_archiving, \
-     u.password_hash, u.must_change_password, u.attributes, u.search_text, u.created_at, \
-     u.updated_at, u.status_changed_at, u.version, s.said \
-     from user_account u left join source_said s on s.org_id = u.org_id and s.user_id = u.user_id \
-     where u.org_id = ?1";
+/// The org's users: the columns of [`UserColumns`], in its order, then what the user's source
+/// last said (see [`select_known`]).
+fn known_in_org() -> String {
+    format!("{}?1", select_known())
+}
 
 /// Every user of `org`, with what their source last said.
 pub(crate) async fn read(file: PathBuf, org: OrgId) -> StoreResult<Vec<Known>> {
     blocking(move || {
         let conn = file_reader::open(&file)?;
-        let mut statement = conn.prepare(KNOWN).map_err(failed)?;
+        let mut statement = conn.prepare(&known_in_org()).map_err(failed)?;
         let mut rows = statement
             .query([org.as_uuid().as_bytes()])
             .map_err(failed)?;
@@ -47,7 +44,7 @@ pub(crate) async fn wanted(file: PathBuf, org: OrgId, wanted: Wanted) -> StoreRe
         let tx = conn.transaction().map_err(failed)?;
         let ids = ids_of(&tx, org, &wanted)?;
         let mut statement = tx
-            .prepare(&format!("{KNOWN} and u.user_id = ?2"))
+            .prepare(&format!("{} and u.user_id = ?2", known_in_org()))
             .map_err(failed)?;
         let mut known = Vec::with_capacity(ids.len());
         for id in ids {
@@ -92,7 +89,7 @@ fn ids_of(conn: &rusqlite::Connection, org: OrgId, wanted: &Wanted) -> StoreResu
             }
             .map_err(failed)?;
             while let Some(row) = rows.next().map_err(failed)? {
-                ids.push(uuid(row, 0)?);
+                ids.push(uuid_at(row, 0)?);
             }
         }
     }
@@ -101,7 +98,7 @@ fn ids_of(conn: &rusqlite::Connection, org: OrgId, wanted: &Wanted) -> StoreResu
     Ok(ids)
 }
 
-/// A row of [`KNOWN`].
+/// A row of [`known_in_org`].
 fn known_of(row: &rusqlite::Row<'_>) -> StoreResult<Known> {
     let value = |i: usize| row.get_ref(i).map_err(failed);
     let text =
@@ -114,8 +111,8 @@ fn known_of(row: &rusqlite::Row<'_>) -> StoreResult<Known> {
     };
     let int = |i: usize| -> StoreResult<i64> { value(i)?.as_i64().map_err(corrupt) };
     let user = UserColumns {
-        org_id: uuid(row, 0)?,
-        user_id: uuid(row, 1)?,
+        org_id: uuid_at(row, 0)?,
+        user_id: uuid_at(row, 1)?,
         username: maybe_text(2)?,
         username_key: maybe_text(3)?,
         username_skeleton: maybe_text(4)?,
@@ -143,9 +140,4 @@ fn known_of(row: &rusqlite::Row<'_>) -> StoreResult<Known> {
         said: parse_said(value(24)?.as_str_or_null().map_err(corrupt)?)?,
         user: user.into_user()?,
     })
-}
-
-fn uuid(row: &rusqlite::Row<'_>, i: usize) -> StoreResult<Uuid> {
-    let bytes = row.get_ref(i).map_err(failed)?.as_blob().map_err(corrupt)?;
-    Uuid::from_slice(bytes).map_err(corrupt)
 }

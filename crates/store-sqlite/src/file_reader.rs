@@ -8,12 +8,19 @@ use std::path::Path;
 use rollcall_store::rows::corrupt;
 use rollcall_store::{StoreError, StoreResult};
 use rusqlite::OpenFlags;
+use uuid::Uuid;
 
 /// The page cache of a walk, in KiB: it reads each page about once, in order.
 const CACHE_KIB: i64 = 8 * 1024;
 
 pub(crate) fn failed(err: rusqlite::Error) -> StoreError {
     StoreError::Database(Box::new(err))
+}
+
+/// The id in column `i` of `row` (a 16-byte blob).
+pub(crate) fn uuid_at(row: &rusqlite::Row<'_>, i: usize) -> StoreResult<Uuid> {
+    let bytes = row.get_ref(i).map_err(failed)?.as_blob().map_err(corrupt)?;
+    Uuid::from_slice(bytes).map_err(corrupt)
 }
 
 /// A read-only connection to `file`.

@@ -11,7 +11,7 @@ use rollcall_store::StoreResult;
 use rollcall_store::rows::{corrupt, parse_digest, parse_said};
 use uuid::Uuid;
 
-use crate::file_reader::{self, blocking, failed};
+use crate::file_reader::{self, blocking, failed, uuid_at};
 
 /// What a source last said of a user, and the digest of the row it sent with the user's
 /// version then.
@@ -96,7 +96,7 @@ fn read_now(file: &Path, org: OrgId, source: &Source) -> StoreResult<Roll> {
 
 fn said_of(row: &rusqlite::Row<'_>) -> StoreResult<SaidOf> {
     let value = |i: usize| row.get_ref(i).map_err(failed);
-    let user = uuid(value(0)?.as_blob().map_err(corrupt)?)?;
+    let user = uuid_at(row, 0)?;
     let said = parse_said(value(1)?.as_str_or_null().map_err(corrupt)?)?;
     let digest = value(2)?.as_blob_or_null().map_err(corrupt)?;
     let version = value(3)?.as_i64_or_null().map_err(corrupt)?;
@@ -113,7 +113,7 @@ fn user_of(row: &rusqlite::Row<'_>) -> StoreResult<(String, Enrolled, i64)> {
     let value = |i: usize| row.get_ref(i).map_err(failed);
     let text = |i: usize| -> StoreResult<&str> { value(i)?.as_str().map_err(corrupt) };
     let int = |i: usize| -> StoreResult<i64> { value(i)?.as_i64().map_err(corrupt) };
-    let user = UserId::from_uuid(uuid(value(1)?.as_blob().map_err(corrupt)?)?);
+    let user = UserId::from_uuid(uuid_at(row, 1)?);
     let external_id = match value(0)?.as_str_or_null().map_err(corrupt)? {
         Some(external_id) => external_id.to_owned(),
         None => user.to_string(),
@@ -127,8 +127,4 @@ fn user_of(row: &rusqlite::Row<'_>) -> StoreResult<(String, Enrolled, i64)> {
         sent: None,
     };
     Ok((external_id, enrolled, int(5)?))
-}
-
-fn uuid(bytes: &[u8]) -> StoreResult<Uuid> {
-    Uuid::from_slice(bytes).map_err(corrupt)
 }

@@ -28,11 +28,26 @@ pub const USER_COLUMN_COUNT: usize = 24;
 
 /// [`USER_COLUMNS`], each prefixed with the `u.` alias listings use.
 pub fn user_columns_of_u() -> String {
-    USER_COLUMNS
+    columns_of("u", USER_COLUMNS)
+}
+
+/// `columns` (a list such as [`USER_COLUMNS`]), each prefixed with `alias`.
+pub fn columns_of(alias: &str, columns: &str) -> String {
+    columns
         .split(',')
-        .map(|c| format!("u.{}", c.trim()))
+        .map(|column| format!("{alias}.{}", column.trim()))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Users as [`UserColumns`] read them, then what their source last said (`said`), up to
+/// `where u.org_id = `: the org's value comes next.
+pub fn select_known() -> String {
+    format!(
+        "select {}, s.said from user_account u left join source_said s \
+         on s.org_id = u.org_id and s.user_id = u.user_id where u.org_id = ",
+        user_columns_of_u()
+    )
 }
 
 pub fn corrupt(what: impl std::fmt::Display) -> StoreError {
@@ -457,14 +472,10 @@ impl RunPartColumns {
     /// [`RUN_COLUMNS`]), each with its parts, in the order `order` gives (over the runs'
     /// columns) and then part by part.
     pub fn select(runs: &str, order: &str) -> String {
-        let columns: Vec<String> = RUN_COLUMNS
-            .split(',')
-            .map(|column| format!("r.{}", column.trim()))
-            .collect();
         format!(
             "select {}, p.lines from ({runs}) r left join import_run_report p \
              on p.org_id = r.org_id and p.run_id = r.run_id order by {order}, p.part",
-            columns.join(", ")
+            columns_of("r", RUN_COLUMNS)
         )
     }
 

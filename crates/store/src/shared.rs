@@ -37,7 +37,7 @@ use crate::rows::{
     ROLL_COLUMNS, ROSTER_COLUMNS, RUN_COLUMNS, RollColumns, RosterColumns, RunColumns,
     RunPartColumns, SOURCE_COLUMNS, SessionColumns, SessionUserColumns, SourceColumns,
     TOUCH_COLUMNS, ThrottleRun, TokenColumns, TouchColumns, USER_COLUMNS, UserColumns, corrupt,
-    member_role, micros, parse_said, user_columns_of_u,
+    member_role, micros, parse_said, select_known, user_columns_of_u,
 };
 use crate::sql::{Sql, Value};
 use crate::{BROAD_PREFIX_ENTRIES, Store, StoreError, StoreResult, UnitOfWork, UserQuery};
@@ -468,11 +468,7 @@ where
         {
             return Ok(known);
         }
-        let mut q = Sql::<B>::new(format!(
-            "select {}, s.said from user_account u left join source_said s \
-             on s.org_id = u.org_id and s.user_id = u.user_id where u.org_id = ",
-            user_columns_of_u()
-        ));
+        let mut q = Sql::<B>::new(select_known());
         q.bind(org.as_uuid());
         q.fetch_all::<KnownColumns, _>(&self.reader)
             .await?
@@ -549,11 +545,7 @@ where
         ids.dedup();
         let mut known = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
-            let mut q = Sql::<B>::new(format!(
-                "select {}, s.said from user_account u left join source_said s \
-                 on s.org_id = u.org_id and s.user_id = u.user_id where u.org_id = ",
-                user_columns_of_u()
-            ));
+            let mut q = Sql::<B>::new(select_known());
             q.bind(org.as_uuid()).push(" and u.user_id in ");
             q.row(true, chunk.iter().map(|id| Value::from(*id)));
             for row in q.fetch_all::<KnownColumns, _>(&self.reader).await? {

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use rollcall_domain::provisioning::{
     self, Applied, Counts, Decision, Format, Known, Mode, Outcome, Plan, ReportLine, Roll, Row,
-    RunRecord, Said, SourceSettings, Wanted,
+    RunRecord, SourceSettings, Wanted,
 };
 use rollcall_domain::roster::{Roster, RosterChanges, undo_rosters};
 use rollcall_domain::token::sha256_hex;
@@ -611,12 +611,6 @@ impl App {
             &actor,
             self.now(),
         );
-        // What the source said of each user before the run.
-        let was: HashMap<UserId, Option<Said>> = planned
-            .known
-            .iter()
-            .map(|k| (k.user.id(), k.said))
-            .collect();
         // The source's people the run made or linked, by external id: classes name them.
         let mut joined: HashMap<String, UserId> = HashMap::new();
         for part in plan.items.chunks(PART) {
@@ -634,7 +628,7 @@ impl App {
                         }),
                 );
             }
-            self.write_part(uow, who, &was, applied, run).await?;
+            self.write_part(uow, who, &in_parts, applied, run).await?;
         }
         laps.lap("parts");
         let made = match &planned.rosters {
@@ -656,13 +650,13 @@ impl App {
         Ok(())
     }
 
-    /// Writes one part of an applied run (see [`Self::write_plan`]); `was` is what the source
-    /// said of each user before the run.
+    /// Writes one part of an applied run (see [`Self::write_plan`]); `in_parts` applied it,
+    /// and knows what the source said of each user before the run.
     async fn write_part(
         &self,
         uow: &mut dyn UnitOfWork,
         who: &Principal,
-        was: &HashMap<UserId, Option<Said>>,
+        in_parts: &provisioning::Applier<'_>,
         applied: Applied,
         run: RunId,
     ) -> Result<(), AppError> {
@@ -706,8 +700,7 @@ impl App {
             .filter(|k| !listed.contains(&k.user.id()))
             .filter_map(|k| {
                 let now = k.said?;
-                (was.get(&k.user.id()).copied().flatten() != Some(now))
-                    .then_some((k.user.id(), now))
+                (in_parts.said_before(k.user.id()) != Some(now)).then_some((k.user.id(), now))
             })
             .collect();
         uow.put_said(who.org_id, &said).await?;

@@ -140,6 +140,11 @@ impl<'a> Applier<'a> {
         }
     }
 
+    /// What the source said of `user` when the plan was made.
+    pub fn said_before(&self, user: UserId) -> Option<Said> {
+        self.known.get(&user).and_then(|k| k.said)
+    }
+
     /// `items` (a part of a plan, each user in one item) applied to the users they name.
     pub fn apply(&self, items: &[Item]) -> Result<Applied, ApplyError> {
         let mut seen = std::collections::HashSet::new();
