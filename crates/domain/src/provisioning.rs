@@ -954,100 +954,158 @@ pub fn plan_with_roll(
     known: &[Known],
     roll: &Roll,
 ) -> Result<Plan, Problems> {
-    let directory = Directory::new(known);
-    let mut problems = Problems::new();
-    let mut items = Vec::with_capacity(rows.len());
-    let mut seen_external = HashSet::new();
-    let mut seen = Seen::default();
-    let mut touched = HashSet::new();
-    for row in rows {
-        let (line, external_id) = match row {
-            Row::Listed(listed) => (listed.line, &listed.external_id),
-            Row::Deleted { line, external_id } => (*line, external_id),
-        };
-        if !seen_external.insert(external_id.as_str()) || roll.heard(external_id.as_str()) {
-            problems.push((
-                line,
-                FieldError::new(
-                    "external_id",
-                    format!("'{}' is listed twice", external_id.as_str()),
-                ),
-            ));
-            continue;
+    let mut planner = Planner::new(source, mode, policy, roll);
+    planner.part(rows, known);
+    planner.finish()
+}
+
+/// Plans a run part by part, in the file's order: each part's rows against the users they may
+/// name or clash with (see [`plan_with_roll`]), so that no more of a long file than one part
+/// need be held at once. What must hold across the whole file (an external id, username or
+/// e-mail listed once, a user named by one row) is remembered from part to part. The plan is
+/// the one [`plan_with_roll`] makes of all the rows at once.
+pub struct Planner<'r> {
+    source: &'r Source,
+    mode: Mode,
+    policy: MissingPolicy,
+    roll: &'r Roll,
+    items: Vec<Item>,
+    problems: Problems,
+    seen_external: HashSet<Box<str>>,
+    seen: Seen,
+    touched: HashSet<UserId>,
+}
+
+impl<'r> Planner<'r> {
+    pub fn new(source: &'r Source, mode: Mode, policy: MissingPolicy, roll: &'r Roll) -> Self {
+        Self {
+            source,
+            mode,
+            policy,
+            roll,
+            items: Vec::new(),
+            problems: Problems::new(),
+            seen_external: HashSet::new(),
+            seen: Seen::default(),
+            touched: HashSet::new(),
         }
-        match row {
-            Row::Listed(listed) => {
-                if let Some(twice) = seen.twice(listed) {
-                    problems.push((line, twice));
-                    continue;
-                }
-                let found = directory.find(source, listed).and_then(|found| {
-                    directory.clash(found.map(|(i, _)| i), listed)?;
-                    Ok(found)
-                });
-                match found {
-                    Ok(found) => {
-                        if let Some((i, _)) = found
-                            && !touched.insert(known[i].user.id())
-                        {
-                            problems.push((
-                                line,
-                                FieldError::new(
-                                    "external_id",
-                                    "names a user another row of this file names too",
-                                ),
-                            ));
-                            continue;
-                        }
-                        items.push(plan_listed(
-                            source,
-                            listed,
-                            found.map(|(i, by)| (&known[i], by)),
-                        ));
+    }
+
+    /// Plans the next part of the rows (those not passed over as quiet) against `known`: every
+    /// user these rows may name or clash with, whole.
+    pub fn part(&mut self, rows: &[Row], known: &[Known]) {
+        let directory = Directory::new(known);
+        self.items.reserve(rows.len());
+        for row in rows {
+            let (line, external_id) = match row {
+                Row::Listed(listed) => (listed.line, &listed.external_id),
+                Row::Deleted { line, external_id } => (*line, external_id),
+            };
+            if !self.seen_external.insert(external_id.as_str().into())
+                || self.roll.heard(external_id.as_str())
+            {
+                self.problems.push((
+                    line,
+                    FieldError::new(
+                        "external_id",
+                        format!("'{}' is listed twice", external_id.as_str()),
+                    ),
+                ));
+                continue;
+            }
+            match row {
+                Row::Listed(listed) => self.listed(listed, &directory, known),
+                Row::Deleted { line, external_id } => {
+                    if let Some(user) = self.roll.get(external_id.as_str()) {
+                        self.touched.insert(user.user);
+                        self.items
+                            .push(plan_missing(self.policy, external_id, user, Some(*line)));
                     }
-                    Err(problem) => problems.push((line, problem)),
-                }
-            }
-            Row::Deleted { line, external_id } => {
-                if let Some(user) = roll.get(external_id.as_str()) {
-                    touched.insert(user.user);
-                    items.push(plan_missing(policy, external_id, user, Some(*line)));
                 }
             }
         }
     }
-    if !problems.is_empty() {
-        return Err(problems);
+
+    fn listed(&mut self, listed: &Listed, directory: &Directory<'_>, known: &[Known]) {
+        let line = listed.line;
+        if let Some(twice) = self.seen.twice(listed) {
+            self.problems.push((line, twice));
+            return;
+        }
+        let found = directory.find(self.source, listed).and_then(|found| {
+            directory.clash(found.map(|(i, _)| i), listed)?;
+            Ok(found)
+        });
+        match found {
+            Ok(found) => {
+                if let Some((i, _)) = found
+                    && !self.touched.insert(known[i].user.id())
+                {
+                    self.problems.push((
+                        line,
+                        FieldError::new(
+                            "external_id",
+                            "names a user another row of this file names too",
+                        ),
+                    ));
+                    return;
+                }
+                self.items.push(plan_listed(
+                    self.source,
+                    listed,
+                    found.map(|(i, by)| (&known[i], by)),
+                ));
+            }
+            Err(problem) => self.problems.push((line, problem)),
+        }
     }
-    items.extend(roll.kept.iter().map(|(line, external_id, id)| Item {
-        line: Some(*line),
-        external_id: external_id.clone(),
-        user: Some(*id),
-        steps: Vec::new(),
-        kept: Some(Kept::AdminDecision),
-        said: None,
-    }));
-    if mode == Mode::Full {
-        let mut missing: Vec<(&str, &Enrolled)> = roll
-            .unheard()
-            .filter(|(_, user)| !touched.contains(&user.user))
-            .collect();
-        missing.sort_unstable_by_key(|(external_id, _)| *external_id);
-        items.extend(missing.into_iter().map(|(external_id, user)| {
-            plan_missing(
-                policy,
-                &ExternalId::from_stored(external_id.to_owned()),
-                user,
-                None,
-            )
+
+    /// The whole plan, once every part is planned: the rows' items, then those the roll kept
+    /// as an admin left them, then (in a full run) the source's users no row named. Refused
+    /// with every row's problem when any row cannot be applied.
+    pub fn finish(self) -> Result<Plan, Problems> {
+        let Self {
+            mode,
+            policy,
+            roll,
+            mut items,
+            problems,
+            touched,
+            ..
+        } = self;
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        items.extend(roll.kept.iter().map(|(line, external_id, id)| Item {
+            line: Some(*line),
+            external_id: external_id.clone(),
+            user: Some(*id),
+            steps: Vec::new(),
+            kept: Some(Kept::AdminDecision),
+            said: None,
         }));
+        if mode == Mode::Full {
+            let mut missing: Vec<(&str, &Enrolled)> = roll
+                .unheard()
+                .filter(|(_, user)| !touched.contains(&user.user))
+                .collect();
+            missing.sort_unstable_by_key(|(external_id, _)| *external_id);
+            items.extend(missing.into_iter().map(|(external_id, user)| {
+                plan_missing(
+                    policy,
+                    &ExternalId::from_stored(external_id.to_owned()),
+                    user,
+                    None,
+                )
+            }));
+        }
+        Ok(Plan {
+            items,
+            // Those kept have an item each.
+            quiet: roll.quiet - roll.kept.len(),
+            ..Plan::default()
+        })
     }
-    Ok(Plan {
-        items,
-        // Those kept have an item each.
-        quiet: roll.quiet - roll.kept.len(),
-        ..Plan::default()
-    })
 }
 
 /// A listed person: created, or found (and linked when the source did not manage them yet).

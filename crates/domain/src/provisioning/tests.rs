@@ -615,6 +615,24 @@ fn roll_of(people: &[Known], sent: &[Sent]) -> Roll {
 }
 
 /// `rows` with a digest each, made from what they send.
+/// Whether a store asked for `wanted` reads `k` (as `provisioning_known` does).
+fn is_wanted(wanted: &Wanted, k: &Known) -> bool {
+    let user = &k.user;
+    let has = |list: &[String], value: Option<String>| value.is_some_and(|v| list.contains(&v));
+    wanted.ids.contains(&user.id())
+        || (user.source().as_str() == Source::MANUAL
+            && has(
+                &wanted.manual_external_ids,
+                user.external_id().map(|e| e.as_str().to_owned()),
+            ))
+        || has(&wanted.username_keys, user.username().map(Username::key))
+        || has(
+            &wanted.username_skeletons,
+            user.username().map(Username::skeleton),
+        )
+        || has(&wanted.email_keys, user.email().map(Email::key))
+}
+
 fn digested(rows: &[Row]) -> Vec<Row> {
     use std::hash::{Hash, Hasher};
     rows.iter()
@@ -763,6 +781,40 @@ fn a_quiet_row_keeps_an_admins_decision_and_may_not_be_listed_again() {
     assert!(twice[0].1.message.contains("listed twice"), "{twice:?}");
 }
 
+#[test]
+fn two_rows_naming_one_user_are_refused_whole_or_in_parts() {
+    // A manual user, found by one row's username and another row's e-mail.
+    let manual = known(1, Role::Student, false, Status::Active, None);
+    let Row::Listed(first) = listed(1, Role::Student, true) else {
+        unreachable!()
+    };
+    let first = Listed {
+        email: Some(Email::parse("first@school.example").unwrap()),
+        ..first
+    };
+    let Row::Listed(second) = listed(2, Role::Student, true) else {
+        unreachable!()
+    };
+    let second = Listed {
+        email: manual.user.email().cloned(),
+        ..second
+    };
+    let rows = [Row::Listed(first), Row::Listed(second)];
+    let people = [manual];
+    let roll = Roll::of(&roster(), &people);
+    let policy = MissingPolicy::default();
+    let whole = plan_with_roll(&roster(), Mode::Full, policy, &rows, &people, &roll).unwrap_err();
+    assert_eq!(whole.len(), 1, "{whole:?}");
+    assert_eq!(whole[0].0, 4);
+    assert!(whole[0].1.message.contains("another row"), "{whole:?}");
+    let source = roster();
+    let mut planner = Planner::new(&source, Mode::Full, policy, &roll);
+    for row in rows.chunks(1) {
+        planner.part(row, &people);
+    }
+    assert_eq!(planner.finish().unwrap_err(), whole);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
@@ -786,6 +838,45 @@ proptest! {
         ).unwrap();
         prop_assert_eq!(passed.counts(), whole.counts(), "{:#?}", passed);
         prop_assert!(!passed.changes_anything());
+    }
+
+    /// Planned a part at a time, each part against only the users its rows may name or clash
+    /// with (as a long file is read), a run plans what it plans whole; a row that repeats an
+    /// earlier part's external id, username or e-mail is refused as it is whole.
+    #[test]
+    fn a_run_planned_in_parts_plans_what_it_plans_whole(
+        case in case(),
+        part in 1_usize..5,
+        again in proptest::option::of((0_usize..12, any::<bool>())),
+    ) {
+        let mut rows = digested(&case.rows);
+        if let Some((i, new_id)) = again
+            && let Some(Row::Listed(listed)) = rows.get(i).cloned()
+        {
+            // The same row again, or its login and e-mail under another external id.
+            let line = rows.len() as u64 + 2;
+            let external_id = if new_id {
+                ExternalId::parse("again").unwrap()
+            } else {
+                listed.external_id.clone()
+            };
+            rows.push(Row::Listed(Listed { line, external_id, ..listed }));
+        }
+        let source = roster();
+        let roll = Roll::of(&source, &case.people);
+        let whole = plan_with_roll(&source, case.mode, case.policy, &rows, &case.people, &roll);
+        let mut planner = Planner::new(&source, case.mode, case.policy, &roll);
+        for rows in rows.chunks(part) {
+            let wanted = Wanted::of(rows, &roll);
+            let known: Vec<Known> = case
+                .people
+                .iter()
+                .filter(|k| is_wanted(&wanted, k))
+                .cloned()
+                .collect();
+            planner.part(rows, &known);
+        }
+        prop_assert_eq!(planner.finish(), whole);
     }
 
     /// A plan applied a part at a time (as a store writes a large run) does what it does
