@@ -19,6 +19,11 @@ use rollcall_domain::provisioning::{Digest, Mode, Row};
 /// [`rollcall_domain::provisioning::Roll::quiet`]).
 pub type Quiet<'a> = dyn FnMut(u64, &str, Digest) -> bool + 'a;
 
+/// Handed each person's row as it is read, in the file's order (rows [`Quiet`] passes over are
+/// not): a run may plan a long file part by part instead of holding every row. The rows are the
+/// file's only if the read ends without a problem.
+pub type Sink<'a> = dyn FnMut(Row) + 'a;
+
 /// A file (or package) read whole.
 #[derive(Debug, Clone, Default)]
 pub struct Read {

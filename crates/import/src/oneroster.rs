@@ -17,7 +17,7 @@ use rollcall_domain::{Attributes, Email, ExternalId, PersonName, Role, Username}
 
 use crate::digest::Digester;
 use crate::table::{Header, Record, Rows, Table, squeezed};
-use crate::{ClassRow, EnrollmentRow, Problem, Quiet, Read, Report, RosterSet, Skipped};
+use crate::{ClassRow, EnrollmentRow, Problem, Quiet, Read, Report, RosterSet, Sink, Skipped};
 
 /// Bytes a package may hold once unpacked, and each file within it.
 pub const MAX_UNPACKED_BYTES: u64 = 2 * 1024 * 1024 * 1024;
@@ -63,7 +63,19 @@ pub fn read_zip(zip: &[u8]) -> Result<Read, Vec<Problem>> {
 
 /// Reads a zipped package, passing over the users `quiet` says are sent as before.
 pub fn read_zip_with(zip: &[u8], quiet: &mut Quiet<'_>) -> Result<Read, Vec<Problem>> {
-    unzip(zip).and_then(|files| read_files_with(&files, quiet))
+    let mut rows = Vec::new();
+    let read = read_zip_into(zip, quiet, &mut |row| rows.push(row))?;
+    Ok(Read { rows, ..read })
+}
+
+/// Reads a zipped package as [`read_zip_with`] does, handing each person's row to `sink` as it
+/// is read instead of holding them (the [`Read`] has none).
+pub fn read_zip_into(
+    zip: &[u8],
+    quiet: &mut Quiet<'_>,
+    sink: &mut Sink<'_>,
+) -> Result<Read, Vec<Problem>> {
+    unzip(zip).and_then(|files| read_files_into(&files, quiet, sink))
 }
 
 /// The package's files by lower-case name, refusing entries that escape it and absurd sizes.
@@ -282,6 +294,17 @@ pub fn read_files(files: &Files) -> Result<Read, Vec<Problem>> {
 
 /// Reads an unpacked package, passing over the users `quiet` says are sent as before.
 pub fn read_files_with(files: &Files, quiet: &mut Quiet<'_>) -> Result<Read, Vec<Problem>> {
+    let mut rows = Vec::new();
+    let read = read_files_into(files, quiet, &mut |row| rows.push(row))?;
+    Ok(Read { rows, ..read })
+}
+
+/// Reads an unpacked package, handing each person's row to `sink` (see [`read_zip_into`]).
+pub fn read_files_into(
+    files: &Files,
+    quiet: &mut Quiet<'_>,
+    sink: &mut Sink<'_>,
+) -> Result<Read, Vec<Problem>> {
     let manifest = manifest(files)?;
     let mut notes = Vec::new();
     let mode = match manifest.files.get("users.csv").map(String::as_str) {
@@ -333,7 +356,7 @@ pub fn read_files_with(files: &Files, quiet: &mut Quiet<'_>) -> Result<Read, Vec
         ]);
     };
     let users = Rows::open(users_name, users_bytes)?;
-    let mut read = read_users(users, mode, roles.as_ref(), &orgs, notes, quiet)?;
+    let mut read = read_users(users, mode, roles.as_ref(), &orgs, notes, quiet, sink)?;
     read.rosters = rosters(&manifest, files, &orgs)?;
     Ok(read)
 }
@@ -655,6 +678,7 @@ fn read_users(
     orgs: &HashMap<String, Org>,
     notes: Vec<String>,
     quiet: &mut Quiet<'_>,
+    sink: &mut Sink<'_>,
 ) -> Result<Read, Vec<Problem>> {
     let file = header.name.as_str();
     let mut report = Report::default();
@@ -687,7 +711,6 @@ fn read_users(
     let sourced_id = header.column("sourcedid");
     let mut listed = 0_usize;
     let mut passed = 0_usize;
-    let mut rows_read = Vec::new();
     let mut skipped = Vec::new();
     while let Some((line, record)) = rows.next_record(&header, &mut report) {
         listed += 1;
@@ -705,7 +728,7 @@ fn read_users(
             report: &mut report,
         };
         match row.read() {
-            Some(Ok(read)) => rows_read.push(read),
+            Some(Ok(read)) => sink(read),
             Some(Err(skip)) => skipped.push(skip),
             None => {}
         }
@@ -723,7 +746,7 @@ fn read_users(
     }
     if report.is_empty() {
         Ok(Read {
-            rows: rows_read,
+            rows: Vec::new(),
             mode: Some(mode),
             skipped,
             notes,

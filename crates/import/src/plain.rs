@@ -14,7 +14,7 @@ use rollcall_domain::{Attributes, Email, ExternalId, FieldError, PersonName, Rol
 
 use crate::digest::Digester;
 use crate::table::{csv_problem, squeezed, texts};
-use crate::{Problem, Quiet, Report};
+use crate::{Problem, Quiet, Report, Sink};
 
 /// A column Rollcall knows.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -149,34 +149,25 @@ pub fn read_with(
     input: impl io::Read,
     quiet: &mut Quiet<'_>,
 ) -> Result<(Vec<Row>, usize), Vec<Problem>> {
+    let mut rows = Vec::new();
+    let passed = read_into(input, quiet, &mut |row| rows.push(row))?;
+    Ok((rows, passed))
+}
+
+/// Reads a plain CSV file as [`read_with`] does, handing each person's row to `sink` as it is
+/// read instead of holding them: how many were passed over.
+pub fn read_into(
+    input: impl io::Read,
+    quiet: &mut Quiet<'_>,
+    sink: &mut Sink<'_>,
+) -> Result<usize, Vec<Problem>> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .from_reader(input);
     let mut report = Report::default();
     let mut records = reader.byte_records();
-    let headers = match records.next() {
-        None => {
-            report.push(Problem::at_line(1, "the file is empty"));
-            return Err(report.finish());
-        }
-        Some(Err(err)) => {
-            report.push(csv_problem(&err));
-            return Err(report.finish());
-        }
-        Some(Ok(record)) => match texts(&record, None, 1) {
-            Ok(mut headers) => {
-                if let Some(first) = headers.first_mut() {
-                    *first = first.trim_start_matches('\u{feff}').to_owned();
-                }
-                headers
-            }
-            Err(problem) => {
-                report.push(problem);
-                return Err(report.finish());
-            }
-        },
-    };
+    let headers = header_of(records.next()).map_err(|problem| vec![problem])?;
     let Some(layout) = Layout::read(&headers, &mut report) else {
         return Err(report.finish());
     };
@@ -187,7 +178,7 @@ pub fn read_with(
     };
     let id_column = layout.position(&Column::ExternalId);
     let mut passed = 0;
-    let mut rows = Vec::new();
+    let mut sent = 0_usize;
     for record in records {
         let record = match record {
             Ok(record) => record,
@@ -234,20 +225,38 @@ pub fn read_with(
             continue;
         }
         match person(&layout, &fields, line, digest) {
-            Ok(listed) => rows.push(Row::Listed(listed)),
+            Ok(listed) => {
+                sink(Row::Listed(listed));
+                sent += 1;
+            }
             Err(problems) => problems.into_iter().for_each(|p| report.push(p)),
         }
     }
-    if rows.is_empty() && passed == 0 && report.is_empty() {
+    if sent == 0 && passed == 0 && report.is_empty() {
         report.push(Problem::at_line(
             1,
             "the file has a header but no people: a run never empties a source by accident",
         ));
     }
     if report.is_empty() {
-        Ok((rows, passed))
+        Ok(passed)
     } else {
         Err(report.finish())
+    }
+}
+
+/// The header's names (a byte-order mark before the first dropped), or why there is none.
+fn header_of(first: Option<csv::Result<csv::ByteRecord>>) -> Result<Vec<String>, Problem> {
+    match first {
+        None => Err(Problem::at_line(1, "the file is empty")),
+        Some(Err(err)) => Err(csv_problem(&err)),
+        Some(Ok(record)) => {
+            let mut headers = texts(&record, None, 1)?;
+            if let Some(first) = headers.first_mut() {
+                *first = first.trim_start_matches('\u{feff}').to_owned();
+            }
+            Ok(headers)
+        }
     }
 }
 

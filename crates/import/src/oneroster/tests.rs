@@ -288,3 +288,29 @@ fn a_row_is_digested_from_what_it_sends_and_passed_over_when_asked() {
     let all = super::read_zip_with(&first, &mut |_, _, _| true).unwrap();
     assert_eq!((all.quiet, all.rows.len()), (2, 0));
 }
+
+#[test]
+fn rows_handed_out_as_read_are_the_rows_read_whole_in_order() {
+    let package = zip(&[
+        ("manifest.csv", MANIFEST_11),
+        (
+            "users.csv",
+            &format!(
+                "{USERS_11}u1,,2026-01-01,true,,student,ada,,Ada,Lovelace,,,,,,,9,\n\
+                 u2,,2026-01-01,true,,student,bob,,Bob,Bell,,,,,,,9,\n\
+                 u3,,2026-01-01,false,,teacher,cy,,Cy,Cole,,,,,,,,\n"
+            ),
+        ),
+    ]);
+    let quiet = |line: u64| line == 3;
+    let whole = super::read_zip_with(&package, &mut |line, _, _| quiet(line)).unwrap();
+    let mut handed = Vec::new();
+    let read = super::read_zip_into(&package, &mut |line, _, _| quiet(line), &mut |row| {
+        handed.push(row);
+    })
+    .unwrap();
+    assert_eq!(handed, whole.rows);
+    assert_eq!(handed.len(), 2);
+    assert!(read.rows.is_empty(), "{read:?}");
+    assert_eq!((read.quiet, read.mode), (whole.quiet, whole.mode));
+}
