@@ -65,7 +65,7 @@ fn package(
     Ok(rollcall_import::oneroster::pack_folder(dir.path())?)
 }
 
-async fn import(app: &App, who: &Principal, name: &str, bytes: &[u8]) -> Result<f64> {
+async fn import(app: &App, who: &Principal, name: &str, bytes: Vec<u8>) -> Result<f64> {
     let request = ImportRequest {
         source: "sis".to_owned(),
         file_name: name.to_owned(),
@@ -73,7 +73,7 @@ async fn import(app: &App, who: &Principal, name: &str, bytes: &[u8]) -> Result<
         ..ImportRequest::default()
     };
     let started = Instant::now();
-    match app.import(who, &request, bytes).await? {
+    match app.import(who, &request, bytes.into()).await? {
         ImportOutcome::Applied { .. } => Ok(started.elapsed().as_secs_f64()),
         other => bail!("{name} was not applied: {other:?}"),
     }
@@ -199,7 +199,7 @@ pub async fn import_on(
         bytes.len() / (1024 * 1024),
         peak_mib()
     );
-    let secs = import(&app, &who, name, &bytes).await?;
+    let secs = import(&app, &who, name, bytes).await?;
     println!("{secs} {}", peak_mib());
     Ok(())
 }

@@ -362,7 +362,7 @@ async fn roster_history(
         let file = package::package(students, &teachers);
         async move {
             let file = file?;
-            app.import(who, &request, &file).await.map_err(fail)
+            app.import(who, &request, file.into()).await.map_err(fail)
         }
     };
     // September: everyone but the last 15, who enrol in October.

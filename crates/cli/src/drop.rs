@@ -144,7 +144,7 @@ async fn import_one(app: &App, source: &SourceSettings, path: &Path, me: &str) {
         file_name: name.clone(),
         ..ImportRequest::default()
     };
-    let (word, problems) = match app.import(&who, &request, &bytes).await {
+    let (word, problems) = match app.import(&who, &request, bytes.into()).await {
         Ok(ImportOutcome::Applied { .. }) => ("applied", Vec::new()),
         Ok(ImportOutcome::Held { .. }) => ("held", Vec::new()),
         Ok(ImportOutcome::Refused(problems)) => (

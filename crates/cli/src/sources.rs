@@ -257,7 +257,7 @@ pub async fn import(
         confirmed,
     };
     let outcome = app
-        .import(&who, &request, &bytes)
+        .import(&who, &request, bytes.into())
         .await
         .map_err(|e| anyhow!("{e}"))?;
     match outcome {

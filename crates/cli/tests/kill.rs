@@ -143,7 +143,7 @@ async fn an_import_killed_while_it_writes_changes_nothing(db: TestDb) {
         ..rollcall_app::ImportRequest::default()
     };
     let bytes = std::fs::read(&file).unwrap();
-    let outcome = app.import(&admin, &request, &bytes).await.unwrap();
+    let outcome = app.import(&admin, &request, bytes.into()).await.unwrap();
     assert!(matches!(
         outcome,
         rollcall_app::ImportOutcome::Applied { .. }

@@ -340,8 +340,8 @@ pub struct Enrolled {
 /// are read whole and planned against whole users.
 #[derive(Debug, Default)]
 pub struct Roll {
-    /// Each user, and whether a row of this run sent them as before.
-    by_external: HashMap<String, (Enrolled, bool)>,
+    /// Each user, and whether a row of this run named them yet.
+    by_external: HashMap<String, (Enrolled, Heard)>,
     /// Rows sent as before.
     quiet: usize,
     /// Rows sent as before whose user's status is an admin's decision (not what the row says).
@@ -363,7 +363,7 @@ impl Roll {
         by_external.extend(
             users
                 .into_iter()
-                .map(|(external_id, user)| (external_id, (user, false))),
+                .map(|(external_id, user)| (external_id, (user, Heard::Not))),
         );
         Self {
             by_external,
@@ -410,20 +410,25 @@ impl Roll {
     /// Whether the row at `line` sends its user exactly as the source last did (the same
     /// digest, the user unchanged since, and listed then): it changes nothing, and it is
     /// counted as unchanged (or kept, when the user's status is an admin's decision). A user's
-    /// second row is never quiet: the planner reports it.
+    /// second row is never quiet, whichever of the two is read whole: the planner reports it,
+    /// even when it plans the first before the second is read.
     pub fn quiet(&mut self, line: u64, external_id: &str, digest: Digest) -> bool {
         let Some((user, heard)) = self.by_external.get_mut(external_id) else {
             return false;
         };
+        let first = *heard == Heard::Not;
+        if first {
+            *heard = Heard::Read;
+        }
         let listed_as = match user.said {
             Some(Said::Enabled) => true,
             Some(Said::Disabled) => false,
             Some(Said::Gone) | None => return false,
         };
-        if *heard || user.sent != Some(digest) {
+        if !first || user.sent != Some(digest) {
             return false;
         }
-        *heard = true;
+        *heard = Heard::Quiet;
         self.quiet += 1;
         if !rules::is_unchanged(user.status, rules::enabled_status(listed_as)) {
             let external_id = ExternalId::from_stored(external_id.to_owned());
@@ -439,20 +444,31 @@ impl Roll {
             .map(|(external_id, (user, _))| (external_id.as_str(), user))
     }
 
-    /// Whether a row of this run already sent this external id as before.
-    fn heard(&self, external_id: &str) -> bool {
+    /// Whether a row of this run already sent this external id as before (was passed over as
+    /// quiet): a file read again passes over the same rows.
+    pub fn heard(&self, external_id: &str) -> bool {
         self.by_external
             .get(external_id)
-            .is_some_and(|(_, heard)| *heard)
+            .is_some_and(|(_, heard)| *heard == Heard::Quiet)
     }
 
     /// The users no row of the run sent as before, with their external ids.
     pub fn unheard(&self) -> impl Iterator<Item = (&str, &Enrolled)> {
         self.by_external
             .iter()
-            .filter(|(_, (_, heard))| !heard)
+            .filter(|(_, (_, heard))| *heard != Heard::Quiet)
             .map(|(external_id, (user, _))| (external_id.as_str(), user))
     }
+}
+
+/// What a run's rows have said of one of the roll's users so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Heard {
+    Not,
+    /// Sent as before, by a row passed over.
+    Quiet,
+    /// Named by a row read whole.
+    Read,
 }
 
 /// The users a run must read whole before its rows are planned ([`plan_with_roll`]): the
@@ -954,21 +970,20 @@ pub fn plan_with_roll(
     known: &[Known],
     roll: &Roll,
 ) -> Result<Plan, Problems> {
-    let mut planner = Planner::new(source, mode, policy, roll);
-    planner.part(rows, known);
-    planner.finish()
+    let mut planner = Planner::new(source, policy);
+    planner.part(rows, known, roll);
+    planner.finish(mode, roll)
 }
 
 /// Plans a run part by part, in the file's order: each part's rows against the users they may
 /// name or clash with (see [`plan_with_roll`]), so that no more of a long file than one part
 /// need be held at once. What must hold across the whole file (an external id, username or
 /// e-mail listed once, a user named by one row) is remembered from part to part. The plan is
-/// the one [`plan_with_roll`] makes of all the rows at once.
-pub struct Planner<'r> {
-    source: &'r Source,
-    mode: Mode,
+/// the one [`plan_with_roll`] makes of all the rows at once. The roll is the one the rows were
+/// read through: a part is planned once its rows are read, while later ones are.
+pub struct Planner<'s> {
+    source: &'s Source,
     policy: MissingPolicy,
-    roll: &'r Roll,
     items: Vec<Item>,
     problems: Problems,
     seen_external: HashSet<Box<str>>,
@@ -976,13 +991,11 @@ pub struct Planner<'r> {
     touched: HashSet<UserId>,
 }
 
-impl<'r> Planner<'r> {
-    pub fn new(source: &'r Source, mode: Mode, policy: MissingPolicy, roll: &'r Roll) -> Self {
+impl<'s> Planner<'s> {
+    pub fn new(source: &'s Source, policy: MissingPolicy) -> Self {
         Self {
             source,
-            mode,
             policy,
-            roll,
             items: Vec::new(),
             problems: Problems::new(),
             seen_external: HashSet::new(),
@@ -993,7 +1006,7 @@ impl<'r> Planner<'r> {
 
     /// Plans the next part of the rows (those not passed over as quiet) against `known`: every
     /// user these rows may name or clash with, whole.
-    pub fn part(&mut self, rows: &[Row], known: &[Known]) {
+    pub fn part(&mut self, rows: &[Row], known: &[Known], roll: &Roll) {
         let directory = Directory::new(known);
         self.items.reserve(rows.len());
         for row in rows {
@@ -1002,7 +1015,7 @@ impl<'r> Planner<'r> {
                 Row::Deleted { line, external_id } => (*line, external_id),
             };
             if !self.seen_external.insert(external_id.as_str().into())
-                || self.roll.heard(external_id.as_str())
+                || roll.heard(external_id.as_str())
             {
                 self.problems.push((
                     line,
@@ -1016,7 +1029,7 @@ impl<'r> Planner<'r> {
             match row {
                 Row::Listed(listed) => self.listed(listed, &directory, known),
                 Row::Deleted { line, external_id } => {
-                    if let Some(user) = self.roll.get(external_id.as_str()) {
+                    if let Some(user) = roll.get(external_id.as_str()) {
                         self.touched.insert(user.user);
                         self.items
                             .push(plan_missing(self.policy, external_id, user, Some(*line)));
@@ -1063,11 +1076,9 @@ impl<'r> Planner<'r> {
     /// The whole plan, once every part is planned: the rows' items, then those the roll kept
     /// as an admin left them, then (in a full run) the source's users no row named. Refused
     /// with every row's problem when any row cannot be applied.
-    pub fn finish(self) -> Result<Plan, Problems> {
+    pub fn finish(self, mode: Mode, roll: &Roll) -> Result<Plan, Problems> {
         let Self {
-            mode,
             policy,
-            roll,
             mut items,
             problems,
             touched,

@@ -1,6 +1,7 @@
 //! Import runs through the use cases: previewed, applied all or nothing, and never undoing an
 //! admin's decision.
 
+use bytes::Bytes;
 use rollcall_app::{
     AppError, ChangeStatus, ImportOutcome, ImportRequest, ListUsers, NewSource, SettingsChange,
 };
@@ -37,7 +38,7 @@ async fn run(f: &Fixture, file: &str, dry_run: bool) -> Plan {
         .import(
             &f.admin,
             &request("roster.csv", dry_run, false),
-            file.as_bytes(),
+            Bytes::copy_from_slice(file.as_bytes()),
         )
         .await
         .unwrap()
@@ -264,7 +265,11 @@ pub async fn refused_imports_change_nothing(db: TestDb) {
     let bad = "external_id,username,given_name,family_name,role\nS1,ada,Ada,Lovelace,wizard\n";
     let outcome = f
         .app
-        .import(&f.admin, &request("bad.csv", false, false), bad.as_bytes())
+        .import(
+            &f.admin,
+            &request("bad.csv", false, false),
+            Bytes::copy_from_slice(bad.as_bytes()),
+        )
         .await
         .unwrap();
     let ImportOutcome::Refused(problems) = outcome else {
@@ -278,7 +283,7 @@ pub async fn refused_imports_change_nothing(db: TestDb) {
         .import(
             &f.admin,
             &request("twice.csv", false, false),
-            twice.as_bytes(),
+            Bytes::copy_from_slice(twice.as_bytes()),
         )
         .await
         .unwrap();
@@ -298,7 +303,7 @@ pub async fn refused_imports_change_nothing(db: TestDb) {
         .import(
             &f.admin,
             &request("second.csv", false, false),
-            SECOND.as_bytes(),
+            Bytes::copy_from_slice(SECOND.as_bytes()),
         )
         .await;
     let Err(AppError::Conflict(why)) = paused else {
@@ -480,7 +485,7 @@ async fn held(f: &Fixture, file: &str) -> (RunId, Plan) {
         .import(
             &f.admin,
             &request("truncated.csv", false, false),
-            file.as_bytes(),
+            Bytes::copy_from_slice(file.as_bytes()),
         )
         .await
         .unwrap();
@@ -541,7 +546,7 @@ pub async fn a_mass_removal_is_held_until_approved(db: TestDb) {
         .import(
             &f.admin,
             &request("none.csv", false, true),
-            students(0).as_bytes(),
+            Bytes::copy_from_slice(students(0).as_bytes()),
         )
         .await;
     assert!(
@@ -553,7 +558,7 @@ pub async fn a_mass_removal_is_held_until_approved(db: TestDb) {
         .import(
             &f.admin,
             &request("two.csv", false, true),
-            students(2).as_bytes(),
+            Bytes::copy_from_slice(students(2).as_bytes()),
         )
         .await
         .unwrap();
@@ -607,7 +612,7 @@ pub async fn a_held_run_is_rejected_or_applied_in_part(db: TestDb) {
         .import(
             &f.admin,
             &request("part.csv", false, false),
-            file.as_bytes(),
+            Bytes::copy_from_slice(file.as_bytes()),
         )
         .await
         .unwrap()
@@ -641,7 +646,7 @@ pub async fn a_held_run_is_rejected_or_applied_in_part(db: TestDb) {
         .import(
             &f.admin,
             &request("later.csv", false, true),
-            students(30).as_bytes(),
+            Bytes::copy_from_slice(students(30).as_bytes()),
         )
         .await
         .unwrap();
@@ -685,7 +690,7 @@ pub async fn an_applied_run_is_undone(db: TestDb) {
         .import(
             &f.admin,
             &request("next.csv", false, false),
-            file.as_bytes(),
+            Bytes::copy_from_slice(file.as_bytes()),
         )
         .await
         .unwrap();
@@ -753,7 +758,7 @@ pub async fn another_sources_people_are_not_taken_over(db: TestDb) {
         ..request("hr.csv", false, false)
     };
     f.app
-        .import(&f.admin, &asked, staff.as_bytes())
+        .import(&f.admin, &asked, Bytes::copy_from_slice(staff.as_bytes()))
         .await
         .unwrap();
     let outcome = f
@@ -761,7 +766,7 @@ pub async fn another_sources_people_are_not_taken_over(db: TestDb) {
         .import(
             &f.admin,
             &request("roster.csv", false, false),
-            students(3).as_bytes(),
+            Bytes::copy_from_slice(students(3).as_bytes()),
         )
         .await
         .unwrap();
@@ -820,7 +825,10 @@ async fn import_package(f: &Fixture, name: &str, bytes: Vec<u8>) -> ImportOutcom
         file_name: name.to_owned(),
         ..ImportRequest::default()
     };
-    f.app.import(&f.admin, &request, &bytes).await.unwrap()
+    f.app
+        .import(&f.admin, &request, bytes.into())
+        .await
+        .unwrap()
 }
 
 /// A OneRoster package of the documented samples (`docs/formats`), zipped.

@@ -4,10 +4,13 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
 
 use rollcall_domain::provisioning::{
-    self, Applied, Counts, Decision, Format, Known, Mode, Outcome, Plan, ReportLine, Roll, Row,
-    RunRecord, SourceSettings, Wanted,
+    self, Applied, Counts, Decision, Format, Mode, Outcome, Plan, ReportLine, Roll, Row, RunRecord,
+    SourceSettings, Wanted,
 };
 use rollcall_domain::roster::{Roster, RosterChanges, undo_rosters};
 use rollcall_domain::token::sha256_hex;
@@ -74,21 +77,21 @@ pub struct Undo {
 struct Planned {
     /// Full or delta: as the file says, else as asked, else the source's.
     mode: Mode,
-    /// The rows read whole: all but those sent exactly as before.
-    rows: Vec<Row>,
-    /// The users those rows may name or clash with, and everyone the plan changes, whole.
-    known: Vec<Known>,
     /// How many of the source's people it could still remove (those not archived already).
     source_users: usize,
-    /// The source's people before the run, narrow: classes name their members by external id.
-    roll: Roll,
+    /// The source's people before the run, narrow, and which of them the file sent as before:
+    /// the file is read again through it when the plan is written, and classes name their
+    /// members by external id.
+    roll: Arc<Roll>,
     plan: Plan,
     /// Classes and their members, when the file sends them.
     rosters: Option<RosterSet>,
+    /// The file, read again when the plan is written.
+    file: Bytes,
 }
 
 impl Planned {
-    /// The plan alone: the rows, the users read and the roll are let go here.
+    /// The plan alone: the roll is let go here.
     fn into_plan(self) -> Plan {
         self.plan
     }
@@ -102,7 +105,7 @@ impl App {
         &self,
         who: &Principal,
         request: &ImportRequest,
-        file: &[u8],
+        file: Bytes,
     ) -> Result<ImportOutcome, AppError> {
         let started_at = self.now();
         let mut laps = Laps::start();
@@ -117,7 +120,7 @@ impl App {
             source_id: source.id,
             actor_label: who.actor.label().to_owned(),
             file_name: request.file_name.chars().take(255).collect(),
-            checksum: sha256_hex(file),
+            checksum: sha256_hex(&file),
             mode,
             outcome,
             counts,
@@ -127,7 +130,7 @@ impl App {
             decided: None,
             undone: None,
         };
-        let planned = match self.plan_file(who, &source, request.mode, file).await? {
+        let planned = match self.plan_file(who, &source, request.mode, &file).await? {
             Ok(planned) => planned,
             Err(problems) => {
                 if !request.dry_run {
@@ -165,7 +168,7 @@ impl App {
                 planned.plan.report(),
             );
             uow.insert_run(&held).await?;
-            uow.put_held_file(who.org_id, held.id, file).await?;
+            uow.put_held_file(who.org_id, held.id, &file).await?;
             uow.commit().await?;
             tracing::warn!(
                 removals = planned.plan.removals(),
@@ -188,8 +191,8 @@ impl App {
         let mut uow = self.store.begin().await?;
         self.write_plan(uow.as_mut(), who, &source, &planned, &planned.plan, run.id)
             .await?;
-        // The report is made once the rows and the users read are let go: a first run of a
-        // million rows never holds both.
+        // The report is made once the roll is let go: a first run of a million rows never
+        // holds both.
         let plan = planned.into_plan();
         let run = RunRecord {
             report: plan.report(),
@@ -251,6 +254,7 @@ impl App {
             .store
             .held_file(who.org_id, id)
             .await?
+            .map(Bytes::from)
             .ok_or_else(|| AppError::conflict("run", "this held run's file is gone"))?;
         let planned = match self.plan_file(who, &source, Some(held.mode), &file).await? {
             Ok(planned) => planned,
@@ -481,22 +485,39 @@ impl App {
         Ok(run)
     }
 
-    /// Reads `file` in the source's format and plans it against the org's users as they are.
+    /// Reads `file` in the source's format and plans it against the org's users as they are,
+    /// a part of [`PART`] rows at a time: no more of a long file is held than a part or two.
     ///
     /// The source's roll (its people, narrow) is read first; a row that sends someone exactly
-    /// as before (see [`provisioning::Roll::quiet`]) is passed over. Only the other rows are
-    /// read whole, and only the users they may name or clash with: the org, when they are many.
+    /// as before (see [`provisioning::Roll::quiet`]) is passed over. The other rows are planned
+    /// a part at a time, against the users they may name or clash with, read then.
     async fn plan_file(
         &self,
         who: &Principal,
         source: &SourceSettings,
         asked: Option<Mode>,
-        file: &[u8],
+        file: &Bytes,
     ) -> Result<Result<Planned, Vec<Problem>>, AppError> {
         let mut laps = Laps::start();
         let roll = self.store.source_roll(who.org_id, &source.name).await?;
         laps.lap("roll");
-        let (read, roll) = read_file(source.format, file, roll).await?;
+        let roll = Arc::new(Mutex::new(roll));
+        let quiet = {
+            let roll = Arc::clone(&roll);
+            move |line, external_id: &str, digest| lock(&roll).quiet(line, external_id, digest)
+        };
+        let mut parts = read_in_parts(source.format, file.clone(), quiet);
+        let mut planner = provisioning::Planner::new(&source.name, source.policy);
+        let (mut rows_read, mut known_read) = (0, 0);
+        while let Some(rows) = parts.next().await {
+            let wanted = Wanted::of(&rows, &lock(&roll));
+            let known = self.store.provisioning_known(who.org_id, &wanted).await?;
+            planner.part(&rows, &known, &lock(&roll));
+            rows_read += rows.len();
+            known_read += known.len();
+        }
+        let read = parts.finish().await?;
+        laps.lap("file and plan");
         let read = match read {
             Ok(read) => read,
             Err(problems) => return Ok(Err(problems)),
@@ -515,34 +536,19 @@ impl App {
             (Some(says), _) => says,
             (None, asked) => asked.unwrap_or(source.mode),
         };
-        let Read {
-            rows,
-            skipped,
-            notes,
-            rosters,
-            ..
-        } = read;
-        laps.lap("file");
-        // Looking a value up costs about what reading a user does: past half the org's
-        // size, the whole org is read instead. The org holds at least the roll: within half
-        // of it, the org need not be counted.
-        let wanted = Wanted::count_of(&rows);
-        let whole_org = wanted > roll.len() / 2
-            && wanted as u64 > self.store.count_org_users(who.org_id).await? / 2;
-        let mut known = if whole_org {
-            self.store.provisioning_directory(who.org_id).await?
-        } else {
-            let wanted = Wanted::of(&rows, &roll);
-            self.store.provisioning_known(who.org_id, &wanted).await?
-        };
+        // The reader is done: the roll is this run's alone again.
+        let roll = Arc::try_unwrap(roll)
+            .map_err(|_| {
+                let err = std::io::Error::other("the roll is still shared");
+                AppError::internal("reading an import file", err)
+            })?
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let source_users = roll
             .iter()
             .filter(|(_, user)| !rules::is_archived(user.status))
             .count();
-        laps.lap("known");
-        let planned =
-            provisioning::plan_with_roll(&source.name, mode, source.policy, &rows, &known, &roll);
-        let mut plan = match planned {
+        let mut plan = match planner.finish(mode, &roll) {
             Ok(plan) => plan,
             Err(problems) => {
                 return Ok(Err(problems
@@ -553,16 +559,14 @@ impl App {
                     .collect()));
             }
         };
-        let unread = plan.unread(&known);
-        if !unread.is_empty() {
-            let wanted = Wanted {
-                ids: unread,
-                ..Wanted::default()
-            };
-            known.extend(self.store.provisioning_known(who.org_id, &wanted).await?);
-        }
-        laps.lap("plan");
-        tracing::debug!(rows = rows.len(), known = known.len(), %laps, "import file planned");
+        laps.lap("missing");
+        tracing::debug!(rows = rows_read, known = known_read, %laps, "import file planned");
+        let Read {
+            skipped,
+            notes,
+            rosters,
+            ..
+        } = read;
         plan.notes = notes;
         plan.skipped = skipped
             .into_iter()
@@ -577,20 +581,21 @@ impl App {
             .collect();
         Ok(Ok(Planned {
             mode,
-            rows,
-            known,
             source_users,
-            roll,
+            roll: Arc::new(roll),
             plan,
             rosters,
+            file: file.clone(),
         }))
     }
 
     /// Applies `plan` (all of the planned run, or a part of it) and writes it in `uow`, a part
-    /// of [`PART`] people at a time: users created whole, the others change by change (each
-    /// checked against the version planned on), what the source now says, and what the run's
-    /// undo needs. Refused when another run of the source was applied since this one was
-    /// planned.
+    /// of [`PART`] people at a time: `file` is read again, through the roll the plan was made
+    /// with, and each part's rows are applied with the plan's items for them, to the users
+    /// they name as they are now; then the items no row sends (people kept as an admin left
+    /// them, or missing). Users are created whole, the others change by change (each checked
+    /// against the version planned on), with what the source now says and what the run's undo
+    /// needs. Refused when another run of the source was applied since this one was planned.
     async fn write_plan(
         &self,
         uow: &mut dyn UnitOfWork,
@@ -602,35 +607,41 @@ impl App {
     ) -> Result<(), AppError> {
         let mut laps = Laps::start();
         claim(uow, source).await?;
-        let actor = source_actor(source, run);
-        let in_parts = provisioning::Applier::new(
-            who.org_id,
-            &source.name,
-            &planned.rows,
-            &planned.known,
-            &actor,
-            self.now(),
-        );
-        // The source's people the run made or linked, by external id: classes name them.
-        let mut joined: HashMap<String, UserId> = HashMap::new();
-        for part in plan.items.chunks(PART) {
-            let applied = in_parts
-                .apply(part)
-                .map_err(|err| AppError::internal("applying an import run", err))?;
-            if planned.rosters.is_some() {
-                joined.extend(
-                    applied
-                        .after
-                        .iter()
-                        .filter(|k| k.user.source() == &source.name)
-                        .filter_map(|k| {
-                            Some((k.user.external_id()?.as_str().to_owned(), k.user.id()))
-                        }),
-                );
-            }
-            self.write_part(uow, who, &in_parts, applied, run).await?;
+        let mut part = PartWriter {
+            uow,
+            who,
+            source,
+            actor: source_actor(source, run),
+            run,
+            joined: HashMap::new(),
+            keep_joined: planned.rosters.is_some(),
+        };
+        let quiet = {
+            let roll = Arc::clone(&planned.roll);
+            move |_: u64, external_id: &str, _| roll.heard(external_id)
+        };
+        let mut parts = read_in_parts(source.format, planned.file.clone(), quiet);
+        // The rows' items come first, in the rows' order.
+        let mut items = plan.items.as_slice();
+        while let Some(rows) = parts.next().await {
+            let lines: HashSet<u64> = rows.iter().map(line_of).collect();
+            let theirs = items
+                .iter()
+                .take_while(|item| item.line.is_some_and(|line| lines.contains(&line)))
+                .count();
+            let (these, rest) = items.split_at(theirs);
+            items = rest;
+            self.write_part(&mut part, &rows, these).await?;
+        }
+        if parts.finish().await?.is_err() {
+            let err = std::io::Error::other("the file read differently the second time");
+            return Err(AppError::internal("reading an import file", err));
+        }
+        for these in items.chunks(PART) {
+            self.write_part(&mut part, &[], these).await?;
         }
         laps.lap("parts");
+        let PartWriter { uow, joined, .. } = part;
         let made = match &planned.rosters {
             Some(rosters) => {
                 let before = uow.source_rosters(who.org_id, source.id).await?;
@@ -650,13 +661,60 @@ impl App {
         Ok(())
     }
 
-    /// Writes one part of an applied run (see [`Self::write_plan`]); `in_parts` applied it,
-    /// and knows what the source said of each user before the run.
+    /// Applies and writes `items`, the plan's items for `rows` (or for no row), to the users
+    /// they name, read now.
     async fn write_part(
+        &self,
+        part: &mut PartWriter<'_>,
+        rows: &[Row],
+        items: &[provisioning::Item],
+    ) -> Result<(), AppError> {
+        let mut ids: Vec<UserId> = items.iter().filter_map(|item| item.user).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let known = if ids.is_empty() {
+            Vec::new()
+        } else {
+            let wanted = Wanted {
+                ids,
+                ..Wanted::default()
+            };
+            self.store
+                .provisioning_known(part.who.org_id, &wanted)
+                .await?
+        };
+        let in_part = provisioning::Applier::new(
+            part.who.org_id,
+            &part.source.name,
+            rows,
+            &known,
+            &part.actor,
+            self.now(),
+        );
+        let applied = in_part
+            .apply(items)
+            .map_err(|err| AppError::internal("applying an import run", err))?;
+        if part.keep_joined {
+            let source = &part.source.name;
+            part.joined.extend(
+                applied
+                    .after
+                    .iter()
+                    .filter(|k| k.user.source() == source)
+                    .filter_map(|k| Some((k.user.external_id()?.as_str().to_owned(), k.user.id()))),
+            );
+        }
+        self.write_applied(&mut *part.uow, part.who, &in_part, applied, part.run)
+            .await
+    }
+
+    /// Writes one part of an applied run (see [`Self::write_plan`]); `in_part` applied it,
+    /// and knows what the source said of each user before the run.
+    async fn write_applied(
         &self,
         uow: &mut dyn UnitOfWork,
         who: &Principal,
-        in_parts: &provisioning::Applier<'_>,
+        in_part: &provisioning::Applier<'_>,
         applied: Applied,
         run: RunId,
     ) -> Result<(), AppError> {
@@ -700,7 +758,7 @@ impl App {
             .filter(|k| !listed.contains(&k.user.id()))
             .filter_map(|k| {
                 let now = k.said?;
-                (in_parts.said_before(k.user.id()) != Some(now)).then_some((k.user.id(), now))
+                (in_part.said_before(k.user.id()) != Some(now)).then_some((k.user.id(), now))
             })
             .collect();
         uow.put_said(who.org_id, &said).await?;
@@ -714,41 +772,96 @@ impl App {
 /// part's users in memory.
 const PART: usize = 10_000;
 
-/// Reads `file` as `format`, passing over the rows `roll` says were sent as before. It blocks:
-/// on a multi-threaded runtime it runs in place and borrows the file (a package of a million
-/// rows is not copied); elsewhere on a blocking thread, with a copy.
-async fn read_file(
+/// Where a run writes its parts, and what it gathers on the way.
+struct PartWriter<'a> {
+    uow: &'a mut dyn UnitOfWork,
+    who: &'a Principal,
+    source: &'a SourceSettings,
+    actor: Actor,
+    run: RunId,
+    /// The source's people the run made or linked, by external id: classes name them.
+    joined: HashMap<String, UserId>,
+    /// Whether the file sends classes, which need `joined`.
+    keep_joined: bool,
+}
+
+/// Reads `file` as `format` on a blocking thread, passing over the rows `quiet` says were sent
+/// as before, and hands the other rows out a part of [`PART`] at a time, in the file's order:
+/// the reader reads on while a part is planned or written, at most a part ahead. The handle
+/// answers with what the reader read besides the rows, or every problem in the file.
+fn read_in_parts(
     format: Format,
-    file: &[u8],
-    mut roll: Roll,
-) -> Result<(Result<Read, Vec<Problem>>, Roll), AppError> {
-    let read = move |bytes: &[u8], roll: &mut Roll| {
-        let mut quiet = |line, external_id: &str, digest| roll.quiet(line, external_id, digest);
-        match format {
-            Format::PlainCsv => {
-                rollcall_import::plain::read_with(bytes, &mut quiet).map(|(rows, quiet)| Read {
-                    rows,
+    file: Bytes,
+    mut quiet: impl FnMut(u64, &str, provisioning::Digest) -> bool + Send + 'static,
+) -> InParts {
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    let reader = tokio::task::spawn_blocking(move || {
+        let mut part = Vec::with_capacity(PART);
+        // Once the receiver is gone (the run failed), the rest is read and let go.
+        let mut open = true;
+        let mut sink = |row| {
+            part.push(row);
+            if part.len() == PART {
+                let full = std::mem::replace(&mut part, Vec::with_capacity(PART));
+                open = open && tx.blocking_send(full).is_ok();
+            }
+        };
+        let read = match format {
+            Format::PlainCsv => rollcall_import::plain::read_into(&file[..], &mut quiet, &mut sink)
+                .map(|quiet| Read {
                     quiet,
                     ..Read::default()
-                })
+                }),
+            Format::OneRoster => {
+                rollcall_import::oneroster::read_zip_into(&file, &mut quiet, &mut sink)
             }
-            Format::OneRoster => rollcall_import::oneroster::read_zip_with(bytes, &mut quiet),
             // Refused before any file is read (`refuse_files`).
             Format::Scim => Ok(Read::default()),
+        };
+        if open && !part.is_empty() {
+            // The receiver may be gone: the run failed, and says why itself.
+            let _ = tx.blocking_send(part);
         }
-    };
-    let flavor = tokio::runtime::Handle::current().runtime_flavor();
-    if flavor == tokio::runtime::RuntimeFlavor::MultiThread {
-        let read = tokio::task::block_in_place(|| read(file, &mut roll));
-        return Ok((read, roll));
+        read
+    });
+    InParts { rows: rx, reader }
+}
+
+/// A file being read on a blocking thread, its rows handed out a part at a time (see
+/// [`read_in_parts`]).
+struct InParts {
+    rows: tokio::sync::mpsc::Receiver<Vec<Row>>,
+    reader: tokio::task::JoinHandle<Result<Read, Vec<Problem>>>,
+}
+
+impl InParts {
+    /// The next part of the rows, in the file's order; `None` once the file is read.
+    async fn next(&mut self) -> Option<Vec<Row>> {
+        self.rows.recv().await
     }
-    let bytes = file.to_vec();
-    tokio::task::spawn_blocking(move || {
-        let read = read(&bytes, &mut roll);
-        (read, roll)
-    })
-    .await
-    .map_err(|err| AppError::internal("reading an import file", err))
+
+    /// What the reader read besides the rows, or every problem in the file: asked once every
+    /// part is taken.
+    async fn finish(self) -> Result<Result<Read, Vec<Problem>>, AppError> {
+        self.reader
+            .await
+            .map_err(|err| AppError::internal("reading an import file", err))
+    }
+}
+
+/// The roll, locked: shared between the reader, which marks who was sent as before, and the
+/// planner.
+fn lock(roll: &Mutex<Roll>) -> std::sync::MutexGuard<'_, Roll> {
+    roll.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A row's line.
+fn line_of(row: &Row) -> u64 {
+    match row {
+        Row::Listed(listed) => listed.line,
+        Row::Deleted { line, .. } => *line,
+    }
 }
 
 /// Writes a package's classes and their members: a member is named by their id in the source

@@ -709,6 +709,11 @@ fn a_row_is_read_whole_when_it_changed_its_user_changed_or_the_source_let_them_g
     let digest = row.digest.unwrap();
     let mut roll = roll_of(&applied.after, &applied.sent);
     assert!(!roll.quiet(2, "e1", Digest([7; 16])), "another digest");
+    assert!(
+        !roll.quiet(3, "e1", digest),
+        "a second row for them, after one read whole"
+    );
+    let mut roll = roll_of(&applied.after, &applied.sent);
     assert!(!roll.quiet(2, "e9", digest), "another person");
     assert!(roll.quiet(2, "e1", digest));
     assert!(!roll.quiet(3, "e1", digest), "a second row for them");
@@ -808,11 +813,11 @@ fn two_rows_naming_one_user_are_refused_whole_or_in_parts() {
     assert_eq!(whole[0].0, 4);
     assert!(whole[0].1.message.contains("another row"), "{whole:?}");
     let source = roster();
-    let mut planner = Planner::new(&source, Mode::Full, policy, &roll);
+    let mut planner = Planner::new(&source, policy);
     for row in rows.chunks(1) {
-        planner.part(row, &people);
+        planner.part(row, &people, &roll);
     }
-    assert_eq!(planner.finish().unwrap_err(), whole);
+    assert_eq!(planner.finish(Mode::Full, &roll).unwrap_err(), whole);
 }
 
 proptest! {
@@ -865,7 +870,7 @@ proptest! {
         let source = roster();
         let roll = Roll::of(&source, &case.people);
         let whole = plan_with_roll(&source, case.mode, case.policy, &rows, &case.people, &roll);
-        let mut planner = Planner::new(&source, case.mode, case.policy, &roll);
+        let mut planner = Planner::new(&source, case.policy);
         for rows in rows.chunks(part) {
             let wanted = Wanted::of(rows, &roll);
             let known: Vec<Known> = case
@@ -874,9 +879,9 @@ proptest! {
                 .filter(|k| is_wanted(&wanted, k))
                 .cloned()
                 .collect();
-            planner.part(rows, &known);
+            planner.part(rows, &known, &roll);
         }
-        prop_assert_eq!(planner.finish(), whole);
+        prop_assert_eq!(planner.finish(case.mode, &roll), whole);
     }
 
     /// A plan applied a part at a time (as a store writes a large run) does what it does

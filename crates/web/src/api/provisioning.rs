@@ -443,7 +443,7 @@ pub async fn import(
         confirmed: params.confirm_mass_removal.unwrap_or(false),
     };
     let outcome = app
-        .import(&who, &request, &file)
+        .import(&who, &request, file)
         .await
         .map_err(not_found_source)?;
     Ok(match outcome {

@@ -3,6 +3,7 @@
 //! history, a run's report with the approval of a held run (keeping chosen people) and undo
 //! with confirmation.
 
+use axum::body::Bytes;
 use axum::extract::{Extension, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -409,7 +410,7 @@ struct Upload {
     mode: String,
     previewed: String,
     file_name: String,
-    file: Vec<u8>,
+    file: Bytes,
 }
 
 async fn read_upload(mut multipart: Multipart) -> Result<Upload, String> {
@@ -423,7 +424,7 @@ async fn read_upload(mut multipart: Multipart) -> Result<Upload, String> {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {
             upload.file_name = field.file_name().unwrap_or("upload").to_owned();
-            upload.file = field.bytes().await.map_err(|e| e.body_text())?.to_vec();
+            upload.file = field.bytes().await.map_err(|e| e.body_text())?;
         } else {
             let text = field.text().await.map_err(|e| e.body_text())?;
             match name.as_str() {
@@ -496,7 +497,7 @@ pub async fn import(
         dry_run,
         confirmed: false,
     };
-    match app.import(who, &request, &upload.file).await {
+    match app.import(who, &request, upload.file).await {
         Ok(ImportOutcome::Preview(plan)) => {
             let part = preview_part(&plan, &checksum);
             preview_or_page(&signed_in, &headers, &source, part, StatusCode::OK)
