@@ -913,18 +913,46 @@ impl<'a> Directory<'a> {
     }
 }
 
-/// The usernames and e-mails a file has listed so far, with their lines.
+/// The external ids, usernames and e-mails a file has listed so far, each with its first line.
+/// Kept as 128-bit digests of the values, not the values: a file of a million rows would
+/// otherwise hold three million strings until its last row is planned. Two different values
+/// share a digest by chance about once in 2^128 pairs.
 #[derive(Default)]
 struct Seen {
-    usernames: HashMap<String, u64>,
-    emails: HashMap<String, u64>,
+    first: HashMap<[u64; 2], u64>,
+}
+
+/// What kind of value [`Seen`] holds, hashed with it: an e-mail may look like a username.
+#[derive(Clone, Copy, Hash)]
+enum Listing {
+    ExternalId,
+    Username,
+    Email,
 }
 
 impl Seen {
+    /// The line that listed `value` first, unless it is this one.
+    fn first(&mut self, kind: Listing, value: &str, line: u64) -> Option<u64> {
+        use std::collections::hash_map::Entry;
+        use std::hash::{Hash, Hasher};
+        let half = |seed: u8| {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            (seed, kind, value).hash(&mut hasher);
+            hasher.finish()
+        };
+        match self.first.entry([half(0), half(1)]) {
+            Entry::Occupied(first) => Some(*first.get()),
+            Entry::Vacant(slot) => {
+                slot.insert(line);
+                None
+            }
+        }
+    }
+
     /// The row's username or e-mail when an earlier row has it (or one that looks the same).
     fn twice(&mut self, row: &Listed) -> Option<FieldError> {
         if let Some(name) = &row.username
-            && let Some(first) = self.usernames.insert(name.skeleton(), row.line)
+            && let Some(first) = self.first(Listing::Username, &name.skeleton(), row.line)
         {
             return Some(FieldError::new(
                 "username",
@@ -935,7 +963,7 @@ impl Seen {
             ));
         }
         if let Some(email) = &row.email
-            && let Some(first) = self.emails.insert(email.key(), row.line)
+            && let Some(first) = self.first(Listing::Email, &email.key(), row.line)
         {
             return Some(FieldError::new(
                 "email",
@@ -986,7 +1014,6 @@ pub struct Planner<'s> {
     policy: MissingPolicy,
     items: Vec<Item>,
     problems: Problems,
-    seen_external: HashSet<Box<str>>,
     seen: Seen,
     touched: HashSet<UserId>,
 }
@@ -998,7 +1025,6 @@ impl<'s> Planner<'s> {
             policy,
             items: Vec::new(),
             problems: Problems::new(),
-            seen_external: HashSet::new(),
             seen: Seen::default(),
             touched: HashSet::new(),
         }
@@ -1014,7 +1040,10 @@ impl<'s> Planner<'s> {
                 Row::Listed(listed) => (listed.line, &listed.external_id),
                 Row::Deleted { line, external_id } => (*line, external_id),
             };
-            if !self.seen_external.insert(external_id.as_str().into())
+            if self
+                .seen
+                .first(Listing::ExternalId, external_id.as_str(), line)
+                .is_some()
                 || roll.heard(external_id.as_str())
             {
                 self.problems.push((
@@ -1365,21 +1394,25 @@ impl Item {
 impl Plan {
     /// The report of an applied run: a line per person it changed or kept.
     pub fn report(&self) -> Vec<ReportLine> {
-        let mut report: Vec<ReportLine> = self
-            .items
-            .iter()
-            .filter_map(|item| {
-                item.describe().map(|what| ReportLine {
-                    line: item.line,
-                    external_id: Some(item.external_id.as_str().to_owned()),
-                    user_id: item.user,
-                    removal: item.is_removal(),
-                    kind: item.kind().to_owned(),
-                    what,
-                })
+        self.report_in_parts(usize::MAX).flatten().collect()
+    }
+
+    /// The report made `items` items at a time, then the rows skipped: a run of a million
+    /// people is written without ever holding a million lines.
+    pub fn report_in_parts(&self, items: usize) -> impl Iterator<Item = Vec<ReportLine>> + '_ {
+        let line = |item: &Item| {
+            item.describe().map(|what| ReportLine {
+                line: item.line,
+                external_id: Some(item.external_id.as_str().to_owned()),
+                user_id: item.user,
+                removal: item.is_removal(),
+                kind: item.kind().to_owned(),
+                what,
             })
-            .collect();
-        report.extend(self.skipped.iter().cloned());
-        report
+        };
+        self.items
+            .chunks(items.max(1))
+            .map(move |part| part.iter().filter_map(line).collect())
+            .chain(std::iter::once(self.skipped.clone()))
     }
 }

@@ -8,6 +8,7 @@
 //! bulk users file with no rows, a file the manifest does not declare (or declares and leaves
 //! out), a zip entry that escapes the package, or a package that unpacks to an absurd size.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read as _;
 
@@ -47,7 +48,7 @@ const IGNORED: &[&str] = &[
 ];
 
 /// A package's files by lower-case name, each with its name as sent and its bytes.
-pub type Files = BTreeMap<String, (String, Vec<u8>)>;
+pub type Files<'z> = BTreeMap<String, (String, Cow<'z, [u8]>)>;
 
 /// Whether a (lower-cased) file name is a CSV file's.
 fn is_csv(key: &str) -> bool {
@@ -79,7 +80,7 @@ pub fn read_zip_into(
 }
 
 /// The package's files by lower-case name, refusing entries that escape it and absurd sizes.
-fn unzip(zip: &[u8]) -> Result<Files, Vec<Problem>> {
+fn unzip(zip: &[u8]) -> Result<Files<'_>, Vec<Problem>> {
     let fail = |reason: String| vec![Problem::at_line(0, reason).in_file("the package")];
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).map_err(|err| {
         fail(format!(
@@ -128,16 +129,28 @@ fn unzip(zip: &[u8]) -> Result<Files, Vec<Problem>> {
         }
         folders.insert(folder);
         let allowed = budget.saturating_sub(used);
-        // Room for the size the entry says it has (within what is allowed): grown as it is
-        // read, a file of 100 MiB would for a moment be held twice.
-        let room = usize::try_from(entry.size().min(allowed + 1)).unwrap_or_default();
-        let mut bytes = Vec::with_capacity(room);
-        let read = entry
-            .by_ref()
-            .take(allowed + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|err| fail(format!("cannot unpack '{raw}': {err}")))?;
-        used += read as u64;
+        let bytes = if let Some(stored) = stored_in_place(zip, &entry) {
+            // Stored as it is: read where it lies, checked as unpacking would.
+            if crc32fast::hash(stored) != entry.crc32() {
+                return Err(fail(format!(
+                    "has an entry '{raw}' whose checksum does not match: the zip is damaged"
+                )));
+            }
+            used += stored.len() as u64;
+            Cow::Borrowed(stored)
+        } else {
+            // Room for the size the entry says it has (within what is allowed): grown as it
+            // is read, a file of 100 MiB would for a moment be held twice.
+            let room = usize::try_from(entry.size().min(allowed + 1)).unwrap_or_default();
+            let mut bytes = Vec::with_capacity(room);
+            let read = entry
+                .by_ref()
+                .take(allowed + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|err| fail(format!("cannot unpack '{raw}': {err}")))?;
+            used += read as u64;
+            Cow::Owned(bytes)
+        };
         if used > budget {
             return Err(fail(format!(
                 "unpacks to more than {} MiB (from a {} KiB zip); Rollcall refuses packages \
@@ -157,6 +170,23 @@ fn unzip(zip: &[u8]) -> Result<Files, Vec<Problem>> {
         ));
     }
     Ok(files)
+}
+
+/// The bytes of an entry stored without compression, where they lie in `zip`: a package
+/// stored as it is (as [`pack`] makes one) is read in place, not copied.
+fn stored_in_place<'z>(
+    zip: &'z [u8],
+    entry: &zip::read::ZipFile<'_, impl std::io::Read>,
+) -> Option<&'z [u8]> {
+    if entry.compression() != zip::CompressionMethod::Stored
+        || entry.encrypted()
+        || entry.compressed_size() != entry.size()
+    {
+        return None;
+    }
+    let start = usize::try_from(entry.data_start()?).ok()?;
+    let end = start.checked_add(usize::try_from(entry.size()).ok()?)?;
+    zip.get(start..end)
 }
 
 /// Zips the CSV files of a folder (stored, not compressed): a package on disk, as SFTP delivers
@@ -197,7 +227,7 @@ struct Manifest {
     files: HashMap<String, String>,
 }
 
-fn manifest(files: &Files) -> Result<Manifest, Vec<Problem>> {
+fn manifest(files: &Files<'_>) -> Result<Manifest, Vec<Problem>> {
     let Some((name, bytes)) = files.get("manifest.csv") else {
         let why = if files.contains_key("users.csv") {
             "has no manifest.csv: OneRoster 1.1 and 1.2 packages start with one (a package \
@@ -288,12 +318,12 @@ fn manifest(files: &Files) -> Result<Manifest, Vec<Problem>> {
 }
 
 /// Reads an unpacked package (files by lower-case name, with their names as sent).
-pub fn read_files(files: &Files) -> Result<Read, Vec<Problem>> {
+pub fn read_files(files: &Files<'_>) -> Result<Read, Vec<Problem>> {
     read_files_with(files, &mut |_, _, _| false)
 }
 
 /// Reads an unpacked package, passing over the users `quiet` says are sent as before.
-pub fn read_files_with(files: &Files, quiet: &mut Quiet<'_>) -> Result<Read, Vec<Problem>> {
+pub fn read_files_with(files: &Files<'_>, quiet: &mut Quiet<'_>) -> Result<Read, Vec<Problem>> {
     let mut rows = Vec::new();
     let read = read_files_into(files, quiet, &mut |row| rows.push(row))?;
     Ok(Read { rows, ..read })
@@ -301,7 +331,7 @@ pub fn read_files_with(files: &Files, quiet: &mut Quiet<'_>) -> Result<Read, Vec
 
 /// Reads an unpacked package, handing each person's row to `sink` (see [`read_zip_into`]).
 pub fn read_files_into(
-    files: &Files,
+    files: &Files<'_>,
     quiet: &mut Quiet<'_>,
     sink: &mut Sink<'_>,
 ) -> Result<Read, Vec<Problem>> {
@@ -364,7 +394,7 @@ pub fn read_files_into(
 /// Classes and enrollments, when the manifest sends classes.
 fn rosters(
     manifest: &Manifest,
-    files: &Files,
+    files: &Files<'_>,
     orgs: &HashMap<String, Org>,
 ) -> Result<Option<RosterSet>, Vec<Problem>> {
     let mode = |key: &str| manifest.files.get(key).map(String::as_str);

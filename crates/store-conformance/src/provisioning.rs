@@ -403,6 +403,23 @@ pub async fn a_long_report_is_kept_whole_and_in_order(db: TestDb) {
         .unwrap();
     assert!(history[0].report.is_empty());
 
+    // Lines added after the run, a few, then many, then none, follow its own in order.
+    let more: Vec<ReportLine> = (25_001..45_002).map(line).collect();
+    let mut uow = f.db.store.begin().await.unwrap();
+    uow.add_report_lines(long.org_id, long.id, &more[..7])
+        .await
+        .unwrap();
+    uow.add_report_lines(long.org_id, long.id, &more[7..])
+        .await
+        .unwrap();
+    uow.add_report_lines(long.org_id, long.id, &[])
+        .await
+        .unwrap();
+    uow.commit().await.unwrap();
+    let read = f.app.run(&f.admin, long.id).await.unwrap();
+    let whole: Vec<ReportLine> = long.report.iter().chain(&more).cloned().collect();
+    assert_eq!(read.report, whole);
+
     let rejected = RunRecord {
         outcome: Outcome::Rejected,
         report: (0..3).map(line).collect(),

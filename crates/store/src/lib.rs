@@ -26,8 +26,8 @@ mod value;
 
 use async_trait::async_trait;
 use rollcall_domain::provisioning::{
-    Known, Outcome, ProvisioningSettings, Roll, RunRecord, Said, Sent, SourceSettings, Touch,
-    Wanted,
+    Known, Outcome, ProvisioningSettings, ReportLine, Roll, RunRecord, Said, Sent, SourceSettings,
+    Touch, Wanted,
 };
 use rollcall_domain::roster::{MemberRole, Roster, RosterChanges, RosterState, RosterUndo};
 use rollcall_domain::{
@@ -406,6 +406,14 @@ pub trait UnitOfWork:
 
     async fn insert_source(&mut self, source: &SourceSettings) -> StoreResult<()>;
     async fn insert_run(&mut self, run: &RunRecord) -> StoreResult<()>;
+    /// Adds `lines` at the end of a kept run's report: a long run's report is written a part
+    /// at a time after its run, never held whole.
+    async fn add_report_lines(
+        &mut self,
+        org: OrgId,
+        run: RunId,
+        lines: &[ReportLine],
+    ) -> StoreResult<()>;
     /// Rewrites a kept run (a held one approved or rejected, an applied one undone) that is
     /// still as read: outcome `was` and not undone. `false` when someone else decided first.
     async fn update_run(&mut self, run: &RunRecord, was: Outcome) -> StoreResult<bool>;

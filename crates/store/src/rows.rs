@@ -535,11 +535,11 @@ impl RunColumns {
         serde_json::to_string(&run.counts).unwrap_or_else(|_| "{}".to_owned())
     }
 
-    /// The run's report as stored in `import_run_report`: JSON arrays of up to
+    /// A run's report lines as stored in `import_run_report`: JSON arrays of up to
     /// [`REPORT_PART`] lines each, in order. A run of a million people is never one value of a
     /// million lines, which the database would copy twice more as it writes it.
-    pub fn report_parts(run: &RunRecord) -> impl Iterator<Item = String> + '_ {
-        run.report
+    pub fn report_parts(lines: &[ReportLine]) -> impl Iterator<Item = String> + '_ {
+        lines
             .chunks(REPORT_PART)
             .map(|part| serde_json::to_string(part).unwrap_or_else(|_| "[]".to_owned()))
     }

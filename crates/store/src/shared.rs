@@ -17,8 +17,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use rollcall_domain::provisioning::{
-    Known, Outcome, ProvisioningSettings, Roll, RunRecord, Safeguard, Said, Sent, SourceSettings,
-    Touch, Wanted,
+    Known, Outcome, ProvisioningSettings, ReportLine, Roll, RunRecord, Safeguard, Said, Sent,
+    SourceSettings, Touch, Wanted,
 };
 use rollcall_domain::roster::{MemberRole, Roster, RosterChanges, RosterState, RosterUndo, Seat};
 use rollcall_domain::{
@@ -189,16 +189,28 @@ where
             .push(" and run_id = ")
             .bind(run.id.as_uuid());
         q.execute(&mut *self.tx).await?;
-        for (part, lines) in RunColumns::report_parts(run).enumerate() {
+        self.put_report_parts(run.org_id, run.id, 0, &run.report)
+            .await
+    }
+
+    /// Writes `lines` as parts of a run's report, numbered from `first`.
+    async fn put_report_parts(
+        &mut self,
+        org: OrgId,
+        run: RunId,
+        first: i64,
+        lines: &[ReportLine],
+    ) -> StoreResult<()> {
+        for (part, lines) in (first..).zip(RunColumns::report_parts(lines)) {
             let mut q = Sql::<B>::new(
                 "insert into import_run_report (org_id, run_id, part, lines) values ",
             );
             q.row(
                 true,
                 [
-                    run.org_id.as_uuid().into(),
-                    run.id.as_uuid().into(),
-                    i64::try_from(part).unwrap_or(i64::MAX).into(),
+                    org.as_uuid().into(),
+                    run.as_uuid().into(),
+                    part.into(),
                     lines.into(),
                 ],
             );
@@ -1247,6 +1259,28 @@ where
         q.row(true, RunColumns::values(run));
         q.execute(&mut *self.tx).await?;
         self.put_report(run).await
+    }
+
+    async fn add_report_lines(
+        &mut self,
+        org: OrgId,
+        run: RunId,
+        lines: &[ReportLine],
+    ) -> StoreResult<()> {
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let mut q = Sql::<B>::new(
+            "select coalesce(max(part) + 1, 0) from import_run_report where org_id = ",
+        );
+        q.bind(org.as_uuid())
+            .push(" and run_id = ")
+            .bind(run.as_uuid());
+        let next = q
+            .fetch_optional::<(i64,), _>(&mut *self.tx)
+            .await?
+            .map_or(0, |(next,)| next);
+        self.put_report_parts(org, run, next, lines).await
     }
 
     async fn update_run(&mut self, run: &RunRecord, was: Outcome) -> StoreResult<bool> {

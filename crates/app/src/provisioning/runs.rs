@@ -191,15 +191,17 @@ impl App {
         let mut uow = self.store.begin().await?;
         self.write_plan(uow.as_mut(), who, &source, &planned, &planned.plan, run.id)
             .await?;
-        // The report is made once the roll is let go: a first run of a million rows never
-        // holds both.
+        // The report is written once the roll is let go, a part at a time: a first run of a
+        // million rows never holds a million lines.
         let plan = planned.into_plan();
         let run = RunRecord {
-            report: plan.report(),
             finished_at: self.now(),
             ..run
         };
         uow.insert_run(&run).await?;
+        for lines in plan.report_in_parts(PART) {
+            uow.add_report_lines(who.org_id, run.id, &lines).await?;
+        }
         uow.commit().await?;
         laps.lap("applied");
         tracing::info!(counts = ?run.counts, %laps, "import run applied");

@@ -314,3 +314,29 @@ fn rows_handed_out_as_read_are_the_rows_read_whole_in_order() {
     assert!(read.rows.is_empty(), "{read:?}");
     assert_eq!((read.quiet, read.mode), (whole.quiet, whole.mode));
 }
+
+#[test]
+fn a_stored_package_is_read_in_place_as_a_deflated_one_is_and_checked() {
+    let users = format!("{USERS_11}u1,,2026-01-01,true,,student,ada,,Ada,Lovelace,,,,,,,9,\n");
+    let files = [("manifest.csv", MANIFEST_11), ("users.csv", users.as_str())];
+    let deflated = super::read_zip(&zip(&files)).unwrap();
+    let owned: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .map(|(name, text)| ((*name).to_owned(), text.as_bytes().to_vec()))
+        .collect();
+    let stored = super::pack(&owned).unwrap();
+    assert_eq!(super::read_zip(&stored).unwrap().rows, deflated.rows);
+
+    // One byte of the stored users.csv changed: its checksum no longer matches.
+    let mut damaged = stored.clone();
+    let at = damaged
+        .windows(5)
+        .position(|w| w == b"Ada,L")
+        .expect("users.csv lies in the zip as it is");
+    damaged[at] = b'E';
+    let problems = super::read_zip(&damaged).unwrap_err();
+    assert!(
+        problems[0].reason.contains("checksum does not match"),
+        "{problems:?}"
+    );
+}
