@@ -508,22 +508,6 @@ impl Wanted {
         wanted
     }
 
-    /// How many values [`Self::of`] would look up, without gathering them: a first run of a
-    /// million rows reads the whole org instead, and needs no more than the count.
-    pub fn count_of(rows: &[Row]) -> usize {
-        // Each row: one user, by id or by external id (whichever the roll knows), then its
-        // username (with its look-alike form) and e-mail.
-        rows.iter()
-            .map(|row| match row {
-                Row::Listed(listed) => {
-                    1 + 2 * usize::from(listed.username.is_some())
-                        + usize::from(listed.email.is_some())
-                }
-                Row::Deleted { .. } => 1,
-            })
-            .sum()
-    }
-
     /// How many values are looked up.
     pub fn len(&self) -> usize {
         self.ids.len()

@@ -1,7 +1,6 @@
 //! What an import run reads of the org besides the roll, straight from the file (see
 //! [`crate::file_reader`]): the users its rows may name or clash with (found by id, external
-//! id, username, look-alike username and e-mail), or the whole org's, each with what their
-//! source last said. Every statement is prepared once and stepped on a blocking thread.
+//! id, username, look-alike username and e-mail), each with what their source last said. Every statement is prepared once and stepped on a blocking thread.
 
 use std::path::PathBuf;
 
@@ -17,23 +16,6 @@ use crate::file_reader::{self, blocking, failed, uuid_at};
 /// last said (see [`select_known`]).
 fn known_in_org() -> String {
     format!("{}?1", select_known())
-}
-
-/// Every user of `org`, with what their source last said.
-pub(crate) async fn read(file: PathBuf, org: OrgId) -> StoreResult<Vec<Known>> {
-    blocking(move || {
-        let conn = file_reader::open(&file)?;
-        let mut statement = conn.prepare(&known_in_org()).map_err(failed)?;
-        let mut rows = statement
-            .query([org.as_uuid().as_bytes()])
-            .map_err(failed)?;
-        let mut known = Vec::new();
-        while let Some(row) = rows.next().map_err(failed)? {
-            known.push(known_of(row)?);
-        }
-        Ok(known)
-    })
-    .await
 }
 
 /// The users `wanted` names or may clash with, each once, with what their source last said.

@@ -221,19 +221,8 @@ impl Backend for SqliteBackend {
         Ok(())
     }
 
-    /// Read straight from the file, as the two below; a database in memory is read through
+    /// Read straight from the file, as the roll below; a database in memory is read through
     /// the pool.
-    async fn provisioning_directory(
-        &self,
-        _reader: &SqlitePool,
-        org: OrgId,
-    ) -> StoreResult<Option<Vec<Known>>> {
-        match &self.file {
-            Some(file) => directory::read(file.clone(), org).await.map(Some),
-            None => Ok(None),
-        }
-    }
-
     async fn provisioning_known(
         &self,
         _reader: &SqlitePool,

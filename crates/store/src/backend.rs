@@ -140,17 +140,6 @@ pub trait Backend: Send + Sync + Sized + 'static {
         false
     }
 
-    /// An import's directory (every user of the org, with what their source last said) read
-    /// the backend's own way, when it has one faster than a row per user; `None`: the shared
-    /// query reads it.
-    fn provisioning_directory(
-        &self,
-        _reader: &Pool<Self::Db>,
-        _org: OrgId,
-    ) -> impl Future<Output = StoreResult<Option<Vec<Known>>>> + Send {
-        async { Ok(None) }
-    }
-
     /// The users `wanted` names or may clash with, each once, with what their source last
     /// said, read the backend's own way, when it has one faster than a row per user; `None`:
     /// the shared queries read them.

@@ -279,17 +279,11 @@ pub trait Store:
         org: OrgId,
         name: &Source,
     ) -> StoreResult<Option<SourceSettings>>;
-    /// The org's users as a run is planned against them, each with what their source last said
-    /// of them: a run manages its own, may link those managed by hand, and must not take a
-    /// username or e-mail from anyone.
-    async fn provisioning_directory(&self, org: OrgId) -> StoreResult<Vec<Known>>;
     /// A source's users, narrow ([`Roll`]): what a run reads of the org before its file.
     async fn source_roll(&self, org: OrgId, source: &Source) -> StoreResult<Roll>;
     /// The users a run's rows may name or clash with ([`Wanted`]), whole, each with what their
     /// source last said of them; each once.
     async fn provisioning_known(&self, org: OrgId, wanted: &Wanted) -> StoreResult<Vec<Known>>;
-    /// How many users the org has, in every status.
-    async fn count_org_users(&self, org: OrgId) -> StoreResult<u64>;
     /// The org's rosters, by title.
     async fn rosters(&self, org: OrgId) -> StoreResult<Vec<Roster>>;
     /// Every membership of the org's rosters, with the member's status (for counts).

@@ -472,28 +472,6 @@ where
             .transpose()
     }
 
-    async fn provisioning_directory(&self, org: OrgId) -> StoreResult<Vec<Known>> {
-        if let Some(known) = self
-            .backend
-            .provisioning_directory(&self.reader, org)
-            .await?
-        {
-            return Ok(known);
-        }
-        let mut q = Sql::<B>::new(select_known());
-        q.bind(org.as_uuid());
-        q.fetch_all::<KnownColumns, _>(&self.reader)
-            .await?
-            .into_iter()
-            .map(|row| {
-                Ok(Known {
-                    said: parse_said(row.said.as_deref())?,
-                    user: row.user.into_user()?,
-                })
-            })
-            .collect()
-    }
-
     async fn source_roll(&self, org: OrgId, source: &Source) -> StoreResult<Roll> {
         if let Some(roll) = self.backend.source_roll(&self.reader, org, source).await? {
             return Ok(roll);
@@ -568,16 +546,6 @@ where
             }
         }
         Ok(known)
-    }
-
-    async fn count_org_users(&self, org: OrgId) -> StoreResult<u64> {
-        let mut q = Sql::<B>::new("select count(*) from user_account where org_id = ");
-        q.bind(org.as_uuid());
-        let (count,) = q
-            .fetch_optional::<(i64,), _>(&self.reader)
-            .await?
-            .unwrap_or((0,));
-        Ok(u64::try_from(count).unwrap_or_default())
     }
 
     async fn rosters(&self, org: OrgId) -> StoreResult<Vec<Roster>> {
