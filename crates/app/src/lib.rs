@@ -135,6 +135,8 @@ pub struct App {
     scim_batch: Arc<scim::Batcher>,
     /// The key that signs sign-in forms, once read (see [`forms`]).
     form_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
+    /// How many rows of an import run are read, planned and written at once.
+    import_part: usize,
 }
 
 impl App {
@@ -152,7 +154,16 @@ impl App {
             scim_log: Arc::default(),
             scim_batch: Arc::default(),
             form_key: Arc::default(),
+            import_part: provisioning::IMPORT_PART,
         }
+    }
+
+    /// The same app, reading, planning and writing import runs `rows` at a time (ten thousand
+    /// by default): a test sees a short file cross its parts.
+    #[must_use]
+    pub fn with_import_part(mut self, rows: usize) -> Self {
+        self.import_part = rows.max(1);
+        self
     }
 
     fn now(&self) -> Timestamp {

@@ -4,6 +4,8 @@
 
 mod runs;
 
+pub(crate) use runs::IMPORT_PART;
+
 use rollcall_domain::Source;
 use rollcall_domain::SourceId;
 use rollcall_domain::provisioning::{

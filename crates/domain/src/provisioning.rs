@@ -522,20 +522,6 @@ impl Wanted {
     }
 }
 
-impl Plan {
-    /// The people the plan changes (or whose source's word it changes) that are not among
-    /// `known`: a run reads them whole before it applies the plan.
-    pub fn unread(&self, known: &[Known]) -> Vec<UserId> {
-        let read: HashSet<UserId> = known.iter().map(|k| k.user.id()).collect();
-        self.items
-            .iter()
-            .filter(|item| !item.steps.is_empty() || item.said.is_some())
-            .filter_map(|item| item.user)
-            .filter(|id| !read.contains(id))
-            .collect()
-    }
-}
-
 /// How a listed person was found among the org's users.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MatchedBy {
@@ -734,9 +720,7 @@ impl Plan {
 
     /// Whether the run changes anyone.
     pub fn changes_anything(&self) -> bool {
-        self.items
-            .iter()
-            .any(|item| !item.steps.is_empty() || item.said.is_some())
+        self.items.iter().any(Item::changes_anything)
     }
 }
 
@@ -1280,6 +1264,11 @@ fn plan_missing(
 }
 
 impl Item {
+    /// Whether the item changes its person, or what the source remembers of them.
+    pub fn changes_anything(&self) -> bool {
+        !self.steps.is_empty() || self.said.is_some()
+    }
+
     /// Whether this is one of the run's removals: someone it deactivates or archives because it
     /// no longer lists them.
     pub fn is_removal(&self) -> bool {

@@ -69,7 +69,22 @@ async fn everyone(f: &Fixture) -> u64 {
 /// A first run links the manual Ada and creates the rest; a second archives the students it no
 /// longer lists; the same file again changes nothing, even after an admin restored one.
 pub async fn an_import_creates_links_and_archives_missing_students(db: TestDb) {
+    creates_links_and_archives(fixture(db).await).await;
+}
+
+/// The same, with each run read, planned and written a row at a time: every part's rows meet
+/// their items, the missing are written after them, and each person is checked against the
+/// version planned on.
+pub async fn an_import_read_a_row_at_a_time_does_what_it_does_whole(db: TestDb) {
     let f = fixture(db).await;
+    let f = Fixture {
+        app: f.app.with_import_part(1),
+        ..f
+    };
+    creates_links_and_archives(f).await;
+}
+
+async fn creates_links_and_archives(f: Fixture) {
     f.app
         .add_source(
             &f.admin,

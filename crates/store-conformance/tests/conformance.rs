@@ -28,6 +28,7 @@ rollcall_testkit::backend_tests!(
     a_server_secret_is_created_once_and_shared,
     sign_in_forms_are_signed_for_every_server,
     an_import_creates_links_and_archives_missing_students,
+    an_import_read_a_row_at_a_time_does_what_it_does_whole,
     a_row_sent_as_before_is_passed_over_until_its_user_changes,
     people_an_import_renames_are_found_by_their_new_names,
     refused_imports_change_nothing,

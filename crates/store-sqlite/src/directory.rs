@@ -1,6 +1,7 @@
 //! What an import run reads of the org besides the roll, straight from the file (see
 //! [`crate::file_reader`]): the users its rows may name or clash with (found by id, external
-//! id, username, look-alike username and e-mail), each with what their source last said. Every statement is prepared once and stepped on a blocking thread.
+//! id, username, look-alike username and e-mail), each with what their source last said.
+//! Every statement is prepared once and stepped on a blocking thread.
 
 use std::path::PathBuf;
 

@@ -342,6 +342,10 @@ pub trait UnitOfWork:
 
     /// The user, locked until this unit of work ends.
     async fn user(&mut self, org: OrgId, id: UserId) -> StoreResult<Option<User>>;
+    /// These users as this unit of work sees them, each with what their source last said of
+    /// them (as [`Store::provisioning_known`] reads them, by id): an import run reads the
+    /// people of a part as it writes them.
+    async fn provisioning_users(&mut self, org: OrgId, ids: &[UserId]) -> StoreResult<Vec<Known>>;
     /// Inserts users of one org with their search entries. A large batch is the bulk path:
     /// one conflict rejects the whole unit of work.
     async fn insert_users(&mut self, org: OrgId, users: &[User]) -> StoreResult<()>;

@@ -787,6 +787,7 @@ impl<B: Backend> UnitOfWork for SqlUnitOfWork<B>
 where
     for<'c> &'c mut Conn<B>: Executor<'c, Database = B::Db>,
     for<'q> <B::Db as Database>::Arguments<'q>: IntoArguments<'q, B::Db>,
+    for<'r> KnownColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> UserColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> ThrottleRun: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> RosterColumns: FromRow<'r, <B::Db as Database>::Row>,
@@ -821,6 +822,22 @@ where
         };
         self.locked.insert(id, row.clone());
         row.into_user().map(Some)
+    }
+
+    async fn provisioning_users(&mut self, org: OrgId, ids: &[UserId]) -> StoreResult<Vec<Known>> {
+        let mut known = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let mut q = Sql::<B>::new(select_known());
+            q.bind(org.as_uuid()).push(" and u.user_id in ");
+            q.row(true, chunk.iter().map(|id| Value::from(id.as_uuid())));
+            for row in q.fetch_all::<KnownColumns, _>(&mut *self.tx).await? {
+                known.push(Known {
+                    said: parse_said(row.said.as_deref())?,
+                    user: row.user.into_user()?,
+                });
+            }
+        }
+        Ok(known)
     }
 
     async fn insert_users(&mut self, org: OrgId, users: &[User]) -> StoreResult<()> {

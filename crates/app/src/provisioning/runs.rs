@@ -88,6 +88,9 @@ struct Planned {
     rosters: Option<RosterSet>,
     /// The file, read again when the plan is written.
     file: Bytes,
+    /// The version of each user the plan was made on: the plan is written only to users
+    /// still at it.
+    versions: HashMap<UserId, i64>,
 }
 
 impl Planned {
@@ -199,7 +202,7 @@ impl App {
             ..run
         };
         uow.insert_run(&run).await?;
-        for lines in plan.report_in_parts(PART) {
+        for lines in plan.report_in_parts(self.import_part) {
             uow.add_report_lines(who.org_id, run.id, &lines).await?;
         }
         uow.commit().await?;
@@ -488,7 +491,7 @@ impl App {
     }
 
     /// Reads `file` in the source's format and plans it against the org's users as they are,
-    /// a part of [`PART`] rows at a time: no more of a long file is held than a part or two.
+    /// a part of [`IMPORT_PART`] rows at a time: no more of a long file is held than a part or two.
     ///
     /// The source's roll (its people, narrow) is read first; a row that sends someone exactly
     /// as before (see [`provisioning::Roll::quiet`]) is passed over. The other rows are planned
@@ -508,15 +511,16 @@ impl App {
             let roll = Arc::clone(&roll);
             move |line, external_id: &str, digest| lock(&roll).quiet(line, external_id, digest)
         };
-        let mut parts = read_in_parts(source.format, file.clone(), quiet);
+        let mut parts = read_in_parts(source.format, file.clone(), quiet, self.import_part);
         let mut planner = provisioning::Planner::new(&source.name, source.policy);
-        let (mut rows_read, mut known_read) = (0, 0);
+        let mut versions = HashMap::new();
+        let mut rows_read = 0;
         while let Some(rows) = parts.next().await {
             let wanted = Wanted::of(&rows, &lock(&roll));
             let known = self.store.provisioning_known(who.org_id, &wanted).await?;
             planner.part(&rows, &known, &lock(&roll));
             rows_read += rows.len();
-            known_read += known.len();
+            versions.extend(known.iter().map(|k| (k.user.id(), k.user.version())));
         }
         let read = parts.finish().await?;
         laps.lap("file and plan");
@@ -561,8 +565,9 @@ impl App {
                     .collect()));
             }
         };
+        self.read_versions(who, &plan, &mut versions).await?;
         laps.lap("missing");
-        tracing::debug!(rows = rows_read, known = known_read, %laps, "import file planned");
+        tracing::debug!(rows = rows_read, known = versions.len(), %laps, "import file planned");
         let Read {
             skipped,
             notes,
@@ -588,11 +593,38 @@ impl App {
             plan,
             rosters,
             file: file.clone(),
+            versions,
         }))
     }
 
+    /// Adds to `versions` those of the people `plan` changes that no row named (the missing,
+    /// those kept), as they are now.
+    async fn read_versions(
+        &self,
+        who: &Principal,
+        plan: &Plan,
+        versions: &mut HashMap<UserId, i64>,
+    ) -> Result<(), AppError> {
+        let unread: Vec<UserId> = plan
+            .items
+            .iter()
+            .filter(|item| item.changes_anything())
+            .filter_map(|item| item.user)
+            .filter(|id| !versions.contains_key(id))
+            .collect();
+        for ids in unread.chunks(self.import_part) {
+            let wanted = Wanted {
+                ids: ids.to_vec(),
+                ..Wanted::default()
+            };
+            let known = self.store.provisioning_known(who.org_id, &wanted).await?;
+            versions.extend(known.iter().map(|k| (k.user.id(), k.user.version())));
+        }
+        Ok(())
+    }
+
     /// Applies `plan` (all of the planned run, or a part of it) and writes it in `uow`, a part
-    /// of [`PART`] people at a time: `file` is read again, through the roll the plan was made
+    /// of [`IMPORT_PART`] people at a time: `file` is read again, through the roll the plan was made
     /// with, and each part's rows are applied with the plan's items for them, to the users
     /// they name as they are now; then the items no row sends (people kept as an admin left
     /// them, or missing). Users are created whole, the others change by change (each checked
@@ -613,6 +645,7 @@ impl App {
             uow,
             who,
             source,
+            versions: &planned.versions,
             actor: source_actor(source, run),
             run,
             joined: HashMap::new(),
@@ -622,7 +655,7 @@ impl App {
             let roll = Arc::clone(&planned.roll);
             move |_: u64, external_id: &str, _| roll.heard(external_id)
         };
-        let mut parts = read_in_parts(source.format, planned.file.clone(), quiet);
+        let mut parts = read_in_parts(source.format, planned.file.clone(), quiet, self.import_part);
         // The rows' items come first, in the rows' order.
         let mut items = plan.items.as_slice();
         while let Some(rows) = parts.next().await {
@@ -639,7 +672,21 @@ impl App {
             let err = std::io::Error::other("the file read differently the second time");
             return Err(AppError::internal("reading an import file", err));
         }
-        for these in items.chunks(PART) {
+        // Only items no row sends are left: a row's item met here would lose its row.
+        if items.iter().any(|item| {
+            item.steps.iter().any(|step| {
+                matches!(
+                    step,
+                    provisioning::Step::Create
+                        | provisioning::Step::Link { .. }
+                        | provisioning::Step::Update { .. }
+                )
+            })
+        }) {
+            let err = std::io::Error::other("a row's item was not met with its row");
+            return Err(AppError::internal("writing an import run", err));
+        }
+        for these in items.chunks(self.import_part) {
             self.write_part(&mut part, &[], these).await?;
         }
         laps.lap("parts");
@@ -664,7 +711,8 @@ impl App {
     }
 
     /// Applies and writes `items`, the plan's items for `rows` (or for no row), to the users
-    /// they name, read now.
+    /// they name, read now in the unit of work: refused as stale when one that the items change
+    /// is no longer at the version the plan was made on.
     async fn write_part(
         &self,
         part: &mut PartWriter<'_>,
@@ -677,14 +725,20 @@ impl App {
         let known = if ids.is_empty() {
             Vec::new()
         } else {
-            let wanted = Wanted {
-                ids,
-                ..Wanted::default()
-            };
-            self.store
-                .provisioning_known(part.who.org_id, &wanted)
-                .await?
+            part.uow.provisioning_users(part.who.org_id, &ids).await?
         };
+        let changing: HashSet<UserId> = items
+            .iter()
+            .filter(|item| item.changes_anything())
+            .filter_map(|item| item.user)
+            .collect();
+        for k in known.iter().filter(|k| changing.contains(&k.user.id())) {
+            if part.versions.get(&k.user.id()) != Some(&k.user.version()) {
+                return Err(AppError::from(rollcall_store::StoreError::Stale {
+                    current: k.user.version(),
+                }));
+            }
+        }
         let in_part = provisioning::Applier::new(
             part.who.org_id,
             &part.source.name,
@@ -772,13 +826,15 @@ impl App {
 
 /// People a run applies and writes at once: a first run of a million rows holds only one
 /// part's users in memory.
-const PART: usize = 10_000;
+pub(crate) const IMPORT_PART: usize = 10_000;
 
 /// Where a run writes its parts, and what it gathers on the way.
 struct PartWriter<'a> {
     uow: &'a mut dyn UnitOfWork,
     who: &'a Principal,
     source: &'a SourceSettings,
+    /// Each user's version when the run was planned.
+    versions: &'a HashMap<UserId, i64>,
     actor: Actor,
     run: RunId,
     /// The source's people the run made or linked, by external id: classes name them.
@@ -788,23 +844,25 @@ struct PartWriter<'a> {
 }
 
 /// Reads `file` as `format` on a blocking thread, passing over the rows `quiet` says were sent
-/// as before, and hands the other rows out a part of [`PART`] at a time, in the file's order:
+/// as before, and hands the other rows out a part of [`IMPORT_PART`] at a time, in the file's order:
 /// the reader reads on while a part is planned or written, at most a part ahead. The handle
 /// answers with what the reader read besides the rows, or every problem in the file.
 fn read_in_parts(
     format: Format,
     file: Bytes,
     mut quiet: impl FnMut(u64, &str, provisioning::Digest) -> bool + Send + 'static,
+    size: usize,
 ) -> InParts {
+    let size = size.max(1);
     let (tx, rx) = tokio::sync::mpsc::channel(1);
     let reader = tokio::task::spawn_blocking(move || {
-        let mut part = Vec::with_capacity(PART);
+        let mut part = Vec::with_capacity(size);
         // Once the receiver is gone (the run failed), the rest is read and let go.
         let mut open = true;
         let mut sink = |row| {
             part.push(row);
-            if part.len() == PART {
-                let full = std::mem::replace(&mut part, Vec::with_capacity(PART));
+            if part.len() == size {
+                let full = std::mem::replace(&mut part, Vec::with_capacity(size));
                 open = open && tx.blocking_send(full).is_ok();
             }
         };

@@ -614,7 +614,6 @@ fn roll_of(people: &[Known], sent: &[Sent]) -> Roll {
     }))
 }
 
-/// `rows` with a digest each, made from what they send.
 /// Whether a store asked for `wanted` reads `k` (as `provisioning_known` does).
 fn is_wanted(wanted: &Wanted, k: &Known) -> bool {
     let user = &k.user;
@@ -633,6 +632,7 @@ fn is_wanted(wanted: &Wanted, k: &Known) -> bool {
         || has(&wanted.email_keys, user.email().map(Email::key))
 }
 
+/// `rows` with a digest each, made from what they send.
 fn digested(rows: &[Row]) -> Vec<Row> {
     use std::hash::{Hash, Hasher};
     rows.iter()
