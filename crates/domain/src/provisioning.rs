@@ -887,7 +887,8 @@ impl<'a> Directory<'a> {
 /// share a digest by chance about once in 2^128 pairs.
 #[derive(Default)]
 struct Seen {
-    first: HashMap<[u64; 2], u64>,
+    /// By digest, as four words and the first line as one: twenty bytes an entry.
+    first: HashMap<[u32; 4], u32>,
 }
 
 /// What kind of value [`Seen`] holds, hashed with it: an e-mail may look like a username.
@@ -908,10 +909,14 @@ impl Seen {
             (seed, kind, value).hash(&mut hasher);
             hasher.finish()
         };
-        match self.first.entry([half(0), half(1)]) {
-            Entry::Occupied(first) => Some(*first.get()),
+        let (a, b) = (half(0), half(1));
+        // Truncations: the halves of each digest; a line past four billion reads as that.
+        #[allow(clippy::cast_possible_truncation)]
+        let key = [a as u32, (a >> 32) as u32, b as u32, (b >> 32) as u32];
+        match self.first.entry(key) {
+            Entry::Occupied(first) => Some(u64::from(*first.get())),
             Entry::Vacant(slot) => {
-                slot.insert(line);
+                slot.insert(u32::try_from(line).unwrap_or(u32::MAX));
                 None
             }
         }
