@@ -672,20 +672,7 @@ impl App {
             let err = std::io::Error::other("the file read differently the second time");
             return Err(AppError::internal("reading an import file", err));
         }
-        // Only items no row sends are left: a row's item met here would lose its row.
-        if items.iter().any(|item| {
-            item.steps.iter().any(|step| {
-                matches!(
-                    step,
-                    provisioning::Step::Create
-                        | provisioning::Step::Link { .. }
-                        | provisioning::Step::Update { .. }
-                )
-            })
-        }) {
-            let err = std::io::Error::other("a row's item was not met with its row");
-            return Err(AppError::internal("writing an import run", err));
-        }
+        // Only items no row sends are left (a row's item met here is refused by the applier).
         for these in items.chunks(self.import_part) {
             self.write_part(&mut part, &[], these).await?;
         }

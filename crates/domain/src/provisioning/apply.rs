@@ -25,6 +25,9 @@ pub enum ApplyError {
     Transition(#[from] TransitionError),
     #[error("user {0} is changed by the plan but was not read with it")]
     NotRead(UserId),
+    /// A step that takes its values from a row (a create, a link, an update) met without it.
+    #[error("the row on line {0} was not read with its item")]
+    RowNotRead(u64),
 }
 
 /// What a source sent of a listed person, kept for its next run: what it says of them and the
@@ -224,6 +227,9 @@ impl<'a> Applier<'a> {
                         actor,
                         at,
                     )?,
+                    (Step::Create | Step::Link { .. } | Step::Update { .. }, None, _) => {
+                        return Err(ApplyError::RowNotRead(item.line.unwrap_or_default()));
+                    }
                     _ => continue,
                 };
                 if let Some(i) = index {

@@ -1011,3 +1011,15 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn an_item_whose_row_was_not_read_with_it_is_refused() {
+    let rows = [listed(1, Role::Student, true)];
+    let plan = full(&rows, &[]);
+    let (source, actor) = (roster(), feed());
+    let applier = Applier::new(org(), &source, &[], &[], &actor, at());
+    assert_eq!(
+        applier.apply(&plan.items).unwrap_err(),
+        crate::provisioning::apply::ApplyError::RowNotRead(3)
+    );
+}
