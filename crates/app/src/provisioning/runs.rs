@@ -86,8 +86,12 @@ struct Planned {
     plan: Plan,
     /// Classes and their members, when the file sends them.
     rosters: Option<RosterSet>,
-    /// The file, read again when the plan is written.
+    /// The file, read again when the plan is written, unless `rows` holds what it sent.
     file: Bytes,
+    /// The rows the file sent that were not sent as before, when they fit in one part (as
+    /// in a nightly file that changes a few people): the plan is written from them without
+    /// reading the file again.
+    rows: Option<Vec<Row>>,
     /// The version of each user the plan was made on: the plan is written only to users
     /// still at it.
     versions: HashMap<UserId, i64>,
@@ -515,12 +519,19 @@ impl App {
         let mut planner = provisioning::Planner::new(&source.name, source.policy);
         let mut versions = HashMap::new();
         let mut rows_read = 0;
+        let mut kept: Option<Vec<Row>> = Some(Vec::new());
         while let Some(rows) = parts.next().await {
             let wanted = Wanted::of(&rows, &lock(&roll));
             let known = self.store.provisioning_known(who.org_id, &wanted).await?;
             planner.part(&rows, &known, &lock(&roll));
             rows_read += rows.len();
             versions.extend(known.iter().map(|k| (k.user.id(), k.user.version())));
+            kept = kept
+                .filter(|_| rows_read <= self.import_part)
+                .map(|mut kept| {
+                    kept.extend(rows);
+                    kept
+                });
         }
         let read = parts.finish().await?;
         laps.lap("file and plan");
@@ -593,6 +604,7 @@ impl App {
             plan,
             rosters,
             file: file.clone(),
+            rows: kept,
             versions,
         }))
     }
@@ -651,26 +663,24 @@ impl App {
             joined: HashMap::new(),
             keep_joined: planned.rosters.is_some(),
         };
-        let quiet = {
-            let roll = Arc::clone(&planned.roll);
-            move |_: u64, external_id: &str, _| roll.heard(external_id)
-        };
-        let mut parts = read_in_parts(source.format, planned.file.clone(), quiet, self.import_part);
         // The rows' items come first, in the rows' order.
         let mut items = plan.items.as_slice();
-        while let Some(rows) = parts.next().await {
-            let lines: HashSet<u64> = rows.iter().map(line_of).collect();
-            let theirs = items
-                .iter()
-                .take_while(|item| item.line.is_some_and(|line| lines.contains(&line)))
-                .count();
-            let (these, rest) = items.split_at(theirs);
-            items = rest;
-            self.write_part(&mut part, &rows, these).await?;
-        }
-        if parts.finish().await?.is_err() {
-            let err = std::io::Error::other("the file read differently the second time");
-            return Err(AppError::internal("reading an import file", err));
+        if let Some(rows) = &planned.rows {
+            items = self.write_rows(&mut part, rows, items).await?;
+        } else {
+            let quiet = {
+                let roll = Arc::clone(&planned.roll);
+                move |_: u64, external_id: &str, _| roll.heard(external_id)
+            };
+            let mut parts =
+                read_in_parts(source.format, planned.file.clone(), quiet, self.import_part);
+            while let Some(rows) = parts.next().await {
+                items = self.write_rows(&mut part, &rows, items).await?;
+            }
+            if parts.finish().await?.is_err() {
+                let err = std::io::Error::other("the file read differently the second time");
+                return Err(AppError::internal("reading an import file", err));
+            }
         }
         // Only items no row sends are left (a row's item met here is refused by the applier).
         for these in items.chunks(self.import_part) {
@@ -695,6 +705,23 @@ impl App {
         laps.lap("rosters");
         tracing::debug!(%laps, "import run written");
         Ok(())
+    }
+
+    /// Writes `rows` with their items, the first of `items`; answers the items left.
+    async fn write_rows<'i>(
+        &self,
+        part: &mut PartWriter<'_>,
+        rows: &[Row],
+        items: &'i [provisioning::Item],
+    ) -> Result<&'i [provisioning::Item], AppError> {
+        let lines: HashSet<u64> = rows.iter().map(line_of).collect();
+        let theirs = items
+            .iter()
+            .take_while(|item| item.line.is_some_and(|line| lines.contains(&line)))
+            .count();
+        let (these, rest) = items.split_at(theirs);
+        self.write_part(part, rows, these).await?;
+        Ok(rest)
     }
 
     /// Applies and writes `items`, the plan's items for `rows` (or for no row), to the users
