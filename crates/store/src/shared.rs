@@ -167,6 +167,9 @@ pub struct SqlUnitOfWork<B: Backend> {
     /// The user rows this unit of work has locked, as they stand in it: an update compares
     /// with these instead of reading the row again.
     locked: HashMap<UserId, UserColumns>,
+    /// The rows `provisioning_users` read last, locked: a batch update takes its rows from here
+    /// rather than reading them again. One part's people at most: each read replaces them.
+    part: HashMap<UserId, UserColumns>,
 }
 
 impl<B: Backend> SqlUnitOfWork<B> {
@@ -291,6 +294,7 @@ where
             inserted_users: 0,
             enrolled: 0,
             locked: HashMap::new(),
+            part: HashMap::new(),
         }))
     }
 
@@ -826,15 +830,21 @@ where
 
     async fn provisioning_users(&mut self, org: OrgId, ids: &[UserId]) -> StoreResult<Vec<Known>> {
         let mut known = Vec::with_capacity(ids.len());
+        self.part.clear();
         for chunk in ids.chunks(500) {
             let mut q = Sql::<B>::new(select_known());
             q.bind(org.as_uuid()).push(" and u.user_id in ");
             q.row(true, chunk.iter().map(|id| Value::from(id.as_uuid())));
+            if !B::LOCK_ROW.is_empty() {
+                // The user's row only: their source's, joined, may be missing.
+                q.push(B::LOCK_ROW).push(" of u");
+            }
             for row in q.fetch_all::<KnownColumns, _>(&mut *self.tx).await? {
                 known.push(Known {
                     said: parse_said(row.said.as_deref())?,
-                    user: row.user.into_user()?,
+                    user: row.user.clone().into_user()?,
                 });
+                self.part.insert(UserId::from_uuid(row.user.user_id), row.user);
             }
         }
         Ok(known)
@@ -913,7 +923,10 @@ where
         let unread: Vec<Uuid> = users
             .iter()
             .map(|(user, _)| user.id())
-            .filter(|id| !self.locked.contains_key(id))
+            .filter(|id| {
+                !self.locked.contains_key(id)
+                    && !self.part.get(id).is_some_and(|row| row.org_id == org.as_uuid())
+            })
             .map(|id| id.as_uuid())
             .collect();
         let mut old: HashMap<UserId, UserColumns> = HashMap::with_capacity(users.len());
@@ -934,7 +947,11 @@ where
         for (user, expected) in users {
             let was = match self.locked.remove(&user.id()) {
                 Some(row) if row.org_id == org.as_uuid() => Some(row),
-                _ => old.remove(&user.id()),
+                _ => self
+                    .part
+                    .remove(&user.id())
+                    .filter(|row| row.org_id == org.as_uuid())
+                    .or_else(|| old.remove(&user.id())),
             };
             let was = match was {
                 None => return Err(StoreError::NotFound),
@@ -951,9 +968,6 @@ where
                 row.username_skeleton.clone_from(&was.username_skeleton);
             }
             let (changed, reindexed) = changes_of::<B>(&was, &row);
-            if reindexed {
-                reindex.push(row.clone());
-            }
             let (columns, values): (Vec<&'static str>, Vec<Value>) = changed.into_iter().unzip();
             if !columns.is_empty() {
                 groups
@@ -961,7 +975,11 @@ where
                     .or_default()
                     .push((row.user_id, values));
             }
-            self.locked.insert(user.id(), row);
+            // The row is not kept, unlike `update_user`'s: a run changing a million people
+            // would hold them all. It stays locked; a later update reads it again.
+            if reindexed {
+                reindex.push(row);
+            }
         }
         for (columns, rows) in groups {
             // At most ~500 bound values a statement, on either backend.
