@@ -844,7 +844,8 @@ where
                     said: parse_said(row.said.as_deref())?,
                     user: row.user.clone().into_user()?,
                 });
-                self.part.insert(UserId::from_uuid(row.user.user_id), row.user);
+                self.part
+                    .insert(UserId::from_uuid(row.user.user_id), row.user);
             }
         }
         Ok(known)
@@ -925,7 +926,10 @@ where
             .map(|(user, _)| user.id())
             .filter(|id| {
                 !self.locked.contains_key(id)
-                    && !self.part.get(id).is_some_and(|row| row.org_id == org.as_uuid())
+                    && self
+                        .part
+                        .get(id)
+                        .is_none_or(|row| row.org_id != org.as_uuid())
             })
             .map(|id| id.as_uuid())
             .collect();
