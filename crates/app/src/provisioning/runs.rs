@@ -539,19 +539,9 @@ impl App {
             Ok(read) => read,
             Err(problems) => return Ok(Err(problems)),
         };
-        let mode = match (read.mode, asked) {
-            (Some(says), Some(asked)) if says != asked => {
-                return Ok(Err(vec![Problem::at_line(
-                    0,
-                    format!(
-                        "the package is a {} package; it cannot be applied as a {} run",
-                        if says == Mode::Full { "bulk" } else { "delta" },
-                        asked.as_str()
-                    ),
-                )]));
-            }
-            (Some(says), _) => says,
-            (None, asked) => asked.unwrap_or(source.mode),
+        let mode = match mode_of(read.mode, asked, source.mode) {
+            Ok(mode) => mode,
+            Err(problem) => return Ok(Err(vec![problem])),
         };
         // The reader is done: the roll is this run's alone again.
         let roll = Arc::try_unwrap(roll)
@@ -928,6 +918,23 @@ impl InParts {
 fn lock(roll: &Mutex<Roll>) -> std::sync::MutexGuard<'_, Roll> {
     roll.lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A run's mode: as its package says, else as asked, else the source's; a package asked to
+/// run as it is not is refused.
+fn mode_of(says: Option<Mode>, asked: Option<Mode>, default: Mode) -> Result<Mode, Problem> {
+    match (says, asked) {
+        (Some(says), Some(asked)) if says != asked => Err(Problem::at_line(
+            0,
+            format!(
+                "the package is a {} package; it cannot be applied as a {} run",
+                if says == Mode::Full { "bulk" } else { "delta" },
+                asked.as_str()
+            ),
+        )),
+        (Some(says), _) => Ok(says),
+        (None, asked) => Ok(asked.unwrap_or(default)),
+    }
 }
 
 /// A row's line.
