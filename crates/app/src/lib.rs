@@ -158,7 +158,7 @@ impl App {
         }
     }
 
-    /// The same app, reading, planning and writing import runs `rows` at a time (ten thousand
+    /// The same app, reading, planning and writing import runs `rows` at a time (five thousand
     /// by default): a test sees a short file cross its parts.
     #[must_use]
     pub fn with_import_part(mut self, rows: usize) -> Self {

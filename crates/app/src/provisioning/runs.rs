@@ -88,8 +88,8 @@ struct Planned {
     rosters: Option<RosterSet>,
     /// The file, read again when the plan is written, unless `rows` holds what it sent.
     file: Bytes,
-    /// The rows the file sent that were not sent as before, when they fit in one part (as
-    /// in a nightly file that changes a few people): the plan is written from them without
+    /// The rows the file sent that were not sent as before, when they fit in [`KEPT_PARTS`]
+    /// parts (as in a nightly file that changes a few people): the plan is written from them without
     /// reading the file again.
     rows: Option<Vec<Row>>,
     /// The version of each user the plan was made on: the plan is written only to users
@@ -527,7 +527,7 @@ impl App {
             rows_read += rows.len();
             versions.extend(known.iter().map(|k| (k.user.id(), k.user.version())));
             kept = kept
-                .filter(|_| rows_read <= self.import_part)
+                .filter(|_| rows_read <= KEPT_PARTS * self.import_part)
                 .map(|mut kept| {
                     kept.extend(rows);
                     kept
@@ -656,7 +656,9 @@ impl App {
         // The rows' items come first, in the rows' order.
         let mut items = plan.items.as_slice();
         if let Some(rows) = &planned.rows {
-            items = self.write_rows(&mut part, rows, items).await?;
+            for rows in rows.chunks(self.import_part) {
+                items = self.write_rows(&mut part, rows, items).await?;
+            }
         } else {
             let quiet = {
                 let roll = Arc::clone(&planned.roll);
@@ -830,7 +832,11 @@ impl App {
 
 /// People a run applies and writes at once: a first run of a million rows holds only one
 /// part's users in memory.
-pub(crate) const IMPORT_PART: usize = 10_000;
+pub(crate) const IMPORT_PART: usize = 5_000;
+
+/// A run whose rows not sent as before fit in this many parts keeps them for its writing, not
+/// reading the file again: as many as the reader may have read ahead of the run.
+const KEPT_PARTS: usize = 2;
 
 /// Where a run writes its parts, and what it gathers on the way.
 struct PartWriter<'a> {
