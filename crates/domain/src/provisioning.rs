@@ -20,6 +20,8 @@ pub use apply::{Applied, Applier, ApplyError, Before, Sent, Touch, Undone, apply
 
 use std::collections::{HashMap, HashSet};
 
+use smallvec::{SmallVec, smallvec};
+
 use apply::merged;
 #[cfg(test)]
 use apply::new_user;
@@ -571,7 +573,7 @@ pub enum Kept {
 }
 
 /// One thing a run does to one person.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
     /// A new user from the row (active; a disabled row adds a [`Step::Status`]).
     Create,
@@ -580,14 +582,58 @@ pub enum Step {
     Link {
         by: MatchedBy,
     },
-    /// Fields the source changed, by name.
+    /// Fields the source changed.
     Update {
-        fields: Vec<&'static str>,
+        fields: Fields,
     },
     Status {
         to: Status,
         because: Because,
     },
+}
+
+/// What a run does to one person, in order: a create or a link, an update, moves of status.
+/// Held in place, not each in a list of its own: a run of a million rows has a million items.
+pub type Steps = SmallVec<[Step; 4]>;
+
+/// Which of a person's fields a row changes, of those a source sends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Fields(u8);
+
+impl Fields {
+    pub const USERNAME: Self = Self(1);
+    pub const EMAIL: Self = Self(1 << 1);
+    pub const GIVEN_NAME: Self = Self(1 << 2);
+    pub const FAMILY_NAME: Self = Self(1 << 3);
+    pub const ROLE: Self = Self(1 << 4);
+    pub const ATTRIBUTES: Self = Self(1 << 5);
+    const NAMES: [&'static str; 6] = [
+        "username",
+        "email",
+        "given_name",
+        "family_name",
+        "role",
+        "attributes",
+    ];
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// These fields and `other`.
+    #[must_use]
+    pub fn and(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    /// The fields' names, in the order above.
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        Self::NAMES
+            .into_iter()
+            .enumerate()
+            .filter(move |(bit, _)| self.0 & (1 << bit) != 0)
+            .map(|(_, name)| name)
+    }
 }
 
 /// What a run does to one person, and what the source will remember of them.
@@ -598,7 +644,7 @@ pub struct Item {
     pub external_id: ExternalId,
     /// The user concerned; none for one the run creates.
     pub user: Option<UserId>,
-    pub steps: Vec<Step>,
+    pub steps: Steps,
     pub kept: Option<Kept>,
     /// What the source says of them after this run (`None`: nothing new to remember).
     pub said: Option<Said>,
@@ -1093,7 +1139,7 @@ impl<'s> Planner<'s> {
             line: Some(*line),
             external_id: external_id.clone(),
             user: Some(*id),
-            steps: Vec::new(),
+            steps: Steps::new(),
             kept: Some(Kept::AdminDecision),
             said: None,
         }));
@@ -1129,7 +1175,7 @@ fn plan_listed(source: &Source, row: &Listed, found: Option<(&Known, MatchedBy)>
         Said::Disabled
     };
     let Some((known, by)) = found else {
-        let mut steps = vec![Step::Create];
+        let mut steps = smallvec![Step::Create];
         if !row.enabled {
             steps.push(Step::Status {
                 to: Status::Inactive,
@@ -1146,7 +1192,7 @@ fn plan_listed(source: &Source, row: &Listed, found: Option<(&Known, MatchedBy)>
         };
     };
     let user = &known.user;
-    let mut steps = Vec::new();
+    let mut steps = Steps::new();
     let ours = user.source() == source;
     if !ours {
         steps.push(Step::Link { by });
@@ -1204,27 +1250,30 @@ fn status_steps(status: Status, says: Said, before: Option<Said>) -> Vec<Step> {
 }
 
 /// Which of a found user's fields the row changes.
-fn changed_fields(user: &User, row: &Listed) -> Vec<&'static str> {
-    let mut fields = Vec::new();
-    if row.username.is_some() && user.username() != row.username.as_ref() {
-        fields.push("username");
-    }
-    if row.email.is_some() && user.email() != row.email.as_ref() {
-        fields.push("email");
-    }
-    if user.given_name() != &row.given_name {
-        fields.push("given_name");
-    }
-    if user.family_name() != &row.family_name {
-        fields.push("family_name");
-    }
-    if row.role.is_some_and(|role| role != user.role()) {
-        fields.push("role");
-    }
-    if &merged(user.attributes(), &row.attributes) != user.attributes() {
-        fields.push("attributes");
-    }
-    fields
+fn changed_fields(user: &User, row: &Listed) -> Fields {
+    [
+        (
+            row.username.is_some() && user.username() != row.username.as_ref(),
+            Fields::USERNAME,
+        ),
+        (
+            row.email.is_some() && user.email() != row.email.as_ref(),
+            Fields::EMAIL,
+        ),
+        (user.given_name() != &row.given_name, Fields::GIVEN_NAME),
+        (user.family_name() != &row.family_name, Fields::FAMILY_NAME),
+        (
+            row.role.is_some_and(|role| role != user.role()),
+            Fields::ROLE,
+        ),
+        (
+            &merged(user.attributes(), &row.attributes) != user.attributes(),
+            Fields::ATTRIBUTES,
+        ),
+    ]
+    .into_iter()
+    .filter(|&(changed, _)| changed)
+    .fold(Fields::default(), |fields, (_, field)| fields.and(field))
 }
 
 /// A user of the source no longer listed (or deleted by a delta run).
@@ -1238,7 +1287,7 @@ fn plan_missing(
         line,
         external_id: external_id.clone(),
         user: Some(user.user),
-        steps: Vec::new(),
+        steps: Steps::new(),
         kept: None,
         said: None,
     };
@@ -1338,7 +1387,9 @@ impl Item {
                         MatchedBy::Email => "e-mail",
                     }
                 ),
-                Step::Update { fields } => format!("update {}", fields.join(", ")),
+                Step::Update { fields } => {
+                    format!("update {}", fields.names().collect::<Vec<_>>().join(", "))
+                }
                 Step::Status { to, because } => format!(
                     "{to} ({})",
                     match because {
