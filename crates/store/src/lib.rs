@@ -344,8 +344,15 @@ pub trait UnitOfWork:
     async fn user(&mut self, org: OrgId, id: UserId) -> StoreResult<Option<User>>;
     /// These users as this unit of work sees them, each with what their source last said of
     /// them (as [`Store::provisioning_known`] reads them, by id): an import run reads the
-    /// people of a part as it writes them.
-    async fn provisioning_users(&mut self, org: OrgId, ids: &[UserId]) -> StoreResult<Vec<Known>>;
+    /// people of a part as it writes them. With `lock`, their rows are locked until this unit
+    /// of work ends, and the next [`UnitOfWork::update_users`] takes them from this read (each
+    /// locked read replaces the last); without, they are only read.
+    async fn provisioning_users(
+        &mut self,
+        org: OrgId,
+        ids: &[UserId],
+        lock: bool,
+    ) -> StoreResult<Vec<Known>>;
     /// Inserts users of one org with their search entries. A large batch is the bulk path:
     /// one conflict rejects the whole unit of work.
     async fn insert_users(&mut self, org: OrgId, users: &[User]) -> StoreResult<()>;

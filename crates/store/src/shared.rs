@@ -167,7 +167,7 @@ pub struct SqlUnitOfWork<B: Backend> {
     /// The user rows this unit of work has locked, as they stand in it: an update compares
     /// with these instead of reading the row again.
     locked: HashMap<UserId, UserColumns>,
-    /// The rows `provisioning_users` read last, locked: a batch update takes its rows from here
+    /// The rows `provisioning_users` read last with a lock: a batch update takes them from here
     /// rather than reading them again. One part's people at most: each read replaces them.
     part: HashMap<UserId, UserColumns>,
 }
@@ -828,14 +828,21 @@ where
         row.into_user().map(Some)
     }
 
-    async fn provisioning_users(&mut self, org: OrgId, ids: &[UserId]) -> StoreResult<Vec<Known>> {
+    async fn provisioning_users(
+        &mut self,
+        org: OrgId,
+        ids: &[UserId],
+        lock: bool,
+    ) -> StoreResult<Vec<Known>> {
         let mut known = Vec::with_capacity(ids.len());
-        self.part.clear();
+        if lock {
+            self.part.clear();
+        }
         for chunk in ids.chunks(500) {
             let mut q = Sql::<B>::new(select_known());
             q.bind(org.as_uuid()).push(" and u.user_id in ");
             q.row(true, chunk.iter().map(|id| Value::from(id.as_uuid())));
-            if !B::LOCK_ROW.is_empty() {
+            if lock && !B::LOCK_ROW.is_empty() {
                 // The user's row only: their source's, joined, may be missing.
                 q.push(B::LOCK_ROW).push(" of u");
             }
@@ -844,8 +851,10 @@ where
                     said: parse_said(row.said.as_deref())?,
                     user: row.user.clone().into_user()?,
                 });
-                self.part
-                    .insert(UserId::from_uuid(row.user.user_id), row.user);
+                if lock {
+                    self.part
+                        .insert(UserId::from_uuid(row.user.user_id), row.user);
+                }
             }
         }
         Ok(known)

@@ -725,19 +725,25 @@ impl App {
         rows: &[Row],
         items: &[provisioning::Item],
     ) -> Result<(), AppError> {
-        let mut ids: Vec<UserId> = items.iter().filter_map(|item| item.user).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let known = if ids.is_empty() {
-            Vec::new()
-        } else {
-            part.uow.provisioning_users(part.who.org_id, &ids).await?
-        };
         let changing: HashSet<UserId> = items
             .iter()
             .filter(|item| item.changes_anything())
             .filter_map(|item| item.user)
             .collect();
+        let mut ids: Vec<UserId> = items.iter().filter_map(|item| item.user).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        // Only the people the part changes are locked (on PostgreSQL a lock writes to the
+        // row): those it leaves as they are are read for what the source sent of them.
+        let (to_change, as_they_are): (Vec<UserId>, Vec<UserId>) =
+            ids.into_iter().partition(|id| changing.contains(id));
+        let mut known = Vec::with_capacity(to_change.len() + as_they_are.len());
+        for (ids, lock) in [(as_they_are, false), (to_change, true)] {
+            if !ids.is_empty() {
+                let read = part.uow.provisioning_users(part.who.org_id, &ids, lock);
+                known.extend(read.await?);
+            }
+        }
         for k in known.iter().filter(|k| changing.contains(&k.user.id())) {
             if part.versions.get(&k.user.id()) != Some(&k.user.version()) {
                 return Err(AppError::from(rollcall_store::StoreError::Stale {
