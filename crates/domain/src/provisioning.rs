@@ -268,6 +268,24 @@ pub enum Row {
     },
 }
 
+impl Row {
+    /// The row's line in its file.
+    pub fn line(&self) -> u64 {
+        match self {
+            Row::Listed(listed) => listed.line,
+            Row::Deleted { line, .. } => *line,
+        }
+    }
+
+    /// The id the source gives the person.
+    pub fn external_id(&self) -> &ExternalId {
+        match self {
+            Row::Listed(listed) => &listed.external_id,
+            Row::Deleted { external_id, .. } => external_id,
+        }
+    }
+}
+
 /// Whether a run is the whole list (who is missing is gone) or only changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -491,7 +509,7 @@ impl Wanted {
     pub fn of(rows: &[Row], roll: &Roll) -> Self {
         let mut wanted = Self::default();
         for row in rows {
-            let (Row::Listed(Listed { external_id, .. }) | Row::Deleted { external_id, .. }) = row;
+            let external_id = row.external_id();
             match roll.get(external_id.as_str()) {
                 Some(user) => wanted.ids.push(user.user),
                 None => wanted
@@ -1055,10 +1073,7 @@ impl<'s> Planner<'s> {
         let directory = Directory::new(known);
         self.items.reserve(rows.len());
         for row in rows {
-            let (line, external_id) = match row {
-                Row::Listed(listed) => (listed.line, &listed.external_id),
-                Row::Deleted { line, external_id } => (*line, external_id),
-            };
+            let (line, external_id) = (row.line(), row.external_id());
             if self
                 .seen
                 .first(Listing::ExternalId, external_id.as_str(), line)

@@ -5,8 +5,8 @@
 
 use chrono::{DateTime, Utc};
 use rollcall_domain::provisioning::{
-    Before, Decision, Digest, Enrolled, MissingPolicy, ReportLine, RunRecord, Said, SourceSettings,
-    Touch,
+    Before, Decision, Digest, Enrolled, Known, MissingPolicy, ReportLine, RunRecord, Said,
+    SourceSettings, Touch,
 };
 use rollcall_domain::roster::{MemberRole, Roster};
 use rollcall_domain::{
@@ -752,6 +752,15 @@ pub struct KnownColumns {
     #[sqlx(flatten)]
     pub user: UserColumns,
     pub said: Option<String>,
+}
+
+impl KnownColumns {
+    pub fn into_known(self) -> Result<Known, StoreError> {
+        Ok(Known {
+            said: parse_said(self.said.as_deref())?,
+            user: self.user.into_user()?,
+        })
+    }
 }
 
 /// One key's run of sign-in failures.

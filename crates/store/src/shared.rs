@@ -37,7 +37,7 @@ use crate::rows::{
     ROLL_COLUMNS, ROSTER_COLUMNS, RUN_COLUMNS, RollColumns, RosterColumns, RunColumns,
     RunPartColumns, SOURCE_COLUMNS, SessionColumns, SessionUserColumns, SourceColumns,
     TOUCH_COLUMNS, ThrottleRun, TokenColumns, TouchColumns, USER_COLUMNS, UserColumns, corrupt,
-    member_role, micros, parse_said, select_known, user_columns_of_u,
+    member_role, micros, select_known, user_columns_of_u,
 };
 use crate::sql::{Sql, Value};
 use crate::{BROAD_PREFIX_ENTRIES, Store, StoreError, StoreResult, UnitOfWork, UserQuery};
@@ -539,14 +539,9 @@ where
         ids.dedup();
         let mut known = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
-            let mut q = Sql::<B>::new(select_known());
-            q.bind(org.as_uuid()).push(" and u.user_id in ");
-            q.row(true, chunk.iter().map(|id| Value::from(*id)));
+            let q = select_known_of::<B>(org, chunk.iter().copied());
             for row in q.fetch_all::<KnownColumns, _>(&self.reader).await? {
-                known.push(Known {
-                    said: parse_said(row.said.as_deref())?,
-                    user: row.user.into_user()?,
-                });
+                known.push(row.into_known()?);
             }
         }
         Ok(known)
@@ -755,6 +750,14 @@ where
     }
 }
 
+/// The users of `org` with these ids, each with what their source last said (`u` is the user).
+fn select_known_of<B: Backend>(org: OrgId, ids: impl IntoIterator<Item = Uuid>) -> Sql<B> {
+    let mut q = Sql::<B>::new(select_known());
+    q.bind(org.as_uuid()).push(" and u.user_id in ");
+    q.row(true, ids.into_iter().map(Value::from));
+    q
+}
+
 /// `select <user columns> from user_account where org_id = … and user_id = …`.
 fn select_user<B: Backend>(org: OrgId, id: UserId) -> Sql<B> {
     let mut q = Sql::new(format!(
@@ -839,22 +842,17 @@ where
             self.part.clear();
         }
         for chunk in ids.chunks(500) {
-            let mut q = Sql::<B>::new(select_known());
-            q.bind(org.as_uuid()).push(" and u.user_id in ");
-            q.row(true, chunk.iter().map(|id| Value::from(id.as_uuid())));
+            let mut q = select_known_of::<B>(org, chunk.iter().map(UserId::as_uuid));
             if lock && !B::LOCK_ROW.is_empty() {
                 // The user's row only: their source's, joined, may be missing.
                 q.push(B::LOCK_ROW).push(" of u");
             }
             for row in q.fetch_all::<KnownColumns, _>(&mut *self.tx).await? {
-                known.push(Known {
-                    said: parse_said(row.said.as_deref())?,
-                    user: row.user.clone().into_user()?,
-                });
                 if lock {
                     self.part
-                        .insert(UserId::from_uuid(row.user.user_id), row.user);
+                        .insert(UserId::from_uuid(row.user.user_id), row.user.clone());
                 }
+                known.push(row.into_known()?);
             }
         }
         Ok(known)

@@ -526,12 +526,10 @@ impl App {
             planner.part(&rows, &known, &lock(&roll));
             rows_read += rows.len();
             versions.extend(known.iter().map(|k| (k.user.id(), k.user.version())));
-            kept = kept
-                .filter(|_| rows_read <= KEPT_PARTS * self.import_part)
-                .map(|mut kept| {
-                    kept.extend(rows);
-                    kept
-                });
+            kept = kept.filter(|_| rows_read <= KEPT_PARTS * self.import_part);
+            if let Some(kept) = &mut kept {
+                kept.extend(rows);
+            }
         }
         let read = parts.finish().await?;
         laps.lap("file and plan");
@@ -706,7 +704,7 @@ impl App {
         rows: &[Row],
         items: &'i [provisioning::Item],
     ) -> Result<&'i [provisioning::Item], AppError> {
-        let lines: HashSet<u64> = rows.iter().map(line_of).collect();
+        let lines: HashSet<u64> = rows.iter().map(Row::line).collect();
         let theirs = items
             .iter()
             .take_while(|item| item.line.is_some_and(|line| lines.contains(&line)))
@@ -946,14 +944,6 @@ fn mode_of(says: Option<Mode>, asked: Option<Mode>, default: Mode) -> Result<Mod
         )),
         (Some(says), _) => Ok(says),
         (None, asked) => Ok(asked.unwrap_or(default)),
-    }
-}
-
-/// A row's line.
-fn line_of(row: &Row) -> u64 {
-    match row {
-        Row::Listed(listed) => listed.line,
-        Row::Deleted { line, .. } => *line,
     }
 }
 

@@ -177,7 +177,7 @@ impl<'a> Applier<'a> {
             let mut index = item.user.and_then(|id| position.get(&id).copied());
             if let Some(id) = item.user
                 && index.is_none()
-                && (!item.steps.is_empty() || item.said.is_some())
+                && item.changes_anything()
             {
                 return Err(ApplyError::NotRead(id));
             }
