@@ -13,7 +13,7 @@ use rollcall_domain::provisioning::{Digest, Listed, Row};
 use rollcall_domain::{Attributes, Email, ExternalId, FieldError, PersonName, Role, Username};
 
 use crate::digest::Digester;
-use crate::table::{csv_problem, squeezed, texts};
+use crate::table::{Lines, csv_problem, line_of, squeezed, texts, wrong_count};
 use crate::{Problem, Quiet, Report, Sink};
 
 /// A column Rollcall knows.
@@ -164,10 +164,11 @@ pub fn read_into(
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(input);
+        .from_reader(Lines::new(input));
     let mut report = Report::default();
-    let mut records = reader.byte_records();
-    let headers = header_of(records.next()).map_err(|problem| vec![problem])?;
+    let mut record = csv::ByteRecord::new();
+    let first = reader.read_byte_record(&mut record);
+    let headers = header_of(first, &record, &mut reader).map_err(|problem| vec![problem])?;
     let Some(layout) = Layout::read(&headers, &mut report) else {
         return Err(report.finish());
     };
@@ -179,16 +180,17 @@ pub fn read_into(
     let id_column = layout.position(&Column::ExternalId);
     let mut passed = 0;
     let mut sent = 0_usize;
-    for record in records {
-        let record = match record {
-            Ok(record) => record,
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
             Err(err) => {
-                report.push(csv_problem(&err));
+                report.push(csv_problem(&err, reader.get_mut()));
                 // A broken quote leaves the reader unable to tell where rows start again.
                 break;
             }
-        };
-        let line = record.position().map_or(0, csv::Position::line);
+        }
+        let line = line_of(&record, reader.get_mut());
         if record
             .iter()
             .all(|field| field.iter().all(u8::is_ascii_whitespace))
@@ -196,14 +198,7 @@ pub fn read_into(
             continue;
         }
         if record.len() != headers.len() {
-            report.push(Problem::at_line(
-                line,
-                format!(
-                    "has {} fields where the header has {}",
-                    record.len(),
-                    headers.len()
-                ),
-            ));
+            report.push(wrong_count(&record, headers.len(), line));
             continue;
         }
         let fields = match texts(&record, Some(&headers), line) {
@@ -246,12 +241,16 @@ pub fn read_into(
 }
 
 /// The header's names (a byte-order mark before the first dropped), or why there is none.
-fn header_of(first: Option<csv::Result<csv::ByteRecord>>) -> Result<Vec<String>, Problem> {
+fn header_of<R: io::Read>(
+    first: csv::Result<bool>,
+    record: &csv::ByteRecord,
+    reader: &mut csv::Reader<Lines<R>>,
+) -> Result<Vec<String>, Problem> {
     match first {
-        None => Err(Problem::at_line(1, "the file is empty")),
-        Some(Err(err)) => Err(csv_problem(&err)),
-        Some(Ok(record)) => {
-            let mut headers = texts(&record, None, 1)?;
+        Ok(false) => Err(Problem::at_line(1, "the file is empty")),
+        Err(err) => Err(csv_problem(&err, reader.get_mut())),
+        Ok(true) => {
+            let mut headers = texts(record, None, 1)?;
             if let Some(first) = headers.first_mut() {
                 *first = first.trim_start_matches('\u{feff}').to_owned();
             }

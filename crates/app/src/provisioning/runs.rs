@@ -469,6 +469,27 @@ impl App {
             .ok_or(AppError::NotFound("import run"))
     }
 
+    /// The names of these people as they are now ("Ada Lovelace"), by id: what a preview or a
+    /// run's report shows beside each external id, so that an admin approving a held run sees
+    /// whom they keep. People of other orgs, and ids that name nobody, are left out.
+    pub async fn names_of(
+        &self,
+        who: &Principal,
+        ids: &[UserId],
+    ) -> Result<HashMap<UserId, String>, AppError> {
+        who.require_admin()?;
+        let mut names = HashMap::with_capacity(ids.len());
+        for ids in ids.chunks(self.import_part) {
+            let wanted = Wanted {
+                ids: ids.to_vec(),
+                ..Wanted::default()
+            };
+            let known = self.store.provisioning_known(who.org_id, &wanted).await?;
+            names.extend(known.iter().map(|k| (k.user.id(), k.user.display_name())));
+        }
+        Ok(names)
+    }
+
     /// A run that must be held to be `decided` (approved or rejected).
     async fn held_run(
         &self,

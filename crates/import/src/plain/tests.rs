@@ -65,6 +65,35 @@ fn other_platforms_headers_a_bom_and_crlf_are_understood() {
         "else by e-mail"
     );
     assert!(read[1].enabled, "blank status is active");
+    assert_eq!(
+        (read[0].line, read[1].line),
+        (2, 3),
+        "lines as an editor shows them"
+    );
+}
+
+#[test]
+fn windows_and_old_mac_line_ends_keep_every_row_on_its_line() {
+    for end in ["\r\n", "\r", "\n"] {
+        let file = [
+            "id,username,given_name,family_name,role",
+            "1,ada,Ada,Lovelace,student",
+            "",
+            "2,alan,Alan,Turing,student",
+            "3,grace,Grace,Hopper,wizard",
+            "",
+        ]
+        .join(end);
+        let problems = problems(file.as_bytes());
+        assert_eq!(problems.len(), 1, "{end:?}: {problems:?}");
+        assert!(
+            problems[0].starts_with("line 5, column role"),
+            "{end:?}: {problems:?}"
+        );
+        let good = file.replace("wizard", "teacher");
+        let lines: Vec<u64> = people(good.as_bytes()).iter().map(|p| p.line).collect();
+        assert_eq!(lines, [2, 4, 5], "{end:?}");
+    }
 }
 
 #[test]

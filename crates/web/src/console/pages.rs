@@ -386,7 +386,8 @@ pub struct ItemLine {
     pub line: String,
     pub external_id: String,
     pub user_id: String,
-    pub removal: bool,
+    /// The person's name as they are now; empty for one the run creates.
+    pub name: String,
     /// The filter it is shown under.
     pub kind: String,
     pub what: String,
@@ -453,6 +454,9 @@ pub struct RunPage {
     pub refused: bool,
     pub decided: String,
     pub undone: String,
+    /// A held run's removals, each of which the admin may keep; and how many more there are.
+    pub removals: Vec<ItemLine>,
+    pub more_removals: usize,
     pub items: Vec<ItemLine>,
     pub more: usize,
 }

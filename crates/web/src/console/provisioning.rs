@@ -3,12 +3,16 @@
 //! history, a run's report with the approval of a held run (keeping chosen people) and undo
 //! with confirmation.
 
+use std::collections::HashMap;
+
 use axum::body::Bytes;
 use axum::extract::{Extension, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Form;
-use rollcall_app::{App, AppError, ImportOutcome, ImportRequest, NewSource, SettingsChange};
+use rollcall_app::{
+    App, AppError, ImportOutcome, ImportRequest, NewSource, Principal, SettingsChange,
+};
 use rollcall_domain::provisioning::{
     Counts, MissingPolicy, Mode, Outcome, Plan, ReportLine, RunRecord, SourceSettings, WhenMissing,
 };
@@ -499,7 +503,9 @@ pub async fn import(
     };
     match app.import(who, &request, upload.file).await {
         Ok(ImportOutcome::Preview(plan)) => {
-            let part = preview_part(&plan, &checksum);
+            let report = plan.report();
+            let names = names_in(&app, who, &report, |_| true).await;
+            let part = preview_part(&plan, &report, &checksum, &names);
             preview_or_page(&signed_in, &headers, &source, part, StatusCode::OK)
         }
         Ok(ImportOutcome::Refused(problems)) => {
@@ -568,9 +574,16 @@ fn counts_lines(c: Counts) -> Vec<CountLine> {
     .collect()
 }
 
-fn item_lines(report: &[ReportLine]) -> Vec<super::pages::ItemLine> {
-    report
-        .iter()
+/// The first [`SHOWN_ITEMS`] of `report` that `keep` admits, each with its person's name
+/// (from `names`, read for them), and how many more it admits.
+fn item_lines(
+    report: &[ReportLine],
+    keep: impl Fn(&ReportLine) -> bool,
+    names: &HashMap<UserId, String>,
+) -> (Vec<super::pages::ItemLine>, usize) {
+    let mut admitted = report.iter().filter(|line| keep(line));
+    let shown = admitted
+        .by_ref()
         .take(SHOWN_ITEMS)
         .map(|line| super::pages::ItemLine {
             line: line
@@ -578,7 +591,10 @@ fn item_lines(report: &[ReportLine]) -> Vec<super::pages::ItemLine> {
                 .map_or_else(|| "not listed".to_owned(), |l| l.to_string()),
             external_id: line.external_id.clone().unwrap_or_default(),
             user_id: line.user_id.map(|id| id.to_string()).unwrap_or_default(),
-            removal: line.removal,
+            name: line
+                .user_id
+                .and_then(|id| names.get(&id).cloned())
+                .unwrap_or_default(),
             kind: if line.kind.is_empty() {
                 "other".to_owned()
             } else {
@@ -586,18 +602,54 @@ fn item_lines(report: &[ReportLine]) -> Vec<super::pages::ItemLine> {
             },
             what: line.what.clone(),
         })
-        .collect()
+        .collect();
+    (shown, admitted.count())
 }
 
-fn preview_part(plan: &Plan, checksum: &str) -> PreviewPart {
-    let report = plan.report();
+/// The names of the people the shown lines of `report` name (those `keep` admits first, then
+/// the first of the rest), read in one go; none when they cannot be read (the page still shows
+/// external ids).
+async fn names_in(
+    app: &App,
+    who: &Principal,
+    report: &[ReportLine],
+    keep: impl Fn(&ReportLine) -> bool,
+) -> HashMap<UserId, String> {
+    let mut ids: Vec<UserId> = report
+        .iter()
+        .filter(|line| keep(line))
+        .filter_map(|line| line.user_id)
+        .take(SHOWN_ITEMS)
+        .chain(
+            report
+                .iter()
+                .take(SHOWN_ITEMS)
+                .filter_map(|line| line.user_id),
+        )
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    app.names_of(who, &ids).await.unwrap_or_else(|err| {
+        tracing::warn!(error = %err, "names of a run's people could not be read");
+        HashMap::new()
+    })
+}
+
+/// The preview of `plan`, whose report is `report`.
+fn preview_part(
+    plan: &Plan,
+    report: &[ReportLine],
+    checksum: &str,
+    names: &HashMap<UserId, String>,
+) -> PreviewPart {
+    let (items, more) = item_lines(report, |_| true, names);
     PreviewPart {
         heading: "Preview: nothing has changed yet".to_owned(),
         counts: counts_lines(plan.counts()),
         notes: plan.notes.clone(),
         removals: plan.removals(),
-        more: report.len().saturating_sub(SHOWN_ITEMS),
-        items: item_lines(&report),
+        more,
+        items,
         problems: Vec::new(),
         checksum: checksum.to_owned(),
         error: String::new(),
@@ -747,6 +799,12 @@ pub async fn run(
             )
         })
         .unwrap_or_default();
+    let held = run.outcome == Outcome::Held;
+    // A held run's removals are listed on their own, whatever else it changes first.
+    let is_removal = |line: &ReportLine| held && line.removal;
+    let names = names_in(&app, who, &run.report, is_removal).await;
+    let (removals, more_removals) = item_lines(&run.report, is_removal, &names);
+    let (items, more) = item_lines(&run.report, |_| true, &names);
     render(&RunPage {
         chrome: signed_in.chrome,
         line: run_line(&run),
@@ -754,13 +812,15 @@ pub async fn run(
         mode: run.mode.as_str(),
         checksum: run.checksum.clone(),
         counts: counts_lines(run.counts),
-        held: run.outcome == Outcome::Held,
+        held,
         undoable: run.outcome == Outcome::Applied && run.undone.is_none(),
         refused: run.outcome == Outcome::Refused,
         decided,
         undone,
-        more: run.report.len().saturating_sub(SHOWN_ITEMS),
-        items: item_lines(&run.report),
+        removals,
+        more_removals,
+        items,
+        more,
     })
 }
 
