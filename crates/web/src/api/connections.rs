@@ -216,8 +216,12 @@ pub async fn add_token(
 pub async fn revoke_token(
     State(app): State<App>,
     ApiPrincipal(who): ApiPrincipal,
-    Path((name, id)): Path<(String, Uuid)>,
+    Path((name, id)): Path<(String, String)>,
 ) -> Result<StatusCode, Problem> {
+    // A malformed id names no token: 404, as another connection's token would be.
+    let id = id
+        .parse::<Uuid>()
+        .map_err(|_| Problem::not_found("token"))?;
     app.revoke_scim_token(&who, &name, TokenId::from_uuid(id))
         .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -56,8 +56,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// A JSON body that may be left out: an empty body is `None`; a body sent is read as
-/// [`ApiJson`] reads it.
+/// A JSON body that may be left out: an empty body, or `null`, is `None`; any other body is
+/// read as [`ApiJson`] reads it.
 pub struct OptionalJson<T>(pub Option<T>);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
@@ -73,9 +73,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
         if empty {
             return Ok(Self(None));
         }
-        ApiJson::from_request(req, state)
+        ApiJson::<Option<T>>::from_request(req, state)
             .await
-            .map(|ApiJson(body)| Self(Some(body)))
+            .map(|ApiJson(body)| Self(body))
     }
 }
 

@@ -3,7 +3,7 @@
 //! as the console (an inactive learner's token stops working at once; their records stay).
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rollcall_app::{App, MyCourse, TrainingHistory};
@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::Problem;
 use super::auth::ApiPrincipal;
-use super::extract::{ApiJson, OptionalJson};
+use super::extract::{ApiJson, ApiQuery, OptionalJson};
 use super::users::UserBody;
 
 /// A lesson: its text is Markdown.
@@ -428,18 +428,20 @@ pub struct PeopleQuery {
     /// The last user id of the previous page.
     pub after: Option<Uuid>,
     /// At most this many (1 to 500; 100 by default).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u64>,
 }
 
 #[utoipa::path(get, path = "/api/v1/courses/{id}/people", tag = "learning",
     params(("id" = Uuid, Path, description = "The course's id"), PeopleQuery),
-    responses((status = 200, body = PeopleBody), (status = 404, body = Problem)),
+    responses((status = 200, body = PeopleBody), (status = 404, body = Problem),
+        (status = 422, body = Problem)),
     security(("token" = [])))]
 pub async fn people(
     State(app): State<App>,
     ApiPrincipal(who): ApiPrincipal,
     Path(id): Path<String>,
-    Query(query): Query<PeopleQuery>,
+    ApiQuery(query): ApiQuery<PeopleQuery>,
 ) -> Result<Json<PeopleBody>, Problem> {
     let id = course_id(&id)?;
     let progress = match query.progress.as_deref() {
@@ -451,7 +453,7 @@ pub async fn people(
             )])
         })?),
     };
-    let limit = query.limit.unwrap_or(100).clamp(1, 500);
+    let limit = limit_within(query.limit, 100, 500)?;
     let after = query.after.map(UserId::from_uuid);
     let people = app.course_people(&who, id, progress, after, limit).await?;
     let next = (people.len() as u64 == limit)
@@ -626,15 +628,17 @@ pub struct OutboxQuery {
     /// Only messages in this state: `queued`, `sent`, `suppressed` or `failed`.
     pub state: Option<String>,
     /// At most this many, newest first (1 to 1,000; 100 by default).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u64>,
 }
 
 #[utoipa::path(get, path = "/api/v1/outbox", tag = "learning", params(OutboxQuery),
-    responses((status = 200, body = MessageListBody)), security(("token" = [])))]
+    responses((status = 200, body = MessageListBody), (status = 422, body = Problem)),
+    security(("token" = [])))]
 pub async fn outbox(
     State(app): State<App>,
     ApiPrincipal(who): ApiPrincipal,
-    Query(query): Query<OutboxQuery>,
+    ApiQuery(query): ApiQuery<OutboxQuery>,
 ) -> Result<Json<MessageListBody>, Problem> {
     let state = match query.state.as_deref() {
         None | Some("") => None,
@@ -645,7 +649,8 @@ pub async fn outbox(
             )])
         })?),
     };
-    let messages = app.outbox(&who, state, query.limit.unwrap_or(100)).await?;
+    let limit = limit_within(query.limit, 100, 1_000)?;
+    let messages = app.outbox(&who, state, limit).await?;
     Ok(Json(MessageListBody {
         messages: messages.iter().map(MessageBody::from).collect(),
     }))
@@ -1029,4 +1034,16 @@ pub async fn write_message(
         .write_message(&who, &to, &body.subject, &body.body)
         .await?;
     Ok((StatusCode::CREATED, Json(WrittenBody::from(written))).into_response())
+}
+
+/// A page's `limit`: `default` when none is asked, refused outside 1 to `most`.
+fn limit_within(asked: Option<u64>, default: u64, most: u64) -> Result<u64, Problem> {
+    match asked {
+        None => Ok(default),
+        Some(limit) if (1..=most).contains(&limit) => Ok(limit),
+        Some(_) => Err(Problem::invalid(vec![FieldError::new(
+            "limit",
+            format!("must be between 1 and {most}"),
+        )])),
+    }
 }

@@ -7,7 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
-use rollcall_app::{App, ImportOutcome, ImportRequest, NewSource, SettingsChange};
+use rollcall_app::{App, AppError, ImportOutcome, ImportRequest, NewSource, SettingsChange};
 use rollcall_domain::provisioning::{
     Counts, MissingPolicy, Mode, Plan, ProvisioningSettings, ReportLine, RunRecord, SourceSettings,
 };
@@ -86,19 +86,65 @@ pub struct SourceListBody {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MissingInput {
+    #[schema(value_type = Option<WhenMissingName>)]
     student: Option<String>,
+    #[schema(value_type = Option<WhenMissingName>)]
     teacher: Option<String>,
+    #[schema(value_type = Option<WhenMissingName>)]
     staff: Option<String>,
+    #[schema(value_type = Option<WhenMissingName>)]
     admin: Option<String>,
+}
+
+/// What becomes of a user of this role whom a full run no longer lists.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(
+    dead_code,
+    reason = "a schema only: the values are read as text and checked"
+)]
+pub enum WhenMissingName {
+    Archive,
+    Deactivate,
+    Keep,
+}
+
+/// A source's format.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(
+    dead_code,
+    reason = "a schema only: the values are read as text and checked"
+)]
+pub enum FormatName {
+    PlainCsv,
+    Oneroster,
+}
+
+/// A full list (people it leaves out are handled by the policy) or only changes.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(
+    dead_code,
+    reason = "a schema only: the values are read as text and checked"
+)]
+pub enum ModeName {
+    Full,
+    Delta,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewSourceBody {
+    /// 1 to 64 characters of a-z, 0-9, `-`, `_`, `.` and `:` (kept in lower case; not
+    /// `manual`, the name of people added by hand).
+    #[schema(pattern = r"^\s*[A-Za-z0-9._:-]{1,64}\s*$")]
     name: String,
     /// `plain_csv` (the default) or `oneroster` (OneRoster 1.1 or 1.2 CSV packages, zipped).
+    #[schema(value_type = Option<FormatName>)]
     format: Option<String>,
     /// `full` (the default) or `delta`.
+    #[schema(value_type = Option<ModeName>)]
     mode: Option<String>,
     #[serde(default)]
     missing: Option<MissingInput>,
@@ -151,7 +197,18 @@ pub async fn add_source(
         mode: body.mode.unwrap_or_else(|| "full".to_owned()),
         policy,
     };
-    let source = app.add_source(&who, new).await?;
+    // The body's field is `name`; the rule that checks it speaks of a source.
+    let source = app.add_source(&who, new).await.map_err(|err| match err {
+        AppError::Invalid(mut errors) => {
+            for error in &mut errors {
+                if error.field == "source" {
+                    error.field = "name".to_owned();
+                }
+            }
+            AppError::Invalid(errors)
+        }
+        other => other,
+    })?;
     let mut response = (StatusCode::CREATED, Json(SourceBody::from(&source))).into_response();
     if let Ok(location) =
         HeaderValue::from_str(&format!("/api/v1/sources/{}", source.name.as_str()))
@@ -235,6 +292,7 @@ pub struct ImportParams {
     /// Plan and answer the preview; change nothing and keep nothing.
     dry_run: Option<bool>,
     /// `full` or `delta` for this run; the source's own by default.
+    #[param(value_type = Option<ModeName>)]
     mode: Option<String>,
     /// Apply even a run the safeguard would hold.
     confirm_mass_removal: Option<bool>,
@@ -470,6 +528,7 @@ pub struct RunListParams {
     /// Only this source's runs.
     source: Option<String>,
     /// 1 to 200; 50 by default.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u64>,
 }
 
@@ -647,7 +706,11 @@ impl From<ProvisioningSettings> for SettingsBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsPatchBody {
+    /// A run is held when it would remove more than this percentage of its source's users
+    /// (0 to 100) …
+    #[schema(maximum = 100)]
     safeguard_percent: Option<u32>,
+    /// … and at least this many.
     safeguard_floor: Option<usize>,
     apply_rest_when_held: Option<bool>,
 }

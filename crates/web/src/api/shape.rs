@@ -157,6 +157,23 @@ impl<'de> de::Deserializer<'de> for Json {
         visitor.visit_newtype_struct(self)
     }
 
+    /// A struct is a JSON object only: serde would also fill one from an array, field by field
+    /// in order, so that `[true]` would set whatever field comes first.
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, ShapeError> {
+        match self.0 {
+            Value::Object(_) => self.deserialize_any(visitor),
+            other => Err(ShapeError::Other(format!(
+                "must be a JSON object, not {}",
+                json_unexpected(&other)
+            ))),
+        }
+    }
+
     fn deserialize_enum<V: Visitor<'de>>(
         self,
         _name: &'static str,
@@ -175,7 +192,7 @@ impl<'de> de::Deserializer<'de> for Json {
 
     forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
+        bytes byte_buf unit unit_struct seq tuple tuple_struct map identifier ignored_any
     }
 }
 
@@ -372,6 +389,20 @@ mod tests {
         assert_eq!(variant.field, "kind");
         assert!(variant.message.contains("plain"), "{}", variant.message);
         assert_eq!(fails(json!(["a"])).field, ".");
+    }
+
+    #[test]
+    fn an_object_is_not_read_from_an_array() {
+        // serde would fill each field from the array's items in turn.
+        let whole = fails(json!(["a", [], null, null]));
+        assert_eq!(whole.field, ".");
+        assert!(
+            whole.message.contains("must be a JSON object"),
+            "{}",
+            whole.message
+        );
+        assert_eq!(fails(json!({"name": "a", "inner": [3]})).field, "inner");
+        assert_eq!(fails(json!(null)).field, ".");
     }
 
     #[derive(Debug, Deserialize)]

@@ -257,6 +257,11 @@ pub async fn bad_course_input_is_refused_by_field_and_changes_nothing(db: TestDb
     t.get("/api/v1/outbox?state=lost")
         .await
         .assert_problem(422, Some("state"));
+    for limit in ["x", "0", "1001", "9223372036854775808"] {
+        t.get(&format!("/api/v1/outbox?limit={limit}"))
+            .await
+            .assert_problem(422, Some("limit"));
+    }
     t.get("/api/v1/courses/not-an-id")
         .await
         .assert_problem(404, None);

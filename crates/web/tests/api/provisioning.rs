@@ -62,6 +62,21 @@ pub async fn sources_are_managed_and_files_imported_through_the_api(db: TestDb) 
     bad.assert_problem(422, Some("missing.student"));
     let twice = t.post("/api/v1/sources", &json!({"name": "sis"})).await;
     twice.assert_problem(422, Some("name"));
+    // The rule that checks a name speaks of a source; the body's field is `name`.
+    t.post("/api/v1/sources", &json!({"name": ""}))
+        .await
+        .assert_problem(422, Some("name"));
+    // An array is not an object, even one whose items would fill the fields in order.
+    t.post("/api/v1/sources", &json!(["hr", null, null, null]))
+        .await
+        .assert_problem(422, Some("."));
+    t.patch("/api/v1/sources/sis", &json!([true]), None)
+        .await
+        .assert_problem(422, Some("."));
+    assert_eq!(t.get("/api/v1/sources/sis").await.body["paused"], false);
+    t.get("/api/v1/runs?limit=0")
+        .await
+        .assert_problem(422, Some("limit"));
     let listed = t.get("/api/v1/sources").await;
     assert_eq!(listed.body["sources"].as_array().unwrap().len(), 1);
     assert_eq!(t.get("/api/v1/sources/nope").await.status, 404);
@@ -203,7 +218,10 @@ pub async fn a_held_run_is_approved_with_exclusions_rejected_and_undone(db: Test
         .post(&format!("/api/v1/runs/{other}/reject"), &json!({}))
         .await;
     assert_eq!(rejected.body["outcome"], "rejected");
-    // Approving needs no body; this run is rejected, so it is refused.
+    // Approving needs no body (or `null`); this run is rejected, so it is refused.
+    t.post_raw(&format!("/api/v1/runs/{other}/approve"), "null")
+        .await
+        .assert_problem(409, Some("run"));
     let bare = t
         .send(
             t.client

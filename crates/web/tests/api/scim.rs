@@ -1112,6 +1112,18 @@ pub async fn connections_are_managed_through_the_api_with_their_last_requests(db
         .await;
     assert_eq!(revoked.status, 204, "{}", revoked.body);
     assert_scim_error(&scim.get("/Users").await, 401, None);
+    // An id that is not one names no token: a problem report, not the router's plain text.
+    let malformed = t
+        .send(
+            t.client
+                .delete(format!(
+                    "{}/api/v1/scim-connections/okta/tokens/0",
+                    t.address
+                ))
+                .bearer_auth(&t.token),
+        )
+        .await;
+    malformed.assert_problem(404, None);
     let rotated = Scim {
         t: &t,
         token: second.body["token"].as_str().unwrap().to_owned(),
