@@ -12,7 +12,7 @@ mod table;
 
 use std::fmt;
 
-use rollcall_domain::provisioning::{Digest, Mode, Row};
+use rollcall_domain::provisioning::{Digest, Format, Mode, Row};
 
 /// Asked of each person's row before it is read whole, with its line, external id and digest:
 /// whether it sends them exactly as before, so the reader passes over it (see
@@ -122,6 +122,31 @@ impl Problem {
 }
 
 impl Problem {
+    /// A problem the planner found with a person's row (`field` as the planner names it: a
+    /// username or e-mail another row has, an external id listed twice), named as the file of
+    /// `format` writes it: in a OneRoster package, users.csv and its column.
+    pub fn of_row(format: Format, line: u64, field: &str, reason: impl Into<String>) -> Self {
+        let (file, column) = match format {
+            Format::PlainCsv | Format::Scim => (None, field),
+            Format::OneRoster => {
+                let column = match field {
+                    "external_id" => "sourcedId",
+                    "given_name" => "givenName",
+                    "family_name" => "familyName",
+                    other => other,
+                };
+                (Some("users.csv".to_owned()), column)
+            }
+        };
+        Self {
+            file,
+            line,
+            column: Some(column.to_owned()),
+            value: None,
+            reason: reason.into(),
+        }
+    }
+
     /// The same problem, in a file of a package.
     #[must_use]
     pub fn in_file(mut self, file: &str) -> Self {

@@ -538,33 +538,29 @@ fn roles(table: &Table) -> Result<HashMap<String, Vec<Held>>, Vec<Problem>> {
         if status.is_some_and(|s| f[s].trim().eq_ignore_ascii_case("tobedeleted")) {
             continue;
         }
-        let mut current = true;
-        for (column, is_begin) in [(begin, true), (end, false)] {
-            let Some(column) = column else { continue };
-            let text = f[column].trim();
-            if text.is_empty() {
-                continue;
-            }
-            match date(text) {
-                Some(day) if is_begin => current &= day <= today,
-                Some(day) => current &= today < day,
-                None => report.push(
-                    Problem::at(
-                        *line,
-                        &table.header.headers[column],
-                        text,
-                        "is not a date (use YYYY-MM-DD)",
-                    )
-                    .in_file(&table.header.name),
-                ),
-            }
+        let current = current_on(today, table, (*line, f), (begin, end), &mut report);
+        // The role and its kind are checked here, where they are written, current or not.
+        let at = |column: usize, why: String| {
+            let header = &table.header;
+            Problem::at(*line, &header.headers[column], f[column].trim(), why).in_file(&header.name)
+        };
+        if let Err(why) = role_of(&f[role]) {
+            report.push(at(role, why));
         }
+        let primary = match squeezed(&f[kind]).as_str() {
+            "primary" => true,
+            "secondary" => false,
+            _ => {
+                report.push(at(kind, "must be primary or secondary".to_owned()));
+                false
+            }
+        };
         if current {
             held.entry(f[user].trim().to_owned())
                 .or_default()
                 .push(Held {
                     role: f[role].trim().to_owned(),
-                    primary: f[kind].trim().eq_ignore_ascii_case("primary"),
+                    primary,
                     org: f[org].trim().to_owned(),
                 });
         }
@@ -606,16 +602,7 @@ fn enrollments(
     let today = chrono::Utc::now().date_naive();
     let mut rows = Vec::new();
     for (line, f) in &table.rows {
-        let current = [(begin, true), (end, false)].iter().all(|(c, is_begin)| {
-            let text = text(f, *c);
-            match date(&text) {
-                _ if text.is_empty() => true,
-                Some(day) if *is_begin => day <= today,
-                Some(day) => today < day,
-                None => false,
-            }
-        });
-        if !current {
+        if !current_on(today, table, (*line, f), (begin, end), report) {
             continue;
         }
         let class_id = f[class].trim().to_owned();
@@ -644,6 +631,43 @@ fn enrollments(
         });
     }
     rows
+}
+
+/// Whether a row of `table` (its line and fields) holds on `today`, by its optional begin and
+/// end dates (columns `dates`): begun by then, not yet ended. A date that does not read is
+/// reported, and the row does not hold: a role or a membership is never guessed.
+fn current_on(
+    today: chrono::NaiveDate,
+    table: &Table,
+    (line, fields): (u64, &[String]),
+    dates: (Option<usize>, Option<usize>),
+    report: &mut Report,
+) -> bool {
+    let mut current = true;
+    for (column, is_begin) in [(dates.0, true), (dates.1, false)] {
+        let Some(column) = column else { continue };
+        let text = fields[column].trim();
+        if text.is_empty() {
+            continue;
+        }
+        match date(text) {
+            Some(day) if is_begin => current &= day <= today,
+            Some(day) => current &= today < day,
+            None => {
+                report.push(
+                    Problem::at(
+                        line,
+                        &table.header.headers[column],
+                        text,
+                        "is not a date (use YYYY-MM-DD)",
+                    )
+                    .in_file(&table.header.name),
+                );
+                current = false;
+            }
+        }
+    }
+    current
 }
 
 /// A date as packages write them: `2026-09-01`, `2026-09-01T00:00:00Z`, `2026/09/01`.

@@ -302,7 +302,14 @@ pub async fn refused_imports_change_nothing(db: TestDb) {
         )
         .await
         .unwrap();
-    assert!(matches!(outcome, ImportOutcome::Refused(_)), "{outcome:?}");
+    let ImportOutcome::Refused(problems) = outcome else {
+        panic!("refused: {outcome:?}");
+    };
+    assert_eq!(
+        (problems[0].line, problems[0].column.as_deref()),
+        (3, Some("external_id")),
+        "the second row, by the column the planner found twice: {problems:?}"
+    );
     assert_eq!(
         status_of(&f, "bob").await,
         Status::Active,
@@ -807,9 +814,10 @@ pub async fn another_sources_people_are_not_taken_over(db: TestDb) {
     };
     assert_eq!(problems.len(), 1);
     assert_eq!(problems[0].line, 3);
+    assert_eq!(problems[0].column.as_deref(), Some("username"));
     assert_eq!(
         problems[0].reason,
-        "username: belongs to a user managed by the source 'hr'"
+        "belongs to a user managed by the source 'hr'"
     );
     assert_eq!(everyone(&f).await, 1, "nothing written");
     let runs = f.app.runs(&f.admin, Some("roster"), 5).await.unwrap();

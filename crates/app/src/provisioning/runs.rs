@@ -580,7 +580,7 @@ impl App {
                 return Ok(Err(problems
                     .into_iter()
                     .map(|(line, err)| {
-                        Problem::at_line(line, format!("{}: {}", err.field, err.message))
+                        Problem::of_row(source.format, line, &err.field, err.message)
                     })
                     .collect()));
             }

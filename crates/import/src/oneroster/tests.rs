@@ -340,3 +340,66 @@ fn a_stored_package_is_read_in_place_as_a_deflated_one_is_and_checked() {
         "{problems:?}"
     );
 }
+
+/// The documented sample of `version`, with `file` replaced by `text`.
+fn sample_with(version: &str, file: &str, text: &str) -> Vec<u8> {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../docs/formats")
+        .join(format!("oneroster-{version}-sample"));
+    let mut entries: Vec<(String, String)> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|entry| {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let body = if name == file {
+                text.to_owned()
+            } else {
+                std::fs::read_to_string(&path).unwrap()
+            };
+            (name, body)
+        })
+        .collect();
+    entries.sort();
+    let borrowed: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|(name, body)| (name.as_str(), body.as_str()))
+        .collect();
+    zip(&borrowed)
+}
+
+#[test]
+fn roles_are_checked_in_roles_csv_where_they_are_written() {
+    let roles = "sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,\
+        endDate,orgSourcedId,userProfileSourcedId\n\
+        r-1,,,stu-1001,primary,learner,,,school-hs,\n\
+        r-2,,,tea-2001,main,teacher,,,school-hs,\n\
+        r-3,,,cou-4001,primary,counselor,09/01/2026,,school-hs,\n";
+    let said = problems(&sample_with("1.2", "roles.csv", roles));
+    assert_eq!(said.len(), 3, "{said:#?}");
+    assert!(
+        said[0].starts_with("roles.csv line 2, column role (\"learner\"): is not a OneRoster role"),
+        "{}",
+        said[0]
+    );
+    assert_eq!(
+        said[1],
+        "roles.csv line 3, column roleType (\"main\"): must be primary or secondary"
+    );
+    assert_eq!(
+        said[2],
+        "roles.csv line 4, column beginDate (\"09/01/2026\"): is not a date (use YYYY-MM-DD)"
+    );
+}
+
+#[test]
+fn an_enrollment_whose_date_does_not_read_is_refused_not_dropped() {
+    let enrollments = "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,\
+        userSourcedId,role,primary,beginDate,endDate\n\
+        enr-1,,,class-math-10,school-hs,stu-1001,student,false,2026-09-01,\n\
+        enr-2,,,class-math-10,school-hs,tea-2001,teacher,true,2026-09-01,06/15/2027\n";
+    let said = problems(&sample_with("1.1", "enrollments.csv", enrollments));
+    assert_eq!(
+        said,
+        ["enrollments.csv line 3, column endDate (\"06/15/2027\"): is not a date (use YYYY-MM-DD)"]
+    );
+}
