@@ -251,9 +251,16 @@ fn manifest(files: &Files<'_>) -> Result<Manifest, Vec<Problem>> {
         let key = fields[property].trim();
         let val = fields[value].trim();
         if key.eq_ignore_ascii_case("oneroster.version") {
-            version = match val {
-                "1.1" => Some("1.1"),
-                "1.2" | "1.2.1" => Some("1.2"),
+            // A minor release and its patches (`1.1.0`, `1.2.1`) write the same files.
+            let release = val.trim_start_matches(['v', 'V']);
+            let minor = release.split('.').take(2).collect::<Vec<_>>().join(".");
+            let patch_ok = release
+                .split('.')
+                .skip(2)
+                .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
+            version = match minor.as_str() {
+                "1.1" if patch_ok => Some("1.1"),
+                "1.2" if patch_ok => Some("1.2"),
                 _ => {
                     report.push(
                         Problem::at(

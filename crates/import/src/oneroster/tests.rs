@@ -164,6 +164,27 @@ fn real_packages_variations_are_read() {
     let people = listed(&read);
     assert_eq!(people.len(), 1);
     assert!(people[0].enabled);
+    // A release's patches name the same version.
+    for version in ["1.1.0", "v1.1"] {
+        let manifest = MANIFEST_11.replace(
+            "oneroster.version,1.1",
+            &format!("oneroster.version,{version}"),
+        );
+        let package = zip(&[("manifest.csv", &manifest), ("users.csv", &users)]);
+        assert!(read_zip(&package).is_ok(), "{version}");
+    }
+    for version in ["1.0", "1.10", "1.1.x", "2.0"] {
+        let manifest = MANIFEST_11.replace(
+            "oneroster.version,1.1",
+            &format!("oneroster.version,{version}"),
+        );
+        let package = zip(&[("manifest.csv", &manifest), ("users.csv", &users)]);
+        let said = problems(&package);
+        assert!(
+            said[0].contains("is not a OneRoster version"),
+            "{version}: {said:?}"
+        );
+    }
 }
 
 #[test]
