@@ -242,6 +242,10 @@ pub struct Listed {
     /// `None` when the file says nothing of roles: a new person is a student, a known one
     /// keeps theirs.
     pub role: Option<Role>,
+    /// Whether a person the org does not have yet may be created from this row. Not from a
+    /// OneRoster 1.2 delta row whose roles the package leaves out: it changes someone and keeps
+    /// their role, and nobody is made a student for want of one.
+    pub creates: bool,
     pub enabled: bool,
     /// The attributes the row sets; others the person has are left as they are.
     pub attributes: Attributes,
@@ -1113,6 +1117,14 @@ impl<'s> Planner<'s> {
             Ok(found)
         });
         match found {
+            Ok(None) if !listed.creates => self.problems.push((
+                line,
+                FieldError::new(
+                    "role",
+                    "names nobody Rollcall has, and the package sends no role for them: send \
+                     the new person's role (in OneRoster 1.2, a row of roles.csv)",
+                ),
+            )),
             Ok(found) => {
                 if let Some((i, _)) = found
                     && !self.touched.insert(known[i].user.id())

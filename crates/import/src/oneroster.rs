@@ -937,7 +937,12 @@ impl UserRow<'_> {
             }
         }
         let (raw_role, org_ids) = match self.role_and_orgs(&sourced_id) {
-            Ok(found) => found,
+            Ok(Some(found)) => found,
+            // A 1.2 delta that changes a person and not their roles: they keep their role.
+            Ok(None) => {
+                let listed = self.person(external_id?, None, None, &[])?;
+                return Some(Ok(Row::Listed(listed)));
+            }
             Err(skip) => return Some(Err(skip)),
         };
         let role = match role_of(&raw_role) {
@@ -951,13 +956,15 @@ impl UserRow<'_> {
                 return None;
             }
         };
-        let listed = self.person(external_id?, role, &raw_role, &org_ids)?;
+        let listed = self.person(external_id?, Some(role), Some(&raw_role), &org_ids)?;
         Some(Ok(Row::Listed(listed)))
     }
 
     /// The person's role as the package writes it, and the orgs they belong to: users.csv's
     /// in 1.1; in 1.2 the primary current role of roles.csv (else the first current one).
-    fn role_and_orgs(&self, sourced_id: &str) -> Result<(String, Vec<String>), Skipped> {
+    /// `None` for a person of a 1.2 delta whose roles.csv sends none of theirs: a delta sends
+    /// what changed, and their roles did not.
+    fn role_and_orgs(&self, sourced_id: &str) -> Result<Option<(String, Vec<String>)>, Skipped> {
         let Some(roles) = self.users.roles else {
             let orgs = self
                 .text("orgsourcedids")
@@ -965,21 +972,28 @@ impl UserRow<'_> {
                 .map(|s| s.trim().to_owned())
                 .filter(|s| !s.is_empty())
                 .collect();
-            return Ok((self.text("role").to_owned(), orgs));
+            return Ok(Some((self.text("role").to_owned(), orgs)));
         };
-        let held = roles.get(sourced_id).map(Vec::as_slice).unwrap_or_default();
+        let Some(held) = roles.get(sourced_id) else {
+            return match self.users.mode {
+                Mode::Delta => Ok(None),
+                Mode::Full => Err(self.skip("no current role in roles.csv".to_owned())),
+            };
+        };
         held.iter()
             .find(|h| h.primary)
             .or_else(|| held.first())
-            .map(|h| (h.role.clone(), vec![h.org.clone()]))
+            .map(|h| Some((h.role.clone(), vec![h.org.clone()])))
             .ok_or_else(|| self.skip("no current role in roles.csv".to_owned()))
     }
 
+    /// The person of this row, with their role (`None`: left as it is, and nobody is created)
+    /// and its OneRoster name.
     fn person(
         &mut self,
         external_id: ExternalId,
-        role: Role,
-        raw_role: &str,
+        role: Option<Role>,
+        raw_role: Option<&str>,
         org_ids: &[String],
     ) -> Option<Listed> {
         let enabled_text = self.text("enableduser").to_owned();
@@ -1016,7 +1030,8 @@ impl UserRow<'_> {
             email,
             given_name: given_name?,
             family_name: family_name?,
-            role: Some(role),
+            role,
+            creates: role.is_some(),
             enabled,
             attributes: attributes?,
             digest: Some(self.digest),
@@ -1024,7 +1039,7 @@ impl UserRow<'_> {
     }
 
     /// The attributes a row sets: grade, identifier, school, and the role as written.
-    fn attributes(&self, raw_role: &str, org_ids: &[String]) -> BTreeMap<String, String> {
+    fn attributes(&self, raw_role: Option<&str>, org_ids: &[String]) -> BTreeMap<String, String> {
         let mut attributes = BTreeMap::new();
         for (column, name) in [("grades", "grade"), ("identifier", "identifier")] {
             let text = self.text(column);
@@ -1041,7 +1056,9 @@ impl UserRow<'_> {
         if let Some(school) = school {
             attributes.insert("school".to_owned(), school.name.clone());
         }
-        attributes.insert("oneroster_role".to_owned(), raw_role.to_owned());
+        if let Some(raw_role) = raw_role {
+            attributes.insert("oneroster_role".to_owned(), raw_role.to_owned());
+        }
         attributes
     }
 }

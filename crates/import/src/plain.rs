@@ -366,6 +366,7 @@ fn person(
             given_name,
             family_name,
             role,
+            creates: true,
             enabled,
             attributes,
             digest: Some(digest),

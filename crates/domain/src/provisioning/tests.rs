@@ -40,6 +40,7 @@ fn listed(i: usize, role: Role, enabled: bool) -> Row {
         given_name: PersonName::parse("Pat", "given_name").unwrap(),
         family_name: PersonName::parse(&format!("Person{i}"), "family_name").unwrap(),
         role: Some(role),
+        creates: true,
         enabled,
         attributes: Attributes::default(),
         digest: None,
@@ -1055,4 +1056,40 @@ fn an_item_holds_its_steps_in_place() {
         "{}",
         std::mem::size_of::<Item>()
     );
+}
+
+#[test]
+fn a_row_without_a_role_changes_someone_known_and_creates_nobody() {
+    let without_role = |i: usize| {
+        let Row::Listed(row) = listed(i, Role::Student, true) else {
+            unreachable!()
+        };
+        Row::Listed(Listed {
+            role: None,
+            creates: false,
+            given_name: PersonName::parse("Renamed", "given_name").unwrap(),
+            ..row
+        })
+    };
+    let teacher = known(1, Role::Teacher, true, Status::Active, Some(Said::Enabled));
+    let people = [teacher];
+    let roll = Roll::of(&roster(), &people);
+    let policy = MissingPolicy::default();
+    let rows = [without_role(1)];
+    let plan = plan_with_roll(&roster(), Mode::Delta, policy, &rows, &people, &roll).unwrap();
+    assert_eq!(plan.counts().updated, 1);
+    let Applied { after, .. } =
+        apply_in_memory(org(), &roster(), &plan, &rows, &people, &feed(), at()).unwrap();
+    assert_eq!(
+        after[0].user.role(),
+        Role::Teacher,
+        "the role stays as it was"
+    );
+    assert_eq!(after[0].user.given_name().as_str(), "Renamed");
+
+    let rows = [without_role(2)];
+    let refused =
+        plan_with_roll(&roster(), Mode::Delta, policy, &rows, &people, &roll).unwrap_err();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!((refused[0].0, refused[0].1.field.as_str()), (4, "role"));
 }

@@ -424,3 +424,30 @@ fn an_enrollment_whose_date_does_not_read_is_refused_not_dropped() {
         ["enrollments.csv line 3, column endDate (\"06/15/2027\"): is not a date (use YYYY-MM-DD)"]
     );
 }
+
+#[test]
+fn a_1_2_delta_that_sends_no_roles_for_someone_keeps_theirs() {
+    let manifest = "propertyName,value\nmanifest.version,1.0\noneroster.version,1.2\n\
+        file.users,delta\nfile.roles,delta\n";
+    let users = "sourcedId,status,dateLastModified,enabledUser,username,userIds,givenName,\
+        familyName,middleName,identifier,email\n\
+        tea-2001,active,,true,grace.hopper,,Grace,Hopper-Renamed,,2001,\n\
+        stu-1001,active,,true,ada.lovelace,,Ada,Lovelace,,1001,\n";
+    let roles = "sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,\
+        endDate,orgSourcedId,userProfileSourcedId\n\
+        r-1,active,,stu-1001,primary,student,,,school-hs,\n";
+    let package = zip(&[
+        ("manifest.csv", manifest),
+        ("users.csv", users),
+        ("roles.csv", roles),
+    ]);
+    let read = read_zip(&package).unwrap_or_else(|p| panic!("{p:#?}"));
+    assert!(read.skipped.is_empty(), "{:?}", read.skipped);
+    let people = listed(&read);
+    assert_eq!(people.len(), 2);
+    let (grace, ada) = (people[0], people[1]);
+    assert_eq!((grace.role, grace.creates), (None, false), "her role stays");
+    assert_eq!(grace.family_name.as_str(), "Hopper-Renamed");
+    assert_eq!(grace.attributes.get("oneroster_role"), None);
+    assert_eq!((ada.role, ada.creates), (Some(Role::Student), true));
+}
