@@ -265,6 +265,18 @@ fn optional(text: &str) -> Option<&str> {
 }
 
 /// One row's person, or every problem in the row.
+/// The attributes a row sets: its other columns.
+fn attributes_of(layout: &Layout, fields: &[String], line: u64) -> Result<Attributes, Problem> {
+    let mut attributes = BTreeMap::new();
+    for (i, column) in layout.columns.iter().enumerate() {
+        if let Column::Attribute(name) = column {
+            attributes.insert(name.clone(), fields[i].clone());
+        }
+    }
+    Attributes::parse(attributes)
+        .map_err(|err| Problem::at_line(line, format!("{}: {}", err.field, err.message)))
+}
+
 fn person(
     layout: &Layout,
     fields: &[String],
@@ -317,22 +329,9 @@ fn person(
             "has neither a username nor an email: people sign in with one",
         ));
     }
-    let mut attributes = BTreeMap::new();
-    for (i, column) in layout.columns.iter().enumerate() {
-        if let Column::Attribute(name) = column {
-            attributes.insert(name.clone(), fields[i].clone());
-        }
-    }
-    let attributes = match Attributes::parse(attributes) {
-        Ok(attributes) => Some(attributes),
-        Err(err) => {
-            problems.push(Problem::at_line(
-                line,
-                format!("{}: {}", err.field, err.message),
-            ));
-            None
-        }
-    };
+    let attributes = attributes_of(layout, fields, line)
+        .map_err(|problem| problems.push(problem))
+        .ok();
     if !problems.is_empty() {
         return Err(problems);
     }
