@@ -172,7 +172,11 @@ describe("provisioning in the console", { concurrency: 1 }, () => {
     await screenshot(page, "run-held-desktop");
     await page.setViewportSize(PHONE);
     await screenshot(page, "run-held-phone");
-    const keep = page.getByRole("checkbox", { name: "Keep H6 as they are" });
+    // The approval list names each person beside their external id.
+    const row = page.locator("table.removals tbody tr", { hasText: "H6" });
+    const name = (await row.locator("td").nth(2).innerText()).trim();
+    assert.ok(name.length > 0, "H6's name is shown");
+    const keep = page.getByRole("checkbox", { name: `Keep H6 (${name}) as they are` });
     await expectReachable(page, keep);
     await keep.check();
     const approve = page.getByRole("button", { name: "Approve and apply" });
@@ -224,6 +228,8 @@ describe("provisioning in the console", { concurrency: 1 }, () => {
     await page.getByRole("heading", { name: /sample-1\.1\.zip\s+Applied/ }).waitFor();
     assert.equal(statusOf("max.planck"), "inactive", "enabledUser=false");
     assert.equal(statusOf("grace.hopper"), "active");
+    // The run's page says what it did to classes, beside the people it changed.
+    assert.match(await page.locator("p.class-changes").innerText(), /In its classes: classes 1 made; members \d+ added to a class\./);
     // Before an undo, the confirmation says what the run did to classes too (then Cancel).
     await page.getByRole("link", { name: "Undo this import…" }).click();
     await page.getByRole("heading", { name: "Undo this import?" }).waitFor();

@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Subcommand;
-use rollcall_app::{App, ImportOutcome, ImportRequest, NewSource, SettingsChange};
+use rollcall_app::{App, ImportOutcome, ImportRequest, NewSource, Principal, SettingsChange};
 use rollcall_domain::provisioning::{MissingPolicy, Mode, Plan, RunRecord, WhenMissing};
+use rollcall_domain::roster::RosterChanges;
 use rollcall_domain::{RunId, UserId};
 
 use crate::commands::{principal, shown};
@@ -294,6 +295,7 @@ pub async fn import(
         }
         ImportOutcome::Applied { run, plan } => {
             print_plan(&plan);
+            print_classes(&app, &who, run).await?;
             println!("Applied as run {run}.");
         }
     }
@@ -417,6 +419,7 @@ pub async fn runs(app: App, command: RunCommand) -> Result<()> {
             let who = principal(&app, &org).await?;
             let run = app.run(&who, id).await.map_err(|e| anyhow!("{e}"))?;
             print_run(&run);
+            print_classes(&app, &who, id).await?;
         }
         RunCommand::Approve { org, id, excluded } => {
             let who = principal(&app, &org).await?;
@@ -489,6 +492,22 @@ pub async fn runs(app: App, command: RunCommand) -> Result<()> {
 }
 
 /// One run: how it ended, who decided, and its report line by line.
+/// What an applied run changed in classes (OneRoster packages), when it changed anything.
+async fn print_classes(app: &App, who: &Principal, run: RunId) -> Result<()> {
+    let made = app
+        .run_roster_changes(who, run)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    let summary = made
+        .as_ref()
+        .map(RosterChanges::summary)
+        .unwrap_or_default();
+    if !summary.is_empty() {
+        println!("In its classes: {summary}.");
+    }
+    Ok(())
+}
+
 fn print_run(run: &RunRecord) {
     println!(
         "{} {} ({} run of {}, sha256 {}) by {}, {} to {}",

@@ -206,6 +206,39 @@ fn a_roster_file_is_previewed_then_imported_and_a_paused_source_refuses() {
         shown.contains("line 2") && shown.contains("create"),
         "{shown}"
     );
+    assert!(!shown.contains("In its classes"), "{shown}");
+    // A OneRoster package, as a folder: what its run did to classes is said too.
+    ok(&rollcall(
+        &url,
+        &[
+            "source",
+            "add",
+            "--org",
+            "northfield",
+            "--format",
+            "oneroster",
+            "district",
+        ],
+    ));
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/formats/oneroster-1.1-sample"
+    );
+    let applied = ok(&rollcall(
+        &url,
+        &[
+            "import",
+            "--org",
+            "northfield",
+            "--source",
+            "district",
+            sample,
+        ],
+    ));
+    assert!(
+        applied.contains("In its classes: classes 1 made; members"),
+        "{applied}"
+    );
     ok(&rollcall(
         &url,
         &["source", "pause", "--org", "northfield", "sis"],

@@ -114,6 +114,40 @@ pub struct RosterChanges {
 }
 
 impl RosterChanges {
+    /// What a run changed in classes, in words: "classes 3 made, 1 changed; members 40 added to
+    /// a class" (empty when nothing).
+    pub fn summary(&self) -> String {
+        // "<heading> n what, …" for the counts that are not zero.
+        let part = |heading: &str, counts: &[(usize, &str)]| {
+            let said: Vec<String> = counts
+                .iter()
+                .filter(|(n, _)| *n > 0)
+                .map(|(n, what)| format!("{n} {what}"))
+                .collect();
+            (!said.is_empty()).then(|| format!("{heading} {}", said.join(", ")))
+        };
+        let classes = part(
+            "classes",
+            &[
+                (self.created.len(), "made"),
+                (self.updated.len(), "changed"),
+                (self.deleted.len(), "removed"),
+            ],
+        );
+        let seats = part(
+            "members",
+            &[
+                (self.joined.len(), "added to a class"),
+                (self.left.len(), "taken out of one"),
+            ],
+        );
+        [classes, seats]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     /// The difference between a source's rosters before a run and after it.
     pub fn between(before: &RosterState, after: &RosterState) -> Self {
         let was: HashMap<RosterId, &Roster> = before.rosters.iter().map(|r| (r.id, r)).collect();
@@ -318,6 +352,29 @@ mod tests {
         state.rosters.sort_by_key(|r| r.id);
         state.seats.sort_by_key(|s| (s.roster, s.user));
         state
+    }
+
+    #[test]
+    fn a_runs_class_changes_are_said_in_words_only_where_there_are_some() {
+        let (org, source) = (OrgId::new(), SourceId::new());
+        assert_eq!(RosterChanges::default().summary(), "");
+        let math = roster(org, source, "m", "Maths");
+        let art = roster(org, source, "a", "Art");
+        let made = RosterChanges {
+            created: vec![math.clone()],
+            deleted: vec![art.clone()],
+            left: vec![seat(&art, UserId::new(), MemberRole::Student); 2],
+            ..RosterChanges::default()
+        };
+        assert_eq!(
+            made.summary(),
+            "classes 1 made, 1 removed; members 2 taken out of one"
+        );
+        let joined = RosterChanges {
+            joined: vec![seat(&math, UserId::new(), MemberRole::Teacher)],
+            ..RosterChanges::default()
+        };
+        assert_eq!(joined.summary(), "members 1 added to a class");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use rollcall_app::{App, AppError, ImportOutcome, ImportRequest, NewSource, Setti
 use rollcall_domain::provisioning::{
     Counts, MissingPolicy, Mode, Plan, ProvisioningSettings, ReportLine, RunRecord, SourceSettings,
 };
+use rollcall_domain::roster::RosterChanges;
 use rollcall_domain::{FieldError, RunId};
 use rollcall_import::Problem as FileProblem;
 use serde::{Deserialize, Serialize};
@@ -409,6 +410,32 @@ pub struct RunBody {
     /// A line per person changed or kept, or per problem; left out of lists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report: Option<Vec<ReportLineBody>>,
+    /// What an applied OneRoster run changed in classes; given when one run is read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<ClassChangesBody>,
+}
+
+/// How many classes (rosters) an applied run made, changed and removed, and how many seats in
+/// them it added and took away.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ClassChangesBody {
+    pub created: usize,
+    pub updated: usize,
+    pub deleted: usize,
+    pub joined: usize,
+    pub left: usize,
+}
+
+impl From<&RosterChanges> for ClassChangesBody {
+    fn from(made: &RosterChanges) -> Self {
+        Self {
+            created: made.created.len(),
+            updated: made.updated.len(),
+            deleted: made.deleted.len(),
+            joined: made.joined.len(),
+            left: made.left.len(),
+        }
+    }
 }
 
 impl RunBody {
@@ -429,6 +456,7 @@ impl RunBody {
             undone_by: run.undone.as_ref().map(|d| d.by.clone()),
             undone_at: run.undone.as_ref().map(|d| d.at),
             report: with_report.then(|| run.report.iter().map(ReportLineBody::from).collect()),
+            classes: None,
         }
     }
 }
@@ -576,8 +604,13 @@ pub async fn show_run(
     ApiPrincipal(who): ApiPrincipal,
     Path(id): Path<String>,
 ) -> Result<Json<RunBody>, Problem> {
-    let run = app.run(&who, run_id(&id)?).await?;
-    Ok(Json(RunBody::of(&run, true)))
+    let id = run_id(&id)?;
+    let run = app.run(&who, id).await?;
+    let made = app.run_roster_changes(&who, id).await?;
+    Ok(Json(RunBody {
+        classes: made.as_ref().map(ClassChangesBody::from),
+        ..RunBody::of(&run, true)
+    }))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

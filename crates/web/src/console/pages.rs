@@ -454,6 +454,8 @@ pub struct RunPage {
     pub refused: bool,
     pub decided: String,
     pub undone: String,
+    /// What the run changed in classes, in words; empty when nothing.
+    pub class_changes: String,
     /// A held run's removals, each of which the admin may keep; and how many more there are.
     pub removals: Vec<ItemLine>,
     pub more_removals: usize,

@@ -799,6 +799,13 @@ pub async fn run(
             )
         })
         .unwrap_or_default();
+    let class_changes = match app.run_roster_changes(who, id).await {
+        Ok(made) => made
+            .as_ref()
+            .map(RosterChanges::summary)
+            .unwrap_or_default(),
+        Err(err) => return failure(&signed_in, &err, "/runs"),
+    };
     let held = run.outcome == Outcome::Held;
     // A held run's removals are listed on their own, whatever else it changes first.
     let is_removal = |line: &ReportLine| held && line.removal;
@@ -817,6 +824,7 @@ pub async fn run(
         refused: run.outcome == Outcome::Refused,
         decided,
         undone,
+        class_changes,
         removals,
         more_removals,
         items,
@@ -917,44 +925,13 @@ pub async fn undo_confirm(
             rosters_reverted: 0,
             rosters_left_alone: 0,
             rosters_unrecorded: false,
-            class_changes: made.as_ref().map(class_changes).unwrap_or_default(),
+            class_changes: made
+                .as_ref()
+                .map(RosterChanges::summary)
+                .unwrap_or_default(),
         }),
         Err(err) => failure(&signed_in, &err, "/runs"),
     }
-}
-
-/// What a run changed in classes, in words: "classes 3 made, 1 changed; members 40 added to
-/// a class" (empty when nothing).
-fn class_changes(made: &RosterChanges) -> String {
-    // "<heading> n what, …" for the counts that are not zero.
-    let part = |heading: &str, counts: &[(usize, &str)]| {
-        let said: Vec<String> = counts
-            .iter()
-            .filter(|(n, _)| *n > 0)
-            .map(|(n, what)| format!("{n} {what}"))
-            .collect();
-        (!said.is_empty()).then(|| format!("{heading} {}", said.join(", ")))
-    };
-    let classes = part(
-        "classes",
-        &[
-            (made.created.len(), "made"),
-            (made.updated.len(), "changed"),
-            (made.deleted.len(), "removed"),
-        ],
-    );
-    let seats = part(
-        "members",
-        &[
-            (made.joined.len(), "added to a class"),
-            (made.left.len(), "taken out of one"),
-        ],
-    );
-    [classes, seats]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 pub async fn undo(

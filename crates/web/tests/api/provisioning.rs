@@ -143,6 +143,38 @@ pub async fn sources_are_managed_and_files_imported_through_the_api(db: TestDb) 
     t.get("/api/v1/runs?limit=0")
         .await
         .assert_problem(422, Some("limit"));
+    assert!(
+        shown.body.get("classes").is_none(),
+        "a plain file's run changes no class"
+    );
+
+    // A OneRoster run's page says what it did to classes: the sample's one class, made.
+    let added = t
+        .post(
+            "/api/v1/sources",
+            &json!({"name": "district", "format": "oneroster"}),
+        )
+        .await;
+    assert_eq!(added.status, 201, "{}", added.body);
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../docs/formats/oneroster-1.1-sample");
+    let package = rollcall_import::oneroster::pack_folder(&sample).unwrap();
+    let url = format!("{}/api/v1/sources/district/imports", t.address);
+    let applied = t
+        .send(
+            t.client
+                .post(url)
+                .bearer_auth(&t.token)
+                .header("content-type", "application/zip")
+                .body(package),
+        )
+        .await;
+    assert_eq!(applied.status, 201, "{}", applied.body);
+    let location = applied.headers["location"].to_str().unwrap().to_owned();
+    let classes = &t.get(&location).await.body["classes"];
+    assert_eq!(classes["created"], 1, "{classes}");
+    assert!(classes["joined"].as_u64().unwrap() > 0, "{classes}");
+    assert_eq!(classes["deleted"], 0, "{classes}");
 }
 
 pub async fn a_held_run_is_approved_with_exclusions_rejected_and_undone(db: TestDb) {
