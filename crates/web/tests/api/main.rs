@@ -51,6 +51,7 @@ rollcall_testkit::backend_tests!(
     slow_and_idle_clients_are_cut_off,
     a_trusted_proxy_names_the_client_and_no_one_else_does,
     sources_are_managed_and_files_imported_through_the_api,
+    a_oneroster_runs_record_says_what_it_did_to_classes,
     a_held_run_is_approved_with_exclusions_rejected_and_undone,
     a_file_beyond_the_limit_is_refused_unread,
     drop_folders_stay_inside_the_orgs_own_folder,

@@ -147,8 +147,11 @@ pub async fn sources_are_managed_and_files_imported_through_the_api(db: TestDb) 
         shown.body.get("classes").is_none(),
         "a plain file's run changes no class"
     );
+}
 
-    // A OneRoster run's page says what it did to classes: the sample's one class, made.
+/// A OneRoster run's record says what it did to classes: the sample's one class, made.
+pub async fn a_oneroster_runs_record_says_what_it_did_to_classes(db: TestDb) {
+    let t = spawn_app(db).await;
     let added = t
         .post(
             "/api/v1/sources",
