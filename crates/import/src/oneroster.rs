@@ -412,15 +412,8 @@ fn rosters(
     };
     let table = Table::read(name, bytes)?;
     let mut report = Report::default();
-    let need = |c: &str, report: &mut Report| {
-        table.column(c).or_else(|| {
-            report.push(
-                Problem::at_line(1, format!("has no {c} column")).in_file(&table.header.name),
-            );
-            None
-        })
-    };
-    let (id, title) = (need("sourcedid", &mut report), need("title", &mut report));
+    let need = |c: &str, report: &mut Report| table.header.need(c, report);
+    let (id, title) = (need("sourcedId", &mut report), need("title", &mut report));
     let (Some(id), Some(title)) = (id, title) else {
         return Err(report.finish());
     };
@@ -479,16 +472,9 @@ struct Org {
 
 fn orgs(table: &Table) -> Result<HashMap<String, Org>, Vec<Problem>> {
     let mut report = Report::default();
-    let need = |c: &str, report: &mut Report| {
-        table.column(c).or_else(|| {
-            report.push(
-                Problem::at_line(1, format!("has no {c} column")).in_file(&table.header.name),
-            );
-            None
-        })
-    };
+    let need = |c: &str, report: &mut Report| table.header.need(c, report);
     let (id, name, kind) = (
-        need("sourcedid", &mut report),
+        need("sourcedId", &mut report),
         need("name", &mut report),
         need("type", &mut report),
     );
@@ -519,17 +505,9 @@ struct Held {
 
 fn roles(table: &Table) -> Result<HashMap<String, Vec<Held>>, Vec<Problem>> {
     let mut report = Report::default();
-    let columns: Vec<Option<usize>> = ["usersourcedid", "role", "roletype", "orgsourcedid"]
+    let columns: Vec<Option<usize>> = ["userSourcedId", "role", "roleType", "orgSourcedId"]
         .iter()
-        .map(|c| {
-            let found = table.column(c);
-            if found.is_none() {
-                report.push(
-                    Problem::at_line(1, format!("has no {c} column")).in_file(&table.header.name),
-                );
-            }
-            found
-        })
+        .map(|c| table.header.need(c, &mut report))
         .collect();
     let [Some(user), Some(role), Some(kind), Some(org)] = columns[..] else {
         return Err(report.finish());
@@ -587,16 +565,9 @@ fn enrollments(
     report: &mut Report,
 ) -> Vec<EnrollmentRow> {
     let text = |f: &[String], c: Option<usize>| c.map_or(String::new(), |i| f[i].trim().to_owned());
-    let columns: Vec<Option<usize>> = ["classsourcedid", "usersourcedid", "role"]
+    let columns: Vec<Option<usize>> = ["classSourcedId", "userSourcedId", "role"]
         .iter()
-        .map(|c| {
-            table.column(c).or_else(|| {
-                report.push(
-                    Problem::at_line(1, format!("has no {c} column")).in_file(&table.header.name),
-                );
-                None
-            })
-        })
+        .map(|c| table.header.need(c, report))
         .collect();
     let [Some(class), Some(user), Some(role)] = columns[..] else {
         return Vec::new();
@@ -629,8 +600,9 @@ fn enrollments(
             line: *line,
             class: class_id,
             user: f[user].trim().to_owned(),
+            // As in users.csv: aides and proctors teach the class with its teacher.
             role: match squeezed(f[role].trim()).as_str() {
-                "teacher" => MemberRole::Teacher,
+                "teacher" | "aide" | "proctor" => MemberRole::Teacher,
                 "student" => MemberRole::Student,
                 _ => MemberRole::Other,
             },
@@ -744,19 +716,17 @@ fn read_users(
     let file = header.name.as_str();
     let mut report = Report::default();
     let mut required = vec![
-        "sourcedid",
-        "enableduser",
-        "givenname",
-        "familyname",
+        "sourcedId",
+        "enabledUser",
+        "givenName",
+        "familyName",
         "username",
     ];
     if roles.is_none() {
         required.push("role");
     }
     for column in &required {
-        if header.column(column).is_none() {
-            report.push(Problem::at_line(1, format!("has no {column} column")).in_file(file));
-        }
+        header.need(column, &mut report);
     }
     if !report.is_empty() {
         return Err(report.finish());

@@ -100,6 +100,16 @@ impl Header {
     pub fn column(&self, squeezed_name: &str) -> Option<usize> {
         self.squeezed.iter().position(|h| h == squeezed_name)
     }
+
+    /// Where a required column sits, found by its name as the format writes it (`enabledUser`)
+    /// in any case or spacing; when it is missing, a problem in `report` names it so.
+    pub(crate) fn need(&self, name: &str, report: &mut Report) -> Option<usize> {
+        let found = self.column(&squeezed(name));
+        if found.is_none() {
+            report.push(Problem::at_line(1, format!("has no {name} column")).in_file(&self.name));
+        }
+        found
+    }
 }
 
 /// A file's rows, read one at a time: a file of a million people is never held as fields.

@@ -451,3 +451,41 @@ fn a_1_2_delta_that_sends_no_roles_for_someone_keeps_theirs() {
     assert_eq!(grace.attributes.get("oneroster_role"), None);
     assert_eq!((ada.role, ada.creates), (Some(Role::Student), true));
 }
+
+#[test]
+fn a_missing_column_is_named_as_the_standard_writes_it() {
+    let users = USERS_11.replace("enabledUser,", "");
+    let package = zip(&[("manifest.csv", MANIFEST_11), ("users.csv", &users)]);
+    assert_eq!(
+        problems(&package),
+        ["users.csv line 1: has no enabledUser column"]
+    );
+}
+
+#[test]
+fn aides_and_proctors_of_a_class_sit_with_its_teachers() {
+    let enrollments = "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,\
+        userSourcedId,role,primary,beginDate,endDate\n\
+        enr-1,,,class-math-10,school-hs,stu-1001,student,false,,\n\
+        enr-2,,,class-math-10,school-hs,tea-2001,aide,false,,\n\
+        enr-3,,,class-math-10,school-hs,cou-4001,Proctor,false,,\n\
+        enr-4,,,class-math-10,school-hs,adm-1,administrator,false,,\n";
+    let read = read_zip(&sample_with("1.1", "enrollments.csv", enrollments))
+        .unwrap_or_else(|p| panic!("{p:#?}"));
+    let roles: Vec<MemberRole> = read
+        .rosters
+        .expect("classes and enrollments are read")
+        .enrollments
+        .iter()
+        .map(|e| e.role)
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            MemberRole::Student,
+            MemberRole::Teacher,
+            MemberRole::Teacher,
+            MemberRole::Other
+        ]
+    );
+}

@@ -140,7 +140,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
             .ok_or_else(|| {
                 Problem::invalid(vec![FieldError::new(
                     "If-Match",
-                    "must be the ETag of the user as read, like \"3\"",
+                    "must be the ETag of what you read (its version, quoted, like \"3\")",
                 )])
             })
     }
