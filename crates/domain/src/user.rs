@@ -468,6 +468,9 @@ pub enum TransitionError {
         "this user signs in with a username and has no e-mail: reactivating them needs a temporary password"
     )]
     TemporaryPasswordRequired,
+    /// An admin deactivating or archiving themselves would lock themselves out at once.
+    #[error("you cannot take away your own sign-in: another admin can deactivate or archive you")]
+    OwnSignIn,
 }
 
 fn require_login(username: Option<&Username>, email: Option<&Email>) -> Result<(), FieldError> {
@@ -695,6 +698,9 @@ impl User {
         }
         if !rules::transition_allowed(from, to) {
             return Err(TransitionError::NotAllowed { from, to });
+        }
+        if rules::revokes_sign_in(from, to) && actor.user_id() == Some(self.id) {
+            return Err(TransitionError::OwnSignIn);
         }
         let mut next = self.clone();
         let no_email = self.email.is_none();

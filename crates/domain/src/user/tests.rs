@@ -192,6 +192,36 @@ fn refused_transitions_say_why() {
 }
 
 #[test]
+fn nobody_takes_away_their_own_sign_in_but_another_admin_may() {
+    let user = created(Some("ada"), Some("ada@example.org"));
+    let herself = Actor::User {
+        id: user.id(),
+        label: "Ada".to_owned(),
+    };
+    let her_token = Actor::Token {
+        id: crate::TokenId::new(),
+        user_id: user.id(),
+        label: "Ada (token)".to_owned(),
+    };
+    for actor in [&herself, &her_token] {
+        for to in [Status::Inactive, Status::Archived] {
+            assert_eq!(
+                user.change_status(change(to), actor, at(1)),
+                Err(TransitionError::OwnSignIn)
+            );
+        }
+    }
+    let other = Actor::User {
+        id: crate::UserId::new(),
+        label: "Ben".to_owned(),
+    };
+    assert!(
+        user.change_status(change(Status::Inactive), &other, at(1))
+            .is_ok()
+    );
+}
+
+#[test]
 fn an_edit_bumps_the_version_and_lists_the_changed_fields() {
     let user = created(Some("ada"), None);
     let patch = UserPatch {
