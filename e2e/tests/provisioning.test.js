@@ -221,6 +221,8 @@ describe("provisioning in the console", { concurrency: 1 }, () => {
     assert.match(counts, /3\s+linked/);
     assert.doesNotMatch(counts, /reactivated/, "Zoë, deactivated by an admin, stays inactive");
     assert.match(counts, /1\s+skipped/);
+    // What the package would do to classes is in the preview too, before anything is applied.
+    assert.match(await page.locator("#preview p.class-changes").innerText(), /In its classes: classes 1 made; members \d+ added to a class\./);
     await page.getByLabel("Show").selectOption("skipped");
     await page.locator("#items tbody tr:not([hidden])", { hasText: "Rollcall does not manage parents and guardians" }).waitFor();
     await screenshot(page, "oneroster-preview-desktop");

@@ -321,6 +321,14 @@ fn print_plan(plan: &Plan) {
     for note in &plan.notes {
         println!("  note: {}", shown(note));
     }
+    let classes = plan
+        .classes
+        .as_ref()
+        .map(RosterChanges::summary)
+        .unwrap_or_default();
+    if !classes.is_empty() {
+        println!("In its classes: {classes}.");
+    }
     for item in &plan.items {
         if let Some(what) = item.describe() {
             let line = item

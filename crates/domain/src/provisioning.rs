@@ -682,6 +682,9 @@ pub struct Plan {
     pub skipped: Vec<ReportLine>,
     /// What the reader did not read (files of a package), for the preview.
     pub notes: Vec<String>,
+    /// What the run would do to its source's classes (a OneRoster package's), worked out for a
+    /// preview; `None` when it is not (a file without classes, a run being applied).
+    pub classes: Option<crate::roster::RosterChanges>,
 }
 
 /// How many people each kind of change touches.
@@ -761,6 +764,8 @@ impl Plan {
             quiet: self.quiet,
             skipped: self.skipped.clone(),
             notes: self.notes.clone(),
+            // Worked out for the whole run: this part's are not.
+            classes: None,
         }
     }
 

@@ -16,7 +16,7 @@ use crate::user::User;
 pub enum MemberRole {
     Teacher,
     Student,
-    /// An administrator or proctor of the class, or a role of the source's own (`ext:`).
+    /// An administrator of the class, or a role of the source's own (`ext:`).
     Other,
 }
 
@@ -96,6 +96,87 @@ pub struct Seat {
 pub struct RosterState {
     pub rosters: Vec<Roster>,
     pub seats: Vec<Seat>,
+}
+
+/// What a package's run writes of its source's classes: the classes it lists (each with an id
+/// of its own, kept only when the source has no class of that `external_id` yet) and whether
+/// they are all of the source's classes; the classes it deletes; the seats it gives and takes
+/// (by class `external_id`), and whether the seats it gives are all of the source's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RosterWrite {
+    pub classes: Vec<Roster>,
+    pub classes_full: bool,
+    pub gone: Vec<String>,
+    pub members: Vec<(String, UserId, MemberRole)>,
+    pub removed: Vec<(String, UserId)>,
+    pub members_full: bool,
+}
+
+impl RosterState {
+    /// The state `write` leaves, written over this one as a store writes it: each class listed
+    /// is added, or updated in place (keeping its id); a full list deletes the classes it
+    /// leaves out; deleted classes take their seats with them; a full set of seats replaces
+    /// every seat of the source, others are taken away or added (a member's new role replaces
+    /// the old); a seat in a class the source does not have is not given.
+    #[must_use]
+    pub fn written(&self, write: &RosterWrite) -> Self {
+        let mut rosters = self.rosters.clone();
+        let mut at: HashMap<String, usize> = rosters
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.external_id.clone(), i))
+            .collect();
+        for class in &write.classes {
+            if let Some(kept) = at.get(&class.external_id).and_then(|&i| rosters.get_mut(i)) {
+                kept.title.clone_from(&class.title);
+                kept.code.clone_from(&class.code);
+                kept.school.clone_from(&class.school);
+            } else {
+                at.insert(class.external_id.clone(), rosters.len());
+                rosters.push(class.clone());
+            }
+        }
+        let listed: HashSet<&str> = write
+            .classes
+            .iter()
+            .map(|c| c.external_id.as_str())
+            .collect();
+        let gone: HashSet<&str> = write.gone.iter().map(String::as_str).collect();
+        rosters.retain(|r| {
+            let external_id = r.external_id.as_str();
+            (!write.classes_full || listed.contains(external_id)) && !gone.contains(external_id)
+        });
+        let by_class: HashMap<&str, RosterId> = rosters
+            .iter()
+            .map(|r| (r.external_id.as_str(), r.id))
+            .collect();
+        let kept: HashSet<RosterId> = rosters.iter().map(|r| r.id).collect();
+        // Each seat by roster and member: a class of thousands is written in one pass.
+        let mut seats: HashMap<(RosterId, UserId), MemberRole> = if write.members_full {
+            HashMap::new()
+        } else {
+            self.seats
+                .iter()
+                .filter(|s| kept.contains(&s.roster))
+                .map(|s| ((s.roster, s.user), s.role))
+                .collect()
+        };
+        for (class, user) in &write.removed {
+            if let Some(&roster) = by_class.get(class.as_str()) {
+                seats.remove(&(roster, *user));
+            }
+        }
+        for (class, user, role) in &write.members {
+            if let Some(&roster) = by_class.get(class.as_str()) {
+                seats.insert((roster, *user), *role);
+            }
+        }
+        let seats = seats
+            .into_iter()
+            .map(|((roster, user), role)| Seat { roster, user, role })
+            .collect();
+        Self { rosters, seats }
+    }
 }
 
 /// What an import run changed in its source's rosters: enough to take it back.
@@ -352,6 +433,58 @@ mod tests {
         state.rosters.sort_by_key(|r| r.id);
         state.seats.sort_by_key(|s| (s.roster, s.user));
         state
+    }
+
+    #[test]
+    fn a_write_is_worked_out_as_the_store_does_it() {
+        let (org, source) = (OrgId::new(), SourceId::new());
+        let (ada, ben) = (UserId::new(), UserId::new());
+        let math = roster(org, source, "m", "Maths");
+        let art = roster(org, source, "a", "Art");
+        let before = RosterState {
+            rosters: vec![math.clone(), art.clone()],
+            seats: vec![
+                seat(&math, ada, MemberRole::Student),
+                seat(&art, ben, MemberRole::Student),
+            ],
+        };
+        // A full list of classes that renames Maths and leaves Art out; seats sent as changes.
+        let write = RosterWrite {
+            classes: vec![roster(org, source, "m", "Maths 10")],
+            classes_full: true,
+            members: vec![
+                ("m".to_owned(), ada, MemberRole::Teacher),
+                ("m".to_owned(), ben, MemberRole::Student),
+                ("nowhere".to_owned(), ben, MemberRole::Student),
+            ],
+            ..RosterWrite::default()
+        };
+        let after = before.written(&write);
+        assert_eq!(after.rosters.len(), 1);
+        assert_eq!(after.rosters[0].id, math.id, "kept in place");
+        assert_eq!(after.rosters[0].title, "Maths 10");
+        let mut seats = after.seats.clone();
+        seats.sort_by_key(|s| s.role);
+        assert_eq!(
+            seats,
+            [
+                seat(&math, ada, MemberRole::Teacher),
+                seat(&math, ben, MemberRole::Student)
+            ],
+            "Art's seat went with it; a class the source lacks seats nobody"
+        );
+        let made = RosterChanges::between(&before, &after);
+        assert_eq!(
+            made.summary(),
+            "classes 1 changed, 1 removed; members 2 added to a class, 2 taken out of one"
+        );
+        // A full set of seats replaces them all; a removal takes one away.
+        let write = RosterWrite {
+            removed: vec![("m".to_owned(), ada)],
+            members_full: true,
+            ..RosterWrite::default()
+        };
+        assert!(after.written(&write).seats.is_empty());
     }
 
     #[test]

@@ -6,6 +6,7 @@ use rollcall_app::{
     AppError, ChangeStatus, ImportOutcome, ImportRequest, ListUsers, NewSource, SettingsChange,
 };
 use rollcall_domain::provisioning::{MissingPolicy, Outcome, Plan, ReportLine, RunRecord};
+use rollcall_domain::roster::RosterChanges;
 use rollcall_domain::{RunId, Status};
 use rollcall_testkit::TestDb;
 
@@ -1009,10 +1010,30 @@ pub async fn undoing_a_run_takes_back_its_roster_changes(db: TestDb) {
     let import = |name: &'static str, bytes: Vec<u8>| {
         let f = &f;
         async move {
-            match import_package(f, name, bytes).await {
+            // Its preview says what the run will do to classes, as the run then does.
+            let request = ImportRequest {
+                source: "sis".to_owned(),
+                file_name: name.to_owned(),
+                dry_run: true,
+                ..ImportRequest::default()
+            };
+            let preview = f.app.import(&f.admin, &request, bytes.clone().into()).await;
+            let Ok(ImportOutcome::Preview(plan)) = preview else {
+                panic!("{name} not previewed: {preview:?}");
+            };
+            let run = match import_package(f, name, bytes).await {
                 ImportOutcome::Applied { run, .. } => run,
                 other => panic!("{name} not applied: {other:?}"),
-            }
+            };
+            let made = f.app.run_roster_changes(&f.admin, run).await.unwrap();
+            let counts = |c: &RosterChanges| {
+                let n = (c.created.len(), c.updated.len(), c.deleted.len());
+                (n, c.joined.len(), c.left.len())
+            };
+            let (foreseen, done) = (plan.classes.unwrap_or_default(), made.unwrap_or_default());
+            assert_eq!(counts(&foreseen), counts(&done), "{name}");
+            assert!(!done.summary().is_empty(), "{name} changes classes");
+            run
         }
     };
     // Each class with its members, by username and part: the rosters as a teacher sees them.

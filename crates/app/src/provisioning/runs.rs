@@ -12,7 +12,7 @@ use rollcall_domain::provisioning::{
     self, Applied, Counts, Decision, Format, Mode, Outcome, Plan, ReportLine, Roll, Row, RunRecord,
     SourceSettings, Wanted,
 };
-use rollcall_domain::roster::{Roster, RosterChanges, undo_rosters};
+use rollcall_domain::roster::{Roster, RosterChanges, RosterWrite, undo_rosters};
 use rollcall_domain::token::sha256_hex;
 use rollcall_domain::{Actor, AuditAction, RosterId, RunId, User, UserChange, UserId, rules};
 use rollcall_import::{ClassRow, Problem, Read, RosterSet};
@@ -152,7 +152,7 @@ impl App {
             }
         };
         if request.dry_run {
-            return Ok(ImportOutcome::Preview(planned.plan));
+            return self.preview(who, &source, planned).await;
         }
         let settings = self.store.provisioning_settings(who.org_id).await?;
         let source_users = planned.source_users;
@@ -618,6 +618,52 @@ impl App {
         }))
     }
 
+    /// A dry run's answer: the plan, with what it would do to classes when the file sends some.
+    async fn preview(
+        &self,
+        who: &Principal,
+        source: &SourceSettings,
+        planned: Planned,
+    ) -> Result<ImportOutcome, AppError> {
+        let mut plan = planned.plan;
+        if let Some(rosters) = &planned.rosters {
+            let classes = self
+                .class_changes(who, source, &plan, rosters, &planned.roll)
+                .await?;
+            plan.classes = Some(classes);
+        }
+        Ok(ImportOutcome::Preview(plan))
+    }
+
+    /// What applying `plan` would do to the source's classes, worked out from them as they are
+    /// (read in a unit of work that writes nothing) and what the run would write. The people it
+    /// would create are given ids of their own for it.
+    async fn class_changes(
+        &self,
+        who: &Principal,
+        source: &SourceSettings,
+        plan: &Plan,
+        rosters: &RosterSet,
+        roll: &Roll,
+    ) -> Result<RosterChanges, AppError> {
+        // Those the source does not have yet: the people the run would make or link.
+        let joined: HashMap<String, UserId> = plan
+            .items
+            .iter()
+            .filter(|item| roll.get(item.external_id.as_str()).is_none())
+            .map(|item| {
+                let id = item.user.unwrap_or_else(UserId::new);
+                (item.external_id.as_str().to_owned(), id)
+            })
+            .collect();
+        let before = {
+            let mut uow = self.store.begin().await?;
+            uow.source_rosters(who.org_id, source.id).await?
+        };
+        let write = roster_write(who, source, rosters, roll, &joined);
+        Ok(RosterChanges::between(&before, &before.written(&write)))
+    }
+
     /// Adds to `versions` those of the people `plan` changes that no row named (the missing,
     /// those kept), as they are now.
     async fn read_versions(
@@ -702,7 +748,8 @@ impl App {
         let made = match &planned.rosters {
             Some(rosters) => {
                 let before = uow.source_rosters(who.org_id, source.id).await?;
-                write_rosters(uow, who, source, rosters, &planned.roll, &joined).await?;
+                let write = roster_write(who, source, rosters, &planned.roll, &joined);
+                write_rosters(uow, who, &write, source).await?;
                 let after = uow.source_rosters(who.org_id, source.id).await?;
                 RosterChanges::between(&before, &after)
             }
@@ -968,17 +1015,16 @@ fn mode_of(says: Option<Mode>, asked: Option<Mode>, default: Mode) -> Result<Mod
     }
 }
 
-/// Writes a package's classes and their members: a member is named by their id in the source
-/// (people the run left out, such as parents, are not members). `joined`: the people the run
-/// made or linked, by their id in the source.
-async fn write_rosters(
-    uow: &mut dyn UnitOfWork,
+/// What a package's run writes of classes and their members: a member is named by their id in
+/// the source (people the run left out, such as parents, are not members). `joined`: the people
+/// the run made or linked, by their id in the source.
+fn roster_write(
     who: &Principal,
     source: &SourceSettings,
     rosters: &RosterSet,
     roll: &Roll,
     joined: &HashMap<String, UserId>,
-) -> Result<(), AppError> {
+) -> RosterWrite {
     // The source's people as the run left them: those it made or linked, and those it had.
     let member = |external_id: &str| {
         joined
@@ -988,40 +1034,54 @@ async fn write_rosters(
     };
     let (gone, kept): (Vec<&ClassRow>, Vec<&ClassRow>) =
         rosters.classes.iter().partition(|c| c.deleted);
-    let classes: Vec<Roster> = kept
-        .into_iter()
-        .map(|c| Roster {
-            id: RosterId::new(),
-            org_id: who.org_id,
-            source_id: source.id,
-            external_id: c.external_id.clone(),
-            title: c.title.clone(),
-            code: c.code.clone(),
-            school: c.school.clone(),
-        })
-        .collect();
-    uow.put_rosters(who.org_id, source.id, &classes, rosters.classes_full)
-        .await?;
-    let gone: Vec<String> = gone.into_iter().map(|c| c.external_id.clone()).collect();
-    uow.delete_rosters(who.org_id, source.id, &gone).await?;
-    let mut members = Vec::new();
-    let mut removed = Vec::new();
+    let mut write = RosterWrite {
+        classes: kept
+            .into_iter()
+            .map(|c| Roster {
+                id: RosterId::new(),
+                org_id: who.org_id,
+                source_id: source.id,
+                external_id: c.external_id.clone(),
+                title: c.title.clone(),
+                code: c.code.clone(),
+                school: c.school.clone(),
+            })
+            .collect(),
+        classes_full: rosters.classes_full,
+        gone: gone.into_iter().map(|c| c.external_id.clone()).collect(),
+        members_full: rosters.enrollments_full,
+        ..RosterWrite::default()
+    };
     for e in &rosters.enrollments {
         let Some(user) = member(&e.user) else {
             continue;
         };
         if e.deleted {
-            removed.push((e.class.clone(), user));
+            write.removed.push((e.class.clone(), user));
         } else {
-            members.push((e.class.clone(), user, e.role));
+            write.members.push((e.class.clone(), user, e.role));
         }
     }
+    write
+}
+
+/// Writes a package's classes and their members (see [`roster_write`]).
+async fn write_rosters(
+    uow: &mut dyn UnitOfWork,
+    who: &Principal,
+    write: &RosterWrite,
+    source: &SourceSettings,
+) -> Result<(), AppError> {
+    uow.put_rosters(who.org_id, source.id, &write.classes, write.classes_full)
+        .await?;
+    uow.delete_rosters(who.org_id, source.id, &write.gone)
+        .await?;
     uow.put_members(
         who.org_id,
         source.id,
-        &members,
-        &removed,
-        rosters.enrollments_full,
+        &write.members,
+        &write.removed,
+        write.members_full,
     )
     .await?;
     Ok(())

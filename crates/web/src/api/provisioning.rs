@@ -371,6 +371,9 @@ pub struct PreviewBody {
     pub items: Vec<ReportLineBody>,
     /// What the reader did not read (files of a package), and why.
     pub notes: Vec<String>,
+    /// What the run would do to classes (a OneRoster package with classes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<ClassChangesBody>,
 }
 
 impl From<&Plan> for PreviewBody {
@@ -380,6 +383,7 @@ impl From<&Plan> for PreviewBody {
             removals: plan.removals(),
             items: plan.report().iter().map(ReportLineBody::from).collect(),
             notes: plan.notes.clone(),
+            classes: plan.classes.as_ref().map(ClassChangesBody::from),
         }
     }
 }

@@ -412,6 +412,8 @@ pub struct PreviewPart {
     /// What the reader did not read (files of a package).
     pub notes: Vec<String>,
     pub removals: usize,
+    /// What the run would do to classes, in words; empty when nothing.
+    pub class_changes: String,
     pub items: Vec<ItemLine>,
     /// Items not shown.
     pub more: usize,

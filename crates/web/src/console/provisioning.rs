@@ -648,6 +648,11 @@ fn preview_part(
         counts: counts_lines(plan.counts()),
         notes: plan.notes.clone(),
         removals: plan.removals(),
+        class_changes: plan
+            .classes
+            .as_ref()
+            .map(RosterChanges::summary)
+            .unwrap_or_default(),
         more,
         items,
         problems: Vec::new(),
