@@ -478,16 +478,28 @@ impl App {
         ids: &[UserId],
     ) -> Result<HashMap<UserId, String>, AppError> {
         who.require_admin()?;
-        let mut names = HashMap::with_capacity(ids.len());
+        let known = self.known_by_id(who, ids).await?;
+        Ok(known
+            .iter()
+            .map(|k| (k.user.id(), k.user.display_name()))
+            .collect())
+    }
+
+    /// These people of the org as they are now, whole, read a part at a time.
+    async fn known_by_id(
+        &self,
+        who: &Principal,
+        ids: &[UserId],
+    ) -> Result<Vec<provisioning::Known>, AppError> {
+        let mut known = Vec::with_capacity(ids.len());
         for ids in ids.chunks(self.import_part) {
             let wanted = Wanted {
                 ids: ids.to_vec(),
                 ..Wanted::default()
             };
-            let known = self.store.provisioning_known(who.org_id, &wanted).await?;
-            names.extend(known.iter().map(|k| (k.user.id(), k.user.display_name())));
+            known.extend(self.store.provisioning_known(who.org_id, &wanted).await?);
         }
-        Ok(names)
+        Ok(known)
     }
 
     /// A run that must be held to be `decided` (approved or rejected).
@@ -679,12 +691,9 @@ impl App {
             .filter_map(|item| item.user)
             .filter(|id| !versions.contains_key(id))
             .collect();
+        // Read a part at a time, and only their versions kept: a run may miss a million people.
         for ids in unread.chunks(self.import_part) {
-            let wanted = Wanted {
-                ids: ids.to_vec(),
-                ..Wanted::default()
-            };
-            let known = self.store.provisioning_known(who.org_id, &wanted).await?;
+            let known = self.known_by_id(who, ids).await?;
             versions.extend(known.iter().map(|k| (k.user.id(), k.user.version())));
         }
         Ok(())
