@@ -1001,41 +1001,41 @@ pub async fn an_import_ends_the_sessions_and_tokens_of_whom_it_deactivates(db: T
     );
 }
 
+/// Previews a package, applies it, and checks the preview foresaw what the run did to classes:
+/// the run, and the preview's notes.
+async fn import_previewed(f: &Fixture, name: &str, bytes: Vec<u8>) -> (RunId, Vec<String>) {
+    let request = ImportRequest {
+        source: "sis".to_owned(),
+        file_name: name.to_owned(),
+        dry_run: true,
+        ..ImportRequest::default()
+    };
+    let preview = f.app.import(&f.admin, &request, bytes.clone().into()).await;
+    let Ok(ImportOutcome::Preview(plan)) = preview else {
+        panic!("{name} not previewed: {preview:?}");
+    };
+    let run = match import_package(f, name, bytes).await {
+        ImportOutcome::Applied { run, .. } => run,
+        other => panic!("{name} not applied: {other:?}"),
+    };
+    let made = f.app.run_roster_changes(&f.admin, run).await.unwrap();
+    let counts = |c: &RosterChanges| {
+        let n = (c.created.len(), c.updated.len(), c.deleted.len());
+        (n, c.joined.len(), c.left.len())
+    };
+    let (foreseen, done) = (plan.classes.unwrap_or_default(), made.unwrap_or_default());
+    assert_eq!(counts(&foreseen), counts(&done), "{name}");
+    assert!(!done.summary().is_empty(), "{name} changes classes");
+    (run, plan.notes)
+}
+
 /// Undoing a OneRoster run takes back what it did to the source's classes: the class it
 /// renamed gets its name back, the class it made is gone, and members it moved are where they
 /// were. Undoing the first run then removes the class it made, as nothing else changed it.
 pub async fn undoing_a_run_takes_back_its_roster_changes(db: TestDb) {
     let f = fixture(db).await;
     oneroster_source(&f).await;
-    let import = |name: &'static str, bytes: Vec<u8>| {
-        let f = &f;
-        async move {
-            // Its preview says what the run will do to classes, as the run then does.
-            let request = ImportRequest {
-                source: "sis".to_owned(),
-                file_name: name.to_owned(),
-                dry_run: true,
-                ..ImportRequest::default()
-            };
-            let preview = f.app.import(&f.admin, &request, bytes.clone().into()).await;
-            let Ok(ImportOutcome::Preview(plan)) = preview else {
-                panic!("{name} not previewed: {preview:?}");
-            };
-            let run = match import_package(f, name, bytes).await {
-                ImportOutcome::Applied { run, .. } => run,
-                other => panic!("{name} not applied: {other:?}"),
-            };
-            let made = f.app.run_roster_changes(&f.admin, run).await.unwrap();
-            let counts = |c: &RosterChanges| {
-                let n = (c.created.len(), c.updated.len(), c.deleted.len());
-                (n, c.joined.len(), c.left.len())
-            };
-            let (foreseen, done) = (plan.classes.unwrap_or_default(), made.unwrap_or_default());
-            assert_eq!(counts(&foreseen), counts(&done), "{name}");
-            assert!(!done.summary().is_empty(), "{name} changes classes");
-            run
-        }
-    };
+    let import = |name: &'static str, bytes: Vec<u8>| import_previewed(&f, name, bytes);
     // Each class with its members, by username and part: the rosters as a teacher sees them.
     let classes = || async {
         let mut seen = Vec::new();
@@ -1051,7 +1051,7 @@ pub async fn undoing_a_run_takes_back_its_roster_changes(db: TestDb) {
         seen.sort();
         seen
     };
-    let first = import("bulk.zip", oneroster_sample("1.1")).await;
+    let (first, _) = import("bulk.zip", oneroster_sample("1.1")).await;
     let after_first = classes().await;
     assert_eq!(after_first.len(), 1);
 
@@ -1070,7 +1070,8 @@ pub async fn undoing_a_run_takes_back_its_roster_changes(db: TestDb) {
     );
     let enrollments_csv = format!(
         "{}enr-9,,,class-art,school-hs,stu-1001,student,false,2026-09-01,\n\
-         enr-10,,,class-art,school-hs,tea-2001,teacher,true,2026-09-01,\n",
+         enr-10,,,class-art,school-hs,tea-2001,teacher,true,2026-09-01,\n\
+         enr-11,,,class-art,school-hs,nobody-1,student,false,2026-09-01,\n",
         sample("enrollments.csv")
             .lines()
             .filter(|line| !line.starts_with("enr-1,"))
@@ -1085,7 +1086,15 @@ pub async fn undoing_a_run_takes_back_its_roster_changes(db: TestDb) {
         ("enrollments.csv", enrollments_csv),
     ];
     let entries: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
-    let second = import("next.zip", zipped(&entries)).await;
+    let (second, notes) = import("next.zip", zipped(&entries)).await;
+    // The enrolment of someone the package does not list seats nobody, and the preview says so.
+    assert!(
+        notes.iter().any(
+            |n| n.starts_with("enrollments.csv: 1 enrolment(s) name nobody")
+                && n.ends_with("line(s) 6")
+        ),
+        "{notes:?}"
+    );
     let after_second = classes().await;
     let mut titles: Vec<&str> = after_second.iter().map(|(_, t, _)| t.as_str()).collect();
     titles.sort_unstable();

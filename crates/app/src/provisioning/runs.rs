@@ -639,17 +639,21 @@ impl App {
     ) -> Result<ImportOutcome, AppError> {
         let mut plan = planned.plan;
         if let Some(rosters) = &planned.rosters {
-            let classes = self
+            let (classes, nobody) = self
                 .class_changes(who, source, &plan, rosters, &planned.roll)
                 .await?;
             plan.classes = Some(classes);
+            if let Some(note) = seated_nobody(&nobody) {
+                plan.notes.push(note);
+            }
         }
         Ok(ImportOutcome::Preview(plan))
     }
 
     /// What applying `plan` would do to the source's classes, worked out from them as they are
     /// (read in a unit of work that writes nothing) and what the run would write. The people it
-    /// would create are given ids of their own for it.
+    /// would create are given ids of their own for it. With it, the lines of the enrolments
+    /// that would seat nobody.
     async fn class_changes(
         &self,
         who: &Principal,
@@ -657,7 +661,7 @@ impl App {
         plan: &Plan,
         rosters: &RosterSet,
         roll: &Roll,
-    ) -> Result<RosterChanges, AppError> {
+    ) -> Result<(RosterChanges, Vec<u64>), AppError> {
         // Those the source does not have yet: the people the run would make or link.
         let joined: HashMap<String, UserId> = plan
             .items
@@ -672,8 +676,11 @@ impl App {
             let mut uow = self.store.begin().await?;
             uow.source_rosters(who.org_id, source.id).await?
         };
-        let write = roster_write(who, source, rosters, roll, &joined);
-        Ok(RosterChanges::between(&before, &before.written(&write)))
+        let (write, nobody) = roster_write(who, source, rosters, roll, &joined);
+        Ok((
+            RosterChanges::between(&before, &before.written(&write)),
+            nobody,
+        ))
     }
 
     /// Adds to `versions` those of the people `plan` changes that no row named (the missing,
@@ -757,7 +764,7 @@ impl App {
         let made = match &planned.rosters {
             Some(rosters) => {
                 let before = uow.source_rosters(who.org_id, source.id).await?;
-                let write = roster_write(who, source, rosters, &planned.roll, &joined);
+                let (write, _) = roster_write(who, source, rosters, &planned.roll, &joined);
                 write_rosters(uow, who, &write, source).await?;
                 let after = uow.source_rosters(who.org_id, source.id).await?;
                 RosterChanges::between(&before, &after)
@@ -1026,14 +1033,15 @@ fn mode_of(says: Option<Mode>, asked: Option<Mode>, default: Mode) -> Result<Mod
 
 /// What a package's run writes of classes and their members: a member is named by their id in
 /// the source (people the run left out, such as parents, are not members). `joined`: the people
-/// the run made or linked, by their id in the source.
+/// the run made or linked, by their id in the source. With it, the lines of the enrolments that
+/// name nobody the run has, which seat nobody.
 fn roster_write(
     who: &Principal,
     source: &SourceSettings,
     rosters: &RosterSet,
     roll: &Roll,
     joined: &HashMap<String, UserId>,
-) -> RosterWrite {
+) -> (RosterWrite, Vec<u64>) {
     // The source's people as the run left them: those it made or linked, and those it had.
     let member = |external_id: &str| {
         joined
@@ -1061,8 +1069,10 @@ fn roster_write(
         members_full: rosters.enrollments_full,
         ..RosterWrite::default()
     };
+    let mut nobody = Vec::new();
     for e in &rosters.enrollments {
         let Some(user) = member(&e.user) else {
+            nobody.push(e.line);
             continue;
         };
         if e.deleted {
@@ -1071,7 +1081,29 @@ fn roster_write(
             write.members.push((e.class.clone(), user, e.role));
         }
     }
-    write
+    (write, nobody)
+}
+
+/// A preview's note on the enrolments (at these lines) that seat nobody; none when there are none.
+fn seated_nobody(lines: &[u64]) -> Option<String> {
+    const LISTED: usize = 10;
+    if lines.is_empty() {
+        return None;
+    }
+    let (first, more) = (
+        lines.iter().take(LISTED),
+        lines.len().saturating_sub(LISTED),
+    );
+    let mut listed = first.map(u64::to_string).collect::<Vec<_>>().join(", ");
+    if more > 0 {
+        let _ = write!(listed, " and {more} more");
+    }
+    Some(format!(
+        "enrollments.csv: {} enrolment(s) name nobody this run has as a person (a parent or \
+         guardian left out, or a sourcedId that users.csv does not list and Rollcall does not \
+         have), so they put nobody in a class: line(s) {listed}",
+        lines.len()
+    ))
 }
 
 /// Writes a package's classes and their members (see [`roster_write`]).
