@@ -539,6 +539,9 @@ fn print_run(run: &RunRecord) {
     if let Some(undone) = &run.undone {
         println!("undone by {} at {}", shown(&undone.by), undone.at);
     }
+    for note in &run.notes {
+        println!("  note: {}", shown(note));
+    }
     for line in &run.report {
         let at = line
             .line

@@ -210,6 +210,8 @@ pub struct RunRecord {
     pub outcome: Outcome,
     pub counts: Counts,
     pub report: Vec<ReportLine>,
+    /// What the reader noted of the file (see [`Plan::notes`]).
+    pub notes: Vec<String>,
     pub started_at: Timestamp,
     pub finished_at: Timestamp,
     /// Who approved (outcome applied) or rejected a held run.
@@ -1062,6 +1064,8 @@ pub struct Planner<'s> {
     problems: Problems,
     seen: Seen,
     touched: HashSet<UserId>,
+    /// Rows the run leaves out: deletions of people the source does not have.
+    skipped: Vec<ReportLine>,
 }
 
 impl<'s> Planner<'s> {
@@ -1073,6 +1077,7 @@ impl<'s> Planner<'s> {
             problems: Problems::new(),
             seen: Seen::default(),
             touched: HashSet::new(),
+            skipped: Vec::new(),
         }
     }
 
@@ -1100,13 +1105,23 @@ impl<'s> Planner<'s> {
             }
             match row {
                 Row::Listed(listed) => self.listed(listed, &directory, known),
-                Row::Deleted { line, external_id } => {
-                    if let Some(user) = roll.get(external_id.as_str()) {
+                Row::Deleted { line, external_id } => match roll.get(external_id.as_str()) {
+                    Some(user) => {
                         self.touched.insert(user.user);
                         self.items
                             .push(plan_missing(self.policy, external_id, user, Some(*line)));
                     }
-                }
+                    // Nothing to delete, and nobody else's person is touched: said, not done.
+                    None => self.skipped.push(ReportLine {
+                        line: Some(*line),
+                        external_id: Some(external_id.as_str().to_owned()),
+                        user_id: None,
+                        removal: false,
+                        kind: "skipped".to_owned(),
+                        what: "skipped: to be deleted, and this source has nobody by this id"
+                            .to_owned(),
+                    }),
+                },
             }
         }
     }
@@ -1162,6 +1177,7 @@ impl<'s> Planner<'s> {
             mut items,
             problems,
             touched,
+            skipped,
             ..
         } = self;
         if !problems.is_empty() {
@@ -1194,6 +1210,7 @@ impl<'s> Planner<'s> {
             items,
             // Those kept have an item each.
             quiet: roll.quiet - roll.kept.len(),
+            skipped,
             ..Plan::default()
         })
     }

@@ -50,6 +50,8 @@ pub struct RosterSet {
     /// The enrollments file is the full list (bulk): it replaces every membership.
     pub enrollments_full: bool,
     pub enrollments: Vec<EnrollmentRow>,
+    /// What the reader noted of them, for the preview (moved to [`Read::notes`]).
+    pub notes: Vec<String>,
 }
 
 /// One class.
@@ -74,6 +76,16 @@ pub struct EnrollmentRow {
     pub role: rollcall_domain::roster::MemberRole,
     /// A delta's `tobedeleted`.
     pub deleted: bool,
+}
+
+/// Lines for a note: the first ten, and how many more (`4, 9, 12 and 3 more`).
+pub fn listed_lines(lines: &[u64]) -> String {
+    const LISTED: usize = 10;
+    let listed: Vec<String> = lines.iter().take(LISTED).map(u64::to_string).collect();
+    match lines.len().checked_sub(LISTED) {
+        Some(more @ 1..) => format!("{} and {more} more", listed.join(", ")),
+        _ => listed.join(", "),
+    }
 }
 
 /// A row left out of a run, and why.

@@ -9,6 +9,7 @@
 //! out), a zip entry that escapes the package, or a package that unpacks to an absurd size.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read as _;
 
@@ -375,7 +376,10 @@ pub fn read_files_into(
         None => HashMap::new(),
     };
     let roles = match (manifest.version, file("roles.csv")) {
-        ("1.2", Some(table)) => Some(roles(&table?)?),
+        ("1.2", Some(table)) => {
+            let table = table?;
+            Some((table.header.name.clone(), roles(&table)?))
+        }
         ("1.2", None) => {
             return Err(vec![
                 Problem::at_line(
@@ -393,8 +397,15 @@ pub fn read_files_into(
         ]);
     };
     let users = Rows::open(users_name, users_bytes)?;
-    let mut read = read_users(users, mode, roles.as_ref(), &orgs, notes, quiet, sink)?;
+    let held = roles.as_ref().map(|(_, held)| held);
+    let mut read = read_users(users, mode, held, &orgs, notes, quiet, sink)?;
+    if let Some((name, held)) = &roles {
+        read.skipped.extend(unlisted_roles(name, held, mode));
+    }
     read.rosters = rosters(&manifest, files, &orgs)?;
+    if let Some(rosters) = &mut read.rosters {
+        read.notes.append(&mut rosters.notes);
+    }
     Ok(read)
 }
 
@@ -454,7 +465,18 @@ fn rosters(
     };
     if let Some((name, bytes)) = files.get("enrollments.csv") {
         let table = Table::read(name, bytes)?;
-        set.enrollments = enrollments(&table, set.classes_full, &known, &mut report);
+        let rows = enrollments(&table, set.classes_full, &known, &mut report);
+        let (rows, let_go) = one_seat_each(rows);
+        set.enrollments = rows;
+        if !let_go.is_empty() {
+            set.notes.push(format!(
+                "{}: {} enrolments name a person already enrolled in their class (lines {}): each \
+                 person is seated once, as a teacher when one of their enrolments is a teacher's",
+                table.header.name,
+                let_go.len(),
+                crate::listed_lines(&let_go),
+            ));
+        }
     }
     set.classes = classes;
     if report.is_empty() {
@@ -496,6 +518,15 @@ fn orgs(table: &Table) -> Result<HashMap<String, Org>, Vec<Problem>> {
         .collect())
 }
 
+/// A user's current roles in the package (1.2's roles.csv): where the first is written, and
+/// whether users.csv lists the user.
+#[derive(Default)]
+struct Roles {
+    held: Vec<Held>,
+    line: u64,
+    listed: Cell<bool>,
+}
+
 /// A user's current role in the package (1.2's roles.csv), and the org it is held in.
 struct Held {
     role: String,
@@ -503,7 +534,31 @@ struct Held {
     org: String,
 }
 
-fn roles(table: &Table) -> Result<HashMap<String, Vec<Held>>, Vec<Problem>> {
+/// The current roles of roles.csv that name someone users.csv does not list, each a row left
+/// out, in the file's order: a role is read with its person's row.
+fn unlisted_roles(file: &str, held: &HashMap<String, Roles>, mode: Mode) -> Vec<Skipped> {
+    let why = match mode {
+        Mode::Full => "names a person users.csv does not list: the role is not read",
+        Mode::Delta => {
+            "names a person this delta's users.csv does not list: the role is not read (send \
+             their users.csv row with a change of role)"
+        }
+    };
+    let mut unlisted: Vec<Skipped> = held
+        .iter()
+        .filter(|(_, roles)| !roles.listed.get())
+        .map(|(user, roles)| Skipped {
+            file: file.to_owned(),
+            line: roles.line,
+            external_id: user.clone(),
+            why: why.to_owned(),
+        })
+        .collect();
+    unlisted.sort_unstable_by_key(|skipped| skipped.line);
+    unlisted
+}
+
+fn roles(table: &Table) -> Result<HashMap<String, Roles>, Vec<Problem>> {
     let mut report = Report::default();
     let columns: Vec<Option<usize>> = ["userSourcedId", "role", "roleType", "orgSourcedId"]
         .iter()
@@ -518,7 +573,7 @@ fn roles(table: &Table) -> Result<HashMap<String, Vec<Held>>, Vec<Problem>> {
         table.column("enddate"),
     );
     let today = chrono::Utc::now().date_naive();
-    let mut held: HashMap<String, Vec<Held>> = HashMap::new();
+    let mut held: HashMap<String, Roles> = HashMap::new();
     for (line, f) in &table.rows {
         if status.is_some_and(|s| f[s].trim().eq_ignore_ascii_case("tobedeleted")) {
             continue;
@@ -541,13 +596,17 @@ fn roles(table: &Table) -> Result<HashMap<String, Vec<Held>>, Vec<Problem>> {
             }
         };
         if current {
-            held.entry(f[user].trim().to_owned())
-                .or_default()
-                .push(Held {
-                    role: f[role].trim().to_owned(),
-                    primary,
-                    org: f[org].trim().to_owned(),
+            let roles = held
+                .entry(f[user].trim().to_owned())
+                .or_insert_with(|| Roles {
+                    line: *line,
+                    ..Roles::default()
                 });
+            roles.held.push(Held {
+                role: f[role].trim().to_owned(),
+                primary,
+                org: f[org].trim().to_owned(),
+            });
         }
     }
     if report.is_empty() {
@@ -578,8 +637,23 @@ fn enrollments(
         table.column("enddate"),
     );
     let today = chrono::Utc::now().date_naive();
+    let sourced_id = table.column("sourcedid");
+    let mut first_of: HashMap<&str, u64> = HashMap::new();
     let mut rows = Vec::new();
     for (line, f) in &table.rows {
+        if let Some(column) = sourced_id {
+            let id = f[column].trim();
+            if let Some(first) = (!id.is_empty())
+                .then(|| first_of.insert(id, *line))
+                .flatten()
+            {
+                let why = format!("is listed twice: first on line {first}");
+                report.push(
+                    Problem::at(*line, &table.header.headers[column], id, why)
+                        .in_file(&table.header.name),
+                );
+            }
+        }
         if !current_on(today, table, (*line, f), (begin, end), report) {
             continue;
         }
@@ -610,6 +684,37 @@ fn enrollments(
         });
     }
     rows
+}
+
+/// `rows` with one enrolment per person and class, in the file's order, and the lines of the
+/// enrolments let go. Of a person's enrolments in one class, a current one is kept over a
+/// deletion (a delta that moves them deletes one and adds another), and of those the first with
+/// the highest part: teacher, then student, then other.
+fn one_seat_each(rows: Vec<EnrollmentRow>) -> (Vec<EnrollmentRow>, Vec<u64>) {
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    let seat = |i: &usize| (rows[*i].class.as_str(), rows[*i].user.as_str());
+    order.sort_by(|a, b| seat(a).cmp(&seat(b)).then(a.cmp(b)));
+    let mut keep = vec![true; rows.len()];
+    let mut let_go = Vec::new();
+    for group in order.chunk_by(|a, b| seat(a) == seat(b)) {
+        let Some(&kept) = group
+            .iter()
+            .min_by_key(|&&i| (rows[i].deleted, rows[i].role, i))
+        else {
+            continue;
+        };
+        for &i in group.iter().filter(|&&i| i != kept) {
+            keep[i] = false;
+            let_go.push(rows[i].line);
+        }
+    }
+    let_go.sort_unstable();
+    let rows = rows
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(row, keep)| keep.then_some(row))
+        .collect();
+    (rows, let_go)
 }
 
 /// Whether a row of `table` (its line and fields) holds on `today`, by its optional begin and
@@ -707,9 +812,9 @@ const DIGESTED: [&str; 11] = [
 fn read_users(
     (header, mut rows): (Header, Rows<'_>),
     mode: Mode,
-    roles: Option<&HashMap<String, Vec<Held>>>,
+    roles: Option<&HashMap<String, Roles>>,
     orgs: &HashMap<String, Org>,
-    notes: Vec<String>,
+    mut notes: Vec<String>,
     quiet: &mut Quiet<'_>,
     sink: &mut Sink<'_>,
 ) -> Result<Read, Vec<Problem>> {
@@ -737,6 +842,7 @@ fn read_users(
         roles,
         orgs,
         digested: DIGESTED.map(|c| header.column(c)),
+        unnamed_schools: Cell::new(0),
     };
     let mut digester = users.digester();
     let sourced_id = header.column("sourcedid");
@@ -775,6 +881,13 @@ fn read_users(
             .in_file(file),
         ]);
     }
+    let unnamed = users.unnamed_schools.get();
+    if unnamed > 0 {
+        notes.push(format!(
+            "{file}: {unnamed} person(s) belong to orgs the package does not name (orgs.csv \
+             lacks them, or is not sent): their school is recorded by its sourcedId"
+        ));
+    }
     if report.is_empty() {
         Ok(Read {
             rows: Vec::new(),
@@ -794,10 +907,12 @@ struct Users<'a> {
     header: &'a Header,
     mode: Mode,
     /// 1.2's roles by user; `None` in 1.1, where users.csv says.
-    roles: Option<&'a HashMap<String, Vec<Held>>>,
+    roles: Option<&'a HashMap<String, Roles>>,
     orgs: &'a HashMap<String, Org>,
     /// Where each of [`DIGESTED`] sits.
     digested: [Option<usize>; DIGESTED.len()],
+    /// How many people read belong only to orgs the package does not name.
+    unnamed_schools: Cell<usize>,
 }
 
 impl Users<'_> {
@@ -823,11 +938,11 @@ impl Users<'_> {
             digester.field(column.map_or("", |i| record.get(i)));
         }
         if let Some(roles) = self.roles {
-            let held = roles
-                .get(self.digested[0].map_or("", |i| record.get(i)))
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            for held in held {
+            let roles = roles.get(self.digested[0].map_or("", |i| record.get(i)));
+            if let Some(roles) = roles {
+                roles.listed.set(true);
+            }
+            for held in roles.map(|roles| roles.held.as_slice()).unwrap_or_default() {
                 digester.field(&held.role);
                 digester.field(&held.org);
                 digester.field(if held.primary { "primary" } else { "" });
@@ -944,7 +1059,7 @@ impl UserRow<'_> {
                 .collect();
             return Ok(Some((self.text("role").to_owned(), orgs)));
         };
-        let Some(held) = roles.get(sourced_id) else {
+        let Some(held) = roles.get(sourced_id).map(|roles| &roles.held) else {
             return match self.users.mode {
                 Mode::Delta => Ok(None),
                 Mode::Full => Err(self.skip("no current role in roles.csv".to_owned())),
@@ -1023,8 +1138,20 @@ impl UserRow<'_> {
             .filter_map(|id| orgs.get(id))
             .find(|org| !org.kind.eq_ignore_ascii_case("district"))
             .or_else(|| org_ids.iter().find_map(|id| orgs.get(id)));
+        // A school the package does not name (a delta of users alone, an org orgs.csv lacks)
+        // is written by its sourcedId: a person who moved never keeps their old school's name.
+        let school = match (school, org_ids.first()) {
+            (Some(school), _) => Some(school.name.clone()),
+            (None, Some(id)) => {
+                self.users
+                    .unnamed_schools
+                    .set(self.users.unnamed_schools.get() + 1);
+                Some(id.clone())
+            }
+            (None, None) => None,
+        };
         if let Some(school) = school {
-            attributes.insert("school".to_owned(), school.name.clone());
+            attributes.insert("school".to_owned(), school);
         }
         if let Some(raw_role) = raw_role {
             attributes.insert("oneroster_role".to_owned(), raw_role.to_owned());

@@ -408,6 +408,7 @@ pub async fn a_long_report_is_kept_whole_and_in_order(db: TestDb) {
         id: RunId::new(),
         outcome: Outcome::Held,
         report: (0..25_001).map(line).collect(),
+        notes: vec!["courses.csv: not read".to_owned()],
         ..first
     };
     let mut uow = f.db.store.begin().await.unwrap();

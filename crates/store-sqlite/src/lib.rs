@@ -296,6 +296,7 @@ mod tests {
         (14, "ee69c4f06c6900a896991057b6d5ce868d14ebb43b674d8d37bcce5c45e97f09ba6fc87be46fa78dbcfd848abd54799f"),
         (15, "86f84981af7246f376ebf8cd7821d0e18ee32a1fe9dcdfc746715f276d714c2d077b66cbd2d0ea17a75d040b68800bfc"),
         (16, "1d9bf2a6799a4e62037823251bf0c1ce602f478f63e16def01813240b6b73c9b9509bd023e045017f5f672d6dd39dca3"),
+        (17, "828cd077f4822daad34a834dbbd06e5af3a8d19a81177589584ab84b12ceb658c63564cb5c5823a77d657f0d59be32a1"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

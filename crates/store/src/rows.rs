@@ -456,6 +456,7 @@ pub struct RunColumns {
     pub decided_at: Option<i64>,
     pub undone_by: Option<String>,
     pub undone_at: Option<i64>,
+    pub notes: String,
 }
 
 /// A run's columns beside one part of its report (`None` for a run without parts): a run and
@@ -505,7 +506,7 @@ pub const REPORT_PART: usize = 10_000;
 /// The columns of [`RunColumns`], in the order of its values.
 pub const RUN_COLUMNS: &str = "org_id, run_id, source_id, actor_label, file_name, checksum, \
     mode, outcome, counts, report, started_at, finished_at, decided_by, decided_at, undone_by, \
-    undone_at";
+    undone_at, notes";
 
 impl RunColumns {
     pub fn values(run: &RunRecord) -> Vec<Value> {
@@ -527,6 +528,9 @@ impl RunColumns {
             run.decided.as_ref().map(|d| micros(d.at)).into(),
             run.undone.as_ref().map(|d| d.by.clone()).into(),
             run.undone.as_ref().map(|d| micros(d.at)).into(),
+            serde_json::to_string(&run.notes)
+                .unwrap_or_else(|_| "[]".to_owned())
+                .into(),
         ]
     }
 
@@ -560,6 +564,7 @@ impl RunColumns {
             finished_at: from_micros(self.finished_at)?,
             decided: decision(self.decided_by, self.decided_at)?,
             undone: decision(self.undone_by, self.undone_at)?,
+            notes: serde_json::from_str(&self.notes).map_err(corrupt)?,
         })
     }
 }

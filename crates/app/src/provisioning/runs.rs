@@ -121,7 +121,8 @@ impl App {
         if !request.dry_run {
             refuse_paused(&source)?;
         }
-        let record = |mode, outcome, counts, report| RunRecord {
+        // Its counts and notes are the plan's, when there is one.
+        let record = |mode, outcome, plan: Option<&Plan>, report| RunRecord {
             id: RunId::new(),
             org_id: who.org_id,
             source_id: source.id,
@@ -130,8 +131,9 @@ impl App {
             checksum: sha256_hex(&file),
             mode,
             outcome,
-            counts,
+            counts: plan.map(Plan::counts).unwrap_or_default(),
             report,
+            notes: plan.map(|plan| plan.notes.clone()).unwrap_or_default(),
             started_at,
             finished_at: self.now(),
             decided: None,
@@ -143,7 +145,7 @@ impl App {
                 if !request.dry_run {
                     let report = problems.iter().map(problem_line).collect();
                     let mode = request.mode.unwrap_or(source.mode);
-                    let run = record(mode, Outcome::Refused, Counts::default(), report);
+                    let run = record(mode, Outcome::Refused, None, report);
                     let mut uow = self.store.begin().await?;
                     uow.insert_run(&run).await?;
                     uow.commit().await?;
@@ -161,19 +163,15 @@ impl App {
             let mut rest_counts = None;
             if settings.apply_rest_when_held {
                 let rest = planned.plan.without_removals();
-                let run = record(planned.mode, Outcome::Applied, rest.counts(), rest.report());
+                let run = record(planned.mode, Outcome::Applied, Some(&rest), rest.report());
                 self.write_plan(uow.as_mut(), who, &source, &planned, &rest, run.id)
                     .await?;
                 uow.insert_run(&run).await?;
                 rest_counts = Some(run.counts);
             }
             // Made after the rest's run: the held one comes first in the history.
-            let held = record(
-                planned.mode,
-                Outcome::Held,
-                planned.plan.counts(),
-                planned.plan.report(),
-            );
+            let report = planned.plan.report();
+            let held = record(planned.mode, Outcome::Held, Some(&planned.plan), report);
             uow.insert_run(&held).await?;
             uow.put_held_file(who.org_id, held.id, &file).await?;
             uow.commit().await?;
@@ -191,7 +189,7 @@ impl App {
         let run = record(
             planned.mode,
             Outcome::Applied,
-            planned.plan.counts(),
+            Some(&planned.plan),
             Vec::new(),
         );
         laps.lap("planned");
@@ -607,6 +605,8 @@ impl App {
             ..
         } = read;
         plan.notes = notes;
+        // The reader's first (parents, guardians), then the planner's.
+        let planned_skips = std::mem::take(&mut plan.skipped);
         plan.skipped = skipped
             .into_iter()
             .map(|s| ReportLine {
@@ -617,6 +617,7 @@ impl App {
                 kind: "skipped".to_owned(),
                 what: format!("skipped ({}): {}", s.file, s.why),
             })
+            .chain(planned_skips)
             .collect();
         Ok(Ok(Planned {
             mode,
@@ -1086,23 +1087,15 @@ fn roster_write(
 
 /// A preview's note on the enrolments (at these lines) that seat nobody; none when there are none.
 fn seated_nobody(lines: &[u64]) -> Option<String> {
-    const LISTED: usize = 10;
     if lines.is_empty() {
         return None;
-    }
-    let (first, more) = (
-        lines.iter().take(LISTED),
-        lines.len().saturating_sub(LISTED),
-    );
-    let mut listed = first.map(u64::to_string).collect::<Vec<_>>().join(", ");
-    if more > 0 {
-        let _ = write!(listed, " and {more} more");
     }
     Some(format!(
         "enrollments.csv: {} enrolment(s) name nobody this run has as a person (a parent or \
          guardian left out, or a sourcedId that users.csv does not list and Rollcall does not \
-         have), so they put nobody in a class: line(s) {listed}",
-        lines.len()
+         have), so they put nobody in a class: line(s) {}",
+        lines.len(),
+        rollcall_import::listed_lines(lines)
     ))
 }
 

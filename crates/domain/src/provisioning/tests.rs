@@ -192,6 +192,41 @@ fn missing_students_are_archived_adults_kept_and_prevent_archiving_holds() {
     );
 }
 
+#[test]
+fn a_delta_deleting_someone_the_source_lacks_says_so_and_touches_nobody() {
+    // e2 is a manual user: a deletion of e2 is not the source's to make.
+    let people = [
+        known(1, Role::Student, true, Status::Active, Some(Said::Enabled)),
+        known(2, Role::Student, false, Status::Active, None),
+    ];
+    let deleted = |line: u64, i: usize| Row::Deleted {
+        line,
+        external_id: ExternalId::parse(&format!("e{i}")).unwrap(),
+    };
+    let rows = [deleted(2, 1), deleted(3, 2), deleted(4, 9)];
+    let plan = plan(
+        &roster(),
+        Mode::Delta,
+        MissingPolicy::default(),
+        &rows,
+        &people,
+    )
+    .unwrap();
+    assert_eq!(
+        steps(&plan, 1),
+        [status(Status::Archived, Because::Missing)]
+    );
+    assert_eq!(steps(&plan, 2), [], "another's person is left alone");
+    let skipped: Vec<(Option<u64>, Option<&str>)> = plan
+        .skipped
+        .iter()
+        .map(|s| (s.line, s.external_id.as_deref()))
+        .collect();
+    assert_eq!(skipped, [(Some(3), Some("e2")), (Some(4), Some("e9"))]);
+    assert!(plan.skipped[0].what.contains("nobody by this id"));
+    assert_eq!(plan.counts().skipped, 2);
+}
+
 fn plan_delta_nothing(people: &[Known]) -> Plan {
     plan(
         &roster(),

@@ -489,3 +489,146 @@ fn aides_and_proctors_of_a_class_sit_with_its_teachers() {
         ]
     );
 }
+
+#[test]
+fn roles_of_people_users_csv_does_not_list_are_left_out_by_line() {
+    let roles = "sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,\
+        endDate,orgSourcedId,userProfileSourcedId\n\
+        r-1,,,stu-1001,primary,student,,,school-hs,\n\
+        r-2,,,tea-2001,primary,teacher,,,school-hs,\n\
+        r-3,,,cou-4001,primary,counselor,,,school-hs,\n\
+        r-4,,,nobody-9,primary,student,,,school-hs,\n\
+        r-5,,,nobody-8,primary,teacher,,,school-hs,\n\
+        r-6,,,nobody-9,secondary,aide,,,school-hs,\n";
+    let read =
+        read_zip(&sample_with("1.2", "roles.csv", roles)).unwrap_or_else(|p| panic!("{p:#?}"));
+    // (The sample's gone-5001, whose role ended, is users.csv's to skip.)
+    let skipped: Vec<(u64, &str, &str)> = read
+        .skipped
+        .iter()
+        .filter(|s| s.file == "roles.csv")
+        .map(|s| (s.line, s.external_id.as_str(), s.why.as_str()))
+        .collect();
+    let why = "names a person users.csv does not list: the role is not read";
+    assert_eq!(skipped, [(5, "nobody-9", why), (6, "nobody-8", why)]);
+    assert_eq!(
+        listed(&read).len(),
+        3,
+        "the people users.csv lists are read"
+    );
+}
+
+const ENROLLMENTS: &str = "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,\
+    userSourcedId,role,primary,beginDate,endDate\n";
+
+#[test]
+fn an_enrollment_listed_twice_is_refused_with_its_first_line() {
+    let enrollments = format!(
+        "{ENROLLMENTS}enr-1,,,class-math-10,school-hs,stu-1001,student,false,,\n\
+         enr-2,,,class-math-10,school-hs,tea-2001,teacher,true,,\n\
+         enr-1,,,class-math-10,school-hs,cou-4001,student,false,,\n"
+    );
+    assert_eq!(
+        problems(&sample_with("1.1", "enrollments.csv", &enrollments)),
+        ["enrollments.csv line 4, column sourcedId (\"enr-1\"): is listed twice: first on line 2"]
+    );
+}
+
+#[test]
+fn a_person_enrolled_twice_in_a_class_is_seated_once_and_noted() {
+    let enrollments = format!(
+        "{ENROLLMENTS}enr-1,,,class-math-10,school-hs,tea-2001,student,false,,\n\
+         enr-2,,,class-math-10,school-hs,stu-1001,student,false,,\n\
+         enr-3,,,class-math-10,school-hs,tea-2001,teacher,true,,\n\
+         enr-4,,,class-math-10,school-hs,stu-1001,student,false,,\n"
+    );
+    let read = read_zip(&sample_with("1.1", "enrollments.csv", &enrollments))
+        .unwrap_or_else(|p| panic!("{p:#?}"));
+    let seats: Vec<(u64, &str, MemberRole)> = read
+        .rosters
+        .as_ref()
+        .expect("classes and enrollments are read")
+        .enrollments
+        .iter()
+        .map(|e| (e.line, e.user.as_str(), e.role))
+        .collect();
+    assert_eq!(
+        seats,
+        [
+            (3, "stu-1001", MemberRole::Student),
+            (4, "tea-2001", MemberRole::Teacher)
+        ],
+        "the teacher's enrolment wins; of two alike, the first"
+    );
+    let note = read
+        .notes
+        .iter()
+        .find(|n| n.starts_with("enrollments.csv: 2 enrolments"))
+        .unwrap_or_else(|| panic!("{:#?}", read.notes));
+    assert!(note.contains("(lines 2, 5)"), "{note}");
+}
+
+#[test]
+fn a_delta_moving_someone_keeps_the_new_enrolment_over_the_deletion() {
+    let manifest = "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\n\
+        file.users,delta\nfile.classes,delta\nfile.enrollments,delta\n";
+    let users = "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,\
+        givenName,familyName\nstu-1,active,,true,,student,sam,Sam,Lee\n";
+    let classes = "sourcedId,status,dateLastModified,title,classCode,schoolSourcedId\n\
+        c-1,active,,Maths,M1,\n";
+    let enrollments = format!(
+        "{ENROLLMENTS}enr-1,active,,c-1,,stu-1,teacher,false,,\n\
+         enr-0,tobedeleted,,c-1,,stu-1,student,false,,\n"
+    );
+    let package = zip(&[
+        ("manifest.csv", manifest),
+        ("users.csv", users),
+        ("classes.csv", classes),
+        ("enrollments.csv", &enrollments),
+    ]);
+    let read = read_zip(&package).unwrap_or_else(|p| panic!("{p:#?}"));
+    let seats: Vec<(u64, MemberRole, bool)> = read
+        .rosters
+        .expect("classes and enrollments are read")
+        .enrollments
+        .iter()
+        .map(|e| (e.line, e.role, e.deleted))
+        .collect();
+    assert_eq!(seats, [(2, MemberRole::Teacher, false)]);
+}
+
+#[test]
+fn lines_in_a_note_stop_at_ten() {
+    assert_eq!(crate::listed_lines(&[4]), "4");
+    assert_eq!(crate::listed_lines(&[4, 9]), "4, 9");
+    let many: Vec<u64> = (1..=13).collect();
+    assert_eq!(
+        crate::listed_lines(&many),
+        "1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 3 more"
+    );
+}
+
+#[test]
+fn a_school_the_package_does_not_name_is_written_by_its_sourced_id() {
+    let manifest = "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\n\
+        file.users,delta\n";
+    let users = "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,\
+        givenName,familyName\n\
+        stu-1,active,,true,school-west,student,sam,Sam,Lee\n\
+        stu-2,active,,true,,student,kim,Kim,Ode\n";
+    let read = read_zip(&zip(&[("manifest.csv", manifest), ("users.csv", users)]))
+        .unwrap_or_else(|p| panic!("{p:#?}"));
+    let schools: Vec<Option<&str>> = listed(&read)
+        .iter()
+        .map(|l| l.attributes.get("school"))
+        .collect();
+    assert_eq!(schools, [Some("school-west"), None], "a move is never lost");
+    assert!(
+        read.notes
+            .iter()
+            .any(|n| n
+                .starts_with("users.csv: 1 person(s) belong to orgs the package does not name")),
+        "{:#?}",
+        read.notes
+    );
+}

@@ -411,6 +411,8 @@ pub struct RunBody {
     /// Who undid an applied run.
     pub undone_by: Option<String>,
     pub undone_at: Option<DateTime<Utc>>,
+    /// What the reader noted of the file: files of a package not read, and the like.
+    pub notes: Vec<String>,
     /// A line per person changed or kept, or per problem; left out of lists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report: Option<Vec<ReportLineBody>>,
@@ -456,6 +458,7 @@ impl RunBody {
             started_at: run.started_at,
             finished_at: run.finished_at,
             decided_by: run.decided.as_ref().map(|d| d.by.clone()),
+            notes: run.notes.clone(),
             decided_at: run.decided.as_ref().map(|d| d.at),
             undone_by: run.undone.as_ref().map(|d| d.by.clone()),
             undone_at: run.undone.as_ref().map(|d| d.at),

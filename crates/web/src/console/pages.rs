@@ -458,6 +458,8 @@ pub struct RunPage {
     pub undone: String,
     /// What the run changed in classes, in words; empty when nothing.
     pub class_changes: String,
+    /// What the reader noted of the file (files of a package not read, …).
+    pub notes: Vec<String>,
     /// A held run's removals, each of which the admin may keep; and how many more there are.
     pub removals: Vec<ItemLine>,
     pub more_removals: usize,

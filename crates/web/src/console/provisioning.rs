@@ -830,6 +830,7 @@ pub async fn run(
         decided,
         undone,
         class_changes,
+        notes: run.notes.clone(),
         removals,
         more_removals,
         items,

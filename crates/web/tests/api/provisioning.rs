@@ -149,7 +149,8 @@ pub async fn sources_are_managed_and_files_imported_through_the_api(db: TestDb) 
     );
 }
 
-/// A OneRoster run's record says what it did to classes: the sample's one class, made.
+/// A OneRoster run's record says what it did to classes (the sample's one class, made) and what
+/// of the package it did not read.
 pub async fn a_oneroster_runs_record_says_what_it_did_to_classes(db: TestDb) {
     let t = spawn_app(db).await;
     let added = t
@@ -159,9 +160,24 @@ pub async fn a_oneroster_runs_record_says_what_it_did_to_classes(db: TestDb) {
         )
         .await;
     assert_eq!(added.status, 201, "{}", added.body);
+    // The sample, with a courses.csv Rollcall does not read.
     let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../docs/formats/oneroster-1.1-sample");
-    let package = rollcall_import::oneroster::pack_folder(&sample).unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(&sample).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("file.courses,absent", "file.courses,bulk");
+        std::fs::write(folder.path().join(path.file_name().unwrap()), text).unwrap();
+    }
+    std::fs::write(
+        folder.path().join("courses.csv"),
+        "sourcedId,status,dateLastModified,schoolYearSourcedId,title,courseCode,grades,orgSourcedId\n\
+         course-1,,,,Maths,M,,school-hs\n",
+    )
+    .unwrap();
+    let package = rollcall_import::oneroster::pack_folder(folder.path()).unwrap();
     let url = format!("{}/api/v1/sources/district/imports", t.address);
     let applied = t
         .send(
@@ -174,7 +190,15 @@ pub async fn a_oneroster_runs_record_says_what_it_did_to_classes(db: TestDb) {
         .await;
     assert_eq!(applied.status, 201, "{}", applied.body);
     let location = applied.headers["location"].to_str().unwrap().to_owned();
-    let classes = &t.get(&location).await.body["classes"];
+    let run = t.get(&location).await.body;
+    let notes = run["notes"].as_array().unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.as_str().unwrap().starts_with("courses.csv: not read")),
+        "the run keeps what was not read: {notes:?}"
+    );
+    let classes = &run["classes"];
     assert_eq!(classes["created"], 1, "{classes}");
     assert!(classes["joined"].as_u64().unwrap() > 0, "{classes}");
     assert_eq!(classes["deleted"], 0, "{classes}");
