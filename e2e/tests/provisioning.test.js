@@ -42,11 +42,16 @@ function roster(name, rows) {
   return path;
 }
 
-/** The documented OneRoster 1.1 sample package (docs/formats), zipped. */
+/** The documented OneRoster 1.1 sample package (docs/formats), zipped, with a courses.csv
+ * (listed in its manifest) that Rollcall does not read. */
 function zipSample() {
   const folder = join(here, "..", "..", "docs", "formats", "oneroster-1.1-sample");
   const script = "import sys, zipfile, os, io\nb = io.BytesIO()\nwith zipfile.ZipFile(b, 'w', zipfile.ZIP_DEFLATED) as z:\n"
-    + "    for n in sorted(os.listdir(sys.argv[1])): z.write(os.path.join(sys.argv[1], n), n)\nsys.stdout.buffer.write(b.getvalue())\n";
+    + "    for n in sorted(os.listdir(sys.argv[1])):\n"
+    + "        text = open(os.path.join(sys.argv[1], n), encoding='utf-8').read()\n"
+    + "        z.writestr(n, text.replace('file.courses,absent', 'file.courses,bulk'))\n"
+    + "    z.writestr('courses.csv', 'sourcedId,status,dateLastModified,schoolYearSourcedId,title,courseCode,grades,orgSourcedId\\ncourse-1,,,,Maths,M,,school-hs\\n')\n"
+    + "sys.stdout.buffer.write(b.getvalue())\n";
   return execFileSync("python3", ["-c", script, folder]);
 }
 
@@ -230,8 +235,11 @@ describe("provisioning in the console", { concurrency: 1 }, () => {
     await page.getByRole("heading", { name: /sample-1\.1\.zip\s+Applied/ }).waitFor();
     assert.equal(statusOf("max.planck"), "inactive", "enabledUser=false");
     assert.equal(statusOf("grace.hopper"), "active");
-    // The run's page says what it did to classes, beside the people it changed.
+    // The run's page says what it did to classes, beside the people it changed, and what of
+    // the package it did not read.
     assert.match(await page.locator("p.class-changes").innerText(), /In its classes: classes 1 made; members \d+ added to a class\./);
+    assert.match(await page.locator("p.run-note").innerText(), /^courses\.csv: not read/);
+    await screenshot(page, "oneroster-run-desktop");
     // Before an undo, the confirmation says what the run did to classes too (then Cancel).
     await page.getByRole("link", { name: "Undo this import…" }).click();
     await page.getByRole("heading", { name: "Undo this import?" }).waitFor();
