@@ -424,6 +424,7 @@ pub struct PeopleBody {
 #[into_params(parameter_in = Query)]
 pub struct PeopleQuery {
     /// Only those this far: `not_started`, `in_progress` or `completed`.
+    #[param(pattern = "^(not_started|in_progress|completed)?$")]
     pub progress: Option<String>,
     /// The last user id of the previous page.
     pub after: Option<Uuid>,
@@ -626,6 +627,7 @@ pub struct MessageListBody {
 #[into_params(parameter_in = Query)]
 pub struct OutboxQuery {
     /// Only messages in this state: `queued`, `sent`, `suppressed` or `failed`.
+    #[param(pattern = "^(queued|sent|suppressed|failed)?$")]
     pub state: Option<String>,
     /// At most this many, newest first (1 to 1,000; 100 by default).
     #[param(minimum = 1, maximum = 1000)]
@@ -1037,7 +1039,7 @@ pub async fn write_message(
 }
 
 /// A page's `limit`: `default` when none is asked, refused outside 1 to `most`.
-fn limit_within(asked: Option<u64>, default: u64, most: u64) -> Result<u64, Problem> {
+pub(crate) fn limit_within(asked: Option<u64>, default: u64, most: u64) -> Result<u64, Problem> {
     match asked {
         None => Ok(default),
         Some(limit) if (1..=most).contains(&limit) => Ok(limit),

@@ -117,50 +117,72 @@ pub struct SegmentFiguresBody {
     pub courses: Vec<CourseFiguresBody>,
 }
 
-/// A completion report's filters, the same for its pages and its CSV.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ReportParams {
-    /// `active` (default): the results of active people; `archived`: those of inactive and
-    /// archived people.
-    tab: Option<String>,
-    /// With `tab=archived`: inactive people's results only.
-    inactive_only: Option<bool>,
-    /// A course's id.
-    course: Option<String>,
-    /// A segment's id: the people its rule picks out.
-    segment: Option<String>,
-    /// A roster's id: its members.
-    roster: Option<String>,
-    /// `enrolled` (default) or `completed`: the date `from` and `to` apply to.
-    dated_by: Option<String>,
-    /// `YYYY-MM-DD`, included.
-    from: Option<String>,
-    /// `YYYY-MM-DD`, included; not before `from`.
-    to: Option<String>,
-    /// `not_started`, `in_progress` or `completed`.
-    progress: Option<String>,
-    /// Pages only: the `next` of the page before.
-    after: Option<String>,
-    /// Pages only: 1 to 500; 100 by default.
-    limit: Option<u64>,
+/// Declares a completion report's query parameters: its filters, the same for its pages and its
+/// CSV, then the fields given.
+macro_rules! report_params {
+    ($(#[$meta:meta])* $name:ident { $($(#[$field_meta:meta])* $field:ident: $ty:ty,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Deserialize, IntoParams)]
+        #[into_params(parameter_in = Query)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            /// `active` (default): the results of active people; `archived`: those of inactive
+            /// and archived people.
+            #[param(pattern = "^(active|archived)$")]
+            tab: Option<String>,
+            /// With `tab=archived`: inactive people's results only.
+            inactive_only: Option<bool>,
+            /// A course's id.
+            course: Option<String>,
+            /// A segment's id: the people its rule picks out.
+            segment: Option<String>,
+            /// A roster's id: its members.
+            roster: Option<String>,
+            /// `enrolled` (default) or `completed`: the date `from` and `to` apply to.
+            #[param(pattern = "^(enrolled|completed)?$")]
+            dated_by: Option<String>,
+            /// `YYYY-MM-DD`, included.
+            from: Option<String>,
+            /// `YYYY-MM-DD`, included; not before `from`.
+            to: Option<String>,
+            /// `not_started`, `in_progress` or `completed`.
+            #[param(pattern = "^(not_started|in_progress|completed)?$")]
+            progress: Option<String>,
+            $($(#[$field_meta])* $field: $ty,)*
+        }
+
+        impl $name {
+            fn request(&self) -> ReportRequest {
+                ReportRequest {
+                    tab: self.tab.clone(),
+                    inactive_only: self.inactive_only.unwrap_or(false),
+                    course: self.course.clone(),
+                    segment: self.segment.clone(),
+                    roster: self.roster.clone(),
+                    dated_by: self.dated_by.clone(),
+                    from: self.from.clone(),
+                    to: self.to.clone(),
+                    progress: self.progress.clone(),
+                }
+            }
+        }
+    };
 }
 
-impl ReportParams {
-    fn request(&self) -> ReportRequest {
-        ReportRequest {
-            tab: self.tab.clone(),
-            inactive_only: self.inactive_only.unwrap_or(false),
-            course: self.course.clone(),
-            segment: self.segment.clone(),
-            roster: self.roster.clone(),
-            dated_by: self.dated_by.clone(),
-            from: self.from.clone(),
-            to: self.to.clone(),
-            progress: self.progress.clone(),
-        }
+report_params! {
+    /// A page of a completion report: its filters, and where the page starts.
+    ReportParams {
+        /// The `next` of the page before.
+        after: Option<String>,
+        /// 1 to 500; 100 by default.
+        #[param(minimum = 1, maximum = 500)]
+        limit: Option<u64>,
     }
+}
+
+report_params! {
+    /// A completion report exported whole: its filters alone.
+    ExportParams {}
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -260,7 +282,7 @@ pub async fn completions(
             &who,
             &filter,
             params.after.as_deref(),
-            params.limit.unwrap_or(100),
+            super::learning::limit_within(params.limit, 100, 500)?,
         )
         .await?;
     Ok(Json(ReportPageBody {
@@ -270,7 +292,7 @@ pub async fn completions(
 }
 
 #[utoipa::path(get, path = "/api/v1/reports/completions.csv", tag = "reports",
-    params(ReportParams),
+    params(ExportParams),
     responses((status = 200, description = "Every row of the report as CSV (RFC 4180), \
         streamed; a failure midway ends the transfer unfinished, never as a short file",
         content_type = "text/csv"),
@@ -280,14 +302,8 @@ pub async fn completions(
 pub async fn completions_csv(
     State(app): State<App>,
     ApiPrincipal(who): ApiPrincipal,
-    ApiQuery(params): ApiQuery<ReportParams>,
+    ApiQuery(params): ApiQuery<ExportParams>,
 ) -> Result<Response, Problem> {
-    if params.after.is_some() || params.limit.is_some() {
-        return Err(Problem::invalid(vec![rollcall_domain::FieldError::new(
-            "after",
-            "an export has every row: after and limit are for pages",
-        )]));
-    }
     let filter = params.request().parse()?;
     let export = app.report_export(&who, &filter).await?;
     let name = format!("completions-{}.csv", filter.tab.as_str());

@@ -197,9 +197,18 @@ pub async fn bad_report_filters_are_refused_by_name(db: TestDb) {
             .await;
         assert_eq!(csv.status, 422, "{query}: {}", csv.body);
     }
-    t.get("/api/v1/reports/completions.csv?limit=5")
-        .await
-        .assert_problem(422, Some("after"));
+    // An export has every row: paging is for pages, and a page holds 1 to 500 rows.
+    for query in ["limit=5", "after=x"] {
+        let field = query.split('=').next();
+        t.get(&format!("/api/v1/reports/completions.csv?{query}"))
+            .await
+            .assert_problem(422, field);
+    }
+    for limit in ["0", "501"] {
+        t.get(&format!("/api/v1/reports/completions?limit={limit}"))
+            .await
+            .assert_problem(422, Some("limit"));
+    }
 
     // Another org's ids are not found, so nothing of theirs can be exported.
     let other = t.app.create_org("elsewhere", "Elsewhere").await.unwrap();
