@@ -1096,6 +1096,9 @@ pub async fn undoing_a_run_takes_back_its_roster_changes(db: TestDb) {
         ),
         "{notes:?}"
     );
+    // The applied run keeps the preview's notes, for its history.
+    let kept = f.app.run(&f.admin, second).await.unwrap().notes;
+    assert_eq!(kept, notes, "the run's notes are the preview's");
     let after_second = classes().await;
     let mut titles: Vec<&str> = after_second.iter().map(|(_, t, _)| t.as_str()).collect();
     titles.sort_unstable();

@@ -605,6 +605,12 @@ impl App {
             ..
         } = read;
         plan.notes = notes;
+        if let Some(note) = rosters
+            .as_ref()
+            .and_then(|r| seated_nobody(r, &roll, &plan))
+        {
+            plan.notes.push(note);
+        }
         // The reader's first (parents, guardians), then the planner's.
         let planned_skips = std::mem::take(&mut plan.skipped);
         plan.skipped = skipped
@@ -640,21 +646,17 @@ impl App {
     ) -> Result<ImportOutcome, AppError> {
         let mut plan = planned.plan;
         if let Some(rosters) = &planned.rosters {
-            let (classes, nobody) = self
+            let classes = self
                 .class_changes(who, source, &plan, rosters, &planned.roll)
                 .await?;
             plan.classes = Some(classes);
-            if let Some(note) = seated_nobody(&nobody) {
-                plan.notes.push(note);
-            }
         }
         Ok(ImportOutcome::Preview(plan))
     }
 
     /// What applying `plan` would do to the source's classes, worked out from them as they are
     /// (read in a unit of work that writes nothing) and what the run would write. The people it
-    /// would create are given ids of their own for it. With it, the lines of the enrolments
-    /// that would seat nobody.
+    /// would create are given ids of their own for it.
     async fn class_changes(
         &self,
         who: &Principal,
@@ -662,7 +664,7 @@ impl App {
         plan: &Plan,
         rosters: &RosterSet,
         roll: &Roll,
-    ) -> Result<(RosterChanges, Vec<u64>), AppError> {
+    ) -> Result<RosterChanges, AppError> {
         // Those the source does not have yet: the people the run would make or link.
         let joined: HashMap<String, UserId> = plan
             .items
@@ -677,11 +679,8 @@ impl App {
             let mut uow = self.store.begin().await?;
             uow.source_rosters(who.org_id, source.id).await?
         };
-        let (write, nobody) = roster_write(who, source, rosters, roll, &joined);
-        Ok((
-            RosterChanges::between(&before, &before.written(&write)),
-            nobody,
-        ))
+        let write = roster_write(who, source, rosters, roll, &joined);
+        Ok(RosterChanges::between(&before, &before.written(&write)))
     }
 
     /// Adds to `versions` those of the people `plan` changes that no row named (the missing,
@@ -765,7 +764,7 @@ impl App {
         let made = match &planned.rosters {
             Some(rosters) => {
                 let before = uow.source_rosters(who.org_id, source.id).await?;
-                let (write, _) = roster_write(who, source, rosters, &planned.roll, &joined);
+                let write = roster_write(who, source, rosters, &planned.roll, &joined);
                 write_rosters(uow, who, &write, source).await?;
                 let after = uow.source_rosters(who.org_id, source.id).await?;
                 RosterChanges::between(&before, &after)
@@ -1034,15 +1033,15 @@ fn mode_of(says: Option<Mode>, asked: Option<Mode>, default: Mode) -> Result<Mod
 
 /// What a package's run writes of classes and their members: a member is named by their id in
 /// the source (people the run left out, such as parents, are not members). `joined`: the people
-/// the run made or linked, by their id in the source. With it, the lines of the enrolments that
-/// name nobody the run has, which seat nobody.
+/// the run made or linked, by their id in the source. An enrolment naming nobody the run has
+/// seats nobody (see [`seated_nobody`]).
 fn roster_write(
     who: &Principal,
     source: &SourceSettings,
     rosters: &RosterSet,
     roll: &Roll,
     joined: &HashMap<String, UserId>,
-) -> (RosterWrite, Vec<u64>) {
+) -> RosterWrite {
     // The source's people as the run left them: those it made or linked, and those it had.
     let member = |external_id: &str| {
         joined
@@ -1070,10 +1069,8 @@ fn roster_write(
         members_full: rosters.enrollments_full,
         ..RosterWrite::default()
     };
-    let mut nobody = Vec::new();
     for e in &rosters.enrollments {
         let Some(user) = member(&e.user) else {
-            nobody.push(e.line);
             continue;
         };
         if e.deleted {
@@ -1082,11 +1079,32 @@ fn roster_write(
             write.members.push((e.class.clone(), user, e.role));
         }
     }
-    (write, nobody)
+    write
 }
 
-/// A preview's note on the enrolments (at these lines) that seat nobody; none when there are none.
-fn seated_nobody(lines: &[u64]) -> Option<String> {
+/// A note on the enrolments of `rosters` that seat nobody: their person is neither of the source
+/// (`roll`) nor one `plan` makes or links (a parent left out, a sourcedId nobody has). `None`
+/// when every enrolment seats someone.
+fn seated_nobody(rosters: &RosterSet, roll: &Roll, plan: &Plan) -> Option<String> {
+    // Only the people enrolments name that the source lacks are looked for among the plan's.
+    let mut strangers: HashSet<&str> = rosters
+        .enrollments
+        .iter()
+        .map(|e| e.user.as_str())
+        .filter(|user| roll.get(user).is_none())
+        .collect();
+    if strangers.is_empty() {
+        return None;
+    }
+    for item in &plan.items {
+        strangers.remove(item.external_id.as_str());
+    }
+    let lines: Vec<u64> = rosters
+        .enrollments
+        .iter()
+        .filter(|e| strangers.contains(e.user.as_str()))
+        .map(|e| e.line)
+        .collect();
     if lines.is_empty() {
         return None;
     }
@@ -1095,7 +1113,7 @@ fn seated_nobody(lines: &[u64]) -> Option<String> {
          guardian left out, or a sourcedId that users.csv does not list and Rollcall does not \
          have), so they put nobody in a class: line(s) {}",
         lines.len(),
-        rollcall_import::listed_lines(lines)
+        rollcall_import::listed_lines(&lines)
     ))
 }
 
