@@ -565,8 +565,10 @@ pub enum Because {
     Enabled,
     /// They were gone and the source lists them again.
     Reappeared,
-    /// A full run no longer lists them (or a delta run deleted them).
+    /// A full run no longer lists them.
     Missing,
+    /// A delta run deleted them (OneRoster's `tobedeleted`): handled as someone missing.
+    Deleted,
 }
 
 impl Because {
@@ -577,6 +579,7 @@ impl Because {
             Self::Enabled => format!("enabled again by {name}"),
             Self::Reappeared => format!("listed again by {name}"),
             Self::Missing => format!("no longer listed by {name}"),
+            Self::Deleted => format!("deleted by {name}"),
         }
     }
 }
@@ -1357,10 +1360,12 @@ fn plan_missing(
         WhenMissing::Deactivate => Status::Inactive,
     };
     if rules::transition_allowed(user.status, to) {
-        item.steps.push(Step::Status {
-            to,
-            because: Because::Missing,
-        });
+        // A row that deletes them has a line; someone missing has none.
+        let because = match line {
+            Some(_) => Because::Deleted,
+            None => Because::Missing,
+        };
+        item.steps.push(Step::Status { to, because });
     }
     item.said = Some(Said::Gone);
     item
@@ -1379,7 +1384,7 @@ impl Item {
             matches!(
                 step,
                 Step::Status {
-                    because: Because::Missing,
+                    because: Because::Missing | Because::Deleted,
                     ..
                 }
             )
@@ -1446,6 +1451,7 @@ impl Item {
                         Because::Enabled => "enabled again",
                         Because::Reappeared => "listed again",
                         Because::Missing => "no longer listed",
+                        Because::Deleted => "deleted by the file",
                     }
                 ),
             })

@@ -345,21 +345,6 @@ pub fn read_files_into(
 ) -> Result<Read, Vec<Problem>> {
     let manifest = manifest(files)?;
     let mut notes = Vec::new();
-    let mode = match manifest.files.get("users.csv").map(String::as_str) {
-        Some("bulk") => Mode::Full,
-        Some("delta") => Mode::Delta,
-        _ => {
-            notes.push("users.csv is absent: the package changes nobody".to_owned());
-            return Ok(Read {
-                rows: Vec::new(),
-                mode: Some(Mode::Delta),
-                skipped: Vec::new(),
-                notes,
-                rosters: None,
-                quiet: 0,
-            });
-        }
-    };
     for (key, (name, _)) in files {
         if IGNORED.contains(&key.as_str()) {
             notes.push(format!(
@@ -374,6 +359,29 @@ pub fn read_files_into(
     let orgs = match file("orgs.csv") {
         Some(table) => orgs(&table?)?,
         None => HashMap::new(),
+    };
+    let mode = match manifest.files.get("users.csv").map(String::as_str) {
+        Some("bulk") => Mode::Full,
+        Some("delta") => Mode::Delta,
+        // Classes and their members alone, or nothing.
+        _ => {
+            let rosters = rosters(&manifest, files, &orgs)?;
+            notes.push(
+                match rosters {
+                    Some(_) => "users.csv is absent: the package changes no person, only classes",
+                    None => "users.csv is absent: the package changes nobody",
+                }
+                .to_owned(),
+            );
+            let mut read = Read {
+                mode: Some(Mode::Delta),
+                notes,
+                rosters,
+                ..Read::default()
+            };
+            read.take_roster_notes();
+            return Ok(read);
+        }
     };
     let roles = match (manifest.version, file("roles.csv")) {
         ("1.2", Some(table)) => {
@@ -403,30 +411,73 @@ pub fn read_files_into(
         read.skipped.extend(unlisted_roles(name, held, mode));
     }
     read.rosters = rosters(&manifest, files, &orgs)?;
-    if let Some(rosters) = &mut read.rosters {
-        read.notes.append(&mut rosters.notes);
-    }
+    read.take_roster_notes();
     Ok(read)
 }
 
-/// Classes and enrollments, when the manifest sends classes.
+impl Read {
+    /// The reader's notes on classes and enrolments, moved to the package's.
+    fn take_roster_notes(&mut self) {
+        if let Some(rosters) = &mut self.rosters {
+            self.notes.append(&mut rosters.notes);
+        }
+    }
+}
+
+/// Classes and enrollments, when the manifest sends either.
 fn rosters(
     manifest: &Manifest,
     files: &Files<'_>,
     orgs: &HashMap<String, Org>,
 ) -> Result<Option<RosterSet>, Vec<Problem>> {
-    let mode = |key: &str| manifest.files.get(key).map(String::as_str);
-    let (Some(classes_mode @ ("bulk" | "delta")), Some((name, bytes))) =
-        (mode("classes.csv"), files.get("classes.csv"))
-    else {
-        return Ok(None);
+    // A file the manifest sends (bulk: the full list), with its name and bytes.
+    let sent_file = |key: &str| match (manifest.files.get(key).map(String::as_str), files.get(key))
+    {
+        (Some(mode @ ("bulk" | "delta")), Some(file)) => Some((mode == "bulk", file)),
+        _ => None,
     };
-    let table = Table::read(name, bytes)?;
+    let (classes_sent, enrollments_sent) = (sent_file("classes.csv"), sent_file("enrollments.csv"));
+    if classes_sent.is_none() && enrollments_sent.is_none() {
+        return Ok(None);
+    }
     let mut report = Report::default();
+    let mut set = RosterSet::default();
+    if let Some((full, (name, bytes))) = classes_sent {
+        set.classes_full = full;
+        set.classes = classes(&Table::read(name, bytes)?, orgs, &mut report);
+    }
+    // Enrolments without classes.csv are of the classes the source has.
+    if let Some((full, (name, bytes))) = enrollments_sent {
+        set.enrollments_full = full;
+        let known: HashSet<&str> = set.classes.iter().map(|c| c.external_id.as_str()).collect();
+        let table = Table::read(name, bytes)?;
+        let rows = enrollments(&table, set.classes_full, &known, &mut report);
+        let (rows, let_go) = one_seat_each(rows);
+        set.enrollments = rows;
+        if !let_go.is_empty() {
+            set.notes.push(format!(
+                "{}: {} enrolment(s) name a person already enrolled in their class (line(s) {}): \
+                 each person is seated once, as a teacher when one of their enrolments is a \
+                 teacher's",
+                table.header.name,
+                let_go.len(),
+                crate::listed_lines(&let_go),
+            ));
+        }
+    }
+    if report.is_empty() {
+        Ok(Some(set))
+    } else {
+        Err(report.finish())
+    }
+}
+
+/// The classes of classes.csv; a class without a sourcedId or a title is reported.
+fn classes(table: &Table, orgs: &HashMap<String, Org>, report: &mut Report) -> Vec<ClassRow> {
     let need = |c: &str, report: &mut Report| table.header.need(c, report);
-    let (id, title) = (need("sourcedId", &mut report), need("title", &mut report));
+    let (id, title) = (need("sourcedId", report), need("title", report));
     let (Some(id), Some(title)) = (id, title) else {
-        return Err(report.finish());
+        return Vec::new();
     };
     let (code, school, status) = (
         table.column("classcode"),
@@ -457,33 +508,7 @@ fn rosters(
             );
         }
     }
-    let known: HashSet<&str> = classes.iter().map(|c| c.external_id.as_str()).collect();
-    let mut set = RosterSet {
-        classes_full: classes_mode == "bulk",
-        enrollments_full: mode("enrollments.csv") == Some("bulk"),
-        ..RosterSet::default()
-    };
-    if let Some((name, bytes)) = files.get("enrollments.csv") {
-        let table = Table::read(name, bytes)?;
-        let rows = enrollments(&table, set.classes_full, &known, &mut report);
-        let (rows, let_go) = one_seat_each(rows);
-        set.enrollments = rows;
-        if !let_go.is_empty() {
-            set.notes.push(format!(
-                "{}: {} enrolments name a person already enrolled in their class (lines {}): each \
-                 person is seated once, as a teacher when one of their enrolments is a teacher's",
-                table.header.name,
-                let_go.len(),
-                crate::listed_lines(&let_go),
-            ));
-        }
-    }
-    set.classes = classes;
-    if report.is_empty() {
-        Ok(Some(set))
-    } else {
-        Err(report.finish())
-    }
+    classes
 }
 
 /// An org of the package: its name and type.
@@ -885,7 +910,8 @@ fn read_users(
     if unnamed > 0 {
         notes.push(format!(
             "{file}: {unnamed} person(s) belong to orgs the package does not name (orgs.csv \
-             lacks them, or is not sent): their school is recorded by its sourcedId"
+             lacks them, or is not sent): their school_id is kept, and the name in their school \
+             attribute is left as it was"
         ));
     }
     if report.is_empty() {
@@ -1132,26 +1158,26 @@ impl UserRow<'_> {
                 attributes.insert(name.to_owned(), text.to_owned());
             }
         }
+        // Their school: the first of their orgs that is not a district, else the first. Its
+        // sourcedId is always kept; its name when the package names it (a delta of users
+        // alone does not, and the name they have is left as it is).
         let orgs = self.users.orgs;
         let school = org_ids
             .iter()
-            .filter_map(|id| orgs.get(id))
-            .find(|org| !org.kind.eq_ignore_ascii_case("district"))
-            .or_else(|| org_ids.iter().find_map(|id| orgs.get(id)));
-        // A school the package does not name (a delta of users alone, an org orgs.csv lacks)
-        // is written by its sourcedId: a person who moved never keeps their old school's name.
-        let school = match (school, org_ids.first()) {
-            (Some(school), _) => Some(school.name.clone()),
-            (None, Some(id)) => {
-                self.users
-                    .unnamed_schools
-                    .set(self.users.unnamed_schools.get() + 1);
-                Some(id.clone())
+            .filter_map(|id| Some((id, orgs.get(id)?)))
+            .find(|(_, org)| !org.kind.eq_ignore_ascii_case("district"))
+            .or_else(|| org_ids.iter().find_map(|id| Some((id, orgs.get(id)?))));
+        match (school, org_ids.first()) {
+            (Some((id, org)), _) => {
+                attributes.insert("school_id".to_owned(), id.clone());
+                attributes.insert("school".to_owned(), org.name.clone());
             }
-            (None, None) => None,
-        };
-        if let Some(school) = school {
-            attributes.insert("school".to_owned(), school);
+            (None, Some(id)) => {
+                attributes.insert("school_id".to_owned(), id.clone());
+                let unnamed = &self.users.unnamed_schools;
+                unnamed.set(unnamed.get() + 1);
+            }
+            (None, None) => {}
         }
         if let Some(raw_role) = raw_role {
             attributes.insert("oneroster_role".to_owned(), raw_role.to_owned());

@@ -1124,6 +1124,55 @@ pub async fn undoing_a_run_takes_back_its_roster_changes(db: TestDb) {
     assert!(f.app.rosters(&f.admin).await.unwrap().is_empty());
 }
 
+/// A package of enrolments alone (no users, no classes) seats people in the classes the source
+/// has, and notes the enrolment of a class nobody has; undone, the seat goes.
+pub async fn a_package_of_enrolments_alone_seats_people_in_the_sources_classes(db: TestDb) {
+    let f = fixture(db).await;
+    oneroster_source(&f).await;
+    import_previewed(&f, "bulk.zip", oneroster_sample("1.1")).await;
+    let members = || async {
+        let rosters = f.app.rosters(&f.admin).await.unwrap();
+        let (_, members) = f.app.roster(&f.admin, rosters[0].roster.id).await.unwrap();
+        let mut who: Vec<String> = members.iter().map(|(u, _)| u.display_name()).collect();
+        who.sort();
+        who
+    };
+    let before = members().await;
+    let manifest = "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\n\
+        file.users,absent\nfile.classes,absent\nfile.enrollments,delta\n";
+    let enrollments = "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,\
+        userSourcedId,role,primary,beginDate,endDate\n\
+        enr-20,active,,class-math-10,school-hs,stu-1002,student,false,,\n\
+        enr-21,active,,class-none,school-hs,stu-1002,student,false,,\n";
+    let (run, notes) = import_previewed(
+        &f,
+        "seats.zip",
+        zipped(&[("manifest.csv", manifest), ("enrollments.csv", enrollments)]),
+    )
+    .await;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("users.csv is absent: the package changes no person")),
+        "{notes:?}"
+    );
+    assert!(
+        notes.iter().any(|n| n.contains(
+            "name a class that neither classes.csv nor this source has, so they seat nobody: \
+             line(s) 3"
+        )),
+        "{notes:?}"
+    );
+    let after = members().await;
+    assert!(
+        after.iter().any(|name| name.starts_with("Zoë")),
+        "{after:?}"
+    );
+    assert_eq!(after.len(), before.len() + 1);
+    f.app.undo_run(&f.admin, run).await.unwrap();
+    assert_eq!(members().await, before);
+}
+
 /// The sample's class is a roster; its teacher sees it, with the members the status rules show.
 async fn the_class_is_a_roster_its_teacher_sees(f: &Fixture) {
     let rosters = f.app.rosters(&f.admin).await.unwrap();

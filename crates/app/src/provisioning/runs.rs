@@ -605,13 +605,13 @@ impl App {
             ..
         } = read;
         plan.notes = notes;
-        if let Some(note) = rosters
-            .as_ref()
-            .and_then(|r| seated_nobody(r, &roll, &plan))
-        {
-            plan.notes.push(note);
+        if let Some(rosters) = &rosters {
+            plan.notes.extend(seated_nobody(rosters, &roll, &plan));
+            plan.notes
+                .extend(self.classless(who, source, rosters).await?);
         }
-        // The reader's first (parents, guardians), then the planner's.
+        // The reader's (parents, guardians, roles of nobody listed) and the planner's (deletions
+        // of nobody the source has).
         let planned_skips = std::mem::take(&mut plan.skipped);
         plan.skipped = skipped
             .into_iter()
@@ -625,6 +625,8 @@ impl App {
             })
             .chain(planned_skips)
             .collect();
+        // In the files' order (each line says its file).
+        plan.skipped.sort_by_key(|line| line.line);
         Ok(Ok(Planned {
             mode,
             source_users,
@@ -681,6 +683,48 @@ impl App {
         };
         let write = roster_write(who, source, rosters, roll, &joined);
         Ok(RosterChanges::between(&before, &before.written(&write)))
+    }
+
+    /// A note on the enrolments of `rosters` whose class is neither in the package nor one the
+    /// source has: they seat nobody. `None` when there are none.
+    async fn classless(
+        &self,
+        who: &Principal,
+        source: &SourceSettings,
+        rosters: &RosterSet,
+    ) -> Result<Option<String>, AppError> {
+        let sent: HashSet<&str> = rosters
+            .classes
+            .iter()
+            .filter(|c| !c.deleted)
+            .map(|c| c.external_id.as_str())
+            .collect();
+        let unsent: Vec<&rollcall_import::EnrollmentRow> = rosters
+            .enrollments
+            .iter()
+            .filter(|e| !e.deleted && !sent.contains(e.class.as_str()))
+            .collect();
+        if unsent.is_empty() {
+            return Ok(None);
+        }
+        let had = {
+            let mut uow = self.store.begin().await?;
+            uow.source_rosters(who.org_id, source.id).await?
+        };
+        let had: HashSet<&str> = had.rosters.iter().map(|r| r.external_id.as_str()).collect();
+        let lines: Vec<u64> = unsent
+            .iter()
+            .filter(|e| !had.contains(e.class.as_str()))
+            .map(|e| e.line)
+            .collect();
+        Ok((!lines.is_empty()).then(|| {
+            format!(
+                "enrollments.csv: {} enrolment(s) name a class that neither classes.csv nor this \
+                 source has, so they seat nobody: line(s) {}",
+                lines.len(),
+                rollcall_import::listed_lines(&lines)
+            )
+        }))
     }
 
     /// Adds to `versions` those of the people `plan` changes that no row named (the missing,

@@ -214,7 +214,7 @@ fn a_delta_deleting_someone_the_source_lacks_says_so_and_touches_nobody() {
     .unwrap();
     assert_eq!(
         steps(&plan, 1),
-        [status(Status::Archived, Because::Missing)]
+        [status(Status::Archived, Because::Deleted)]
     );
     assert_eq!(steps(&plan, 2), [], "another's person is left alone");
     let skipped: Vec<(Option<u64>, Option<&str>)> = plan

@@ -563,9 +563,9 @@ fn a_person_enrolled_twice_in_a_class_is_seated_once_and_noted() {
     let note = read
         .notes
         .iter()
-        .find(|n| n.starts_with("enrollments.csv: 2 enrolments"))
+        .find(|n| n.starts_with("enrollments.csv: 2 enrolment(s)"))
         .unwrap_or_else(|| panic!("{:#?}", read.notes));
-    assert!(note.contains("(lines 2, 5)"), "{note}");
+    assert!(note.contains("(line(s) 2, 5)"), "{note}");
 }
 
 #[test]
@@ -609,7 +609,7 @@ fn lines_in_a_note_stop_at_ten() {
 }
 
 #[test]
-fn a_school_the_package_does_not_name_is_written_by_its_sourced_id() {
+fn a_school_the_package_does_not_name_keeps_its_sourced_id_and_leaves_the_name() {
     let manifest = "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\n\
         file.users,delta\n";
     let users = "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,\
@@ -618,11 +618,15 @@ fn a_school_the_package_does_not_name_is_written_by_its_sourced_id() {
         stu-2,active,,true,,student,kim,Kim,Ode\n";
     let read = read_zip(&zip(&[("manifest.csv", manifest), ("users.csv", users)]))
         .unwrap_or_else(|p| panic!("{p:#?}"));
-    let schools: Vec<Option<&str>> = listed(&read)
+    let schools: Vec<(Option<&str>, Option<&str>)> = listed(&read)
         .iter()
-        .map(|l| l.attributes.get("school"))
+        .map(|l| (l.attributes.get("school_id"), l.attributes.get("school")))
         .collect();
-    assert_eq!(schools, [Some("school-west"), None], "a move is never lost");
+    assert_eq!(
+        schools,
+        [(Some("school-west"), None), (None, None)],
+        "a move is never lost, and a name never made up"
+    );
     assert!(
         read.notes
             .iter()
@@ -630,5 +634,14 @@ fn a_school_the_package_does_not_name_is_written_by_its_sourced_id() {
                 .starts_with("users.csv: 1 person(s) belong to orgs the package does not name")),
         "{:#?}",
         read.notes
+    );
+    // With orgs.csv, both.
+    let read = read_zip(&sample("1.1")).unwrap_or_else(|p| panic!("{p:#?}"));
+    let ada = listed(&read)[0];
+    assert_eq!(ada.attributes.get("school_id"), Some("school-hs"));
+    assert!(
+        ada.attributes
+            .get("school")
+            .is_some_and(|name| !name.is_empty())
     );
 }
