@@ -277,6 +277,7 @@ async fn serve(app: App, bind: &str, settings: rollcall_web::Settings) -> Result
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    quiet_when_the_reader_is_gone();
     // An operator reads the error and its causes, never a stack trace (whatever
     // RUST_BACKTRACE says).
     match run().await {
@@ -286,6 +287,25 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Output piped to a reader that stopped reading (`rollcall runs show … | head`) ends the
+/// command quietly, as it ends other tools, not with a panic's message and stack trace.
+fn quiet_when_the_reader_is_gone() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            // What a shell reports for a command ended by a closed pipe (128 + SIGPIPE).
+            std::process::exit(141);
+        }
+        report(info);
+    }));
 }
 
 /// A folder given as an absolute path.

@@ -288,9 +288,10 @@ pub async fn import(
             bail!(
                 "held for approval as run {run}: it would remove {} people at once, and nothing \
                  of that was changed. Check the file (a truncated export archives whoever it \
-                 leaves out), then `rollcall runs approve {run}` (with --exclude USER_ID for \
-                 anyone to keep) or `rollcall runs reject {run}`",
-                plan.removals()
+                 leaves out), then `rollcall runs approve --org {org} {run}` (with --exclude \
+                 USER_ID for anyone to keep) or `rollcall runs reject --org {org} {run}`",
+                plan.removals(),
+                org = shown(org),
             );
         }
         ImportOutcome::Applied { run, plan } => {

@@ -303,6 +303,10 @@ fn a_held_run_is_approved_then_undone_from_the_command_line() {
         .and_then(|rest| rest.split(':').next())
         .unwrap_or_else(|| panic!("{said}"))
         .to_owned();
+    assert!(
+        said.contains(&format!("rollcall runs approve --org northfield {id}")),
+        "the hint is a command to copy: {said}"
+    );
     let listed = ok(&rollcall(&url, &["user", "list", "--org", "northfield"]));
     assert!(listed.contains("bo"), "nothing changed yet: {listed}");
     let approved = ok(&rollcall(
@@ -316,6 +320,27 @@ fn a_held_run_is_approved_then_undone_from_the_command_line() {
     ));
     assert!(shown.starts_with("applied one.csv"), "{shown}");
     assert!(shown.contains("applied by cli at"), "{shown}");
+    // Piped to a reader that has stopped reading (`| head`): it ends quietly, as tools do.
+    let mut piped = Command::new(env!("CARGO_BIN_EXE_rollcall"))
+        .args([
+            "--database-url",
+            &url,
+            "runs",
+            "show",
+            "--org",
+            "northfield",
+            &id,
+        ])
+        .env("ROLLCALL_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(piped.stdout.take());
+    let ended = piped.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&ended.stderr);
+    assert!(!said.contains("panicked"), "{said}");
+    assert_eq!(ended.status.code(), Some(141), "{said}");
     let undone = ok(&rollcall(
         &url,
         &["runs", "undo", "--org", "northfield", &id],
