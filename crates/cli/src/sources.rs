@@ -424,12 +424,7 @@ pub async fn runs(app: App, command: RunCommand) -> Result<()> {
                 );
             }
         }
-        RunCommand::Show { org, id } => {
-            let who = principal(&app, &org).await?;
-            let run = app.run(&who, id).await.map_err(|e| anyhow!("{e}"))?;
-            print_run(&run);
-            print_classes(&app, &who, id).await?;
-        }
+        RunCommand::Show { org, id } => show_run(&app, &org, id).await?,
         RunCommand::Approve { org, id, excluded } => {
             let who = principal(&app, &org).await?;
             match app
@@ -517,13 +512,29 @@ async fn print_classes(app: &App, who: &Principal, run: RunId) -> Result<()> {
     Ok(())
 }
 
-fn print_run(run: &RunRecord) {
+/// `runs show`: the run, its source by name, and what it did to classes.
+async fn show_run(app: &App, org: &str, id: RunId) -> Result<()> {
+    let who = principal(app, org).await?;
+    let run = app.run(&who, id).await.map_err(|e| anyhow!("{e}"))?;
+    let sources = app
+        .provisioning_sources(&who)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    let source = sources.iter().find(|s| s.id == run.source_id);
+    print_run(
+        &run,
+        source.map_or("a source since removed", |s| s.name.as_str()),
+    );
+    print_classes(app, &who, id).await
+}
+
+fn print_run(run: &RunRecord, source: &str) {
     println!(
         "{} {} ({} run of {}, sha256 {}) by {}, {} to {}",
         run.outcome.as_str(),
         shown(&run.file_name),
         run.mode.as_str(),
-        run.source_id,
+        shown(source),
         run.checksum,
         shown(&run.actor_label),
         run.started_at,

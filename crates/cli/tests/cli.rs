@@ -318,7 +318,10 @@ fn a_held_run_is_approved_then_undone_from_the_command_line() {
         &url,
         &["runs", "show", "--org", "northfield", &id],
     ));
-    assert!(shown.starts_with("applied one.csv"), "{shown}");
+    assert!(
+        shown.starts_with("applied one.csv (full run of sis,"),
+        "{shown}"
+    );
     assert!(shown.contains("applied by cli at"), "{shown}");
     // Piped to a reader that has stopped reading (`| head`): it ends quietly, as tools do.
     let mut piped = Command::new(env!("CARGO_BIN_EXE_rollcall"))

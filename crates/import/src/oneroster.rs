@@ -543,20 +543,20 @@ fn orgs(table: &Table) -> Result<HashMap<String, Org>, Vec<Problem>> {
         .collect())
 }
 
-/// A user's current roles in the package (1.2's roles.csv): where the first is written, and
-/// whether users.csv lists the user.
+/// A user's current roles in the package (1.2's roles.csv), and whether users.csv lists the
+/// user.
 #[derive(Default)]
 struct Roles {
     held: Vec<Held>,
-    line: u64,
     listed: Cell<bool>,
 }
 
-/// A user's current role in the package (1.2's roles.csv), and the org it is held in.
+/// A user's current role in the package (1.2's roles.csv), the org it is held in, and its line.
 struct Held {
     role: String,
     primary: bool,
     org: String,
+    line: u64,
 }
 
 /// The current roles of roles.csv that name someone users.csv does not list, each a row left
@@ -572,11 +572,13 @@ fn unlisted_roles(file: &str, held: &HashMap<String, Roles>, mode: Mode) -> Vec<
     let mut unlisted: Vec<Skipped> = held
         .iter()
         .filter(|(_, roles)| !roles.listed.get())
-        .map(|(user, roles)| Skipped {
-            file: file.to_owned(),
-            line: roles.line,
-            external_id: user.clone(),
-            why: why.to_owned(),
+        .flat_map(|(user, roles)| {
+            roles.held.iter().map(|held| Skipped {
+                file: file.to_owned(),
+                line: held.line,
+                external_id: user.clone(),
+                why: why.to_owned(),
+            })
         })
         .collect();
     unlisted.sort_unstable_by_key(|skipped| skipped.line);
@@ -621,16 +623,12 @@ fn roles(table: &Table) -> Result<HashMap<String, Roles>, Vec<Problem>> {
             }
         };
         if current {
-            let roles = held
-                .entry(f[user].trim().to_owned())
-                .or_insert_with(|| Roles {
-                    line: *line,
-                    ..Roles::default()
-                });
+            let roles = held.entry(f[user].trim().to_owned()).or_default();
             roles.held.push(Held {
                 role: f[role].trim().to_owned(),
                 primary,
                 org: f[org].trim().to_owned(),
+                line: *line,
             });
         }
     }
