@@ -159,6 +159,8 @@ impl App {
         let settings = self.store.provisioning_settings(who.org_id).await?;
         let source_users = planned.source_users;
         if !request.confirmed && settings.safeguard.holds(&planned.plan, source_users) {
+            // What it would do to classes, as the preview says it, before any of it is written.
+            let classes = self.classes_of(who, &source, &planned).await?;
             let mut uow = self.store.begin().await?;
             let mut rest_counts = None;
             if settings.apply_rest_when_held {
@@ -182,7 +184,10 @@ impl App {
             );
             return Ok(ImportOutcome::Held {
                 run: held.id,
-                plan: planned.plan,
+                plan: Plan {
+                    classes,
+                    ..planned.plan
+                },
                 rest: rest_counts,
             });
         }
@@ -646,14 +651,28 @@ impl App {
         source: &SourceSettings,
         planned: Planned,
     ) -> Result<ImportOutcome, AppError> {
-        let mut plan = planned.plan;
-        if let Some(rosters) = &planned.rosters {
-            let classes = self
-                .class_changes(who, source, &plan, rosters, &planned.roll)
-                .await?;
-            plan.classes = Some(classes);
+        let classes = self.classes_of(who, source, &planned).await?;
+        Ok(ImportOutcome::Preview(Plan {
+            classes,
+            ..planned.plan
+        }))
+    }
+
+    /// What applying `planned` would do to the source's classes; `None` for a file without
+    /// classes. Read in a unit of work of its own, before the run's.
+    async fn classes_of(
+        &self,
+        who: &Principal,
+        source: &SourceSettings,
+        planned: &Planned,
+    ) -> Result<Option<RosterChanges>, AppError> {
+        match &planned.rosters {
+            Some(rosters) => Ok(Some(
+                self.class_changes(who, source, &planned.plan, rosters, &planned.roll)
+                    .await?,
+            )),
+            None => Ok(None),
         }
-        Ok(ImportOutcome::Preview(plan))
     }
 
     /// What applying `plan` would do to the source's classes, worked out from them as they are
