@@ -227,7 +227,7 @@ describe("provisioning in the console", { concurrency: 1 }, () => {
     assert.doesNotMatch(counts, /reactivated/, "Zoë, deactivated by an admin, stays inactive");
     assert.match(counts, /1\s+skipped/);
     // What the package would do to classes is in the preview too, before anything is applied.
-    assert.match(await page.locator("#preview p.class-changes").innerText(), /In its classes: classes 1 made; members \d+ added to a class\./);
+    assert.match(await page.locator("#preview p.class-changes").innerText(), /In its classes: 1 class made, \d+ members added\./);
     await page.getByLabel("Show").selectOption("skipped");
     await page.locator("#items tbody tr:not([hidden])", { hasText: "Rollcall does not manage parents and guardians" }).waitFor();
     await screenshot(page, "oneroster-preview-desktop");
@@ -237,13 +237,13 @@ describe("provisioning in the console", { concurrency: 1 }, () => {
     assert.equal(statusOf("grace.hopper"), "active");
     // The run's page says what it did to classes, beside the people it changed, and what of
     // the package it did not read.
-    assert.match(await page.locator("p.class-changes").innerText(), /In its classes: classes 1 made; members \d+ added to a class\./);
+    assert.match(await page.locator("p.class-changes").innerText(), /In its classes: 1 class made, \d+ members added\./);
     assert.match(await page.locator("p.run-note").innerText(), /^courses\.csv: not read/);
     await screenshot(page, "oneroster-run-desktop");
     // Before an undo, the confirmation says what the run did to classes too (then Cancel).
     await page.getByRole("link", { name: "Undo this import…" }).click();
     await page.getByRole("heading", { name: "Undo this import?" }).waitFor();
-    assert.match(await page.locator("main").innerText(), /In its classes: classes 1 made; members \d+ added to a class\./);
+    assert.match(await page.locator("main").innerText(), /In its classes: 1 class made, \d+ members added\./);
     await page.getByRole("link", { name: "Cancel" }).click();
     await page.getByRole("heading", { name: /sample-1\.1\.zip\s+Applied/ }).waitFor();
 

@@ -286,11 +286,14 @@ pub async fn import(
                 );
             }
             bail!(
-                "held for approval as run {run}: it would remove {} people at once, and nothing \
+                "held for approval as run {run}: it would remove {} at once, and nothing \
                  of that was changed. Check the file (a truncated export archives whoever it \
                  leaves out), then `rollcall runs approve --org {org} {run}` (with --exclude \
                  USER_ID for anyone to keep) or `rollcall runs reject --org {org} {run}`",
-                plan.removals(),
+                match plan.removals() {
+                    1 => "1 person".to_owned(),
+                    n => format!("{n} people"),
+                },
                 org = shown(org),
             );
         }

@@ -236,7 +236,7 @@ fn a_roster_file_is_previewed_then_imported_and_a_paused_source_refuses() {
         ],
     ));
     assert!(
-        applied.contains("In its classes: classes 1 made; members"),
+        applied.contains("In its classes: 1 class made, "),
         "{applied}"
     );
     ok(&rollcall(

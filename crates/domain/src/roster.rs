@@ -195,38 +195,23 @@ pub struct RosterChanges {
 }
 
 impl RosterChanges {
-    /// What a run changed in classes, in words: "classes 3 made, 1 changed; members 40 added to
-    /// a class" (empty when nothing).
+    /// What a run changed in classes, in words: "3 classes made, 1 class changed, 40 members
+    /// added" (empty when nothing).
     pub fn summary(&self) -> String {
-        // "<heading> n what, …" for the counts that are not zero.
-        let part = |heading: &str, counts: &[(usize, &str)]| {
-            let said: Vec<String> = counts
-                .iter()
-                .filter(|(n, _)| *n > 0)
-                .map(|(n, what)| format!("{n} {what}"))
-                .collect();
-            (!said.is_empty()).then(|| format!("{heading} {}", said.join(", ")))
+        let counted = |n: usize, one: &str, many: &str, what: &str| {
+            (n > 0).then(|| format!("{n} {} {what}", if n == 1 { one } else { many }))
         };
-        let classes = part(
-            "classes",
-            &[
-                (self.created.len(), "made"),
-                (self.updated.len(), "changed"),
-                (self.deleted.len(), "removed"),
-            ],
-        );
-        let seats = part(
-            "members",
-            &[
-                (self.joined.len(), "added to a class"),
-                (self.left.len(), "taken out of one"),
-            ],
-        );
-        [classes, seats]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join("; ")
+        [
+            counted(self.created.len(), "class", "classes", "made"),
+            counted(self.updated.len(), "class", "classes", "changed"),
+            counted(self.deleted.len(), "class", "classes", "removed"),
+            counted(self.joined.len(), "member", "members", "added"),
+            counted(self.left.len(), "member", "members", "taken out"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ")
     }
 
     /// The difference between a source's rosters before a run and after it.
@@ -476,7 +461,7 @@ mod tests {
         let made = RosterChanges::between(&before, &after);
         assert_eq!(
             made.summary(),
-            "classes 1 changed, 1 removed; members 2 added to a class, 2 taken out of one"
+            "1 class changed, 1 class removed, 2 members added, 2 members taken out"
         );
         // A full set of seats replaces them all; a removal takes one away.
         let write = RosterWrite {
@@ -501,13 +486,13 @@ mod tests {
         };
         assert_eq!(
             made.summary(),
-            "classes 1 made, 1 removed; members 2 taken out of one"
+            "1 class made, 1 class removed, 2 members taken out"
         );
         let joined = RosterChanges {
             joined: vec![seat(&math, UserId::new(), MemberRole::Teacher)],
             ..RosterChanges::default()
         };
-        assert_eq!(joined.summary(), "members 1 added to a class");
+        assert_eq!(joined.summary(), "1 member added");
     }
 
     #[test]
