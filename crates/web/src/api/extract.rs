@@ -145,3 +145,15 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
             })
     }
 }
+
+/// A page's `limit`: `default` when none is asked, refused outside 1 to `most`.
+pub(crate) fn limit_within(asked: Option<u64>, default: u64, most: u64) -> Result<u64, Problem> {
+    match asked {
+        None => Ok(default),
+        Some(limit) if (1..=most).contains(&limit) => Ok(limit),
+        Some(_) => Err(Problem::invalid(vec![FieldError::new(
+            "limit",
+            format!("must be between 1 and {most}"),
+        )])),
+    }
+}

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::Problem;
 use super::auth::ApiPrincipal;
-use super::extract::{ApiJson, ApiQuery, OptionalJson};
+use super::extract::{ApiJson, ApiQuery, OptionalJson, limit_within};
 use super::users::UserBody;
 
 /// A lesson: its text is Markdown.
@@ -1036,16 +1036,4 @@ pub async fn write_message(
         .write_message(&who, &to, &body.subject, &body.body)
         .await?;
     Ok((StatusCode::CREATED, Json(WrittenBody::from(written))).into_response())
-}
-
-/// A page's `limit`: `default` when none is asked, refused outside 1 to `most`.
-pub(crate) fn limit_within(asked: Option<u64>, default: u64, most: u64) -> Result<u64, Problem> {
-    match asked {
-        None => Ok(default),
-        Some(limit) if (1..=most).contains(&limit) => Ok(limit),
-        Some(_) => Err(Problem::invalid(vec![FieldError::new(
-            "limit",
-            format!("must be between 1 and {most}"),
-        )])),
-    }
 }

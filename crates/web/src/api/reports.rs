@@ -282,7 +282,7 @@ pub async fn completions(
             &who,
             &filter,
             params.after.as_deref(),
-            super::learning::limit_within(params.limit, 100, 500)?,
+            super::extract::limit_within(params.limit, 100, 500)?,
         )
         .await?;
     Ok(Json(ReportPageBody {
