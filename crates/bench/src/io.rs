@@ -92,13 +92,18 @@ pub fn peak_mib() -> f64 {
         .map_or(f64::NAN, |kib| kib / 1024.0)
 }
 
-/// The org `bench` of the database at `url` (a database an earlier step of the same run made),
-/// and its system principal: what a measurement in a fresh process (`figures_apart`) works on.
+/// The org `bench` of the database at `url` (a database an earlier step of the same run made,
+/// or one `--keep` left, brought up to this build's migrations), and its system principal: what
+/// a measurement in a fresh process (`figures_apart`) works on.
 pub async fn bench_org_at(url: &str) -> Result<(rollcall_app::App, rollcall_app::Principal)> {
     let store: std::sync::Arc<dyn rollcall_store::Store> = if url.starts_with("postgres") {
-        std::sync::Arc::new(rollcall_store_postgres::PostgresStore::connect(url).await?)
+        let store = rollcall_store_postgres::PostgresStore::connect(url).await?;
+        store.migrate().await?;
+        std::sync::Arc::new(store)
     } else {
-        std::sync::Arc::new(rollcall_store_sqlite::SqliteStore::connect(url).await?)
+        let store = rollcall_store_sqlite::SqliteStore::connect(url).await?;
+        store.migrate().await?;
+        std::sync::Arc::new(store)
     };
     let app = rollcall_app::App::new(store);
     let org = app.org_by_slug("bench").await?;

@@ -201,12 +201,21 @@ impl RosterChanges {
         let counted = |n: usize, one: &str, many: &str, what: &str| {
             (n > 0).then(|| format!("{n} {} {what}", if n == 1 { one } else { many }))
         };
+        // A member whose part changed left one seat and took another in the same class.
+        let left: HashSet<(RosterId, UserId)> =
+            self.left.iter().map(|s| (s.roster, s.user)).collect();
+        let moved = self
+            .joined
+            .iter()
+            .filter(|s| left.contains(&(s.roster, s.user)))
+            .count();
         [
             counted(self.created.len(), "class", "classes", "made"),
             counted(self.updated.len(), "class", "classes", "changed"),
             counted(self.deleted.len(), "class", "classes", "removed"),
-            counted(self.joined.len(), "member", "members", "added"),
-            counted(self.left.len(), "member", "members", "taken out"),
+            counted(self.joined.len() - moved, "member", "members", "added"),
+            counted(self.left.len() - moved, "member", "members", "taken out"),
+            counted(moved, "member's part", "members' parts", "changed"),
         ]
         .into_iter()
         .flatten()
@@ -461,7 +470,8 @@ mod tests {
         let made = RosterChanges::between(&before, &after);
         assert_eq!(
             made.summary(),
-            "1 class changed, 1 class removed, 2 members added, 2 members taken out"
+            "1 class changed, 1 class removed, 1 member added, 1 member taken out, 1 member's \
+             part changed"
         );
         // A full set of seats replaces them all; a removal takes one away.
         let write = RosterWrite {
@@ -493,6 +503,17 @@ mod tests {
             ..RosterChanges::default()
         };
         assert_eq!(joined.summary(), "1 member added");
+        // A teacher who becomes a student left one seat and took another: one change of part.
+        let ada = UserId::new();
+        let moved = RosterChanges {
+            joined: vec![
+                seat(&math, ada, MemberRole::Student),
+                seat(&math, UserId::new(), MemberRole::Student),
+            ],
+            left: vec![seat(&math, ada, MemberRole::Teacher)],
+            ..RosterChanges::default()
+        };
+        assert_eq!(moved.summary(), "1 member added, 1 member's part changed");
     }
 
     #[test]
