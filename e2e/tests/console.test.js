@@ -412,6 +412,9 @@ describe("the console", { concurrency: 2 }, () => {
     await dialog.getByRole("button", { name: "Confirm" }).click();
     await admin.locator("#flash").getByText("Rosalind Franklin is now archived.").waitFor();
     await (await rowOf(admin, "Franklin, Rosalind")).waitFor({ state: "detached" });
+    // The list the archive refreshed, settled before another is asked for: a refresh still in
+    // flight could otherwise land after the archived list and replace it.
+    await settled(admin);
 
     await filter(admin, "archived");
     await admin.getByLabel("More actions for Rosalind Franklin").click();
