@@ -56,6 +56,9 @@ async function search(page, words) {
 }
 
 async function filter(page, status) {
+  // A change made just before (a status, the ⋯ menu) has the list read itself again: that
+  // refresh, still in flight, could land after this filter's answer and replace it.
+  await settled(page);
   const results = page.waitForResponse((r) => r.url().includes(`status=${status}`));
   await page.getByLabel("Status").selectOption(status);
   await (await results).finished();
@@ -412,9 +415,6 @@ describe("the console", { concurrency: 2 }, () => {
     await dialog.getByRole("button", { name: "Confirm" }).click();
     await admin.locator("#flash").getByText("Rosalind Franklin is now archived.").waitFor();
     await (await rowOf(admin, "Franklin, Rosalind")).waitFor({ state: "detached" });
-    // The list the archive refreshed, settled before another is asked for: a refresh still in
-    // flight could otherwise land after the archived list and replace it.
-    await settled(admin);
 
     await filter(admin, "archived");
     await admin.getByLabel("More actions for Rosalind Franklin").click();
