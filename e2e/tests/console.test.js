@@ -5,7 +5,7 @@ import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
   ADMIN_PASSWORD, TEACHER_PASSWORD, axeViolations, expectReachable, launchBrowser, policyRefusals,
-  screenshot, signIn, startServer,
+  screenshot, signIn, signInAccepted, startServer,
 } from "./harness.js";
 
 let server;
@@ -30,7 +30,7 @@ async function signedInAdmin(t, options = {}) {
   const context = await browser.newContext({ viewport: DESKTOP, ...options });
   t.after(() => context.close());
   const page = await context.newPage();
-  await signIn(page, server.address, "admin", ADMIN_PASSWORD);
+  await signInAccepted(page, server.address, "admin", ADMIN_PASSWORD);
   await page.waitForURL("**/users");
   return page;
 }
@@ -125,7 +125,7 @@ describe("the console", { concurrency: 2 }, () => {
     // Grace is signed in elsewhere.
     const graceContext = await browser.newContext({ viewport: DESKTOP });
     const grace = await graceContext.newPage();
-    await signIn(grace, server.address, "grace.hopper", TEACHER_PASSWORD);
+    await signInAccepted(grace, server.address, "grace.hopper", TEACHER_PASSWORD);
     await grace.waitForURL("**/my/courses");
     await grace.getByRole("heading", { name: "My courses" }).waitFor();
 
@@ -181,7 +181,7 @@ describe("the console", { concurrency: 2 }, () => {
     await admin.getByRole("cell", { name: "Back from leave" }).waitFor();
 
     const hedy = await browser.newPage({ viewport: DESKTOP });
-    await signIn(hedy, server.address, "hedy.lamarr", TEACHER_PASSWORD);
+    await signInAccepted(hedy, server.address, "hedy.lamarr", TEACHER_PASSWORD);
     await hedy.waitForURL("**/my/courses");
     await hedy.close();
   });
@@ -205,7 +205,7 @@ describe("the console", { concurrency: 2 }, () => {
     assert.equal(await admin.getByRole("button", { name: "Deactivate selected" }).count(), 0, "no bulk bar over nothing");
 
     const zoe = await browser.newPage({ viewport: PHONE });
-    await signIn(zoe, server.address, "zoe.orsted", secret);
+    await signInAccepted(zoe, server.address, "zoe.orsted", secret);
     await zoe.waitForURL("**/account");
     await zoe.getByRole("heading", { name: "Choose a new password" }).waitFor();
     await zoe.goto(`${server.address}/users`);
@@ -352,7 +352,7 @@ describe("the console", { concurrency: 2 }, () => {
     assert.match(first, /^[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}$/);
 
     const katherine = await browser.newPage({ viewport: PHONE });
-    await signIn(katherine, server.address, "katherine.johnson", first);
+    await signInAccepted(katherine, server.address, "katherine.johnson", first);
     await katherine.getByRole("heading", { name: "Choose a new password" }).waitFor();
     await katherine.close();
 
@@ -378,6 +378,41 @@ describe("the console", { concurrency: 2 }, () => {
     assert.equal(response.status(), 403);
     await admin.reload();
     assert.equal(await admin.getByRole("switch", { name: "Active" }).isChecked(), true);
+  });
+
+  test("a list refresh still in flight gives way to a filter picked after it", async (t) => {
+    const admin = await signedInAdmin(t);
+    // On a slow network: the refresh that follows a change is on its way when the filter is
+    // picked, and would land first, so the filter's answer would have nowhere to go.
+    let refreshed;
+    const refreshDone = new Promise((resolve) => { refreshed = resolve; });
+    const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+    await admin.route((url) => url.pathname === "/users", async (route) => {
+      if (route.request().headers()["x-rollcall-refresh"]) {
+        await wait(300);
+        // Cancelled by the page meanwhile (as it should be), the request cannot go on.
+        await route.continue().catch(() => {});
+        refreshed();
+      } else {
+        if (new URL(route.request().url()).searchParams.get("status") === "inactive") await wait(1200);
+        await route.continue().catch(() => {});
+      }
+    });
+    await search(admin, "pupil3");
+    await (await rowOf(admin, "Pupil3, Pat")).getByRole("link", { name: "Active. Deactivate Pat Pupil3" }).click();
+    const dialog = admin.locator("dialog#dialog");
+    await dialog.getByRole("button", { name: "Confirm" }).click();
+    await admin.locator("#flash").getByText("Pat Pupil3 is now inactive.").waitFor();
+
+    // The Inactive filter is picked while the Active list's refresh is still on its way.
+    const answer = admin.waitForResponse((r) => r.url().includes("status=inactive"));
+    await admin.getByLabel("Status").selectOption("inactive");
+    await (await answer).finished();
+    await refreshDone;
+    await settled(admin);
+    await (await rowOf(admin, "Pupil3, Pat")).waitFor();
+    assert.equal(await admin.getByLabel("Status").inputValue(), "inactive");
+    assert.equal(await admin.locator("table.users tbody tr").count(), 1, "the Inactive list, not the old Active one");
   });
 
   test("without JavaScript, deactivating goes through a confirmation page", async (t) => {

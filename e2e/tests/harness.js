@@ -163,7 +163,7 @@ export async function screenshot(page, name) {
 
 /** Signs in as a person would: when the server says it is busy checking passwords (503, as it
  *  may on a loaded test machine: password checks take one core each), waits the few seconds it
- *  asks and tries again. */
+ *  asks and tries again. Returns "" when let in, else the refusal: its status and the alert. */
 export async function signIn(page, address, login, password) {
   for (let attempt = 1; ; attempt++) {
     await page.goto(`${address}/sign-in`);
@@ -172,10 +172,24 @@ export async function signIn(page, address, login, password) {
     const answer = page.waitForResponse((r) => r.request().method() === "POST" && r.url().endsWith("/sign-in"));
     await page.getByRole("button", { name: "Sign in" }).click();
     const response = await answer;
-    if (response.status() !== 503 || attempt === 5) return;
+    const status = response.status();
+    if (status >= 300 && status < 400) return "";
+    if (status !== 503 || attempt === 5) {
+      // Refused: a test expecting the refusal reads the page; one expecting to be let in
+      // fails at once with the server's reason, not after a long wait for another address.
+      await page.waitForLoadState("domcontentloaded");
+      const said = await page.locator("[role=alert]").allInnerTexts().catch(() => []);
+      return `${status} ${said.join(" ").trim()}`;
+    }
     const wait = Number(response.headers()["retry-after"] || "2");
     await page.waitForTimeout(wait * 1000);
   }
+}
+
+/** Signs in and expects to be let in: a refusal fails the test at once, with its reason. */
+export async function signInAccepted(page, address, login, password) {
+  const refused = await signIn(page, address, login, password);
+  assert.equal(refused, "", `${login} was refused: ${refused}`);
 }
 
 /** A control a person can click: scrolled to, inside the viewport, and the element under its

@@ -6,8 +6,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  ADMIN_PASSWORD, axeViolations, cli, expectReachable, launchBrowser, policyRefusals, screenshot, signIn,
-  startServer,
+  ADMIN_PASSWORD, axeViolations, cli, expectReachable, launchBrowser, policyRefusals, screenshot,
+  signInAccepted, startServer,
 } from "./harness.js";
 
 const PHONE = { width: 390, height: 844 };
@@ -38,7 +38,7 @@ async function signedIn(t, login, password, viewport = DESKTOP) {
   const context = await browser.newContext({ viewport, acceptDownloads: true });
   t.after(() => context.close());
   const page = await context.newPage();
-  await signIn(page, server.address, login, password);
+  await signInAccepted(page, server.address, login, password);
   return page;
 }
 

@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   ADMIN_PASSWORD, TEACHER_PASSWORD, axeViolations, cli, expectReachable, launchBrowser, policyRefusals,
-  screenshot, signIn, startServer,
+  screenshot, signInAccepted, startServer,
 } from "./harness.js";
 
 let server;
@@ -65,7 +65,7 @@ async function signedInAdmin(t, viewport = DESKTOP) {
   const context = await browser.newContext({ viewport });
   t.after(() => context.close());
   const page = await context.newPage();
-  await signIn(page, server.address, "admin", ADMIN_PASSWORD);
+  await signInAccepted(page, server.address, "admin", ADMIN_PASSWORD);
   await page.waitForURL("**/users");
   return page;
 }
@@ -251,7 +251,7 @@ describe("provisioning in the console", { concurrency: 1 }, () => {
     const context = await browser.newContext({ viewport: PHONE });
     t.after(() => context.close());
     const teacher = await context.newPage();
-    await signIn(teacher, server.address, "grace.hopper", TEACHER_PASSWORD);
+    await signInAccepted(teacher, server.address, "grace.hopper", TEACHER_PASSWORD);
     await teacher.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Rosters" }).click();
     await teacher.getByRole("heading", { name: "My rosters" }).waitFor();
     await teacher.getByRole("link", { name: "Mathematics 10" }).click();

@@ -13,7 +13,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   ADMIN_PASSWORD, axeViolations, cli, expectReachable, launchBrowser, policyRefusals, screenshot,
-  signIn, startServer,
+  signInAccepted, startServer,
 } from "./harness.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -51,7 +51,7 @@ async function learn({ username }, finish) {
   const context = await browser.newContext({ viewport: DESKTOP });
   try {
     const page = await context.newPage();
-    await signIn(page, server.address, username, LEARNER_PASSWORD);
+    await signInAccepted(page, server.address, username, LEARNER_PASSWORD);
     await page.waitForURL("**/my/courses");
     await press(page, page.getByRole("link", { name: "Fire safety" }));
     await page.getByText("This course is free.").waitFor();
@@ -115,7 +115,7 @@ async function signedInAdmin(t, viewport = DESKTOP) {
   const context = await browser.newContext({ viewport, acceptDownloads: true });
   t.after(() => context.close());
   const admin = await context.newPage();
-  await signIn(admin, server.address, "admin", ADMIN_PASSWORD);
+  await signInAccepted(admin, server.address, "admin", ADMIN_PASSWORD);
   await admin.waitForURL("**/users");
   return admin;
 }

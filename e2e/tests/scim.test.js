@@ -5,8 +5,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  ADMIN_PASSWORD, axeViolations, expectReachable, launchBrowser, policyRefusals, screenshot, signIn,
-  startServer,
+  ADMIN_PASSWORD, axeViolations, expectReachable, launchBrowser, policyRefusals, screenshot,
+  signInAccepted, startServer,
 } from "./harness.js";
 
 const PHONE = { width: 390, height: 844 };
@@ -46,7 +46,7 @@ test("an admin connects an identity provider, watches its requests and rotates i
   const context = await browser.newContext({ viewport: DESKTOP });
   t.after(() => context.close());
   const admin = await context.newPage();
-  await signIn(admin, server.address, "admin", ADMIN_PASSWORD);
+  await signInAccepted(admin, server.address, "admin", ADMIN_PASSWORD);
 
   await admin.goto(`${server.address}/sources`);
   await admin.getByLabel("Identity provider").fill("okta");

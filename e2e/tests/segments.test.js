@@ -6,7 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
   ADMIN_PASSWORD, axeViolations, cli, expectReachable, launchBrowser, policyRefusals, screenshot,
-  signIn, startServer,
+  signInAccepted, startServer,
 } from "./harness.js";
 
 const PHONE = { width: 390, height: 844 };
@@ -47,7 +47,7 @@ test("an admin builds a segment with a live count, saves, changes and deletes it
   const context = await browser.newContext({ viewport: DESKTOP });
   t.after(() => context.close());
   const admin = await context.newPage();
-  await signIn(admin, server.address, "admin", ADMIN_PASSWORD);
+  await signInAccepted(admin, server.address, "admin", ADMIN_PASSWORD);
 
   await admin.goto(`${server.address}/users`);
   await press(admin, admin.getByRole("link", { name: "Segments", exact: true }));
@@ -116,7 +116,7 @@ test("on a phone, a segment is built, opened, written to, followed to a member a
   const context = await browser.newContext({ viewport: PHONE });
   t.after(() => context.close());
   const admin = await context.newPage();
-  await signIn(admin, server.address, "admin", ADMIN_PASSWORD);
+  await signInAccepted(admin, server.address, "admin", ADMIN_PASSWORD);
   await admin.goto(`${server.address}/segments`);
   await admin.getByLabel("Segment name").fill("Year 7");
   await admin.getByLabel("Rule").fill("year = 7");
