@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Subcommand;
 use rollcall_app::{App, ImportOutcome, ImportRequest, NewSource, Principal, SettingsChange};
-use rollcall_domain::provisioning::{MissingPolicy, Mode, Plan, RunRecord, WhenMissing};
+use rollcall_domain::provisioning::{MissingPolicy, Mode, Outcome, Plan, RunRecord, WhenMissing};
 use rollcall_domain::roster::RosterChanges;
 use rollcall_domain::{RunId, UserId};
 
@@ -299,7 +299,7 @@ pub async fn import(
         }
         ImportOutcome::Applied { run, plan } => {
             print_plan(&plan);
-            print_classes(&app, &who, run).await?;
+            print_classes(&app, &who, run, false).await?;
             println!("Applied as run {run}.");
         }
     }
@@ -498,9 +498,9 @@ pub async fn runs(app: App, command: RunCommand) -> Result<()> {
     Ok(())
 }
 
-/// One run: how it ended, who decided, and its report line by line.
-/// What an applied run changed in classes (OneRoster packages), when it changed anything.
-async fn print_classes(app: &App, who: &Principal, run: RunId) -> Result<()> {
+/// What an applied run changed in classes (OneRoster packages), when it changed anything; for
+/// a held run, what approving it would change.
+async fn print_classes(app: &App, who: &Principal, run: RunId, held: bool) -> Result<()> {
     let made = app
         .run_roster_changes(who, run)
         .await
@@ -510,7 +510,8 @@ async fn print_classes(app: &App, who: &Principal, run: RunId) -> Result<()> {
         .map(RosterChanges::summary)
         .unwrap_or_default();
     if !summary.is_empty() {
-        println!("In its classes: {summary}.");
+        let when = if held { "If approved, in" } else { "In" };
+        println!("{when} its classes: {summary}.");
     }
     Ok(())
 }
@@ -528,7 +529,7 @@ async fn show_run(app: &App, org: &str, id: RunId) -> Result<()> {
         &run,
         source.map_or("a source since removed", |s| s.name.as_str()),
     );
-    print_classes(app, &who, id).await
+    print_classes(app, &who, id, run.outcome == Outcome::Held).await
 }
 
 fn print_run(run: &RunRecord, source: &str) {

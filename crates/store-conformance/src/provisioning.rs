@@ -1173,6 +1173,88 @@ pub async fn a_package_of_enrolments_alone_seats_people_in_the_sources_classes(d
     assert_eq!(members().await, before);
 }
 
+/// A bulk package of `students` students (`stu-0`, …) and one teacher, with one class of
+/// `title` that seats the first three students and the teacher.
+fn class_package(students: usize, title: &str) -> Vec<u8> {
+    let manifest = "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\n\
+        file.users,bulk\nfile.classes,bulk\nfile.enrollments,bulk\n";
+    let users: Vec<String> = (0..students)
+        .map(|i| format!("stu-{i},,,true,school-hs,student,sam{i},,Sam,Student{i}\n"))
+        .collect();
+    let users = users.concat();
+    let users = format!(
+        "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,\
+         givenName,familyName\ntea-1,,,true,school-hs,teacher,tess.tate,,Tess,Tate\n{users}"
+    );
+    let classes = format!(
+        "sourcedId,status,dateLastModified,title,schoolSourcedId\nclass-1,,,{title},school-hs\n"
+    );
+    let seats: Vec<String> = (0..students.min(3))
+        .map(|i| format!("enr-{i},,,class-1,school-hs,stu-{i},student\n"))
+        .collect();
+    let seats = seats.concat();
+    let enrollments = format!(
+        "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role\n\
+         enr-t,,,class-1,school-hs,tea-1,teacher\n{seats}"
+    );
+    zipped(&[
+        ("manifest.csv", manifest),
+        ("users.csv", &users),
+        ("classes.csv", &classes),
+        ("enrollments.csv", &enrollments),
+    ])
+}
+
+/// A held package's page says what approving it would do to classes, as worked out when it
+/// was held: rejected, the run claims no class changes; approved, it keeps what it did, which
+/// its undo takes back.
+pub async fn a_held_package_says_what_approving_would_do_to_classes(db: TestDb) {
+    let f = fixture(db).await;
+    oneroster_source(&f).await;
+    let applied = import_package(&f, "bulk.zip", class_package(30, "Art 10")).await;
+    assert!(
+        matches!(applied, ImportOutcome::Applied { .. }),
+        "{applied:?}"
+    );
+    let truncated = || class_package(3, "Art 10 Honours");
+    let held = |outcome: ImportOutcome| match outcome {
+        ImportOutcome::Held { run, plan, .. } => (run, plan),
+        other => panic!("not held: {other:?}"),
+    };
+
+    let (rejected, plan) = held(import_package(&f, "short.zip", truncated()).await);
+    let foreseen = plan.classes.expect("the package has classes");
+    assert_eq!(foreseen.summary(), "1 class changed");
+    let kept = f.app.run_roster_changes(&f.admin, rejected).await.unwrap();
+    assert_eq!(
+        kept.as_ref().map(RosterChanges::summary).as_deref(),
+        Some("1 class changed")
+    );
+    f.app.reject_run(&f.admin, rejected).await.unwrap();
+    let kept = f.app.run_roster_changes(&f.admin, rejected).await.unwrap();
+    assert_eq!(kept, None, "a rejected run changed no class");
+    let titles = || async {
+        let rosters = f.app.rosters(&f.admin).await.unwrap();
+        rosters
+            .into_iter()
+            .map(|r| r.roster.title)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(titles().await, ["Art 10"]);
+
+    let (approved, _) = held(import_package(&f, "short.zip", truncated()).await);
+    f.app.approve_run(&f.admin, approved, &[]).await.unwrap();
+    assert_eq!(titles().await, ["Art 10 Honours"]);
+    let done = f.app.run_roster_changes(&f.admin, approved).await.unwrap();
+    assert_eq!(
+        done.as_ref().map(RosterChanges::summary).as_deref(),
+        Some("1 class changed")
+    );
+    let undo = f.app.undo_run(&f.admin, approved).await.unwrap();
+    assert_eq!(undo.rosters_reverted, 1, "{undo:?}");
+    assert_eq!(titles().await, ["Art 10"]);
+}
+
 /// The sample's class is a roster; its teacher sees it, with the members the status rules show.
 async fn the_class_is_a_roster_its_teacher_sees(f: &Fixture) {
     let rosters = f.app.rosters(&f.admin).await.unwrap();

@@ -41,6 +41,7 @@ rollcall_testkit::backend_tests!(
     a_oneroster_package_provisions_and_a_broken_one_changes_nothing,
     undoing_a_run_takes_back_its_roster_changes,
     a_package_of_enrolments_alone_seats_people_in_the_sources_classes,
+    a_held_package_says_what_approving_would_do_to_classes,
     an_import_ends_the_sessions_and_tokens_of_whom_it_deactivates,
     a_course_reads_back_and_a_stale_edit_is_refused,
     everyone_enrolment_takes_in_all_but_the_archived_and_notifies_only_the_active,

@@ -303,7 +303,8 @@ pub trait Store:
     async fn provisioning_settings(&self, org: OrgId) -> StoreResult<ProvisioningSettings>;
     /// Everyone an applied run changed, as they were before it.
     async fn run_touches(&self, org: OrgId, run: RunId) -> StoreResult<Vec<Touch>>;
-    /// What a run changed in its source's rosters (none kept for runs that changed none).
+    /// What a run changed in its source's rosters (none kept for runs that changed none); for
+    /// a held run, what approving it would change, as worked out when it was held.
     async fn run_roster_changes(
         &self,
         org: OrgId,
@@ -483,13 +484,16 @@ pub trait UnitOfWork:
     ) -> StoreResult<()>;
     /// A source's rosters and their seats, as this unit of work sees them.
     async fn source_rosters(&mut self, org: OrgId, source: SourceId) -> StoreResult<RosterState>;
-    /// Keeps what a run changed in its source's rosters, for its undo.
+    /// Keeps what a run changed in its source's rosters, for its undo (or, for a held run,
+    /// what approving it would change), in place of what was kept for it before.
     async fn put_run_roster_changes(
         &mut self,
         org: OrgId,
         run: RunId,
         changes: &RosterChanges,
     ) -> StoreResult<()>;
+    /// Forgets what was kept of a run's roster changes (a held run's, when it is rejected).
+    async fn delete_run_roster_changes(&mut self, org: OrgId, run: RunId) -> StoreResult<()>;
     /// Writes the undo of a run's roster changes.
     async fn undo_rosters(&mut self, org: OrgId, undo: &RosterUndo) -> StoreResult<()>;
     async fn put_held_file(&mut self, org: OrgId, run: RunId, file: &[u8]) -> StoreResult<()>;

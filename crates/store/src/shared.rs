@@ -1566,7 +1566,17 @@ where
         q.row(
             true,
             [org.as_uuid().into(), run.as_uuid().into(), text.into()],
-        );
+        )
+        .push(" on conflict (org_id, run_id) do update set changes = excluded.changes");
+        q.execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
+    async fn delete_run_roster_changes(&mut self, org: OrgId, run: RunId) -> StoreResult<()> {
+        let mut q = Sql::<B>::new("delete from run_roster_changes where org_id = ");
+        q.bind(org.as_uuid())
+            .push(" and run_id = ")
+            .bind(run.as_uuid());
         q.execute(&mut *self.tx).await?;
         Ok(())
     }

@@ -159,37 +159,10 @@ impl App {
         let settings = self.store.provisioning_settings(who.org_id).await?;
         let source_users = planned.source_users;
         if !request.confirmed && settings.safeguard.holds(&planned.plan, source_users) {
-            // What it would do to classes, as the preview says it, before any of it is written.
-            let classes = self.classes_of(who, &source, &planned).await?;
-            let mut uow = self.store.begin().await?;
-            let mut rest_counts = None;
-            if settings.apply_rest_when_held {
-                let rest = planned.plan.without_removals();
-                let run = record(planned.mode, Outcome::Applied, Some(&rest), rest.report());
-                self.write_plan(uow.as_mut(), who, &source, &planned, &rest, run.id)
-                    .await?;
-                uow.insert_run(&run).await?;
-                rest_counts = Some(run.counts);
-            }
-            // Made after the rest's run: the held one comes first in the history.
-            let report = planned.plan.report();
-            let held = record(planned.mode, Outcome::Held, Some(&planned.plan), report);
-            uow.insert_run(&held).await?;
-            uow.put_held_file(who.org_id, held.id, &file).await?;
-            uow.commit().await?;
-            tracing::warn!(
-                removals = planned.plan.removals(),
-                source_users,
-                "import run held for approval"
-            );
-            return Ok(ImportOutcome::Held {
-                run: held.id,
-                plan: Plan {
-                    classes,
-                    ..planned.plan
-                },
-                rest: rest_counts,
-            });
+            let apply_rest = settings.apply_rest_when_held;
+            return self
+                .hold(who, &source, planned, &file, apply_rest, record)
+                .await;
         }
         let run = record(
             planned.mode,
@@ -296,6 +269,56 @@ impl App {
         Ok(ImportOutcome::Applied { run: id, plan })
     }
 
+    /// Holds a run the safeguard stops: its file is kept for approval, with what it would do
+    /// to classes; the rest of it (all but its removals) is applied now when `apply_rest`.
+    async fn hold(
+        &self,
+        who: &Principal,
+        source: &SourceSettings,
+        planned: Planned,
+        file: &Bytes,
+        apply_rest: bool,
+        record: impl Fn(Mode, Outcome, Option<&Plan>, Vec<ReportLine>) -> RunRecord,
+    ) -> Result<ImportOutcome, AppError> {
+        // What it would do to classes, as the preview says it, before any of it is written.
+        let classes = self.classes_of(who, source, &planned).await?;
+        let mut uow = self.store.begin().await?;
+        let mut rest_counts = None;
+        if apply_rest {
+            let rest = planned.plan.without_removals();
+            let run = record(planned.mode, Outcome::Applied, Some(&rest), rest.report());
+            self.write_plan(uow.as_mut(), who, source, &planned, &rest, run.id)
+                .await?;
+            uow.insert_run(&run).await?;
+            rest_counts = Some(run.counts);
+        }
+        // Made after the rest's run: the held one comes first in the history.
+        let report = planned.plan.report();
+        let held = record(planned.mode, Outcome::Held, Some(&planned.plan), report);
+        uow.insert_run(&held).await?;
+        uow.put_held_file(who.org_id, held.id, file).await?;
+        // What approving would do to classes, for the run's page: unless the rest of the
+        // run, classes with it, was applied now.
+        if let (Some(classes), false) = (&classes, apply_rest) {
+            uow.put_run_roster_changes(who.org_id, held.id, classes)
+                .await?;
+        }
+        uow.commit().await?;
+        tracing::warn!(
+            removals = planned.plan.removals(),
+            source_users = planned.source_users,
+            "import run held for approval"
+        );
+        Ok(ImportOutcome::Held {
+            run: held.id,
+            plan: Plan {
+                classes,
+                ..planned.plan
+            },
+            rest: rest_counts,
+        })
+    }
+
     /// Rejects a held run: nothing of it is ever applied.
     pub async fn reject_run(&self, who: &Principal, id: RunId) -> Result<RunRecord, AppError> {
         let held = self.held_run(who, id, "rejected").await?;
@@ -311,6 +334,7 @@ impl App {
         let mut uow = self.store.begin().await?;
         decided_first(uow.update_run(&run, Outcome::Held).await?)?;
         uow.delete_held_file(who.org_id, id).await?;
+        uow.delete_run_roster_changes(who.org_id, id).await?;
         uow.commit().await?;
         Ok(run)
     }
@@ -418,7 +442,8 @@ impl App {
     }
 
     /// What an applied run changed in its source's classes, as kept for its undo (none for a
-    /// run of a plain file, or one applied before runs kept them).
+    /// run of a plain file, or one applied before runs kept them); what a held run would
+    /// change, as worked out when it was held.
     pub async fn run_roster_changes(
         &self,
         who: &Principal,

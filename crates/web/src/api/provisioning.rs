@@ -416,7 +416,8 @@ pub struct RunBody {
     /// A line per person changed or kept, or per problem; left out of lists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report: Option<Vec<ReportLineBody>>,
-    /// What an applied OneRoster run changed in classes; given when one run is read.
+    /// What an applied OneRoster run changed in classes, or what approving a held one would
+    /// change (as worked out when it was held); given when one run is read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub classes: Option<ClassChangesBody>,
 }
