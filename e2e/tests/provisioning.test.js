@@ -109,6 +109,10 @@ describe("provisioning in the console", { concurrency: 1 }, () => {
     await page.waitForURL("**/runs/*");
     await page.getByRole("heading", { name: /first\.csv\s+Applied/ }).waitFor();
     assert.equal(statusOf("ali.sis"), "active");
+    // The report names whom it created, and links to them.
+    const ali = page.locator("#items tbody tr", { hasText: "S1" });
+    assert.equal(await ali.locator("td").nth(2).innerText(), "Ali Sis");
+    assert.ok(/\/users\/[0-9a-f-]{36}$/.test(await ali.getByRole("link", { name: "S1" }).getAttribute("href")));
 
     // The next file leaves Ben, Cat and Pat out.
     await openImport(page, "sis");

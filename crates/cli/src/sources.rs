@@ -519,7 +519,10 @@ async fn print_classes(app: &App, who: &Principal, run: RunId, held: bool) -> Re
 /// `runs show`: the run, its source by name, and what it did to classes.
 async fn show_run(app: &App, org: &str, id: RunId) -> Result<()> {
     let who = principal(app, org).await?;
-    let run = app.run(&who, id).await.map_err(|e| anyhow!("{e}"))?;
+    let mut run = app.run(&who, id).await.map_err(|e| anyhow!("{e}"))?;
+    app.identify_created(&who, &mut run, usize::MAX)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
     let sources = app
         .provisioning_sources(&who)
         .await

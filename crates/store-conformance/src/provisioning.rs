@@ -387,6 +387,47 @@ async fn runs_are_kept_with_their_reports(f: &Fixture) {
     assert_eq!(runs[0].checksum.len(), 64);
     let again = f.app.run(&f.admin, runs[0].id).await.unwrap();
     assert_eq!(again, runs[0]);
+
+    // The first run's lines of the people it created were written before they had ids; read
+    // back, they are given the ids of the source's people with their external ids.
+    let created = |run: &RunRecord| -> Vec<Option<rollcall_domain::UserId>> {
+        let lines = run.report.iter().filter(|l| l.kind == "created");
+        lines.map(|l| l.user_id).collect()
+    };
+    let first = &runs[3];
+    assert_eq!(created(first), [None, None, None]);
+    let mut some = first.clone();
+    f.app
+        .identify_created(&f.admin, &mut some, 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        created(&some).iter().filter(|id| id.is_some()).count(),
+        1,
+        "at most one"
+    );
+    let mut all = first.clone();
+    f.app
+        .identify_created(&f.admin, &mut all, usize::MAX)
+        .await
+        .unwrap();
+    let bob = f.app.find_user(&f.admin, "bob").await.unwrap();
+    let bobs = all
+        .report
+        .iter()
+        .find(|l| l.external_id.as_deref() == Some("S2"));
+    assert_eq!(bobs.and_then(|l| l.user_id), Some(bob.id()));
+    assert!(
+        created(&all).iter().all(Option::is_some),
+        "{:?}",
+        all.report
+    );
+    let linked = |run: &RunRecord| run.report.iter().find(|l| l.kind == "linked").cloned();
+    assert_eq!(
+        linked(&all),
+        linked(first),
+        "other lines are left as they are"
+    );
 }
 
 /// A report longer than a part (the store keeps it ten thousand lines to a row) reads back

@@ -281,6 +281,14 @@ pub trait Store:
     ) -> StoreResult<Option<SourceSettings>>;
     /// A source's users, narrow ([`Roll`]): what a run reads of the org before its file.
     async fn source_roll(&self, org: OrgId, source: &Source) -> StoreResult<Roll>;
+    /// Which of these external ids the source's people have, each with its person: how a
+    /// run's report finds the people it created (its lines of them carry no id).
+    async fn source_users_by_external_id(
+        &self,
+        org: OrgId,
+        source: &Source,
+        external_ids: &[String],
+    ) -> StoreResult<Vec<(String, UserId)>>;
     /// The users a run's rows may name or clash with ([`Wanted`]), whole, each with what their
     /// source last said of them; each once.
     async fn provisioning_known(&self, org: OrgId, wanted: &Wanted) -> StoreResult<Vec<Known>>;

@@ -254,6 +254,7 @@ where
     for<'r> (String, i64): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (String, i64, i64): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (Uuid, Uuid, String): FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> (Uuid, String): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (Uuid, i64): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (i64,): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (Vec<u8>,): FromRow<'r, <B::Db as Database>::Row>,
@@ -494,6 +495,31 @@ where
             .map(RollColumns::into_enrolled)
             .collect::<StoreResult<Vec<_>>>()?;
         Ok(Roll::new(users))
+    }
+
+    async fn source_users_by_external_id(
+        &self,
+        org: OrgId,
+        source: &Source,
+        external_ids: &[String],
+    ) -> StoreResult<Vec<(String, UserId)>> {
+        let mut found = Vec::with_capacity(external_ids.len());
+        for chunk in external_ids.chunks(500) {
+            let mut q =
+                Sql::<B>::new("select user_id, external_id from user_account where org_id = ");
+            q.bind(org.as_uuid())
+                .push(" and source = ")
+                .bind(source.as_str())
+                .push(" and external_id in ")
+                .row(true, chunk.iter().map(|id| id.as_str().into()));
+            found.extend(
+                q.fetch_all::<(Uuid, String), _>(&self.reader)
+                    .await?
+                    .into_iter()
+                    .map(|(id, external_id)| (external_id, UserId::from_uuid(id))),
+            );
+        }
+        Ok(found)
     }
 
     async fn provisioning_known(&self, org: OrgId, wanted: &Wanted) -> StoreResult<Vec<Known>> {

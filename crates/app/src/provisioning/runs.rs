@@ -513,6 +513,48 @@ impl App {
             .collect())
     }
 
+    /// Gives the first `at_most` lines of `run`'s report about people it created the id of
+    /// the source's person with that external id (the lines were made before those people had
+    /// one), so that a report names and links them as it does everyone else. Lines the source
+    /// no longer has a person for, and runs of a source since removed, are left as they are.
+    pub async fn identify_created(
+        &self,
+        who: &Principal,
+        run: &mut RunRecord,
+        at_most: usize,
+    ) -> Result<(), AppError> {
+        who.require_admin()?;
+        let source = match self.source_by_id(who, run.source_id).await {
+            Ok(source) => source,
+            Err(AppError::NotFound(_)) => return Ok(()),
+            Err(err) => return Err(err),
+        };
+        let mut created: Vec<&mut ReportLine> = run
+            .report
+            .iter_mut()
+            .filter(|line| line.user_id.is_none() && line.kind == "created")
+            .take(at_most)
+            .collect();
+        for part in created.chunks_mut(self.import_part) {
+            let external_ids: Vec<String> =
+                part.iter().filter_map(|l| l.external_id.clone()).collect();
+            let found: HashMap<String, UserId> = self
+                .store
+                .source_users_by_external_id(who.org_id, &source.name, &external_ids)
+                .await?
+                .into_iter()
+                .collect();
+            for line in part {
+                line.user_id = line
+                    .external_id
+                    .as_ref()
+                    .and_then(|e| found.get(e))
+                    .copied();
+            }
+        }
+        Ok(())
+    }
+
     /// These people of the org as they are now, whole, read a part at a time.
     async fn known_by_id(
         &self,

@@ -341,7 +341,8 @@ pub struct ReportLineBody {
     /// lists.
     pub line: Option<u64>,
     pub external_id: Option<String>,
-    /// The user concerned, when there is one already.
+    /// The user concerned, when there is one: in a preview, people the run would create
+    /// have none yet; read back as one run (`GET /runs/{id}`), the people it created have theirs.
     pub user_id: Option<Uuid>,
     /// One of the run's removals: what the safeguard counts and an approval may exclude.
     pub removal: bool,
@@ -613,7 +614,8 @@ pub async fn show_run(
     Path(id): Path<String>,
 ) -> Result<Json<RunBody>, Problem> {
     let id = run_id(&id)?;
-    let run = app.run(&who, id).await?;
+    let mut run = app.run(&who, id).await?;
+    app.identify_created(&who, &mut run, usize::MAX).await?;
     let made = app.run_roster_changes(&who, id).await?;
     Ok(Json(RunBody {
         classes: made.as_ref().map(ClassChangesBody::from),

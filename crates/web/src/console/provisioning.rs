@@ -767,10 +767,14 @@ pub async fn run(
         Err(refused) => return refused,
     };
     let who = &signed_in.visitor.principal;
-    let run = match app.run(who, id).await {
+    let mut run = match app.run(who, id).await {
         Ok(run) => run,
         Err(err) => return failure(&signed_in, &err, "/runs"),
     };
+    if let Err(err) = app.identify_created(who, &mut run, SHOWN_ITEMS).await {
+        // The page still shows their external ids.
+        tracing::warn!(error = %err, "the people a run created could not be read");
+    }
     let source = app
         .provisioning_sources(who)
         .await

@@ -95,6 +95,13 @@ pub async fn sources_are_managed_and_files_imported_through_the_api(db: TestDb) 
     let shown = t.get(&location).await;
     assert_eq!(shown.body["report"].as_array().unwrap().len(), 3);
     assert_eq!(t.status_of("s2").await, "active");
+    // Read back as one run, the lines of the people it created name them by id.
+    let s2 = t.get("/api/v1/users?q=s2&limit=5").await.body["users"][0]["id"].clone();
+    let line = &shown.body["report"][2];
+    assert_eq!(
+        (&line["external_id"], &line["user_id"]),
+        (&json!("S2"), &s2)
+    );
 
     let bad_file = format!("{HEADER}S9,s9,Sam,Student9,wizard\nS10,s10,,Student10,student\n");
     let refused = t.upload("sis", "", bad_file).await;
