@@ -844,7 +844,10 @@ impl<'a> Directory<'a> {
 
     /// The user a row names: this source's by external id; else a manual user by external id,
     /// username, then e-mail (to be linked). A username or e-mail of another source's user is
-    /// a problem: two sources cannot manage one person.
+    /// a problem: two sources cannot manage one person. So is the username or e-mail of an
+    /// administrator added by hand: a file must not take over (rename, demote, archive) the
+    /// people who run the org by naming them; an admin hands one over by giving them the row's
+    /// external id.
     fn find(
         &self,
         source: &Source,
@@ -879,6 +882,7 @@ impl<'a> Directory<'a> {
             let Some(&i) = found else { continue };
             let owner = self.known[i].user.source();
             if owner.is_manual() {
+                self.not_an_admin(i, field)?;
                 return Ok(Some((i, by)));
             }
             if owner != source {
@@ -902,6 +906,27 @@ impl<'a> Directory<'a> {
             ));
         }
         Ok(None)
+    }
+
+    /// Refuses to link the manual user at `i` by their `field` (username or e-mail) when they
+    /// are an administrator.
+    fn not_an_admin(&self, i: usize, field: &str) -> Result<(), FieldError> {
+        let user = &self.known[i].user;
+        if user.role() != Role::Admin {
+            return Ok(());
+        }
+        let field_name = if field == "email" { "e-mail" } else { field };
+        Err(FieldError::new(
+            field,
+            format!(
+                "belongs to {} {}, an administrator added by hand: a source takes over an \
+                 administrator only by external id, never by {field_name} (give them this \
+                 row's external id on their page to hand them to the source, or change the \
+                 file's {field_name})",
+                user.given_name().as_str(),
+                user.family_name().as_str()
+            ),
+        ))
     }
 
     /// Whether the row would give the user at `found` (or a new user) a username or e-mail

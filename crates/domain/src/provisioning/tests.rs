@@ -131,6 +131,66 @@ fn a_manual_user_is_linked_by_username_and_keeps_prevent_archiving() {
 }
 
 #[test]
+fn an_admin_added_by_hand_is_not_taken_over_by_username_or_email_only_by_external_id() {
+    let head = known(1, Role::Admin, false, Status::Active, None);
+    // A student row with the admin's username (and e-mail): the file is refused.
+    let rows = [listed(1, Role::Student, true)];
+    assert_eq!(
+        full(&rows, &[]).counts().created,
+        1,
+        "without the admin, a new person"
+    );
+    let problems = plan(
+        &roster(),
+        Mode::Full,
+        MissingPolicy::default(),
+        &rows,
+        std::slice::from_ref(&head),
+    )
+    .unwrap_err();
+    let (line, problem) = &problems[0];
+    assert_eq!((*line, problem.field.as_str()), (3, "username"));
+    assert!(
+        problem.message.contains("an administrator added by hand"),
+        "{problem:?}"
+    );
+    // By e-mail alone, the same.
+    let Row::Listed(mut by_email) = listed(1, Role::Student, true) else {
+        unreachable!()
+    };
+    by_email.username = Some(Username::parse("someone.else").unwrap());
+    let problems = plan(
+        &roster(),
+        Mode::Full,
+        MissingPolicy::default(),
+        &[Row::Listed(by_email)],
+        std::slice::from_ref(&head),
+    )
+    .unwrap_err();
+    assert_eq!(problems[0].1.field, "email");
+
+    // Given the row's external id by hand, the admin is the source's to manage.
+    let mut handed = head;
+    let patch = UserPatch {
+        external_id: Some(Some(ExternalId::parse("e1").unwrap())),
+        ..UserPatch::default()
+    };
+    handed.user = handed
+        .user
+        .apply(patch, &admin(), at())
+        .unwrap()
+        .unwrap()
+        .user;
+    let plan = full(&[listed(1, Role::Admin, true)], &[handed]);
+    assert_eq!(
+        steps(&plan, 1),
+        [Step::Link {
+            by: MatchedBy::ExternalId
+        }]
+    );
+}
+
+#[test]
 fn linking_leaves_an_admins_status_as_it_is() {
     let people = [known(1, Role::Student, false, Status::Inactive, None)];
     let rows = [listed(1, Role::Student, true)];
@@ -593,13 +653,26 @@ fn case() -> impl Strategy<Value = Case> {
             when_missing(),
         ),
     )
-        .prop_map(
-            |(people, rows, full, (student, teacher, staff, admins))| Case {
+        .prop_map(|(people, rows, full, (student, teacher, staff, admins))| {
+            // Nor does a row make a person added by hand an admin: its undo would leave them
+            // a hand-added admin, whom the same file again may not take over by username.
+            let manual: Vec<bool> = people
+                .iter()
+                .map(|(exists, _, ours, ..)| *exists && !*ours)
+                .collect();
+            Case {
                 people: people
                     .into_iter()
                     .enumerate()
                     .filter(|(_, (exists, ..))| *exists)
                     .map(|(i, (_, role, ours, status, said, protect))| {
+                        // An admin added by hand is never found by username or e-mail (a run
+                        // naming one is refused: see the example above).
+                        let role = if !ours && role == Role::Admin {
+                            Role::Staff
+                        } else {
+                            role
+                        };
                         let mut k = known(i, role, ours, status, said);
                         if !protect && k.user.prevent_archiving() {
                             let patch = UserPatch {
@@ -615,7 +688,14 @@ fn case() -> impl Strategy<Value = Case> {
                     .into_iter()
                     .enumerate()
                     .filter(|(_, (listed, ..))| *listed)
-                    .map(|(i, (_, role, enabled))| listed(i, role, enabled))
+                    .map(|(i, (_, role, enabled))| {
+                        let role = if manual[i] && role == Role::Admin {
+                            Role::Staff
+                        } else {
+                            role
+                        };
+                        listed(i, role, enabled)
+                    })
                     .collect(),
                 mode: if full { Mode::Full } else { Mode::Delta },
                 policy: MissingPolicy {
@@ -624,8 +704,8 @@ fn case() -> impl Strategy<Value = Case> {
                     staff,
                     admin: admins,
                 },
-            },
-        )
+            }
+        })
 }
 
 /// The roll of `roster` among `people`, each with the digest `sent` kept for them (as a store
