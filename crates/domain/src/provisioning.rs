@@ -1483,6 +1483,12 @@ impl Item {
             .collect();
         match self.kept {
             Some(Kept::PreventArchiving) => words.push("kept: prevent archiving is set".to_owned()),
+            // A row that deleted them has a line; someone missing has none.
+            Some(Kept::Policy) if self.line.is_some() => words.push(
+                "kept: deleted by the file, and the org keeps users of this role whom their \
+                 source removes"
+                    .to_owned(),
+            ),
             Some(Kept::Policy) => {
                 words.push("kept: the org keeps missing users of this role".to_owned());
             }

@@ -61,7 +61,9 @@ pub struct ClassRow {
     pub external_id: String,
     pub title: String,
     pub code: String,
-    pub school: String,
+    /// The name of its school, when the package names the org (`None`: the class keeps the
+    /// school it has).
+    pub school: Option<String>,
     /// A delta's `tobedeleted`.
     pub deleted: bool,
 }
@@ -169,9 +171,11 @@ impl Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Line 0 is the file (or package) as a whole.
         match (&self.file, self.line) {
             (Some(file), 0) => write!(f, "{file}")?,
             (Some(file), line) => write!(f, "{file} line {line}")?,
+            (None, 0) => {}
             (None, line) => write!(f, "line {line}")?,
         }
         if let Some(column) = &self.column {
@@ -181,7 +185,11 @@ impl fmt::Display for Problem {
             // Shown escaped: a value may hold anything.
             write!(f, " ({value:?})")?;
         }
-        write!(f, ": {}", self.reason)
+        if self.file.is_none() && self.line == 0 && self.column.is_none() {
+            write!(f, "{}", self.reason)
+        } else {
+            write!(f, ": {}", self.reason)
+        }
     }
 }
 

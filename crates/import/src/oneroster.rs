@@ -386,7 +386,18 @@ pub fn read_files_into(
     let roles = match (manifest.version, file("roles.csv")) {
         ("1.2", Some(table)) => {
             let table = table?;
-            Some((table.header.name.clone(), roles(&table)?))
+            let bulk = manifest.files.get("roles.csv").map(String::as_str) == Some("bulk");
+            let (held, twice) = roles(&table, bulk)?;
+            if !twice.is_empty() {
+                notes.push(format!(
+                    "{}: {} role(s) are a second primary role of their person in one org (line(s) \
+                     {}): the first primary role is the one read",
+                    table.header.name,
+                    twice.len(),
+                    crate::listed_lines(&twice)
+                ));
+            }
+            Some((table.header.name.clone(), held))
         }
         ("1.2", None) => {
             return Err(vec![
@@ -444,13 +455,20 @@ fn rosters(
     let mut set = RosterSet::default();
     if let Some((full, (name, bytes))) = classes_sent {
         set.classes_full = full;
-        set.classes = classes(&Table::read(name, bytes)?, orgs, &mut report);
+        let table = Table::read(name, bytes)?;
+        if full {
+            not_empty_in_bulk(&table, "class", &mut report);
+        }
+        set.classes = classes(&table, orgs, &mut report);
     }
     // Enrolments without classes.csv are of the classes the source has.
     if let Some((full, (name, bytes))) = enrollments_sent {
         set.enrollments_full = full;
         let known: HashSet<&str> = set.classes.iter().map(|c| c.external_id.as_str()).collect();
         let table = Table::read(name, bytes)?;
+        if full {
+            not_empty_in_bulk(&table, "enrolment", &mut report);
+        }
         let rows = enrollments(&table, set.classes_full, &known, &mut report);
         let (rows, let_go) = one_seat_each(rows);
         set.enrollments = rows;
@@ -469,6 +487,48 @@ fn rosters(
         Ok(Some(set))
     } else {
         Err(report.finish())
+    }
+}
+
+/// Reports each sourcedId of `table` (in `column`) listed again, naming the line it was first
+/// listed on: two rows of one record would leave which one counts to chance.
+fn listed_once(table: &Table, column: usize, report: &mut Report) {
+    let mut first_of: HashMap<&str, u64> = HashMap::new();
+    for (line, f) in &table.rows {
+        let id = f[column].trim();
+        if id.is_empty() {
+            continue;
+        }
+        let first = *first_of.entry(id).or_insert(*line);
+        if first != *line {
+            report.push(
+                Problem::at(
+                    *line,
+                    &table.header.headers[column],
+                    id,
+                    format!("is listed twice: first on line {first}"),
+                )
+                .in_file(&table.header.name),
+            );
+        }
+    }
+}
+
+/// Refuses a bulk `table` with a header and no rows: a bulk file is the whole list, so an empty
+/// one would take away every `what` the source has (the standard does not allow one either).
+fn not_empty_in_bulk(table: &Table, what: &str, report: &mut Report) {
+    if table.rows.is_empty() {
+        report.push(
+            Problem::at_line(
+                1,
+                format!(
+                    "has a header but no rows: a bulk file lists every {what}, so an empty one \
+                     would take them all away; it is refused (mark the file absent in the \
+                     manifest to leave them as they are)"
+                ),
+            )
+            .in_file(&table.header.name),
+        );
     }
 }
 
@@ -493,21 +553,26 @@ fn classes(table: &Table, orgs: &HashMap<String, Org>, report: &mut Report) -> V
             external_id: f[id].trim().to_owned(),
             title: f[title].trim().to_owned(),
             code: text(f, code),
-            school: orgs
-                .get(&text(f, school))
-                .map(|o| o.name.clone())
-                .unwrap_or_default(),
+            school: orgs.get(&text(f, school)).map(|o| o.name.clone()),
             deleted: text(f, status).eq_ignore_ascii_case("tobedeleted"),
         })
         .collect();
+    // A deletion needs its sourcedId alone.
+    let empty = |line: u64, column: usize, why: &str| {
+        Problem::at(line, &table.header.headers[column], "", why).in_file(&table.header.name)
+    };
     for class in &classes {
-        if class.external_id.is_empty() || class.title.is_empty() {
-            report.push(
-                Problem::at_line(class.line, "a class needs a sourcedId and a title")
-                    .in_file(&table.header.name),
-            );
+        if class.external_id.is_empty() {
+            report.push(empty(
+                class.line,
+                id,
+                "is empty: every class needs its sourcedId",
+            ));
+        } else if class.title.is_empty() && !class.deleted {
+            report.push(empty(class.line, title, "is empty: a class needs a title"));
         }
     }
+    listed_once(table, id, report);
     classes
 }
 
@@ -528,6 +593,10 @@ fn orgs(table: &Table) -> Result<HashMap<String, Org>, Vec<Problem>> {
     let (Some(id), Some(name), Some(kind)) = (id, name, kind) else {
         return Err(report.finish());
     };
+    listed_once(table, id, &mut report);
+    if !report.is_empty() {
+        return Err(report.finish());
+    }
     Ok(table
         .rows
         .iter()
@@ -585,8 +654,19 @@ fn unlisted_roles(file: &str, held: &HashMap<String, Roles>, mode: Mode) -> Vec<
     unlisted
 }
 
-fn roles(table: &Table) -> Result<HashMap<String, Roles>, Vec<Problem>> {
+/// The current roles of roles.csv, by person.
+type RolesByPerson = HashMap<String, Roles>;
+
+/// The current roles of roles.csv by person, and the lines of primary roles a person already
+/// holds a primary role in that org before (only one is allowed).
+fn roles(table: &Table, bulk: bool) -> Result<(RolesByPerson, Vec<u64>), Vec<Problem>> {
     let mut report = Report::default();
+    if bulk {
+        not_empty_in_bulk(table, "person's role", &mut report);
+    }
+    if let Some(column) = table.column("sourcedid") {
+        listed_once(table, column, &mut report);
+    }
     let columns: Vec<Option<usize>> = ["userSourcedId", "role", "roleType", "orgSourcedId"]
         .iter()
         .map(|c| table.header.need(c, &mut report))
@@ -601,6 +681,8 @@ fn roles(table: &Table) -> Result<HashMap<String, Roles>, Vec<Problem>> {
     );
     let today = chrono::Utc::now().date_naive();
     let mut held: HashMap<String, Roles> = HashMap::new();
+    let mut primary_in: HashSet<(&str, &str)> = HashSet::new();
+    let mut twice = Vec::new();
     for (line, f) in &table.rows {
         if status.is_some_and(|s| f[s].trim().eq_ignore_ascii_case("tobedeleted")) {
             continue;
@@ -622,6 +704,9 @@ fn roles(table: &Table) -> Result<HashMap<String, Roles>, Vec<Problem>> {
                 false
             }
         };
+        if current && primary && !primary_in.insert((f[user].trim(), f[org].trim())) {
+            twice.push(*line);
+        }
         if current {
             let roles = held.entry(f[user].trim().to_owned()).or_default();
             roles.held.push(Held {
@@ -633,7 +718,7 @@ fn roles(table: &Table) -> Result<HashMap<String, Roles>, Vec<Problem>> {
         }
     }
     if report.is_empty() {
-        Ok(held)
+        Ok((held, twice))
     } else {
         Err(report.finish())
     }
@@ -660,24 +745,28 @@ fn enrollments(
         table.column("enddate"),
     );
     let today = chrono::Utc::now().date_naive();
-    let sourced_id = table.column("sourcedid");
-    let mut first_of: HashMap<&str, u64> = HashMap::new();
+    if let Some(column) = table.column("sourcedid") {
+        listed_once(table, column, report);
+    }
     let mut rows = Vec::new();
     for (line, f) in &table.rows {
-        if let Some(column) = sourced_id {
-            let id = f[column].trim();
-            if let Some(first) = (!id.is_empty())
-                .then(|| first_of.insert(id, *line))
-                .flatten()
-            {
-                let why = format!("is listed twice: first on line {first}");
+        if !current_on(today, table, (*line, f), (begin, end), report) {
+            continue;
+        }
+        // Enrolments are found by class and person: a deletion must name both.
+        let named = |column: usize, report: &mut Report| {
+            let empty = f[column].trim().is_empty();
+            if empty {
+                let why = "is empty: Rollcall finds an enrolment by its class and person, so \
+                           every row, a deletion too, names both";
                 report.push(
-                    Problem::at(*line, &table.header.headers[column], id, why)
+                    Problem::at(*line, &table.header.headers[column], "", why)
                         .in_file(&table.header.name),
                 );
             }
-        }
-        if !current_on(today, table, (*line, f), (begin, end), report) {
+            !empty
+        };
+        if !(named(class, report) & named(user, report)) {
             continue;
         }
         let class_id = f[class].trim().to_owned();

@@ -1220,6 +1220,29 @@ pub async fn a_package_of_enrolments_alone_seats_people_in_the_sources_classes(d
     assert_eq!(members().await, before);
 }
 
+/// A delta renaming a class, without orgs.csv to name its school, leaves its school as it was.
+pub async fn a_class_renamed_by_a_delta_keeps_the_school_the_package_does_not_name(db: TestDb) {
+    let f = fixture(db).await;
+    oneroster_source(&f).await;
+    import_package(&f, "bulk.zip", oneroster_sample("1.1")).await;
+    let manifest = "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\n\
+        file.users,absent\nfile.classes,delta\n";
+    let classes = "sourcedId,status,dateLastModified,title,schoolSourcedId\n\
+        class-math-10,active,2026-12-01T10:00:00Z,Mathematics 10 Honours,school-hs\n";
+    let renamed = zipped(&[("manifest.csv", manifest), ("classes.csv", classes)]);
+    let outcome = import_package(&f, "rename.zip", renamed).await;
+    assert!(
+        matches!(outcome, ImportOutcome::Applied { .. }),
+        "{outcome:?}"
+    );
+    let rosters = f.app.rosters(&f.admin).await.unwrap();
+    let class = &rosters[0].roster;
+    assert_eq!(
+        (class.title.as_str(), class.school.as_str()),
+        ("Mathematics 10 Honours", "Northfield High School")
+    );
+}
+
 /// A bulk package of `students` students (`stu-0`, …) and one teacher, with one class of
 /// `title` that seats the first three students and the teacher.
 fn class_package(students: usize, title: &str) -> Vec<u8> {

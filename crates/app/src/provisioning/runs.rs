@@ -12,7 +12,7 @@ use rollcall_domain::provisioning::{
     self, Applied, Counts, Decision, Format, Mode, Outcome, Plan, ReportLine, Roll, Row, RunRecord,
     SourceSettings, Wanted,
 };
-use rollcall_domain::roster::{Roster, RosterChanges, RosterWrite, undo_rosters};
+use rollcall_domain::roster::{Roster, RosterChanges, RosterState, RosterWrite, undo_rosters};
 use rollcall_domain::token::sha256_hex;
 use rollcall_domain::{Actor, AuditAction, RosterId, RunId, User, UserChange, UserId, rules};
 use rollcall_import::{ClassRow, Problem, Read, RosterSet};
@@ -767,7 +767,7 @@ impl App {
             let mut uow = self.store.begin().await?;
             uow.source_rosters(who.org_id, source.id).await?
         };
-        let write = roster_write(who, source, rosters, roll, &joined);
+        let write = roster_write(who, source, rosters, roll, &joined, &before);
         Ok(RosterChanges::between(&before, &before.written(&write)))
     }
 
@@ -894,7 +894,7 @@ impl App {
         let made = match &planned.rosters {
             Some(rosters) => {
                 let before = uow.source_rosters(who.org_id, source.id).await?;
-                let write = roster_write(who, source, rosters, &planned.roll, &joined);
+                let write = roster_write(who, source, rosters, &planned.roll, &joined, &before);
                 write_rosters(uow, who, &write, source).await?;
                 let after = uow.source_rosters(who.org_id, source.id).await?;
                 RosterChanges::between(&before, &after)
@@ -1164,14 +1164,21 @@ fn mode_of(says: Option<Mode>, asked: Option<Mode>, default: Mode) -> Result<Mod
 /// What a package's run writes of classes and their members: a member is named by their id in
 /// the source (people the run left out, such as parents, are not members). `joined`: the people
 /// the run made or linked, by their id in the source. An enrolment naming nobody the run has
-/// seats nobody (see [`seated_nobody`]).
+/// seats nobody (see [`seated_nobody`]). A class whose school the package does not name keeps
+/// the school it has in `before`.
 fn roster_write(
     who: &Principal,
     source: &SourceSettings,
     rosters: &RosterSet,
     roll: &Roll,
     joined: &HashMap<String, UserId>,
+    before: &RosterState,
 ) -> RosterWrite {
+    let school_of: HashMap<&str, &str> = before
+        .rosters
+        .iter()
+        .map(|r| (r.external_id.as_str(), r.school.as_str()))
+        .collect();
     // The source's people as the run left them: those it made or linked, and those it had.
     let member = |external_id: &str| {
         joined
@@ -1191,7 +1198,10 @@ fn roster_write(
                 external_id: c.external_id.clone(),
                 title: c.title.clone(),
                 code: c.code.clone(),
-                school: c.school.clone(),
+                school: c.school.clone().unwrap_or_else(|| {
+                    let had = school_of.get(c.external_id.as_str());
+                    had.map(|school| (*school).to_owned()).unwrap_or_default()
+                }),
             })
             .collect(),
         classes_full: rosters.classes_full,

@@ -287,6 +287,36 @@ fn a_delta_deleting_someone_the_source_lacks_says_so_and_touches_nobody() {
     assert_eq!(plan.counts().skipped, 2);
 }
 
+#[test]
+fn a_teacher_a_delta_deletes_is_kept_by_the_policy_and_the_report_says_deleted() {
+    let people = [known(
+        1,
+        Role::Teacher,
+        true,
+        Status::Active,
+        Some(Said::Enabled),
+    )];
+    let rows = [Row::Deleted {
+        line: 2,
+        external_id: ExternalId::parse("e1").unwrap(),
+    }];
+    let policy = MissingPolicy::default();
+    let plan = plan(&roster(), Mode::Delta, policy, &rows, &people).unwrap();
+    assert_eq!(steps(&plan, 1), []);
+    assert_eq!(
+        plan.items[0].describe().as_deref(),
+        Some(
+            "kept: deleted by the file, and the org keeps users of this role whom their source removes"
+        )
+    );
+    let full = full(&[], &people);
+    assert_eq!(
+        full.items[0].describe().as_deref(),
+        Some("kept: the org keeps missing users of this role"),
+        "missing from a full list"
+    );
+}
+
 fn plan_delta_nothing(people: &[Known]) -> Plan {
     plan(
         &roster(),

@@ -87,7 +87,10 @@ fn the_documented_1_1_sample_reads_whole() {
     assert!(rosters.classes_full && rosters.enrollments_full);
     assert_eq!(rosters.classes.len(), 1);
     assert_eq!(rosters.classes[0].title, "Mathematics 10");
-    assert_eq!(rosters.classes[0].school, "Northfield High School");
+    assert_eq!(
+        rosters.classes[0].school.as_deref(),
+        Some("Northfield High School")
+    );
     let members: Vec<(&str, MemberRole)> = rosters
         .enrollments
         .iter()
@@ -651,5 +654,137 @@ fn a_school_the_package_does_not_name_keeps_its_sourced_id_and_leaves_the_name()
         ada.attributes
             .get("school")
             .is_some_and(|name| !name.is_empty())
+    );
+}
+
+const CLASSES: &str = "sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,\
+    classType,location,schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods\n";
+
+#[test]
+fn a_sourced_id_twice_in_classes_orgs_or_roles_is_refused_with_its_first_line() {
+    let classes = format!(
+        "{CLASSES}class-math-10,,,Mathematics 10,10,,MATH10,scheduled,,school-hs,,,,\n\
+         class-math-10,,,Math again,10,,MATH10,scheduled,,school-hs,,,,\n"
+    );
+    assert_eq!(
+        problems(&sample_with("1.1", "classes.csv", &classes)),
+        [
+            "classes.csv line 3, column sourcedId (\"class-math-10\"): is listed twice: first on \
+          line 2"
+        ]
+    );
+    let orgs = "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\n\
+        district-1,,,Northfield School District,district,NSD,\n\
+        school-hs,,,Northfield High School,school,NHS,district-1\n\
+        school-hs,,,Other High,school,OHS,district-1\n";
+    assert_eq!(
+        problems(&sample_with("1.1", "orgs.csv", orgs)),
+        ["orgs.csv line 4, column sourcedId (\"school-hs\"): is listed twice: first on line 3"]
+    );
+    let roles = "sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,endDate,\
+        orgSourcedId,userProfileSourcedId\n\
+        r-1,,,stu-1001,primary,student,,,school-hs,\n\
+        r-1,,,tea-2001,primary,teacher,,,school-hs,\n";
+    let refused = problems(&sample_with("1.2", "roles.csv", roles));
+    assert_eq!(
+        refused,
+        ["roles.csv line 3, column sourcedId (\"r-1\"): is listed twice: first on line 2"]
+    );
+}
+
+#[test]
+fn a_bulk_file_of_classes_enrolments_or_roles_with_no_rows_is_refused() {
+    for (version, file, header) in [
+        ("1.1", "classes.csv", CLASSES),
+        ("1.1", "enrollments.csv", ENROLLMENTS),
+        (
+            "1.2",
+            "roles.csv",
+            "sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,endDate,\
+             orgSourcedId,userProfileSourcedId\n",
+        ),
+    ] {
+        // (Without classes, the sample's enrolments name none either: said too.)
+        let refused = problems(&sample_with(version, file, header));
+        assert!(
+            refused[0].starts_with(&format!("{file} line 1: has a header but no rows")),
+            "{refused:?}"
+        );
+    }
+}
+
+/// A delta package of `file` (with its `text`) alone, `users.csv` absent.
+fn delta_of(file: &str, text: &str) -> Vec<u8> {
+    let manifest = format!(
+        "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\nfile.users,absent\n\
+         file.{},delta\n",
+        file.trim_end_matches(".csv")
+    );
+    zip(&[("manifest.csv", &manifest), (file, text)])
+}
+
+#[test]
+fn a_class_is_deleted_by_its_sourced_id_alone_and_an_empty_title_is_named() {
+    let deleted = format!("{CLASSES}class-art,tobedeleted,2026-12-01T10:00:00Z,,,,,,,,,,,\n");
+    let read = read_zip(&delta_of("classes.csv", &deleted)).unwrap_or_else(|p| panic!("{p:#?}"));
+    let classes = &read.rosters.expect("classes").classes;
+    assert_eq!(
+        (classes[0].external_id.as_str(), classes[0].deleted),
+        ("class-art", true)
+    );
+    let untitled = format!(
+        "{CLASSES}class-art,active,2026-12-01T10:00:00Z,,,,,,,,,,,\n\
+         ,tobedeleted,2026-12-01T10:00:00Z,,,,,,,,,,,\n"
+    );
+    assert_eq!(
+        problems(&delta_of("classes.csv", &untitled)),
+        [
+            "classes.csv line 2, column title (\"\"): is empty: a class needs a title",
+            "classes.csv line 3, column sourcedId (\"\"): is empty: every class needs its sourcedId",
+        ]
+    );
+}
+
+#[test]
+fn an_enrolment_deletion_that_names_no_class_or_person_is_refused_not_ignored() {
+    let enrollments = format!("{ENROLLMENTS}enr-3,tobedeleted,2026-12-01T10:00:00Z,,,,,,,\n");
+    let refused = problems(&delta_of("enrollments.csv", &enrollments));
+    assert_eq!(refused.len(), 2, "{refused:?}");
+    assert!(
+        refused[0].starts_with("enrollments.csv line 2, column classSourcedId (\"\"): is empty"),
+        "{refused:?}"
+    );
+    assert!(refused[1].contains("column userSourcedId"), "{refused:?}");
+}
+
+#[test]
+fn a_second_primary_role_in_one_org_is_noted_and_the_first_read() {
+    let roles = "sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,endDate,\
+        orgSourcedId,userProfileSourcedId\n\
+        r-1,,,stu-1001,primary,student,,,school-hs,\n\
+        r-2,,,tea-2001,primary,teacher,,,school-hs,\n\
+        r-9,,,stu-1001,primary,teacher,,,school-hs,\n";
+    let read =
+        read_zip(&sample_with("1.2", "roles.csv", roles)).unwrap_or_else(|p| panic!("{p:#?}"));
+    assert!(
+        read.notes.iter().any(|n| n.starts_with(
+            "roles.csv: 1 role(s) are a second primary role of their person in one org (line(s) 4)"
+        )),
+        "{:?}",
+        read.notes
+    );
+    let ada = listed(&read)
+        .into_iter()
+        .find(|p| p.external_id.as_str() == "stu-1001");
+    assert_eq!(ada.and_then(|p| p.role), Some(Role::Student));
+}
+
+#[test]
+fn a_problem_of_the_whole_package_reads_without_a_line() {
+    let problem = Problem::at_line(0, "the package is a delta package");
+    assert_eq!(problem.to_string(), "the package is a delta package");
+    assert_eq!(
+        problem.in_file("users.csv").to_string(),
+        "users.csv: the package is a delta package"
     );
 }
