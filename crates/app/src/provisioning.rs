@@ -76,7 +76,8 @@ impl App {
 
     pub async fn source(&self, who: &Principal, name: &str) -> Result<SourceSettings, AppError> {
         who.require_admin()?;
-        let name = Source::parse(name)?;
+        // A name no source could have names none.
+        let name = Source::parse(name).map_err(|_| AppError::NotFound("source"))?;
         self.store
             .source_by_name(who.org_id, &name)
             .await?
@@ -283,7 +284,7 @@ pub(crate) async fn insert_source(
 ) -> Result<(), AppError> {
     uow.insert_source(source).await.map_err(|err| match err {
         rollcall_store::StoreError::Conflict { .. } => {
-            AppError::invalid("name", "another source of this org has this name")
+            AppError::conflict("name", "another source of this org has this name")
         }
         other => other.into(),
     })

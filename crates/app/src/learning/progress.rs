@@ -204,7 +204,12 @@ impl App {
         org_slug: &str,
         code: &str,
     ) -> Result<Option<Certificate>, AppError> {
-        let org = self.org_by_slug(org_slug).await?;
+        // An address naming no org (or no possible one) verifies nothing, as a wrong code.
+        let org = match self.org_by_slug(org_slug).await {
+            Ok(org) => org,
+            Err(AppError::NotFound(_) | AppError::Invalid(_)) => return Ok(None),
+            Err(err) => return Err(err),
+        };
         let Some(code) = VerificationCode::parse(code) else {
             return Ok(None);
         };

@@ -27,11 +27,12 @@ pub struct Connection {
     pub tokens: Vec<ScimToken>,
 }
 
-fn token_name(raw: Option<&str>) -> Result<String, AppError> {
+/// A token's name, sent as `field`.
+fn token_name(raw: Option<&str>, field: &str) -> Result<String, AppError> {
     let name = raw.map_or("default", str::trim);
     if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
         return Err(AppError::invalid(
-            "token_name",
+            field,
             "must be 1 to 60 characters without control characters",
         ));
     }
@@ -60,7 +61,9 @@ impl App {
         new: NewConnection,
     ) -> Result<(Connection, String), AppError> {
         who.require_admin()?;
-        let name = Source::parse(&new.name)?;
+        // The body's field is `name`.
+        let name =
+            Source::parse(&new.name).map_err(|err| AppError::invalid("name", err.message))?;
         if name.is_manual() {
             return Err(AppError::invalid(
                 "name",
@@ -77,7 +80,7 @@ impl App {
                 "must be from 1 to 1000000",
             ));
         }
-        let token_name = token_name(new.token_name.as_deref())?;
+        let token_name = token_name(new.token_name.as_deref(), "token_name")?;
         let at = self.now();
         let source = SourceSettings {
             id: SourceId::new(),
@@ -181,7 +184,7 @@ impl App {
             id: TokenId::new(),
             org_id: who.org_id,
             source_id: connection.source.id,
-            name: token_name(name)?,
+            name: token_name(name, "name")?,
             digest: secret.digest(),
             created_at: self.now(),
             last_used_at: None,

@@ -70,14 +70,18 @@ pub struct ScimConnectionListBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewScimConnectionBody {
-    /// The name its people carry as their source (`okta`, `entra`).
+    /// The name its people carry as their source (`okta`, `entra`): 1 to 64 of a-z, 0-9, `-`,
+    /// `_`, `.` and `:` (kept in lower case; not `manual`).
+    #[schema(pattern = r"^\s*[A-Za-z0-9._:-]{1,64}\s*$")]
     name: String,
     /// `userType` (the default), `title`, `roles`, `department`, `division`, `organization`
     /// or `costCenter`.
     role_attribute: Option<String>,
     /// 12,000 unless given (1 to 1,000,000).
+    #[schema(minimum = 1, maximum = 1_000_000)]
     requests_per_minute: Option<u32>,
-    /// The first token's name (`default` unless given).
+    /// The first token's name (`default` unless given): 1 to 60 characters.
+    #[schema(min_length = 1, max_length = 60)]
     token_name: Option<String>,
 }
 
@@ -91,6 +95,8 @@ pub struct MadeScimConnectionBody {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewScimTokenBody {
+    /// 1 to 60 characters (`default` unless given).
+    #[schema(min_length = 1, max_length = 60, pattern = "\\S")]
     name: Option<String>,
 }
 
@@ -146,6 +152,7 @@ pub async fn list(
 #[utoipa::path(post, path = "/api/v1/scim-connections", tag = "scim",
     request_body = NewScimConnectionBody,
     responses((status = 201, body = MadeScimConnectionBody), (status = 403, body = Problem),
+        (status = 409, body = Problem, description = "Another source of the org has this name"),
         (status = 422, body = Problem)),
     security(("token" = [])))]
 pub async fn add(

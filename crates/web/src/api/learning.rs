@@ -43,8 +43,10 @@ pub struct QuestionBody {
 #[serde(deny_unknown_fields)]
 pub struct CompletionBody {
     /// `mark_complete` or `quiz`.
+    #[schema(pattern = "^(mark_complete|quiz)$")]
     pub kind: String,
-    /// The percentage of right answers that passes (quiz only).
+    /// The percentage of right answers that passes (quiz only): 1 to 100.
+    #[schema(minimum = 1, maximum = 100)]
     pub pass_mark: Option<u8>,
     #[serde(default)]
     pub questions: Vec<QuestionBody>,
@@ -144,6 +146,17 @@ pub struct CourseInput {
 
 impl CourseInput {
     fn draft(self) -> Result<(CourseDraft, Option<i64>), Problem> {
+        // Checked whatever the kind, as the document says it.
+        if self
+            .completion
+            .pass_mark
+            .is_some_and(|mark| !(1..=100).contains(&mark))
+        {
+            return Err(Problem::invalid(vec![FieldError::new(
+                "completion.pass_mark",
+                "must be a percentage from 1 to 100",
+            )]));
+        }
         let completion = match self.completion.kind.as_str() {
             "mark_complete" => Completion::MarkComplete,
             "quiz" => Completion::Quiz(Quiz {
@@ -306,6 +319,7 @@ pub async fn retire_course(
 pub struct EnrolBody {
     /// `everyone`, `selected`, `roster` or `segment` (the people a segment picks out now,
     /// each enrolled as selected).
+    #[schema(pattern = "^(everyone|selected|roster|segment)$")]
     pub method: String,
     #[serde(default)]
     pub users: Vec<Uuid>,
@@ -564,6 +578,7 @@ pub async fn credits(
 #[serde(deny_unknown_fields)]
 pub struct TopUpBody {
     /// Credits to add: 1 to 1,000,000.
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub amount: i64,
     #[serde(default)]
     pub reason: String,
@@ -1004,7 +1019,11 @@ pub async fn verify(
 #[serde(deny_unknown_fields)]
 pub struct MessageInput {
     pub users: Vec<Uuid>,
+    /// One line of at most 200 characters.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub subject: String,
+    /// At most 20,000 characters.
+    #[schema(min_length = 1, max_length = 20000, pattern = "\\S")]
     pub body: String,
 }
 

@@ -107,7 +107,11 @@ pub async fn show(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RosterMessageInput {
+    /// One line of at most 200 characters.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     subject: String,
+    /// At most 20,000 characters.
+    #[schema(min_length = 1, max_length = 20000, pattern = "\\S")]
     body: String,
 }
 

@@ -61,14 +61,18 @@ pub struct SegmentListBody {
 #[serde(deny_unknown_fields)]
 pub struct SegmentInput {
     /// 1 to 100 characters, unique in the org ignoring case.
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     name: String,
-    /// For example `role = student and department in ("Science", "Maths")`.
+    /// For example `role = student and department in ("Science", "Maths")`: at most 2,000
+    /// characters.
+    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
     rule: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleInput {
+    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
     rule: String,
 }
 
@@ -92,8 +96,10 @@ pub struct SegmentMembersBody {
 #[into_params(parameter_in = Query)]
 pub struct MembersParams {
     /// How many to pass over (0 by default).
+    #[param(minimum = 0, maximum = 9_223_372_036_854_775_807_u64)]
     offset: Option<u64>,
     /// 1 to 500; 50 by default.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u64>,
 }
 
@@ -173,7 +179,8 @@ pub async fn show(
 #[utoipa::path(put, path = "/api/v1/segments/{id}", tag = "segments",
     request_body = SegmentInput,
     params(("id" = Uuid, Path, description = "The segment's id"),
-        ("If-Match" = Option<String>, Header, description = "The version read, in quotes")),
+        ("If-Match" = Option<String>, Header, description = "The version read, in quotes",
+            pattern = r#"^\s*(W/)?"?-?[0-9]{1,18}"?\s*$"#)),
     responses((status = 200, body = SegmentBody), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 412, body = Problem),
         (status = 422, body = Problem)),
@@ -231,8 +238,15 @@ pub async fn members(
             "a page holds 1 to 500 members",
         )]));
     }
+    let offset = params.offset.unwrap_or(0);
+    if i64::try_from(offset).is_err() {
+        return Err(Problem::invalid(vec![FieldError::new(
+            "offset",
+            "must be at most 9223372036854775807",
+        )]));
+    }
     let members = app
-        .segment_members(&who, segment_id(&id)?, params.offset.unwrap_or(0), limit)
+        .segment_members(&who, segment_id(&id)?, offset, limit)
         .await?;
     Ok(Json(SegmentMembersBody {
         members: members.iter().map(UserBody::from).collect(),
@@ -253,7 +267,11 @@ pub struct SegmentReachBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SegmentMessageInput {
+    /// One line of at most 200 characters.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     subject: String,
+    /// At most 20,000 characters.
+    #[schema(min_length = 1, max_length = 20000, pattern = "\\S")]
     body: String,
 }
 

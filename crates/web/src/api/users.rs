@@ -90,6 +90,7 @@ pub struct ListParams {
     /// `family_name` (default), `given_name`, `created` or `status_changed`; `-` first reverses.
     sort: Option<String>,
     /// 1 to 200; 50 by default.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<usize>,
     /// The `next` of the previous page.
     cursor: Option<String>,
@@ -133,6 +134,10 @@ pub struct CreateUserBody {
     email: Option<String>,
     given_name: String,
     family_name: String,
+    /// `student`, `teacher`, `staff` or `admin` (in any case).
+    #[schema(
+        pattern = r"^\s*([Ss][Tt][Uu][Dd][Ee][Nn][Tt]|[Tt][Ee][Aa][Cc][Hh][Ee][Rr]|[Ss][Tt][Aa][Ff][Ff]|[Aa][Dd][Mm][Ii][Nn])\s*$"
+    )]
     role: String,
     /// `manual` unless given.
     source: Option<String>,
@@ -207,6 +212,10 @@ pub struct EditUserBody {
     email: Option<Option<String>>,
     given_name: Option<String>,
     family_name: Option<String>,
+    /// `student`, `teacher`, `staff` or `admin` (in any case).
+    #[schema(
+        pattern = r"^\s*([Ss][Tt][Uu][Dd][Ee][Nn][Tt]|[Tt][Ee][Aa][Cc][Hh][Ee][Rr]|[Ss][Tt][Aa][Ff][Ff]|[Aa][Dd][Mm][Ii][Nn])\s*$"
+    )]
     role: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
@@ -227,7 +236,8 @@ fn version_of(body: Option<i64>, if_match: &IfMatch) -> (Option<i64>, bool) {
 
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = EditUserBody,
     params(("id" = Uuid, Path, description = "The user's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag read, instead of `version`")),
+        ("If-Match" = Option<String>, Header, description = "The ETag read, instead of `version`",
+            pattern = r#"^\s*(W/)?"?-?[0-9]{1,18}"?\s*$"#)),
     responses((status = 200, body = UserBody), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 412, body = Problem), (status = 422, body = Problem)),
     security(("token" = [])))]
@@ -261,7 +271,10 @@ pub async fn edit(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusBody {
-    /// `active`, `inactive` or `archived`.
+    /// `active`, `inactive` or `archived` (in any case).
+    #[schema(
+        pattern = r"^\s*([Aa][Cc][Tt][Ii][Vv][Ee]|[Ii][Nn][Aa][Cc][Tt][Ii][Vv][Ee]|[Aa][Rr][Cc][Hh][Ii][Vv][Ee][Dd])\s*$"
+    )]
     status: String,
     /// Why, for the history.
     reason: Option<String>,
@@ -323,7 +336,10 @@ pub async fn change_status(
 pub struct BulkStatusBody {
     /// The users to move (at most 500).
     ids: Vec<Uuid>,
-    /// `active`, `inactive` or `archived`.
+    /// `active`, `inactive` or `archived` (in any case).
+    #[schema(
+        pattern = r"^\s*([Aa][Cc][Tt][Ii][Vv][Ee]|[Ii][Nn][Aa][Cc][Tt][Ii][Vv][Ee]|[Aa][Rr][Cc][Hh][Ii][Vv][Ee][Dd])\s*$"
+    )]
     status: String,
     /// Why, for each user's history.
     reason: Option<String>,

@@ -171,6 +171,13 @@ async fn deactivated_they_lose_access_and_keep_their_record(
     )))
     .await
     .assert_problem(404, None);
+    // An address naming no possible org verifies nothing: 404, as a wrong code.
+    t.send(
+        t.client
+            .get(format!("{}/api/v1/verify/Not%20an%20org/{code}", t.address)),
+    )
+    .await
+    .assert_problem(404, None);
     let training = t.get(&format!("/api/v1/users/{user}/training")).await;
     assert_eq!(
         training.body["records"][0]["enrolment"]["progress"],
@@ -205,6 +212,13 @@ pub async fn bad_course_input_is_refused_by_field_and_changes_nothing(db: TestDb
     t.post("/api/v1/courses", &kind)
         .await
         .assert_problem(422, Some("completion.kind"));
+    // A pass mark outside 1 to 100 is refused whatever the kind, as the document says.
+    let mut mark = course(0);
+    mark["completion"]["kind"] = json!("mark_complete");
+    mark["completion"]["pass_mark"] = json!(0);
+    t.post("/api/v1/courses", &mark)
+        .await
+        .assert_problem(422, Some("completion.pass_mark"));
     assert_eq!(t.get("/api/v1/courses").await.body["courses"], json!([]));
 
     let made = t.post("/api/v1/courses", &course(0)).await;

@@ -61,7 +61,7 @@ pub async fn sources_are_managed_and_files_imported_through_the_api(db: TestDb) 
         .await;
     bad.assert_problem(422, Some("missing.student"));
     let twice = t.post("/api/v1/sources", &json!({"name": "sis"})).await;
-    twice.assert_problem(422, Some("name"));
+    twice.assert_problem(409, Some("name"));
     // The rule that checks a name speaks of a source; the body's field is `name`.
     t.post("/api/v1/sources", &json!({"name": ""}))
         .await

@@ -1091,6 +1091,10 @@ pub async fn connections_are_managed_through_the_api_with_their_last_requests(db
         .await;
     assert_eq!(second.status, 201, "{}", second.body);
     let shown = t.get("/api/v1/scim-connections/okta").await;
+    // A name no connection could have names none.
+    t.get("/api/v1/scim-connections/Not%20a%20name")
+        .await
+        .assert_problem(404, None);
     let first = shown.body["tokens"]
         .as_array()
         .unwrap()
@@ -1141,11 +1145,11 @@ pub async fn connections_are_managed_through_the_api_with_their_last_requests(db
             &json!({"name": "no spaces please"}),
         )
         .await;
-    bad.assert_problem(422, Some("source"));
+    bad.assert_problem(422, Some("name"));
     let taken = t
         .post("/api/v1/scim-connections", &json!({"name": "okta"}))
         .await;
-    taken.assert_problem(422, Some("name"));
+    taken.assert_problem(409, Some("name"));
     assert_eq!(
         t.get("/api/v1/scim-connections").await.body["connections"]
             .as_array()

@@ -74,6 +74,9 @@ pub async fn segments_are_previewed_saved_and_listed_as_the_status_rules_say(db:
     t.get(&format!("{path}/members?limit=0"))
         .await
         .assert_problem(422, Some("limit"));
+    t.get(&format!("{path}/members?offset=9223372036854775808"))
+        .await
+        .assert_problem(422, Some("offset"));
 
     // A message reaches the active members with an address: Ann has none, Ben is inactive.
     let reach = t.get(&format!("{path}/reach")).await;
