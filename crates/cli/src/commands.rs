@@ -84,7 +84,7 @@ pub enum UserCommand {
     List {
         #[arg(long, env = "ROLLCALL_ORG")]
         org: String,
-        /// active, inactive, archived or all.
+        /// active (the default), inactive, archived, or all (active and inactive, as the Users screen).
         #[arg(long)]
         status: Option<String>,
         #[arg(long)]

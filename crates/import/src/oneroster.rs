@@ -360,28 +360,11 @@ pub fn read_files_into(
         Some(table) => orgs(&table?)?,
         None => HashMap::new(),
     };
+    // `None`: users.csv is absent (classes and their members alone, or nothing).
     let mode = match manifest.files.get("users.csv").map(String::as_str) {
-        Some("bulk") => Mode::Full,
-        Some("delta") => Mode::Delta,
-        // Classes and their members alone, or nothing.
-        _ => {
-            let rosters = rosters(&manifest, files, &orgs)?;
-            notes.push(
-                match rosters {
-                    Some(_) => "users.csv is absent: the package changes no person, only classes",
-                    None => "users.csv is absent: the package changes nobody",
-                }
-                .to_owned(),
-            );
-            let mut read = Read {
-                mode: Some(Mode::Delta),
-                notes,
-                rosters,
-                ..Read::default()
-            };
-            read.take_roster_notes();
-            return Ok(read);
-        }
+        Some("bulk") => Some(Mode::Full),
+        Some("delta") => Some(Mode::Delta),
+        _ => None,
     };
     let roles = match (manifest.version, file("roles.csv")) {
         ("1.2", Some(table)) => {
@@ -399,7 +382,16 @@ pub fn read_files_into(
             }
             Some((table.header.name.clone(), held))
         }
-        ("1.2", None) => {
+        // A delta that changes no role may leave roles.csv out: its people keep theirs.
+        ("1.2", None) if mode == Some(Mode::Delta) => {
+            notes.push(
+                "roles.csv is absent: the people of this delta keep their roles (one it would \
+                 create needs a role, in roles.csv)"
+                    .to_owned(),
+            );
+            Some(("roles.csv".to_owned(), HashMap::new()))
+        }
+        ("1.2", None) if mode.is_some() => {
             return Err(vec![
                 Problem::at_line(
                     0,
@@ -409,6 +401,29 @@ pub fn read_files_into(
             ]);
         }
         _ => None,
+    };
+    let Some(mode) = mode else {
+        let rosters = rosters(&manifest, files, &orgs)?;
+        notes.push(
+            match rosters {
+                Some(_) => "users.csv is absent: the package changes no person, only classes",
+                None => "users.csv is absent: the package changes nobody",
+            }
+            .to_owned(),
+        );
+        // Roles without their people are not read: each is listed as skipped.
+        let skipped = roles
+            .map(|(name, held)| unlisted_roles(&name, &held, Mode::Delta))
+            .unwrap_or_default();
+        let mut read = Read {
+            mode: Some(Mode::Delta),
+            notes,
+            rosters,
+            skipped,
+            ..Read::default()
+        };
+        read.take_roster_notes();
+        return Ok(read);
     };
     let Some((users_name, users_bytes)) = files.get("users.csv") else {
         return Err(vec![

@@ -788,3 +788,49 @@ fn a_problem_of_the_whole_package_reads_without_a_line() {
         "users.csv: the package is a delta package"
     );
 }
+
+#[test]
+fn a_1_2_delta_of_users_alone_keeps_roles_and_one_of_roles_alone_skips_each() {
+    let manifest = "propertyName,value\nmanifest.version,1.0\noneroster.version,1.2\n\
+        file.users,delta\nfile.roles,absent\n";
+    let users = "sourcedId,status,dateLastModified,enabledUser,username,userIds,givenName,\
+        familyName\n\
+        stu-1002,tobedeleted,2026-12-01T10:00:00Z,,,,,\n\
+        tea-2001,active,2026-12-01T10:00:00Z,true,grace.hopper,,Grace,Hopper-Renamed\n";
+    let read = read_zip(&zip(&[("manifest.csv", manifest), ("users.csv", users)]))
+        .unwrap_or_else(|p| panic!("{p:#?}"));
+    assert!(
+        read.notes
+            .iter()
+            .any(|n| n.starts_with("roles.csv is absent")),
+        "{:?}",
+        read.notes
+    );
+    let grace = listed(&read)[0];
+    assert_eq!((grace.role, grace.creates), (None, false), "her role stays");
+    assert!(
+        read.rows
+            .iter()
+            .any(|row| matches!(row, Row::Deleted { .. }))
+    );
+
+    // A bulk 1.2 package still needs its roles.
+    let bulk = manifest.replace("file.users,delta", "file.users,bulk");
+    let users = users.replace("tobedeleted,2026-12-01T10:00:00Z,,", "active,,true,zoe,");
+    assert!(read_zip(&zip(&[("manifest.csv", &bulk), ("users.csv", &users)])).is_err());
+
+    let manifest = "propertyName,value\nmanifest.version,1.0\noneroster.version,1.2\n\
+        file.users,absent\nfile.roles,delta\n";
+    let roles = "sourcedId,status,dateLastModified,userSourcedId,roleType,role,beginDate,\
+        endDate,orgSourcedId,userProfileSourcedId\n\
+        r-30,active,2026-12-01T10:00:00Z,stu-1003,primary,teacher,,,school-hs,\n";
+    let read = read_zip(&zip(&[("manifest.csv", manifest), ("roles.csv", roles)]))
+        .unwrap_or_else(|p| panic!("{p:#?}"));
+    let skipped: Vec<(&str, u64, &str)> = read
+        .skipped
+        .iter()
+        .map(|s| (s.file.as_str(), s.line, s.external_id.as_str()))
+        .collect();
+    assert_eq!(skipped, [("roles.csv", 2, "stu-1003")]);
+    assert!(read.skipped[0].why.contains("send their users.csv row"));
+}
