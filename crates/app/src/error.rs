@@ -25,7 +25,12 @@ pub enum AppError {
     /// The caller read an older version than the one stored.
     /// `sent` is the version the caller sent, if they sent one.
     #[error("the user was changed by someone else (now at version {current})")]
-    Stale { sent: Option<i64>, current: i64 },
+    /// `what` was changed since it was read: "user", "segment".
+    Stale {
+        what: &'static str,
+        sent: Option<i64>,
+        current: i64,
+    },
     #[error(transparent)]
     Transition(#[from] TransitionError),
     /// A learner's step the rules refuse (no access, no credits left, a step out of turn).
@@ -195,18 +200,20 @@ impl AppError {
                 field.replace('_', " ")
             ),
             Self::Stale {
+                what,
                 sent: Some(sent),
                 current,
             } => format!(
-                "the user was changed since you read it (you sent version {sent}, it is now \
+                "the {what} was changed since you read it (you sent version {sent}, it is now \
                  at {current}); reload it and apply your change again"
             ),
             Self::Stale {
+                what,
                 sent: None,
                 current,
             } => format!(
-                "the user was changed by someone else while this change was being made (it is \
-                 now at version {current}); reload it and apply your change again"
+                "the {what} was changed by someone else while this change was being made (it \
+                 is now at version {current}); reload it and apply your change again"
             ),
             Self::Transition(err) => err.to_string(),
             Self::Conflict(err) => err.to_string(),
@@ -260,6 +267,7 @@ impl From<StoreError> for AppError {
             StoreError::Conflict { field } => Self::Taken { field },
             // Callers that know the version they expected map Stale themselves.
             StoreError::Stale { current } => Self::Stale {
+                what: "user",
                 sent: None,
                 current,
             },
@@ -305,16 +313,19 @@ mod tests {
     #[test]
     fn a_caller_who_sent_no_version_is_not_told_which_one_they_sent() {
         let sent = AppError::Stale {
+            what: "user",
             sent: Some(3),
             current: 4,
         };
         assert!(sent.public_message().contains("you sent version 3"));
         let unsent = AppError::Stale {
+            what: "segment",
             sent: None,
             current: 4,
         }
         .public_message();
         assert!(!unsent.contains("you sent"), "{unsent}");
         assert!(unsent.contains("now at version 4"), "{unsent}");
+        assert!(unsent.starts_with("the segment was changed"), "{unsent}");
     }
 }

@@ -309,6 +309,7 @@ async fn locked_at(
     let user = uow.user(org, id).await?.ok_or(AppError::NotFound("user"))?;
     if user.version() != expected.version() {
         return Err(AppError::Stale {
+            what: "user",
             sent: match expected {
                 Expected::Sent(version) => Some(version),
                 Expected::Read(_) => None,

@@ -138,6 +138,7 @@ impl App {
             .await
             .map_err(|err| match err {
                 rollcall_store::StoreError::Stale { .. } => AppError::Stale {
+                    what: "segment",
                     sent: Some(expected),
                     current: current.version,
                 },

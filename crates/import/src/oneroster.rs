@@ -356,8 +356,15 @@ pub fn read_files_into(
         }
     }
     let file = |key: &str| files.get(key).map(|(name, bytes)| Table::read(name, bytes));
-    let orgs = match file("orgs.csv") {
-        Some(table) => orgs(&table?)?,
+    // Every file's problems are told at once: a file that cannot be read is told, and the
+    // files after it are still read for theirs.
+    let mut problems: Vec<Problem> = Vec::new();
+    let orgs = match file("orgs.csv").map(|table| table.and_then(|table| orgs(&table))) {
+        Some(Ok(orgs)) => orgs,
+        Some(Err(told)) => {
+            problems.extend(told);
+            HashMap::new()
+        }
         None => HashMap::new(),
     };
     // `None`: users.csv is absent (classes and their members alone, or nothing).
@@ -366,44 +373,23 @@ pub fn read_files_into(
         Some("delta") => Some(Mode::Delta),
         _ => None,
     };
-    let roles = match (manifest.version, file("roles.csv")) {
-        ("1.2", Some(table)) => {
-            let table = table?;
-            let bulk = manifest.files.get("roles.csv").map(String::as_str) == Some("bulk");
-            let (held, twice) = roles(&table, bulk)?;
-            if !twice.is_empty() {
-                notes.push(format!(
-                    "{}: {} role(s) are a second primary role of their person in one org (line(s) \
-                     {}): the first primary role is the one read",
-                    table.header.name,
-                    twice.len(),
-                    crate::listed_lines(&twice)
-                ));
-            }
-            Some((table.header.name.clone(), held))
+    let roles = match package_roles(&manifest, files, mode, &mut notes) {
+        Ok(roles) => roles,
+        Err(told) => {
+            // Its people cannot be read without their roles; classes can.
+            problems.extend(told);
+            problems.extend(rosters(&manifest, files, &orgs).err().unwrap_or_default());
+            return Err(problems);
         }
-        // A delta that changes no role may leave roles.csv out: its people keep theirs.
-        ("1.2", None) if mode == Some(Mode::Delta) => {
-            notes.push(
-                "roles.csv is absent: the people of this delta keep their roles (one it would \
-                 create needs a role, in roles.csv)"
-                    .to_owned(),
-            );
-            Some(("roles.csv".to_owned(), HashMap::new()))
-        }
-        ("1.2", None) if mode.is_some() => {
-            return Err(vec![
-                Problem::at_line(
-                    0,
-                    "OneRoster 1.2 keeps users' roles in roles.csv, and the package lacks it",
-                )
-                .in_file("roles.csv"),
-            ]);
-        }
-        _ => None,
     };
     let Some(mode) = mode else {
-        let rosters = rosters(&manifest, files, &orgs)?;
+        let rosters = match rosters(&manifest, files, &orgs) {
+            Ok(rosters) if problems.is_empty() => rosters,
+            read => {
+                problems.extend(read.err().unwrap_or_default());
+                return Err(problems);
+            }
+        };
         notes.push(
             match rosters {
                 Some(_) => "users.csv is absent: the package changes no person, only classes",
@@ -430,15 +416,67 @@ pub fn read_files_into(
             Problem::at_line(0, "the package has no users.csv").in_file("users.csv"),
         ]);
     };
-    let users = Rows::open(users_name, users_bytes)?;
     let held = roles.as_ref().map(|(_, held)| held);
-    let mut read = read_users(users, mode, held, &orgs, notes, quiet, sink)?;
+    let read = Rows::open(users_name, users_bytes)
+        .and_then(|users| read_users(users, mode, held, &orgs, notes, quiet, sink));
+    let rosters = rosters(&manifest, files, &orgs);
+    let (mut read, rosters) = match (read, rosters) {
+        (Ok(read), Ok(rosters)) if problems.is_empty() => (read, rosters),
+        (read, rosters) => {
+            problems.extend(read.err().unwrap_or_default());
+            problems.extend(rosters.err().unwrap_or_default());
+            return Err(problems);
+        }
+    };
     if let Some((name, held)) = &roles {
         read.skipped.extend(unlisted_roles(name, held, mode));
     }
-    read.rosters = rosters(&manifest, files, &orgs)?;
+    read.rosters = rosters;
     read.take_roster_notes();
     Ok(read)
+}
+
+/// A 1.2 package's roles.csv, by person, with the file's name (`None` in 1.1). A delta of
+/// `users.csv` (`mode`) may leave it out: its people keep their roles (an empty file's worth).
+fn package_roles(
+    manifest: &Manifest,
+    files: &Files<'_>,
+    mode: Option<Mode>,
+    notes: &mut Vec<String>,
+) -> Result<Option<(String, RolesByPerson)>, Vec<Problem>> {
+    match (manifest.version, files.get("roles.csv")) {
+        ("1.2", Some((name, bytes))) => {
+            let table = Table::read(name, bytes)?;
+            let bulk = manifest.files.get("roles.csv").map(String::as_str) == Some("bulk");
+            let (held, twice) = roles(&table, bulk)?;
+            if !twice.is_empty() {
+                notes.push(format!(
+                    "{}: {} role(s) are a second primary role of their person in one org (line(s) \
+                     {}): the first primary role is the one read",
+                    table.header.name,
+                    twice.len(),
+                    crate::listed_lines(&twice)
+                ));
+            }
+            Ok(Some((table.header.name, held)))
+        }
+        ("1.2", None) if mode == Some(Mode::Delta) => {
+            notes.push(
+                "roles.csv is absent: the people of this delta keep their roles (one it would \
+                 create needs a role, in roles.csv)"
+                    .to_owned(),
+            );
+            Ok(Some(("roles.csv".to_owned(), HashMap::new())))
+        }
+        ("1.2", None) if mode.is_some() => Err(vec![
+            Problem::at_line(
+                0,
+                "OneRoster 1.2 keeps users' roles in roles.csv, and the package lacks it",
+            )
+            .in_file("roles.csv"),
+        ]),
+        _ => Ok(None),
+    }
 }
 
 impl Read {

@@ -104,11 +104,30 @@ impl Header {
     /// Where a required column sits, found by its name as the format writes it (`enabledUser`)
     /// in any case or spacing; when it is missing, a problem in `report` names it so.
     pub(crate) fn need(&self, name: &str, report: &mut Report) -> Option<usize> {
-        let found = self.column(&squeezed(name));
+        let wanted = squeezed(name);
+        let found = self.column(&wanted);
         if found.is_none() {
-            report.push(Problem::at_line(1, format!("has no {name} column")).in_file(&self.name));
+            let hint = self
+                .misspelt(&wanted)
+                .map(|header| format!(" (is {header:?} meant to be it?)"))
+                .unwrap_or_default();
+            report.push(
+                Problem::at_line(1, format!("has no {name} column{hint}")).in_file(&self.name),
+            );
         }
         found
+    }
+
+    /// The header closest to `wanted` (squeezed), when it is a slip of a letter or two away.
+    fn misspelt(&self, wanted: &str) -> Option<&str> {
+        let most = if wanted.chars().count() > 6 { 2 } else { 1 };
+        self.squeezed
+            .iter()
+            .zip(&self.headers)
+            .map(|(have, header)| (strsim::damerau_levenshtein(have, wanted), header))
+            .filter(|&(distance, _)| distance <= most)
+            .min_by_key(|&(distance, _)| distance)
+            .map(|(_, header)| header.as_str())
     }
 }
 

@@ -126,6 +126,7 @@ pub async fn a_stale_write_is_refused_and_changes_nothing(db: TestDb) {
         matches!(
             stale,
             Err(AppError::Stale {
+                what: "user",
                 sent: Some(1),
                 current: 2
             })

@@ -147,12 +147,13 @@ impl App {
         who: &Principal,
         name: &str,
     ) -> Result<Connection, AppError> {
-        let source = self.source(who, name).await?;
+        // A source of another format is not a connection: none by that name.
+        let source = self.source(who, name).await.map_err(|err| match err {
+            AppError::NotFound(_) => AppError::NotFound("SCIM connection"),
+            other => other,
+        })?;
         if source.format != Format::Scim {
-            return Err(AppError::invalid(
-                "source",
-                format!("'{}' is not a SCIM connection", source.name.as_str()),
-            ));
+            return Err(AppError::NotFound("SCIM connection"));
         }
         self.connection_of(source).await
     }

@@ -834,3 +834,41 @@ fn a_1_2_delta_of_users_alone_keeps_roles_and_one_of_roles_alone_skips_each() {
     assert_eq!(skipped, [("roles.csv", 2, "stu-1003")]);
     assert!(read.skipped[0].why.contains("send their users.csv row"));
 }
+
+#[test]
+fn a_misspelt_required_column_is_named_with_the_header_it_probably_is() {
+    let users = USERS_11.replace("familyName", "famliyName");
+    let package = zip(&[("manifest.csv", MANIFEST_11), ("users.csv", &users)]);
+    assert_eq!(
+        problems(&package),
+        ["users.csv line 1: has no familyName column (is \"famliyName\" meant to be it?)"]
+    );
+}
+
+#[test]
+fn problems_in_several_files_are_told_together() {
+    let folder =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/formats/oneroster-1.1-sample");
+    let read = |file: &str| std::fs::read_to_string(folder.join(file)).unwrap();
+    let users = read("users.csv").replacen(",true,", ",maybe,", 1);
+    let enrollments =
+        format!("{ENROLLMENTS}enr-1,,,class-math-10,school-hs,stu-1001,student,false,9/1/2026,\n");
+    let files: Vec<(&str, String)> = vec![
+        ("manifest.csv", read("manifest.csv")),
+        ("orgs.csv", read("orgs.csv")),
+        ("users.csv", users),
+        ("classes.csv", read("classes.csv")),
+        ("enrollments.csv", enrollments),
+    ];
+    let entries: Vec<(&str, &str)> = files.iter().map(|(n, t)| (*n, t.as_str())).collect();
+    let refused = problems(&zip(&entries));
+    assert_eq!(refused.len(), 2, "{refused:?}");
+    assert!(
+        refused[0].starts_with("users.csv line 2, column enabledUser"),
+        "{refused:?}"
+    );
+    assert!(
+        refused[1].starts_with("enrollments.csv line 2, column beginDate"),
+        "{refused:?}"
+    );
+}

@@ -81,7 +81,11 @@ pub struct NewScimConnectionBody {
     #[schema(minimum = 1, maximum = 1_000_000)]
     requests_per_minute: Option<u32>,
     /// The first token's name (`default` unless given): 1 to 60 characters.
-    #[schema(min_length = 1, max_length = 60)]
+    #[schema(
+        min_length = 1,
+        max_length = 60,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     token_name: Option<String>,
 }
 
@@ -96,7 +100,11 @@ pub struct MadeScimConnectionBody {
 #[serde(deny_unknown_fields)]
 pub struct NewScimTokenBody {
     /// 1 to 60 characters (`default` unless given).
-    #[schema(min_length = 1, max_length = 60, pattern = "\\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 60,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     name: Option<String>,
 }
 

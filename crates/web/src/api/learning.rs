@@ -1020,7 +1020,11 @@ pub async fn verify(
 pub struct MessageInput {
     pub users: Vec<Uuid>,
     /// One line of at most 200 characters.
-    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub subject: String,
     /// At most 20,000 characters.
     #[schema(min_length = 1, max_length = 20000, pattern = "\\S")]

@@ -1091,8 +1091,13 @@ pub async fn connections_are_managed_through_the_api_with_their_last_requests(db
         .await;
     assert_eq!(second.status, 201, "{}", second.body);
     let shown = t.get("/api/v1/scim-connections/okta").await;
-    // A name no connection could have names none.
+    // A name no connection could have names none, nor does a source of another format.
     t.get("/api/v1/scim-connections/Not%20a%20name")
+        .await
+        .assert_problem(404, None);
+    let plain = t.post("/api/v1/sources", &json!({"name": "hr"})).await;
+    assert_eq!(plain.status, 201, "{}", plain.body);
+    t.get("/api/v1/scim-connections/hr")
         .await
         .assert_problem(404, None);
     let first = shown.body["tokens"]
