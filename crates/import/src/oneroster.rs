@@ -513,6 +513,29 @@ fn rosters(
             not_empty_in_bulk(&table, "class", &mut report);
         }
         set.classes = classes(&table, orgs, &mut report);
+        // A class naming a school the package does not name keeps the one it has.
+        let unnamed: Vec<u64> = match table.column("schoolsourcedid") {
+            Some(school) => table
+                .rows
+                .iter()
+                .filter(|(_, f)| {
+                    let id = f[school].trim();
+                    !id.is_empty() && !orgs.contains_key(id)
+                })
+                .map(|(line, _)| *line)
+                .collect(),
+            None => Vec::new(),
+        };
+        if !unnamed.is_empty() {
+            set.notes.push(format!(
+                "{}: {} class(es) name a school the package does not name (orgs.csv lacks it, \
+                 or is not sent): line(s) {}; a class the source has keeps its school, a new one \
+                 has none",
+                table.header.name,
+                unnamed.len(),
+                crate::listed_lines(&unnamed)
+            ));
+        }
     }
     // Enrolments without classes.csv are of the classes the source has.
     if let Some((full, (name, bytes))) = enrollments_sent {

@@ -872,3 +872,21 @@ fn problems_in_several_files_are_told_together() {
         "{refused:?}"
     );
 }
+
+#[test]
+fn a_class_naming_a_school_the_package_lacks_is_noted() {
+    let classes = format!(
+        "{CLASSES}class-math-10,,,Mathematics 10,10,,MATH10,scheduled,,school-hs,,,,\n\
+         class-x,,,Somewhere,10,,X,scheduled,,school-nowhere,,,,\n"
+    );
+    let read =
+        read_zip(&sample_with("1.1", "classes.csv", &classes)).unwrap_or_else(|p| panic!("{p:#?}"));
+    assert!(
+        read.notes.iter().any(|n| n.starts_with(
+            "classes.csv: 1 class(es) name a school the package does not name (orgs.csv lacks \
+             it, or is not sent): line(s) 3"
+        )),
+        "{:?}",
+        read.notes
+    );
+}
