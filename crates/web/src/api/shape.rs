@@ -113,6 +113,14 @@ fn json_unexpected(value: &Value) -> Unexpected<'_> {
     }
 }
 
+/// `f` as an integer, when it is one that i64 holds exactly.
+fn whole(f: f64) -> Option<i64> {
+    // 2^63 as f64: from there on, f64 values are past i64.
+    const PAST_I64: f64 = 9_223_372_036_854_775_808.0;
+    #[allow(clippy::cast_possible_truncation)] // in range and whole: exact
+    (f.fract() == 0.0 && (-PAST_I64..PAST_I64).contains(&f)).then_some(f as i64)
+}
+
 impl<'de> de::Deserializer<'de> for Json {
     type Error = ShapeError;
 
@@ -123,7 +131,13 @@ impl<'de> de::Deserializer<'de> for Json {
             Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
                 (Some(u), _, _) => visitor.visit_u64(u),
                 (None, Some(i), _) => visitor.visit_i64(i),
-                (None, None, Some(f)) => visitor.visit_f64(f),
+                // A whole number written with a point (`5.0`) is the integer JSON Schema says
+                // it is; within i64, it is read as one.
+                (None, None, Some(f)) => match whole(f) {
+                    Some(i) if i >= 0 => visitor.visit_u64(i.unsigned_abs()),
+                    Some(i) => visitor.visit_i64(i),
+                    None => visitor.visit_f64(f),
+                },
                 (None, None, None) => Err(ShapeError::Other(format!("{n} is not a number"))),
             },
             Value::String(s) => visitor.visit_string(s),
@@ -326,6 +340,22 @@ mod tests {
             Ok(body) => panic!("accepted {body:?}"),
             Err(err) => err,
         }
+    }
+
+    #[test]
+    fn a_whole_number_written_with_a_point_reads_as_an_integer_and_a_fraction_does_not() {
+        let body: Body = from_json(json!({"name": "a", "inner": {"count": 5.0}}))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(body.inner, Some(Inner { count: 5 }));
+        let err = fails(json!({"name": "a", "inner": {"count": 5.5}}));
+        assert_eq!(err.field, "inner.count");
+        let err = fails(json!({"name": "a", "inner": {"count": -1.0}}));
+        assert_eq!(
+            err.field, "inner.count",
+            "a negative count is still no count"
+        );
+        assert_eq!(whole(1e300), None, "past i64");
+        assert_eq!(whole(-3.0), Some(-3));
     }
 
     #[test]

@@ -75,11 +75,14 @@ pub async fn a_learner_goes_through_a_course_by_the_api(db: TestDb) {
 
     let poor = post_as(&t, &token, &me("/start"), &json!({})).await;
     poor.assert_problem(409, Some("credits"));
-    t.post(
-        "/api/v1/credits/top-ups",
-        &json!({ "amount": 3, "reason": "term" }),
-    )
-    .await;
+    // A whole number written with a point (as some clients write numbers) is that integer.
+    let topped = t
+        .post(
+            "/api/v1/credits/top-ups",
+            &json!({ "amount": 3.0, "reason": "term" }),
+        )
+        .await;
+    assert_eq!(topped.status, 201, "{}", topped.body);
     let started = post_as(&t, &token, &me("/start"), &json!({})).await;
     assert_eq!(
         started.body["enrolment"]["credits_used"], 2,
@@ -268,6 +271,10 @@ pub async fn bad_course_input_is_refused_by_field_and_changes_nothing(db: TestDb
     t.post("/api/v1/credits/top-ups", &json!({ "amount": 0 }))
         .await
         .assert_problem(422, Some("amount"));
+    t.post("/api/v1/credits/top-ups", &json!({ "amount": 2.5 }))
+        .await
+        .assert_problem(422, Some("amount"));
+
     t.get("/api/v1/outbox?state=lost")
         .await
         .assert_problem(422, Some("state"));
