@@ -75,7 +75,10 @@ pub struct NewScimConnectionBody {
     #[schema(pattern = r"^\s*[A-Za-z0-9._:-]{1,64}\s*$")]
     name: String,
     /// `userType` (the default), `title`, `roles`, `department`, `division`, `organization`
-    /// or `costCenter`.
+    /// or `costCenter`, in any case.
+    #[schema(
+        pattern = r"^\s*([Uu][Ss][Ee][Rr][Tt][Yy][Pp][Ee]|[Tt][Ii][Tt][Ll][Ee]|[Rr][Oo][Ll][Ee][Ss]|[Dd][Ee][Pp][Aa][Rr][Tt][Mm][Ee][Nn][Tt]|[Dd][Ii][Vv][Ii][Ss][Ii][Oo][Nn]|[Oo][Rr][Gg][Aa][Nn][Ii][Zz][Aa][Tt][Ii][Oo][Nn]|[Cc][Oo][Ss][Tt][Cc][Ee][Nn][Tt][Ee][Rr])\s*$"
+    )]
     role_attribute: Option<String>,
     /// 12,000 unless given (1 to 1,000,000).
     #[schema(minimum = 1, maximum = 1_000_000)]

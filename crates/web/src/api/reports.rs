@@ -142,8 +142,10 @@ macro_rules! report_params {
             #[param(pattern = "^(enrolled|completed)?$")]
             dated_by: Option<String>,
             /// `YYYY-MM-DD`, included.
+            #[param(pattern = r"^\s*([0-9]{4}-[0-9]{1,2}-[0-9]{1,2})?\s*$")]
             from: Option<String>,
             /// `YYYY-MM-DD`, included; not before `from`.
+            #[param(pattern = r"^\s*([0-9]{4}-[0-9]{1,2}-[0-9]{1,2})?\s*$")]
             to: Option<String>,
             /// `not_started`, `in_progress` or `completed`.
             #[param(pattern = "^(not_started|in_progress|completed)?$")]

@@ -78,9 +78,18 @@ fn user_response(status: StatusCode, user: &User) -> Response {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// `active` (default), `inactive`, `archived`, or `all` (active and inactive).
+    /// `active` (default), `inactive`, `archived`, or `all` (active and inactive), in any case.
+    #[param(
+        pattern = r"^(\s*([Aa][Cc][Tt][Ii][Vv][Ee]|[Ii][Nn][Aa][Cc][Tt][Ii][Vv][Ee]|[Aa][Rr][Cc][Hh][Ii][Vv][Ee][Dd]|[Aa][Ll][Ll])\s*)?$"
+    )]
     status: Option<String>,
+    /// `student`, `teacher`, `staff` or `admin`, in any case; blank for every role.
+    #[param(
+        pattern = r"^(\s*([Ss][Tt][Uu][Dd][Ee][Nn][Tt]|[Tt][Ee][Aa][Cc][Hh][Ee][Rr]|[Ss][Tt][Aa][Ff][Ff]|[Aa][Dd][Mm][Ii][Nn])\s*)?$"
+    )]
     role: Option<String>,
+    /// A source's name; blank for every source.
+    #[param(pattern = r"^(\s*[A-Za-z0-9._:-]{1,64}\s*)?$")]
     source: Option<String>,
     /// Words that must each begin the given name, family name, username or e-mail (case and
     /// accents ignored). Blank means no search. A search with no letter or digit in it (only
@@ -88,6 +97,7 @@ pub struct ListParams {
     /// rather than listing everyone.
     q: Option<String>,
     /// `family_name` (default), `given_name`, `created` or `status_changed`; `-` first reverses.
+    #[param(pattern = r"^\s*-?(family_name|given_name|created|status_changed)?\s*$")]
     sort: Option<String>,
     /// 1 to 200; 50 by default.
     #[param(minimum = 1, maximum = 200)]
