@@ -113,6 +113,15 @@ describe("provisioning in the console", { concurrency: 1 }, () => {
     const ali = page.locator("#items tbody tr", { hasText: "S1" });
     assert.equal(await ali.locator("td").nth(2).innerText(), "Ali Sis");
     assert.ok(/\/users\/[0-9a-f-]{36}$/.test(await ali.getByRole("link", { name: "S1" }).getAttribute("href")));
+    // On a phone, the link of the last person it created is reachable and opens their page.
+    await page.setViewportSize(PHONE);
+    await screenshot(page, "run-report-created-phone");
+    const cat = page.locator("#items tbody tr", { hasText: "S3" }).getByRole("link", { name: "S3" });
+    await expectReachable(page, cat);
+    await cat.click();
+    await page.getByRole("heading", { name: "Cat Sis" }).waitFor();
+    await page.goBack();
+    await page.setViewportSize(DESKTOP);
 
     // The next file leaves Ben, Cat and Pat out.
     await openImport(page, "sis");
