@@ -10,7 +10,7 @@ pub mod oneroster;
 pub mod plain;
 mod table;
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use rollcall_domain::provisioning::{Digest, Format, Mode, Row};
 
@@ -171,24 +171,24 @@ impl Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Line 0 is the file (or package) as a whole.
-        match (&self.file, self.line) {
-            (Some(file), 0) => write!(f, "{file}")?,
-            (Some(file), line) => write!(f, "{file} line {line}")?,
-            (None, 0) => {}
-            (None, line) => write!(f, "line {line}")?,
-        }
+        // Where, then what: line 0 is the file (or package) as a whole.
+        let mut at = match (&self.file, self.line) {
+            (Some(file), 0) => file.clone(),
+            (Some(file), line) => format!("{file} line {line}"),
+            (None, 0) => String::new(),
+            (None, line) => format!("line {line}"),
+        };
         if let Some(column) = &self.column {
-            write!(f, ", column {column}")?;
+            write!(at, ", column {column}")?;
         }
         if let Some(value) = &self.value {
             // Shown escaped: a value may hold anything.
-            write!(f, " ({value:?})")?;
+            write!(at, " ({value:?})")?;
         }
-        if self.file.is_none() && self.line == 0 && self.column.is_none() {
-            write!(f, "{}", self.reason)
+        if at.is_empty() {
+            f.write_str(&self.reason)
         } else {
-            write!(f, ": {}", self.reason)
+            write!(f, "{at}: {}", self.reason)
         }
     }
 }
