@@ -110,6 +110,143 @@ pub struct RosterWrite {
     pub members: Vec<(String, UserId, MemberRole)>,
     pub removed: Vec<(String, UserId)>,
     pub members_full: bool,
+    /// The enrolments behind the seats (see [`enrolments_written`]): all of the source's when
+    /// `members_full`; those ended.
+    pub enrolments: Vec<Enrolment>,
+    pub enrolments_gone: Vec<String>,
+}
+
+/// One enrolment of a source: a person's part in a class, under the enrolment's own id in the
+/// source (`sourcedId`). A seat is what a person's enrolments in one class make of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrolment {
+    pub external_id: String,
+    /// The class's id in the source.
+    pub class: String,
+    pub user: UserId,
+    pub role: MemberRole,
+}
+
+/// An enrolment as a package sends it. A deletion may name only its id: the class and person
+/// are then those the source sent before. `user` is `None` when the person is nobody the run
+/// has (a parent left out): such an enrolment seats nobody, and ends one the source had.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentEnrolment {
+    pub external_id: String,
+    /// Empty in a deletion that names only the enrolment.
+    pub class: String,
+    pub user: Option<UserId>,
+    pub role: MemberRole,
+    pub deleted: bool,
+}
+
+/// What a package's enrolments write: the enrolments kept (all of the source's when `full`) and
+/// those ended, and the seats they give and take by class `external_id` (see [`RosterWrite`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EnrolmentWrite {
+    pub put: Vec<Enrolment>,
+    pub gone: Vec<String>,
+    pub full: bool,
+    pub members: Vec<(String, UserId, MemberRole)>,
+    pub removed: Vec<(String, UserId)>,
+}
+
+/// Works out what `sent` (all of the source's enrolments when `full`, else a delta's) makes of
+/// the source's enrolments `before`, and of its seats. A person's seat in a class stands while
+/// any of their enrolments there does, with the highest part among them (teacher, then
+/// student, then other). An enrolment sent again under the same id with another class or
+/// person moves: the seat it made is given up unless another enrolment holds it. A deletion
+/// naming an id the source does not have takes out the seat of the class and person it names,
+/// when no enrolment the source has holds that seat (seats made before enrolments were kept
+/// by id have none).
+pub fn enrolments_written(
+    before: &[Enrolment],
+    sent: &[SentEnrolment],
+    full: bool,
+) -> EnrolmentWrite {
+    type Pair = (String, UserId);
+    let mut now: HashMap<&str, (&str, UserId, MemberRole)> = if full {
+        HashMap::new()
+    } else {
+        before
+            .iter()
+            .map(|e| (e.external_id.as_str(), (e.class.as_str(), e.user, e.role)))
+            .collect()
+    };
+    let mut touched: HashSet<Pair> = HashSet::new();
+    let mut gone: HashSet<&str> = HashSet::new();
+    for s in sent {
+        let id = s.external_id.as_str();
+        match now.remove(id) {
+            Some((class, user, _)) => {
+                touched.insert((class.to_owned(), user));
+            }
+            None => {
+                if let (true, Some(user)) = (!s.class.is_empty(), s.user) {
+                    touched.insert((s.class.clone(), user));
+                }
+            }
+        }
+        match s.user.filter(|_| !s.deleted && !s.class.is_empty()) {
+            Some(user) => {
+                now.insert(id, (s.class.as_str(), user, s.role));
+                touched.insert((s.class.clone(), user));
+                gone.remove(id);
+            }
+            None => {
+                gone.insert(id);
+            }
+        }
+    }
+    // Each seat's part: the highest of the enrolments that hold it.
+    let mut parts: HashMap<(&str, UserId), MemberRole> = HashMap::new();
+    for &(class, user, role) in now.values() {
+        parts
+            .entry((class, user))
+            .and_modify(|part| *part = (*part).min(role))
+            .or_insert(role);
+    }
+    let mut write = EnrolmentWrite {
+        full,
+        gone: if full {
+            Vec::new()
+        } else {
+            let had: HashSet<&str> = before.iter().map(|e| e.external_id.as_str()).collect();
+            gone.into_iter()
+                .filter(|id| had.contains(id))
+                .map(str::to_owned)
+                .collect()
+        },
+        ..EnrolmentWrite::default()
+    };
+    let changed: HashSet<&str> = sent.iter().map(|s| s.external_id.as_str()).collect();
+    write.put = now
+        .iter()
+        .filter(|(id, _)| full || changed.contains(*id))
+        .map(|(id, &(class, user, role))| Enrolment {
+            external_id: (*id).to_owned(),
+            class: class.to_owned(),
+            user,
+            role,
+        })
+        .collect();
+    write.put.sort_by(|a, b| a.external_id.cmp(&b.external_id));
+    if full {
+        write.members = parts
+            .iter()
+            .map(|(&(class, user), &role)| (class.to_owned(), user, role))
+            .collect();
+    } else {
+        for (class, user) in touched {
+            match parts.get(&(class.as_str(), user)) {
+                Some(&role) => write.members.push((class, user, role)),
+                None => write.removed.push((class, user)),
+            }
+        }
+    }
+    write.members.sort();
+    write.removed.sort();
+    write
 }
 
 impl RosterState {
@@ -655,5 +792,165 @@ mod tests {
             serde_json::from_str::<RosterChanges>(&text).unwrap(),
             changes
         );
+    }
+
+    fn had(id: &str, class: &str, user: UserId, role: MemberRole) -> Enrolment {
+        Enrolment {
+            external_id: id.to_owned(),
+            class: class.to_owned(),
+            user,
+            role,
+        }
+    }
+
+    fn sent(
+        id: &str,
+        class: &str,
+        user: Option<UserId>,
+        role: MemberRole,
+        deleted: bool,
+    ) -> SentEnrolment {
+        SentEnrolment {
+            external_id: id.to_owned(),
+            class: class.to_owned(),
+            user,
+            role,
+            deleted,
+        }
+    }
+
+    #[test]
+    fn a_deletion_naming_only_its_id_takes_out_the_seat_it_made() {
+        let sam = UserId::new();
+        let before = [had("enr-1", "maths", sam, MemberRole::Student)];
+        let write = enrolments_written(
+            &before,
+            &[sent("enr-1", "", None, MemberRole::Other, true)],
+            false,
+        );
+        assert_eq!(write.removed, [("maths".to_owned(), sam)]);
+        assert!(write.members.is_empty() && write.put.is_empty());
+        assert_eq!(write.gone, ["enr-1"]);
+    }
+
+    #[test]
+    fn a_seat_held_by_two_enrolments_stays_until_both_end() {
+        let sam = UserId::new();
+        let before = [
+            had("enr-1", "maths", sam, MemberRole::Teacher),
+            had("enr-2", "maths", sam, MemberRole::Student),
+        ];
+        let first = enrolments_written(
+            &before,
+            &[sent("enr-1", "", None, MemberRole::Other, true)],
+            false,
+        );
+        assert_eq!(
+            first.members,
+            [("maths".to_owned(), sam, MemberRole::Student)],
+            "the other enrolment still seats them, in its own part"
+        );
+        assert!(first.removed.is_empty());
+        let left = [had("enr-2", "maths", sam, MemberRole::Student)];
+        let second = enrolments_written(
+            &left,
+            &[sent("enr-2", "maths", Some(sam), MemberRole::Student, true)],
+            false,
+        );
+        assert_eq!(second.removed, [("maths".to_owned(), sam)]);
+    }
+
+    #[test]
+    fn an_enrolment_sent_again_with_another_class_moves_the_seat() {
+        let sam = UserId::new();
+        let before = [had("enr-1", "maths", sam, MemberRole::Student)];
+        let write = enrolments_written(
+            &before,
+            &[sent(
+                "enr-1",
+                "physics",
+                Some(sam),
+                MemberRole::Student,
+                false,
+            )],
+            false,
+        );
+        assert_eq!(write.removed, [("maths".to_owned(), sam)]);
+        assert_eq!(
+            write.members,
+            [("physics".to_owned(), sam, MemberRole::Student)]
+        );
+        assert_eq!(
+            write.put,
+            [had("enr-1", "physics", sam, MemberRole::Student)]
+        );
+        assert!(write.gone.is_empty());
+    }
+
+    #[test]
+    fn a_deletion_of_an_unknown_enrolment_takes_out_the_seat_no_enrolment_holds() {
+        let (sam, kim) = (UserId::new(), UserId::new());
+        // Kim's seat was made before enrolments were kept by id; Sam's is held by enr-2.
+        let before = [had("enr-2", "maths", sam, MemberRole::Student)];
+        let write = enrolments_written(
+            &before,
+            &[
+                sent("enr-8", "maths", Some(kim), MemberRole::Student, true),
+                sent("enr-9", "maths", Some(sam), MemberRole::Student, true),
+            ],
+            false,
+        );
+        assert_eq!(write.removed, [("maths".to_owned(), kim)]);
+        assert_eq!(
+            write.members,
+            [("maths".to_owned(), sam, MemberRole::Student)]
+        );
+        assert!(write.gone.is_empty(), "nothing the source had ended");
+    }
+
+    #[test]
+    fn a_full_list_replaces_every_enrolment_and_seats_each_person_once() {
+        let (sam, kim) = (UserId::new(), UserId::new());
+        let before = [had("old", "art", kim, MemberRole::Student)];
+        let write = enrolments_written(
+            &before,
+            &[
+                sent("enr-1", "maths", Some(sam), MemberRole::Student, false),
+                sent("enr-2", "maths", Some(sam), MemberRole::Teacher, false),
+                sent("enr-3", "maths", None, MemberRole::Student, false),
+            ],
+            true,
+        );
+        assert!(write.full);
+        assert_eq!(
+            write.members,
+            [("maths".to_owned(), sam, MemberRole::Teacher)]
+        );
+        assert_eq!(
+            write.put.len(),
+            2,
+            "the enrolment of nobody the run has is not kept"
+        );
+        assert!(write.removed.is_empty() && write.gone.is_empty());
+    }
+
+    #[test]
+    fn a_delta_ending_one_enrolment_and_adding_another_for_the_same_seat_keeps_it() {
+        let sam = UserId::new();
+        let before = [had("enr-0", "maths", sam, MemberRole::Student)];
+        let write = enrolments_written(
+            &before,
+            &[
+                sent("enr-1", "maths", Some(sam), MemberRole::Teacher, false),
+                sent("enr-0", "maths", Some(sam), MemberRole::Student, true),
+            ],
+            false,
+        );
+        assert_eq!(
+            write.members,
+            [("maths".to_owned(), sam, MemberRole::Teacher)]
+        );
+        assert!(write.removed.is_empty());
+        assert_eq!(write.gone, ["enr-0"]);
     }
 }

@@ -68,15 +68,19 @@ pub struct ClassRow {
     pub deleted: bool,
 }
 
-/// One current enrollment (an ended or future one is not read).
+/// One enrollment: a current one, or in a delta one that ends (deleted, or with an end date
+/// passed). A bulk file's ended or future enrolments are not read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnrollmentRow {
     pub line: u64,
+    /// The enrolment's `sourcedId` (without one, its class and person joined by U+001F).
+    pub external_id: String,
+    /// Empty in a deletion that names only the enrolment.
     pub class: String,
-    /// The person's `sourcedId`.
+    /// The person's `sourcedId`; empty in a deletion that names only the enrolment.
     pub user: String,
     pub role: rollcall_domain::roster::MemberRole,
-    /// A delta's `tobedeleted`.
+    /// A delta's `tobedeleted`, or an end date passed.
     pub deleted: bool,
 }
 

@@ -545,14 +545,14 @@ fn rosters(
         if full {
             not_empty_in_bulk(&table, "enrolment", &mut report);
         }
-        let rows = enrollments(&table, set.classes_full, &known, &mut report);
-        let (rows, let_go) = one_seat_each(rows);
+        let rows = enrollments(&table, (full, set.classes_full), &known, &mut report);
+        let let_go = seated_again(&rows);
         set.enrollments = rows;
         if !let_go.is_empty() {
             set.notes.push(format!(
-                "{}: {} enrolment(s) name a person already enrolled in their class (line(s) {}): \
-                 each person is seated once, as a teacher when one of their enrolments is a \
-                 teacher's",
+                "{}: {} enrolment(s) name a person already enrolled in their class by an \
+                 earlier line (line(s) {}): each person has one seat in a class, in the highest \
+                 part of their enrolments there (teacher, then student), while any of them stands",
                 table.header.name,
                 let_go.len(),
                 crate::listed_lines(&let_go),
@@ -800,10 +800,11 @@ fn roles(table: &Table, bulk: bool) -> Result<(RolesByPerson, Vec<u64>), Vec<Pro
     }
 }
 
-/// The current enrollments of enrollments.csv (an ended or future one is not read).
+/// The enrolments of enrollments.csv. In a bulk file an ended or future one is not read; in a
+/// delta it ends the enrolment of its id, as a deletion does.
 fn enrollments(
     table: &Table,
-    classes_full: bool,
+    (full, classes_full): (bool, bool),
     known: &HashSet<&str>,
     report: &mut Report,
 ) -> Vec<EnrollmentRow> {
@@ -821,32 +822,41 @@ fn enrollments(
         table.column("enddate"),
     );
     let today = chrono::Utc::now().date_naive();
-    if let Some(column) = table.column("sourcedid") {
+    let sourced_id = table.column("sourcedid");
+    if let Some(column) = sourced_id {
         listed_once(table, column, report);
     }
     let mut rows = Vec::new();
     for (line, f) in &table.rows {
-        if !current_on(today, table, (*line, f), (begin, end), report) {
+        let current = current_on(today, table, (*line, f), (begin, end), report);
+        if full && !current {
             continue;
         }
-        // Enrolments are found by class and person: a deletion must name both.
+        let deleted = !current || text(f, status).eq_ignore_ascii_case("tobedeleted");
+        let external_id = text(f, sourced_id);
+        // A deletion may name the enrolment alone; any other row names its class and person.
+        let by_id = deleted && !external_id.is_empty();
         let named = |column: usize, report: &mut Report| {
             let empty = f[column].trim().is_empty();
-            if empty {
-                let why = "is empty: Rollcall finds an enrolment by its class and person, so \
-                           every row, a deletion too, names both";
+            if empty && !by_id {
+                let why = if deleted {
+                    "is empty: a deletion names the enrolment by its sourcedId, or its class \
+                     and person"
+                } else {
+                    "is empty: an enrolment names its class and its person"
+                };
                 report.push(
                     Problem::at(*line, &table.header.headers[column], "", why)
                         .in_file(&table.header.name),
                 );
             }
-            !empty
+            !empty || by_id
         };
         if !(named(class, report) & named(user, report)) {
             continue;
         }
         let class_id = f[class].trim().to_owned();
-        if classes_full && !known.contains(class_id.as_str()) {
+        if classes_full && !deleted && !known.contains(class_id.as_str()) {
             report.push(
                 Problem::at(
                     *line,
@@ -858,51 +868,38 @@ fn enrollments(
             );
             continue;
         }
+        let user_id = f[user].trim().to_owned();
         rows.push(EnrollmentRow {
             line: *line,
+            // Without a sourcedId, the enrolment is known by its class and person.
+            external_id: if external_id.is_empty() {
+                format!("{class_id}\u{1f}{user_id}")
+            } else {
+                external_id
+            },
             class: class_id,
-            user: f[user].trim().to_owned(),
+            user: user_id,
             // As in users.csv: aides and proctors teach the class with its teacher.
             role: match squeezed(f[role].trim()).as_str() {
                 "teacher" | "aide" | "proctor" => MemberRole::Teacher,
                 "student" => MemberRole::Student,
                 _ => MemberRole::Other,
             },
-            deleted: text(f, status).eq_ignore_ascii_case("tobedeleted"),
+            deleted,
         });
     }
     rows
 }
 
-/// `rows` with one enrolment per person and class, in the file's order, and the lines of the
-/// enrolments let go. Of a person's enrolments in one class, a current one is kept over a
-/// deletion (a delta that moves them deletes one and adds another), and of those the first with
-/// the highest part: teacher, then student, then other.
-fn one_seat_each(rows: Vec<EnrollmentRow>) -> (Vec<EnrollmentRow>, Vec<u64>) {
-    let mut order: Vec<usize> = (0..rows.len()).collect();
-    let seat = |i: &usize| (rows[*i].class.as_str(), rows[*i].user.as_str());
-    order.sort_by(|a, b| seat(a).cmp(&seat(b)).then(a.cmp(b)));
-    let mut keep = vec![true; rows.len()];
-    let mut let_go = Vec::new();
-    for group in order.chunk_by(|a, b| seat(a) == seat(b)) {
-        let Some(&kept) = group
-            .iter()
-            .min_by_key(|&&i| (rows[i].deleted, rows[i].role, i))
-        else {
-            continue;
-        };
-        for &i in group.iter().filter(|&&i| i != kept) {
-            keep[i] = false;
-            let_go.push(rows[i].line);
-        }
-    }
-    let_go.sort_unstable();
-    let rows = rows
-        .into_iter()
-        .zip(keep)
-        .filter_map(|(row, keep)| keep.then_some(row))
-        .collect();
-    (rows, let_go)
+/// The lines of current enrolments naming a person already enrolled in the same class by an
+/// earlier line: they make no second seat.
+fn seated_again(rows: &[EnrollmentRow]) -> Vec<u64> {
+    let mut seen = HashSet::new();
+    rows.iter()
+        .filter(|row| !row.deleted)
+        .filter(|row| !seen.insert((row.class.as_str(), row.user.as_str())))
+        .map(|row| row.line)
+        .collect()
 }
 
 /// Whether a row of `table` (its line and fields) holds on `today`, by its optional begin and

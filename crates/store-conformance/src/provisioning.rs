@@ -1243,6 +1243,116 @@ pub async fn a_class_renamed_by_a_delta_keeps_the_school_the_package_does_not_na
     );
 }
 
+/// Enrolments are followed by their sourcedIds: a delta may end one by its id alone, a person
+/// with two enrolments in a class keeps their seat until both end (in the part of the one
+/// left), and an enrolment sent again with another class moves the seat.
+pub async fn enrolments_are_followed_by_their_sourced_ids(db: TestDb) {
+    let f = fixture(db).await;
+    oneroster_source(&f).await;
+    import_package(&f, "bulk.zip", class_package(4, "Maths")).await;
+    let seats = || seats_of(&f);
+    let manifest = "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\n\
+        file.users,absent\nfile.classes,delta\nfile.enrollments,delta\n";
+    let classes = "sourcedId,status,dateLastModified,title,schoolSourcedId\n\
+        class-2,active,,Physics,school-hs\n";
+    let header = "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,\
+        userSourcedId,role\n";
+    let delta = |enrollments: &str| {
+        zipped(&[
+            ("manifest.csv", manifest),
+            ("classes.csv", classes),
+            ("enrollments.csv", &format!("{header}{enrollments}")),
+        ])
+    };
+    let first = delta(
+        "enr-0,tobedeleted,,,,,\n\
+         enr-9,active,,class-1,school-hs,stu-1,teacher\n\
+         enr-2,active,,class-2,school-hs,stu-2,student\n",
+    );
+    import_previewed(&f, "first.zip", first).await;
+    assert_eq!(
+        seats().await,
+        [
+            "Maths sam1 teacher",
+            "Maths tess.tate teacher",
+            "Physics sam2 student"
+        ],
+        "Sam 0 left by id, Sam 1 teaches too, Sam 2 moved"
+    );
+    let second = delta("enr-9,tobedeleted,2026-12-01,,,,\n");
+    import_previewed(&f, "second.zip", second).await;
+    assert_eq!(
+        seats().await,
+        [
+            "Maths sam1 student",
+            "Maths tess.tate teacher",
+            "Physics sam2 student"
+        ],
+        "the enrolment left seats Sam 1 as a student"
+    );
+    let third =
+        delta("enr-1,tobedeleted,,class-1,school-hs,stu-1,student\nenr-77,tobedeleted,,,,,\n");
+    let (_, notes) = import_previewed(&f, "third.zip", third).await;
+    assert!(
+        notes.iter().any(|n| n.contains(
+            "1 deletion(s) name an enrolment by a sourcedId this source has no enrolment under, \
+             so they change nothing: line(s) 3"
+        )),
+        "{notes:?}"
+    );
+    assert_eq!(
+        seats().await,
+        ["Maths tess.tate teacher", "Physics sam2 student"]
+    );
+    // A bulk package sets every enrolment again: the class it leaves out goes with its seats.
+    import_package(&f, "again.zip", class_package(4, "Maths")).await;
+    assert_eq!(
+        seats().await,
+        [
+            "Maths sam0 student",
+            "Maths sam1 student",
+            "Maths sam2 student",
+            "Maths tess.tate teacher"
+        ]
+    );
+    let source = f.app.source(&f.admin, "sis").await.unwrap();
+    let mut uow = f.db.store.begin().await.unwrap();
+    let mut kept: Vec<String> = uow
+        .source_enrolments(f.admin.org_id, source.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| format!("{} {}", e.external_id, e.class))
+        .collect();
+    kept.sort();
+    assert_eq!(
+        kept,
+        [
+            "enr-0 class-1",
+            "enr-1 class-1",
+            "enr-2 class-1",
+            "enr-t class-1"
+        ]
+    );
+}
+
+/// Every seat of the org's rosters as "class username part", sorted.
+async fn seats_of(f: &Fixture) -> Vec<String> {
+    let mut seats = Vec::new();
+    for summary in f.app.rosters(&f.admin).await.unwrap() {
+        let (roster, members) = f.app.roster(&f.admin, summary.roster.id).await.unwrap();
+        for (user, role) in members {
+            let who = user
+                .username()
+                .map(|u| u.as_str().to_owned())
+                .unwrap_or_default();
+            seats.push(format!("{} {who} {}", roster.title, role.as_str()));
+        }
+    }
+    seats.sort();
+    seats
+}
+
 /// A bulk package of `students` students (`stu-0`, …) and one teacher, with one class of
 /// `title` that seats the first three students and the teacher.
 fn class_package(students: usize, title: &str) -> Vec<u8> {

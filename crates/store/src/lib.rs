@@ -29,7 +29,9 @@ use rollcall_domain::provisioning::{
     Known, Outcome, ProvisioningSettings, ReportLine, Roll, RunRecord, Said, Sent, SourceSettings,
     Touch, Wanted,
 };
-use rollcall_domain::roster::{MemberRole, Roster, RosterChanges, RosterState, RosterUndo};
+use rollcall_domain::roster::{
+    Enrolment, MemberRole, Roster, RosterChanges, RosterState, RosterUndo,
+};
 use rollcall_domain::{
     ApiToken, AuditEvent, Org, OrgId, OrgSlug, Role, RosterId, RunId, Session, Source, SourceId,
     Status, Timestamp, TokenId, User, UserId,
@@ -489,6 +491,22 @@ pub trait UnitOfWork:
         org: OrgId,
         run: RunId,
         touches: &[Touch],
+    ) -> StoreResult<()>;
+    /// A source's enrolments, by their ids in the source.
+    async fn source_enrolments(
+        &mut self,
+        org: OrgId,
+        source: SourceId,
+    ) -> StoreResult<Vec<Enrolment>>;
+    /// Writes a source's enrolments (each replacing the one of its id); when `full`, they
+    /// replace every enrolment of the source. `gone` enrolments are taken out.
+    async fn put_enrolments(
+        &mut self,
+        org: OrgId,
+        source: SourceId,
+        enrolments: &[Enrolment],
+        gone: &[String],
+        full: bool,
     ) -> StoreResult<()>;
     /// A source's rosters and their seats, as this unit of work sees them.
     async fn source_rosters(&mut self, org: OrgId, source: SourceId) -> StoreResult<RosterState>;

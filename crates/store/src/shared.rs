@@ -20,7 +20,9 @@ use rollcall_domain::provisioning::{
     Known, Outcome, ProvisioningSettings, ReportLine, Roll, RunRecord, Safeguard, Said, Sent,
     SourceSettings, Touch, Wanted,
 };
-use rollcall_domain::roster::{MemberRole, Roster, RosterChanges, RosterState, RosterUndo, Seat};
+use rollcall_domain::roster::{
+    Enrolment, MemberRole, Roster, RosterChanges, RosterState, RosterUndo, Seat,
+};
 use rollcall_domain::{
     ApiToken, AuditEvent, Org, OrgId, OrgSlug, RosterId, RunId, Session, Source, SourceId, Status,
     Timestamp, TokenId, User, UserId,
@@ -256,6 +258,7 @@ where
     for<'r> (Uuid, Uuid, String): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (Uuid, String): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (Uuid, i64): FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> (String, String, Uuid, String): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (i64,): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (Vec<u8>,): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (i64, i64, bool): FromRow<'r, <B::Db as Database>::Row>,
@@ -827,6 +830,7 @@ where
     for<'r> (String,): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (Uuid, Uuid, String): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (Uuid, i64): FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> (String, String, Uuid, String): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (i64,): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> CourseColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> EnrolmentColumns: FromRow<'r, <B::Db as Database>::Row>,
@@ -1411,6 +1415,14 @@ where
         external_ids: &[String],
     ) -> StoreResult<()> {
         for id in external_ids {
+            // A class's enrolments end with it.
+            let mut q = Sql::<B>::new("delete from roster_enrolment where org_id = ");
+            q.bind(org.as_uuid())
+                .push(" and source_id = ")
+                .bind(source.as_uuid())
+                .push(" and class_external_id = ")
+                .bind(id.as_str());
+            q.execute(&mut *self.tx).await?;
             for table in ["roster_member", "roster"] {
                 let mut q = Sql::<B>::new(format!("delete from {table} where org_id = "));
                 q.bind(org.as_uuid())
@@ -1540,6 +1552,91 @@ where
             for (i, touch) in chunk.iter().enumerate() {
                 q.row(i == 0, TouchColumns::values(org, run, touch));
             }
+            q.execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    async fn source_enrolments(
+        &mut self,
+        org: OrgId,
+        source: SourceId,
+    ) -> StoreResult<Vec<Enrolment>> {
+        let mut q = Sql::<B>::new(
+            "select external_id, class_external_id, user_id, role from roster_enrolment \
+             where org_id = ",
+        );
+        q.bind(org.as_uuid())
+            .push(" and source_id = ")
+            .bind(source.as_uuid());
+        q.fetch_all::<(String, String, Uuid, String), _>(&mut *self.tx)
+            .await?
+            .into_iter()
+            .map(|(external_id, class, user, role)| {
+                Ok(Enrolment {
+                    external_id,
+                    class,
+                    user: UserId::from_uuid(user),
+                    role: member_role(&role)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn put_enrolments(
+        &mut self,
+        org: OrgId,
+        source: SourceId,
+        enrolments: &[Enrolment],
+        gone: &[String],
+        full: bool,
+    ) -> StoreResult<()> {
+        let ended = |q: &mut Sql<B>| {
+            q.bind(org.as_uuid())
+                .push(" and source_id = ")
+                .bind(source.as_uuid());
+        };
+        if full {
+            let mut q = Sql::<B>::new("delete from roster_enrolment where org_id = ");
+            ended(&mut q);
+            q.execute(&mut *self.tx).await?;
+        }
+        for chunk in gone.chunks(500) {
+            let mut q = Sql::<B>::new("delete from roster_enrolment where org_id = ");
+            ended(&mut q);
+            q.push(" and external_id in (");
+            for (i, id) in chunk.iter().enumerate() {
+                if i > 0 {
+                    q.push(", ");
+                }
+                q.bind(id.as_str());
+            }
+            q.push(")");
+            q.execute(&mut *self.tx).await?;
+        }
+        for chunk in enrolments.chunks(500) {
+            let mut q = Sql::<B>::new(
+                "insert into roster_enrolment \
+                 (org_id, source_id, external_id, class_external_id, user_id, role) values ",
+            );
+            for (i, e) in chunk.iter().enumerate() {
+                q.row(
+                    i == 0,
+                    [
+                        org.as_uuid().into(),
+                        source.as_uuid().into(),
+                        e.external_id.as_str().into(),
+                        e.class.as_str().into(),
+                        e.user.as_uuid().into(),
+                        e.role.as_str().into(),
+                    ],
+                );
+            }
+            q.push(
+                " on conflict (org_id, source_id, external_id) do update set \
+                 class_external_id = excluded.class_external_id, user_id = excluded.user_id, \
+                 role = excluded.role",
+            );
             q.execute(&mut *self.tx).await?;
         }
         Ok(())

@@ -12,7 +12,10 @@ use rollcall_domain::provisioning::{
     self, Applied, Counts, Decision, Format, Mode, Outcome, Plan, ReportLine, Roll, Row, RunRecord,
     SourceSettings, Wanted,
 };
-use rollcall_domain::roster::{Roster, RosterChanges, RosterState, RosterWrite, undo_rosters};
+use rollcall_domain::roster::{
+    Enrolment, Roster, RosterChanges, RosterState, RosterWrite, SentEnrolment, enrolments_written,
+    undo_rosters,
+};
 use rollcall_domain::token::sha256_hex;
 use rollcall_domain::{Actor, AuditAction, RosterId, RunId, User, UserChange, UserId, rules};
 use rollcall_import::{ClassRow, Problem, Read, RosterSet};
@@ -681,6 +684,8 @@ impl App {
             plan.notes.extend(seated_nobody(rosters, &roll, &plan));
             plan.notes
                 .extend(self.classless(who, source, rosters).await?);
+            plan.notes
+                .extend(self.unknown_ends(who, source, rosters).await?);
         }
         // The reader's (parents, guardians, roles of nobody listed) and the planner's (deletions
         // of nobody the source has).
@@ -763,11 +768,12 @@ impl App {
                 (item.external_id.as_str().to_owned(), id)
             })
             .collect();
-        let before = {
+        let (before, had) = {
             let mut uow = self.store.begin().await?;
-            uow.source_rosters(who.org_id, source.id).await?
+            let before = uow.source_rosters(who.org_id, source.id).await?;
+            (before, uow.source_enrolments(who.org_id, source.id).await?)
         };
-        let write = roster_write(who, source, rosters, roll, &joined, &before);
+        let write = roster_write(who, source, rosters, roll, &joined, (&before, &had));
         Ok(RosterChanges::between(&before, &before.written(&write)))
     }
 
@@ -807,6 +813,42 @@ impl App {
             format!(
                 "enrollments.csv: {} enrolment(s) name a class that neither classes.csv nor this \
                  source has, so they seat nobody: line(s) {}",
+                lines.len(),
+                rollcall_import::listed_lines(&lines)
+            )
+        }))
+    }
+
+    /// A note on the deletions of `rosters` that name only an enrolment's id, and an id the
+    /// source has no enrolment under: they change nothing. `None` when there are none.
+    async fn unknown_ends(
+        &self,
+        who: &Principal,
+        source: &SourceSettings,
+        rosters: &RosterSet,
+    ) -> Result<Option<String>, AppError> {
+        let by_id: Vec<&rollcall_import::EnrollmentRow> = rosters
+            .enrollments
+            .iter()
+            .filter(|e| e.deleted && e.class.is_empty())
+            .collect();
+        if by_id.is_empty() {
+            return Ok(None);
+        }
+        let had = {
+            let mut uow = self.store.begin().await?;
+            uow.source_enrolments(who.org_id, source.id).await?
+        };
+        let had: HashSet<&str> = had.iter().map(|e| e.external_id.as_str()).collect();
+        let lines: Vec<u64> = by_id
+            .iter()
+            .filter(|e| !had.contains(e.external_id.as_str()))
+            .map(|e| e.line)
+            .collect();
+        Ok((!lines.is_empty()).then(|| {
+            format!(
+                "enrollments.csv: {} deletion(s) name an enrolment by a sourcedId this source \
+                 has no enrolment under, so they change nothing: line(s) {}",
                 lines.len(),
                 rollcall_import::listed_lines(&lines)
             )
@@ -894,7 +936,15 @@ impl App {
         let made = match &planned.rosters {
             Some(rosters) => {
                 let before = uow.source_rosters(who.org_id, source.id).await?;
-                let write = roster_write(who, source, rosters, &planned.roll, &joined, &before);
+                let had = uow.source_enrolments(who.org_id, source.id).await?;
+                let write = roster_write(
+                    who,
+                    source,
+                    rosters,
+                    &planned.roll,
+                    &joined,
+                    (&before, &had),
+                );
                 write_rosters(uow, who, &write, source).await?;
                 let after = uow.source_rosters(who.org_id, source.id).await?;
                 RosterChanges::between(&before, &after)
@@ -1165,14 +1215,15 @@ fn mode_of(says: Option<Mode>, asked: Option<Mode>, default: Mode) -> Result<Mod
 /// the source (people the run left out, such as parents, are not members). `joined`: the people
 /// the run made or linked, by their id in the source. An enrolment naming nobody the run has
 /// seats nobody (see [`seated_nobody`]). A class whose school the package does not name keeps
-/// the school it has in `before`.
+/// the school it has in `before`. Seats come of the source's enrolments, `had` before the run,
+/// as the package's change them (see [`enrolments_written`]).
 fn roster_write(
     who: &Principal,
     source: &SourceSettings,
     rosters: &RosterSet,
     roll: &Roll,
     joined: &HashMap<String, UserId>,
-    before: &RosterState,
+    (before, had): (&RosterState, &[Enrolment]),
 ) -> RosterWrite {
     let school_of: HashMap<&str, &str> = before
         .rosters
@@ -1188,7 +1239,19 @@ fn roster_write(
     };
     let (gone, kept): (Vec<&ClassRow>, Vec<&ClassRow>) =
         rosters.classes.iter().partition(|c| c.deleted);
-    let mut write = RosterWrite {
+    let sent: Vec<SentEnrolment> = rosters
+        .enrollments
+        .iter()
+        .map(|e| SentEnrolment {
+            external_id: e.external_id.clone(),
+            class: e.class.clone(),
+            user: member(&e.user),
+            role: e.role,
+            deleted: e.deleted,
+        })
+        .collect();
+    let enrolments = enrolments_written(had, &sent, rosters.enrollments_full);
+    RosterWrite {
         classes: kept
             .into_iter()
             .map(|c| Roster {
@@ -1206,20 +1269,12 @@ fn roster_write(
             .collect(),
         classes_full: rosters.classes_full,
         gone: gone.into_iter().map(|c| c.external_id.clone()).collect(),
-        members_full: rosters.enrollments_full,
-        ..RosterWrite::default()
-    };
-    for e in &rosters.enrollments {
-        let Some(user) = member(&e.user) else {
-            continue;
-        };
-        if e.deleted {
-            write.removed.push((e.class.clone(), user));
-        } else {
-            write.members.push((e.class.clone(), user, e.role));
-        }
+        members: enrolments.members,
+        removed: enrolments.removed,
+        members_full: enrolments.full,
+        enrolments: enrolments.put,
+        enrolments_gone: enrolments.gone,
     }
-    write
 }
 
 /// A note on the enrolments of `rosters` that seat nobody: their person is neither of the source
@@ -1231,6 +1286,7 @@ fn seated_nobody(rosters: &RosterSet, roll: &Roll, plan: &Plan) -> Option<String
         .enrollments
         .iter()
         .map(|e| e.user.as_str())
+        .filter(|user| !user.is_empty())
         .filter(|user| roll.get(user).is_none())
         .collect();
     if strangers.is_empty() {
@@ -1273,6 +1329,14 @@ async fn write_rosters(
         source.id,
         &write.members,
         &write.removed,
+        write.members_full,
+    )
+    .await?;
+    uow.put_enrolments(
+        who.org_id,
+        source.id,
+        &write.enrolments,
+        &write.enrolments_gone,
         write.members_full,
     )
     .await?;

@@ -546,7 +546,7 @@ fn an_enrollment_listed_twice_is_refused_with_its_first_line() {
 }
 
 #[test]
-fn a_person_enrolled_twice_in_a_class_is_seated_once_and_noted() {
+fn a_person_enrolled_twice_in_a_class_is_read_twice_and_noted() {
     let enrollments = format!(
         "{ENROLLMENTS}enr-1,,,class-math-10,school-hs,tea-2001,student,false,,\n\
          enr-2,,,class-math-10,school-hs,stu-1001,student,false,,\n\
@@ -566,21 +566,23 @@ fn a_person_enrolled_twice_in_a_class_is_seated_once_and_noted() {
     assert_eq!(
         seats,
         [
+            (2, "tea-2001", MemberRole::Student),
             (3, "stu-1001", MemberRole::Student),
-            (4, "tea-2001", MemberRole::Teacher)
+            (4, "tea-2001", MemberRole::Teacher),
+            (5, "stu-1001", MemberRole::Student),
         ],
-        "the teacher's enrolment wins; of two alike, the first"
+        "each enrolment is kept by its id: a later delta may end one of them"
     );
     let note = read
         .notes
         .iter()
         .find(|n| n.starts_with("enrollments.csv: 2 enrolment(s)"))
         .unwrap_or_else(|| panic!("{:#?}", read.notes));
-    assert!(note.contains("(line(s) 2, 5)"), "{note}");
+    assert!(note.contains("(line(s) 4, 5)"), "{note}");
 }
 
 #[test]
-fn a_delta_moving_someone_keeps_the_new_enrolment_over_the_deletion() {
+fn a_delta_reads_its_deletions_and_ended_enrolments_as_ends() {
     let manifest = "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\n\
         file.users,delta\nfile.classes,delta\nfile.enrollments,delta\n";
     let users = "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,\
@@ -589,7 +591,8 @@ fn a_delta_moving_someone_keeps_the_new_enrolment_over_the_deletion() {
         c-1,active,,Maths,M1,\n";
     let enrollments = format!(
         "{ENROLLMENTS}enr-1,active,,c-1,,stu-1,teacher,false,,\n\
-         enr-0,tobedeleted,,c-1,,stu-1,student,false,,\n"
+         enr-0,tobedeleted,,c-1,,stu-1,student,false,,\n\
+         enr-5,active,,c-1,,stu-1,student,false,2020-01-01,2021-06-30\n"
     );
     let package = zip(&[
         ("manifest.csv", manifest),
@@ -605,7 +608,14 @@ fn a_delta_moving_someone_keeps_the_new_enrolment_over_the_deletion() {
         .iter()
         .map(|e| (e.line, e.role, e.deleted))
         .collect();
-    assert_eq!(seats, [(2, MemberRole::Teacher, false)]);
+    assert_eq!(
+        seats,
+        [
+            (2, MemberRole::Teacher, false),
+            (3, MemberRole::Student, true),
+            (4, MemberRole::Student, true),
+        ]
+    );
 }
 
 #[test]
@@ -746,15 +756,32 @@ fn a_class_is_deleted_by_its_sourced_id_alone_and_an_empty_title_is_named() {
 }
 
 #[test]
-fn an_enrolment_deletion_that_names_no_class_or_person_is_refused_not_ignored() {
-    let enrollments = format!("{ENROLLMENTS}enr-3,tobedeleted,2026-12-01T10:00:00Z,,,,,,,\n");
-    let refused = problems(&delta_of("enrollments.csv", &enrollments));
+fn an_enrolment_deletion_may_name_only_its_sourced_id() {
+    let by_id = format!("{ENROLLMENTS}enr-3,tobedeleted,2026-12-01T10:00:00Z,,,,,,,\n");
+    let read = read_zip(&delta_of("enrollments.csv", &by_id)).unwrap_or_else(|p| panic!("{p:#?}"));
+    let ends: Vec<(String, String, bool)> = read
+        .rosters
+        .expect("enrolments are read")
+        .enrollments
+        .into_iter()
+        .map(|e| (e.external_id, e.class, e.deleted))
+        .collect();
+    assert_eq!(ends, [("enr-3".to_owned(), String::new(), true)]);
+    // Without its id, a deletion names its class and person; any other row names both.
+    let nameless =
+        format!("{ENROLLMENTS},tobedeleted,,,,stu-1001,,,,\nenr-4,,,class-math-10,,,student,,,\n");
+    let refused = problems(&delta_of("enrollments.csv", &nameless));
     assert_eq!(refused.len(), 2, "{refused:?}");
     assert!(
-        refused[0].starts_with("enrollments.csv line 2, column classSourcedId (\"\"): is empty"),
+        refused[0].starts_with(
+            "enrollments.csv line 2, column classSourcedId (\"\"): is empty: a deletion names"
+        ),
         "{refused:?}"
     );
-    assert!(refused[1].contains("column userSourcedId"), "{refused:?}");
+    assert!(
+        refused[1].starts_with("enrollments.csv line 3, column userSourcedId (\"\"): is empty"),
+        "{refused:?}"
+    );
 }
 
 #[test]
