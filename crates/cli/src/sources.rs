@@ -413,11 +413,16 @@ pub async fn runs(app: App, command: RunCommand) -> Result<()> {
                 .map_err(|e| anyhow!("{e}"))?;
             for run in runs {
                 let c = run.counts;
+                // An applied run taken back reads as such, as on its console page.
+                let outcome = match run.undone {
+                    Some(_) => "undone",
+                    None => run.outcome.as_str(),
+                };
                 println!(
                     "{}  {}  {:<8} {:<24} created {}, archived {}, deactivated {}, updated {}  by {}",
                     run.id,
                     run.started_at.format("%Y-%m-%d %H:%M"),
-                    run.outcome.as_str(),
+                    outcome,
                     shown(&run.file_name),
                     c.created,
                     c.archived,

@@ -175,6 +175,7 @@ pub fn enrolments_written(
     };
     let mut touched: HashSet<Pair> = HashSet::new();
     let mut gone: HashSet<&str> = HashSet::new();
+    let mut taken: HashMap<&str, (&str, UserId, MemberRole)> = HashMap::new();
     for s in sent {
         let id = s.external_id.as_str();
         match now.remove(id) {
@@ -187,15 +188,20 @@ pub fn enrolments_written(
                 }
             }
         }
-        match s.user.filter(|_| !s.deleted && !s.class.is_empty()) {
-            Some(user) => {
-                now.insert(id, (s.class.as_str(), user, s.role));
-                touched.insert((s.class.clone(), user));
-                gone.remove(id);
-            }
-            None => {
-                gone.insert(id);
-            }
+        if let Some(user) = s.user.filter(|_| !s.deleted && !s.class.is_empty()) {
+            // Two rows of one id in a package are one enrolment sent twice (a file without
+            // sourcedIds knows enrolments by class and person): the higher part stands.
+            let role = taken
+                .get(id)
+                .filter(|&&(class, earlier, _)| class == s.class && earlier == user)
+                .map_or(s.role, |&(_, _, part)| part.min(s.role));
+            now.insert(id, (s.class.as_str(), user, role));
+            taken.insert(id, (s.class.as_str(), user, role));
+            touched.insert((s.class.clone(), user));
+            gone.remove(id);
+        } else {
+            taken.remove(id);
+            gone.insert(id);
         }
     }
     // Each seat's part: the highest of the enrolments that hold it.
@@ -329,6 +335,73 @@ pub struct RosterChanges {
     pub joined: Vec<Seat>,
     /// Seats it took away (a member gone, a member's old role, or a removed roster's members).
     pub left: Vec<Seat>,
+    /// Enrolments it made, changed or ended (runs kept before enrolments were have none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub enrolments: Vec<EnrolmentChange>,
+}
+
+/// One enrolment a run changed: as it was (`None`: the run made it) and as the run left it
+/// (`None`: the run ended it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolmentChange {
+    pub before: Option<Enrolment>,
+    pub after: Option<Enrolment>,
+}
+
+impl EnrolmentChange {
+    /// The enrolments that differ between `before` and `after`, by id.
+    pub fn between(before: &[Enrolment], after: &[Enrolment]) -> Vec<Self> {
+        let was: HashMap<&str, &Enrolment> =
+            before.iter().map(|e| (e.external_id.as_str(), e)).collect();
+        let now: HashMap<&str, &Enrolment> =
+            after.iter().map(|e| (e.external_id.as_str(), e)).collect();
+        let made_or_changed = after
+            .iter()
+            .filter(|e| was.get(e.external_id.as_str()) != Some(e))
+            .map(|e| Self {
+                before: was.get(e.external_id.as_str()).map(|&e| e.clone()),
+                after: Some(e.clone()),
+            });
+        let ended = before
+            .iter()
+            .filter(|e| !now.contains_key(e.external_id.as_str()))
+            .map(|e| Self {
+                before: Some(e.clone()),
+                after: None,
+            });
+        made_or_changed.chain(ended).collect()
+    }
+}
+
+/// What taking back `changes` does to the source's enrolments as they are (`current`): each
+/// is set back (put, or ended by id) only where it is still as the run left it.
+pub fn undo_enrolments(
+    changes: &[EnrolmentChange],
+    current: &[Enrolment],
+) -> (Vec<Enrolment>, Vec<String>) {
+    let now: HashMap<&str, &Enrolment> = current
+        .iter()
+        .map(|e| (e.external_id.as_str(), e))
+        .collect();
+    let (mut put, mut gone) = (Vec::new(), Vec::new());
+    for change in changes {
+        let Some(id) = change
+            .after
+            .as_ref()
+            .or(change.before.as_ref())
+            .map(|e| e.external_id.as_str())
+        else {
+            continue;
+        };
+        if now.get(id).copied() != change.after.as_ref() {
+            continue;
+        }
+        match &change.before {
+            Some(before) => put.push(before.clone()),
+            None => gone.push(id.to_owned()),
+        }
+    }
+    (put, gone)
 }
 
 impl RosterChanges {
@@ -932,6 +1005,53 @@ mod tests {
             "the enrolment of nobody the run has is not kept"
         );
         assert!(write.removed.is_empty() && write.gone.is_empty());
+    }
+
+    #[test]
+    fn a_runs_enrolments_are_taken_back_where_nothing_changed_them_since() {
+        let (sam, kim) = (UserId::new(), UserId::new());
+        let before = [
+            had("ended", "maths", sam, MemberRole::Student),
+            had("moved", "maths", kim, MemberRole::Student),
+            had("kept", "art", kim, MemberRole::Student),
+        ];
+        let after = [
+            had("moved", "physics", kim, MemberRole::Student),
+            had("kept", "art", kim, MemberRole::Student),
+            had("made", "art", sam, MemberRole::Teacher),
+            had("made-too", "art", sam, MemberRole::Student),
+        ];
+        let changes = EnrolmentChange::between(&before, &after);
+        assert_eq!(changes.len(), 4, "{changes:#?}");
+        // Since the run, another run moved "made-too" on.
+        let mut current = after.to_vec();
+        current[3].class = "physics".to_owned();
+        let (put, mut gone) = undo_enrolments(&changes, &current);
+        gone.sort();
+        assert_eq!(gone, ["made"]);
+        let mut put: Vec<&str> = put.iter().map(|e| e.external_id.as_str()).collect();
+        put.sort_unstable();
+        assert_eq!(put, ["ended", "moved"]);
+    }
+
+    #[test]
+    fn one_enrolment_sent_twice_in_a_package_keeps_its_higher_part() {
+        let sam = UserId::new();
+        // A file without sourcedIds: both rows are known as maths/Sam.
+        let key = format!("maths\u{1f}{sam}");
+        let write = enrolments_written(
+            &[],
+            &[
+                sent(&key, "maths", Some(sam), MemberRole::Teacher, false),
+                sent(&key, "maths", Some(sam), MemberRole::Other, false),
+            ],
+            true,
+        );
+        assert_eq!(
+            write.members,
+            [("maths".to_owned(), sam, MemberRole::Teacher)]
+        );
+        assert_eq!(write.put.len(), 1);
     }
 
     #[test]

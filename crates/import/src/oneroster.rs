@@ -552,7 +552,8 @@ fn rosters(
             set.notes.push(format!(
                 "{}: {} enrolment(s) name a person already enrolled in their class by an \
                  earlier line (line(s) {}): each person has one seat in a class, in the highest \
-                 part of their enrolments there (teacher, then student), while any of them stands",
+                 part of their enrolments there (teacher, then student, then other), while any of them \
+                 stands",
                 table.header.name,
                 let_go.len(),
                 crate::listed_lines(&let_go),
@@ -1070,8 +1071,8 @@ fn read_users(
     if unnamed > 0 {
         notes.push(format!(
             "{file}: {unnamed} person(s) belong to orgs the package does not name (orgs.csv \
-             lacks them, or is not sent): their school_id is kept, and the name in their school \
-             attribute is left as it was"
+             lacks them, or is not sent): their school_id is kept; the name in their school \
+             attribute stays for those still at that school, and is cleared for those moved to it"
         ));
     }
     if report.is_empty() {

@@ -1336,6 +1336,70 @@ pub async fn enrolments_are_followed_by_their_sourced_ids(db: TestDb) {
     );
 }
 
+/// Undoing a delta that ended an enrolment by its id gives the enrolment back with the seat,
+/// so the same deletion sent again ends it again.
+pub async fn undoing_a_delta_gives_back_the_enrolments_it_ended(db: TestDb) {
+    let f = fixture(db).await;
+    oneroster_source(&f).await;
+    import_package(&f, "bulk.zip", class_package(2, "Maths")).await;
+    let manifest = "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\n\
+        file.users,absent\nfile.enrollments,delta\n";
+    let enrollments = "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,\
+        userSourcedId,role\nenr-0,tobedeleted,,,,,\n";
+    let delta = || zipped(&[("manifest.csv", manifest), ("enrollments.csv", enrollments)]);
+    let all = [
+        "Maths sam0 student",
+        "Maths sam1 student",
+        "Maths tess.tate teacher",
+    ];
+    let (run, _) = import_previewed(&f, "end.zip", delta()).await;
+    assert_eq!(seats_of(&f).await, all[1..]);
+    f.app.undo_run(&f.admin, run).await.unwrap();
+    assert_eq!(seats_of(&f).await, all);
+    let (_, notes) = import_previewed(&f, "end-again.zip", delta()).await;
+    assert_eq!(seats_of(&f).await, all[1..], "{notes:?}");
+}
+
+/// An enrolment sent before its class seats its person once a later package makes the class.
+pub async fn an_enrolment_sent_before_its_class_seats_when_the_class_comes(db: TestDb) {
+    let f = fixture(db).await;
+    oneroster_source(&f).await;
+    import_package(&f, "bulk.zip", class_package(2, "Maths")).await;
+    let manifest = |file: &str| {
+        format!(
+            "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\n\
+             file.users,absent\nfile.{file},delta\n"
+        )
+    };
+    let enrollments = "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,\
+        userSourcedId,role\nenr-50,active,,class-9,school-hs,stu-1,student\n";
+    let early = zipped(&[
+        ("manifest.csv", &manifest("enrollments")),
+        ("enrollments.csv", enrollments),
+    ]);
+    let outcome = import_package(&f, "early.zip", early).await;
+    assert!(
+        matches!(outcome, ImportOutcome::Applied { .. }),
+        "{outcome:?}"
+    );
+    let maths = [
+        "Maths sam0 student",
+        "Maths sam1 student",
+        "Maths tess.tate teacher",
+    ];
+    assert_eq!(seats_of(&f).await, maths);
+    let classes = "sourcedId,status,dateLastModified,title,schoolSourcedId\n\
+        class-9,active,,Art,school-hs\n";
+    let class = zipped(&[
+        ("manifest.csv", &manifest("classes")),
+        ("classes.csv", classes),
+    ]);
+    import_previewed(&f, "class.zip", class).await;
+    let mut all = vec!["Art sam1 student"];
+    all.extend(maths);
+    assert_eq!(seats_of(&f).await, all);
+}
+
 /// Every seat of the org's rosters as "class username part", sorted.
 async fn seats_of(f: &Fixture) -> Vec<String> {
     let mut seats = Vec::new();

@@ -13,8 +13,8 @@ use rollcall_domain::provisioning::{
     SourceSettings, Wanted,
 };
 use rollcall_domain::roster::{
-    Enrolment, Roster, RosterChanges, RosterState, RosterWrite, SentEnrolment, enrolments_written,
-    undo_rosters,
+    Enrolment, EnrolmentChange, Roster, RosterChanges, RosterState, RosterWrite, SentEnrolment,
+    enrolments_written, undo_enrolments, undo_rosters,
 };
 use rollcall_domain::token::sha256_hex;
 use rollcall_domain::{Actor, AuditAction, RosterId, RunId, User, UserChange, UserId, rules};
@@ -947,7 +947,11 @@ impl App {
                 );
                 write_rosters(uow, who, &write, source).await?;
                 let after = uow.source_rosters(who.org_id, source.id).await?;
-                RosterChanges::between(&before, &after)
+                let now = uow.source_enrolments(who.org_id, source.id).await?;
+                RosterChanges {
+                    enrolments: EnrolmentChange::between(&had, &now),
+                    ..RosterChanges::between(&before, &after)
+                }
             }
             None => RosterChanges::default(),
         };
@@ -1239,16 +1243,43 @@ fn roster_write(
     };
     let (gone, kept): (Vec<&ClassRow>, Vec<&ClassRow>) =
         rosters.classes.iter().partition(|c| c.deleted);
-    let sent: Vec<SentEnrolment> = rosters
+    // A class the package deletes ends its enrolments, even those it sends; one it makes seats
+    // the enrolments the source sent for it before it had it.
+    let ended: HashSet<&str> = gone.iter().map(|c| c.external_id.as_str()).collect();
+    let had_class: HashSet<&str> = before
+        .rosters
+        .iter()
+        .map(|r| r.external_id.as_str())
+        .collect();
+    let fresh: HashSet<&str> = kept
+        .iter()
+        .map(|c| c.external_id.as_str())
+        .filter(|class| !had_class.contains(class))
+        .collect();
+    let resent: HashSet<&str> = rosters
         .enrollments
         .iter()
+        .map(|e| e.external_id.as_str())
+        .collect();
+    let waiting = had
+        .iter()
+        .filter(|_| !rosters.enrollments_full)
+        .filter(|e| fresh.contains(e.class.as_str()) && !resent.contains(e.external_id.as_str()))
         .map(|e| SentEnrolment {
+            external_id: e.external_id.clone(),
+            class: e.class.clone(),
+            user: Some(e.user),
+            role: e.role,
+            deleted: false,
+        });
+    let sent: Vec<SentEnrolment> = waiting
+        .chain(rosters.enrollments.iter().map(|e| SentEnrolment {
             external_id: e.external_id.clone(),
             class: e.class.clone(),
             user: member(&e.user),
             role: e.role,
-            deleted: e.deleted,
-        })
+            deleted: e.deleted || ended.contains(e.class.as_str()),
+        }))
         .collect();
     let enrolments = enrolments_written(had, &sent, rosters.enrollments_full);
     RosterWrite {
@@ -1285,8 +1316,8 @@ fn seated_nobody(rosters: &RosterSet, roll: &Roll, plan: &Plan) -> Option<String
     let mut strangers: HashSet<&str> = rosters
         .enrollments
         .iter()
+        .filter(|e| !e.deleted)
         .map(|e| e.user.as_str())
-        .filter(|user| !user.is_empty())
         .filter(|user| roll.get(user).is_none())
         .collect();
     if strangers.is_empty() {
@@ -1298,7 +1329,7 @@ fn seated_nobody(rosters: &RosterSet, roll: &Roll, plan: &Plan) -> Option<String
     let lines: Vec<u64> = rosters
         .enrollments
         .iter()
-        .filter(|e| strangers.contains(e.user.as_str()))
+        .filter(|e| !e.deleted && strangers.contains(e.user.as_str()))
         .map(|e| e.line)
         .collect();
     if lines.is_empty() {
@@ -1357,6 +1388,12 @@ async fn undo_rosters_of(
     let current = uow.source_rosters(source.org_id, source.id).await?;
     let undo = undo_rosters(&made, &current);
     uow.undo_rosters(source.org_id, &undo).await?;
+    // The enrolments behind the seats go back too, so a later delta ending one by its id
+    // finds it.
+    let enrolments = uow.source_enrolments(source.org_id, source.id).await?;
+    let (put, gone) = undo_enrolments(&made.enrolments, &enrolments);
+    uow.put_enrolments(source.org_id, source.id, &put, &gone, false)
+        .await?;
     Ok((undo.reverted, undo.left_alone, false))
 }
 

@@ -276,9 +276,17 @@ pub(super) fn new_user(source: &Source, row: &Listed) -> NewUser {
     }
 }
 
-/// A user's attributes with the row's set over them.
+/// A user's attributes with the row's set over them. A school's name goes with its id: a row
+/// that moves someone to another `school_id` without naming it (a OneRoster delta without
+/// orgs.csv) leaves them no `school` name, rather than their old school's.
 pub(super) fn merged(current: &Attributes, row: &Attributes) -> Attributes {
     let mut all = current.to_map();
+    let moved = row
+        .get("school_id")
+        .is_some_and(|id| current.get("school_id") != Some(id));
+    if moved && row.get("school").is_none() {
+        all.remove("school");
+    }
     all.extend(row.iter().map(|(k, v)| (k.to_owned(), v.to_owned())));
     Attributes::from_stored(&all)
 }

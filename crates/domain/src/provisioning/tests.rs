@@ -1238,3 +1238,36 @@ fn a_row_without_a_role_changes_someone_known_and_creates_nobody() {
     assert_eq!(refused.len(), 1, "{refused:?}");
     assert_eq!((refused[0].0, refused[0].1.field.as_str()), (4, "role"));
 }
+
+#[test]
+fn a_school_name_goes_with_its_school_id() {
+    let attributes = |pairs: &[(&str, &str)]| {
+        let map = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Attributes::from_stored(&map)
+    };
+    let had = attributes(&[
+        ("grade", "9"),
+        ("school", "North High"),
+        ("school_id", "s1"),
+    ]);
+    assert_eq!(
+        merged(&had, &attributes(&[("school_id", "s2")])),
+        attributes(&[("grade", "9"), ("school_id", "s2")]),
+        "moved to a school the row does not name: the old name is not theirs"
+    );
+    assert_eq!(merged(&had, &attributes(&[("school_id", "s1")])), had);
+    assert_eq!(
+        merged(
+            &had,
+            &attributes(&[("school", "South High"), ("school_id", "s2")])
+        ),
+        attributes(&[
+            ("grade", "9"),
+            ("school", "South High"),
+            ("school_id", "s2")
+        ])
+    );
+}
