@@ -545,7 +545,18 @@ fn rosters(
         if full {
             not_empty_in_bulk(&table, "enrolment", &mut report);
         }
-        let rows = enrollments(&table, (full, set.classes_full), &known, &mut report);
+        let (rows, not_current) =
+            enrollments(&table, (full, set.classes_full), &known, &mut report);
+        if !not_current.is_empty() {
+            set.notes.push(format!(
+                "{}: {} enrolment(s) are not current today (ended, or beginning later): each \
+                 ends the enrolment of its sourcedId, if the source has it (send one beginning \
+                 later again once it has begun): line(s) {}",
+                table.header.name,
+                not_current.len(),
+                crate::listed_lines(&not_current),
+            ));
+        }
         let let_go = seated_again(&rows);
         set.enrollments = rows;
         if !let_go.is_empty() {
@@ -802,20 +813,20 @@ fn roles(table: &Table, bulk: bool) -> Result<(RolesByPerson, Vec<u64>), Vec<Pro
 }
 
 /// The enrolments of enrollments.csv. In a bulk file an ended or future one is not read; in a
-/// delta it ends the enrolment of its id, as a deletion does.
+/// delta it ends the enrolment of its id, as a deletion does: with the lines of those.
 fn enrollments(
     table: &Table,
     (full, classes_full): (bool, bool),
     known: &HashSet<&str>,
     report: &mut Report,
-) -> Vec<EnrollmentRow> {
+) -> (Vec<EnrollmentRow>, Vec<u64>) {
     let text = |f: &[String], c: Option<usize>| c.map_or(String::new(), |i| f[i].trim().to_owned());
     let columns: Vec<Option<usize>> = ["classSourcedId", "userSourcedId", "role"]
         .iter()
         .map(|c| table.header.need(c, report))
         .collect();
     let [Some(class), Some(user), Some(role)] = columns[..] else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
     let (status, begin, end) = (
         table.column("status"),
@@ -828,10 +839,14 @@ fn enrollments(
         listed_once(table, column, report);
     }
     let mut rows = Vec::new();
+    let mut not_current = Vec::new();
     for (line, f) in &table.rows {
         let current = current_on(today, table, (*line, f), (begin, end), report);
         if full && !current {
             continue;
+        }
+        if !current && !text(f, status).eq_ignore_ascii_case("tobedeleted") {
+            not_current.push(*line);
         }
         let deleted = !current || text(f, status).eq_ignore_ascii_case("tobedeleted");
         let external_id = text(f, sourced_id);
@@ -889,7 +904,7 @@ fn enrollments(
             deleted,
         });
     }
-    rows
+    (rows, not_current)
 }
 
 /// The lines of current enrolments naming a person already enrolled in the same class by an

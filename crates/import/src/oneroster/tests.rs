@@ -616,6 +616,13 @@ fn a_delta_reads_its_deletions_and_ended_enrolments_as_ends() {
             (4, MemberRole::Student, true),
         ]
     );
+    assert!(
+        read.notes.iter().any(|n| n.starts_with(
+            "enrollments.csv: 1 enrolment(s) are not current today (ended, or beginning later)"
+        ) && n.ends_with("line(s) 4")),
+        "{:#?}",
+        read.notes
+    );
 }
 
 #[test]
