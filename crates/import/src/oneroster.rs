@@ -885,14 +885,24 @@ fn enrollments(
             continue;
         }
         let user_id = f[user].trim().to_owned();
+        // Without a sourcedId, the enrolment is known by its class and person.
+        let external_id = if external_id.is_empty() {
+            format!("{class_id}\u{1f}{user_id}")
+        } else {
+            external_id
+        };
+        // One not current ends only the enrolment of its id: it is no deletion of whatever
+        // seat its class and person have (a seat may stand on another enrolment, or predate
+        // enrolments kept by id).
+        let (class_id, user_id) = if current || text(f, status).eq_ignore_ascii_case("tobedeleted")
+        {
+            (class_id, user_id)
+        } else {
+            (String::new(), String::new())
+        };
         rows.push(EnrollmentRow {
             line: *line,
-            // Without a sourcedId, the enrolment is known by its class and person.
-            external_id: if external_id.is_empty() {
-                format!("{class_id}\u{1f}{user_id}")
-            } else {
-                external_id
-            },
+            external_id,
             class: class_id,
             user: user_id,
             // As in users.csv: aides and proctors teach the class with its teacher.

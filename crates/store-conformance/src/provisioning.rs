@@ -1358,6 +1358,20 @@ pub async fn undoing_a_delta_gives_back_the_enrolments_it_ended(db: TestDb) {
     assert_eq!(seats_of(&f).await, all);
     let (_, notes) = import_previewed(&f, "end-again.zip", delta()).await;
     assert_eq!(seats_of(&f).await, all[1..], "{notes:?}");
+    // An enrolment beginning next term, of an id the source lacks, takes no seat away.
+    let later = "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,\
+        userSourcedId,role,beginDate\nenr-77,active,,class-1,school-hs,stu-1,student,2999-01-01\n";
+    let outcome = import_package(
+        &f,
+        "later.zip",
+        zipped(&[("manifest.csv", manifest), ("enrollments.csv", later)]),
+    )
+    .await;
+    assert!(
+        matches!(outcome, ImportOutcome::Applied { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(seats_of(&f).await, all[1..]);
 }
 
 /// An enrolment sent before its class seats its person once a later package makes the class.

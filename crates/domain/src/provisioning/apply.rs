@@ -283,7 +283,8 @@ pub(super) fn merged(current: &Attributes, row: &Attributes) -> Attributes {
     let mut all = current.to_map();
     let moved = row
         .get("school_id")
-        .is_some_and(|id| current.get("school_id") != Some(id));
+        .zip(current.get("school_id"))
+        .is_some_and(|(id, was)| id != was);
     if moved && row.get("school").is_none() {
         all.remove("school");
     }

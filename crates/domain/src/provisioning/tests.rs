@@ -1259,6 +1259,12 @@ fn a_school_name_goes_with_its_school_id() {
         "moved to a school the row does not name: the old name is not theirs"
     );
     assert_eq!(merged(&had, &attributes(&[("school_id", "s1")])), had);
+    let named = attributes(&[("school", "North High")]);
+    assert_eq!(
+        merged(&named, &attributes(&[("school_id", "s1")])),
+        attributes(&[("school", "North High"), ("school_id", "s1")]),
+        "a first school_id moves nobody: the name they have stays"
+    );
     assert_eq!(
         merged(
             &had,

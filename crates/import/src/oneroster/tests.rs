@@ -601,19 +601,21 @@ fn a_delta_reads_its_deletions_and_ended_enrolments_as_ends() {
         ("enrollments.csv", &enrollments),
     ]);
     let read = read_zip(&package).unwrap_or_else(|p| panic!("{p:#?}"));
-    let seats: Vec<(u64, MemberRole, bool)> = read
+    let seats: Vec<(u64, MemberRole, bool, &str)> = read
         .rosters
+        .as_ref()
         .expect("classes and enrollments are read")
         .enrollments
         .iter()
-        .map(|e| (e.line, e.role, e.deleted))
+        .map(|e| (e.line, e.role, e.deleted, e.class.as_str()))
         .collect();
     assert_eq!(
         seats,
         [
-            (2, MemberRole::Teacher, false),
-            (3, MemberRole::Student, true),
-            (4, MemberRole::Student, true),
+            (2, MemberRole::Teacher, false, "c-1"),
+            (3, MemberRole::Student, true, "c-1"),
+            // Not current: it ends the enrolment of its id only, not the seat of c-1/stu-1.
+            (4, MemberRole::Student, true, ""),
         ]
     );
     assert!(
