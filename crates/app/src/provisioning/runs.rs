@@ -1246,15 +1246,10 @@ fn roster_write(
     // A class the package deletes ends its enrolments, even those it sends; one it makes seats
     // the enrolments the source sent for it before it had it.
     let ended: HashSet<&str> = gone.iter().map(|c| c.external_id.as_str()).collect();
-    let had_class: HashSet<&str> = before
-        .rosters
-        .iter()
-        .map(|r| r.external_id.as_str())
-        .collect();
     let fresh: HashSet<&str> = kept
         .iter()
         .map(|c| c.external_id.as_str())
-        .filter(|class| !had_class.contains(class))
+        .filter(|class| !school_of.contains_key(class))
         .collect();
     let resent: HashSet<&str> = rosters
         .enrollments
