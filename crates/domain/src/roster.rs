@@ -140,6 +140,20 @@ pub struct SentEnrolment {
     pub deleted: bool,
 }
 
+/// The id of an enrolment a file sends without a `sourcedId` of its own: its class and
+/// person (their ids in the source), which no `sourcedId` is made of.
+pub fn unnamed_enrolment_id(class: &str, user: &str) -> String {
+    format!("{class}{UNNAMED}{user}")
+}
+
+/// Whether an enrolment's id is one [`unnamed_enrolment_id`] made.
+pub fn is_unnamed(id: &str) -> bool {
+    id.contains(UNNAMED)
+}
+
+/// Joins an unnamed enrolment's class and person: a control character, in no real id.
+const UNNAMED: char = '\u{1f}';
+
 /// What a package's enrolments write: the enrolments kept (all of the source's when `full`) and
 /// those ended, and the seats they give and take by class `external_id` (see [`RosterWrite`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -176,6 +190,9 @@ pub fn enrolments_written(
     let mut touched: HashSet<Pair> = HashSet::new();
     let mut gone: HashSet<&str> = HashSet::new();
     let mut taken: HashMap<&str, (&str, UserId, MemberRole)> = HashMap::new();
+    // The source's enrolments by class and person, for deletions sent without an id of their
+    // own (made when first needed).
+    let mut by_pair: Option<HashMap<(&str, UserId), Vec<&str>>> = None;
     for s in sent {
         let id = s.external_id.as_str();
         match now.remove(id) {
@@ -185,6 +202,16 @@ pub fn enrolments_written(
             None => {
                 if let (true, Some(user)) = (!s.class.is_empty(), s.user) {
                     touched.insert((s.class.clone(), user));
+                    // A deletion without an id ends the person's enrolments in the class.
+                    if s.deleted && is_unnamed(id) {
+                        let pairs = by_pair.get_or_insert_with(|| by_class_and_person(before));
+                        for &ended in pairs.get(&(s.class.as_str(), user)).into_iter().flatten() {
+                            if now.remove(ended).is_some() {
+                                taken.remove(ended);
+                                gone.insert(ended);
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -255,6 +282,16 @@ pub fn enrolments_written(
     write
 }
 
+/// The ids of `enrolments` by class and person.
+fn by_class_and_person(enrolments: &[Enrolment]) -> HashMap<(&str, UserId), Vec<&str>> {
+    let mut pairs: HashMap<_, Vec<&str>> = HashMap::new();
+    for e in enrolments {
+        let pair = (e.class.as_str(), e.user);
+        pairs.entry(pair).or_default().push(e.external_id.as_str());
+    }
+    pairs
+}
+
 impl RosterState {
     /// The state `write` leaves, written over this one as a store writes it: each class listed
     /// is added, or updated in place (keeping its id); a full list deletes the classes it
@@ -318,6 +355,39 @@ impl RosterState {
             .into_iter()
             .map(|((roster, user), role)| Seat { roster, user, role })
             .collect();
+        Self { rosters, seats }
+    }
+}
+
+impl RosterState {
+    /// The state `undo` leaves, written over this one as a store writes it: rosters removed
+    /// with their seats, set back and restored; seats taken away (by roster and person), then
+    /// given back.
+    #[must_use]
+    pub fn undone(&self, undo: &RosterUndo) -> Self {
+        let removed: HashSet<RosterId> = undo.remove.iter().copied().collect();
+        let unseated: HashSet<(RosterId, UserId)> =
+            undo.unseat.iter().map(|s| (s.roster, s.user)).collect();
+        let set_back: HashMap<RosterId, &Roster> =
+            undo.set_back.iter().map(|r| (r.id, r)).collect();
+        let mut rosters: Vec<Roster> = self
+            .rosters
+            .iter()
+            .filter(|r| !removed.contains(&r.id))
+            .map(|r| {
+                set_back
+                    .get(&r.id)
+                    .map_or_else(|| r.clone(), |&r| r.clone())
+            })
+            .collect();
+        rosters.extend(undo.restore.iter().cloned());
+        let mut seats: Vec<Seat> = self
+            .seats
+            .iter()
+            .filter(|s| !removed.contains(&s.roster) && !unseated.contains(&(s.roster, s.user)))
+            .copied()
+            .collect();
+        seats.extend(undo.reseat.iter().copied());
         Self { rosters, seats }
     }
 }
@@ -479,6 +549,112 @@ impl RosterChanges {
     }
 }
 
+/// The writes that take a run's class changes back: its rosters and seats, and the enrolments
+/// behind the seats (`put` back, or ended by id).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClassUndo {
+    pub rosters: RosterUndo,
+    pub put: Vec<Enrolment>,
+    pub gone: Vec<String>,
+}
+
+/// Takes `changes` back from the source's rosters and enrolments as they are now (`current`,
+/// `enrolments`): rosters and seats as [`undo_rosters`] does, enrolments as [`undo_enrolments`]
+/// does, and then each seat the run's enrolments had a part in made again from the enrolments
+/// the undo leaves, so that seats and enrolments agree after it. A seat another run's enrolment
+/// holds stays (with the highest part among those holding it), and so does a class the run made
+/// that such an enrolment is in; a seat no enrolment holds is as [`undo_rosters`] left it.
+pub fn undo_classes(
+    changes: &RosterChanges,
+    current: &RosterState,
+    enrolments: &[Enrolment],
+) -> ClassUndo {
+    let (put, gone) = undo_enrolments(&changes.enrolments, enrolments);
+    let mut left: HashMap<&str, &Enrolment> = enrolments
+        .iter()
+        .map(|e| (e.external_id.as_str(), e))
+        .collect();
+    for id in &gone {
+        left.remove(id.as_str());
+    }
+    for e in &put {
+        left.insert(e.external_id.as_str(), e);
+    }
+    let mut held: HashMap<(&str, UserId), MemberRole> = HashMap::new();
+    for e in left.values() {
+        held.entry((e.class.as_str(), e.user))
+            .and_modify(|part| *part = (*part).min(e.role))
+            .or_insert(e.role);
+    }
+    let mut undo = undo_rosters(changes, current);
+    // A class the run made stays while an enrolment left is in it; the run's seats in it (all
+    // of its seats, or it would not have been removed) are taken out, and made again below
+    // from the enrolments.
+    let in_use: HashSet<&str> = held.keys().map(|&(class, _)| class).collect();
+    let kept: HashSet<RosterId> = current
+        .rosters
+        .iter()
+        .filter(|r| undo.remove.contains(&r.id) && in_use.contains(r.external_id.as_str()))
+        .map(|r| r.id)
+        .collect();
+    undo.remove.retain(|id| !kept.contains(id));
+    undo.unseat.extend(
+        current
+            .seats
+            .iter()
+            .filter(|s| kept.contains(&s.roster))
+            .copied(),
+    );
+    let mut after = current.undone(&undo);
+    let roster_of: HashMap<&str, RosterId> = after
+        .rosters
+        .iter()
+        .map(|r| (r.external_id.as_str(), r.id))
+        .collect();
+    let mut seats: HashMap<(RosterId, UserId), MemberRole> = after
+        .seats
+        .iter()
+        .map(|s| ((s.roster, s.user), s.role))
+        .collect();
+    let touched = changes
+        .enrolments
+        .iter()
+        .flat_map(|c| c.before.iter().chain(c.after.iter()));
+    for e in touched {
+        let pair = (e.class.as_str(), e.user);
+        if let (Some(&roster), Some(&role)) = (roster_of.get(pair.0), held.get(&pair)) {
+            seats.insert((roster, e.user), role);
+        }
+    }
+    after.seats = seats
+        .into_iter()
+        .map(|((roster, user), role)| Seat { roster, user, role })
+        .collect();
+    // The seats to take away and give back: the difference between now and after.
+    let removed: HashSet<RosterId> = undo.remove.iter().copied().collect();
+    let was: HashSet<&Seat> = current.seats.iter().collect();
+    let will: HashSet<&Seat> = after.seats.iter().collect();
+    undo.unseat = current
+        .seats
+        .iter()
+        .filter(|s| !removed.contains(&s.roster) && !will.contains(s))
+        .copied()
+        .collect();
+    undo.reseat = after
+        .seats
+        .iter()
+        .filter(|s| !was.contains(s))
+        .copied()
+        .collect();
+    undo.unseat.sort_by_key(|s| (s.roster, s.user));
+    undo.reseat.sort_by_key(|s| (s.roster, s.user));
+    ClassUndo {
+        rosters: undo,
+        put,
+        gone,
+    }
+}
+
 /// The writes that take a run's roster changes back, where nothing changed them since.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RosterUndo {
@@ -617,22 +793,6 @@ mod tests {
         }
     }
 
-    /// Applies an undo to a state, as the store does.
-    fn applied(mut state: RosterState, undo: &RosterUndo) -> RosterState {
-        state.rosters.retain(|r| !undo.remove.contains(&r.id));
-        state
-            .seats
-            .retain(|s| !undo.remove.contains(&s.roster) && !undo.unseat.contains(s));
-        for back in &undo.set_back {
-            if let Some(r) = state.rosters.iter_mut().find(|r| r.id == back.id) {
-                *r = back.clone();
-            }
-        }
-        state.rosters.extend(undo.restore.iter().cloned());
-        state.seats.extend(undo.reseat.iter().copied());
-        state
-    }
-
     fn sorted(mut state: RosterState) -> RosterState {
         state.rosters.sort_by_key(|r| r.id);
         state.seats.sort_by_key(|s| (s.roster, s.user));
@@ -760,7 +920,7 @@ mod tests {
         assert_eq!(changes.updated.len(), 1);
         let undo = undo_rosters(&changes, &after);
         assert_eq!(undo.left_alone, 0);
-        assert_eq!(sorted(applied(after, &undo)), sorted(before));
+        assert_eq!(sorted(after.undone(&undo)), sorted(before));
     }
 
     #[test]
@@ -1038,7 +1198,7 @@ mod tests {
     fn one_enrolment_sent_twice_in_a_package_keeps_its_higher_part() {
         let sam = UserId::new();
         // A file without sourcedIds: both rows are known as maths/Sam.
-        let key = format!("maths\u{1f}{sam}");
+        let key = unnamed_enrolment_id("maths", &sam.to_string());
         let write = enrolments_written(
             &[],
             &[
@@ -1072,5 +1232,154 @@ mod tests {
         );
         assert!(write.removed.is_empty());
         assert_eq!(write.gone, ["enr-0"]);
+    }
+
+    /// One run's changes to a source's classes: the rosters and seats from `before` to `after`,
+    /// and the enrolments from `had` to `has`.
+    fn run(
+        before: &RosterState,
+        after: &RosterState,
+        had: &[Enrolment],
+        has: &[Enrolment],
+    ) -> RosterChanges {
+        RosterChanges {
+            enrolments: EnrolmentChange::between(had, has),
+            ..RosterChanges::between(before, after)
+        }
+    }
+
+    #[test]
+    fn undoing_a_run_keeps_a_seat_a_later_runs_enrolment_holds() {
+        let (org, source) = (OrgId::new(), SourceId::new());
+        let sam = UserId::new();
+        let maths = roster(org, source, "maths", "Maths");
+        let empty = RosterState {
+            rosters: vec![maths.clone()],
+            seats: vec![],
+        };
+        let seated = RosterState {
+            rosters: vec![maths.clone()],
+            seats: vec![seat(&maths, sam, MemberRole::Teacher)],
+        };
+        // Run 1 seats Sam by enr-1; run 2 sends enr-2 for the same seat, a lower part.
+        let one = [had("enr-1", "maths", sam, MemberRole::Teacher)];
+        let two = [
+            had("enr-1", "maths", sam, MemberRole::Teacher),
+            had("enr-2", "maths", sam, MemberRole::Student),
+        ];
+        let first = run(&empty, &seated, &[], &one);
+        let undo = undo_classes(&first, &seated, &two);
+        assert_eq!(undo.gone, ["enr-1"]);
+        assert!(undo.put.is_empty());
+        let after = seated.undone(&undo.rosters);
+        assert_eq!(
+            after.seats,
+            [seat(&maths, sam, MemberRole::Student)],
+            "the seat stays, with the part of the enrolment left: {undo:?}"
+        );
+        // With no later enrolment, the seat goes as the run made it.
+        let undo = undo_classes(&first, &seated, &one);
+        assert!(seated.undone(&undo.rosters).seats.is_empty(), "{undo:?}");
+    }
+
+    #[test]
+    fn undoing_a_run_keeps_the_class_it_made_while_a_later_enrolment_is_in_it() {
+        let (org, source) = (OrgId::new(), SourceId::new());
+        let sam = UserId::new();
+        let maths = roster(org, source, "maths", "Maths");
+        let seated = RosterState {
+            rosters: vec![maths.clone()],
+            seats: vec![seat(&maths, sam, MemberRole::Student)],
+        };
+        let one = [had("enr-1", "maths", sam, MemberRole::Student)];
+        let first = run(&RosterState::default(), &seated, &[], &one);
+        // A later delta sent enr-2 for the same seat: nothing changed in the rosters.
+        let two = [
+            had("enr-1", "maths", sam, MemberRole::Student),
+            had("enr-2", "maths", sam, MemberRole::Student),
+        ];
+        let undo = undo_classes(&first, &seated, &two);
+        assert!(undo.rosters.remove.is_empty(), "{undo:?}");
+        assert_eq!(sorted(seated.undone(&undo.rosters)), sorted(seated.clone()));
+        // Alone, the run's class goes with its seat.
+        let undo = undo_classes(&first, &seated, &one);
+        assert_eq!(undo.rosters.remove, [maths.id]);
+        assert_eq!(seated.undone(&undo.rosters), RosterState::default());
+    }
+
+    #[test]
+    fn undoing_a_part_change_gives_back_the_part_the_enrolments_left_make() {
+        let (org, source) = (OrgId::new(), SourceId::new());
+        let sam = UserId::new();
+        let maths = roster(org, source, "maths", "Maths");
+        let state = |role| RosterState {
+            rosters: vec![maths.clone()],
+            seats: vec![seat(&maths, sam, role)],
+        };
+        // Run 1 makes enr-1 a teacher's; run 2 ends it and sends enr-2, a student's.
+        let had_before = [had("enr-1", "maths", sam, MemberRole::Student)];
+        let had_after = [had("enr-1", "maths", sam, MemberRole::Teacher)];
+        let first = run(
+            &state(MemberRole::Student),
+            &state(MemberRole::Teacher),
+            &had_before,
+            &had_after,
+        );
+        let now = [had("enr-2", "maths", sam, MemberRole::Student)];
+        let undo = undo_classes(&first, &state(MemberRole::Student), &now);
+        // enr-1 was ended since: it is not given back, and the seat is enr-2's.
+        assert!(undo.put.is_empty() && undo.gone.is_empty(), "{undo:?}");
+        assert_eq!(
+            state(MemberRole::Student).undone(&undo.rosters),
+            state(MemberRole::Student)
+        );
+        // Nothing changed since: the part goes back to the student's.
+        let undo = undo_classes(&first, &state(MemberRole::Teacher), &had_after);
+        assert_eq!(undo.put, had_before);
+        assert_eq!(
+            state(MemberRole::Teacher).undone(&undo.rosters),
+            state(MemberRole::Student)
+        );
+    }
+
+    #[test]
+    fn a_deletion_without_an_id_ends_the_persons_enrolments_in_the_class() {
+        let (sam, kim) = (UserId::new(), UserId::new());
+        let before = [
+            had("enr-1", "maths", sam, MemberRole::Student),
+            had("enr-2", "maths", sam, MemberRole::Teacher),
+            had("enr-3", "maths", kim, MemberRole::Student),
+        ];
+        let unnamed = unnamed_enrolment_id("maths", "sam-1");
+        assert!(is_unnamed(&unnamed) && !is_unnamed("enr-1"));
+        let write = enrolments_written(
+            &before,
+            &[sent(
+                &unnamed,
+                "maths",
+                Some(sam),
+                MemberRole::Student,
+                true,
+            )],
+            false,
+        );
+        let mut gone = write.gone.clone();
+        gone.sort();
+        assert_eq!(gone, ["enr-1", "enr-2"]);
+        assert_eq!(write.removed, [("maths".to_owned(), sam)]);
+        assert!(
+            write.members.is_empty() && write.put.is_empty(),
+            "{write:?}"
+        );
+        // A deletion under an id of its own that the source lacks ends no other enrolment.
+        let write = enrolments_written(
+            &before,
+            &[sent("enr-9", "maths", Some(sam), MemberRole::Student, true)],
+            false,
+        );
+        assert!(
+            write.gone.is_empty() && write.removed.is_empty(),
+            "{write:?}"
+        );
     }
 }

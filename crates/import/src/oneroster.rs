@@ -887,7 +887,7 @@ fn enrollments(
         let user_id = f[user].trim().to_owned();
         // Without a sourcedId, the enrolment is known by its class and person.
         let external_id = if external_id.is_empty() {
-            format!("{class_id}\u{1f}{user_id}")
+            rollcall_domain::roster::unnamed_enrolment_id(&class_id, &user_id)
         } else {
             external_id
         };

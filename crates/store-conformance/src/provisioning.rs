@@ -1374,6 +1374,66 @@ pub async fn undoing_a_delta_gives_back_the_enrolments_it_ended(db: TestDb) {
     assert_eq!(seats_of(&f).await, all[1..]);
 }
 
+/// Undoing a run leaves each seat as the enrolments left after the undo make it: a later run's
+/// enrolment for the same seat keeps it, in its own part. A deletion sent without an id of its
+/// own ends every enrolment of that person in that class.
+pub async fn undoing_a_run_leaves_the_seats_the_enrolments_left_make(db: TestDb) {
+    let f = fixture(db).await;
+    oneroster_source(&f).await;
+    import_package(&f, "bulk.zip", class_package(2, "Maths")).await;
+    let manifest = "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\n\
+        file.users,absent\nfile.enrollments,delta\n";
+    let delta = |rows: &str| {
+        let enrollments = format!(
+            "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,\
+             role\n{rows}"
+        );
+        zipped(&[
+            ("manifest.csv", manifest),
+            ("enrollments.csv", &enrollments),
+        ])
+    };
+    let (first, _) = import_previewed(
+        &f,
+        "teaches.zip",
+        delta("enr-50,active,,class-1,school-hs,stu-0,teacher\n"),
+    )
+    .await;
+    let teaching = [
+        "Maths sam0 teacher",
+        "Maths sam1 student",
+        "Maths tess.tate teacher",
+    ];
+    assert_eq!(seats_of(&f).await, teaching);
+    let outcome = import_package(
+        &f,
+        "teaches-too.zip",
+        delta("enr-51,active,,class-1,school-hs,stu-0,teacher\n"),
+    )
+    .await;
+    assert!(
+        matches!(outcome, ImportOutcome::Applied { .. }),
+        "{outcome:?}"
+    );
+    f.app.undo_run(&f.admin, first).await.unwrap();
+    assert_eq!(
+        seats_of(&f).await,
+        teaching,
+        "enr-51 still makes Sam 0 a teacher of Maths"
+    );
+    let (_, notes) = import_previewed(
+        &f,
+        "leaves.zip",
+        delta(",tobedeleted,,class-1,school-hs,stu-0,student\n"),
+    )
+    .await;
+    assert_eq!(
+        seats_of(&f).await,
+        ["Maths sam1 student", "Maths tess.tate teacher"],
+        "both of Sam 0's enrolments ended: {notes:?}"
+    );
+}
+
 /// An enrolment sent before its class seats its person once a later package makes the class.
 pub async fn an_enrolment_sent_before_its_class_seats_when_the_class_comes(db: TestDb) {
     let f = fixture(db).await;

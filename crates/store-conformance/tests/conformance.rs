@@ -44,6 +44,7 @@ rollcall_testkit::backend_tests!(
     a_held_package_says_what_approving_would_do_to_classes,
     enrolments_are_followed_by_their_sourced_ids,
     undoing_a_delta_gives_back_the_enrolments_it_ended,
+    undoing_a_run_leaves_the_seats_the_enrolments_left_make,
     an_enrolment_sent_before_its_class_seats_when_the_class_comes,
     a_class_renamed_by_a_delta_keeps_the_school_the_package_does_not_name,
     an_import_ends_the_sessions_and_tokens_of_whom_it_deactivates,

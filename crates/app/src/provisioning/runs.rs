@@ -14,7 +14,7 @@ use rollcall_domain::provisioning::{
 };
 use rollcall_domain::roster::{
     Enrolment, EnrolmentChange, Roster, RosterChanges, RosterState, RosterWrite, SentEnrolment,
-    enrolments_written, undo_enrolments, undo_rosters,
+    enrolments_written, undo_classes,
 };
 use rollcall_domain::token::sha256_hex;
 use rollcall_domain::{Actor, AuditAction, RosterId, RunId, User, UserChange, UserId, rules};
@@ -1380,16 +1380,15 @@ async fn undo_rosters_of(
     let Some(made) = made else {
         return Ok((0, 0, source.format == Format::OneRoster));
     };
-    let current = uow.source_rosters(source.org_id, source.id).await?;
-    let undo = undo_rosters(&made, &current);
-    uow.undo_rosters(source.org_id, &undo).await?;
     // The enrolments behind the seats go back too, so a later delta ending one by its id
-    // finds it.
+    // finds it, and the seats are those the enrolments left make.
+    let current = uow.source_rosters(source.org_id, source.id).await?;
     let enrolments = uow.source_enrolments(source.org_id, source.id).await?;
-    let (put, gone) = undo_enrolments(&made.enrolments, &enrolments);
-    uow.put_enrolments(source.org_id, source.id, &put, &gone, false)
+    let undo = undo_classes(&made, &current, &enrolments);
+    uow.undo_rosters(source.org_id, &undo.rosters).await?;
+    uow.put_enrolments(source.org_id, source.id, &undo.put, &undo.gone, false)
         .await?;
-    Ok((undo.reverted, undo.left_alone, false))
+    Ok((undo.rosters.reverted, undo.rosters.left_alone, false))
 }
 
 /// Claims the source for a write planned while it was at the version read.
