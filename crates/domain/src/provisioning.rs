@@ -292,6 +292,26 @@ impl Row {
     }
 }
 
+/// An org a source's packages named (OneRoster `orgs.csv`): a school or district, by its
+/// `sourcedId`. A source keeps the orgs it sent, so that a later package without `orgs.csv` (a
+/// nightly delta of people) still names its people's schools.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceOrg {
+    pub external_id: String,
+    pub name: String,
+    /// As the package wrote it (`school`, `district`, …).
+    pub kind: String,
+}
+
+/// The orgs a package sent: all of the source's when `full` (a bulk `orgs.csv`), else changes,
+/// with those it deletes (`tobedeleted`) by id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrgsSent {
+    pub full: bool,
+    pub orgs: Vec<SourceOrg>,
+    pub gone: Vec<String>,
+}
+
 /// Whether a run is the whole list (who is missing is gone) or only changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {

@@ -39,6 +39,8 @@ pub struct Read {
     pub rosters: Option<RosterSet>,
     /// Rows passed over: sent exactly as before.
     pub quiet: usize,
+    /// The orgs a package sent (its `orgs.csv`), for its source to keep.
+    pub orgs: Option<rollcall_domain::provisioning::OrgsSent>,
 }
 
 /// The classes of a package and who is in them.

@@ -13,7 +13,7 @@ use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read as _;
 
-use rollcall_domain::provisioning::{Digest, Listed, Mode, Row};
+use rollcall_domain::provisioning::{Digest, Listed, Mode, OrgsSent, Row, SourceOrg};
 use rollcall_domain::roster::MemberRole;
 use rollcall_domain::{Attributes, Email, ExternalId, PersonName, Role, Username};
 
@@ -66,18 +66,20 @@ pub fn read_zip(zip: &[u8]) -> Result<Read, Vec<Problem>> {
 /// Reads a zipped package, passing over the users `quiet` says are sent as before.
 pub fn read_zip_with(zip: &[u8], quiet: &mut Quiet<'_>) -> Result<Read, Vec<Problem>> {
     let mut rows = Vec::new();
-    let read = read_zip_into(zip, quiet, &mut |row| rows.push(row))?;
+    let read = read_zip_into(zip, &[], quiet, &mut |row| rows.push(row))?;
     Ok(Read { rows, ..read })
 }
 
 /// Reads a zipped package as [`read_zip_with`] does, handing each person's row to `sink` as it
-/// is read instead of holding them (the [`Read`] has none).
+/// is read instead of holding them (the [`Read`] has none). `known` are the orgs the source's
+/// earlier packages named: they name the schools of a package that does not send them.
 pub fn read_zip_into(
     zip: &[u8],
+    known: &[SourceOrg],
     quiet: &mut Quiet<'_>,
     sink: &mut Sink<'_>,
 ) -> Result<Read, Vec<Problem>> {
-    unzip(zip).and_then(|files| read_files_into(&files, quiet, sink))
+    unzip(zip).and_then(|files| read_files_into(&files, known, quiet, sink))
 }
 
 /// The package's files by lower-case name, refusing entries that escape it and absurd sizes.
@@ -333,13 +335,14 @@ pub fn read_files(files: &Files<'_>) -> Result<Read, Vec<Problem>> {
 /// Reads an unpacked package, passing over the users `quiet` says are sent as before.
 pub fn read_files_with(files: &Files<'_>, quiet: &mut Quiet<'_>) -> Result<Read, Vec<Problem>> {
     let mut rows = Vec::new();
-    let read = read_files_into(files, quiet, &mut |row| rows.push(row))?;
+    let read = read_files_into(files, &[], quiet, &mut |row| rows.push(row))?;
     Ok(Read { rows, ..read })
 }
 
 /// Reads an unpacked package, handing each person's row to `sink` (see [`read_zip_into`]).
 pub fn read_files_into(
     files: &Files<'_>,
+    known: &[SourceOrg],
     quiet: &mut Quiet<'_>,
     sink: &mut Sink<'_>,
 ) -> Result<Read, Vec<Problem>> {
@@ -359,14 +362,16 @@ pub fn read_files_into(
     // Every file's problems are told at once: a file that cannot be read is told, and the
     // files after it are still read for theirs.
     let mut problems: Vec<Problem> = Vec::new();
-    let orgs = match file("orgs.csv").map(|table| table.and_then(|table| orgs(&table))) {
-        Some(Ok(orgs)) => orgs,
+    let sent_orgs = match file("orgs.csv").map(|table| table.and_then(|table| orgs(&table))) {
+        Some(Ok(orgs)) => Some(orgs),
         Some(Err(told)) => {
             problems.extend(told);
-            HashMap::new()
+            None
         }
-        None => HashMap::new(),
+        None => None,
     };
+    let orgs_full = manifest.files.get("orgs.csv").map(String::as_str) == Some("bulk");
+    let (orgs, sent_orgs) = named_orgs(known, sent_orgs, orgs_full);
     // `None`: users.csv is absent (classes and their members alone, or nothing).
     let mode = match manifest.files.get("users.csv").map(String::as_str) {
         Some("bulk") => Some(Mode::Full),
@@ -406,6 +411,7 @@ pub fn read_files_into(
             notes,
             rosters,
             skipped,
+            orgs: sent_orgs,
             ..Read::default()
         };
         read.take_roster_notes();
@@ -432,6 +438,7 @@ pub fn read_files_into(
         read.skipped.extend(unlisted_roles(name, held, mode));
     }
     read.rosters = rosters;
+    read.orgs = sent_orgs;
     read.take_roster_notes();
     Ok(read)
 }
@@ -513,7 +520,8 @@ fn rosters(
             not_empty_in_bulk(&table, "class", &mut report);
         }
         set.classes = classes(&table, orgs, &mut report);
-        // A class naming a school the package does not name keeps the one it has.
+        // A class naming a school neither the package nor the source names keeps the one it
+        // has.
         let unnamed: Vec<u64> = match table.column("schoolsourcedid") {
             Some(school) => table
                 .rows
@@ -528,9 +536,9 @@ fn rosters(
         };
         if !unnamed.is_empty() {
             set.notes.push(format!(
-                "{}: {} class(es) name a school the package does not name (orgs.csv lacks it, \
-                 or is not sent): line(s) {}; a class the source has keeps its school, a new one \
-                 has none",
+                "{}: {} class(es) name a school the package does not name, nor any package of \
+                 the source before (orgs.csv lacks it, or is not sent): line(s) {}; a class the \
+                 source has keeps its school, a new one has none",
                 table.header.name,
                 unnamed.len(),
                 crate::listed_lines(&unnamed)
@@ -670,7 +678,8 @@ struct Org {
     kind: String,
 }
 
-fn orgs(table: &Table) -> Result<HashMap<String, Org>, Vec<Problem>> {
+/// The orgs of orgs.csv, each with whether it is deleted (a delta's `tobedeleted`).
+fn orgs(table: &Table) -> Result<Vec<(SourceOrg, bool)>, Vec<Problem>> {
     let mut report = Report::default();
     let need = |c: &str, report: &mut Report| table.header.need(c, report);
     let (id, name, kind) = (
@@ -685,19 +694,55 @@ fn orgs(table: &Table) -> Result<HashMap<String, Org>, Vec<Problem>> {
     if !report.is_empty() {
         return Err(report.finish());
     }
+    let status = table.column("status");
     Ok(table
         .rows
         .iter()
         .map(|(_, f)| {
-            (
-                f[id].trim().to_owned(),
-                Org {
-                    name: f[name].trim().to_owned(),
-                    kind: f[kind].trim().to_owned(),
-                },
-            )
+            let org = SourceOrg {
+                external_id: f[id].trim().to_owned(),
+                name: f[name].trim().to_owned(),
+                kind: f[kind].trim().to_owned(),
+            };
+            let deleted = status.is_some_and(|i| f[i].trim().eq_ignore_ascii_case("tobedeleted"));
+            (org, deleted)
         })
         .collect())
+}
+
+/// The orgs that name this package's schools: those it sends (even one it deletes: its people
+/// and classes of this package are still named by it) over those the source's earlier packages
+/// sent (`known`), unless it sends all of them (`full`); and what it sends, for the source to
+/// keep.
+fn named_orgs(
+    known: &[SourceOrg],
+    sent: Option<Vec<(SourceOrg, bool)>>,
+    full: bool,
+) -> (HashMap<String, Org>, Option<OrgsSent>) {
+    let org = |o: &SourceOrg| {
+        let named = Org {
+            name: o.name.clone(),
+            kind: o.kind.clone(),
+        };
+        (o.external_id.clone(), named)
+    };
+    let Some(sent) = sent else {
+        return (known.iter().map(org).collect(), None);
+    };
+    let mut named: HashMap<String, Org> = if full {
+        HashMap::new()
+    } else {
+        known.iter().map(org).collect()
+    };
+    named.extend(sent.iter().map(|(o, _)| org(o)));
+    let (gone, kept): (Vec<_>, Vec<_>) = sent.into_iter().partition(|&(_, deleted)| deleted);
+    let mut sent = OrgsSent {
+        full,
+        orgs: kept.into_iter().map(|(o, _)| o).collect(),
+        gone: gone.into_iter().map(|(o, _)| o.external_id).collect(),
+    };
+    sent.orgs.sort_by(|a, b| a.external_id.cmp(&b.external_id));
+    (named, Some(sent))
 }
 
 /// A user's current roles in the package (1.2's roles.csv), and whether users.csv lists the
@@ -1095,9 +1140,10 @@ fn read_users(
     let unnamed = users.unnamed_schools.get();
     if unnamed > 0 {
         notes.push(format!(
-            "{file}: {unnamed} person(s) belong to orgs the package does not name (orgs.csv \
-             lacks them, or is not sent): their school_id is kept; the name in their school \
-             attribute stays for those still at that school, and is cleared for those moved to it"
+            "{file}: {unnamed} person(s) belong to orgs the package does not name, nor any \
+             package of the source before (orgs.csv lacks them, or is not sent): their school_id \
+             is kept; the name in their school attribute stays for those still at that school, \
+             and is cleared for those moved to it"
         ));
     }
     if report.is_empty() {
@@ -1106,8 +1152,8 @@ fn read_users(
             mode: Some(mode),
             skipped,
             notes,
-            rosters: None,
             quiet: passed,
+            ..Read::default()
         })
     } else {
         Err(report.finish())
@@ -1123,7 +1169,7 @@ struct Users<'a> {
     orgs: &'a HashMap<String, Org>,
     /// Where each of [`DIGESTED`] sits.
     digested: [Option<usize>; DIGESTED.len()],
-    /// How many people read belong only to orgs the package does not name.
+    /// How many people read belong only to orgs neither the package nor the source names.
     unnamed_schools: Cell<usize>,
 }
 

@@ -905,6 +905,93 @@ async fn oneroster_source(f: &Fixture) {
     f.app.add_source(&f.admin, new).await.unwrap();
 }
 
+/// A source keeps the orgs its packages name: a later delta of people alone names the school
+/// of someone it makes, a delta of orgs renames one, and the preview notes only orgs neither
+/// the package nor the source names.
+pub async fn a_delta_without_orgs_names_schools_the_source_sent_before(db: TestDb) {
+    let f = fixture(db).await;
+    oneroster_source(&f).await;
+    let applied = import_package(&f, "bulk.zip", oneroster_sample("1.1")).await;
+    assert!(
+        matches!(applied, ImportOutcome::Applied { .. }),
+        "{applied:?}"
+    );
+    let header = "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,\
+        userIds,givenName,familyName\n";
+    let people = |orgs: &str, rows: &str| {
+        let manifest = format!(
+            "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\n\
+             file.users,delta\n{orgs}"
+        );
+        (manifest, format!("{header}{rows}"))
+    };
+    let (manifest, users) = people(
+        "",
+        "stu-2001,active,2026-12-01,true,school-el,student,nia.new,,Nia,New\n\
+         stu-2002,active,2026-12-01,true,school-xx,student,oli.odd,,Oli,Odd\n",
+    );
+    let delta = zipped(&[("manifest.csv", &manifest), ("users.csv", &users)]);
+    let ImportOutcome::Applied { plan, .. } = import_package(&f, "new.zip", delta).await else {
+        panic!("new.zip not applied");
+    };
+    assert_eq!(
+        school_of(&f, "nia.new").await,
+        (
+            Some("school-el".to_owned()),
+            Some("Maple Elementary".to_owned())
+        )
+    );
+    assert_eq!(
+        school_of(&f, "oli.odd").await,
+        (Some("school-xx".to_owned()), None)
+    );
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n
+                .starts_with("users.csv: 1 person(s) belong to orgs the package does not name")),
+        "only Oli's org is named nowhere: {:?}",
+        plan.notes
+    );
+    // A delta of orgs renames one school and names the other; people sent after it are named
+    // by it.
+    let (manifest, users) = people(
+        "file.orgs,delta\n",
+        "stu-2003,active,2026-12-02,true,school-el,student,pia.park,,Pia,Park\n",
+    );
+    let orgs = "sourcedId,status,dateLastModified,name,type\n\
+        school-el,active,2026-12-02,Maple Primary,school\n\
+        school-xx,active,2026-12-02,Oak Academy,school\n";
+    let delta = zipped(&[
+        ("manifest.csv", &manifest),
+        ("users.csv", &users),
+        ("orgs.csv", orgs),
+    ]);
+    import_package(&f, "renamed.zip", delta).await;
+    assert_eq!(
+        school_of(&f, "pia.park").await.1.as_deref(),
+        Some("Maple Primary")
+    );
+    let (manifest, users) = people(
+        "",
+        "stu-2002,active,2026-12-03,true,school-xx,student,oli.odd,,Oli,Odd\n",
+    );
+    let delta = zipped(&[("manifest.csv", &manifest), ("users.csv", &users)]);
+    import_package(&f, "oli.zip", delta).await;
+    assert_eq!(
+        school_of(&f, "oli.odd").await.1.as_deref(),
+        Some("Oak Academy")
+    );
+}
+
+/// A person's `school_id` and `school` attributes.
+async fn school_of(f: &Fixture, username: &str) -> (Option<String>, Option<String>) {
+    let user = f.app.find_user(&f.admin, username).await.unwrap();
+    let attributes = user.attributes();
+    let of = |key| attributes.get(key).map(str::to_owned);
+    (of("school_id"), of("school"))
+}
+
 /// Imports a package named `name` through `sis`.
 async fn import_package(f: &Fixture, name: &str, bytes: Vec<u8>) -> ImportOutcome {
     let request = ImportRequest {

@@ -45,6 +45,7 @@ rollcall_testkit::backend_tests!(
     enrolments_are_followed_by_their_sourced_ids,
     undoing_a_delta_gives_back_the_enrolments_it_ended,
     undoing_a_run_leaves_the_seats_the_enrolments_left_make,
+    a_delta_without_orgs_names_schools_the_source_sent_before,
     an_enrolment_sent_before_its_class_seats_when_the_class_comes,
     a_class_renamed_by_a_delta_keeps_the_school_the_package_does_not_name,
     an_import_ends_the_sessions_and_tokens_of_whom_it_deactivates,

@@ -190,6 +190,7 @@ mod tests {
         (19, "d306be70db425aa4c6163a7aa0954567f461effdb86df7c5894055b3a254e52e07ed3b4632c3275aa601929ce80e6da2"),
         (20, "828cd077f4822daad34a834dbbd06e5af3a8d19a81177589584ab84b12ceb658c63564cb5c5823a77d657f0d59be32a1"),
         (21, "2480104f05b9bdd8eff31ff83ac94ea9026f123862538d4da94abc1b552c6a94554ad694d6e9ca9c8750261bb17ec6ac"),
+        (22, "4743eef6726c49b18462cb49133ffd0d5b5c8471093bfdc7139c3f4d0a199ce74106ad72dffef69fe975a8a8a30faba0"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

@@ -298,6 +298,7 @@ mod tests {
         (16, "1d9bf2a6799a4e62037823251bf0c1ce602f478f63e16def01813240b6b73c9b9509bd023e045017f5f672d6dd39dca3"),
         (17, "828cd077f4822daad34a834dbbd06e5af3a8d19a81177589584ab84b12ceb658c63564cb5c5823a77d657f0d59be32a1"),
         (18, "79dfcde9097d4fe3b0bb658da3743e7feb5291232e1e07cfc63196c9416025e40c343c7bc4bd540a0b32eb513f372baa"),
+        (19, "cb7aa2f86109b859d71f0c1a2aa752a921327f4be90a9fd1b41507d10febe5a011a057e3934233348e5359d0625dc515"),
         ];
         if let Err(why) = rollcall_store::check_applied_migrations(&super::MIGRATOR, applied) {
             panic!("{why}");

@@ -26,8 +26,8 @@ mod value;
 
 use async_trait::async_trait;
 use rollcall_domain::provisioning::{
-    Known, Outcome, ProvisioningSettings, ReportLine, Roll, RunRecord, Said, Sent, SourceSettings,
-    Touch, Wanted,
+    Known, OrgsSent, Outcome, ProvisioningSettings, ReportLine, Roll, RunRecord, Said, Sent,
+    SourceOrg, SourceSettings, Touch, Wanted,
 };
 use rollcall_domain::roster::{
     Enrolment, MemberRole, Roster, RosterChanges, RosterState, RosterUndo,
@@ -507,6 +507,16 @@ pub trait UnitOfWork:
         enrolments: &[Enrolment],
         gone: &[String],
         full: bool,
+    ) -> StoreResult<()>;
+    /// The orgs a source's packages named (schools, districts), by their ids in the source.
+    async fn source_orgs(&mut self, org: OrgId, source: SourceId) -> StoreResult<Vec<SourceOrg>>;
+    /// Keeps the orgs a package sent, each replacing the one of its id; when `sent.full`, they
+    /// replace every org the source had. Its `gone` orgs are taken out.
+    async fn put_source_orgs(
+        &mut self,
+        org: OrgId,
+        source: SourceId,
+        sent: &OrgsSent,
     ) -> StoreResult<()>;
     /// A source's rosters and their seats, as this unit of work sees them.
     async fn source_rosters(&mut self, org: OrgId, source: SourceId) -> StoreResult<RosterState>;

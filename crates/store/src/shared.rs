@@ -17,8 +17,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use rollcall_domain::provisioning::{
-    Known, Outcome, ProvisioningSettings, ReportLine, Roll, RunRecord, Safeguard, Said, Sent,
-    SourceSettings, Touch, Wanted,
+    Known, OrgsSent, Outcome, ProvisioningSettings, ReportLine, Roll, RunRecord, Safeguard, Said,
+    Sent, SourceOrg, SourceSettings, Touch, Wanted,
 };
 use rollcall_domain::roster::{
     Enrolment, MemberRole, Roster, RosterChanges, RosterState, RosterUndo, Seat,
@@ -259,6 +259,7 @@ where
     for<'r> (Uuid, String): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (Uuid, i64): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (String, String, Uuid, String): FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> (String, String, String): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (i64,): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (Vec<u8>,): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (i64, i64, bool): FromRow<'r, <B::Db as Database>::Row>,
@@ -831,6 +832,7 @@ where
     for<'r> (Uuid, Uuid, String): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (Uuid, i64): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (String, String, Uuid, String): FromRow<'r, <B::Db as Database>::Row>,
+    for<'r> (String, String, String): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> (i64,): FromRow<'r, <B::Db as Database>::Row>,
     for<'r> CourseColumns: FromRow<'r, <B::Db as Database>::Row>,
     for<'r> EnrolmentColumns: FromRow<'r, <B::Db as Database>::Row>,
@@ -1636,6 +1638,73 @@ where
                 " on conflict (org_id, source_id, external_id) do update set \
                  class_external_id = excluded.class_external_id, user_id = excluded.user_id, \
                  role = excluded.role",
+            );
+            q.execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    async fn source_orgs(&mut self, org: OrgId, source: SourceId) -> StoreResult<Vec<SourceOrg>> {
+        let mut q = Sql::<B>::new("select external_id, name, kind from source_org where org_id = ");
+        q.bind(org.as_uuid())
+            .push(" and source_id = ")
+            .bind(source.as_uuid())
+            .push(" order by external_id");
+        let orgs = q
+            .fetch_all::<(String, String, String), _>(&mut *self.tx)
+            .await?;
+        Ok(orgs
+            .into_iter()
+            .map(|(external_id, name, kind)| SourceOrg {
+                external_id,
+                name,
+                kind,
+            })
+            .collect())
+    }
+
+    async fn put_source_orgs(
+        &mut self,
+        org: OrgId,
+        source: SourceId,
+        sent: &OrgsSent,
+    ) -> StoreResult<()> {
+        let of_source = |q: &mut Sql<B>| {
+            q.bind(org.as_uuid())
+                .push(" and source_id = ")
+                .bind(source.as_uuid());
+        };
+        if sent.full {
+            let mut q = Sql::<B>::new("delete from source_org where org_id = ");
+            of_source(&mut q);
+            q.execute(&mut *self.tx).await?;
+        }
+        for chunk in sent.gone.chunks(500) {
+            let mut q = Sql::<B>::new("delete from source_org where org_id = ");
+            of_source(&mut q);
+            q.push(" and external_id in ");
+            q.row(true, chunk.iter().map(|id| Value::from(id.as_str())));
+            q.execute(&mut *self.tx).await?;
+        }
+        for chunk in sent.orgs.chunks(500) {
+            let mut q = Sql::<B>::new(
+                "insert into source_org (org_id, source_id, external_id, name, kind) values ",
+            );
+            for (i, o) in chunk.iter().enumerate() {
+                q.row(
+                    i == 0,
+                    [
+                        org.as_uuid().into(),
+                        source.as_uuid().into(),
+                        o.external_id.as_str().into(),
+                        o.name.as_str().into(),
+                        o.kind.as_str().into(),
+                    ],
+                );
+            }
+            q.push(
+                " on conflict (org_id, source_id, external_id) do update set \
+                 name = excluded.name, kind = excluded.kind",
             );
             q.execute(&mut *self.tx).await?;
         }

@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 
 use rollcall_domain::provisioning::{
-    self, Applied, Counts, Decision, Format, Mode, Outcome, Plan, ReportLine, Roll, Row, RunRecord,
-    SourceSettings, Wanted,
+    self, Applied, Counts, Decision, Format, Mode, OrgsSent, Outcome, Plan, ReportLine, Roll, Row,
+    RunRecord, SourceOrg, SourceSettings, Wanted,
 };
 use rollcall_domain::roster::{
     Enrolment, EnrolmentChange, Roster, RosterChanges, RosterState, RosterWrite, SentEnrolment,
@@ -89,6 +89,9 @@ struct Planned {
     plan: Plan,
     /// Classes and their members, when the file sends them.
     rosters: Option<RosterSet>,
+    /// The orgs the source's earlier packages named, the file was read with (and is read
+    /// again with), and those the file sends, for the source to keep.
+    orgs: (Arc<Vec<SourceOrg>>, Option<OrgsSent>),
     /// The file, read again when the plan is written, unless `rows` holds what it sent.
     file: Bytes,
     /// The rows the file sent that were not sent as before, when they fit in [`KEPT_PARTS`]
@@ -615,13 +618,20 @@ impl App {
     ) -> Result<Result<Planned, Vec<Problem>>, AppError> {
         let mut laps = Laps::start();
         let roll = self.store.source_roll(who.org_id, &source.name).await?;
+        let known = Arc::new(self.known_orgs(who, source).await?);
         laps.lap("roll");
         let roll = Arc::new(Mutex::new(roll));
         let quiet = {
             let roll = Arc::clone(&roll);
             move |line, external_id: &str, digest| lock(&roll).quiet(line, external_id, digest)
         };
-        let mut parts = read_in_parts(source.format, file.clone(), quiet, self.import_part);
+        let mut parts = read_in_parts(
+            source.format,
+            file.clone(),
+            Arc::clone(&known),
+            quiet,
+            self.import_part,
+        );
         let mut planner = provisioning::Planner::new(&source.name, source.policy);
         let mut versions = HashMap::new();
         let mut rows_read = 0;
@@ -677,6 +687,7 @@ impl App {
             skipped,
             notes,
             rosters,
+            orgs,
             ..
         } = read;
         plan.notes = notes;
@@ -687,33 +698,31 @@ impl App {
             plan.notes
                 .extend(self.unknown_ends(who, source, rosters).await?);
         }
-        // The reader's (parents, guardians, roles of nobody listed) and the planner's (deletions
-        // of nobody the source has).
-        let planned_skips = std::mem::take(&mut plan.skipped);
-        plan.skipped = skipped
-            .into_iter()
-            .map(|s| ReportLine {
-                line: Some(s.line),
-                external_id: Some(s.external_id),
-                user_id: None,
-                removal: false,
-                kind: "skipped".to_owned(),
-                what: format!("skipped ({}): {}", s.file, s.why),
-            })
-            .chain(planned_skips)
-            .collect();
-        // In the files' order (each line says its file).
-        plan.skipped.sort_by_key(|line| line.line);
+        add_skipped(&mut plan, skipped);
         Ok(Ok(Planned {
             mode,
             source_users,
             roll: Arc::new(roll),
             plan,
             rosters,
+            orgs: (known, orgs),
             file: file.clone(),
             rows: kept,
             versions,
         }))
+    }
+
+    /// The orgs a source's earlier packages named (a source of plain files has none).
+    async fn known_orgs(
+        &self,
+        who: &Principal,
+        source: &SourceSettings,
+    ) -> Result<Vec<SourceOrg>, AppError> {
+        if source.format != Format::OneRoster {
+            return Ok(Vec::new());
+        }
+        let mut uow = self.store.begin().await?;
+        Ok(uow.source_orgs(who.org_id, source.id).await?)
     }
 
     /// A dry run's answer: the plan, with what it would do to classes when the file sends some.
@@ -917,8 +926,13 @@ impl App {
                 let roll = Arc::clone(&planned.roll);
                 move |_: u64, external_id: &str, _| roll.heard(external_id)
             };
-            let mut parts =
-                read_in_parts(source.format, planned.file.clone(), quiet, self.import_part);
+            let mut parts = read_in_parts(
+                source.format,
+                planned.file.clone(),
+                Arc::clone(&planned.orgs.0),
+                quiet,
+                self.import_part,
+            );
             while let Some(rows) = parts.next().await {
                 items = self.write_rows(&mut part, &rows, items).await?;
             }
@@ -955,6 +969,9 @@ impl App {
             }
             None => RosterChanges::default(),
         };
+        if let Some(orgs) = &planned.orgs.1 {
+            uow.put_source_orgs(who.org_id, source.id, orgs).await?;
+        }
         // Every package's run keeps one, even empty (a package without classes): a package's
         // run without one was applied before runs kept them.
         if source.format == Format::OneRoster {
@@ -1132,6 +1149,7 @@ struct PartWriter<'a> {
 fn read_in_parts(
     format: Format,
     file: Bytes,
+    known: Arc<Vec<SourceOrg>>,
     mut quiet: impl FnMut(u64, &str, provisioning::Digest) -> bool + Send + 'static,
     size: usize,
 ) -> InParts {
@@ -1155,7 +1173,7 @@ fn read_in_parts(
                     ..Read::default()
                 }),
             Format::OneRoster => {
-                rollcall_import::oneroster::read_zip_into(&file, &mut quiet, &mut sink)
+                rollcall_import::oneroster::read_zip_into(&file, &known, &mut quiet, &mut sink)
             }
             // Refused before any file is read (`refuse_files`).
             Format::Scim => Ok(Read::default()),
@@ -1167,6 +1185,26 @@ fn read_in_parts(
         read
     });
     InParts { rows: rx, reader }
+}
+
+/// Adds the rows the reader left out (parents, guardians, roles of nobody listed) to those the
+/// planner did (deletions of nobody the source has), in the files' order (each line says its
+/// file).
+fn add_skipped(plan: &mut Plan, skipped: Vec<rollcall_import::Skipped>) {
+    let planned_skips = std::mem::take(&mut plan.skipped);
+    plan.skipped = skipped
+        .into_iter()
+        .map(|s| ReportLine {
+            line: Some(s.line),
+            external_id: Some(s.external_id),
+            user_id: None,
+            removal: false,
+            kind: "skipped".to_owned(),
+            what: format!("skipped ({}): {}", s.file, s.why),
+        })
+        .chain(planned_skips)
+        .collect();
+    plan.skipped.sort_by_key(|line| line.line);
 }
 
 /// A file being read on a blocking thread, its rows handed out a part at a time (see

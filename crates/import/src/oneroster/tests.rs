@@ -329,7 +329,7 @@ fn rows_handed_out_as_read_are_the_rows_read_whole_in_order() {
     let quiet = |line: u64| line == 3;
     let whole = super::read_zip_with(&package, &mut |line, _, _| quiet(line)).unwrap();
     let mut handed = Vec::new();
-    let read = super::read_zip_into(&package, &mut |line, _, _| quiet(line), &mut |row| {
+    let read = super::read_zip_into(&package, &[], &mut |line, _, _| quiet(line), &mut |row| {
         handed.push(row);
     })
     .unwrap();
@@ -919,10 +919,47 @@ fn a_class_naming_a_school_the_package_lacks_is_noted() {
         read_zip(&sample_with("1.1", "classes.csv", &classes)).unwrap_or_else(|p| panic!("{p:#?}"));
     assert!(
         read.notes.iter().any(|n| n.starts_with(
-            "classes.csv: 1 class(es) name a school the package does not name (orgs.csv lacks \
-             it, or is not sent): line(s) 3"
+            "classes.csv: 1 class(es) name a school the package does not name, nor any package \
+             of the source before (orgs.csv lacks it, or is not sent): line(s) 3"
         )),
         "{:?}",
         read.notes
     );
+}
+
+#[test]
+fn a_package_names_schools_with_the_orgs_its_source_sent_before() {
+    use rollcall_domain::provisioning::SourceOrg;
+    let org = |id: &str, name: &str| SourceOrg {
+        external_id: id.to_owned(),
+        name: name.to_owned(),
+        kind: "school".to_owned(),
+    };
+    let known = [org("s1", "North High"), org("s2", "South High")];
+    // No orgs.csv: the source's orgs name its schools, and nothing is sent to keep.
+    let (named, sent) = super::named_orgs(&known, None, false);
+    assert_eq!(named.len(), 2);
+    assert!(sent.is_none());
+    // A delta renames one, adds one and deletes one (which still names this package's people).
+    let delta = vec![
+        (org("s1", "North Academy"), false),
+        (org("s3", "East High"), false),
+        (org("s2", "South High"), true),
+    ];
+    let (named, sent) = super::named_orgs(&known, Some(delta), false);
+    let name = |id: &str| named.get(id).map(|o| o.name.as_str());
+    assert_eq!(
+        (name("s1"), name("s2"), name("s3")),
+        (Some("North Academy"), Some("South High"), Some("East High"))
+    );
+    let sent = sent.unwrap();
+    assert!(!sent.full);
+    assert_eq!(sent.gone, ["s2"]);
+    let kept: Vec<&str> = sent.orgs.iter().map(|o| o.external_id.as_str()).collect();
+    assert_eq!(kept, ["s1", "s3"]);
+    // A bulk orgs.csv is all of them: the source's others name nothing.
+    let (named, sent) =
+        super::named_orgs(&known, Some(vec![(org("s3", "East High"), false)]), true);
+    assert_eq!(named.keys().collect::<Vec<_>>(), ["s3"]);
+    assert!(sent.is_some_and(|sent| sent.full));
 }
