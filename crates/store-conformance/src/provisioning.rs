@@ -1429,11 +1429,12 @@ pub async fn undoing_a_delta_gives_back_the_enrolments_it_ended(db: TestDb) {
     let f = fixture(db).await;
     oneroster_source(&f).await;
     import_package(&f, "bulk.zip", class_package(2, "Maths")).await;
-    let manifest = "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\n\
-        file.users,absent\nfile.enrollments,delta\n";
-    let enrollments = "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,\
-        userSourcedId,role\nenr-0,tobedeleted,,,,,\n";
-    let delta = || zipped(&[("manifest.csv", manifest), ("enrollments.csv", enrollments)]);
+    let delta = || {
+        enrollments_delta(
+            "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,\
+             role\nenr-0,tobedeleted,,,,,\n",
+        )
+    };
     let all = [
         "Maths sam0 student",
         "Maths sam1 student",
@@ -1448,12 +1449,7 @@ pub async fn undoing_a_delta_gives_back_the_enrolments_it_ended(db: TestDb) {
     // An enrolment beginning next term, of an id the source lacks, takes no seat away.
     let later = "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,\
         userSourcedId,role,beginDate\nenr-77,active,,class-1,school-hs,stu-1,student,2999-01-01\n";
-    let outcome = import_package(
-        &f,
-        "later.zip",
-        zipped(&[("manifest.csv", manifest), ("enrollments.csv", later)]),
-    )
-    .await;
+    let outcome = import_package(&f, "later.zip", enrollments_delta(later)).await;
     assert!(
         matches!(outcome, ImportOutcome::Applied { .. }),
         "{outcome:?}"
@@ -1468,17 +1464,11 @@ pub async fn undoing_a_run_leaves_the_seats_the_enrolments_left_make(db: TestDb)
     let f = fixture(db).await;
     oneroster_source(&f).await;
     import_package(&f, "bulk.zip", class_package(2, "Maths")).await;
-    let manifest = "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\n\
-        file.users,absent\nfile.enrollments,delta\n";
     let delta = |rows: &str| {
-        let enrollments = format!(
+        enrollments_delta(&format!(
             "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,\
              role\n{rows}"
-        );
-        zipped(&[
-            ("manifest.csv", manifest),
-            ("enrollments.csv", &enrollments),
-        ])
+        ))
     };
     let (first, _) = import_previewed(
         &f,
@@ -1519,6 +1509,13 @@ pub async fn undoing_a_run_leaves_the_seats_the_enrolments_left_make(db: TestDb)
         ["Maths sam1 student", "Maths tess.tate teacher"],
         "both of Sam 0's enrolments ended: {notes:?}"
     );
+}
+
+/// A 1.1 delta package of enrolments alone (`enrollments`: the whole enrollments.csv).
+fn enrollments_delta(enrollments: &str) -> Vec<u8> {
+    let manifest = "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\n\
+        file.users,absent\nfile.enrollments,delta\n";
+    zipped(&[("manifest.csv", manifest), ("enrollments.csv", enrollments)])
 }
 
 /// An enrolment sent before its class seats its person once a later package makes the class.
