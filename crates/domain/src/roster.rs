@@ -202,16 +202,16 @@ pub fn enrolments_written(
             None => {
                 if let (true, Some(user)) = (!s.class.is_empty(), s.user) {
                     touched.insert((s.class.clone(), user));
-                    // A deletion without an id ends the person's enrolments in the class.
-                    if s.deleted && is_unnamed(id) {
-                        let pairs = by_pair.get_or_insert_with(|| by_class_and_person(before));
-                        for &ended in pairs.get(&(s.class.as_str(), user)).into_iter().flatten() {
-                            if now.remove(ended).is_some() {
-                                taken.remove(ended);
-                                gone.insert(ended);
-                            }
-                        }
-                    }
+                }
+            }
+        }
+        // A deletion without an id of its own ends all of the person's enrolments in the class.
+        if let (true, Some(user)) = (s.deleted && is_unnamed(id) && !s.class.is_empty(), s.user) {
+            let pairs = by_pair.get_or_insert_with(|| by_class_and_person(before));
+            for &ended in pairs.get(&(s.class.as_str(), user)).into_iter().flatten() {
+                if now.remove(ended).is_some() {
+                    taken.remove(ended);
+                    gone.insert(ended);
                 }
             }
         }
@@ -410,6 +410,15 @@ pub struct RosterChanges {
     pub enrolments: Vec<EnrolmentChange>,
 }
 
+/// One change a run made to its source's classes, for a list: the class, the person whose
+/// seat changed (none for a change of the class itself), and what happened, in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassChange {
+    pub roster: RosterId,
+    pub user: Option<UserId>,
+    pub what: String,
+}
+
 /// One enrolment a run changed: as it was (`None`: the run made it) and as the run left it
 /// (`None`: the run ended it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -503,6 +512,69 @@ impl RosterChanges {
         .join(", ")
     }
 
+    /// Each change, for a list: the classes made, changed and removed, then the members
+    /// whose part changed, who joined and who left, each class's in turn.
+    pub fn itemised(&self) -> Vec<ClassChange> {
+        let class = |roster: &Roster, what: String| ClassChange {
+            roster: roster.id,
+            user: None,
+            what,
+        };
+        let mut lines: Vec<ClassChange> = Vec::new();
+        lines.extend(
+            self.created
+                .iter()
+                .map(|r| class(r, "class made".to_owned())),
+        );
+        lines.extend(self.updated.iter().map(|(before, after)| {
+            let what = if before.title == after.title {
+                "class's code or school changed".to_owned()
+            } else {
+                format!("class renamed from \u{201c}{}\u{201d}", before.title)
+            };
+            class(after, what)
+        }));
+        lines.extend(
+            self.deleted
+                .iter()
+                .map(|r| class(r, "class removed".to_owned())),
+        );
+        let left: HashMap<(RosterId, UserId), MemberRole> = self
+            .left
+            .iter()
+            .map(|s| ((s.roster, s.user), s.role))
+            .collect();
+        let joined: HashSet<(RosterId, UserId)> =
+            self.joined.iter().map(|s| (s.roster, s.user)).collect();
+        let mut seats: Vec<ClassChange> = self
+            .joined
+            .iter()
+            .map(|s| {
+                let what = match left.get(&(s.roster, s.user)) {
+                    Some(was) => {
+                        format!("part changed from {} to {}", was.as_str(), s.role.as_str())
+                    }
+                    None => format!("joined as {}", s.role.as_str()),
+                };
+                (s, what)
+            })
+            .chain(
+                self.left
+                    .iter()
+                    .filter(|s| !joined.contains(&(s.roster, s.user)))
+                    .map(|s| (s, format!("left (was {})", s.role.as_str()))),
+            )
+            .map(|(s, what)| ClassChange {
+                roster: s.roster,
+                user: Some(s.user),
+                what,
+            })
+            .collect();
+        seats.sort_by_key(|c| (c.roster, c.user));
+        lines.extend(seats);
+        lines
+    }
+
     /// The difference between a source's rosters before a run and after it.
     pub fn between(before: &RosterState, after: &RosterState) -> Self {
         let was: HashMap<RosterId, &Roster> = before.rosters.iter().map(|r| (r.id, r)).collect();
@@ -560,10 +632,11 @@ pub struct ClassUndo {
 
 /// Takes `changes` back from the source's rosters and enrolments as they are now (`current`,
 /// `enrolments`): rosters and seats as [`undo_rosters`] does, enrolments as [`undo_enrolments`]
-/// does, and then each seat the run's enrolments had a part in made again from the enrolments
-/// the undo leaves, so that seats and enrolments agree after it. A seat another run's enrolment
-/// holds stays (with the highest part among those holding it), and so does a class the run made
-/// that such an enrolment is in; a seat no enrolment holds is as [`undo_rosters`] left it.
+/// does; then each seat the run's enrolments had a part in is made again from the enrolments
+/// the undo leaves, so that seats and enrolments agree after it: a seat stands while an
+/// enrolment left holds it (another run's, say), in the highest part among them, and goes when
+/// none does. A class the run made goes as [`undo_rosters`] says; an enrolment left in it waits
+/// for the class, as one sent before its class does.
 pub fn undo_classes(
     changes: &RosterChanges,
     current: &RosterState,
@@ -587,25 +660,7 @@ pub fn undo_classes(
             .or_insert(e.role);
     }
     let mut undo = undo_rosters(changes, current);
-    // A class the run made stays while an enrolment left is in it; the run's seats in it (all
-    // of its seats, or it would not have been removed) are taken out, and made again below
-    // from the enrolments.
-    let in_use: HashSet<&str> = held.keys().map(|&(class, _)| class).collect();
-    let kept: HashSet<RosterId> = current
-        .rosters
-        .iter()
-        .filter(|r| undo.remove.contains(&r.id) && in_use.contains(r.external_id.as_str()))
-        .map(|r| r.id)
-        .collect();
-    undo.remove.retain(|id| !kept.contains(id));
-    undo.unseat.extend(
-        current
-            .seats
-            .iter()
-            .filter(|s| kept.contains(&s.roster))
-            .copied(),
-    );
-    let mut after = current.undone(&undo);
+    let after = current.undone(&undo);
     let roster_of: HashMap<&str, RosterId> = after
         .rosters
         .iter()
@@ -621,33 +676,52 @@ pub fn undo_classes(
         .iter()
         .flat_map(|c| c.before.iter().chain(c.after.iter()));
     for e in touched {
-        let pair = (e.class.as_str(), e.user);
-        if let (Some(&roster), Some(&role)) = (roster_of.get(pair.0), held.get(&pair)) {
-            seats.insert((roster, e.user), role);
-        }
+        let Some(&roster) = roster_of.get(e.class.as_str()) else {
+            continue;
+        };
+        match held.get(&(e.class.as_str(), e.user)) {
+            Some(&role) => seats.insert((roster, e.user), role),
+            None => seats.remove(&(roster, e.user)),
+        };
     }
-    after.seats = seats
-        .into_iter()
-        .map(|((roster, user), role)| Seat { roster, user, role })
-        .collect();
     // The seats to take away and give back: the difference between now and after.
     let removed: HashSet<RosterId> = undo.remove.iter().copied().collect();
-    let was: HashSet<&Seat> = current.seats.iter().collect();
-    let will: HashSet<&Seat> = after.seats.iter().collect();
+    let was: HashMap<(RosterId, UserId), MemberRole> = current
+        .seats
+        .iter()
+        .map(|s| ((s.roster, s.user), s.role))
+        .collect();
     undo.unseat = current
         .seats
         .iter()
-        .filter(|s| !removed.contains(&s.roster) && !will.contains(s))
+        .filter(|s| !removed.contains(&s.roster) && seats.get(&(s.roster, s.user)) != Some(&s.role))
         .copied()
         .collect();
-    undo.reseat = after
-        .seats
-        .iter()
-        .filter(|s| !was.contains(s))
-        .copied()
+    undo.reseat = seats
+        .into_iter()
+        .filter(|(key, role)| was.get(key) != Some(role))
+        .map(|((roster, user), role)| Seat { roster, user, role })
         .collect();
     undo.unseat.sort_by_key(|s| (s.roster, s.user));
     undo.reseat.sort_by_key(|s| (s.roster, s.user));
+    // What is taken back, as written: a seat given up and given back in another part is one
+    // change, and one left as it was is none.
+    let seats_changed: HashSet<(RosterId, UserId)> = undo
+        .unseat
+        .iter()
+        .chain(undo.reseat.iter())
+        .map(|s| (s.roster, s.user))
+        .collect();
+    let went_with_classes = current
+        .seats
+        .iter()
+        .filter(|s| removed.contains(&s.roster))
+        .count();
+    undo.reverted = undo.remove.len()
+        + undo.restore.len()
+        + undo.set_back.len()
+        + went_with_classes
+        + seats_changed.len();
     ClassUndo {
         rosters: undo,
         put,
@@ -1283,7 +1357,7 @@ mod tests {
     }
 
     #[test]
-    fn undoing_a_run_keeps_the_class_it_made_while_a_later_enrolment_is_in_it() {
+    fn undoing_a_run_takes_out_the_class_it_made_and_leaves_later_enrolments_waiting() {
         let (org, source) = (OrgId::new(), SourceId::new());
         let sam = UserId::new();
         let maths = roster(org, source, "maths", "Maths");
@@ -1299,12 +1373,71 @@ mod tests {
             had("enr-2", "maths", sam, MemberRole::Student),
         ];
         let undo = undo_classes(&first, &seated, &two);
-        assert!(undo.rosters.remove.is_empty(), "{undo:?}");
-        assert_eq!(sorted(seated.undone(&undo.rosters)), sorted(seated.clone()));
-        // Alone, the run's class goes with its seat.
-        let undo = undo_classes(&first, &seated, &one);
-        assert_eq!(undo.rosters.remove, [maths.id]);
+        assert_eq!(undo.rosters.remove, [maths.id], "{undo:?}");
+        assert_eq!(undo.gone, ["enr-1"], "enr-2 is kept, waiting for its class");
         assert_eq!(seated.undone(&undo.rosters), RosterState::default());
+    }
+
+    #[test]
+    fn undoing_runs_in_turn_leaves_no_seat_without_an_enrolment() {
+        let (org, source) = (OrgId::new(), SourceId::new());
+        let sam = UserId::new();
+        let maths = roster(org, source, "maths", "Maths");
+        let state = |seats: Vec<Seat>| RosterState {
+            rosters: vec![maths.clone()],
+            seats,
+        };
+        let nobody = state(vec![]);
+        let student = state(vec![seat(&maths, sam, MemberRole::Student)]);
+        let teacher = state(vec![seat(&maths, sam, MemberRole::Teacher)]);
+        // Run A seats Sam as a student (enr-a); run B makes him a teacher too (enr-b).
+        let a = [had("enr-a", "maths", sam, MemberRole::Student)];
+        let ab = [
+            a[0].clone(),
+            had("enr-b", "maths", sam, MemberRole::Teacher),
+        ];
+        let run_a = run(&nobody, &student, &[], &a);
+        let run_b = run(&student, &teacher, &a, &ab);
+        // Undo A: enr-b still makes him a teacher.
+        let undo = undo_classes(&run_a, &teacher, &ab);
+        let after_a = teacher.undone(&undo.rosters);
+        assert_eq!(after_a, teacher, "{undo:?}");
+        let b = [ab[1].clone()];
+        // Then undo B: no enrolment holds the seat, and it goes (B's undo alone would give
+        // back the student's seat A made).
+        let undo = undo_classes(&run_b, &after_a, &b);
+        assert_eq!(undo.gone, ["enr-b"]);
+        assert_eq!(after_a.undone(&undo.rosters), nobody, "{undo:?}");
+    }
+
+    #[test]
+    fn undoing_an_older_move_gives_back_no_seat_the_enrolment_no_longer_makes() {
+        let (org, source) = (OrgId::new(), SourceId::new());
+        let (sam, kim) = (UserId::new(), UserId::new());
+        let maths = roster(org, source, "maths", "Maths");
+        let art = roster(org, source, "art", "Art");
+        let state = |seats: Vec<Seat>| RosterState {
+            rosters: vec![maths.clone(), art.clone()],
+            seats,
+        };
+        let before = state(vec![seat(&maths, sam, MemberRole::Student)]);
+        let moved = state(vec![seat(&art, sam, MemberRole::Student)]);
+        let run_1 = run(
+            &before,
+            &moved,
+            &[had("enr-1", "maths", sam, MemberRole::Student)],
+            &[had("enr-1", "art", sam, MemberRole::Student)],
+        );
+        // Since, enr-1 went on to Kim.
+        let now = state(vec![seat(&art, kim, MemberRole::Student)]);
+        let kims = [had("enr-1", "art", kim, MemberRole::Student)];
+        let undo = undo_classes(&run_1, &now, &kims);
+        assert!(undo.put.is_empty() && undo.gone.is_empty(), "{undo:?}");
+        assert_eq!(
+            now.undone(&undo.rosters),
+            now,
+            "Sam gets no seat back in Maths"
+        );
     }
 
     #[test]
@@ -1352,6 +1485,9 @@ mod tests {
         ];
         let unnamed = unnamed_enrolment_id("maths", "sam-1");
         assert!(is_unnamed(&unnamed) && !is_unnamed("enr-1"));
+        // Kept under its class and person too (sent once without an id): all three end.
+        let mut before = before.to_vec();
+        before.push(had(&unnamed, "maths", sam, MemberRole::Other));
         let write = enrolments_written(
             &before,
             &[sent(
@@ -1365,7 +1501,7 @@ mod tests {
         );
         let mut gone = write.gone.clone();
         gone.sort();
-        assert_eq!(gone, ["enr-1", "enr-2"]);
+        assert_eq!(gone, ["enr-1", "enr-2", unnamed.as_str()]);
         assert_eq!(write.removed, [("maths".to_owned(), sam)]);
         assert!(
             write.members.is_empty() && write.put.is_empty(),
@@ -1381,5 +1517,53 @@ mod tests {
             write.gone.is_empty() && write.removed.is_empty(),
             "{write:?}"
         );
+    }
+
+    #[test]
+    fn a_runs_class_changes_are_listed_one_by_one() {
+        let (org, source) = (OrgId::new(), SourceId::new());
+        let (ada, ben, cy) = (UserId::new(), UserId::new(), UserId::new());
+        let maths = roster(org, source, "m", "Maths");
+        let art = roster(org, source, "a", "Art");
+        let before = RosterState {
+            rosters: vec![maths.clone(), art.clone()],
+            seats: vec![
+                seat(&maths, ada, MemberRole::Student),
+                seat(&maths, ben, MemberRole::Student),
+                seat(&art, cy, MemberRole::Student),
+            ],
+        };
+        let renamed = Roster {
+            title: "Algebra".to_owned(),
+            ..maths.clone()
+        };
+        let after = RosterState {
+            rosters: vec![renamed],
+            seats: vec![
+                seat(&maths, ada, MemberRole::Teacher),
+                seat(&maths, cy, MemberRole::Student),
+            ],
+        };
+        let lines = RosterChanges::between(&before, &after).itemised();
+        let said: Vec<(RosterId, Option<UserId>, &str)> = lines
+            .iter()
+            .map(|l| (l.roster, l.user, l.what.as_str()))
+            .collect();
+        assert_eq!(said.len(), 6, "{said:#?}");
+        assert_eq!(
+            &said[..2],
+            [
+                (maths.id, None, "class renamed from \u{201c}Maths\u{201d}"),
+                (art.id, None, "class removed")
+            ]
+        );
+        for expected in [
+            (maths.id, Some(ada), "part changed from student to teacher"),
+            (maths.id, Some(ben), "left (was student)"),
+            (maths.id, Some(cy), "joined as student"),
+            (art.id, Some(cy), "left (was student)"),
+        ] {
+            assert!(said.contains(&expected), "{expected:?} in {said:#?}");
+        }
     }
 }

@@ -362,7 +362,9 @@ pub fn read_files_into(
     // Every file's problems are told at once: a file that cannot be read is told, and the
     // files after it are still read for theirs.
     let mut problems: Vec<Problem> = Vec::new();
-    let sent_orgs = match file("orgs.csv").map(|table| table.and_then(|table| orgs(&table))) {
+    let orgs_full = manifest.files.get("orgs.csv").map(String::as_str) == Some("bulk");
+    let read_orgs = |table: Result<Table, Vec<Problem>>| table.and_then(|t| orgs(&t, orgs_full));
+    let sent_orgs = match file("orgs.csv").map(read_orgs) {
         Some(Ok(orgs)) => Some(orgs),
         Some(Err(told)) => {
             problems.extend(told);
@@ -370,7 +372,6 @@ pub fn read_files_into(
         }
         None => None,
     };
-    let orgs_full = manifest.files.get("orgs.csv").map(String::as_str) == Some("bulk");
     let (orgs, sent_orgs) = named_orgs(known, sent_orgs, orgs_full);
     // `None`: users.csv is absent (classes and their members alone, or nothing).
     let mode = match manifest.files.get("users.csv").map(String::as_str) {
@@ -536,9 +537,9 @@ fn rosters(
         };
         if !unnamed.is_empty() {
             set.notes.push(format!(
-                "{}: {} class(es) name a school the package does not name, nor any package of \
-                 the source before (orgs.csv lacks it, or is not sent): line(s) {}; a class the \
-                 source has keeps its school, a new one has none",
+                "{}: {} class(es) name a school the source has no name for (the package does \
+                 not name it, nor do the orgs kept from its earlier packages): line(s) {}; a class \
+                 the source has keeps its school, a new one has none",
                 table.header.name,
                 unnamed.len(),
                 crate::listed_lines(&unnamed)
@@ -678,8 +679,10 @@ struct Org {
     kind: String,
 }
 
-/// The orgs of orgs.csv, each with whether it is deleted (a delta's `tobedeleted`).
-fn orgs(table: &Table) -> Result<Vec<(SourceOrg, bool)>, Vec<Problem>> {
+/// The orgs of orgs.csv, each with whether it is deleted (a delta's `tobedeleted`). Every org
+/// needs its sourcedId, and a name unless deleted; a bulk file (`full`) lists current orgs
+/// only, and at least one: an empty one would forget every school the source named.
+fn orgs(table: &Table, full: bool) -> Result<Vec<(SourceOrg, bool)>, Vec<Problem>> {
     let mut report = Report::default();
     let need = |c: &str, report: &mut Report| table.header.need(c, report);
     let (id, name, kind) = (
@@ -690,24 +693,59 @@ fn orgs(table: &Table) -> Result<Vec<(SourceOrg, bool)>, Vec<Problem>> {
     let (Some(id), Some(name), Some(kind)) = (id, name, kind) else {
         return Err(report.finish());
     };
-    listed_once(table, id, &mut report);
-    if !report.is_empty() {
-        return Err(report.finish());
+    if full {
+        not_empty_in_bulk(table, "org", &mut report);
     }
+    listed_once(table, id, &mut report);
     let status = table.column("status");
-    Ok(table
-        .rows
-        .iter()
-        .map(|(_, f)| {
-            let org = SourceOrg {
-                external_id: f[id].trim().to_owned(),
-                name: f[name].trim().to_owned(),
-                kind: f[kind].trim().to_owned(),
-            };
-            let deleted = status.is_some_and(|i| f[i].trim().eq_ignore_ascii_case("tobedeleted"));
-            (org, deleted)
-        })
-        .collect())
+    let problem = |line: u64, column: usize, value: &str, why: &str| {
+        Problem::at(line, &table.header.headers[column], value, why).in_file(&table.header.name)
+    };
+    let mut orgs = Vec::with_capacity(table.rows.len());
+    for (line, f) in &table.rows {
+        let org = SourceOrg {
+            external_id: f[id].trim().to_owned(),
+            name: f[name].trim().to_owned(),
+            kind: f[kind].trim().to_owned(),
+        };
+        let said = status.map_or("", |i| f[i].trim());
+        let deleted = match (said.to_ascii_lowercase().as_str(), full, status) {
+            ("" | "active", ..) => false,
+            ("tobedeleted", false, _) => true,
+            ("tobedeleted", true, Some(column)) => {
+                let why = "a bulk file lists current orgs only; send deletions in a delta package";
+                report.push(problem(*line, column, said, why));
+                continue;
+            }
+            (_, _, column) => {
+                if let Some(column) = column {
+                    report.push(problem(
+                        *line,
+                        column,
+                        said,
+                        "must be active or tobedeleted",
+                    ));
+                }
+                continue;
+            }
+        };
+        if org.external_id.is_empty() {
+            report.push(problem(
+                *line,
+                id,
+                "",
+                "is empty: every org needs its sourcedId",
+            ));
+        } else if org.name.is_empty() && !deleted {
+            report.push(problem(*line, name, "", "is empty: an org needs a name"));
+        }
+        orgs.push((org, deleted));
+    }
+    if report.is_empty() {
+        Ok(orgs)
+    } else {
+        Err(report.finish())
+    }
 }
 
 /// The orgs that name this package's schools: those it sends (even one it deletes: its people
@@ -1140,10 +1178,10 @@ fn read_users(
     let unnamed = users.unnamed_schools.get();
     if unnamed > 0 {
         notes.push(format!(
-            "{file}: {unnamed} person(s) belong to orgs the package does not name, nor any \
-             package of the source before (orgs.csv lacks them, or is not sent): their school_id \
-             is kept; the name in their school attribute stays for those still at that school, \
-             and is cleared for those moved to it"
+            "{file}: {unnamed} person(s) belong to orgs the source has no name for (the \
+             package does not name them, nor do the orgs kept from its earlier packages): their \
+             school_id is kept; the name in their school attribute stays for those still at that \
+             school, and is cleared for those moved to it"
         ));
     }
     if report.is_empty() {
@@ -1390,26 +1428,23 @@ impl UserRow<'_> {
                 attributes.insert(name.to_owned(), text.to_owned());
             }
         }
-        // Their school: the first of their orgs that is not a district, else the first. Its
-        // sourcedId is always kept; its name when the package names it (a delta of users
-        // alone does not, and the name they have is left as it is).
+        // Their school: the first of their orgs that is not a district (an org named nowhere
+        // may be a school), else the first. Its sourcedId is always kept; its name when the
+        // package or the source names it (else the name they have is left as it is).
         let orgs = self.users.orgs;
-        let school = org_ids
-            .iter()
-            .filter_map(|id| Some((id, orgs.get(id)?)))
-            .find(|(_, org)| !org.kind.eq_ignore_ascii_case("district"))
-            .or_else(|| org_ids.iter().find_map(|id| Some((id, orgs.get(id)?))));
-        match (school, org_ids.first()) {
-            (Some((id, org)), _) => {
-                attributes.insert("school_id".to_owned(), id.clone());
+        let not_a_district = |id: &&String| {
+            orgs.get(*id)
+                .is_none_or(|o| !o.kind.eq_ignore_ascii_case("district"))
+        };
+        let school = org_ids.iter().find(not_a_district).or(org_ids.first());
+        if let Some(id) = school {
+            attributes.insert("school_id".to_owned(), id.clone());
+            if let Some(org) = orgs.get(id) {
                 attributes.insert("school".to_owned(), org.name.clone());
-            }
-            (None, Some(id)) => {
-                attributes.insert("school_id".to_owned(), id.clone());
+            } else {
                 let unnamed = &self.users.unnamed_schools;
                 unnamed.set(unnamed.get() + 1);
             }
-            (None, None) => {}
         }
         if let Some(raw_role) = raw_role {
             attributes.insert("oneroster_role".to_owned(), raw_role.to_owned());

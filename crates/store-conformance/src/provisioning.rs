@@ -949,7 +949,7 @@ pub async fn a_delta_without_orgs_names_schools_the_source_sent_before(db: TestD
         plan.notes
             .iter()
             .any(|n| n
-                .starts_with("users.csv: 1 person(s) belong to orgs the package does not name")),
+                .starts_with("users.csv: 1 person(s) belong to orgs the source has no name for")),
         "only Oli's org is named nowhere: {:?}",
         plan.notes
     );
@@ -967,7 +967,17 @@ pub async fn a_delta_without_orgs_names_schools_the_source_sent_before(db: TestD
         ("users.csv", &users),
         ("orgs.csv", orgs),
     ]);
-    import_package(&f, "renamed.zip", delta).await;
+    let ImportOutcome::Applied { plan, .. } = import_package(&f, "renamed.zip", delta).await else {
+        panic!("renamed.zip not applied");
+    };
+    assert!(
+        plan.notes.iter().any(|n| n.starts_with(
+            "orgs.csv: of the schools and districts this source names, 1 added, 1 renamed or \
+             retyped, 0 taken out"
+        )),
+        "{:?}",
+        plan.notes
+    );
     assert_eq!(
         school_of(&f, "pia.park").await.1.as_deref(),
         Some("Maple Primary")
@@ -1482,22 +1492,32 @@ pub async fn undoing_a_run_leaves_the_seats_the_enrolments_left_make(db: TestDb)
         "Maths tess.tate teacher",
     ];
     assert_eq!(seats_of(&f).await, teaching);
-    let outcome = import_package(
+    let ImportOutcome::Applied { run: second, .. } = import_package(
         &f,
         "teaches-too.zip",
         delta("enr-51,active,,class-1,school-hs,stu-0,teacher\n"),
     )
-    .await;
-    assert!(
-        matches!(outcome, ImportOutcome::Applied { .. }),
-        "{outcome:?}"
-    );
+    .await
+    else {
+        panic!("teaches-too.zip not applied");
+    };
     f.app.undo_run(&f.admin, first).await.unwrap();
     assert_eq!(
         seats_of(&f).await,
         teaching,
         "enr-51 still makes Sam 0 a teacher of Maths"
     );
+    // Undoing the second run too leaves the seat enr-0 makes.
+    f.app.undo_run(&f.admin, second).await.unwrap();
+    assert_eq!(seats_of(&f).await[0], "Maths sam0 student");
+    let (third, _) = import_previewed(
+        &f,
+        "teaches-again.zip",
+        delta("enr-52,active,,class-1,school-hs,stu-0,teacher\n"),
+    )
+    .await;
+    assert_eq!(seats_of(&f).await, teaching);
+    f.app.undo_run(&f.admin, third).await.unwrap();
     let (_, notes) = import_previewed(
         &f,
         "leaves.zip",

@@ -459,6 +459,39 @@ impl App {
         Ok(self.store.run_roster_changes(who.org_id, id).await?)
     }
 
+    /// The titles of the classes `changes` name: as the org's classes are now, or as the run
+    /// left them (a class it removed is the org's no longer).
+    pub async fn class_titles(
+        &self,
+        who: &Principal,
+        changes: &RosterChanges,
+    ) -> Result<HashMap<RosterId, String>, AppError> {
+        who.require_admin()?;
+        let mut titles: HashMap<RosterId, String> = changes
+            .created
+            .iter()
+            .chain(changes.deleted.iter())
+            .chain(changes.updated.iter().map(|(_, after)| after))
+            .map(|r| (r.id, r.title.clone()))
+            .collect();
+        let named: HashSet<RosterId> = changes
+            .joined
+            .iter()
+            .chain(changes.left.iter())
+            .map(|s| s.roster)
+            .filter(|id| !titles.contains_key(id))
+            .collect();
+        if !named.is_empty() {
+            let now = self.store.rosters(who.org_id).await?;
+            titles.extend(
+                now.into_iter()
+                    .filter(|r| named.contains(&r.id))
+                    .map(|r| (r.id, r.title)),
+            );
+        }
+        Ok(titles)
+    }
+
     /// The org's import runs, newest first (of one source when named), at most `limit`, with
     /// their reports.
     pub async fn runs(
@@ -691,6 +724,7 @@ impl App {
             ..
         } = read;
         plan.notes = notes;
+        plan.notes.extend(orgs_note(&known, orgs.as_ref()));
         if let Some(rosters) = &rosters {
             plan.notes.extend(seated_nobody(rosters, &roll, &plan));
             plan.notes
@@ -1185,6 +1219,46 @@ fn read_in_parts(
         read
     });
     InParts { rows: rx, reader }
+}
+
+/// What a package's orgs.csv (`sent`) changes in the orgs its source keeps (`known`), in
+/// words; `None` when nothing.
+fn orgs_note(known: &[SourceOrg], sent: Option<&OrgsSent>) -> Option<String> {
+    let sent = sent?;
+    let had: HashMap<&str, &SourceOrg> =
+        known.iter().map(|o| (o.external_id.as_str(), o)).collect();
+    let added = sent
+        .orgs
+        .iter()
+        .filter(|o| !had.contains_key(o.external_id.as_str()))
+        .count();
+    let changed = sent
+        .orgs
+        .iter()
+        .filter(|o| {
+            had.get(o.external_id.as_str())
+                .is_some_and(|h| h.name != o.name || h.kind != o.kind)
+        })
+        .count();
+    let gone = if sent.full {
+        let listed: HashSet<&str> = sent.orgs.iter().map(|o| o.external_id.as_str()).collect();
+        known
+            .iter()
+            .filter(|o| !listed.contains(o.external_id.as_str()))
+            .count()
+    } else {
+        sent.gone
+            .iter()
+            .filter(|id| had.contains_key(id.as_str()))
+            .count()
+    };
+    (added + changed + gone > 0).then(|| {
+        format!(
+            "orgs.csv: of the schools and districts this source names, {added} added, {changed} \
+             renamed or retyped, {gone} taken out; people and classes take a new name when a \
+             package sends them again"
+        )
+    })
 }
 
 /// Adds the rows the reader left out (parents, guardians, roles of nobody listed) to those the

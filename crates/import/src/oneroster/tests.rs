@@ -661,7 +661,7 @@ fn a_school_the_package_does_not_name_keeps_its_sourced_id_and_leaves_the_name()
         read.notes
             .iter()
             .any(|n| n
-                .starts_with("users.csv: 1 person(s) belong to orgs the package does not name")),
+                .starts_with("users.csv: 1 person(s) belong to orgs the source has no name for")),
         "{:#?}",
         read.notes
     );
@@ -919,8 +919,8 @@ fn a_class_naming_a_school_the_package_lacks_is_noted() {
         read_zip(&sample_with("1.1", "classes.csv", &classes)).unwrap_or_else(|p| panic!("{p:#?}"));
     assert!(
         read.notes.iter().any(|n| n.starts_with(
-            "classes.csv: 1 class(es) name a school the package does not name, nor any package \
-             of the source before (orgs.csv lacks it, or is not sent): line(s) 3"
+            "classes.csv: 1 class(es) name a school the source has no name for (the package \
+             does not name it, nor do the orgs kept from its earlier packages): line(s) 3"
         )),
         "{:?}",
         read.notes
@@ -962,4 +962,83 @@ fn a_package_names_schools_with_the_orgs_its_source_sent_before() {
         super::named_orgs(&known, Some(vec![(org("s3", "East High"), false)]), true);
     assert_eq!(named.keys().collect::<Vec<_>>(), ["s3"]);
     assert!(sent.is_some_and(|sent| sent.full));
+}
+
+#[test]
+fn orgs_csv_is_read_as_strictly_as_users_csv() {
+    let header = "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\n";
+    let refused = |rows: &str| {
+        let package = sample_with("1.1", "orgs.csv", &format!("{header}{rows}"));
+        let Err(problems) = read_zip(&package) else {
+            panic!("{rows:?} was read");
+        };
+        problems
+            .iter()
+            .map(|p| {
+                let at = (p.line, p.column.clone().unwrap_or_default());
+                (at, p.reason.clone())
+            })
+            .collect::<Vec<_>>()
+    };
+    let orgs = "district-1,,,Northfield School District,district,NSD,\n\
+        school-hs,,,Northfield High School,school,NHS,district-1\n\
+        school-el,,,Maple Elementary,school,MES,district-1\n";
+    assert_eq!(
+        refused(&orgs.replace("school-el,,", "school-el,tobedeleted,")),
+        [(
+            (4, "status".to_owned()),
+            "a bulk file lists current orgs only; send deletions in a delta package".to_owned()
+        )]
+    );
+    assert_eq!(
+        refused(&orgs.replace("school-el,,", "school-el,bogus,")),
+        [(
+            (4, "status".to_owned()),
+            "must be active or tobedeleted".to_owned()
+        )]
+    );
+    assert_eq!(
+        refused(&orgs.replace("Maple Elementary", "")),
+        [(
+            (4, "name".to_owned()),
+            "is empty: an org needs a name".to_owned()
+        )]
+    );
+    assert_eq!(
+        refused(&orgs.replace("school-el,,", ",,")),
+        [(
+            (4, "sourcedId".to_owned()),
+            "is empty: every org needs its sourcedId".to_owned()
+        )]
+    );
+    let empty = refused("");
+    assert_eq!(empty.len(), 1);
+    assert!(
+        empty[0].1.starts_with("has a header but no rows"),
+        "{empty:?}"
+    );
+}
+
+#[test]
+fn a_person_of_an_unnamed_org_and_a_named_district_belongs_to_the_unnamed_one() {
+    let users = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../docs/formats/oneroster-1.1-sample/users.csv"),
+    )
+    .unwrap()
+    .replace(
+        "stu-1001,,,true,school-hs,",
+        "stu-1001,,,true,\"district-1,school-new\",",
+    );
+    let read = read_zip(&sample_with("1.1", "users.csv", &users)).unwrap();
+    let ada = read
+        .rows
+        .iter()
+        .find_map(|row| match row {
+            Row::Listed(listed) if listed.external_id.as_str() == "stu-1001" => Some(listed),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(ada.attributes.get("school_id"), Some("school-new"));
+    assert_eq!(ada.attributes.get("school"), None);
 }
