@@ -251,8 +251,24 @@ describe("provisioning in the console", { concurrency: 1 }, () => {
     // The run's page says what it did to classes, beside the people it changed, and what of
     // the package it did not read.
     assert.match(await page.locator("p.class-changes").innerText(), /In its classes: 1 class made, \d+ members added\./);
-    assert.match(await page.locator("p.run-note").innerText(), /^courses\.csv: not read/);
+    assert.match(await page.locator("p.run-note").first().innerText(), /^courses\.csv: not read/);
+    assert.match(await page.locator("p.run-note", { hasText: "orgs.csv" }).innerText(),
+      /^orgs\.csv: of the schools and districts this source names, 3 added/);
     await screenshot(page, "oneroster-run-desktop");
+    // Change by change: the class made, and who joined it as what.
+    const classLines = await page.locator("table.class-lines").innerText();
+    assert.match(classLines, /Mathematics 10\s+class made/);
+    assert.match(classLines, /Mathematics 10\s+Grace Hopper\s+joined as teacher/);
+    assert.match(classLines, /Mathematics 10\s+Ada Lovelace\s+joined as student/);
+    // At 390 px the list reads whole, and a member's name opens their page.
+    const phone = await signedInAdmin(t, PHONE);
+    await phone.goto(`${page.url()}#classes`);
+    const grace = phone.locator("table.class-lines").getByRole("link", { name: "Grace Hopper" });
+    await expectReachable(phone, grace);
+    assert.deepEqual(await axeViolations(phone), []);
+    await screenshot(phone, "oneroster-run-classes-phone");
+    await grace.click();
+    await phone.getByRole("heading", { name: "Grace Hopper" }).waitFor();
     // Before an undo, the confirmation says what the run did to classes too (then Cancel).
     await page.getByRole("link", { name: "Undo this import…" }).click();
     await page.getByRole("heading", { name: "Undo this import?" }).waitFor();

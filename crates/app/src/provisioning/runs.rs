@@ -1252,11 +1252,20 @@ fn orgs_note(known: &[SourceOrg], sent: Option<&OrgsSent>) -> Option<String> {
             .filter(|id| had.contains_key(id.as_str()))
             .count()
     };
-    (added + changed + gone > 0).then(|| {
+    let said: Vec<String> = [
+        (added, "added"),
+        (changed, "renamed or retyped"),
+        (gone, "taken out"),
+    ]
+    .into_iter()
+    .filter(|&(n, _)| n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    (!said.is_empty()).then(|| {
         format!(
-            "orgs.csv: of the schools and districts this source names, {added} added, {changed} \
-             renamed or retyped, {gone} taken out; people and classes take a new name when a \
-             package sends them again"
+            "orgs.csv: of the schools and districts this source names, {}; people and classes \
+             take a new name when a package sends them again",
+            said.join(", ")
         )
     })
 }

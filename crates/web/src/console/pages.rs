@@ -458,6 +458,9 @@ pub struct RunPage {
     pub undone: String,
     /// What the run changed in classes, in words; empty when nothing.
     pub class_changes: String,
+    /// The same, change by change; and how many more there are.
+    pub class_lines: Vec<ClassLine>,
+    pub more_class_lines: usize,
     /// What the reader noted of the file (files of a package not read, …).
     pub notes: Vec<String>,
     /// A held run's removals, each of which the admin may keep; and how many more there are.
@@ -465,6 +468,16 @@ pub struct RunPage {
     pub more_removals: usize,
     pub items: Vec<ItemLine>,
     pub more: usize,
+}
+
+/// One change a run made to a class: the class, the member (empty for the class itself), and
+/// what happened.
+#[derive(Debug, Clone)]
+pub struct ClassLine {
+    pub class: String,
+    pub person: String,
+    pub user_id: String,
+    pub what: String,
 }
 
 /// The confirmation before an undo (`confirm`), or what the undo did.

@@ -24,8 +24,8 @@ use serde::Deserialize;
 
 use super::extract::{Admin, SignedIn, is_htmx};
 use super::pages::{
-    CountLine, ImportPage, MessagePage, PreviewPart, ProblemLine, RunLine, RunPage, RunsPage,
-    SourceLine, SourcesPage, UndonePage,
+    ClassLine, CountLine, ImportPage, MessagePage, PreviewPart, ProblemLine, RunLine, RunPage,
+    RunsPage, SourceLine, SourcesPage, UndonePage,
 };
 use super::render;
 
@@ -635,6 +635,46 @@ async fn names_in(
     })
 }
 
+/// The first [`SHOWN_ITEMS`] of a run's class changes (`made`), each with its class's title
+/// and its member's name; and how many more there are.
+async fn class_lines(app: &App, who: &Principal, made: &RosterChanges) -> (Vec<ClassLine>, usize) {
+    let all = made.itemised();
+    let more = all.len().saturating_sub(SHOWN_ITEMS);
+    let shown = &all[..all.len().min(SHOWN_ITEMS)];
+    if shown.is_empty() {
+        return (Vec::new(), 0);
+    }
+    let titles = app.class_titles(who, made).await.unwrap_or_else(|err| {
+        tracing::warn!(error = %err, "titles of a run's classes could not be read");
+        HashMap::new()
+    });
+    let mut ids: Vec<UserId> = shown.iter().filter_map(|c| c.user).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let names = app.names_of(who, &ids).await.unwrap_or_else(|err| {
+        tracing::warn!(error = %err, "names of a run's members could not be read");
+        HashMap::new()
+    });
+    let lines = shown
+        .iter()
+        .map(|c| ClassLine {
+            class: titles
+                .get(&c.roster)
+                .cloned()
+                .unwrap_or_else(|| "a class since removed".to_owned()),
+            person: c.user.map_or_else(String::new, |user| {
+                names
+                    .get(&user)
+                    .cloned()
+                    .unwrap_or_else(|| "someone no longer in the directory".to_owned())
+            }),
+            user_id: c.user.map(|user| user.to_string()).unwrap_or_default(),
+            what: c.what.clone(),
+        })
+        .collect();
+    (lines, more)
+}
+
 /// The preview of `plan`, whose report is `report`.
 fn preview_part(
     plan: &Plan,
@@ -808,13 +848,12 @@ pub async fn run(
             )
         })
         .unwrap_or_default();
-    let class_changes = match app.run_roster_changes(who, id).await {
-        Ok(made) => made
-            .as_ref()
-            .map(RosterChanges::summary)
-            .unwrap_or_default(),
+    let made = match app.run_roster_changes(who, id).await {
+        Ok(made) => made.unwrap_or_default(),
         Err(err) => return failure(&signed_in, &err, "/runs"),
     };
+    let class_changes = made.summary();
+    let (class_lines, more_class_lines) = class_lines(&app, who, &made).await;
     let held = run.outcome == Outcome::Held;
     // A held run's removals are listed on their own, whatever else it changes first.
     let is_removal = |line: &ReportLine| held && line.removal;
@@ -834,6 +873,8 @@ pub async fn run(
         decided,
         undone,
         class_changes,
+        class_lines,
+        more_class_lines,
         notes: run.notes.clone(),
         removals,
         more_removals,
