@@ -408,6 +408,11 @@ pub struct RosterChanges {
     /// Enrolments it made, changed or ended (runs kept before enrolments were have none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub enrolments: Vec<EnrolmentChange>,
+    /// Of the seats its enrolments had a part in, by class `external_id` and person, those the
+    /// source had before the run with no enrolment holding them (seats made before enrolments
+    /// were kept): an undo leaves them as they were. `None` for runs kept before this was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bare_before: Option<Vec<(String, UserId)>>,
 }
 
 /// One change a run made to its source's classes, for a list: the class, the person whose
@@ -575,6 +580,32 @@ impl RosterChanges {
         lines
     }
 
+    /// These changes, with the seats they had a part in that the source had before the run
+    /// (`before`) with no enrolment (`had`) holding them: see [`Self::bare_before`].
+    #[must_use]
+    pub fn with_bare_seats(mut self, before: &RosterState, had: &[Enrolment]) -> Self {
+        let class_of: HashMap<RosterId, &str> = before
+            .rosters
+            .iter()
+            .map(|r| (r.id, r.external_id.as_str()))
+            .collect();
+        let seated: HashSet<(&str, UserId)> = before
+            .seats
+            .iter()
+            .filter_map(|s| Some((*class_of.get(&s.roster)?, s.user)))
+            .collect();
+        let enrolled: HashSet<(&str, UserId)> =
+            had.iter().map(|e| (e.class.as_str(), e.user)).collect();
+        let mut bare: Vec<(String, UserId)> = touched_pairs(&self, before)
+            .into_iter()
+            .filter(|pair| seated.contains(pair) && !enrolled.contains(pair))
+            .map(|(class, user)| (class.to_owned(), user))
+            .collect();
+        bare.sort();
+        self.bare_before = Some(bare);
+        self
+    }
+
     /// The difference between a source's rosters before a run and after it.
     pub fn between(before: &RosterState, after: &RosterState) -> Self {
         let was: HashMap<RosterId, &Roster> = before.rosters.iter().map(|r| (r.id, r)).collect();
@@ -632,11 +663,13 @@ pub struct ClassUndo {
 
 /// Takes `changes` back from the source's rosters and enrolments as they are now (`current`,
 /// `enrolments`): rosters and seats as [`undo_rosters`] does, enrolments as [`undo_enrolments`]
-/// does; then each seat the run's enrolments had a part in is made again from the enrolments
-/// the undo leaves, so that seats and enrolments agree after it: a seat stands while an
-/// enrolment left holds it (another run's, say), in the highest part among them, and goes when
-/// none does. A class the run made goes as [`undo_rosters`] says; an enrolment left in it waits
-/// for the class, as one sent before its class does.
+/// does; then each seat the run had a part in (by its enrolments or its seats) in a class that
+/// stands after the undo is made again from the enrolments the undo leaves, so that seats and
+/// enrolments agree: a seat stands while an enrolment left holds it (another run's, say), in
+/// the highest part among them. A seat none holds goes, unless it was one of the source's seats
+/// no enrolment held before the run (`bare_before`: made before enrolments were kept), which is
+/// left as [`undo_rosters`] leaves it. A class the run made goes as [`undo_rosters`] says; an
+/// enrolment left in it waits for the class, as one sent before its class does.
 pub fn undo_classes(
     changes: &RosterChanges,
     current: &RosterState,
@@ -671,20 +704,72 @@ pub fn undo_classes(
         .iter()
         .map(|s| ((s.roster, s.user), s.role))
         .collect();
-    let touched = changes
-        .enrolments
-        .iter()
-        .flat_map(|c| c.before.iter().chain(c.after.iter()));
-    for e in touched {
-        let Some(&roster) = roster_of.get(e.class.as_str()) else {
+    let bare: Option<HashSet<(&str, UserId)>> = changes.bare_before.as_ref().map(|bare| {
+        bare.iter()
+            .map(|(class, user)| (class.as_str(), *user))
+            .collect()
+    });
+    for (class, user) in touched_pairs(changes, current) {
+        let Some(&roster) = roster_of.get(class) else {
             continue;
         };
-        match held.get(&(e.class.as_str(), e.user)) {
-            Some(&role) => seats.insert((roster, e.user), role),
-            None => seats.remove(&(roster, e.user)),
-        };
+        match held.get(&(class, user)) {
+            Some(&role) => {
+                seats.insert((roster, user), role);
+            }
+            None if bare
+                .as_ref()
+                .is_some_and(|bare| !bare.contains(&(class, user))) =>
+            {
+                seats.remove(&(roster, user));
+            }
+            None => {}
+        }
     }
-    // The seats to take away and give back: the difference between now and after.
+    seats_written(&mut undo, changes, current, &seats);
+    ClassUndo {
+        rosters: undo,
+        put,
+        gone,
+    }
+}
+
+/// The seats, by class `external_id` and person, a run had a part in: those its enrolments
+/// were or are for, and those it gave or took.
+fn touched_pairs<'c>(
+    changes: &'c RosterChanges,
+    current: &'c RosterState,
+) -> HashSet<(&'c str, UserId)> {
+    let class_of: HashMap<RosterId, &str> = current
+        .rosters
+        .iter()
+        .chain(changes.created.iter())
+        .chain(changes.deleted.iter())
+        .map(|r| (r.id, r.external_id.as_str()))
+        .collect();
+    let by_enrolment = changes
+        .enrolments
+        .iter()
+        .flat_map(|c| c.before.iter().chain(c.after.iter()))
+        .map(|e| (e.class.as_str(), e.user));
+    let by_seat = changes
+        .joined
+        .iter()
+        .chain(changes.left.iter())
+        .filter_map(|s| Some((*class_of.get(&s.roster)?, s.user)));
+    by_enrolment.chain(by_seat).collect()
+}
+
+/// Sets `undo`'s seats to write, the difference between `current`'s seats and `seats` (those
+/// of classes it removes go with them), and its tallies as written: a class or seat set back is
+/// one change taken back; one of the run's that is neither as it was before the run nor set
+/// back is one left alone.
+fn seats_written(
+    undo: &mut RosterUndo,
+    changes: &RosterChanges,
+    current: &RosterState,
+    seats: &HashMap<(RosterId, UserId), MemberRole>,
+) {
     let removed: HashSet<RosterId> = undo.remove.iter().copied().collect();
     let was: HashMap<(RosterId, UserId), MemberRole> = current
         .seats
@@ -698,15 +783,13 @@ pub fn undo_classes(
         .copied()
         .collect();
     undo.reseat = seats
-        .into_iter()
-        .filter(|(key, role)| was.get(key) != Some(role))
-        .map(|((roster, user), role)| Seat { roster, user, role })
+        .iter()
+        .filter(|&(key, role)| was.get(key) != Some(role))
+        .map(|(&(roster, user), &role)| Seat { roster, user, role })
         .collect();
     undo.unseat.sort_by_key(|s| (s.roster, s.user));
     undo.reseat.sort_by_key(|s| (s.roster, s.user));
-    // What is taken back, as written: a seat given up and given back in another part is one
-    // change, and one left as it was is none.
-    let seats_changed: HashSet<(RosterId, UserId)> = undo
+    let set: HashSet<(RosterId, UserId)> = undo
         .unseat
         .iter()
         .chain(undo.reseat.iter())
@@ -717,16 +800,28 @@ pub fn undo_classes(
         .iter()
         .filter(|s| removed.contains(&s.roster))
         .count();
-    undo.reverted = undo.remove.len()
-        + undo.restore.len()
-        + undo.set_back.len()
-        + went_with_classes
-        + seats_changed.len();
-    ClassUndo {
-        rosters: undo,
-        put,
-        gone,
-    }
+    let classes_set_back = undo.remove.len() + undo.restore.len() + undo.set_back.len();
+    let classes_left = (changes.created.len() + changes.deleted.len() + changes.updated.len())
+        .saturating_sub(classes_set_back);
+    // A seat of the run's is left alone when it is not as before the run and was not set.
+    let before_run: HashMap<(RosterId, UserId), MemberRole> = changes
+        .left
+        .iter()
+        .map(|s| ((s.roster, s.user), s.role))
+        .collect();
+    let run_seats: HashSet<(RosterId, UserId)> = changes
+        .joined
+        .iter()
+        .chain(changes.left.iter())
+        .map(|s| (s.roster, s.user))
+        .filter(|(roster, _)| !removed.contains(roster))
+        .collect();
+    let seats_left = run_seats
+        .iter()
+        .filter(|key| !set.contains(*key) && was.get(*key) != before_run.get(*key))
+        .count();
+    undo.reverted = classes_set_back + went_with_classes + set.len();
+    undo.left_alone = classes_left + seats_left;
 }
 
 /// The writes that take a run's roster changes back, where nothing changed them since.
@@ -1320,6 +1415,82 @@ mod tests {
             enrolments: EnrolmentChange::between(had, has),
             ..RosterChanges::between(before, after)
         }
+        .with_bare_seats(before, had)
+    }
+
+    #[test]
+    fn undoing_the_first_run_to_keep_enrolments_leaves_the_seats_it_found() {
+        let (org, source) = (OrgId::new(), SourceId::new());
+        let (sam, kim) = (UserId::new(), UserId::new());
+        let maths = roster(org, source, "maths", "Maths");
+        // Seats made before enrolments were kept: a bulk package now sends their enrolments,
+        // makes Kim a teacher, and adds nobody.
+        let before = RosterState {
+            rosters: vec![maths.clone()],
+            seats: vec![
+                seat(&maths, sam, MemberRole::Student),
+                seat(&maths, kim, MemberRole::Student),
+            ],
+        };
+        let after = RosterState {
+            rosters: vec![maths.clone()],
+            seats: vec![
+                seat(&maths, sam, MemberRole::Student),
+                seat(&maths, kim, MemberRole::Teacher),
+            ],
+        };
+        let sent = [
+            had("enr-1", "maths", sam, MemberRole::Student),
+            had("enr-2", "maths", kim, MemberRole::Teacher),
+        ];
+        let first = run(&before, &after, &[], &sent);
+        assert_eq!(
+            first.bare_before.as_deref().map(<[_]>::len),
+            Some(2),
+            "{first:?}"
+        );
+        let undo = undo_classes(&first, &after, &sent);
+        assert_eq!(sorted(after.undone(&undo.rosters)), sorted(before.clone()));
+        assert_eq!((undo.rosters.reverted, undo.rosters.left_alone), (1, 0));
+        // A run kept before it said which seats were bare is undone the same way.
+        let older = RosterChanges {
+            bare_before: None,
+            ..first
+        };
+        let undo = undo_classes(&older, &after, &sent);
+        assert_eq!(sorted(after.undone(&undo.rosters)), sorted(before));
+    }
+
+    #[test]
+    fn a_seat_given_to_enrolments_waiting_for_a_class_stays_while_they_do() {
+        let (org, source) = (OrgId::new(), SourceId::new());
+        let (sam, kim) = (UserId::new(), UserId::new());
+        let art = roster(org, source, "art", "Art");
+        let waiting = [had("enr-1", "art", sam, MemberRole::Student)];
+        // The run made Art, seating Sam by his waiting enrolment; since, another run seated Kim.
+        let made = RosterState {
+            rosters: vec![art.clone()],
+            seats: vec![seat(&art, sam, MemberRole::Student)],
+        };
+        let first = run(&RosterState::default(), &made, &waiting, &waiting);
+        let now = RosterState {
+            rosters: vec![art.clone()],
+            seats: vec![
+                seat(&art, sam, MemberRole::Student),
+                seat(&art, kim, MemberRole::Student),
+            ],
+        };
+        let both = [
+            waiting[0].clone(),
+            had("enr-2", "art", kim, MemberRole::Student),
+        ];
+        let undo = undo_classes(&first, &now, &both);
+        assert!(undo.rosters.remove.is_empty(), "Kim keeps Art: {undo:?}");
+        assert_eq!(
+            sorted(now.undone(&undo.rosters)),
+            sorted(now.clone()),
+            "Sam's enrolment still holds his seat"
+        );
     }
 
     #[test]

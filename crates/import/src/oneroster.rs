@@ -772,7 +772,12 @@ fn named_orgs(
     } else {
         known.iter().map(org).collect()
     };
-    named.extend(sent.iter().map(|(o, _)| org(o)));
+    // A deletion naming only its id leaves the name the source has.
+    named.extend(
+        sent.iter()
+            .filter(|(o, deleted)| !deleted || !o.name.is_empty())
+            .map(|(o, _)| org(o)),
+    );
     let (gone, kept): (Vec<_>, Vec<_>) = sent.into_iter().partition(|&(_, deleted)| deleted);
     let mut sent = OrgsSent {
         full,
@@ -1428,15 +1433,20 @@ impl UserRow<'_> {
                 attributes.insert(name.to_owned(), text.to_owned());
             }
         }
-        // Their school: the first of their orgs that is not a district (an org named nowhere
-        // may be a school), else the first. Its sourcedId is always kept; its name when the
-        // package or the source names it (else the name they have is left as it is).
+        // Their school: the first of their named orgs that is not a district, else the first
+        // org named nowhere (it may be a school), else the first. Its sourcedId is always kept;
+        // its name when the package or the source names it (else the name they have is left as
+        // it is).
         let orgs = self.users.orgs;
-        let not_a_district = |id: &&String| {
+        let district = |id: &&String| {
             orgs.get(*id)
-                .is_none_or(|o| !o.kind.eq_ignore_ascii_case("district"))
+                .is_some_and(|o| o.kind.eq_ignore_ascii_case("district"))
         };
-        let school = org_ids.iter().find(not_a_district).or(org_ids.first());
+        let school = org_ids
+            .iter()
+            .find(|id| orgs.contains_key(*id) && !district(id))
+            .or_else(|| org_ids.iter().find(|id| !district(id)))
+            .or(org_ids.first());
         if let Some(id) = school {
             attributes.insert("school_id".to_owned(), id.clone());
             if let Some(org) = orgs.get(id) {

@@ -1501,23 +1501,28 @@ pub async fn undoing_a_run_leaves_the_seats_the_enrolments_left_make(db: TestDb)
     else {
         panic!("teaches-too.zip not applied");
     };
-    f.app.undo_run(&f.admin, first).await.unwrap();
+    let undone = f.app.undo_run(&f.admin, first).await.unwrap();
     assert_eq!(
         seats_of(&f).await,
         teaching,
         "enr-51 still makes Sam 0 a teacher of Maths"
     );
+    assert_eq!(
+        (undone.rosters_reverted, undone.rosters_left_alone),
+        (0, 1),
+        "the seat the run changed stays as a later run left it"
+    );
     // Undoing the second run too leaves the seat enr-0 makes.
-    f.app.undo_run(&f.admin, second).await.unwrap();
+    let undone = f.app.undo_run(&f.admin, second).await.unwrap();
     assert_eq!(seats_of(&f).await[0], "Maths sam0 student");
-    let (third, _) = import_previewed(
+    assert_eq!((undone.rosters_reverted, undone.rosters_left_alone), (1, 0));
+    import_previewed(
         &f,
         "teaches-again.zip",
         delta("enr-52,active,,class-1,school-hs,stu-0,teacher\n"),
     )
     .await;
     assert_eq!(seats_of(&f).await, teaching);
-    f.app.undo_run(&f.admin, third).await.unwrap();
     let (_, notes) = import_previewed(
         &f,
         "leaves.zip",
@@ -1527,7 +1532,7 @@ pub async fn undoing_a_run_leaves_the_seats_the_enrolments_left_make(db: TestDb)
     assert_eq!(
         seats_of(&f).await,
         ["Maths sam1 student", "Maths tess.tate teacher"],
-        "both of Sam 0's enrolments ended: {notes:?}"
+        "both of Sam 0's enrolments (enr-0, enr-52) ended: {notes:?}"
     );
 }
 

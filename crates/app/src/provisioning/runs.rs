@@ -1000,6 +1000,7 @@ impl App {
                     enrolments: EnrolmentChange::between(&had, &now),
                     ..RosterChanges::between(&before, &after)
                 }
+                .with_bare_seats(&before, &had)
             }
             None => RosterChanges::default(),
         };

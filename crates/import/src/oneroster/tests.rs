@@ -952,6 +952,9 @@ fn a_package_names_schools_with_the_orgs_its_source_sent_before() {
         (name("s1"), name("s2"), name("s3")),
         (Some("North Academy"), Some("South High"), Some("East High"))
     );
+    // A deletion naming only its id keeps the name the source has for this package.
+    let (kept, _) = super::named_orgs(&known, Some(vec![(org("s2", ""), true)]), false);
+    assert_eq!(kept.get("s2").map(|o| o.name.as_str()), Some("South High"));
     let sent = sent.unwrap();
     assert!(!sent.full);
     assert_eq!(sent.gone, ["s2"]);
@@ -1041,4 +1044,16 @@ fn a_person_of_an_unnamed_org_and_a_named_district_belongs_to_the_unnamed_one() 
         .unwrap();
     assert_eq!(ada.attributes.get("school_id"), Some("school-new"));
     assert_eq!(ada.attributes.get("school"), None);
+    // A named school listed after an org named nowhere is still theirs.
+    let users = users.replace("\"district-1,school-new\"", "\"old-org,school-hs\"");
+    let read = read_zip(&sample_with("1.1", "users.csv", &users)).unwrap();
+    let ada = read
+        .rows
+        .iter()
+        .find_map(|row| match row {
+            Row::Listed(listed) if listed.external_id.as_str() == "stu-1001" => Some(listed),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(ada.attributes.get("school"), Some("Northfield High School"));
 }

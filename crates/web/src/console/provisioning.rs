@@ -662,13 +662,19 @@ async fn class_lines(app: &App, who: &Principal, made: &RosterChanges) -> (Vec<C
                 .get(&c.roster)
                 .cloned()
                 .unwrap_or_else(|| "a class since removed".to_owned()),
+            // Everyone an applied run seated is in the directory (nobody is deleted): a
+            // member without a name is one a held run would create.
             person: c.user.map_or_else(String::new, |user| {
                 names
                     .get(&user)
                     .cloned()
-                    .unwrap_or_else(|| "someone no longer in the directory".to_owned())
+                    .unwrap_or_else(|| "someone this import creates".to_owned())
             }),
-            user_id: c.user.map(|user| user.to_string()).unwrap_or_default(),
+            user_id: c
+                .user
+                .filter(|user| names.contains_key(user))
+                .map(|user| user.to_string())
+                .unwrap_or_default(),
             what: c.what.clone(),
         })
         .collect();
