@@ -241,6 +241,7 @@ describe("provisioning in the console", { concurrency: 1 }, () => {
     assert.match(counts, /1\s+skipped/);
     // What the package would do to classes is in the preview too, before anything is applied.
     assert.match(await page.locator("#preview p.class-changes").innerText(), /In its classes: 1 class made, \d+ members added\./);
+    assert.match(await page.locator("#preview table.class-lines").innerText(), /Mathematics 10\s+Grace Hopper\s+joined as teacher/);
     await page.getByLabel("Show").selectOption("skipped");
     await page.locator("#items tbody tr:not([hidden])", { hasText: "Rollcall does not manage parents and guardians" }).waitFor();
     await screenshot(page, "oneroster-preview-desktop");

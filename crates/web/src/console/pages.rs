@@ -414,6 +414,9 @@ pub struct PreviewPart {
     pub removals: usize,
     /// What the run would do to classes, in words; empty when nothing.
     pub class_changes: String,
+    /// The same, change by change; and how many more there are.
+    pub class_lines: Vec<ClassLine>,
+    pub more_class_lines: usize,
     pub items: Vec<ItemLine>,
     /// Items not shown.
     pub more: usize,

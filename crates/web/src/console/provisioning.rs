@@ -505,7 +505,10 @@ pub async fn import(
         Ok(ImportOutcome::Preview(plan)) => {
             let report = plan.report();
             let names = names_in(&app, who, &report, |_| true).await;
-            let part = preview_part(&plan, &report, &checksum, &names);
+            let mut part = preview_part(&plan, &report, &checksum, &names);
+            if let Some(classes) = &plan.classes {
+                (part.class_lines, part.more_class_lines) = class_lines(&app, who, classes).await;
+            }
             preview_or_page(&signed_in, &headers, &source, part, StatusCode::OK)
         }
         Ok(ImportOutcome::Refused(problems)) => {
@@ -701,9 +704,8 @@ fn preview_part(
             .unwrap_or_default(),
         more,
         items,
-        problems: Vec::new(),
         checksum: checksum.to_owned(),
-        error: String::new(),
+        ..PreviewPart::default()
     }
 }
 
