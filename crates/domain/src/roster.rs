@@ -190,9 +190,12 @@ pub fn enrolments_written(
     let mut touched: HashSet<Pair> = HashSet::new();
     let mut gone: HashSet<&str> = HashSet::new();
     let mut taken: HashMap<&str, (&str, UserId, MemberRole)> = HashMap::new();
-    // The source's enrolments by class and person, for deletions sent without an id of their
-    // own (made when first needed).
-    let mut by_pair: Option<HashMap<(&str, UserId), Vec<&str>>> = None;
+    // The enrolments by class and person, as the package goes, for deletions sent without an
+    // id of their own (kept only when the package has one). An id may stay listed under a pair
+    // it has left: each is checked against `now` when its pair is ended.
+    let unnamed_deletions = sent.iter().any(|s| s.deleted && is_unnamed(&s.external_id));
+    let mut by_pair: Option<HashMap<(&str, UserId), Vec<&str>>> = unnamed_deletions
+        .then(|| by_class_and_person(now.iter().map(|(&id, &(c, u, _))| (id, c, u))));
     for s in sent {
         let id = s.external_id.as_str();
         match now.remove(id) {
@@ -206,10 +209,15 @@ pub fn enrolments_written(
             }
         }
         // A deletion without an id of its own ends all of the person's enrolments in the class.
-        if let (true, Some(user)) = (s.deleted && is_unnamed(id) && !s.class.is_empty(), s.user) {
-            let pairs = by_pair.get_or_insert_with(|| by_class_and_person(before));
-            for &ended in pairs.get(&(s.class.as_str(), user)).into_iter().flatten() {
-                if now.remove(ended).is_some() {
+        if let (true, Some(user), Some(pairs)) = (
+            s.deleted && is_unnamed(id) && !s.class.is_empty(),
+            s.user,
+            &by_pair,
+        ) {
+            let pair = (s.class.as_str(), user);
+            for &ended in pairs.get(&pair).into_iter().flatten() {
+                if now.get(ended).is_some_and(|&(c, u, _)| (c, u) == pair) {
+                    now.remove(ended);
                     taken.remove(ended);
                     gone.insert(ended);
                 }
@@ -224,6 +232,9 @@ pub fn enrolments_written(
                 .map_or(s.role, |&(_, _, part)| part.min(s.role));
             now.insert(id, (s.class.as_str(), user, role));
             taken.insert(id, (s.class.as_str(), user, role));
+            if let Some(pairs) = &mut by_pair {
+                pairs.entry((s.class.as_str(), user)).or_default().push(id);
+            }
             touched.insert((s.class.clone(), user));
             gone.remove(id);
         } else {
@@ -282,12 +293,13 @@ pub fn enrolments_written(
     write
 }
 
-/// The ids of `enrolments` by class and person.
-fn by_class_and_person(enrolments: &[Enrolment]) -> HashMap<(&str, UserId), Vec<&str>> {
+/// Enrolment ids by class and person, from (id, class, person).
+fn by_class_and_person<'e>(
+    enrolments: impl Iterator<Item = (&'e str, &'e str, UserId)>,
+) -> HashMap<(&'e str, UserId), Vec<&'e str>> {
     let mut pairs: HashMap<_, Vec<&str>> = HashMap::new();
-    for e in enrolments {
-        let pair = (e.class.as_str(), e.user);
-        pairs.entry(pair).or_default().push(e.external_id.as_str());
+    for (id, class, user) in enrolments {
+        pairs.entry((class, user)).or_default().push(id);
     }
     pairs
 }
@@ -1676,6 +1688,19 @@ mod tests {
         assert_eq!(write.removed, [("maths".to_owned(), sam)]);
         assert!(
             write.members.is_empty() && write.put.is_empty(),
+            "{write:?}"
+        );
+        // One sent earlier in the same package ends too.
+        let write = enrolments_written(
+            &[],
+            &[
+                sent("enr-5", "maths", Some(sam), MemberRole::Student, false),
+                sent(&unnamed, "maths", Some(sam), MemberRole::Student, true),
+            ],
+            false,
+        );
+        assert!(
+            write.put.is_empty() && write.members.is_empty(),
             "{write:?}"
         );
         // A deletion under an id of its own that the source lacks ends no other enrolment.

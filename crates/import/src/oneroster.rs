@@ -520,7 +520,7 @@ fn rosters(
         if full {
             not_empty_in_bulk(&table, "class", &mut report);
         }
-        set.classes = classes(&table, orgs, &mut report);
+        set.classes = classes(&table, full, orgs, &mut report);
         // A class naming a school neither the package nor the source names keeps the one it
         // has.
         let unnamed: Vec<u64> = match table.column("schoolsourcedid") {
@@ -629,8 +629,39 @@ fn not_empty_in_bulk(table: &Table, what: &str, report: &mut Report) {
     }
 }
 
+/// Whether a row of classes.csv, enrollments.csv or orgs.csv deletes (`tobedeleted`, in a
+/// delta file); `None`, reported, for a status the file may not hold: `tobedeleted` in a bulk
+/// file (it lists current rows only), a blank one in a delta file (which says active or
+/// tobedeleted on every row, as users.csv does), or any other word.
+fn deletes(
+    table: &Table,
+    status: Option<usize>,
+    (line, f): (u64, &[String]),
+    full: bool,
+    report: &mut Report,
+) -> Option<bool> {
+    let said = status.map_or("", |i| f[i].trim());
+    let why = match (said.to_ascii_lowercase().as_str(), full) {
+        ("" | "active", true) | ("active", false) => return Some(false),
+        ("tobedeleted", false) => return Some(true),
+        ("tobedeleted", true) => {
+            "a bulk file lists current rows only; send deletions in a delta package"
+        }
+        ("", false) => "a delta file says active or tobedeleted on every row",
+        _ => "must be active or tobedeleted",
+    };
+    let column = status.map_or("status", |i| table.header.headers[i].as_str());
+    report.push(Problem::at(line, column, said, why).in_file(&table.header.name));
+    None
+}
+
 /// The classes of classes.csv; a class without a sourcedId or a title is reported.
-fn classes(table: &Table, orgs: &HashMap<String, Org>, report: &mut Report) -> Vec<ClassRow> {
+fn classes(
+    table: &Table,
+    full: bool,
+    orgs: &HashMap<String, Org>,
+    report: &mut Report,
+) -> Vec<ClassRow> {
     let need = |c: &str, report: &mut Report| table.header.need(c, report);
     let (id, title) = (need("sourcedId", report), need("title", report));
     let (Some(id), Some(title)) = (id, title) else {
@@ -645,13 +676,15 @@ fn classes(table: &Table, orgs: &HashMap<String, Org>, report: &mut Report) -> V
     let classes: Vec<ClassRow> = table
         .rows
         .iter()
-        .map(|(line, f)| ClassRow {
-            line: *line,
-            external_id: f[id].trim().to_owned(),
-            title: f[title].trim().to_owned(),
-            code: text(f, code),
-            school: orgs.get(&text(f, school)).map(|o| o.name.clone()),
-            deleted: text(f, status).eq_ignore_ascii_case("tobedeleted"),
+        .filter_map(|(line, f)| {
+            Some(ClassRow {
+                line: *line,
+                external_id: f[id].trim().to_owned(),
+                title: f[title].trim().to_owned(),
+                code: text(f, code),
+                school: orgs.get(&text(f, school)).map(|o| o.name.clone()),
+                deleted: deletes(table, status, (*line, f), full, report)?,
+            })
         })
         .collect();
     // A deletion needs its sourcedId alone.
@@ -708,26 +741,8 @@ fn orgs(table: &Table, full: bool) -> Result<Vec<(SourceOrg, bool)>, Vec<Problem
             name: f[name].trim().to_owned(),
             kind: f[kind].trim().to_owned(),
         };
-        let said = status.map_or("", |i| f[i].trim());
-        let deleted = match (said.to_ascii_lowercase().as_str(), full, status) {
-            ("" | "active", ..) => false,
-            ("tobedeleted", false, _) => true,
-            ("tobedeleted", true, Some(column)) => {
-                let why = "a bulk file lists current orgs only; send deletions in a delta package";
-                report.push(problem(*line, column, said, why));
-                continue;
-            }
-            (_, _, column) => {
-                if let Some(column) = column {
-                    report.push(problem(
-                        *line,
-                        column,
-                        said,
-                        "must be active or tobedeleted",
-                    ));
-                }
-                continue;
-            }
+        let Some(deleted) = deletes(table, status, (*line, f), full, &mut report) else {
+            continue;
         };
         if org.external_id.is_empty() {
             report.push(problem(
@@ -929,14 +944,17 @@ fn enrollments(
     let mut rows = Vec::new();
     let mut not_current = Vec::new();
     for (line, f) in &table.rows {
+        let Some(said_deleted) = deletes(table, status, (*line, f), full, report) else {
+            continue;
+        };
         let current = current_on(today, table, (*line, f), (begin, end), report);
         if full && !current {
             continue;
         }
-        if !current && !text(f, status).eq_ignore_ascii_case("tobedeleted") {
+        if !current && !said_deleted {
             not_current.push(*line);
         }
-        let deleted = !current || text(f, status).eq_ignore_ascii_case("tobedeleted");
+        let deleted = !current || said_deleted;
         let external_id = text(f, sourced_id);
         // A deletion may name the enrolment alone; any other row names its class and person.
         let by_id = deleted && !external_id.is_empty();
@@ -982,8 +1000,7 @@ fn enrollments(
         // One not current ends only the enrolment of its id: it is no deletion of whatever
         // seat its class and person have (a seat may stand on another enrolment, or predate
         // enrolments kept by id).
-        let (class_id, user_id) = if current || text(f, status).eq_ignore_ascii_case("tobedeleted")
-        {
+        let (class_id, user_id) = if current || said_deleted {
             (class_id, user_id)
         } else {
             (String::new(), String::new())

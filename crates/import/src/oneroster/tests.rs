@@ -777,8 +777,9 @@ fn an_enrolment_deletion_may_name_only_its_sourced_id() {
         .collect();
     assert_eq!(ends, [("enr-3".to_owned(), String::new(), true)]);
     // Without its id, a deletion names its class and person; any other row names both.
-    let nameless =
-        format!("{ENROLLMENTS},tobedeleted,,,,stu-1001,,,,\nenr-4,,,class-math-10,,,student,,,\n");
+    let nameless = format!(
+        "{ENROLLMENTS},tobedeleted,,,,stu-1001,,,,\nenr-4,active,,class-math-10,,,student,,,\n"
+    );
     let refused = problems(&delta_of("enrollments.csv", &nameless));
     assert_eq!(refused.len(), 2, "{refused:?}");
     assert!(
@@ -990,7 +991,7 @@ fn orgs_csv_is_read_as_strictly_as_users_csv() {
         refused(&orgs.replace("school-el,,", "school-el,tobedeleted,")),
         [(
             (4, "status".to_owned()),
-            "a bulk file lists current orgs only; send deletions in a delta package".to_owned()
+            "a bulk file lists current rows only; send deletions in a delta package".to_owned()
         )]
     );
     assert_eq!(
@@ -1056,4 +1057,43 @@ fn a_person_of_an_unnamed_org_and_a_named_district_belongs_to_the_unnamed_one() 
         })
         .unwrap();
     assert_eq!(ada.attributes.get("school"), Some("Northfield High School"));
+}
+
+#[test]
+fn a_delta_of_classes_enrolments_or_orgs_says_active_or_tobedeleted_on_every_row() {
+    let enrollments = format!("{ENROLLMENTS}enr-4,,,class-math-10,,stu-1001,student,,,\n");
+    let refused = problems(&delta_of("enrollments.csv", &enrollments));
+    assert_eq!(
+        refused,
+        [
+            "enrollments.csv line 2, column status (\"\"): a delta file says active or tobedeleted \
+          on every row"
+        ],
+    );
+    let enrollments = format!("{ENROLLMENTS}enr-4,removed,,class-math-10,,stu-1001,student,,,\n");
+    let refused = problems(&delta_of("enrollments.csv", &enrollments));
+    assert_eq!(
+        refused,
+        ["enrollments.csv line 2, column status (\"removed\"): must be active or tobedeleted"],
+    );
+    // A bulk classes.csv lists current classes only.
+    let classes = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../docs/formats/oneroster-1.1-sample/classes.csv"),
+    )
+    .unwrap();
+    let mut lines: Vec<&str> = classes.lines().collect();
+    let deleted = lines[1].replacen(",,", ",tobedeleted,", 1);
+    lines[1] = &deleted;
+    let refused = problems(&sample_with(
+        "1.1",
+        "classes.csv",
+        &(lines.join("\n") + "\n"),
+    ));
+    assert_eq!(
+        refused[0],
+        "classes.csv line 2, column status (\"tobedeleted\"): a bulk file lists current rows \
+         only; send deletions in a delta package",
+        "{refused:?}"
+    );
 }
