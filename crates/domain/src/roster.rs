@@ -191,11 +191,8 @@ pub fn enrolments_written(
     let mut gone: HashSet<&str> = HashSet::new();
     let mut taken: HashMap<&str, (&str, UserId, MemberRole)> = HashMap::new();
     // The enrolments by class and person, as the package goes, for deletions sent without an
-    // id of their own (kept only when the package has one). An id may stay listed under a pair
-    // it has left: each is checked against `now` when its pair is ended.
-    let unnamed_deletions = sent.iter().any(|s| s.deleted && is_unnamed(&s.external_id));
-    let mut by_pair: Option<HashMap<(&str, UserId), Vec<&str>>> = unnamed_deletions
-        .then(|| by_class_and_person(now.iter().map(|(&id, &(c, u, _))| (id, c, u))));
+    // id of their own.
+    let mut by_pair = unnamed_deletions(sent, &now);
     for s in sent {
         let id = s.external_id.as_str();
         match now.remove(id) {
@@ -209,18 +206,10 @@ pub fn enrolments_written(
             }
         }
         // A deletion without an id of its own ends all of the person's enrolments in the class.
-        if let (true, Some(user), Some(pairs)) = (
-            s.deleted && is_unnamed(id) && !s.class.is_empty(),
-            s.user,
-            &by_pair,
-        ) {
-            let pair = (s.class.as_str(), user);
-            for &ended in pairs.get(&pair).into_iter().flatten() {
-                if now.get(ended).is_some_and(|&(c, u, _)| (c, u) == pair) {
-                    now.remove(ended);
-                    taken.remove(ended);
-                    gone.insert(ended);
-                }
+        if let (true, Some(user), Some(pairs)) = (s.deleted && is_unnamed(id), s.user, &by_pair) {
+            for ended in end_pair((s.class.as_str(), user), pairs, &mut now) {
+                taken.remove(ended);
+                gone.insert(ended);
             }
         }
         if let Some(user) = s.user.filter(|_| !s.deleted && !s.class.is_empty()) {
@@ -291,6 +280,35 @@ pub fn enrolments_written(
     write.members.sort();
     write.removed.sort();
     write
+}
+
+/// The enrolments `now` by class and person, when `sent` holds a deletion without an id of
+/// its own (see [`enrolments_written`]). An id may stay listed under a pair it has left: each
+/// is checked against the enrolments when its pair is ended.
+fn unnamed_deletions<'e>(
+    sent: &[SentEnrolment],
+    now: &HashMap<&'e str, (&'e str, UserId, MemberRole)>,
+) -> Option<HashMap<(&'e str, UserId), Vec<&'e str>>> {
+    sent.iter()
+        .any(|s| s.deleted && is_unnamed(&s.external_id) && !s.class.is_empty())
+        .then(|| by_class_and_person(now.iter().map(|(&id, &(c, u, _))| (id, c, u))))
+}
+
+/// Ends every enrolment in `now` of `pair` (class, person), whose ids `pairs` lists: the ids
+/// ended.
+fn end_pair<'e>(
+    pair: (&str, UserId),
+    pairs: &HashMap<(&'e str, UserId), Vec<&'e str>>,
+    now: &mut HashMap<&'e str, (&'e str, UserId, MemberRole)>,
+) -> Vec<&'e str> {
+    let ids = pairs.get(&pair).into_iter().flatten().copied();
+    let ended: Vec<&str> = ids
+        .filter(|id| now.get(id).is_some_and(|&(c, u, _)| (c, u) == pair))
+        .collect();
+    for id in &ended {
+        now.remove(id);
+    }
+    ended
 }
 
 /// Enrolment ids by class and person, from (id, class, person).
