@@ -987,34 +987,33 @@ fn orgs_csv_is_read_as_strictly_as_users_csv() {
     let orgs = "district-1,,,Northfield School District,district,NSD,\n\
         school-hs,,,Northfield High School,school,NHS,district-1\n\
         school-el,,,Maple Elementary,school,MES,district-1\n";
-    assert_eq!(
-        refused(&orgs.replace("school-el,,", "school-el,tobedeleted,")),
-        [(
-            (4, "status".to_owned()),
-            "a bulk file lists current rows only; send deletions in a delta package".to_owned()
-        )]
-    );
-    assert_eq!(
-        refused(&orgs.replace("school-el,,", "school-el,bogus,")),
-        [(
-            (4, "status".to_owned()),
-            "must be active or tobedeleted".to_owned()
-        )]
-    );
-    assert_eq!(
-        refused(&orgs.replace("Maple Elementary", "")),
-        [(
-            (4, "name".to_owned()),
-            "is empty: an org needs a name".to_owned()
-        )]
-    );
-    assert_eq!(
-        refused(&orgs.replace("school-el,,", ",,")),
-        [(
-            (4, "sourcedId".to_owned()),
-            "is empty: every org needs its sourcedId".to_owned()
-        )]
-    );
+    for ((from, to), column, reason) in [
+        (
+            ("school-el,,", "school-el,tobedeleted,"),
+            "status",
+            "a bulk file lists current rows only; send deletions in a delta package",
+        ),
+        (
+            ("school-el,,", "school-el,bogus,"),
+            "status",
+            "must be active or tobedeleted",
+        ),
+        (
+            ("Maple Elementary", ""),
+            "name",
+            "is empty: an org needs a name",
+        ),
+        (
+            ("school-el,,", ",,"),
+            "sourcedId",
+            "is empty: every org needs its sourcedId",
+        ),
+    ] {
+        assert_eq!(
+            refused(&orgs.replace(from, to)),
+            [((4, column.to_owned()), reason.to_owned())]
+        );
+    }
     let empty = refused("");
     assert_eq!(empty.len(), 1);
     assert!(
@@ -1034,29 +1033,24 @@ fn a_person_of_an_unnamed_org_and_a_named_district_belongs_to_the_unnamed_one() 
         "stu-1001,,,true,school-hs,",
         "stu-1001,,,true,\"district-1,school-new\",",
     );
-    let read = read_zip(&sample_with("1.1", "users.csv", &users)).unwrap();
-    let ada = read
-        .rows
-        .iter()
-        .find_map(|row| match row {
+    // Ada's school, and its name, when users.csv is `users`.
+    let school_of_ada = |users: &str| {
+        let read = read_zip(&sample_with("1.1", "users.csv", users)).unwrap();
+        let ada = read.rows.into_iter().find_map(|row| match row {
             Row::Listed(listed) if listed.external_id.as_str() == "stu-1001" => Some(listed),
             _ => None,
-        })
-        .unwrap();
-    assert_eq!(ada.attributes.get("school_id"), Some("school-new"));
-    assert_eq!(ada.attributes.get("school"), None);
+        });
+        let attributes = ada.unwrap().attributes;
+        let of = |key| attributes.get(key).map(str::to_owned);
+        (of("school_id"), of("school"))
+    };
+    assert_eq!(school_of_ada(&users), (Some("school-new".to_owned()), None));
     // A named school listed after an org named nowhere is still theirs.
     let users = users.replace("\"district-1,school-new\"", "\"old-org,school-hs\"");
-    let read = read_zip(&sample_with("1.1", "users.csv", &users)).unwrap();
-    let ada = read
-        .rows
-        .iter()
-        .find_map(|row| match row {
-            Row::Listed(listed) if listed.external_id.as_str() == "stu-1001" => Some(listed),
-            _ => None,
-        })
-        .unwrap();
-    assert_eq!(ada.attributes.get("school"), Some("Northfield High School"));
+    assert_eq!(
+        school_of_ada(&users).1.as_deref(),
+        Some("Northfield High School")
+    );
 }
 
 #[test]
