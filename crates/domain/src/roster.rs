@@ -1708,7 +1708,7 @@ mod tests {
             write.members.is_empty() && write.put.is_empty(),
             "{write:?}"
         );
-        // One sent earlier in the same package ends too.
+        // One sent earlier in the same package ends too, and the seat with it.
         let write = enrolments_written(
             &[],
             &[
@@ -1720,6 +1720,21 @@ mod tests {
         assert!(
             write.put.is_empty() && write.members.is_empty(),
             "{write:?}"
+        );
+        assert_eq!(write.removed, [("maths".to_owned(), sam)]);
+        // One the package moved to another class first is not of the pair any more: it stays.
+        let write = enrolments_written(
+            &before[..1],
+            &[
+                sent("enr-1", "history", Some(sam), MemberRole::Student, false),
+                sent(&unnamed, "maths", Some(sam), MemberRole::Student, true),
+            ],
+            false,
+        );
+        assert!(write.gone.is_empty(), "{write:?}");
+        assert_eq!(
+            write.put,
+            [had("enr-1", "history", sam, MemberRole::Student)]
         );
         // A deletion under an id of its own that the source lacks ends no other enrolment.
         let write = enrolments_written(

@@ -3,10 +3,12 @@
 //! standard read for what Rollcall needs or knowingly ignored.
 //!
 //! The reader is lenient where a reasonable reader would be (file and header names in any case,
-//! `TRUE` for `true`, a UTF-8 byte-order mark, CRLF, status values in bulk files, the package
-//! inside one folder of the zip) and strict where a mistake would cost people their accounts: a
-//! bulk users file with no rows, a file the manifest does not declare (or declares and leaves
-//! out), a zip entry that escapes the package, or a package that unpacks to an absurd size.
+//! `TRUE` for `true`, a UTF-8 byte-order mark, CRLF, `active` written in bulk files, the
+//! package inside one folder of the zip) and strict where a mistake would cost people their
+//! accounts: a bulk users file with no rows, a file the manifest does not declare (or declares
+//! and leaves out), a status that mixes bulk and delta (`tobedeleted` in a bulk file, a blank one
+//! in a delta file), a zip entry that escapes the package, or a package that unpacks to an
+//! absurd size.
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -514,11 +516,16 @@ fn rosters(
     }
     let mut report = Report::default();
     let mut set = RosterSet::default();
+    // Every class classes.csv lists, even one refused (its enrolments are not refused too).
+    let mut listed: HashSet<String> = HashSet::new();
     if let Some((full, (name, bytes))) = classes_sent {
         set.classes_full = full;
         let table = Table::read(name, bytes)?;
         if full {
             not_empty_in_bulk(&table, "class", &mut report);
+        }
+        if let Some(id) = table.column("sourcedid") {
+            listed.extend(table.rows.iter().map(|(_, f)| f[id].trim().to_owned()));
         }
         set.classes = classes(&table, full, orgs, &mut report);
         // A class naming a school neither the package nor the source names keeps the one it
@@ -549,7 +556,7 @@ fn rosters(
     // Enrolments without classes.csv are of the classes the source has.
     if let Some((full, (name, bytes))) = enrollments_sent {
         set.enrollments_full = full;
-        let known: HashSet<&str> = set.classes.iter().map(|c| c.external_id.as_str()).collect();
+        let known: HashSet<&str> = listed.iter().map(String::as_str).collect();
         let table = Table::read(name, bytes)?;
         if full {
             not_empty_in_bulk(&table, "enrolment", &mut report);
@@ -640,6 +647,10 @@ fn deletes(
     full: bool,
     report: &mut Report,
 ) -> Option<bool> {
+    if status.is_none() && !full {
+        // Told once, for the file (see `status_column`).
+        return None;
+    }
     let said = status.map_or("", |i| f[i].trim());
     let why = match (said.to_ascii_lowercase().as_str(), full) {
         ("" | "active", true) | ("active", false) => return Some(false),
@@ -653,6 +664,16 @@ fn deletes(
     let column = status.map_or("status", |i| table.header.headers[i].as_str());
     report.push(Problem::at(line, column, said, why).in_file(&table.header.name));
     None
+}
+
+/// The status column of classes.csv, enrollments.csv or orgs.csv: a delta file needs one (each
+/// row says active or tobedeleted), which is told once when it is missing.
+fn status_column(table: &Table, full: bool, report: &mut Report) -> Option<usize> {
+    if full {
+        table.column("status")
+    } else {
+        table.header.need("status", report)
+    }
 }
 
 /// The classes of classes.csv; a class without a sourcedId or a title is reported.
@@ -670,7 +691,7 @@ fn classes(
     let (code, school, status) = (
         table.column("classcode"),
         table.column("schoolsourcedid"),
-        table.column("status"),
+        status_column(table, full, report),
     );
     let text = |f: &[String], c: Option<usize>| c.map_or(String::new(), |i| f[i].trim().to_owned());
     let classes: Vec<ClassRow> = table
@@ -730,7 +751,7 @@ fn orgs(table: &Table, full: bool) -> Result<Vec<(SourceOrg, bool)>, Vec<Problem
         not_empty_in_bulk(table, "org", &mut report);
     }
     listed_once(table, id, &mut report);
-    let status = table.column("status");
+    let status = status_column(table, full, &mut report);
     let problem = |line: u64, column: usize, value: &str, why: &str| {
         Problem::at(line, &table.header.headers[column], value, why).in_file(&table.header.name)
     };
@@ -932,7 +953,7 @@ fn enrollments(
         return (Vec::new(), Vec::new());
     };
     let (status, begin, end) = (
-        table.column("status"),
+        status_column(table, full, report),
         table.column("begindate"),
         table.column("enddate"),
     );

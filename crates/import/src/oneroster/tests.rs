@@ -1070,24 +1070,52 @@ fn a_delta_of_classes_enrolments_or_orgs_says_active_or_tobedeleted_on_every_row
         refused,
         ["enrollments.csv line 2, column status (\"removed\"): must be active or tobedeleted"],
     );
-    // A bulk classes.csv lists current classes only.
-    let classes = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../docs/formats/oneroster-1.1-sample/classes.csv"),
-    )
-    .unwrap();
-    let mut lines: Vec<&str> = classes.lines().collect();
-    let deleted = lines[1].replacen(",,", ",tobedeleted,", 1);
-    lines[1] = &deleted;
-    let refused = problems(&sample_with(
-        "1.1",
-        "classes.csv",
-        &(lines.join("\n") + "\n"),
-    ));
+    // Without a status column, a delta file is told once.
+    let enrollments = "sourcedId,classSourcedId,userSourcedId,role\nenr-4,class-math-10,stu-1001,\
+        student\nenr-5,class-math-10,stu-1002,student\n";
     assert_eq!(
-        refused[0],
-        "classes.csv line 2, column status (\"tobedeleted\"): a bulk file lists current rows \
-         only; send deletions in a delta package",
-        "{refused:?}"
+        problems(&delta_of("enrollments.csv", enrollments)),
+        ["enrollments.csv line 1: has no status column"]
+    );
+    // Classes and orgs alike.
+    let classes = "sourcedId,status,dateLastModified,title,schoolSourcedId\nc-1,,,Art,school-hs\n";
+    let orgs = "sourcedId,status,dateLastModified,name,type\nschool-hs,,,North,school\n";
+    for (file, text) in [("classes.csv", classes), ("orgs.csv", orgs)] {
+        assert_eq!(
+            problems(&delta_of(file, text)),
+            [format!(
+                "{file} line 2, column status (\"\"): a delta file says active or tobedeleted \
+                 on every row"
+            )]
+        );
+    }
+    // A bulk file lists current rows only, and may say so: `active` is read, `tobedeleted` is
+    // refused (its class alone: the class's enrolments are not refused too).
+    let sample = |file: &str| {
+        std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../docs/formats/oneroster-1.1-sample")
+                .join(file),
+        )
+        .unwrap()
+    };
+    let with_status = |file: &str, status: &str| {
+        let text = sample(file);
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        for line in lines.iter_mut().skip(1) {
+            *line = line.replacen(",,", &format!(",{status},"), 1);
+        }
+        sample_with("1.1", file, &(lines.join("\n") + "\n"))
+    };
+    for file in ["classes.csv", "enrollments.csv", "orgs.csv"] {
+        let read = read_zip(&with_status(file, "active"));
+        assert!(read.is_ok(), "{file} with active: {:?}", read.err());
+    }
+    assert_eq!(
+        problems(&with_status("classes.csv", "tobedeleted")),
+        [
+            "classes.csv line 2, column status (\"tobedeleted\"): a bulk file lists current rows \
+          only; send deletions in a delta package"
+        ]
     );
 }
