@@ -1167,6 +1167,10 @@ fn read_users(
     if roles.is_none() {
         required.push("role");
     }
+    // Each row of a delta says active or tobedeleted.
+    if mode == Mode::Delta {
+        required.push("status");
+    }
     for column in &required {
         header.need(column, &mut report);
     }

@@ -1070,7 +1070,13 @@ fn a_delta_of_classes_enrolments_or_orgs_says_active_or_tobedeleted_on_every_row
         refused,
         ["enrollments.csv line 2, column status (\"removed\"): must be active or tobedeleted"],
     );
-    // Without a status column, a delta file is told once.
+    // Without a status column, a delta file is told once (users.csv too).
+    let users = "sourcedId,enabledUser,orgSourcedIds,role,username,givenName,familyName\n\
+        stu-1,true,school-hs,student,sam.one,Sam,One\nstu-2,true,school-hs,student,sam.two,Sam,Two\n";
+    assert_eq!(
+        problems(&delta_of("users.csv", users)),
+        ["users.csv line 1: has no status column"]
+    );
     let enrollments = "sourcedId,classSourcedId,userSourcedId,role\nenr-4,class-math-10,stu-1001,\
         student\nenr-5,class-math-10,stu-1002,student\n";
     assert_eq!(
