@@ -652,18 +652,29 @@ fn deletes(
         return None;
     }
     let said = status.map_or("", |i| f[i].trim());
-    let why = match (said.to_ascii_lowercase().as_str(), full) {
-        ("" | "active", true) | ("active", false) => return Some(false),
-        ("tobedeleted", false) => return Some(true),
-        ("tobedeleted", true) => {
-            "a bulk file lists current rows only; send deletions in a delta package"
+    match status_says(said, full, "rows") {
+        Ok(deleted) => Some(deleted),
+        Err(why) => {
+            let column = status.map_or("status", |i| table.header.headers[i].as_str());
+            report.push(Problem::at(line, column, said, why).in_file(&table.header.name));
+            None
         }
-        ("", false) => "a delta file says active or tobedeleted on every row",
-        _ => "must be active or tobedeleted",
-    };
-    let column = status.map_or("status", |i| table.header.headers[i].as_str());
-    report.push(Problem::at(line, column, said, why).in_file(&table.header.name));
-    None
+    }
+}
+
+/// What a row's status (`said`, in any case) says in a bulk (`full`) or delta file: whether
+/// the row deletes, or why the status is refused (a bulk file lists current `rows` only; a
+/// delta file says active or tobedeleted on every row).
+fn status_says(said: &str, full: bool, rows: &str) -> Result<bool, String> {
+    match (said.to_ascii_lowercase().as_str(), full) {
+        ("" | "active", true) | ("active", false) => Ok(false),
+        ("tobedeleted", false) => Ok(true),
+        ("tobedeleted", true) => Err(format!(
+            "a bulk file lists current {rows} only; send deletions in a delta package"
+        )),
+        ("", false) => Err("a delta file says active or tobedeleted on every row".to_owned()),
+        _ => Err("must be active or tobedeleted".to_owned()),
+    }
 }
 
 /// The status column of classes.csv, enrollments.csv or orgs.csv: a delta file needs one (each
@@ -1334,8 +1345,8 @@ impl UserRow<'_> {
             .map_err(|err| self.problem("sourcedid", &sourced_id, err.message))
             .ok();
         let status = self.text("status").to_ascii_lowercase();
-        match (self.users.mode, status.as_str()) {
-            (Mode::Delta, "tobedeleted") => {
+        match status_says(&status, self.users.mode == Mode::Full, "people") {
+            Ok(true) => {
                 return external_id.map(|external_id| {
                     Ok(Row::Deleted {
                         line: self.line,
@@ -1343,24 +1354,9 @@ impl UserRow<'_> {
                     })
                 });
             }
-            (Mode::Full, "tobedeleted") => {
-                let why =
-                    "a bulk file lists current people only; send deletions in a delta package";
+            Ok(false) => {}
+            Err(why) => {
                 self.problem("status", &status, why);
-                return None;
-            }
-            (Mode::Delta, "") => {
-                self.problem(
-                    "status",
-                    "",
-                    "a delta file says active or tobedeleted on every row",
-                );
-                return None;
-            }
-            (_, "" | "active") => {}
-            (_, other) => {
-                let other = other.to_owned();
-                self.problem("status", &other, "must be active or tobedeleted");
                 return None;
             }
         }
