@@ -245,6 +245,17 @@ describe("provisioning in the console", { concurrency: 1 }, () => {
     await page.getByLabel("Show").selectOption("skipped");
     await page.locator("#items tbody tr:not([hidden])", { hasText: "Rollcall does not manage parents and guardians" }).waitFor();
     await screenshot(page, "oneroster-preview-desktop");
+    // At 390 px the preview's class list reads whole, and its last member opens their page.
+    const phonePreview = await signedInAdmin(t, PHONE);
+    await openImport(phonePreview, "oneroster");
+    await phonePreview.getByLabel("OneRoster package (zip)").setInputFiles(zip);
+    await phonePreview.getByRole("button", { name: "Preview" }).click();
+    const lastMember = phonePreview.locator("#preview table.class-lines tbody tr").last().getByRole("link");
+    await expectReachable(phonePreview, lastMember);
+    assert.equal(await lastMember.innerText(), "Grace Hopper");
+    await screenshot(phonePreview, "oneroster-preview-classes-phone");
+    await lastMember.click();
+    await phonePreview.getByRole("heading", { name: "Grace Hopper" }).waitFor();
     await page.getByRole("button", { name: "Apply this import" }).click();
     await page.getByRole("heading", { name: /sample-1\.1\.zip\s+Applied/ }).waitFor();
     assert.equal(statusOf("max.planck"), "inactive", "enabledUser=false");
